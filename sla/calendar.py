@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import CalendarError
-from .hours import DAY_SECONDS, Shift, WeeklySchedule, check_no_overlap, parse_shifts
+from .hours import DAY_SECONDS, Shift, WeeklySchedule, check_no_overlap, name_calendar, parse_shifts
 from .timefmt import US_PER_SECOND, delta_to_us, from_us, to_us
 
 _BLOCK_DAYS = 3 * 366
@@ -57,6 +57,7 @@ def _located(message: str, path: str) -> CalendarError:
 
 
 def load_zone(name: object, path: str = "timezone") -> ZoneInfo:
+    """The IANA zone ``name``; a :class:`CalendarError` naming it if unknown."""
     if not isinstance(name, str) or not name:
         raise _located(f"{name!r} is not a time zone; expected an IANA name like Europe/Berlin", path)
     try:
@@ -131,6 +132,13 @@ class Calendar:
         >>> cal.is_open(datetime(2026, 3, 2, 5, 59, tzinfo=timezone.utc))  # Monday, from Sunday night
         True
         """
+        try:
+            return cls._from_dict(mapping, name)
+        except CalendarError as error:
+            raise name_calendar(error, name) from None
+
+    @classmethod
+    def _from_dict(cls, mapping: Mapping[str, object], name: str) -> "Calendar":
         if not isinstance(mapping, Mapping):
             raise CalendarError(f"calendar {name!r} must be a mapping with timezone and hours")
         known = {"timezone", "hours", "holidays", "overrides"}
@@ -157,6 +165,20 @@ class Calendar:
         categories = holidays.get("categories")
         if isinstance(categories, str):
             categories = (categories,)
+        country = holidays.get("country")
+        if country is None:
+            for key in ("subdivision", "categories"):
+                if holidays.get(key) is not None:
+                    raise _located(f"holidays {key} {holidays[key]!r} needs a country", f"holidays.{key}")
+        elif not isinstance(country, str) or not country:
+            raise _located(f"holidays country {country!r} is not a country code like DE", "holidays.country")
+        subdivision = holidays.get("subdivision")
+        if subdivision is not None and not isinstance(subdivision, (str, int)):
+            raise _located(f"holidays subdivision {subdivision!r} is not a subdivision code like BE", "holidays.subdivision")
+        if categories is not None and (
+            not isinstance(categories, (list, tuple)) or not all(isinstance(c, str) for c in categories)
+        ):
+            raise _located(f"holidays categories {categories!r} must be a list of names like [public]", "holidays.categories")
         overrides_in = mapping.get("overrides") or {}
         if not isinstance(overrides_in, Mapping):
             raise _located("overrides must map dates to lists of intervals", "overrides")
@@ -173,8 +195,8 @@ class Calendar:
             schedule=schedule,
             overrides=overrides,
             holiday_dates=holiday_dates,
-            holiday_country=holidays.get("country"),
-            holiday_subdivision=holidays.get("subdivision"),
+            holiday_country=country,
+            holiday_subdivision=str(subdivision) if subdivision is not None else None,
             holiday_categories=tuple(categories) if categories else None,
         )
         cal._check_overrides()
@@ -186,27 +208,31 @@ class Calendar:
         except CalendarError:
             raise
         except Exception as exc:  # the holidays package raises several kinds
-            raise _located(f"calendar {self.name!r}: {exc}", "holidays") from None
+            raise self._holiday_error(exc) from None
+
+    def _holiday_error(self, exc: Exception) -> CalendarError:
+        setting = f"country {self.holiday_country!r}"
+        if self.holiday_subdivision is not None:
+            setting += f", subdivision {self.holiday_subdivision!r}"
+        if self.holiday_categories is not None:
+            setting += f", categories {list(self.holiday_categories)!r}"
+        return _located(f"calendar {self.name!r}: holidays {setting}: {exc}", "holidays")
 
     def _check_overrides(self) -> None:
-        """Overrides must not overlap themselves or spill into the next day's hours."""
+        """Overrides must not overlap themselves or spill into the next day's hours.
+
+        Neighbouring days count with their real shifts (holidays included):
+        an overnight shift of a holiday does not exist, so cannot overlap.
+        """
         what = f"calendar {self.name!r}"
         for day, shifts in self.overrides.items():
             path = f"overrides.{day.isoformat()}"
             before = day - timedelta(days=1)
             after = day + timedelta(days=1)
             entries = [(0, s, str(day)) for s in shifts]
-            entries += [(-DAY_SECONDS, s, str(before)) for s in self._configured_shifts(before) if s.end > DAY_SECONDS]
-            entries += [(DAY_SECONDS, s, str(after)) for s in self._configured_shifts(after)]
+            entries += [(-DAY_SECONDS, s, str(before)) for s in self.shifts_on(before) if s.end > DAY_SECONDS]
+            entries += [(DAY_SECONDS, s, str(after)) for s in self.shifts_on(after)]
             check_no_overlap(entries, period=None, what=what, path=path)
-
-    def _configured_shifts(self, day: date) -> tuple[Shift, ...]:
-        if day in self.overrides:
-            return self.overrides[day]
-        if day in self.holiday_dates:
-            return ()
-        assert self.schedule is not None
-        return self.schedule.shifts_on(day)
 
     # -------------------------------------------------------------- holidays
     def _holidays_for_year(self, year: int) -> None:
@@ -221,8 +247,8 @@ class Calendar:
                 years=year,
                 categories=self.holiday_categories,
             )
-        except NotImplementedError as exc:
-            raise _located(f"calendar {self.name!r}: {exc}", "holidays") from None
+        except (NotImplementedError, ValueError, TypeError, AttributeError) as exc:
+            raise self._holiday_error(exc) from None
         self._holidays.update(found.keys())
         self._holiday_years.add(year)
 

@@ -13,17 +13,25 @@ from .errors import DurationError
 
 EXPECTED = "a duration like 15m, 1h30m, 2d, PT4H or a number of seconds"
 
-_NUM = r"(\d+(?:\.\d+)?)"
+_NUM = r"([0-9]+(?:\.[0-9]+)?)"
 _COMPACT = re.compile(
     rf"^(?:{_NUM}d)?(?:(?<=d) ?)?(?:{_NUM}h)?(?:(?<=h) ?)?(?:{_NUM}m)?(?:(?<=m) ?)?(?:{_NUM}s)?$"
 )
-_ISO = re.compile(rf"^P(?:{_NUM}D)?(?:T(?:{_NUM}H)?(?:{_NUM}M)?(?:{_NUM}S)?)?$")
+# A ``T`` must be followed by at least one time part (``P1DT`` is invalid).
+_ISO = re.compile(rf"^P(?:{_NUM}D)?(?:T(?=[0-9])(?:{_NUM}H)?(?:{_NUM}M)?(?:{_NUM}S)?)?$")
 _FACTORS = (Decimal(86400), Decimal(3600), Decimal(60), Decimal(1))
 _MICRO = Decimal(1_000_000)
 
 
-def _to_us(seconds: Decimal) -> int:
-    return int((seconds * _MICRO).to_integral_value(rounding=ROUND_HALF_EVEN))
+# The longest duration a timedelta holds; anything longer is a typo.
+_MAX_US = timedelta.max // timedelta(microseconds=1)
+
+
+def _to_us(seconds: Decimal, value: object) -> int:
+    us = int((seconds * _MICRO).to_integral_value(rounding=ROUND_HALF_EVEN))
+    if us > _MAX_US:
+        raise DurationError(f"{value!r} is too long a duration; expected {EXPECTED}")
+    return us
 
 
 def parse_duration_us(value: object) -> int:
@@ -41,7 +49,7 @@ def parse_duration_us(value: object) -> int:
             raise DurationError(f"{value!r} is not a duration; expected {EXPECTED}")
         if value < 0:
             raise DurationError(f"{value!r} is negative; expected {EXPECTED}")
-        return _to_us(Decimal(str(value)))
+        return _to_us(Decimal(str(value)), value)
     if isinstance(value, timedelta):
         if value < timedelta(0):
             raise DurationError(f"{value} is negative; expected {EXPECTED}")
@@ -50,7 +58,7 @@ def parse_duration_us(value: object) -> int:
         raise DurationError(f"{value!r} is not a duration; expected {EXPECTED}")
     text = value
     if text.isdigit() and text.isascii():
-        return int(text) * 1_000_000
+        return _to_us(Decimal(text), value)
     for pattern in (_COMPACT, _ISO):
         match = pattern.match(text)
         if match and any(group is not None for group in match.groups()) and not text.endswith(" "):
@@ -62,7 +70,7 @@ def parse_duration_us(value: object) -> int:
                 )
             except InvalidOperation:  # pragma: no cover - the regex admits only numbers
                 break
-            return _to_us(total)
+            return _to_us(total, value)
     hint = ""
     if text.startswith("-"):
         hint = " (durations cannot be negative)"

@@ -8,6 +8,7 @@ after the local midnight of the date it starts on; its end may pass 24:00
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,13 +19,21 @@ _DAY_INDEX = {name: i for i, name in enumerate(DAY_NAMES)}
 DAY_SECONDS = 86_400
 WEEK_SECONDS = 7 * DAY_SECONDS
 
-_CLOCK = re.compile(r"^(\d{2}):(\d{2})(?::(\d{2}))?$")
+_CLOCK = re.compile(r"^([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?$")
 
 
 def _located(message: str, path: str) -> CalendarError:
     error = CalendarError(message)
     error.path = path  # type: ignore[attr-defined]
     return error
+
+
+def name_calendar(error: CalendarError, calendar: str) -> CalendarError:
+    """The same error with its message led by ``calendar '<name>':`` (once)."""
+    lead = f"calendar {calendar!r}"
+    if str(error).startswith(lead):
+        return error
+    return _located(f"{lead}: {error}", getattr(error, "path", ""))
 
 
 def parse_clock(text: str, *, allow_24: bool, path: str) -> int:
@@ -79,7 +88,7 @@ def parse_day_key(key: object, path: str) -> list[int]:
     days: list[int] = []
     for part in key.split(","):
         part = part.strip().lower()
-        names = part.split("-")
+        names = [name.strip() for name in part.split("-")]
         if len(names) > 2 or any(name not in _DAY_INDEX for name in names):
             raise _located(
                 f"{part!r} is not a day; expected one of {', '.join(DAY_NAMES)}, a range like mon-fri or a list like mon,wed",
@@ -131,7 +140,14 @@ class WeeklySchedule:
 
     @classmethod
     def parse(cls, hours: object, calendar: str, path: str = "hours") -> "WeeklySchedule":
-        if not isinstance(hours, dict):
+        try:
+            return cls._parse(hours, calendar, path)
+        except CalendarError as error:
+            raise name_calendar(error, calendar) from None
+
+    @classmethod
+    def _parse(cls, hours: object, calendar: str, path: str) -> "WeeklySchedule":
+        if not isinstance(hours, Mapping):
             raise _located(f"calendar {calendar!r}: hours must map days to intervals, like mon-fri: [\"09:00-17:00\"]", path)
         days: list[tuple[Shift, ...] | None] = [None] * 7
         named_by: dict[int, object] = {}

@@ -1,0 +1,260 @@
+"""The clock state machine: one ticket's events in, raw metric cycles out.
+
+No policy is consulted here: a cycle is its start, end, how it ended and its
+paused stretches.  Which policy, calendar and target judge a cycle is decided
+afterwards (:mod:`sla.judge`), because the spec judges a cycle by the policy in
+force at its end.  Feeding events one at a time (``TicketClock.feed``) is the
+same as feeding a whole history: batch evaluation is a loop over ``feed``.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+
+from .events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, Event
+from .metrics import MetricDef, Trigger
+
+ENDED_BY_STOP = "stop"
+ENDED_BY_DONE = "done"
+
+
+class Cycle:
+    """One cycle of one metric: ``[start, end)`` with paused stretches."""
+
+    __slots__ = ("number", "start", "end", "ended_by", "pauses", "pause_from")
+
+    def __init__(self, number: int, start: int):
+        self.number = number
+        self.start = start
+        self.end: int | None = None
+        self.ended_by: str | None = None
+        self.pauses: list[tuple[int, int]] = []  # closed stretches of non-zero length
+        self.pause_from: int | None = None  # a pause going on since then
+
+    def to_json(self) -> list:
+        return [self.number, self.start, self.end, self.ended_by, [list(p) for p in self.pauses], self.pause_from]
+
+    @classmethod
+    def from_json(cls, data: Sequence) -> "Cycle":
+        cycle = cls(data[0], data[1])
+        cycle.end, cycle.ended_by = data[2], data[3]
+        cycle.pauses = [tuple(p) for p in data[4]]  # type: ignore[misc]
+        cycle.pause_from = data[5]
+        return cycle
+
+
+class MetricClock:
+    """The running state of one metric on one ticket."""
+
+    __slots__ = ("metric", "cycles", "seen_response")
+
+    def __init__(self, metric: MetricDef):
+        self.metric = metric
+        self.cycles: list[Cycle] = []
+        self.seen_response = False
+
+
+class _Step:
+    """What one event means, computed once and shared by every metric."""
+
+    __slots__ = ("event", "became_done", "reopened", "previous_status", "previous_fields")
+
+    def __init__(self, event: Event, became_done: bool, reopened: bool, previous_status: str | None,
+                 previous_fields: Mapping[str, object]):
+        self.event = event
+        self.became_done = became_done
+        self.reopened = reopened
+        self.previous_status = previous_status
+        self.previous_fields = previous_fields
+
+
+def _fires(trigger: Trigger, step: _Step, metric: MetricDef) -> bool:
+    event = step.event
+    kind = trigger.kind
+    if kind == "response":
+        return event.kind == MESSAGE and event.public and event.author in metric.responders
+    if kind == "created":
+        return event.kind == CREATED
+    if kind == "done":
+        return step.became_done
+    if kind == "reopened":
+        return step.reopened
+    if kind == "customer_message":
+        return event.kind == MESSAGE and event.public and event.author == "customer"
+    if kind == "csat":
+        return event.kind == CSAT
+    if kind == "status_entered":
+        return (event.kind == STATUS or event.kind == CREATED) and event.status in trigger.statuses \
+            and step.previous_status not in trigger.statuses
+    if kind == "status_left":
+        return event.kind == STATUS and step.previous_status in trigger.statuses \
+            and event.status not in trigger.statuses
+    if kind == "field_set" or kind == "field_changed":
+        if event.kind not in (CREATED, UPDATE) or trigger.field_name not in event.fields:  # type: ignore[operator]
+            return False
+        new = event.fields[trigger.field_name]  # type: ignore[index]
+        old = step.previous_fields.get(trigger.field_name)  # type: ignore[arg-type]
+        if kind == "field_set":
+            return new is not None and new != old
+        return event.kind == UPDATE and trigger.field_name in step.previous_fields and new != old
+    if kind == "message":
+        return event.kind == MESSAGE and (trigger.authors is None or event.author in trigger.authors) \
+            and (trigger.public is None or trigger.public == event.public)
+    return False  # pragma: no cover - the loader admits only known kinds
+
+
+def _any(triggers: tuple[Trigger, ...], step: _Step, metric: MetricDef) -> bool:
+    for trigger in triggers:
+        if _fires(trigger, step, metric):
+            return True
+    return False
+
+
+class TicketClock:
+    """All metric clocks of one ticket, fed events in processing order.
+
+    >>> from sla.metrics import BUILTIN_METRICS
+    >>> from sla.events import Event, CREATED, MESSAGE
+    >>> clock = TicketClock([BUILTIN_METRICS["first_response"]], frozenset({"solved"}))
+    >>> clock.feed(Event(0, CREATED, fields={}))
+    >>> clock.feed(Event(60_000_000, MESSAGE, author="agent"))
+    >>> cycle = clock.metrics[0].cycles[0]
+    >>> (cycle.start, cycle.end, cycle.ended_by)
+    (0, 60000000, 'stop')
+    """
+
+    __slots__ = ("metrics", "done_statuses", "status", "fields", "history_at", "history", "last_at", "created_at")
+
+    def __init__(self, metrics: Iterable[MetricDef], done_statuses: frozenset[str]):
+        self.metrics = [MetricClock(m) for m in metrics]
+        self.done_statuses = done_statuses
+        self.status: str | None = None
+        self.fields: dict[str, object] = {}
+        # Attribute snapshots: the attributes in force from history_at[i] on.
+        self.history_at: list[int] = []
+        self.history: list[dict[str, object]] = []
+        self.last_at: int | None = None
+        self.created_at: int | None = None
+
+    # ---------------------------------------------------------------- feed
+    def feed(self, event: Event) -> None:
+        """Apply one event; events must come in processing order."""
+        if self.last_at is not None and event.at < self.last_at:
+            raise ValueError("events must be fed in time order")
+        if self.created_at is None and event.kind != CREATED:
+            raise ValueError("the first event of a ticket must be its created event")
+        self.last_at = event.at
+        previous_status = self.status
+        previous_fields = self.fields
+        became_done = reopened = False
+        done = self.done_statuses
+        kind = event.kind
+        if kind == CREATED:
+            self.created_at = event.at
+            self.status = event.status if event.status is not None else "new"
+            self.fields = dict(event.fields or {})
+            self._remember(event.at)
+            became_done = self.status in done
+        elif kind == STATUS:
+            self.status = event.status
+            was_done = previous_status in done
+            is_done = self.status in done
+            became_done = is_done and not was_done
+            reopened = was_done and not is_done
+        elif kind == UPDATE:
+            self.fields = {**self.fields, **(event.fields or {})}
+            self._remember(event.at)
+        step = _Step(event, became_done, reopened, previous_status, previous_fields)
+        for clock in self.metrics:
+            self._step_metric(clock, step)
+
+    def _remember(self, at: int) -> None:
+        if self.history_at and self.history_at[-1] == at:
+            self.history[-1] = self.fields
+        else:
+            self.history_at.append(at)
+            self.history.append(self.fields)
+
+    def _step_metric(self, clock: MetricClock, step: _Step) -> None:
+        metric = clock.metric
+        at = step.event.at
+        cycles = clock.cycles
+        current = cycles[-1] if cycles else None
+        if current is not None and current.end is None:
+            self._maybe_end(current, step, metric)
+        elif metric.cycles == "resume" and current is not None:
+            if _any(metric.resume, step, metric):
+                current.end = current.ended_by = None
+        elif (current is None or metric.cycles == "repeat") and _any(metric.start, step, metric) \
+                and (not metric.needs_prior_response or clock.seen_response):
+            current = Cycle(len(cycles) + 1, at)
+            cycles.append(current)
+            self._maybe_end(current, step, metric)
+        if not clock.seen_response and step.event.kind == MESSAGE and step.event.public \
+                and step.event.author in metric.responders:
+            clock.seen_response = True
+        if current is not None:
+            self._update_pause(current, metric, at)
+
+    @staticmethod
+    def _maybe_end(cycle: Cycle, step: _Step, metric: MetricDef) -> None:
+        if _any(metric.stop, step, metric):
+            cycle.end, cycle.ended_by = step.event.at, ENDED_BY_STOP
+        elif metric.cancel_on_done and step.became_done:
+            cycle.end, cycle.ended_by = step.event.at, ENDED_BY_DONE
+
+    def _update_pause(self, cycle: Cycle, metric: MetricDef, at: int) -> None:
+        if cycle.end is not None and metric.cycles != "resume":
+            if cycle.pause_from is not None:  # ended for good: clip the pause to the end
+                if cycle.end > cycle.pause_from:
+                    cycle.pauses.append((cycle.pause_from, cycle.end))
+                cycle.pause_from = None
+            return
+        # A stopped resumable cycle counts as paused until it resumes.
+        paused = cycle.end is not None or self.status in metric.pause_statuses
+        if paused:
+            if cycle.pause_from is None:
+                cycle.pause_from = at
+        elif cycle.pause_from is not None:
+            if at > cycle.pause_from:
+                cycle.pauses.append((cycle.pause_from, at))
+            cycle.pause_from = None
+
+    # ------------------------------------------------------------- queries
+    def attributes_at(self, at: int) -> Mapping[str, object]:
+        """The attributes after every event at or before ``at``."""
+        i = bisect_right(self.history_at, at) - 1
+        return self.history[i] if i >= 0 else {}
+
+    # ---------------------------------------------------------- persistence
+    def to_json(self) -> dict:
+        """A JSON-ready dict of the whole state (see :meth:`from_json`)."""
+        return {
+            "status": self.status,
+            "fields": self.fields,
+            "history": [[at, fields] for at, fields in zip(self.history_at, self.history)],
+            "last_at": self.last_at,
+            "created_at": self.created_at,
+            "metrics": {
+                c.metric.name: {"seen_response": c.seen_response, "cycles": [cy.to_json() for cy in c.cycles]}
+                for c in self.metrics
+            },
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping, metrics: Iterable[MetricDef], done_statuses: frozenset[str]) -> "TicketClock":
+        clock = cls(metrics, done_statuses)
+        clock.status = data["status"]
+        clock.history_at = [at for at, _ in data["history"]]
+        clock.history = [fields for _, fields in data["history"]]
+        clock.fields = clock.history[-1] if clock.history else dict(data["fields"])
+        clock.last_at, clock.created_at = data["last_at"], data["created_at"]
+        saved = data["metrics"]
+        for metric_clock in clock.metrics:
+            state = saved.get(metric_clock.metric.name)
+            if state is None:
+                raise ValueError(f"the saved state has no metric {metric_clock.metric.name!r}; replay the events instead")
+            metric_clock.seen_response = state["seen_response"]
+            metric_clock.cycles = [Cycle.from_json(c) for c in state["cycles"]]
+        return clock

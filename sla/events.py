@@ -1,0 +1,210 @@
+"""Events: parsing and validating JSONL lines into compact typed events,
+grouped per ticket (SEMANTICS.md section 3).
+
+A ticket with any malformed event, no ``created``, two of them, or an event
+before its creation is rejected whole; the reason names the line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+from .errors import EventError, TimestampError
+from .timefmt import parse_instant
+
+CREATED, MESSAGE, STATUS, UPDATE, CSAT = 0, 1, 2, 3, 4
+TYPE_CODES = {"created": CREATED, "message": MESSAGE, "status": STATUS, "update": UPDATE, "csat": CSAT}
+TYPE_NAMES = {code: name for name, code in TYPE_CODES.items()}
+AUTHORS = frozenset({"customer", "agent", "bot"})
+
+
+@dataclass(slots=True)
+class Event:
+    """One validated event; ``seq`` is its input order, ``line`` its 1-based line."""
+
+    at: int
+    kind: int
+    seq: int = 0
+    line: int | None = None
+    fields: dict | None = None
+    status: str | None = None
+    author: str | None = None
+    public: bool = True
+    score: float | None = None
+
+    def sort_key(self) -> tuple[int, int, int]:
+        return (self.at, 0 if self.kind == CREATED else 1, self.seq)
+
+    @property
+    def type(self) -> str:
+        return TYPE_NAMES[self.kind]
+
+
+def ticket_key(value: object) -> str | None:
+    """The ticket id as a string (an integer as its decimal string)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def parse_event(record: Mapping[str, object], seq: int = 0, line: int | None = None) -> Event:
+    """Validate one event mapping (its ``ticket_id`` is checked by the caller)."""
+    kind_name = record.get("type")
+    kind = TYPE_CODES.get(kind_name) if isinstance(kind_name, str) else None
+    if kind is None:
+        raise EventError(f"type is {kind_name!r}; expected one of created, message, status, update, csat")
+    if "at" not in record:
+        raise EventError("at is missing; every event needs a timestamp like 2026-03-02T08:15:00Z")
+    try:
+        at = parse_instant(record["at"])
+    except TimestampError as exc:
+        raise EventError(f"at: {exc}") from None
+    event = Event(at, kind, seq, line)
+    if kind == CREATED or kind == UPDATE:
+        fields = record.get("fields")
+        if not isinstance(fields, dict):
+            raise EventError(f"{kind_name} needs fields, an object of ticket attributes (got {fields!r})")
+        event.fields = fields
+        if kind == CREATED and "status" in record:
+            status = record["status"]
+            if not isinstance(status, str):
+                raise EventError(f"status is {status!r}; expected a string")
+            event.status = status
+    elif kind == STATUS:
+        status = record.get("status")
+        if not isinstance(status, str):
+            raise EventError(f"a status event needs status, a string (got {status!r})")
+        event.status = status
+    elif kind == MESSAGE:
+        author = record.get("author")
+        if author not in AUTHORS:
+            raise EventError(f"author is {author!r}; expected customer, agent or bot")
+        event.author = author  # type: ignore[assignment]
+        public = record.get("public", True)
+        if not isinstance(public, bool):
+            raise EventError(f"public is {public!r}; expected true or false")
+        event.public = public
+    else:
+        score = record.get("score")
+        if isinstance(score, bool) or not isinstance(score, (int, float)):
+            raise EventError(f"a csat event needs score, a number (got {score!r})")
+        event.score = float(score)
+    return event
+
+
+@dataclass
+class TicketEvents:
+    """One ticket's events as read, and the first reason to reject it, if any."""
+
+    ticket_id: str
+    first_line: int
+    events: list[Event] = field(default_factory=list)
+    error: EventError | None = None
+
+    def reject(self, reason: str, line: int | None) -> None:
+        if self.error is None:
+            self.error = EventError(reason, line, self.ticket_id)
+
+    def finish(self) -> None:
+        """Check the whole-ticket rules and sort the events in processing order."""
+        if self.error is not None:
+            return
+        created = [e for e in self.events if e.kind == CREATED]
+        if not created:
+            self.reject("the ticket has no created event", self.first_line)
+            return
+        if len(created) > 1:
+            self.reject(f"the ticket has {len(created)} created events (lines {', '.join(str(e.line) for e in created)}); expected exactly one", created[1].line)
+            return
+        start = created[0].at
+        for e in self.events:
+            if e.at < start:
+                self.reject(f"{e.type} event before the ticket's created event (line {created[0].line})", e.line)
+                return
+        self.events.sort(key=Event.sort_key)
+
+
+@dataclass
+class LineError:
+    """A line that names no ticket (not JSON, not an object, no usable ticket_id)."""
+
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+def _loads():
+    try:
+        import orjson
+
+        return orjson.loads, (orjson.JSONDecodeError,)
+    except ImportError:  # pragma: no cover - orjson is a dependency
+        import json
+
+        return json.loads, (json.JSONDecodeError,)
+
+
+def read_jsonl(lines: Iterable[bytes | str], start_line: int = 1) -> tuple[dict[str, TicketEvents], list[LineError]]:
+    """Parse JSONL lines into tickets (in order of first appearance) and line errors."""
+    loads, decode_errors = _loads()
+    tickets: dict[str, TicketEvents] = {}
+    line_errors: list[LineError] = []
+    for number, raw in enumerate(lines, start_line):
+        if not raw.strip():
+            continue
+        try:
+            record = loads(raw)
+        except decode_errors:
+            line_errors.append(LineError(number, "not valid JSON"))
+            continue
+        except Exception:  # pragma: no cover - decoders raise odd types on odd bytes
+            line_errors.append(LineError(number, "not valid JSON"))
+            continue
+        add_record(tickets, line_errors, record, number)
+    for ticket in tickets.values():
+        ticket.finish()
+    return tickets, line_errors
+
+
+def add_record(tickets: dict[str, TicketEvents], line_errors: list[LineError], record: object, number: int) -> None:
+    if not isinstance(record, dict):
+        line_errors.append(LineError(number, "not a JSON object"))
+        return
+    if "ticket_id" not in record:
+        line_errors.append(LineError(number, "no ticket_id"))
+        return
+    key = ticket_key(record["ticket_id"])
+    if key is None:
+        line_errors.append(LineError(number, f"ticket_id is {record['ticket_id']!r}; expected a string or an integer"))
+        return
+    ticket = tickets.get(key)
+    if ticket is None:
+        ticket = tickets[key] = TicketEvents(key, number)
+    try:
+        ticket.events.append(parse_event(record, len(ticket.events), number))
+    except EventError as exc:
+        ticket.reject(exc.reason, number)
+
+
+def events_from_dicts(records: Iterable[Mapping[str, object]], ticket_id: str | None = None) -> TicketEvents:
+    """Validate one ticket's events given as dicts (``ticket_id`` optional in them)."""
+    ticket = TicketEvents(ticket_id or "", 1)
+    for number, record in enumerate(records, 1):
+        if ticket_id is None and "ticket_id" in record:
+            ticket.ticket_id = ticket_key(record["ticket_id"]) or ""
+        try:
+            ticket.events.append(parse_event(record, number - 1, number))
+        except EventError as exc:
+            ticket.reject(exc.reason, number)
+    ticket.finish()
+    return ticket
+
+
+def iter_lines(path: str) -> Iterator[bytes]:
+    with open(path, "rb") as handle:
+        yield from handle

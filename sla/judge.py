@@ -1,0 +1,165 @@
+"""Judging raw cycles at ``now``: the policy in force at each cycle's end, its
+target and calendar, elapsed business time, state, due time and warnings
+(SEMANTICS.md sections 4 and 5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .clock import ENDED_BY_DONE, Cycle, TicketClock
+from .policyset import CALENDAR, PolicySet, ResolvedTarget
+from .timefmt import US_PER_SECOND, format_instant, format_seconds
+
+RUNNING, PAUSED, ACHIEVED, BREACHED, CANCELLED = "running", "paused", "achieved", "breached", "cancelled"
+PROJECTION_LIMIT_US = 1096 * 86_400 * US_PER_SECOND
+
+
+@dataclass(frozen=True, slots=True)
+class CycleResult:
+    """One cycle of one metric of one ticket, judged at ``now``. Times in epoch µs."""
+
+    ticket_id: str
+    policy: str
+    metric: str
+    cycle: int
+    started_at: int
+    ended_at: int | None
+    state: str
+    target_us: int
+    hours: str
+    elapsed_us: int
+    breached: bool
+    due_at: int | None
+    paused_us: int
+    paused: tuple[tuple[int, int | None], ...]
+    warnings: tuple[tuple[str, int], ...] = field(default=())
+
+    @property
+    def remaining_us(self) -> int:
+        return self.target_us - self.elapsed_us
+
+    def to_row(self) -> dict:
+        """The row ``sla evaluate`` prints (SEMANTICS.md section 6)."""
+        return {
+            "ticket_id": self.ticket_id,
+            "policy": self.policy,
+            "metric": self.metric,
+            "cycle": self.cycle,
+            "started_at": format_instant(self.started_at),
+            "ended_at": None if self.ended_at is None else format_instant(self.ended_at),
+            "state": self.state,
+            "target_seconds": format_seconds(self.target_us),
+            "hours": self.hours,
+            "elapsed_seconds": format_seconds(self.elapsed_us),
+            "remaining_seconds": format_seconds(self.target_us - self.elapsed_us),
+            "breached": self.breached,
+            "due_at": None if self.due_at is None else format_instant(self.due_at),
+            "paused_seconds": format_seconds(self.paused_us),
+            "paused": [[format_instant(a), None if b is None else format_instant(b)] for a, b in self.paused],
+        }
+
+
+def _stretches(cycle: Cycle, end: int, open_at_now: bool) -> tuple[list[tuple[int, int | None]], int, list[tuple[int, int]]]:
+    """Listed pauses, their total length, and the running stretches of a cycle."""
+    pauses: list[tuple[int, int | None]] = list(cycle.pauses)
+    total = 0
+    for a, b in cycle.pauses:
+        total += b - a
+    closed_pauses = list(cycle.pauses)
+    if cycle.pause_from is not None:
+        if open_at_now:
+            pauses.append((cycle.pause_from, None))
+            total += end - cycle.pause_from
+            closed_pauses.append((cycle.pause_from, end))
+        elif end > cycle.pause_from:
+            pauses.append((cycle.pause_from, end))
+            total += end - cycle.pause_from
+            closed_pauses.append((cycle.pause_from, end))
+    running = []
+    cursor = cycle.start
+    for a, b in closed_pauses:
+        if a > cursor:
+            running.append((cursor, a))
+        cursor = max(cursor, b)
+    if end > cursor:
+        running.append((cursor, end))
+    return pauses, total, running
+
+
+def reach_instant(target: ResolvedTarget, start: int, running: list[tuple[int, int]], amount: int) -> tuple[int | None, int]:
+    """When the elapsed time of the running stretches reaches ``amount`` (or None), and the total elapsed."""
+    calendar = target.calendar
+    total = 0
+    reached = start if amount == 0 else None
+    for a, b in running:
+        part = calendar.elapsed_us(a, b)
+        if reached is None and total + part >= amount:
+            reached = calendar.add_us(a, amount - total)
+        total += part
+    return reached, total
+
+
+def _project(target: ResolvedTarget, now: int, amount: int) -> int | None:
+    if target.hours == CALENDAR:
+        return now + amount
+    if amount > PROJECTION_LIMIT_US and target.calendar.always_open:
+        return None
+    instant = target.calendar.add_us(now, amount)
+    return None if instant - now > PROJECTION_LIMIT_US else instant
+
+
+def judge_cycle(ticket_id: str, metric: str, cycle: Cycle, clock: TicketClock, policies: PolicySet,
+                now: int, with_warnings: bool = False) -> CycleResult | None:
+    open_at_now = cycle.end is None
+    end = now if open_at_now else cycle.end
+    attributes = clock.attributes_at(end)  # type: ignore[arg-type]
+    policy = policies.policy_for(attributes)
+    if policy is None:
+        return None
+    target = policy.target(metric, attributes.get("priority"))
+    if target is None:
+        return None
+    pauses, paused_total, running = _stretches(cycle, end, open_at_now)  # type: ignore[arg-type]
+    due_at, elapsed = reach_instant(target, cycle.start, running, target.us)
+    breached = elapsed > target.us
+    paused_now = open_at_now and cycle.pause_from is not None
+    if breached:
+        state = BREACHED
+    elif not open_at_now:
+        state = CANCELLED if cycle.ended_by == ENDED_BY_DONE else ACHIEVED
+    else:
+        state = PAUSED if paused_now else RUNNING
+    if due_at is None and open_at_now and not paused_now:
+        due_at = _project(target, now, target.us - elapsed)
+    warnings: tuple[tuple[str, int], ...] = ()
+    if with_warnings and open_at_now and policy.spec.warnings is not None:
+        warnings = _warnings(policy.spec.warnings, target, cycle, running, elapsed, now, paused_now)
+    return CycleResult(ticket_id, policy.name, metric, cycle.number, cycle.start, cycle.end, state,
+                       target.us, target.hours, elapsed, breached, due_at, paused_total, tuple(pauses), warnings)
+
+
+def _warnings(spec, target: ResolvedTarget, cycle: Cycle, running, elapsed: int, now: int, paused_now: bool):
+    amounts = [(f"{p:g}%", int(target.us * p / 100)) for p in spec.at_percent]
+    amounts += [(f"{format_seconds(d)}s before due", target.us - d) for d in spec.before_due if d <= target.us]
+    out = []
+    for label, amount in amounts:
+        instant, _ = reach_instant(target, cycle.start, running, amount)
+        if instant is None and not paused_now:
+            instant = _project(target, now, amount - elapsed)
+        if instant is not None:
+            out.append((label, instant))
+    return tuple(sorted(out, key=lambda item: item[1]))
+
+
+def judge_ticket(ticket_id: str, clock: TicketClock, policies: PolicySet, now: int,
+                 with_warnings: bool = False) -> list[CycleResult]:
+    """Every row of a ticket at ``now``, by metric name then cycle number."""
+    results = []
+    for metric_clock in sorted(clock.metrics, key=lambda c: c.metric.name):
+        name = metric_clock.metric.name
+        for cycle in metric_clock.cycles:
+            result = judge_cycle(ticket_id, name, cycle, clock, policies, now, with_warnings)
+            if result is not None:
+                results.append(result)
+    return results

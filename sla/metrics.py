@@ -1,0 +1,114 @@
+"""Metric definitions: one clock mechanism, the built-in metrics as presets.
+
+A metric is data: which signals start, stop and resume its cycles, which
+statuses pause it, whether it repeats.  The engine (:mod:`sla.engine`) runs
+any definition; nothing in it is specific to a metric name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+# Signals the engine derives from each event (see sla.engine).
+CREATED = "created"
+RESPONSE = "response"
+CUSTOMER_MESSAGE = "customer_message"
+DONE = "done"
+REOPENED = "reopened"
+CSAT = "csat"
+
+CycleMode = Literal["once", "repeat", "resume"]
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """A condition on one event.
+
+    ``kind`` is a signal name (``created``, ``response``...) or one of
+    ``status_entered``, ``status_left``, ``field_set``, ``field_changed``,
+    ``message``, refined by the other fields.
+    """
+
+    kind: str
+    statuses: frozenset[str] = frozenset()
+    field_name: str | None = None
+    authors: frozenset[str] | None = None
+    public: bool | None = None
+
+    def describe(self) -> str:
+        if self.kind in ("status_entered", "status_left"):
+            return f"{self.kind}: {sorted(self.statuses)}"
+        if self.kind in ("field_set", "field_changed"):
+            return f"{self.kind}: {self.field_name}"
+        if self.kind == "message":
+            who = sorted(self.authors) if self.authors else "anyone"
+            return f"message from {who}" + ("" if self.public is None else f" (public={self.public})")
+        return self.kind
+
+
+@dataclass(frozen=True, slots=True)
+class MetricDef:
+    """How one metric's clock runs."""
+
+    name: str
+    start: tuple[Trigger, ...]
+    stop: tuple[Trigger, ...]
+    resume: tuple[Trigger, ...] = ()
+    pause_statuses: frozenset[str] = frozenset()
+    responders: frozenset[str] = frozenset({"agent"})
+    cycles: CycleMode = "once"
+    cancel_on_done: bool = False
+    needs_prior_response: bool = False
+    description: str = ""
+    builtin: bool = False
+    # Derived flags so the engine's hot loop tests booleans, not tuples.
+    uses_fields: bool = field(default=False, compare=False)
+
+
+def _t(kind: str) -> Trigger:
+    return Trigger(kind)
+
+
+BUILTIN_METRICS: dict[str, MetricDef] = {
+    "first_response": MetricDef(
+        "first_response", start=(_t(CREATED),), stop=(_t(RESPONSE),), cycles="once",
+        cancel_on_done=True, builtin=True,
+        description="From ticket creation to the first public response.",
+    ),
+    "next_response": MetricDef(
+        "next_response", start=(_t(CUSTOMER_MESSAGE),), stop=(_t(RESPONSE),), cycles="repeat",
+        cancel_on_done=True, needs_prior_response=True, builtin=True,
+        description="From a customer message (after a first response) to the next public response.",
+    ),
+    "resolution": MetricDef(
+        "resolution", start=(_t(CREATED),), stop=(_t(DONE),), resume=(_t(REOPENED),), cycles="resume",
+        builtin=True, description="From creation until the ticket is done; resumes on reopen.",
+    ),
+    "requester_wait": MetricDef(
+        "requester_wait", start=(_t(CREATED),), stop=(_t(DONE),), resume=(_t(REOPENED),), cycles="resume",
+        pause_statuses=frozenset({"pending"}), builtin=True,
+        description="Resolution time less the time waiting on the customer (pending).",
+    ),
+    "agent_work": MetricDef(
+        "agent_work", start=(_t(CREATED),), stop=(_t(DONE),), resume=(_t(REOPENED),), cycles="resume",
+        pause_statuses=frozenset({"pending", "on_hold"}), builtin=True,
+        description="Resolution time less the time pending or on hold.",
+    ),
+}
+
+
+def with_options(metric: MetricDef, *, pause_statuses=None, responders=None) -> MetricDef:
+    """A built-in metric with its options replaced."""
+    changes = {}
+    if pause_statuses is not None:
+        changes["pause_statuses"] = frozenset(pause_statuses)
+    if responders is not None:
+        changes["responders"] = frozenset(responders)
+    return replace(metric, **changes) if changes else metric
+
+
+def finish(metric: MetricDef) -> MetricDef:
+    """Fill the derived flags."""
+    triggers = metric.start + metric.stop + metric.resume
+    return replace(metric, uses_fields=any(t.kind in ("field_set", "field_changed") for t in triggers))
