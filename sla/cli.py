@@ -1,16 +1,253 @@
-"""The ``sla`` command line (placeholder, filled by the CLI module)."""
+"""The ``sla`` command line: validate, evaluate, report, explain, schema.
+
+Every subcommand is a function of parsed arguments returning an exit status;
+``main(argv)`` is what the console script and the tests call.
+Exit status: 0 fine, 1 some tickets or lines rejected, 2 bad policy file or usage.
+"""
 
 from __future__ import annotations
 
 import argparse
+import gc
+import json
 import sys
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Iterator
+
+from .errors import PolicyError, SlaError, TimestampError
+from .timefmt import parse_instant, to_us
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(SlaError):
+    """Bad command-line usage: exit status 2."""
+
+
+def _err(message: str) -> None:
+    sys.stderr.write(message.rstrip("\n") + "\n")
+
+
+def _now(value: str | None) -> int:
+    if value is None:
+        return to_us(datetime.now(timezone.utc))
+    try:
+        return parse_instant(value)
+    except TimestampError as exc:
+        raise UsageError(f"--now: {exc}") from None
+
+
+def _policies(path: str):
+    from .policyset import load_policies
+
+    if not Path(path).exists():
+        raise UsageError(f"--policies: no such file: {path}")
+    return load_policies(Path(path))
+
+
+@contextmanager
+def _output(path: str | None) -> Iterator[IO[bytes]]:
+    if path is None or path == "-":
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+    else:
+        try:
+            handle = open(path, "wb")
+        except OSError as exc:
+            raise UsageError(f"--output: cannot write {path}: {exc.strerror}") from None
+        with handle:
+            yield handle
+
+
+@contextmanager
+def _bulk() -> Iterator[None]:
+    """Keep the cyclic GC from rescanning millions of live event objects."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read_events(path: str):
+    from .reading import read_events_file
+
+    if path != "-" and not Path(path).exists():
+        raise UsageError(f"--events: no such file: {path}")
+    return read_events_file(path)
+
+
+def _report_rejections(tickets, line_errors) -> int:
+    rejected = 0
+    for error in line_errors:
+        _err(f"rejected: {error}")
+    for ticket in tickets.values():
+        if ticket.error is not None:
+            rejected += 1
+            _err(f"rejected: {ticket.error}")
+    if rejected or line_errors:
+        _err(f"{rejected} ticket(s) and {len(line_errors)} line(s) rejected")
+    return rejected
+
+
+# ------------------------------------------------------------ subcommands
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .policyset import load_policies
+    from .summary import summarize
+
+    status = EXIT_OK
+    for path in args.files:
+        try:
+            policies = load_policies(Path(path))
+        except PolicyError as exc:
+            _err(str(exc))
+            status = EXIT_USAGE
+            continue
+        except OSError as exc:
+            _err(f"{path}: {exc}")
+            status = EXIT_USAGE
+            continue
+        sys.stdout.write(summarize(policies, path) + "\n")
+    return status
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .engine import evaluate_many
+    from .output import write_all
+
+    policies = _policies(args.policies)
+    now = _now(args.now)
+    with _bulk():
+        tickets, line_errors = _read_events(args.events)
+        with _output(args.output) as out:
+            write_all(evaluate_many(policies, tickets.values(), now), out, args.format)
+    rejected = _report_rejections(tickets, line_errors)
+    return EXIT_REJECTED if rejected or line_errors else EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import build_report
+    from .report_output import write_report
+
+    policies = _policies(args.policies)
+    now = _now(args.now)
+    by = [part.strip() for part in (args.by or "").split(",") if part.strip()]
+    with _bulk():
+        tickets, line_errors = _read_events(args.events)
+        report = build_report(policies, tickets, now, by=by, period=args.period, tz=args.tz,
+                              rejected=sum(1 for t in tickets.values() if t.error is not None))
+    fmt = args.format or ("table" if sys.stdout.isatty() and not args.output else "json")
+    with _output(args.output) as out:
+        write_report(report, out, fmt)
+    rejected = _report_rejections(tickets, line_errors)
+    return EXIT_REJECTED if rejected or line_errors else EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .explain import explain_ticket
+
+    policies = _policies(args.policies)
+    now = _now(args.now)
+    tickets, line_errors = _read_events(args.events)
+    ticket = tickets.get(args.ticket)
+    if ticket is None:
+        raise UsageError(f"ticket {args.ticket!r} is not in {args.events}")
+    if ticket.error is not None:
+        _err(f"rejected: {ticket.error}")
+        return EXIT_REJECTED
+    sys.stdout.write(explain_ticket(policies, ticket, now))
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .policy import json_schema
+
+    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+    return EXIT_OK
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from .generate import write_history
+
+    with _output(args.output) as out:
+        write_history(out, tickets=args.tickets, seed=args.seed)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sla", description="SLA clocks from helpdesk ticket histories.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check policy files and summarize them")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("evaluate", help="evaluate every ticket's clocks at --now")
+    p.add_argument("--policies", required=True, metavar="FILE")
+    p.add_argument("--events", required=True, metavar="FILE", help="JSONL events ('-' for standard input)")
+    p.add_argument("--now", metavar="TIMESTAMP", help="evaluate as of this instant (default: the current time)")
+    p.add_argument("--format", choices=("jsonl", "csv", "table"), default="jsonl")
+    p.add_argument("--output", metavar="FILE")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("report", help="compliance and support KPIs over a history")
+    p.add_argument("--policies", required=True, metavar="FILE")
+    p.add_argument("--events", required=True, metavar="FILE")
+    p.add_argument("--now", metavar="TIMESTAMP")
+    p.add_argument("--by", metavar="FIELD,...", help="group by ticket attributes and/or policy")
+    p.add_argument("--period", choices=("day", "week", "month"))
+    p.add_argument("--tz", default="UTC", metavar="ZONE", help="time zone of --period (default UTC)")
+    p.add_argument("--format", choices=("table", "json", "csv", "html"))
+    p.add_argument("--output", metavar="FILE")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("explain", help="a readable timeline of one ticket's clocks")
+    p.add_argument("--policies", required=True, metavar="FILE")
+    p.add_argument("--events", required=True, metavar="FILE")
+    p.add_argument("--ticket", required=True, metavar="ID")
+    p.add_argument("--now", metavar="TIMESTAMP")
+    p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of policy files")
+    p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("generate", help="write a realistic synthetic ticket history (JSONL)")
+    p.add_argument("--tickets", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--output", metavar="FILE")
+    p.set_defaults(func=cmd_generate)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="sla")
-    parser.add_subparsers(dest="command")
-    parser.parse_args(argv)
-    return 0
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
+        return int(exc.code or 0)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except PolicyError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    except UsageError as exc:
+        _err(f"sla {args.command}: {exc}")
+        return EXIT_USAGE
+    except SlaError as exc:
+        _err(f"sla {args.command}: {exc}")
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":
