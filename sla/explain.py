@@ -1,0 +1,121 @@
+"""``sla explain``: one ticket's timeline in words, for disputed breaches.
+
+It shows the events, which policy judged each cycle and why (which match rule
+held, which earlier policies did not), each clock's running and paused
+stretches with business and calendar time, and the breach instant.
+"""
+
+from __future__ import annotations
+
+from .clock import TicketClock
+from .engine import run_clock
+from .events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, TicketEvents
+from .judge import judge_ticket
+from .policyset import CompiledPolicy, PolicySet
+from .timefmt import format_instant
+
+
+def _dur(us: int) -> str:
+    sign = "-" if us < 0 else ""
+    seconds = abs(us) / 1_000_000
+    days, rest = divmod(int(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = (f"{days}d " if days else "") + f"{hours:02d}:{minutes:02d}:{secs:02d}"
+    frac = seconds - int(seconds)
+    return sign + text + (f"{frac:.6f}"[1:].rstrip("0") if frac else "")
+
+
+def _event_text(event) -> str:
+    if event.kind == CREATED:
+        return f"created (status {event.status or 'new'}) fields {event.fields}"
+    if event.kind == MESSAGE:
+        return f"message from {event.author}" + ("" if event.public else " (internal note)")
+    if event.kind == STATUS:
+        return f"status -> {event.status}"
+    if event.kind == UPDATE:
+        return f"update {event.fields}"
+    if event.kind == CSAT:
+        return f"csat {event.score:g}"
+    return "?"  # pragma: no cover
+
+
+def why_policy(policies: PolicySet, attributes) -> list[str]:
+    """Sentences explaining which policy is in force for the attributes."""
+    lines = []
+    for policy in policies.policies:
+        reason = _mismatch(policy, attributes)
+        if reason is None:
+            rule = ", ".join(f"{k} {'in ' + str(list(v)) if is_list else '= ' + repr(v)}" for k, v, is_list in policy.match)
+            lines.append(f"policy {policy.name!r} is in force: " + (f"its match holds ({rule})" if rule else "it matches every ticket"))
+            return lines
+        lines.append(f"policy {policy.name!r} does not match: {reason}")
+    lines.append("no policy matches: the ticket has no SLA at this instant")
+    return lines
+
+
+def _mismatch(policy: CompiledPolicy, attributes) -> str | None:
+    for key, wanted, is_list in policy.match:
+        if key not in attributes:
+            return f"the ticket has no {key!r}"
+        value = attributes[key]
+        if (is_list and value not in wanted) or (not is_list and value != wanted):
+            return f"{key} is {value!r}, not {'one of ' + str(list(wanted)) if is_list else repr(wanted)}"
+    return None
+
+
+def explain_ticket(policies: PolicySet, ticket: TicketEvents, now: int) -> str:
+    out = [f"Ticket {ticket.ticket_id} as of {format_instant(now)}", "", "Events (in processing order):"]
+    for event in ticket.events:
+        mark = "  (after now: ignored)" if event.at > now else ""
+        out.append(f"  {format_instant(event.at)}  line {event.line}: {_event_text(event)}{mark}")
+    clock = run_clock(policies, ticket.events, now)
+    if clock is None:
+        out.append("")
+        out.append("The ticket was created after now: no clocks yet.")
+        return "\n".join(out) + "\n"
+    results = {(r.metric, r.cycle): r for r in judge_ticket(ticket.ticket_id, clock, policies, now, with_warnings=True)}
+    for metric_clock in sorted(clock.metrics, key=lambda c: c.metric.name):
+        metric = metric_clock.metric
+        for cycle in metric_clock.cycles:
+            out.append("")
+            result = results.get((metric.name, cycle.number))
+            end = cycle.end if cycle.end is not None else now
+            out.append(f"{metric.name} cycle {cycle.number}: started {format_instant(cycle.start)}, "
+                       + (f"ended {format_instant(cycle.end)} ("
+                          + ("the ticket became done" if cycle.ended_by == "done"
+                             else "stop condition: " + ", ".join(t.describe() for t in metric.stop)) + ")"
+                          if cycle.end is not None else "still open at now"))
+            attributes = clock.attributes_at(end)
+            out.append(f"  attributes at {'its end' if cycle.end is not None else 'now'}: {dict(attributes)}")
+            out += ["  " + line for line in why_policy(policies, attributes)]
+            if result is None:
+                out.append("  no target for this metric and priority: not measured")
+                continue
+            out.append(f"  target {_dur(result.target_us)} in {result.hours} hours"
+                       + (f" on calendar {policies.policy_for(attributes).calendar_name!r}" if result.hours == 'business' else ""))
+            _stretch_lines(out, clock, result, policies, attributes, now)
+            out.append(f"  elapsed {_dur(result.elapsed_us)}, remaining {_dur(result.remaining_us)}, state {result.state}")
+            if result.breached and result.due_at is not None:
+                out.append(f"  BREACHED: the target was reached at {format_instant(result.due_at)}; every moment after counts against it")
+            elif result.due_at is not None:
+                out.append(f"  due at {format_instant(result.due_at)}")
+            for label, instant in result.warnings:
+                out.append(f"  warning {label} at {format_instant(instant)}")
+    return "\n".join(out) + "\n"
+
+
+def _stretch_lines(out, clock: TicketClock, result, policies, attributes, now) -> None:
+    policy = policies.policy_for(attributes)
+    calendar = policy.target(result.metric, attributes.get("priority")).calendar
+    end = result.ended_at if result.ended_at is not None else now
+    cursor = result.started_at
+    pauses = [(a, b if b is not None else end) for a, b in result.paused]
+    for a, b in pauses + [(end, end)]:
+        if a > cursor:
+            business = calendar.elapsed_us(cursor, a)
+            out.append(f"  running {format_instant(cursor)} .. {format_instant(a)}: {_dur(a - cursor)} calendar, "
+                       f"{_dur(business)} counted")
+        if b > a:
+            out.append(f"  paused  {format_instant(a)} .. {format_instant(b)}: {_dur(b - a)} (not counted)")
+        cursor = max(cursor, b)
