@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from .clock import ENDED_BY_DONE, Cycle, TicketClock
 from .policyset import CALENDAR, PolicySet, ResolvedTarget
+from .texts import compact_duration
 from .timefmt import US_PER_SECOND, format_instant, format_seconds
 
 RUNNING, PAUSED, ACHIEVED, BREACHED, CANCELLED = "running", "paused", "achieved", "breached", "cancelled"
@@ -143,7 +144,7 @@ def judge_cycle(ticket_id: str, metric: str, cycle: Cycle, clock: TicketClock, p
 
 def _warnings(spec, target: ResolvedTarget, cycle: Cycle, running, elapsed: int, now: int, paused_now: bool):
     amounts = [(f"{p:g}%", int(target.us * p / 100)) for p in spec.at_percent]
-    amounts += [(f"{format_seconds(d)}s before due", target.us - d) for d in spec.before_due if d <= target.us]
+    amounts += [(f"{compact_duration(d)} before due", target.us - d) for d in spec.before_due if d <= target.us]
     out = []
     for label, amount in amounts:
         instant, _ = reach_instant(target, cycle.start, running, amount)

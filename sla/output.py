@@ -11,6 +11,7 @@ from typing import IO
 import orjson
 
 from .judge import CycleResult
+from .texts import compact_duration
 
 ROW_FIELDS = (
     "ticket_id", "policy", "metric", "cycle", "started_at", "ended_at", "state", "target_seconds",
@@ -48,20 +49,6 @@ class CsvWriter:
         self.text.detach()
 
 
-def _duration_text(seconds: float) -> str:
-    sign = "-" if seconds < 0 else ""
-    seconds = abs(seconds)
-    days, rest = divmod(int(seconds), 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{days}d"] if days else []
-    parts += [f"{hours}h"] if hours else []
-    parts += [f"{minutes}m"] if minutes else []
-    if secs or not parts:
-        parts.append(f"{secs}s")
-    return sign + "".join(parts[:2])
-
-
 class TableWriter:
     """A readable table; breached rows are marked with ``!``."""
 
@@ -77,8 +64,8 @@ class TableWriter:
         self.rows.append((
             "!" if result.breached else "",
             str(result.ticket_id), result.policy, result.metric, str(result.cycle), result.state,
-            _duration_text(result.elapsed_us / 1e6), _duration_text(result.target_us / 1e6),
-            _duration_text(result.remaining_us / 1e6), due.replace("T", " ").rstrip("Z")[:16], result.hours,
+            compact_duration(result.elapsed_us, 2), compact_duration(result.target_us, 2),
+            compact_duration(result.remaining_us, 2), due.replace("T", " ").rstrip("Z")[:16], result.hours,
         ))
 
     def close(self) -> None:
