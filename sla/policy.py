@@ -2,15 +2,29 @@
 
 These models describe the file (SEMANTICS.md sections 2, 4, 5).  Loading and
 compiling into the runtime :class:`~sla.policyset.PolicySet` lives in
-:mod:`sla.policyset`.
+:mod:`sla.policyset`, which also checks what a model cannot see alone
+(calendar hours, references between sections, duplicate names) and turns
+every problem into a located message.  :func:`json_schema` is the JSON Schema
+editors use for completion and inline checks.
 """
 
 from __future__ import annotations
 
+import copy
+import difflib
 from datetime import date
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    WithJsonSchema,
+    field_validator,
+)
 
 from .duration import EXPECTED as DURATION_EXPECTED
 from .duration import parse_duration_us
@@ -22,13 +36,42 @@ class LocatedValueError(ValueError):
 
     pydantic keeps the exception in the error's context; the loader appends
     ``subpath`` to the error location so the message names the exact value.
+    ``more`` holds further (subpath, message) problems found in the same value,
+    so one bad entry does not hide the next.
     """
 
-    def __init__(self, message: str, subpath: tuple[object, ...] = ()):
+    def __init__(self, message: str, subpath: tuple[object, ...] = (),
+                 more: list[tuple[tuple[object, ...], str]] | None = None):
         super().__init__(message)
         self.subpath = subpath
+        self.more = list(more or [])
+
+    @property
+    def items(self) -> list[tuple[tuple[object, ...], str]]:
+        return [(self.subpath, str(self))] + self.more
+
+    @classmethod
+    def collect(cls, items: list[tuple[tuple[object, ...], str]]) -> "LocatedValueError":
+        (subpath, message), *rest = items
+        return cls(message, subpath, rest)
 
 
+def _show(value: object) -> str:
+    """A value as a message shows it: YAML words for null and booleans, short."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _suggest(word: object, choices: list[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+# ------------------------------------------------------------ durations
 def _duration(value: object) -> int:
     try:
         return parse_duration_us(value)
@@ -36,12 +79,19 @@ def _duration(value: object) -> int:
         raise ValueError(str(exc)) from None
 
 
+_NUM = r"[0-9]+(\.[0-9]+)?"
+DURATION_PATTERN = (
+    rf"^(?=.*[0-9])(?!.* $)({_NUM}d ?)?({_NUM}h ?)?({_NUM}m ?)?({_NUM}s)?$"
+    rf"|^P(?!$)({_NUM}D)?(T(?=[0-9])({_NUM}H)?({_NUM}M)?({_NUM}S)?)?$"
+    r"|^[0-9]+$"
+)
 DURATION_SCHEMA: dict[str, Any] = {
     "anyOf": [
-        {"type": "string", "pattern": r"^(\d+(\.\d+)?d)? ?(\d+(\.\d+)?h)? ?(\d+(\.\d+)?m)? ?(\d+(\.\d+)?s)?$|^P.*|^\d+$"},
+        {"type": "string", "pattern": DURATION_PATTERN},
         {"type": "number", "minimum": 0},
     ],
-    "description": DURATION_EXPECTED,
+    "description": f"A duration: {DURATION_EXPECTED}. Units d (24 hours), h, m, s in that order.",
+    "examples": ["15m", "1h30m", "8h", "2d", "PT4H"],
 }
 Duration = Annotated[int, BeforeValidator(_duration), WithJsonSchema(DURATION_SCHEMA)]
 """A duration in integer microseconds, written as in SEMANTICS.md section 1."""
@@ -50,15 +100,33 @@ HoursKind = Literal["business", "calendar"]
 Scalar = Union[str, bool, int, float, None]
 
 
+def _listify(value: object) -> object:
+    return [value] if isinstance(value, str) else value
+
+
+def _names_schema(description: str, examples: list[Any] | None = None, enum: list[str] | None = None) -> dict[str, Any]:
+    item: dict[str, Any] = {"type": "string"}
+    if enum:
+        item = {"enum": enum}
+    schema: dict[str, Any] = {"anyOf": [item, {"type": "array", "items": item}], "description": description}
+    if examples:
+        schema["examples"] = examples
+    return schema
+
+
 class Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+# ------------------------------------------------------------ targets
 class Within(Model):
     """A target with its own kind of hours: ``{within: 3d, hours: calendar}``."""
 
-    within: Duration
-    hours: HoursKind | None = None
+    within: Duration = Field(description="How long the metric may run.")
+    hours: HoursKind | None = Field(
+        None, description="business (count only the policy calendar's open hours) or calendar (count every hour); "
+        "defaults to the policy's hours."
+    )
 
 
 class Target(Model):
@@ -75,23 +143,35 @@ class Target(Model):
         return self.default
 
 
+_WITHIN_EXPECTED = "a duration like 4h, or {within: <duration>, hours: business|calendar}"
+
+
 def _within(value: object, subpath: tuple[object, ...]) -> Within:
+    """One target value; raises a LocatedValueError listing every problem in it."""
     if isinstance(value, Within):
         return value
     if isinstance(value, dict):
-        unknown = set(value) - {"within", "hours"}
-        if "within" not in value or unknown:
-            what = f"unknown key {sorted(map(str, unknown))[0]!r}" if unknown else "missing within"
-            raise LocatedValueError(
-                f"{what}; expected a duration or {{within: <duration>, hours: business|calendar}}", subpath
-            )
+        problems: list[tuple[tuple[object, ...], str]] = []
+        for key in value:
+            if key not in ("within", "hours"):
+                problems.append((subpath + (key,), f"unknown key {str(key)!r}{_suggest(key, ['within', 'hours'])}; "
+                                 f"expected {_WITHIN_EXPECTED}"))
+        if "within" not in value:
+            problems.append((subpath, f"missing within; expected {_WITHIN_EXPECTED}"))
         hours = value.get("hours")
         if hours is not None and hours not in ("business", "calendar"):
-            raise LocatedValueError(f"hours is {hours!r}; expected business or calendar", subpath + ("hours",))
-        try:
-            return Within.model_construct(within=parse_duration_us(value["within"]), hours=hours)
-        except SlaError as exc:
-            raise LocatedValueError(str(exc), subpath + ("within",)) from None
+            problems.append((subpath + ("hours",), f"hours is {_show(hours)}; expected business or calendar"))
+        within = 0
+        if "within" in value:
+            try:
+                within = parse_duration_us(value["within"])
+            except SlaError as exc:
+                problems.append((subpath + ("within",), str(exc)))
+        if problems:
+            raise LocatedValueError.collect(problems)
+        return Within.model_construct(within=within, hours=hours)
+    if isinstance(value, list):
+        raise LocatedValueError(f"{_show(value)} is a list; expected {_WITHIN_EXPECTED}", subpath)
     try:
         return Within.model_construct(within=parse_duration_us(value), hours=None)
     except SlaError as exc:
@@ -100,60 +180,116 @@ def _within(value: object, subpath: tuple[object, ...]) -> Within:
 
 _WITHIN_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {"within": DURATION_SCHEMA, "hours": {"enum": ["business", "calendar"]}},
+    "description": "A target with its own kind of hours, e.g. {within: 3d, hours: calendar}.",
+    "properties": {
+        "within": DURATION_SCHEMA,
+        "hours": {"enum": ["business", "calendar"], "description": "business or calendar; defaults to the policy's hours."},
+    },
     "required": ["within"],
     "additionalProperties": False,
 }
+_TARGET_VALUE_SCHEMA: dict[str, Any] = {"anyOf": [DURATION_SCHEMA, _WITHIN_SCHEMA]}
 
 
 def _target(value: object) -> Any:
     if isinstance(value, Target):
         return value
     if isinstance(value, dict) and "within" not in value:
+        if not value:
+            raise LocatedValueError("an empty map; expected a duration, or priorities like {urgent: 1h, default: 8h}")
         by_priority: dict[str, Within] = {}
         default = None
+        problems: list[tuple[tuple[object, ...], str]] = []
         for key, item in value.items():
-            within = _within(item, (key,))
+            try:
+                within = _within(item, (key,))
+            except LocatedValueError as exc:
+                problems += exc.items
+                continue
             if key == "default":
                 default = within
             else:
                 by_priority[str(key)] = within
+        if problems:
+            raise LocatedValueError.collect(problems)
         return Target.model_construct(by_priority=by_priority, default=default)
     return Target.model_construct(by_priority={}, default=_within(value, ()))
 
 
-TargetSpec = Annotated[
-    Target,
-    BeforeValidator(_target),
-    WithJsonSchema(
+TARGET_SCHEMA: dict[str, Any] = {
+    "description": "A duration for every priority (4h), {within: 3d, hours: calendar}, or a map from the ticket's "
+    "priority to one of those, with `default` for any other priority and tickets without one.",
+    "anyOf": [
+        DURATION_SCHEMA,
+        _WITHIN_SCHEMA,
         {
-            "description": "A duration for every priority, {within, hours}, or a map priority -> target with a default key",
-            "anyOf": [
-                DURATION_SCHEMA,
-                _WITHIN_SCHEMA,
-                {"type": "object", "additionalProperties": {"anyOf": [DURATION_SCHEMA, _WITHIN_SCHEMA]}},
-            ],
-        }
-    ),
-]
+            "type": "object",
+            "properties": {name: _TARGET_VALUE_SCHEMA for name in ("urgent", "high", "normal", "low", "default")},
+            "additionalProperties": _TARGET_VALUE_SCHEMA,
+            "minProperties": 1,
+        },
+    ],
+    "examples": ["1h", {"urgent": "1h", "high": "4h", "default": "8h"}, {"within": "3d", "hours": "calendar"}],
+}
+TargetSpec = Annotated[Target, BeforeValidator(_target), WithJsonSchema(TARGET_SCHEMA)]
+
+
+# ------------------------------------------------------------ calendars
+_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_CLOCK = r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?"
+INTERVAL_PATTERN = rf"^\s*{_CLOCK}\s*-\s*({_CLOCK}|24:00(:00)?)\s*$"
+
+
+def _day_pattern() -> str:
+    day = "(" + "|".join("".join(f"[{c}{c.upper()}]" for c in name) for name in _DAY_NAMES) + ")"
+    part = rf"\s*{day}\s*(-\s*{day}\s*)?"
+    return rf"^{part}(,{part})*$"
+
+
+DAY_KEY_PATTERN = _day_pattern()
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_INTERVAL_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "pattern": INTERVAL_PATTERN,
+    "description": "HH:MM-HH:MM (or HH:MM:SS) in local time, [start, end); an end at or before the start "
+    "runs into the next day (22:00-06:00); 24:00 is allowed as an end.",
+    "examples": ["09:00-17:00", "22:00-06:00", "00:00-24:00"],
+}
+_INTERVALS_SCHEMA: dict[str, Any] = {"anyOf": [{"type": "array", "items": _INTERVAL_SCHEMA}, _INTERVAL_SCHEMA]}
 
 
 class Holidays(Model):
     """Closed days: the ``holidays`` package's defaults for a country, plus dates."""
 
-    country: str | None = None
-    subdivision: str | None = None
-    categories: list[str] | None = None
-    dates: list[date] = Field(default_factory=list)
+    country: str | None = Field(None, description="Country code for the `holidays` package (DE, US, GB, FR...): "
+                                "its public holidays, observed days included, close the calendar.")
+    subdivision: str | None = Field(None, description="State, province or region code within the country (BE, CA...).")
+    categories: list[str] | None = Field(None, description="The `holidays` package's categories (default: public).")
+    dates: list[date] = Field(default_factory=list, description="Extra whole-day closures, YYYY-MM-DD.")
+
+    @field_validator("subdivision", mode="before")
+    @classmethod
+    def _subdivision_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("categories", mode="before")
+    @classmethod
+    def _categories_list(cls, value: object) -> object:
+        return _listify(value)
 
 
 class CalendarSpec(Model):
     """A business calendar as written in the file (SEMANTICS.md section 2)."""
 
-    timezone: str = "UTC"
-    hours: dict[str, Union[list[str], str]]
-    holidays: Holidays | None = None
-    overrides: dict[date, Union[list[str], None]] = Field(default_factory=dict)
+    timezone: str = Field("UTC", description="IANA time zone of the calendar's wall-clock hours (default UTC).")
+    hours: dict[str, Union[list[str], str]] = Field(
+        description="Weekly schedule: day keys (mon..sun, ranges mon-fri or sat-mon, lists mon,wed) to intervals."
+    )
+    holidays: Holidays | None = Field(None, description="Whole days closed: a country's public holidays and extra dates.")
+    overrides: dict[date, Union[list[str], str, None]] = Field(
+        default_factory=dict,
+        description="Dates with their own hours instead of the weekly ones ([] or null: closed). Wins over holidays.",
+    )
 
     @field_validator("overrides", mode="before")
     @classmethod
@@ -161,81 +297,201 @@ class CalendarSpec(Model):
         return value if value is not None else {}
 
 
+# ------------------------------------------------------------ metrics
+CONDITION_NAMES = ("created", "response", "customer_message", "done", "reopened", "csat")
+CONDITION_KEYS = ("status_entered", "status_left", "field_set", "field_changed", "message")
 ConditionName = Literal["created", "response", "customer_message", "done", "reopened", "csat"]
+Author = Literal["customer", "agent", "bot"]
+_CONDITION_EXPECTED = (
+    f"one of {', '.join(CONDITION_NAMES)}, or a mapping with one of "
+    "status_entered: [..], status_left: [..], field_set: NAME, field_changed: NAME, message: {author: [..], public: true}"
+)
 
 
 class MessageCondition(Model):
-    author: list[Literal["customer", "agent", "bot"]] | None = None
-    public: bool | None = None
+    """A message event, optionally only from some authors and only public or internal ones."""
+
+    author: Annotated[list[Author] | None, BeforeValidator(_listify),
+                      WithJsonSchema(_names_schema("Authors that count: customer, agent, bot (default: any).",
+                                                   enum=["customer", "agent", "bot"]))] = None
+    public: bool | None = Field(None, description="true: public messages only; false: internal notes only; "
+                                "omitted: both.")
+
+
+_STATUSES = Annotated[
+    list[str] | None,
+    BeforeValidator(_listify),
+    Field(min_length=1),
+    WithJsonSchema(_names_schema("A status or list of statuses.", examples=[["escalated"]])),
+]
 
 
 class Condition(Model):
     """One trigger of a custom metric: exactly one of its keys."""
 
-    status_entered: list[str] | None = None
-    status_left: list[str] | None = None
-    field_set: str | None = None
-    field_changed: str | None = None
-    message: MessageCondition | None = None
-
-    @field_validator("status_entered", "status_left", mode="before")
-    @classmethod
-    def _listify(cls, value: object) -> object:
-        return [value] if isinstance(value, str) else value
+    status_entered: _STATUSES = None
+    status_left: _STATUSES = None
+    field_set: str | None = Field(None, description="An update gives this ticket attribute a value (from none).")
+    field_changed: str | None = Field(None, description="An update changes this ticket attribute's value.")
+    message: MessageCondition | None = Field(None, description="A message, optionally only from some authors.")
 
 
-ConditionSpec = Union[ConditionName, Condition]
+def _condition(value: object) -> object:
+    if isinstance(value, str):
+        if value in CONDITION_NAMES:
+            return value
+        if value in CONDITION_KEYS:
+            raise LocatedValueError(f"{value} needs a value, like {{{value}: ...}}; expected {_CONDITION_EXPECTED}")
+        raise LocatedValueError(f"unknown condition {value!r}{_suggest(value, CONDITION_NAMES + CONDITION_KEYS)}; "
+                                f"expected {_CONDITION_EXPECTED}")
+    if isinstance(value, dict):
+        unknown = [key for key in value if key not in CONDITION_KEYS]
+        if unknown:
+            key = unknown[0]
+            raise LocatedValueError(f"unknown condition key {str(key)!r}{_suggest(key, CONDITION_KEYS)}; "
+                                    f"expected {_CONDITION_EXPECTED}", (key,))
+        if len(value) != 1:
+            given = ", ".join(map(str, value)) or "none"
+            raise LocatedValueError(f"a condition takes exactly one of {', '.join(CONDITION_KEYS)} (given: {given}); "
+                                    "list several conditions to trigger on any of them")
+        return value
+    if isinstance(value, Condition):
+        return value
+    raise LocatedValueError(f"{_show(value)} is not a condition; expected {_CONDITION_EXPECTED}")
+
+
+def _condition_kind(value: object) -> str:
+    return "condition-name" if isinstance(value, str) else "condition-map"
+
+
+ConditionSpec = Annotated[
+    Union[Annotated[ConditionName, Tag("condition-name")], Annotated[Condition, Tag("condition-map")]],
+    Discriminator(_condition_kind),
+    BeforeValidator(_condition),
+]
+_CONDITIONS_SCHEMA: dict[str, Any] = {
+    "description": "A condition or a list of conditions (any of them triggers): " + _CONDITION_EXPECTED + ".",
+    "anyOf": [
+        {"x-sla-ref": "ConditionSpec"},
+        {"type": "array", "items": {"x-sla-ref": "ConditionSpec"}, "minItems": 1},
+    ],
+}
+
+
+def _conditions_list(value: object) -> object:
+    return [value] if isinstance(value, (str, dict)) else value
+
+
+Conditions = Annotated[list[ConditionSpec] | None, BeforeValidator(_conditions_list), WithJsonSchema(_CONDITIONS_SCHEMA)]
 
 
 class MetricOptions(Model):
     """Options of a built-in metric, or the whole definition of a custom one."""
 
-    description: str | None = None
-    pause_statuses: list[str] | None = None
-    responders: list[Literal["agent", "bot", "customer"]] | None = None
-    start: list[ConditionSpec] | None = None
-    stop: list[ConditionSpec] | None = None
-    resume: list[ConditionSpec] | None = None
-    cycles: Literal["once", "repeat", "resume"] | None = None
-    cancel_on_done: bool | None = None
+    description: str | None = Field(None, description="Free text, shown by sla validate.")
+    pause_statuses: Annotated[
+        list[str] | None, BeforeValidator(_listify),
+        WithJsonSchema(_names_schema("Statuses during which the clock is paused (replaces the metric's default list).",
+                                     examples=[["pending", "on_hold"]])),
+    ] = None
+    responders: Annotated[
+        list[Literal["agent", "bot", "customer"]] | None, BeforeValidator(_listify),
+        WithJsonSchema(_names_schema("Authors whose public messages count as a response (default: agent).",
+                                     enum=["agent", "bot", "customer"], examples=[["agent", "bot"]])),
+    ] = None
+    start: Conditions = None
+    stop: Conditions = None
+    resume: Conditions = None
+    cycles: Literal["once", "repeat", "resume"] | None = Field(
+        None, description="once (default): one cycle per ticket; repeat: a new cycle at each start after a stop; "
+        "resume: the one cycle resumes on a resume condition."
+    )
+    cancel_on_done: bool | None = Field(
+        None, description="End an open cycle when the ticket becomes done: breached if over target, else cancelled."
+    )
 
-    @field_validator("start", "stop", "resume", mode="before")
-    @classmethod
-    def _listify(cls, value: object) -> object:
-        return [value] if isinstance(value, (str, dict)) else value
 
-
+# ------------------------------------------------------------ policies
 class Warnings(Model):
     """When an open cycle warns: at shares of its target and/or a time before due."""
 
-    at_percent: list[Annotated[float, Field(gt=0, lt=100)]] = Field(default_factory=list)
-    before_due: list[Duration] = Field(default_factory=list)
+    at_percent: list[Annotated[float, Field(gt=0, lt=100)]] = Field(
+        default_factory=list, description="Warn when an open cycle has used this share of its target (0 < p < 100)."
+    )
+    before_due: list[Duration] = Field(
+        default_factory=list, description="Warn this much (business) time before the cycle is due."
+    )
+
+
+def _match(value: object) -> object:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        return value
+    problems: list[tuple[tuple[object, ...], str]] = []
+    expected = "expected a value (text, number, true/false) or a list of values"
+    for key, item in value.items():
+        if not isinstance(key, str):
+            problems.append(((key,), f"match key {_show(key)} is not an attribute name; write it as text"))
+        if isinstance(item, list):
+            for i, element in enumerate(item):
+                if isinstance(element, (dict, list)):
+                    problems.append(((key, i), f"{_show(element)} inside a list; a match list holds plain values, {expected}"))
+            if not item:
+                problems.append(((key,), f"an empty list never matches; {expected}"))
+        elif isinstance(item, dict):
+            problems.append(((key,), f"{_show(item)} is a mapping; {expected}"))
+        elif isinstance(item, date):
+            problems.append(((key,), f"{_show(item)} is a date; quote it to match the text"))
+    if problems:
+        raise LocatedValueError.collect(problems)
+    return value
+
+
+_MATCH_VALUE_SCHEMA: dict[str, Any] = {"type": ["string", "number", "boolean", "null"]}
 
 
 class Policy(Model):
     """One policy: which tickets (``match``), on which calendar, with which targets."""
 
-    name: str
-    description: str | None = None
-    match: dict[str, Union[Scalar, list[Scalar]]] = Field(default_factory=dict)
-    calendar: str = "24x7"
-    hours: HoursKind = "business"
-    targets: dict[str, TargetSpec] = Field(default_factory=dict)
-    warnings: Warnings | None = None
+    name: str = Field(description="Unique name, printed in every result row.")
+    description: str | None = Field(None, description="Free text.")
+    match: Annotated[dict[str, Union[Scalar, list[Scalar]]], BeforeValidator(_match)] = Field(
+        default_factory=dict,
+        description="Ticket attributes that must all hold: a value must equal the attribute, a list must contain it. "
+        "Omitted: every ticket.",
+    )
+    calendar: str = Field("24x7", description="A calendar under calendars, or the built-in 24x7 (default).")
+    hours: HoursKind = Field("business", description="Default kind of hours of this policy's targets: business "
+                             "(the calendar's open hours) or calendar (every hour).")
+    targets: dict[str, TargetSpec] = Field(
+        default_factory=dict, description="Metric name (built-in or custom) to its target."
+    )
+    warnings: Warnings | None = Field(None, description="When an open cycle warns before it breaches.")
 
-    @field_validator("match", mode="before")
+    @field_validator("targets", mode="before")
     @classmethod
-    def _match_none(cls, value: object) -> object:
+    def _targets_none(cls, value: object) -> object:
         return {} if value is None else value
 
 
 class PolicyFile(Model):
     """The whole policy file."""
 
-    done_statuses: list[str] = Field(default_factory=lambda: ["solved", "closed"])
-    metrics: dict[str, MetricOptions] = Field(default_factory=dict)
-    calendars: dict[str, CalendarSpec] = Field(default_factory=dict)
-    policies: list[Policy] = Field(min_length=1)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    schema_: str | None = Field(None, alias="$schema", description="Optional: the schema's location, for editors.")
+    done_statuses: list[str] = Field(
+        default_factory=lambda: ["solved", "closed"],
+        description="Statuses that count as done (default: solved, closed).",
+    )
+    metrics: dict[str, MetricOptions] = Field(
+        default_factory=dict,
+        description="Options of built-in metrics (pause_statuses, responders) and custom metric definitions; "
+        "file-wide.",
+    )
+    calendars: dict[str, CalendarSpec] = Field(default_factory=dict, description="Named business calendars.")
+    policies: list[Policy] = Field(min_length=1, description="Policies in order: the first that matches a ticket wins.")
 
     @field_validator("metrics", "calendars", mode="before")
     @classmethod
@@ -243,8 +499,138 @@ class PolicyFile(Model):
         return {} if value is None else value
 
 
+TOP_LEVEL_KEYS = ("done_statuses", "metrics", "calendars", "policies")
+BUILTIN_METRIC_NAMES = ("first_response", "next_response", "resolution", "requester_wait", "agent_work")
+
+
+# ------------------------------------------------------------ schema
+def _fix_refs(node: object) -> None:
+    """Placeholders ``{"x-sla-ref": NAME}`` become ``{"$ref": "#/$defs/NAME"}``."""
+    if isinstance(node, dict):
+        name = node.pop("x-sla-ref", None)
+        if name is not None:
+            node["$ref"] = f"#/$defs/{name}"
+        for value in node.values():
+            _fix_refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            _fix_refs(value)
+
+
+def _strip_titles(node: object) -> None:
+    if isinstance(node, dict):
+        properties = node.get("properties")
+        if isinstance(properties, dict):
+            for value in properties.values():
+                if isinstance(value, dict):
+                    value.pop("title", None)
+        for value in node.values():
+            _strip_titles(value)
+    elif isinstance(node, list):
+        for value in node:
+            _strip_titles(value)
+
+
 def json_schema() -> dict[str, Any]:
-    """The JSON Schema of the policy file, for editors and CI checks."""
-    schema = PolicyFile.model_json_schema()
-    schema["title"] = "sla policy file"
+    """The JSON Schema of the policy file, for editors and CI checks.
+
+    Generated from the pydantic models, then sharpened where the loader
+    checks more than the types (interval and day-key patterns, built-in
+    metric names for completion, custom metrics needing start and stop).
+    """
+    from .metrics import BUILTIN_METRICS
+
+    schema = copy.deepcopy(PolicyFile.model_json_schema())
+    _strip_titles(schema)
+    defs = schema["$defs"]
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "sla policy file",
+        "description": "SLA policies for the sla SDK: calendars, metric options and policies with targets. "
+        "See docs/policies.md.",
+        **{k: v for k, v in schema.items() if k not in ("title", "description")},
+    }
+    schema["required"] = ["policies"]
+
+    cal = defs["CalendarSpec"]
+    cal["properties"]["timezone"]["examples"] = ["Europe/Berlin", "America/New_York", "Asia/Singapore", "UTC"]
+    cal["properties"]["hours"].update({
+        "type": "object",
+        "propertyNames": {"pattern": DAY_KEY_PATTERN},
+        "additionalProperties": _INTERVALS_SCHEMA,
+        "minProperties": 1,
+        "examples": [{"mon-fri": ["09:00-12:00", "13:00-17:00"], "sat": ["10:00-14:00"]}],
+    })
+    cal["properties"]["overrides"].update({
+        "type": "object",
+        "propertyNames": {"pattern": DATE_PATTERN},
+        "additionalProperties": {"anyOf": [{"type": "array", "items": _INTERVAL_SCHEMA}, _INTERVAL_SCHEMA,
+                                           {"type": "null"}]},
+        "examples": [{"2026-12-24": ["09:00-12:00"], "2026-12-25": []}],
+    })
+    hol = defs["Holidays"]["properties"]
+    hol["dates"]["items"] = {"type": "string", "pattern": DATE_PATTERN, "format": "date"}
+    hol["dates"]["examples"] = [["2026-12-24", "2026-12-31"]]
+    hol["country"]["examples"] = ["DE", "US", "GB", "FR"]
+    hol["categories"] = _names_schema(hol["categories"].get("description", ""), examples=[["public"]])
+    hol["subdivision"]["anyOf"] = [{"type": "string"}, {"type": "integer"}, {"type": "null"}]
+
+    # Conditions: a name or a mapping with exactly one key.
+    cond = copy.deepcopy(Condition.model_json_schema())
+    _strip_titles(cond)
+    defs.update(cond.pop("$defs", {}))
+    cond.update({"minProperties": 1, "maxProperties": 1})
+    defs["Condition"] = cond
+    defs["ConditionSpec"] = {
+        "description": "What triggers: " + _CONDITION_EXPECTED + ".",
+        "oneOf": [
+            {"enum": list(CONDITION_NAMES)},
+            {"$ref": "#/$defs/Condition"},
+        ],
+    }
+
+    # Metrics: built-ins take options; any other name is a custom metric.
+    options = defs["MetricOptions"]
+    builtin_keys = ("description", "pause_statuses", "responders")
+    defs["BuiltinMetricOptions"] = {
+        "type": "object",
+        "description": "Options of a built-in metric.",
+        "properties": {k: options["properties"][k] for k in builtin_keys},
+        "additionalProperties": False,
+    }
+    custom = copy.deepcopy(options)
+    custom["description"] = "A custom metric: start and stop conditions, and how its cycles repeat."
+    custom["required"] = ["start", "stop"]
+    defs["CustomMetric"] = custom
+    del defs["MetricOptions"]
+    metrics = schema["properties"]["metrics"]
+    metrics.update({
+        "type": "object",
+        "properties": {
+            name: {"$ref": "#/$defs/BuiltinMetricOptions", "description": metric.description}
+            for name, metric in BUILTIN_METRICS.items() if metric.builtin
+        },
+        "additionalProperties": {"$ref": "#/$defs/CustomMetric"},
+    })
+
+    policy = defs["Policy"]["properties"]
+    policy["match"].update({
+        "type": "object",
+        "additionalProperties": {"anyOf": [_MATCH_VALUE_SCHEMA, {"type": "array", "items": _MATCH_VALUE_SCHEMA, "minItems": 1}]},
+        "examples": [{"channel": ["twitter", "facebook"], "priority": "urgent"}],
+    })
+    policy["match"].pop("anyOf", None)
+    policy["calendar"]["examples"] = ["24x7", "berlin"]
+    policy["targets"].update({
+        "type": "object",
+        "properties": {
+            name: {**TARGET_SCHEMA, "description": f"{metric.description} " + TARGET_SCHEMA["description"]}
+            for name, metric in BUILTIN_METRICS.items() if metric.builtin
+        },
+        "additionalProperties": TARGET_SCHEMA,
+    })
+    defs["Policy"]["required"] = ["name"]
+    schema["properties"]["policies"]["minItems"] = 1
+    schema["$defs"] = dict(sorted(defs.items()))
+    _fix_refs(schema)
     return schema

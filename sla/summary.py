@@ -1,53 +1,167 @@
-"""A one-screen summary of a policy file, for ``sla validate``."""
+"""A one-screen summary of a policy file, for ``sla validate``.
+
+>>> from sla.policyset import load_policies
+>>> print(summarize(load_policies('''
+... calendars:
+...   office: {timezone: Europe/Berlin, hours: {mon-fri: ["09:00-17:00"], sat: ["10:00-14:00"]}}
+... policies:
+...   - {name: everyone, calendar: office, targets: {first_response: {urgent: 1h, default: 8h}}}
+... '''), "policy.yaml"))
+policy.yaml: OK, 1 policy, 1 calendar
+  calendar office (Europe/Berlin): mon-fri 09:00-17:00; sat 10:00-14:00
+  done statuses: solved, closed
+  policies, first match wins:
+    1. everyone: every ticket; calendar office, business hours
+         first_response  urgent 1h, default 8h
+"""
 
 from __future__ import annotations
 
+from .hours import DAY_NAMES
 from .policyset import PolicySet
 
 
 def _duration(us: int) -> str:
-    seconds = us // 1_000_000
-    if seconds == 0:
+    """Microseconds as the shortest readable duration (``1d4h``, ``90s``, ``0.5s``)."""
+    seconds, micro = divmod(us, 1_000_000)
+    if seconds == 0 and micro == 0:
         return "0s"
     parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:
             parts.append(f"{seconds // size}{unit}")
             seconds %= size
+    if seconds or micro:
+        parts.append(f"{seconds}.{micro:06d}".rstrip("0").rstrip(".") + "s")
     return "".join(parts)
 
 
-def summarize(policies: PolicySet, path: str) -> str:
-    lines = [f"{path}: OK, {len(policies.policies)} policies, {len(policies.calendars) - 1} calendars"]
-    lines.append(f"  done statuses: {', '.join(sorted(policies.done_statuses))}")
-    for name, cal in policies.calendars.items():
-        if name == "24x7":
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _day_ranges(days: list[int]) -> str:
+    """``[0, 1, 2, 3, 4]`` -> ``mon-fri``; ``[0, 2]`` -> ``mon,wed``; ``[5, 6, 0]`` -> ``sat-mon``."""
+    day_set = set(days)
+    if len(day_set) == 7:
+        return "every day"
+    # Start runs after a gap so that sat-mon reads as one range.
+    start = next(d for d in range(7) if d in day_set and (d - 1) % 7 not in day_set)
+    runs: list[list[int]] = []
+    for offset in range(7):
+        d = (start + offset) % 7
+        if d not in day_set:
             continue
-        days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-        hours = "; ".join(f"{d} {' '.join(str(s) for s in shifts)}" for d, shifts in zip(days, cal.schedule.days) if shifts)
+        if runs and (runs[-1][-1] + 1) % 7 == d:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    runs.sort(key=lambda run: run[0])
+    parts = []
+    for run in runs:
+        if len(run) == 1:
+            parts.append(DAY_NAMES[run[0]])
+        elif len(run) == 2:
+            parts.append(f"{DAY_NAMES[run[0]]},{DAY_NAMES[run[1]]}")
+        else:
+            parts.append(f"{DAY_NAMES[run[0]]}-{DAY_NAMES[run[-1]]}")
+    return ",".join(parts)
+
+
+def weekly_hours(days: tuple[tuple[object, ...], ...]) -> str:
+    """Weekly shifts with identical days grouped: ``mon-fri 09:00-12:00, 13:00-17:00; sat 10:00-14:00``."""
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for index, shifts in enumerate(days):
+        if shifts:
+            groups.setdefault(tuple(str(s) for s in shifts), []).append(index)
+    return "; ".join(f"{_day_ranges(d)} {', '.join(shifts)}" for shifts, d in groups.items()) or "closed"
+
+
+def _target_text(target) -> str:
+    def one(w) -> str:
+        return _duration(w.within) + (f" ({w.hours} hours)" if w.hours else "")
+
+    parts = [f"{prio} {one(w)}" for prio, w in target.by_priority.items()]
+    if target.default is not None:
+        parts.append(("default " if target.by_priority else "") + one(target.default))
+    return ", ".join(parts)
+
+
+def _match_text(match) -> str:
+    if not match:
+        return "every ticket"
+    parts = []
+    for key, value, is_list in match:
+        if is_list:
+            parts.append(f"{key} in {', '.join(str(v) for v in value)}" if len(value) > 1 else f"{key} = {value[0]}")
+        else:
+            parts.append(f"{key} = {value}")
+    return " and ".join(parts)
+
+
+def summarize(policies: PolicySet, path: str) -> str:
+    """What ``sla validate`` prints for a good file: calendars, metrics, policies and targets."""
+    calendars = {name: cal for name, cal in policies.calendars.items() if name != "24x7"}
+    lines = [f"{path}: OK, {_plural(len(policies.policies), 'policy').replace('policys', 'policies')}, "
+             f"{_plural(len(calendars), 'calendar')}"]
+    for name, cal in calendars.items():
+        lines.append(f"  calendar {name} ({cal.zone.key}): {weekly_hours(cal.schedule.days)}")
         extra = []
         if cal.holiday_country:
-            extra.append(f"holidays {cal.holiday_country}{'-' + cal.holiday_subdivision if cal.holiday_subdivision else ''}")
+            where = cal.holiday_country + (f"-{cal.holiday_subdivision}" if cal.holiday_subdivision else "")
+            extra.append(f"{where} holidays" + (f" ({', '.join(cal.holiday_categories)})" if cal.holiday_categories else ""))
         if cal.holiday_dates:
-            extra.append(f"{len(cal.holiday_dates)} extra closed dates")
+            extra.append(f"closed {', '.join(d.isoformat() for d in sorted(cal.holiday_dates)[:4])}"
+                         + (f" and {len(cal.holiday_dates) - 4} more" if len(cal.holiday_dates) > 4 else ""))
         if cal.overrides:
-            extra.append(f"{len(cal.overrides)} overrides")
-        lines.append(f"  calendar {name} ({cal.zone.key}): {hours}" + (f" [{', '.join(extra)}]" if extra else ""))
-    lines.append("  policies (first match wins):")
+            shown = []
+            for day in sorted(cal.overrides)[:3]:
+                shifts = cal.overrides[day]
+                shown.append(f"{day.isoformat()} {', '.join(str(s) for s in shifts) if shifts else 'closed'}")
+            more = len(cal.overrides) - len(shown)
+            extra.append("overrides " + "; ".join(shown) + (f" and {more} more" if more > 0 else ""))
+        if extra:
+            lines.append("    " + "; ".join(extra))
+    done = list(policies.spec.done_statuses)
+    lines.append(f"  done statuses: {', '.join(done)}")
+    tuned = []
+    for name in policies.active_metrics:
+        metric = policies.metrics[name]
+        notes = []
+        if metric.pause_statuses:
+            notes.append(f"paused while {', '.join(sorted(metric.pause_statuses))}")
+        if metric.responders != frozenset({"agent"}):
+            notes.append(f"responses from {', '.join(sorted(metric.responders))}")
+        if metric.builtin:
+            if notes:
+                tuned.append(f"{name} {'; '.join(notes)}")
+            continue
+        lines.append(f"  custom metric {name}: starts on {', '.join(t.describe() for t in metric.start)}; "
+                     f"stops on {', '.join(t.describe() for t in metric.stop)}"
+                     + (f"; resumes on {', '.join(t.describe() for t in metric.resume)}" if metric.resume else "")
+                     + f"; cycles {metric.cycles}" + (f"; {'; '.join(notes)}" if notes else "")
+                     + ("; cancelled when done" if metric.cancel_on_done else ""))
+    if tuned:
+        lines.append(f"  clock rules: {' | '.join(tuned)}")
+    unused = [m.name for m in policies.metrics.values() if not m.builtin and m.name not in policies.active_metrics]
+    if unused:
+        lines.append(f"  note: custom metric(s) {', '.join(unused)} have no target in any policy, so are not measured")
+    lines.append("  policies, first match wins:")
+    catch_all = None
     for policy in policies.policies:
-        match = ", ".join(f"{k} {'in ' + str(list(v)) if is_list else '= ' + repr(v)}" for k, v, is_list in policy.match) or "every ticket"
-        lines.append(f"    {policy.index + 1}. {policy.name}: {match}; calendar {policy.calendar_name}, {policy.hours} hours")
+        lines.append(f"    {policy.index + 1}. {policy.name}: {_match_text(policy.match)}; "
+                     f"calendar {policy.calendar_name}, {policy.hours} hours")
+        width = max((len(m) for m in policy.spec.targets), default=0)
         for metric, target in policy.spec.targets.items():
-            parts = [f"{prio} {_duration(w.within)}{' (' + w.hours + ')' if w.hours else ''}" for prio, w in target.by_priority.items()]
-            if target.default is not None:
-                w = target.default
-                parts.append(("default " if target.by_priority else "") + _duration(w.within) + (f" ({w.hours})" if w.hours else ""))
-            lines.append(f"       {metric}: {', '.join(parts)}")
-    custom = [m for m in policies.metrics.values() if not m.builtin]
-    if custom:
-        lines.append("  custom metrics:")
-        for m in custom:
-            lines.append(f"    {m.name}: start on {', '.join(t.describe() for t in m.start)}; stop on "
-                         f"{', '.join(t.describe() for t in m.stop)}; cycles {m.cycles}"
-                         + (f"; paused while {', '.join(sorted(m.pause_statuses))}" if m.pause_statuses else ""))
+            lines.append(f"         {metric.ljust(width)}  {_target_text(target)}")
+        if not policy.spec.targets:
+            lines.append("         (no targets: matching tickets are not measured)")
+        warnings = policy.spec.warnings
+        if warnings is not None and (warnings.at_percent or warnings.before_due):
+            parts = [f"{p:g}%" for p in warnings.at_percent] + [f"{_duration(d)} before due" for d in warnings.before_due]
+            lines.append(f"         warnings at {', '.join(parts)}")
+        if catch_all is not None:
+            lines.append(f"         note: never applies, policy {catch_all.index + 1} ({catch_all.name}) matches every ticket")
+        elif not policy.match:
+            catch_all = policy
     return "\n".join(lines)
