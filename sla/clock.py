@@ -10,6 +10,7 @@ same as feeding a whole history: batch evaluation is a loop over ``feed``.
 from __future__ import annotations
 
 from bisect import bisect_right
+from functools import lru_cache
 from collections.abc import Iterable, Mapping, Sequence
 
 from .events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, Event
@@ -104,11 +105,40 @@ def _fires(trigger: Trigger, step: _Step, metric: MetricDef) -> bool:
     return False  # pragma: no cover - the loader admits only known kinds
 
 
+_TRIGGER_KINDS = {
+    "created": (CREATED,), "response": (MESSAGE,), "customer_message": (MESSAGE,), "message": (MESSAGE,),
+    "done": (CREATED, STATUS), "reopened": (STATUS,), "csat": (CSAT,), "status_entered": (CREATED, STATUS),
+    "status_left": (STATUS,), "field_set": (CREATED, UPDATE), "field_changed": (UPDATE,),
+}
+
+
+@lru_cache(maxsize=256)
+def relevant_event_kinds(metric: MetricDef) -> frozenset[int]:
+    """The event kinds that can change this metric's clock; others are skipped."""
+    kinds = {kind for trigger in metric.start + metric.stop + metric.resume for kind in _TRIGGER_KINDS[trigger.kind]}
+    if metric.cancel_on_done:
+        kinds |= {CREATED, STATUS}
+    if metric.pause_statuses:
+        kinds.add(STATUS)
+    if metric.needs_prior_response:
+        kinds.add(MESSAGE)
+    return frozenset(kinds)
+
+
 def _any(triggers: tuple[Trigger, ...], step: _Step, metric: MetricDef) -> bool:
     for trigger in triggers:
         if _fires(trigger, step, metric):
             return True
     return False
+
+
+@lru_cache(maxsize=64)
+def _plan(metrics: tuple[MetricDef, ...]) -> tuple[tuple[MetricDef, ...], tuple[tuple[int, ...], ...]]:
+    """Metrics in name order and, per event kind, the indexes of those it can affect."""
+    ordered = tuple(sorted(metrics, key=lambda m: m.name))
+    routes = tuple(tuple(i for i, m in enumerate(ordered) if kind in relevant_event_kinds(m))
+                   for kind in (CREATED, MESSAGE, STATUS, UPDATE, CSAT))
+    return ordered, routes
 
 
 class TicketClock:
@@ -124,10 +154,15 @@ class TicketClock:
     (0, 60000000, 'stop')
     """
 
-    __slots__ = ("metrics", "done_statuses", "status", "fields", "history_at", "history", "last_at", "created_at")
+    __slots__ = ("metrics", "done_statuses", "status", "fields", "history_at", "history", "last_at", "created_at",
+                 "_by_kind")
 
     def __init__(self, metrics: Iterable[MetricDef], done_statuses: frozenset[str]):
-        self.metrics = [MetricClock(m) for m in metrics]
+        definitions, routes = _plan(tuple(metrics))
+        self.metrics = [MetricClock(m) for m in definitions]
+        # Per event kind, the metric clocks it can affect (a message cannot
+        # move a resolution clock): most events touch few metrics.
+        self._by_kind = [[self.metrics[i] for i in route] for route in routes]
         self.done_statuses = done_statuses
         self.status: str | None = None
         self.fields: dict[str, object] = {}
@@ -165,9 +200,11 @@ class TicketClock:
         elif kind == UPDATE:
             self.fields = {**self.fields, **(event.fields or {})}
             self._remember(event.at)
-        step = _Step(event, became_done, reopened, previous_status, previous_fields)
-        for clock in self.metrics:
-            self._step_metric(clock, step)
+        clocks = self._by_kind[kind]
+        if clocks:
+            step = _Step(event, became_done, reopened, previous_status, previous_fields)
+            for clock in clocks:
+                self._step_metric(clock, step)
 
     def _remember(self, at: int) -> None:
         if self.history_at and self.history_at[-1] == at:

@@ -6,6 +6,7 @@ target and calendar, elapsed business time, state, due time and warnings
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
 
 from .clock import ENDED_BY_DONE, Cycle, TicketClock
 from .policyset import CALENDAR, PolicySet, ResolvedTarget
@@ -112,16 +113,50 @@ def _project(target: ResolvedTarget, now: int, amount: int) -> int | None:
     return calendar.add_us(now, amount)
 
 
+_MISSING = object()
+_RESOLVERS: "WeakKeyDictionary[PolicySet, tuple[tuple[str, ...], dict]]" = WeakKeyDictionary()
+
+
+def _resolve(policies: PolicySet, attributes, metric: str):
+    """(policy, target) for attributes and a metric, cached across tickets.
+
+    The key holds only the attributes some policy matches on, and the
+    priority, so tickets that differ elsewhere share one entry.
+    """
+    entry = _RESOLVERS.get(policies)
+    if entry is None:
+        keys = tuple(sorted({key for p in policies.policies for key, _, _ in p.match} | {"priority"}))
+        entry = _RESOLVERS[policies] = (keys, {})
+    keys, cache = entry
+    key = (metric,) + tuple(attributes.get(k, _MISSING) for k in keys)
+    try:
+        return cache[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable attribute value: no caching
+        key = None
+    policy = policies.policy_for(attributes)
+    found = (policy, None if policy is None else policy.target(metric, attributes.get("priority")))
+    if key is not None and len(cache) < 200_000:
+        cache[key] = found
+    return found
+
+
 def judge_cycle(ticket_id: str, metric: str, cycle: Cycle, clock: TicketClock, policies: PolicySet,
-                now: int, with_warnings: bool = False) -> CycleResult | None:
+                now: int, with_warnings: bool = False, memo: dict | None = None) -> CycleResult | None:
     open_at_now = cycle.end is None
     end = now if open_at_now else cycle.end
     attributes = clock.attributes_at(end)  # type: ignore[arg-type]
-    policy = policies.policy_for(attributes)
-    if policy is None:
-        return None
-    target = policy.target(metric, attributes.get("priority"))
-    if target is None:
+    # The clock keeps one dict per attribute state, so its identity is a
+    # safe key while the clock lives: policy lookup once per state and metric.
+    key = (id(attributes), metric)
+    found = memo.get(key) if memo is not None else None
+    if found is None:
+        found = _resolve(policies, attributes, metric)
+        if memo is not None:
+            memo[key] = found
+    policy, target = found
+    if policy is None or target is None:
         return None
     pauses, paused_total, running = _stretches(cycle, end, open_at_now)  # type: ignore[arg-type]
     due_at, elapsed = reach_instant(target, cycle.start, running, target.us)
@@ -159,10 +194,11 @@ def judge_ticket(ticket_id: str, clock: TicketClock, policies: PolicySet, now: i
                  with_warnings: bool = False) -> list[CycleResult]:
     """Every row of a ticket at ``now``, by metric name then cycle number."""
     results = []
-    for metric_clock in sorted(clock.metrics, key=lambda c: c.metric.name):
+    memo: dict = {}
+    for metric_clock in clock.metrics:  # the clock holds them in name order
         name = metric_clock.metric.name
         for cycle in metric_clock.cycles:
-            result = judge_cycle(ticket_id, name, cycle, clock, policies, now, with_warnings)
+            result = judge_cycle(ticket_id, name, cycle, clock, policies, now, with_warnings, memo)
             if result is not None:
                 results.append(result)
     return results

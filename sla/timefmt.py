@@ -12,6 +12,7 @@ from .errors import TimestampError
 
 US_PER_SECOND = 1_000_000
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
 _ONE_US = timedelta(microseconds=1)
 
 
@@ -65,12 +66,10 @@ def format_instant(us: int) -> str:
     >>> format_instant(500_000)
     '1970-01-01T00:00:00.5Z'
     """
-    moment = EPOCH + timedelta(microseconds=us)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if moment.year < 1000:
-        text = f"{moment.year:04d}" + text[text.index("-"):]
-    if moment.microsecond:
-        text += ("." + f"{moment.microsecond:06d}").rstrip("0")
+    # isoformat() of a naive datetime is several times faster than strftime.
+    text = (_NAIVE_EPOCH + timedelta(microseconds=us)).isoformat()
+    if len(text) > 19:  # has microseconds: trim trailing zeros
+        text = text.rstrip("0")
     return text + "Z"
 
 
