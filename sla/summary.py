@@ -27,7 +27,10 @@ def _duration(us: int) -> str:
     if seconds == 0 and micro == 0:
         return "0s"
     parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+    # Days only past a week: a "d" is 24 hours even on a business calendar,
+    # which reads better as hours.
+    units = (("d", 86400), ("h", 3600), ("m", 60)) if seconds >= 7 * 86400 else (("h", 3600), ("m", 60))
+    for unit, size in units:
         if seconds >= size:
             parts.append(f"{seconds // size}{unit}")
             seconds %= size
@@ -75,6 +78,26 @@ def weekly_hours(days: tuple[tuple[object, ...], ...]) -> str:
         if shifts:
             groups.setdefault(tuple(str(s) for s in shifts), []).append(index)
     return "; ".join(f"{_day_ranges(d)} {', '.join(shifts)}" for shifts, d in groups.items()) or "closed"
+
+
+def _trigger_text(trigger) -> str:
+    """A start/stop condition as the file writes it."""
+    if trigger.kind in ("status_entered", "status_left"):
+        return f"{{{trigger.kind}: [{', '.join(sorted(trigger.statuses))}]}}"
+    if trigger.kind in ("field_set", "field_changed"):
+        return f"{{{trigger.kind}: {trigger.field_name}}}"
+    if trigger.kind == "message":
+        parts = []
+        if trigger.authors:
+            parts.append(f"author: [{', '.join(sorted(trigger.authors))}]")
+        if trigger.public is not None:
+            parts.append(f"public: {'true' if trigger.public else 'false'}")
+        return f"{{message: {{{', '.join(parts)}}}}}"
+    return trigger.kind
+
+
+def _triggers(triggers) -> str:
+    return " or ".join(_trigger_text(t) for t in triggers)
 
 
 def _target_text(target) -> str:
@@ -136,9 +159,9 @@ def summarize(policies: PolicySet, path: str) -> str:
             if notes:
                 tuned.append(f"{name} {'; '.join(notes)}")
             continue
-        lines.append(f"  custom metric {name}: starts on {', '.join(t.describe() for t in metric.start)}; "
-                     f"stops on {', '.join(t.describe() for t in metric.stop)}"
-                     + (f"; resumes on {', '.join(t.describe() for t in metric.resume)}" if metric.resume else "")
+        lines.append(f"  custom metric {name}: starts on {_triggers(metric.start)}; "
+                     f"stops on {_triggers(metric.stop)}"
+                     + (f"; resumes on {_triggers(metric.resume)}" if metric.resume else "")
                      + f"; cycles {metric.cycles}" + (f"; {'; '.join(notes)}" if notes else "")
                      + ("; cancelled when done" if metric.cancel_on_done else ""))
     if tuned:
@@ -149,8 +172,9 @@ def summarize(policies: PolicySet, path: str) -> str:
     lines.append("  policies, first match wins:")
     catch_all = None
     for policy in policies.policies:
-        lines.append(f"    {policy.index + 1}. {policy.name}: {_match_text(policy.match)}; "
-                     f"calendar {policy.calendar_name}, {policy.hours} hours")
+        where = ("calendar 24x7 (always open)" if policy.calendar_name == "24x7"
+                 else f"calendar {policy.calendar_name}, {policy.hours} hours")
+        lines.append(f"    {policy.index + 1}. {policy.name}: {_match_text(policy.match)}; {where}")
         width = max((len(m) for m in policy.spec.targets), default=0)
         for metric, target in policy.spec.targets.items():
             lines.append(f"         {metric.ljust(width)}  {_target_text(target)}")
