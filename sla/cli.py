@@ -130,6 +130,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from .progress import Progress
     from .report import build_report
     from .report_output import write_report
 
@@ -138,8 +139,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     by = [part.strip() for part in (args.by or "").split(",") if part.strip()]
     with _bulk():
         tickets, line_errors = _read_events(args.events)
+        progress = Progress(len(tickets), "tickets")
         report = build_report(policies, tickets, now, by=by, period=args.period, tz=args.tz,
-                              rejected=sum(1 for t in tickets.values() if t.error is not None))
+                              rejected=sum(1 for t in tickets.values() if t.error is not None),
+                              progress=progress)
     fmt = args.format or ("table" if sys.stdout.isatty() and not args.output else "json")
     with _output(args.output) as out:
         write_report(report, out, fmt)
@@ -199,10 +202,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--policies", required=True, metavar="FILE")
     p.add_argument("--events", required=True, metavar="FILE")
     p.add_argument("--now", metavar="TIMESTAMP")
-    p.add_argument("--by", metavar="FIELD,...", help="group by ticket attributes and/or policy")
-    p.add_argument("--period", choices=("day", "week", "month"))
-    p.add_argument("--tz", default="UTC", metavar="ZONE", help="time zone of --period (default UTC)")
-    p.add_argument("--format", choices=("table", "json", "csv", "html"))
+    p.add_argument("--by", metavar="FIELD,...",
+                   help="group by ticket attributes (value at a cycle's end / at --now) and/or policy")
+    p.add_argument("--period", choices=("day", "week", "month"),
+                   help="also group by the local day, ISO week or month of a cycle's start / a ticket's creation")
+    p.add_argument("--tz", default="UTC", metavar="ZONE", help="IANA time zone of --period and the charts (default UTC)")
+    p.add_argument("--format", choices=("table", "json", "csv", "html"),
+                   help="default: table on a terminal, json otherwise")
     p.add_argument("--output", metavar="FILE")
     p.set_defaults(func=cmd_report)
 
