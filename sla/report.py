@@ -29,7 +29,7 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -277,36 +277,83 @@ def _zone(tz: str | tzinfo) -> tzinfo:
         raise ReportError(f"--tz: unknown time zone {tz!r}; expected an IANA name like Europe/Berlin") from None
 
 
-def period_label(local: datetime, period: str) -> str:
+def period_label(local: date, period: str) -> str:
     """The ``period`` group value of a local datetime.
 
-    >>> from datetime import date
-    >>> period_label(datetime(2027, 1, 1), "week"), period_label(datetime(2026, 3, 2), "month")
+    >>> period_label(date(2027, 1, 1), "week"), period_label(date(2026, 3, 2), "month")
     ('2026-W53', '2026-03')
     """
     if period == "day":
-        return local.strftime("%Y-%m-%d")
+        return f"{local.year:04d}-{local.month:02d}-{local.day:02d}"
     if period == "week":
         year, week, _ = local.isocalendar()
         return f"{year:04d}-W{week:02d}"
     return f"{local.year:04d}-{local.month:02d}"
 
 
+_US_PER_HOUR = 3600 * US_PER_SECOND
+_US_PER_DAY = 24 * _US_PER_HOUR
+_EPOCH_DATE = date(1970, 1, 1)
+
+
 class _Local:
-    """Local-time views of instants in the report's time zone."""
+    """Local-time views of instants in the report's time zone, cached.
+
+    The zone's UTC offset is looked up once per UTC hour (when it is the same
+    at both ends of the hour it holds for the whole hour; otherwise each
+    instant is converted on its own), and labels once per local date.
+
+    >>> local = _Local(ZoneInfo("Europe/Berlin"), "week")
+    >>> march_29_0059z = 1774745940 * US_PER_SECOND  # 2026-03-29T00:59:00Z: 01:59 CET
+    >>> local.day_of(march_29_0059z), local.weekday_hour(march_29_0059z), local.weekday_hour(march_29_0059z + 60_000_000)
+    ('2026-03-29', (6, 1), (6, 3))
+    """
 
     def __init__(self, zone: tzinfo, period: str | None):
         self.zone = zone
         self.period = period
+        self._offsets: dict[int, int | None] = {}
+        self._days: dict[int, str] = {}
+        self._periods: dict[int, str] = {}
+
+    def _offset_us(self, at: datetime) -> int:
+        return at.astimezone(self.zone).utcoffset() // timedelta(microseconds=1)  # type: ignore[operator]
+
+    def local_us(self, us: int) -> int:
+        """Microseconds since 1970-01-01T00:00 local wall-clock time."""
+        hour = us // _US_PER_HOUR
+        try:
+            offset = self._offsets[hour]
+        except KeyError:
+            start = hour * _US_PER_HOUR
+            first = self._offset_us(from_us(start))
+            last = self._offset_us(from_us(start + _US_PER_HOUR - 1))
+            offset = self._offsets[hour] = first if first == last else None
+        if offset is None:
+            offset = self._offset_us(from_us(us))
+        return us + offset
 
     def local(self, us: int) -> datetime:
         return from_us(us).astimezone(self.zone)
 
     def period_of(self, us: int) -> str:
-        return period_label(self.local(us), self.period)  # type: ignore[arg-type]
+        day = self.local_us(us) // _US_PER_DAY
+        label = self._periods.get(day)
+        if label is None:
+            label = self._periods[day] = period_label(_EPOCH_DATE + timedelta(days=day), self.period)  # type: ignore[arg-type]
+        return label
 
     def day_of(self, us: int) -> str:
-        return self.local(us).strftime("%Y-%m-%d")
+        day = self.local_us(us) // _US_PER_DAY
+        label = self._days.get(day)
+        if label is None:
+            label = self._days[day] = (_EPOCH_DATE + timedelta(days=day)).isoformat()
+        return label
+
+    def weekday_hour(self, us: int) -> tuple[int, int]:
+        """Local weekday (0 = Monday) and hour."""
+        local = self.local_us(us)
+        return (local // _US_PER_DAY + 3) % 7, (local // _US_PER_HOUR) % 24
 
 
 # ------------------------------------------------------------ accumulators
@@ -528,8 +575,8 @@ def build_report(policies: PolicySet, tickets: Mapping[str, TicketEvents] | Iter
         overall_kpi.add(figures, requester, done)
         if figures.csat is not None:
             extras.csat_scores[figures.csat] += 1
-        created_local = local.local(created_at)
-        extras.created_by_hour[created_local.weekday()][created_local.hour] += 1
+        weekday, hour = local.weekday_hour(created_at)
+        extras.created_by_hour[weekday][hour] += 1
 
     if progress is not None:
         progress.close()

@@ -707,6 +707,38 @@ def test_typed_report_api(tmp_path):
     assert sum(sum(row) for row in report.extras.created_by_hour) == report.tickets
 
 
+def test_chart_extras_match_a_direct_count(tmp_path):
+    """The HTML-only figures: misses per local day of due_at, creations by local weekday and hour."""
+    from sla.events import read_jsonl
+    from sla.policyset import load_policies
+    from sla.report import build_report
+
+    lines = random_history(8, tickets=200)  # spans the US DST change of 2026-03-08
+    tz = "America/New_York"
+    tickets, _ = read_jsonl([json.dumps(e) for e in lines])
+    report = build_report(load_policies(POLICY), tickets, GEN_NOW, tz=tz)
+    run(tmp_path, lines, policy=POLICY, now=GEN_NOW)
+    rows = evaluate_rows(tmp_path, POLICY, GEN_NOW)
+    misses: dict = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        if row["breached"]:
+            misses[local_period(us(row["due_at"]), "day", tz)][row["metric"]] += 1
+    assert {d: dict(c) for d, c in report.extras.breaches_by_day.items()} == {d: dict(c) for d, c in misses.items()}
+    grid = [[0] * 24 for _ in range(7)]
+    accepted, _ = tickets_of(lines)
+    for events in accepted.values():
+        if events[0][0] <= us(GEN_NOW):
+            local = datetime.fromisoformat(events[0][3]["at"]).astimezone(ZoneInfo(tz))
+            grid[local.weekday()][local.hour] += 1
+    assert report.extras.created_by_hour == grid
+    scores = defaultdict(int)
+    for events in accepted.values():
+        last = [e["score"] for at_us, _, _, e in events if e["type"] == "csat" and at_us <= us(GEN_NOW)]
+        if last and events[0][0] <= us(GEN_NOW):
+            scores[float(last[-1])] += 1
+    assert dict(report.extras.csat_scores) == dict(scores)
+
+
 def test_to_pandas_and_arrow_when_installed(tmp_path):
     from sla.events import read_jsonl
     from sla.policyset import load_policies
