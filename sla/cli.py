@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import sys
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -74,7 +75,7 @@ def _bulk() -> Iterator[None]:
 
 
 def _read_events(path: str):
-    from .reading import read_events_file
+    from .io.sources import read_events_file
 
     if path != "-" and not Path(path).exists():
         raise UsageError(f"--events: no such file: {path}")
@@ -115,18 +116,25 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return status
 
 
+def _jobs(value: int | None) -> int:
+    return value if value and value > 0 else (os.cpu_count() or 1)
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .engine import evaluate_many
-    from .output import write_all
+    from .io.pipeline import evaluate_file
 
     policies = _policies(args.policies)
     now = _now(args.now)
-    with _bulk():
-        tickets, line_errors = _read_events(args.events)
-        with _output(args.output) as out:
-            write_all(evaluate_many(policies, tickets.values(), now), out, args.format)
-    rejected = _report_rejections(tickets, line_errors)
-    return EXIT_REJECTED if rejected or line_errors else EXIT_OK
+    if args.events != "-" and not Path(args.events).exists():
+        raise UsageError(f"--events: no such file: {args.events}")
+    with _bulk(), _output(args.output) as out:
+        summary = evaluate_file(policies, args.events, now, out, args.format, jobs=_jobs(args.jobs),
+                                input_format=args.input_format)
+    for rejection in summary.rejections:
+        _err(f"rejected: {rejection}")
+    if summary.rejections:
+        _err(f"{summary.rejected_tickets} ticket(s) and {summary.rejected_lines} line(s) rejected")
+    return EXIT_REJECTED if summary.rejections else EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -194,8 +202,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--policies", required=True, metavar="FILE")
     p.add_argument("--events", required=True, metavar="FILE", help="JSONL events ('-' for standard input)")
     p.add_argument("--now", metavar="TIMESTAMP", help="evaluate as of this instant (default: the current time)")
-    p.add_argument("--format", choices=("jsonl", "csv", "table"), default="jsonl")
+    p.add_argument("--format", choices=("jsonl", "csv", "table", "parquet"), default="jsonl")
     p.add_argument("--output", metavar="FILE")
+    p.add_argument("--input-format", choices=("jsonl", "csv", "parquet"),
+                   help="format of --events (default: by suffix, .csv / .parquet, else JSONL)")
+    p.add_argument("--jobs", type=int, default=0, metavar="N",
+                   help="worker processes (default: all cores; small inputs use one)")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("report", help="compliance and support KPIs over a history")

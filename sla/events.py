@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from .errors import EventError, TimestampError
-from .timefmt import parse_instant
+from .timefmt import parse_instant, to_us
 
 CREATED, MESSAGE, STATUS, UPDATE, CSAT = 0, 1, 2, 3, 4
 TYPE_CODES = {"created": CREATED, "message": MESSAGE, "status": STATUS, "update": UPDATE, "csat": CSAT}
@@ -59,7 +60,9 @@ def parse_event(record: Mapping[str, object], seq: int = 0, line: int | None = N
     if "at" not in record:
         raise EventError("at is missing; every event needs a timestamp like 2026-03-02T08:15:00Z")
     try:
-        at = parse_instant(record["at"])
+        raw_at = record["at"]
+        # Columnar sources (Arrow, Parquet) hand over datetimes, not text.
+        at = to_us(raw_at) if isinstance(raw_at, datetime) else parse_instant(raw_at)
     except TimestampError as exc:
         raise EventError(f"at: {exc}") from None
     event = Event(at, kind, seq, line)
@@ -142,53 +145,102 @@ def _loads():
     try:
         import orjson
 
-        return orjson.loads, (orjson.JSONDecodeError,)
+        return orjson.loads
     except ImportError:  # pragma: no cover - orjson is a dependency
         import json
 
-        return json.loads, (json.JSONDecodeError,)
+        return json.loads
 
 
-def read_jsonl(lines: Iterable[bytes | str], start_line: int = 1) -> tuple[dict[str, TicketEvents], list[LineError]]:
-    """Parse JSONL lines into tickets (in order of first appearance) and line errors."""
-    loads, decode_errors = _loads()
-    tickets: dict[str, TicketEvents] = {}
-    line_errors: list[LineError] = []
+def jsonl_records(lines: Iterable[bytes | str], start_line: int = 1) -> Iterator[tuple[int, object]]:
+    """(line number, parsed object) per non-blank line; a ``LineError`` for bad JSON."""
+    loads = _loads()
     for number, raw in enumerate(lines, start_line):
         if not raw.strip():
             continue
         try:
-            record = loads(raw)
-        except decode_errors:
-            line_errors.append(LineError(number, "not valid JSON"))
-            continue
-        except Exception:  # pragma: no cover - decoders raise odd types on odd bytes
-            line_errors.append(LineError(number, "not valid JSON"))
-            continue
-        add_record(tickets, line_errors, record, number)
-    for ticket in tickets.values():
+            yield number, loads(raw)
+        except Exception:  # orjson and json raise ValueError subclasses; odd bytes odder ones
+            yield number, LineError(number, "not valid JSON")
+
+
+class NotGrouped(Exception):
+    """A ticket's lines are not together in the input (streaming needs them to be)."""
+
+
+class TicketCollector:
+    """Validates records and gathers them per ticket, in order of first appearance."""
+
+    def __init__(self) -> None:
+        self.tickets: dict[str, TicketEvents] = {}
+        self.line_errors: list[LineError] = []
+
+    def add(self, number: int, record: object) -> TicketEvents | None:
+        """Add one record; returns its ticket, or None for a line that names no ticket."""
+        if isinstance(record, LineError):
+            self.line_errors.append(record)
+            return None
+        if not isinstance(record, dict):
+            self.line_errors.append(LineError(number, "not a JSON object"))
+            return None
+        if "ticket_id" not in record:
+            self.line_errors.append(LineError(number, "no ticket_id"))
+            return None
+        key = ticket_key(record["ticket_id"])
+        if key is None:
+            self.line_errors.append(LineError(number, f"ticket_id is {record['ticket_id']!r}; expected a string or an integer"))
+            return None
+        ticket = self.tickets.get(key)
+        if ticket is None:
+            ticket = self.tickets[key] = TicketEvents(key, number)
+        try:
+            ticket.events.append(parse_event(record, len(ticket.events), number))
+        except EventError as exc:
+            ticket.reject(exc.reason, number)
+        return ticket
+
+
+def collect_all(records: Iterable[tuple[int, object]]) -> tuple[dict[str, TicketEvents], list[LineError]]:
+    """Every ticket of the input in memory, finished, in order of first appearance."""
+    collector = TicketCollector()
+    add = collector.add
+    for number, record in records:
+        add(number, record)
+    for ticket in collector.tickets.values():
         ticket.finish()
-    return tickets, line_errors
+    return collector.tickets, collector.line_errors
 
 
-def add_record(tickets: dict[str, TicketEvents], line_errors: list[LineError], record: object, number: int) -> None:
-    if not isinstance(record, dict):
-        line_errors.append(LineError(number, "not a JSON object"))
-        return
-    if "ticket_id" not in record:
-        line_errors.append(LineError(number, "no ticket_id"))
-        return
-    key = ticket_key(record["ticket_id"])
-    if key is None:
-        line_errors.append(LineError(number, f"ticket_id is {record['ticket_id']!r}; expected a string or an integer"))
-        return
-    ticket = tickets.get(key)
-    if ticket is None:
-        ticket = tickets[key] = TicketEvents(key, number)
-    try:
-        ticket.events.append(parse_event(record, len(ticket.events), number))
-    except EventError as exc:
-        ticket.reject(exc.reason, number)
+def stream_grouped(records: Iterable[tuple[int, object]], line_errors: list[LineError]) -> Iterator[TicketEvents]:
+    """Finished tickets one at a time, for input whose tickets' lines are together.
+
+    Memory stays bounded by one ticket.  Raises :class:`NotGrouped` as soon as a
+    ticket reappears after another one started.
+    """
+    collector = TicketCollector()
+    collector.line_errors = line_errors
+    seen: set[str] = set()
+    current: TicketEvents | None = None
+    for number, record in records:
+        ticket = collector.add(number, record)
+        if ticket is None or ticket is current:
+            continue
+        if current is not None:
+            del collector.tickets[current.ticket_id]
+            current.finish()
+            yield current
+        if ticket.ticket_id in seen:
+            raise NotGrouped(f"line {number}: ticket {ticket.ticket_id} appears again after other tickets")
+        seen.add(ticket.ticket_id)
+        current = ticket
+    if current is not None:
+        current.finish()
+        yield current
+
+
+def read_jsonl(lines: Iterable[bytes | str], start_line: int = 1) -> tuple[dict[str, TicketEvents], list[LineError]]:
+    """Parse JSONL lines into tickets (in order of first appearance) and line errors."""
+    return collect_all(jsonl_records(lines, start_line))
 
 
 def events_from_dicts(records: Iterable[Mapping[str, object]], ticket_id: str | None = None) -> TicketEvents:

@@ -1,0 +1,175 @@
+"""Writing evaluation rows: JSONL, CSV, a terminal table, Parquet.
+
+Writers take the rows of one ticket at a time (``write_ticket``), so Parquet
+row groups are cut on ticket boundaries and any engine can split the output
+safely.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from typing import IO
+
+import orjson
+
+from ..judge import CycleResult
+from ..texts import compact_duration
+
+ROW_FIELDS = (
+    "ticket_id", "policy", "metric", "cycle", "started_at", "ended_at", "state", "target_seconds",
+    "hours", "elapsed_seconds", "remaining_seconds", "breached", "due_at", "paused_seconds", "paused",
+)
+OUTPUT_FORMATS = ("jsonl", "csv", "table", "parquet")
+
+
+class JsonlWriter:
+    def __init__(self, out: IO[bytes]):
+        self.out = out
+        self._dumps = orjson.dumps
+
+    def write_ticket(self, rows: list[dict]) -> None:
+        if rows:
+            dumps = self._dumps
+            self.out.write(b"".join(dumps(row) + b"\n" for row in rows))
+
+    def write_raw(self, data: bytes) -> None:
+        """Already serialised JSONL rows (from a worker process)."""
+        self.out.write(data)
+
+    def close(self) -> None:
+        self.out.flush()
+
+
+class CsvWriter:
+    """One row per cycle; ``paused`` holds the stretches as a JSON array,
+    null is an empty cell, booleans are ``true``/``false``."""
+
+    def __init__(self, out: IO[bytes]):
+        self.text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+        self.writer = csv.writer(self.text)
+        self.writer.writerow(ROW_FIELDS)
+
+    @staticmethod
+    def _cell(value: object) -> object:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, list):
+            return orjson.dumps(value).decode()
+        return value
+
+    def write_ticket(self, rows: list[dict]) -> None:
+        cell = self._cell
+        self.writer.writerows([cell(row[k]) for k in ROW_FIELDS] for row in rows)
+
+    def close(self) -> None:
+        self.text.flush()
+        self.text.detach()
+
+
+class TableWriter:
+    """A readable table; breached rows are marked with ``!``."""
+
+    HEADERS = ("", "ticket", "policy", "metric", "#", "state", "elapsed", "target", "remaining", "due (UTC)", "hours")
+
+    def __init__(self, out: IO[bytes]):
+        self.out = out
+        self.rows: list[tuple[str, ...]] = []
+
+    def write_ticket(self, rows: list[dict]) -> None:
+        for row in rows:
+            due = row["due_at"] or ""
+            self.rows.append((
+                "!" if row["breached"] else "",
+                str(row["ticket_id"]), row["policy"], row["metric"], str(row["cycle"]), row["state"],
+                compact_duration(int(row["elapsed_seconds"] * 1_000_000), 2),
+                compact_duration(int(row["target_seconds"] * 1_000_000), 2),
+                compact_duration(int(row["remaining_seconds"] * 1_000_000), 2),
+                due.replace("T", " ").rstrip("Z")[:16], row["hours"],
+            ))
+
+    def close(self) -> None:
+        rows = [self.HEADERS] + self.rows
+        widths = [max(len(r[i]) for r in rows) for i in range(len(self.HEADERS))]
+        lines = []
+        for index, row in enumerate(rows):
+            lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+            if index == 0:
+                lines.append("  ".join("-" * w for w in widths).rstrip())
+        breached = sum(1 for r in self.rows if r[0])
+        lines.append(f"{len(self.rows)} cycles, {breached} breached (marked !)")
+        self.out.write(("\n".join(lines) + "\n").encode())
+        self.out.flush()
+
+
+def arrow_row_schema():
+    import pyarrow as pa
+
+    return pa.schema([
+        ("ticket_id", pa.string()), ("policy", pa.string()), ("metric", pa.string()), ("cycle", pa.int64()),
+        ("started_at", pa.string()), ("ended_at", pa.string()), ("state", pa.string()),
+        ("target_seconds", pa.float64()), ("hours", pa.string()), ("elapsed_seconds", pa.float64()),
+        ("remaining_seconds", pa.float64()), ("breached", pa.bool_()), ("due_at", pa.string()),
+        ("paused_seconds", pa.float64()), ("paused", pa.list_(pa.list_(pa.string()))),
+    ])
+
+
+class ParquetWriter:
+    """Parquet with row groups cut on ticket boundaries (about ``group_rows`` rows each)."""
+
+    def __init__(self, out: IO[bytes], group_rows: int = 65_536):
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError:
+            from ..errors import SlaError
+
+            raise SlaError('--format parquet needs pyarrow: pip install "sla[arrow]"') from None
+        self.pa = pa
+        self.schema = arrow_row_schema()
+        self.writer = pq.ParquetWriter(out, self.schema)
+        self.group_rows = group_rows
+        self.pending: list[dict] = []
+
+    def write_ticket(self, rows: list[dict]) -> None:
+        self.pending.extend(rows)
+        if len(self.pending) >= self.group_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.pending:
+            table = self.pa.Table.from_pylist(self.pending, schema=self.schema)
+            self.writer.write_table(table, row_group_size=len(self.pending))
+            self.pending = []
+
+    def close(self) -> None:
+        self._flush()
+        self.writer.close()
+
+
+WRITERS = {"jsonl": JsonlWriter, "csv": CsvWriter, "table": TableWriter, "parquet": ParquetWriter}
+
+
+def open_writer(fmt: str, out: IO[bytes]):
+    return WRITERS[fmt](out)
+
+
+def write_all(results: Iterable[CycleResult], out: IO[bytes], fmt: str) -> int:
+    """Write results (grouped by ticket, in order) in a format; returns the row count."""
+    writer = open_writer(fmt, out)
+    count = 0
+    batch: list[dict] = []
+    ticket = None
+    for result in results:
+        if result.ticket_id != ticket and batch:
+            writer.write_ticket(batch)
+            batch = []
+        ticket = result.ticket_id
+        batch.append(result.to_row())
+        count += 1
+    writer.write_ticket(batch)
+    writer.close()
+    return count
