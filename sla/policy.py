@@ -93,7 +93,7 @@ DURATION_SCHEMA: dict[str, Any] = {
     "description": f"A duration: {DURATION_EXPECTED}. Units d (24 hours), h, m, s in that order.",
     "examples": ["15m", "1h30m", "8h", "2d", "PT4H"],
 }
-Duration = Annotated[int, BeforeValidator(_duration), WithJsonSchema(DURATION_SCHEMA)]
+Duration = Annotated[int, BeforeValidator(_duration), WithJsonSchema({"x-sla-ref": "Duration"})]
 """A duration in integer microseconds, written as in SEMANTICS.md section 1."""
 
 HoursKind = Literal["business", "calendar"]
@@ -182,13 +182,13 @@ _WITHIN_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "A target with its own kind of hours, e.g. {within: 3d, hours: calendar}.",
     "properties": {
-        "within": DURATION_SCHEMA,
+        "within": {"x-sla-ref": "Duration"},
         "hours": {"enum": ["business", "calendar"], "description": "business or calendar; defaults to the policy's hours."},
     },
     "required": ["within"],
     "additionalProperties": False,
 }
-_TARGET_VALUE_SCHEMA: dict[str, Any] = {"anyOf": [DURATION_SCHEMA, _WITHIN_SCHEMA]}
+_TARGET_VALUE_SCHEMA: dict[str, Any] = {"anyOf": [{"x-sla-ref": "Duration"}, {"x-sla-ref": "Within"}]}
 
 
 def _target(value: object) -> Any:
@@ -220,8 +220,8 @@ TARGET_SCHEMA: dict[str, Any] = {
     "description": "A duration for every priority (4h), {within: 3d, hours: calendar}, or a map from the ticket's "
     "priority to one of those, with `default` for any other priority and tickets without one.",
     "anyOf": [
-        DURATION_SCHEMA,
-        _WITHIN_SCHEMA,
+        {"x-sla-ref": "Duration"},
+        {"x-sla-ref": "Within"},
         {
             "type": "object",
             "properties": {name: _TARGET_VALUE_SCHEMA for name in ("urgent", "high", "normal", "low", "default")},
@@ -231,7 +231,7 @@ TARGET_SCHEMA: dict[str, Any] = {
     ],
     "examples": ["1h", {"urgent": "1h", "high": "4h", "default": "8h"}, {"within": "3d", "hours": "calendar"}],
 }
-TargetSpec = Annotated[Target, BeforeValidator(_target), WithJsonSchema(TARGET_SCHEMA)]
+TargetSpec = Annotated[Target, BeforeValidator(_target), WithJsonSchema({"x-sla-ref": "Target"})]
 
 
 # ------------------------------------------------------------ calendars
@@ -255,7 +255,9 @@ _INTERVAL_SCHEMA: dict[str, Any] = {
     "runs into the next day (22:00-06:00); 24:00 is allowed as an end.",
     "examples": ["09:00-17:00", "22:00-06:00", "00:00-24:00"],
 }
-_INTERVALS_SCHEMA: dict[str, Any] = {"anyOf": [{"type": "array", "items": _INTERVAL_SCHEMA}, _INTERVAL_SCHEMA]}
+_INTERVALS_SCHEMA: dict[str, Any] = {
+    "anyOf": [{"type": "array", "items": {"x-sla-ref": "Interval"}}, {"x-sla-ref": "Interval"}],
+}
 
 
 class Holidays(Model):
@@ -544,7 +546,7 @@ def json_schema() -> dict[str, Any]:
     _strip_titles(schema)
     defs = schema["$defs"]
     schema = {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$schema": "http://json-schema.org/draft-07/schema#",
         "title": "sla policy file",
         "description": "SLA policies for the sla SDK: calendars, metric options and policies with targets. "
         "See docs/policies.md.",
@@ -564,8 +566,7 @@ def json_schema() -> dict[str, Any]:
     cal["properties"]["overrides"].update({
         "type": "object",
         "propertyNames": {"pattern": DATE_PATTERN},
-        "additionalProperties": {"anyOf": [{"type": "array", "items": _INTERVAL_SCHEMA}, _INTERVAL_SCHEMA,
-                                           {"type": "null"}]},
+        "additionalProperties": {"anyOf": [*_INTERVALS_SCHEMA["anyOf"], {"type": "null"}]},
         "examples": [{"2026-12-24": ["09:00-12:00"], "2026-12-25": []}],
     })
     hol = defs["Holidays"]["properties"]
@@ -624,12 +625,16 @@ def json_schema() -> dict[str, Any]:
     policy["targets"].update({
         "type": "object",
         "properties": {
-            name: {**TARGET_SCHEMA, "description": f"{metric.description} " + TARGET_SCHEMA["description"]}
+            name: {"x-sla-ref": "Target", "description": metric.description}
             for name, metric in BUILTIN_METRICS.items() if metric.builtin
         },
-        "additionalProperties": TARGET_SCHEMA,
+        "additionalProperties": {"x-sla-ref": "Target"},
     })
     defs["Policy"]["required"] = ["name"]
+    defs["Duration"] = DURATION_SCHEMA
+    defs["Within"] = _WITHIN_SCHEMA
+    defs["Target"] = TARGET_SCHEMA
+    defs["Interval"] = _INTERVAL_SCHEMA
     schema["properties"]["policies"]["minItems"] = 1
     schema["$defs"] = dict(sorted(defs.items()))
     _fix_refs(schema)

@@ -421,7 +421,14 @@ def _check_hours(hours: object, loc: tuple[object, ...], calendar: str, located:
         try:
             days = parse_day_key(key, "")
         except CalendarError as exc:
-            problems.append(located.problem(key_loc, f"{exc}{_suggest(key, DAY_NAMES)}"))
+            bad = [part.strip() for piece in str(key).split(",") for part in piece.split("-")
+                   if part.strip().lower() not in DAY_NAMES] if isinstance(key, str) else []
+            if bad and len(str(key).split(",")) == len([p for p in str(key).split(",") if p.count("-") <= 1]):
+                message = (f"{bad[0]!r} in {str(key)!r} is not a day{_suggest(bad[0].lower(), DAY_NAMES)}; expected "
+                           "mon, tue, wed, thu, fri, sat or sun, a range like mon-fri or a list like mon,wed")
+            else:
+                message = str(exc)
+            problems.append(located.problem(key_loc, message))
             broken = True
             days = []
         for day in days:

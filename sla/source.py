@@ -137,9 +137,9 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
     return size
 
 
-def _walk(node: yaml.Node, loc: tuple[str, ...], located: Located, loader: _Loader, depth: int = 0) -> None:
+def _walk(node: yaml.Node, loc: tuple[object, ...], located: Located, loader: _Loader, depth: int = 0) -> None:
     mark = node.start_mark
-    located.positions.setdefault(loc, (mark.line + 1, mark.column + 1))
+    located.positions.setdefault(path_key(loc), (mark.line + 1, mark.column + 1))
     if depth > 50:
         return
     if isinstance(node, yaml.MappingNode):
@@ -157,11 +157,11 @@ def _walk(node: yaml.Node, loc: tuple[str, ...], located: Located, loader: _Load
                 continue
             seen[text] = line
             # Point at the key: that is where a reader looks for a bad entry.
-            located.positions[child] = (line, column)
+            located.positions[path_key(child)] = (line, column)
             _walk(value_node, child, located, loader, depth + 1)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, loc + (str(index),), located, loader, depth + 1)
+            _walk(item, loc + (index,), located, loader, depth + 1)
 
 
 def parse_yaml(text: str, source: str | None = None) -> Located:

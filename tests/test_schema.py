@@ -1,0 +1,138 @@
+"""The JSON Schema of policy files: printed by ``sla schema``, shipped as
+docs/policy.schema.json, and in agreement with the loader on real files."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from sla import cli
+from sla.policy import json_schema
+from sla.source import parse_yaml, read_document
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = ROOT / "docs" / "policy.schema.json"
+SPEC_EXAMPLES = sorted((ROOT.parent / "shared" / "spec" / "examples").glob("*/policy.yaml"))
+POLICY_FILES = sorted((ROOT / "policies").glob("*.yaml")) + SPEC_EXAMPLES
+
+jsonschema = pytest.importorskip("jsonschema")
+
+
+def plain(value: object) -> object:
+    """What an editor's YAML 1.2 parser sees: unquoted dates are text."""
+    if isinstance(value, dict):
+        return {(k.isoformat() if isinstance(k, date) else str(k)): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+@pytest.fixture(scope="module")
+def validator():
+    schema = json_schema()
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def errors(validator, text: str) -> list[str]:
+    return [e.message for e in validator.iter_errors(plain(parse_yaml(text).data))]
+
+
+def test_sla_schema_prints_the_schema(capsys):
+    assert cli.main(["schema"]) == 0
+    out, _err = capsys.readouterr()
+    assert json.loads(out) == json_schema()
+
+
+def test_shipped_schema_file_is_up_to_date():
+    assert SHIPPED.exists(), "run: sla schema > docs/policy.schema.json"
+    assert json.loads(SHIPPED.read_text(encoding="utf-8")) == json_schema(), \
+        "docs/policy.schema.json is stale; run: sla schema > docs/policy.schema.json"
+
+
+@pytest.mark.parametrize("path", POLICY_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_policy_files_validate_against_the_schema(validator, path):
+    found = [e.message for e in validator.iter_errors(plain(read_document(path).data))]
+    assert found == []
+
+
+def test_example_files_point_editors_at_the_schema():
+    for path in sorted((ROOT / "policies").glob("*.yaml")):
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        assert first == "# yaml-language-server: $schema=../docs/policy.schema.json", path
+
+
+@pytest.mark.parametrize("text, culprit", [
+    ("polices: []\npolicies: [{name: a}]\n", "polices"),
+    ("policies: [{name: a, calender: x}]\n", "calender"),
+    ("policies: []\n", "non-empty"),
+    ("done_statuses: [solved]\n", "policies"),
+    ("policies: [{targets: {first_response: 1h}}]\n", "name"),
+    ("policies: [{name: a, targets: {first_response: 1x}}]\n", "1x"),
+    ("policies: [{name: a, targets: {first_response: 30m1h}}]\n", "30m1h"),
+    ("policies: [{name: a, targets: {first_response: -5}}]\n", "-5"),
+    ("policies: [{name: a, targets: {first_response: {within: 1h, hours: wall}}}]\n", "within"),
+    ("policies: [{name: a, match: {channel: {in: [x]}}}]\n", "in"),
+    ("policies: [{name: a, hours: sometimes}]\n", "sometimes"),
+    ("policies: [{name: a, warnings: {at_percent: [120]}}]\n", "120"),
+    ("calendars: {c: {hours: {mon-fry: ['09:00-17:00']}}}\npolicies: [{name: a}]\n", "mon-fry"),
+    ("calendars: {c: {hours: {mon: ['09:00-25:00']}}}\npolicies: [{name: a}]\n", "25:00"),
+    ("calendars: {c: {timezone: UTC}}\npolicies: [{name: a}]\n", "hours"),
+    ("calendars: {c: {hours: {mon: ['09:00-17:00']}, overrides: {xmas: []}}}\npolicies: [{name: a}]\n", "xmas"),
+    ("metrics: {waiting: {start: created}}\npolicies: [{name: a}]\n", "stop"),
+    ("metrics: {first_response: {cycles: repeat}}\npolicies: [{name: a}]\n", "cycles"),
+    ("metrics: {w: {start: creatd, stop: done}}\npolicies: [{name: a}]\n", "creatd"),
+    ("metrics: {w: {start: created, stop: {field_set: a, field_changed: b}}}\npolicies: [{name: a}]\n", "field_set"),
+    ("metrics: {first_response: {responders: [robot]}}\npolicies: [{name: a}]\n", "robot"),
+])
+def test_schema_rejects_what_the_loader_rejects(validator, text, culprit):
+    found = errors(validator, text)
+    assert found, text
+    assert any(culprit in message for message in found), found
+
+
+def test_schema_accepts_every_documented_form(validator):
+    text = """\
+        $schema: ../docs/policy.schema.json
+        done_statuses: [solved, closed]
+        metrics:
+          first_response: {responders: [agent, bot]}
+          requester_wait: {pause_statuses: pending}
+          escalated: {start: {status_entered: escalated}, stop: {status_left: [escalated]}, cycles: repeat}
+          assigned: {start: created, stop: {field_set: assignee}, cancel_on_done: true}
+          touched: {start: [created, reopened], stop: [{message: {author: agent, public: true}}, done],
+                    resume: reopened, cycles: resume}
+        calendars:
+          office:
+            timezone: Europe/Berlin
+            hours: {Mon-Fri: ["09:00-12:00", "13:00:30-17:00"], "sat,sun": "10:00-14:00"}
+            holidays: {country: DE, subdivision: BE, categories: public, dates: [2026-12-24, "2026-12-31"]}
+            overrides: {2026-12-23: ["09:00-12:00"], "2026-06-15": [], 2026-06-16: null, 2026-06-17: "22:00-24:00"}
+        policies:
+          - name: a
+            description: all the forms
+            match: {channel: [twitter, facebook], priority: urgent, vip: true, level: 3}
+            calendar: office
+            hours: calendar
+            targets:
+              first_response: {urgent: 1h, high: 1.5h, default: 8h}
+              next_response: "1h 30m"
+              resolution: {urgent: {within: PT4H, hours: business}, default: {within: 3d, hours: calendar}}
+              requester_wait: 86400
+              agent_work: "3600"
+              escalated: P1DT2H
+            warnings: {at_percent: [75, 90], before_due: [30m]}
+        """
+    import textwrap
+
+    from sla.policyset import load_policies
+
+    text = textwrap.dedent(text)
+    assert errors(validator, text) == []
+    load_policies(text)  # the loader agrees
