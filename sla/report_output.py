@@ -282,9 +282,11 @@ def _svg_open(kind: str, width: int, height: int, label: str) -> str:
             f'font-family="{_e(FONT)}" font-size="12">')
 
 
-def _empty_svg(kind: str, label: str, message: str) -> str:
-    return (_svg_open(kind, 900, 80, label) + f'<rect x="0" y="0" width="900" height="80" rx="8" fill="#f8fafc"/>'
-            f'<text x="450" y="45" text-anchor="middle" fill="#64748b" font-size="14">{_e(message)}</text></svg>')
+def _empty_svg(kind: str, label: str, message: str, width: int = 960, height: int = 120) -> str:
+    return (_svg_open(kind, width, height, label)
+            + f'<rect x="0" y="0" width="{width}" height="{height}" rx="8" fill="#f8fafc"/>'
+            f'<text x="{width // 2}" y="{height // 2 + 5}" text-anchor="middle" fill="#64748b" font-size="15">'
+            f'{_e(message)}</text></svg>')
 
 
 def _legend(items: Sequence[tuple[str, str]], x: float, y: float) -> str:
@@ -373,7 +375,7 @@ def chart_misses_per_day(report: Report) -> str:
     width, height, left, right, plot_top, plot_bottom = 960, 300, 48, 12, 34, 250
     plot_w, plot_h = width - left - right, plot_bottom - plot_top
     slot = plot_w / len(days)
-    bar_w = max(slot * 0.78, 0.6)
+    bar_w = min(max(slot * 0.78, 0.6), 44)
     parts = [_legend([(m, colors[m]) for m in metrics], left, 14)]
     tick = 0.0
     while tick <= top + 1e-9:
@@ -455,11 +457,11 @@ def chart_first_response(report: Report) -> str:
     label = "Time to first response (calendar time, tickets with a response)"
     values = report.extras.first_response_seconds
     if not values:
-        return _empty_svg("first-response", label, "No ticket has a response yet")
+        return _empty_svg("first-response", label, "No ticket has a response yet", 560, 280)
     counts = frt_histogram(values)
     overall = report.extras.overall_kpis
     frt = overall.first_response_seconds if overall else None
-    caption = f"{len(values):,} tickets"
+    caption = f"{len(values):,} ticket{'s' if len(values) != 1 else ''}"
     if frt is not None:
         caption += (f" · mean {duration_text(frt.mean)} · median {duration_text(frt.p50)}"
                     f" · 90th percentile {duration_text(frt.p90)}")
@@ -484,6 +486,7 @@ def chart_heatmap(report: Report) -> str:
     width = left + 24 * cell_w + 10
     height = top + 7 * cell_h + 46
     low, high = "#eff6ff", "#1e3a8a"
+    least = min(c for row in grid for c in row if c)  # the scale spans the busiest and quietest slots
     parts = []
     for hour in range(24):
         parts.append(f'<text x="{left + hour * cell_w + cell_w / 2:.0f}" y="{top - 8}" text-anchor="middle" '
@@ -494,7 +497,7 @@ def chart_heatmap(report: Report) -> str:
                      f'{DAYS[day]}</text>')
         for hour in range(24):
             count = grid[day][hour]
-            t = math.sqrt(count / peak) if count else 0.0
+            t = 0.12 + 0.88 * (count - least) / (peak - least) if peak > least else 0.6
             color = _mix(low, high, t) if count else "#f8fafc"
             x = left + hour * cell_w
             parts.append(f'<g class="cell"><title>{DAYS[day]} {hour:02d}:00-{hour:02d}:59: {count:,} tickets</title>'
@@ -509,9 +512,9 @@ def chart_heatmap(report: Report) -> str:
     parts.append(f'<text x="{left}" y="{ly + 10}" fill="#64748b" font-size="11">fewer</text>')
     for i in range(10):
         parts.append(f'<rect x="{left + 40 + i * 18}" y="{ly}" width="18" height="12" '
-                     f'fill="{_mix(low, high, math.sqrt((i + 0.5) / 10))}"/>')
-    parts.append(f'<text x="{left + 226}" y="{ly + 10}" fill="#64748b" font-size="11">more (peak {peak:,} '
-                 f'tickets in one hour slot)</text>')
+                     f'fill="{_mix(low, high, 0.12 + 0.88 * (i + 0.5) / 10)}"/>')
+    parts.append(f'<text x="{left + 226}" y="{ly + 10}" fill="#64748b" font-size="11">more (quietest slot with tickets: {least:,}, '
+                 f'busiest: {peak:,})</text>')
     return _svg_open("heatmap", width, height, label) + "".join(parts) + "</svg>"
 
 
@@ -541,7 +544,7 @@ def chart_csat(report: Report) -> str:
     label = "CSAT: last score per ticket"
     scores = report.extras.csat_scores
     if not scores:
-        return _empty_svg("csat", label, "No CSAT responses")
+        return _empty_svg("csat", label, "No CSAT responses", 560, 280)
     labels, counts, middles = csat_bins(scores)
     lo, hi = min(middles), max(middles)
     colors = []
@@ -697,7 +700,8 @@ def _cards(report: Report) -> str:
         ("First response", duration_text(frt.p50) if frt else "-", "median, calendar time", ""),
         ("Resolved", percent_text(k.resolution_rate if k else None), f"reopened {percent_text(k.reopen_rate if k else None)}", ""),
         ("CSAT", "-" if not k or k.csat.mean is None else f"{k.csat.mean:.2f}",
-         f"{k.csat.responses if k else 0:,} responses · {percent_text(k.csat.satisfied_share if k else None, 0)} satisfied", ""),
+         "no responses" if not k or not k.csat.responses
+         else f"{k.csat.responses:,} responses · {percent_text(k.csat.satisfied_share, 0)} satisfied", ""),
     ]
     return '<div class="cards">' + "".join(
         f'<div class="card"><div class="k">{_e(name)}</div><div class="v {cls}">{_e(value)}</div>'
