@@ -136,3 +136,62 @@ def test_schema_accepts_every_documented_form(validator):
     text = textwrap.dedent(text)
     assert errors(validator, text) == []
     load_policies(text)  # the loader agrees
+
+
+# ------------------------------------------------------------ docs/policies.md
+DOC = ROOT / "docs" / "policies.md"
+
+
+def _schema_names(node: object, out: set[str]) -> set[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "properties" and isinstance(value, dict):
+                out.update(value)
+            _schema_names(value, out)
+    elif isinstance(node, list):
+        for value in node:
+            _schema_names(value, out)
+    return out
+
+
+def _yaml_blocks(text: str) -> list[str]:
+    blocks, inside, current = [], False, []
+    for line in text.splitlines():
+        if not inside and line.startswith("```yaml"):
+            inside, current = True, []
+        elif inside and line.startswith("```"):
+            inside = False
+            blocks.append("\n".join(current) + "\n")
+        elif inside:
+            current.append(line)
+    return blocks
+
+
+def test_every_schema_key_is_documented():
+    from sla.policy import CONDITION_KEYS, CONDITION_NAMES
+
+    doc = DOC.read_text(encoding="utf-8")
+    names = _schema_names(json_schema(), set()) | set(CONDITION_NAMES) | set(CONDITION_KEYS)
+    missing = sorted(name for name in names if f"`{name}`" not in doc and f"{name}:" not in doc)
+    assert missing == [], f"document these in docs/policies.md: {missing}"
+
+
+def test_documented_example_files_load():
+    from sla.policyset import load_policies
+
+    blocks = _yaml_blocks(DOC.read_text(encoding="utf-8"))
+    load_policies(blocks[0])
+    load_policies(next(b for b in blocks if "escalated_time:" in b and "policies:" in b))
+
+
+def test_documented_error_output_is_what_validate_prints(tmp_path, capsys, monkeypatch):
+    doc = DOC.read_text(encoding="utf-8")
+    section = doc[doc.index("A broken file prints"):]
+    broken = _yaml_blocks(section)[0]
+    start = section.index("$ sla validate policy.yaml\n") + len("$ sla validate policy.yaml\n")
+    documented = section[start:section.index("```", start)]
+    (tmp_path / "policy.yaml").write_text(broken, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["validate", "policy.yaml"]) == 2
+    _out, err = capsys.readouterr()
+    assert err == documented
