@@ -553,6 +553,9 @@ def json_schema() -> dict[str, Any]:
         **{k: v for k, v in schema.items() if k not in ("title", "description")},
     }
     schema["required"] = ["policies"]
+    schema["patternProperties"] = {
+        "^x-": {"description": "Ignored by sla: a place for YAML anchors (&name) to reuse with aliases (*name)."}
+    }
 
     cal = defs["CalendarSpec"]
     cal["properties"]["timezone"]["examples"] = ["Europe/Berlin", "America/New_York", "Asia/Singapore", "UTC"]

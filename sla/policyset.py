@@ -576,7 +576,7 @@ def _zone_names() -> set[str]:
     if _ZONES is None:
         from zoneinfo import available_timezones
 
-        _ZONES = available_timezones()
+        _ZONES = {name for name in available_timezones() if "/" in name or name == "UTC"}
     return _ZONES
 
 
@@ -686,7 +686,7 @@ def compile_document(located: Located) -> PolicySet:
         problems.append(Problem(render_path(loc), f"{loc[-1]!r} is given twice (first on line {first}); "
                                                   "the later one would silently win", line, column))
     for key in data:
-        if key not in _TOP_KEYS:
+        if key not in _TOP_KEYS and not _is_extension(key):
             problems.append(located.problem((_key_text(key),), f"unknown key {str(key)!r}"
                                             + (_suggest(key, TOP_LEVEL_KEYS) or f"; a policy file has {', '.join(TOP_LEVEL_KEYS)}")))
 
@@ -786,7 +786,7 @@ def compile_document(located: Located) -> PolicySet:
                                            policy.calendar, policy.hours, policy))
 
     if not problems:
-        spec = _validate(PolicyFile, data, (), located, problems)
+        spec = _validate(PolicyFile, {k: v for k, v in data.items() if not _is_extension(k)}, (), located, problems)
     if problems:
         raise PolicyError(_ordered(problems), located.source)
     assert spec is not None
@@ -794,6 +794,11 @@ def compile_document(located: Located) -> PolicySet:
 
 
 _TOP_KEYS = set(TOP_LEVEL_KEYS) | {"$schema"}
+
+
+def _is_extension(key: object) -> bool:
+    """Top-level ``x-...`` keys are the file's own: a place for YAML anchors."""
+    return isinstance(key, str) and key.startswith("x-")
 
 
 def _ordered(problems: list[Problem]) -> list[Problem]:

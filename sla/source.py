@@ -173,9 +173,11 @@ def parse_yaml(text: str, source: str | None = None) -> Located:
             return Located(None, source)
         if _expanded_size(node, {}) > _MAX_NODES:
             raise PolicyError([Problem("", f"the document is too large (more than {_MAX_NODES} values once aliases are expanded)", 1, 1)], source)
-        data = loader.construct_document(node)
-        located = Located(data, source)
+        # Walk before constructing: construction folds merge keys (<<) into
+        # the mapping node, which would look like keys given twice.
+        located = Located(None, source)
         _walk(node, (), located, loader)
+        located.data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None

@@ -110,15 +110,22 @@ def _target_text(target) -> str:
     return ", ".join(parts)
 
 
+def _value(value: object) -> str:
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    return str(value)
+
+
 def _match_text(match) -> str:
     if not match:
         return "every ticket"
     parts = []
     for key, value, is_list in match:
         if is_list:
-            parts.append(f"{key} in {', '.join(str(v) for v in value)}" if len(value) > 1 else f"{key} = {value[0]}")
+            parts.append(f"{key} in {', '.join(_value(v) for v in value)}" if len(value) > 1
+                         else f"{key} = {_value(value[0])}")
         else:
-            parts.append(f"{key} = {value}")
+            parts.append(f"{key} = {_value(value)}")
     return " and ".join(parts)
 
 

@@ -259,3 +259,21 @@ def test_yaml_dates_and_date_strings_both_work():
     for day, open_ in (("2026-03-04", False), ("2026-03-05", False), ("2026-03-07", False), ("2026-03-08", True)):
         assert cal.is_open(datetime.fromisoformat(day + "T00:00:00+00:00") + noon) is open_, day
     assert cal.is_open(datetime.fromisoformat("2026-03-06T10:30:00+00:00"))
+
+
+def test_anchors_merge_keys_and_extension_keys():
+    p = load_policies(textwrap.dedent("""\
+        x-standard-targets: &standard
+          first_response: {urgent: 1h, default: 8h}
+          resolution: 40h
+        policies:
+          - name: vip
+            match: {vip: true}
+            targets: {<<: *standard, first_response: 30m}
+          - name: everyone-else
+            targets: *standard
+        """))
+    vip, rest = p.policies
+    assert vip.target("first_response", "urgent").us == H // 2
+    assert vip.target("resolution", None).us == 40 * H
+    assert rest.target("first_response", "urgent").us == H
