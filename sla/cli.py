@@ -82,19 +82,6 @@ def _read_events(path: str):
     return read_events_file(path)
 
 
-def _report_rejections(tickets, line_errors) -> int:
-    rejected = 0
-    for error in line_errors:
-        _err(f"rejected: {error}")
-    for ticket in tickets.values():
-        if ticket.error is not None:
-            rejected += 1
-            _err(f"rejected: {ticket.error}")
-    if rejected or line_errors:
-        _err(f"{rejected} ticket(s) and {len(line_errors)} line(s) rejected")
-    return rejected
-
-
 # ------------------------------------------------------------ subcommands
 def cmd_validate(args: argparse.Namespace) -> int:
     from .policyset import load_policies
@@ -138,24 +125,28 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from .io.pipeline import report_file
     from .progress import Progress
-    from .report import build_report
     from .report_output import write_report
 
     policies = _policies(args.policies)
     now = _now(args.now)
     by = [part.strip() for part in (args.by or "").split(",") if part.strip()]
+    if args.events != "-" and not Path(args.events).exists():
+        raise UsageError(f"--events: no such file: {args.events}")
     with _bulk():
-        tickets, line_errors = _read_events(args.events)
-        progress = Progress(len(tickets), "tickets")
-        report = build_report(policies, tickets, now, by=by, period=args.period, tz=args.tz,
-                              rejected=sum(1 for t in tickets.values() if t.error is not None),
-                              progress=progress)
+        progress = Progress(0, "tickets")
+        report, summary = report_file(policies, args.events, now, by=by, period=args.period, tz=args.tz,
+                                      jobs=_jobs(args.jobs), input_format=args.input_format, progress=progress)
+        progress.close()
     fmt = args.format or ("table" if sys.stdout.isatty() and not args.output else "json")
     with _output(args.output) as out:
         write_report(report, out, fmt)
-    rejected = _report_rejections(tickets, line_errors)
-    return EXIT_REJECTED if rejected or line_errors else EXIT_OK
+    for rejection in summary.rejections:
+        _err(f"rejected: {rejection}")
+    if summary.rejections:
+        _err(f"{summary.rejected_tickets} ticket(s) and {summary.rejected_lines} line(s) rejected")
+    return EXIT_REJECTED if summary.rejections else EXIT_OK
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -222,6 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "json", "csv", "html"),
                    help="default: table on a terminal, json otherwise")
     p.add_argument("--output", metavar="FILE")
+    p.add_argument("--input-format", choices=("jsonl", "csv", "parquet"),
+                   help="format of --events (default: by suffix, .csv / .parquet, else JSONL)")
+    p.add_argument("--jobs", type=int, default=0, metavar="N",
+                   help="worker processes (default: all cores; small inputs use one)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("explain", help="a readable timeline of one ticket's clocks")

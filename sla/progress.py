@@ -18,10 +18,10 @@ from typing import IO
 
 
 class Progress:
-    def __init__(self, total: int, label: str = "tickets", stream: IO[str] | None = None,
+    def __init__(self, total: int | None, label: str = "tickets", stream: IO[str] | None = None,
                  delay: float = 0.5, interval: float = 0.1, width: int = 30):
         self.stream = sys.stderr if stream is None else stream
-        self.total = max(0, total)
+        self.total = max(0, total or 0)
         self.label = label
         self.width = width
         self.delay = delay
@@ -34,7 +34,7 @@ class Progress:
         self.last_draw = 0.0
         self.drawn = False
         # Reading the clock on every ticket costs more than the check below.
-        self.every = max(1, self.total // 1000)
+        self.every = max(1, self.total // 1000) if self.total else 500
 
     def update(self, done: int) -> None:
         if not self.enabled or done % self.every:
@@ -46,6 +46,13 @@ class Progress:
         self._draw(done, now)
 
     def _draw(self, done: int, now: float) -> None:
+        elapsed = now - self.started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        if not self.total:  # streaming: the total is not known yet
+            self.stream.write(f"\r{done:,} {self.label}  {rate:,.0f}/s ")
+            self.stream.flush()
+            self.drawn = True
+            return
         share = done / self.total if self.total else 1.0
         filled = int(self.width * share)
         bar = "#" * filled + "-" * (self.width - filled)

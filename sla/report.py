@@ -379,6 +379,15 @@ class _SlaAcc:
         if ended and (state == ACHIEVED or state == BREACHED):
             self.elapsed.append(elapsed_us)
 
+    def merge(self, other: "_SlaAcc") -> None:
+        self.cycles += other.cycles
+        self.achieved += other.achieved
+        self.breached += other.breached
+        self.cancelled += other.cancelled
+        self.running += other.running
+        self.paused += other.paused
+        self.elapsed.extend(other.elapsed)
+
 
 class _KpiAcc:
     __slots__ = ("tickets", "messages_in", "messages_out", "requesters", "responded", "done", "reopened",
@@ -411,6 +420,13 @@ class _KpiAcc:
             self.redirected += 1
         if figures.csat is not None:
             self.csat.append(figures.csat)
+
+    def merge(self, other: "_KpiAcc") -> None:
+        for name in ("tickets", "messages_in", "messages_out", "responded", "done", "reopened", "fcr", "redirected"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.requesters |= other.requesters
+        self.first_response.extend(other.first_response)
+        self.csat.extend(other.csat)
 
 
 @dataclass(slots=True)
@@ -482,6 +498,149 @@ def _kpi_row(group: Mapping[str, Any], k: _KpiAcc) -> KpiGroup:
 
 
 # ------------------------------------------------------------------ build
+class ReportBuilder:
+    """Accumulates tickets into report figures; partial builders merge.
+
+    Feed tickets with :meth:`add` (any order), combine builders that saw
+    disjoint sets of tickets with :meth:`merge` (parallel jobs do that), and
+    get the :class:`Report` from :meth:`finish`.
+    """
+
+    def __init__(self, policies: PolicySet, now_us: int | str | datetime, by: Sequence[str] = (),
+                 period: str | None = None, tz: str | tzinfo = "UTC"):
+        self.now = as_us(now_us)
+        self.by = tuple(by)
+        if period is not None and period not in PERIODS:
+            raise ReportError(f"--period: {period!r}; expected day, week or month")
+        if period is not None and PERIOD_KEY in self.by:
+            raise ReportError("--by period clashes with the group key of --period; rename the attribute or drop --period")
+        if len(set(self.by)) != len(self.by):
+            raise ReportError(f"--by names a key twice: {', '.join(self.by)}")
+        self.period = period
+        self.tz = tz
+        zone = _zone(tz)
+        self.tz_name = getattr(zone, "key", None) or str(tz)
+        self.local = _Local(zone, period)
+        self.policies = policies
+        self.attr_keys = tuple(k for k in self.by if k != POLICY_KEY)
+        self.by_policy = POLICY_KEY in self.by
+        self.sla_acc: dict[tuple, _SlaAcc] = {}
+        self.kpi_acc: dict[tuple, _KpiAcc] = {}
+        self.overall_sla: dict[str, _SlaAcc] = {}
+        self.overall_kpi = _KpiAcc()
+        self.group_values: dict[tuple, dict[str, Any]] = {}
+        self.extras = ReportExtras()
+        self.accepted = 0
+        self.rejected = 0
+
+    def __getstate__(self) -> dict:
+        # Workers send builders back to the parent; the policies and the
+        # zone cache stay behind (the parent has its own).
+        state = dict(self.__dict__)
+        state["policies"] = None
+        state["local"] = None
+        return state
+
+    def _group_of(self, attrs: Mapping[str, object], policy_name: object, at: int | None) -> tuple:
+        values: dict[str, Any] = {}
+        for key in self.by:
+            values[key] = policy_name if key == POLICY_KEY else attrs.get(key)
+        if self.period is not None:
+            values[PERIOD_KEY] = self.local.period_of(at)  # type: ignore[arg-type]
+        gkey = tuple(_value_key(values[k]) for k in values)
+        if gkey not in self.group_values:
+            self.group_values[gkey] = values
+        return gkey
+
+    def add(self, ticket: TicketEvents) -> None:
+        """Count one ticket (a rejected one only as rejected)."""
+        if ticket.error is not None:
+            self.rejected += 1
+            return
+        policies, now, local, extras = self.policies, self.now, self.local, self.extras
+        clock = run_clock(policies, ticket.events, now)
+        if clock is None:  # created after now
+            return
+        self.accepted += 1
+        created_at: int = clock.created_at  # type: ignore[assignment]
+
+        # Clock figures: each cycle grouped by the attributes at its end (or now).
+        for result in judge_ticket(ticket.ticket_id, clock, policies, now):
+            end = result.ended_at if result.ended_at is not None else now
+            attrs = clock.attributes_at(end) if self.attr_keys else {}
+            gkey = self._group_of(attrs, result.policy, result.started_at)
+            acc = self.sla_acc.get((gkey, result.metric))
+            if acc is None:
+                acc = self.sla_acc[(gkey, result.metric)] = _SlaAcc()
+            ended = result.ended_at is not None
+            acc.add(result.state, ended, result.elapsed_us)
+            whole = self.overall_sla.get(result.metric)
+            if whole is None:
+                whole = self.overall_sla[result.metric] = _SlaAcc()
+            whole.add(result.state, ended, result.elapsed_us)
+            if result.breached and result.due_at is not None:
+                day = local.day_of(result.due_at)
+                extras.breaches_by_day.setdefault(day, Counter())[result.metric] += 1
+
+        # Ticket figures: grouped by the attributes (and policy) at now.
+        attrs_now = clock.fields
+        policy_now = None
+        if self.by_policy:
+            policy = policies.policy_for(attrs_now)
+            policy_now = None if policy is None else policy.name
+        gkey = self._group_of(attrs_now, policy_now, created_at)
+        kacc = self.kpi_acc.get(gkey)
+        if kacc is None:
+            kacc = self.kpi_acc[gkey] = _KpiAcc()
+        figures = ticket_figures(ticket.events, created_at, now, policies.done_statuses)
+        requester = attrs_now.get("requester")
+        done = clock.status in policies.done_statuses
+        kacc.add(figures, requester, done)
+        self.overall_kpi.add(figures, requester, done)
+        if figures.csat is not None:
+            extras.csat_scores[figures.csat] += 1
+        weekday, hour = local.weekday_hour(created_at)
+        extras.created_by_hour[weekday][hour] += 1
+
+    def merge(self, other: "ReportBuilder") -> None:
+        """Add the figures of a builder that saw other tickets."""
+        for key, acc in other.sla_acc.items():
+            self.sla_acc.setdefault(key, _SlaAcc()).merge(acc)
+        for key, acc in other.kpi_acc.items():
+            self.kpi_acc.setdefault(key, _KpiAcc()).merge(acc)
+        for metric, acc in other.overall_sla.items():
+            self.overall_sla.setdefault(metric, _SlaAcc()).merge(acc)
+        self.overall_kpi.merge(other.overall_kpi)
+        for key, values in other.group_values.items():
+            self.group_values.setdefault(key, values)
+        for day, counts in other.extras.breaches_by_day.items():
+            self.extras.breaches_by_day.setdefault(day, Counter()).update(counts)
+        self.extras.csat_scores.update(other.extras.csat_scores)
+        for mine, theirs in zip(self.extras.created_by_hour, other.extras.created_by_hour):
+            for hour, count in enumerate(theirs):
+                mine[hour] += count
+        self.accepted += other.accepted
+        self.rejected += other.rejected
+
+    def finish(self, rejected: int | None = None) -> Report:
+        extras = self.extras
+        extras.overall_sla = [_sla_row({}, metric, self.overall_sla[metric]) for metric in sorted(self.overall_sla)]
+        extras.overall_kpis = _kpi_row({}, self.overall_kpi)
+        extras.first_response_seconds = [us / US_PER_SECOND for us in self.overall_kpi.first_response]
+        group_values, period, by = self.group_values, self.period, self.by
+
+        def order(gkey: tuple) -> tuple:
+            values = group_values[gkey]
+            head = (values[PERIOD_KEY],) if period is not None else ()
+            return head + tuple(_sort_token(values[k]) for k in by)
+
+        sla_rows = [_sla_row(group_values[gkey], metric, self.sla_acc[(gkey, metric)])
+                    for gkey, metric in sorted(self.sla_acc, key=lambda item: (order(item[0]), item[1]))]
+        kpi_rows = [_kpi_row(group_values[gkey], self.kpi_acc[gkey]) for gkey in sorted(self.kpi_acc, key=order)]
+        return Report(self.now, self.accepted, self.rejected if rejected is None else rejected, sla_rows, kpi_rows,
+                      by, period, self.tz_name, extras)
+
+
 def build_report(policies: PolicySet, tickets: Mapping[str, TicketEvents] | Iterable[TicketEvents],
                  now_us: int | str | datetime, by: Sequence[str] = (), period: str | None = None,
                  tz: str | tzinfo = "UTC", rejected: int | None = None,
@@ -493,105 +652,13 @@ def build_report(policies: PolicySet, tickets: Mapping[str, TicketEvents] | Iter
     ``rejected`` is given, counted.  ``by``: attribute names and/or
     ``policy``; ``period``: ``day``, ``week`` or ``month`` in ``tz``.
     """
-    now = as_us(now_us)
-    by = tuple(by)
-    if period is not None and period not in PERIODS:
-        raise ReportError(f"--period: {period!r}; expected day, week or month")
-    if period is not None and PERIOD_KEY in by:
-        raise ReportError("--by period clashes with the group key of --period; rename the attribute or drop --period")
-    if len(set(by)) != len(by):
-        raise ReportError(f"--by names a key twice: {', '.join(by)}")
-    zone = _zone(tz)
-    tz_name = getattr(zone, "key", None) or str(tz)
-    local = _Local(zone, period)
+    builder = ReportBuilder(policies, now_us, by, period, tz)
     items = tickets.values() if isinstance(tickets, Mapping) else tickets
-    done_statuses = policies.done_statuses
-    attr_keys = tuple(k for k in by if k != POLICY_KEY)
-    by_policy = POLICY_KEY in by
-
-    sla_acc: dict[tuple, _SlaAcc] = {}
-    kpi_acc: dict[tuple, _KpiAcc] = {}
-    overall_sla: dict[str, _SlaAcc] = {}
-    overall_kpi = _KpiAcc()
-    group_values: dict[tuple, dict[str, Any]] = {}
-    extras = ReportExtras()
-    accepted = rejected_seen = 0
-
-    def group_of(attrs: Mapping[str, object], policy_name: object, at: int | None) -> tuple:
-        values: dict[str, Any] = {}
-        for key in by:
-            values[key] = policy_name if key == POLICY_KEY else attrs.get(key)
-        if period is not None:
-            values[PERIOD_KEY] = local.period_of(at)  # type: ignore[arg-type]
-        gkey = tuple(_value_key(values[k]) for k in values)
-        if gkey not in group_values:
-            group_values[gkey] = values
-        return gkey
-
+    add = builder.add
     for index, ticket in enumerate(items, 1):
         if progress is not None:
             progress.update(index)
-        if ticket.error is not None:
-            rejected_seen += 1
-            continue
-        clock = run_clock(policies, ticket.events, now)
-        if clock is None:  # created after now
-            continue
-        accepted += 1
-        created_at: int = clock.created_at  # type: ignore[assignment]
-
-        # Clock figures: each cycle grouped by the attributes at its end (or now).
-        for result in judge_ticket(ticket.ticket_id, clock, policies, now):
-            end = result.ended_at if result.ended_at is not None else now
-            attrs = clock.attributes_at(end) if attr_keys else {}
-            gkey = group_of(attrs, result.policy, result.started_at)
-            acc = sla_acc.get((gkey, result.metric))
-            if acc is None:
-                acc = sla_acc[(gkey, result.metric)] = _SlaAcc()
-            ended = result.ended_at is not None
-            acc.add(result.state, ended, result.elapsed_us)
-            whole = overall_sla.get(result.metric)
-            if whole is None:
-                whole = overall_sla[result.metric] = _SlaAcc()
-            whole.add(result.state, ended, result.elapsed_us)
-            if result.breached and result.due_at is not None:
-                day = local.day_of(result.due_at)
-                extras.breaches_by_day.setdefault(day, Counter())[result.metric] += 1
-
-        # Ticket figures: grouped by the attributes (and policy) at now.
-        attrs_now = clock.fields
-        policy_now = None
-        if by_policy:
-            policy = policies.policy_for(attrs_now)
-            policy_now = None if policy is None else policy.name
-        gkey = group_of(attrs_now, policy_now, created_at)
-        kacc = kpi_acc.get(gkey)
-        if kacc is None:
-            kacc = kpi_acc[gkey] = _KpiAcc()
-        figures = ticket_figures(ticket.events, created_at, now, done_statuses)
-        requester = attrs_now.get("requester")
-        done = clock.status in done_statuses
-        kacc.add(figures, requester, done)
-        overall_kpi.add(figures, requester, done)
-        if figures.csat is not None:
-            extras.csat_scores[figures.csat] += 1
-        weekday, hour = local.weekday_hour(created_at)
-        extras.created_by_hour[weekday][hour] += 1
-
+        add(ticket)
     if progress is not None:
         progress.close()
-
-    extras.overall_sla = [_sla_row({}, metric, overall_sla[metric]) for metric in sorted(overall_sla)]
-    extras.overall_kpis = _kpi_row({}, overall_kpi)
-    extras.first_response_seconds = [us / US_PER_SECOND for us in overall_kpi.first_response]
-
-    def order(gkey: tuple) -> tuple:
-        values = group_values[gkey]
-        head = (values[PERIOD_KEY],) if period is not None else ()
-        return head + tuple(_sort_token(values[k]) for k in by)
-
-    sla_rows = [_sla_row(group_values[gkey], metric, sla_acc[(gkey, metric)])
-                for gkey, metric in sorted(sla_acc, key=lambda item: (order(item[0]), item[1]))]
-    kpi_rows = [_kpi_row(group_values[gkey], kpi_acc[gkey]) for gkey in sorted(kpi_acc, key=order)]
-    return Report(now, accepted, rejected_seen if rejected is None else rejected, sla_rows, kpi_rows,
-                  by, period, tz_name, extras)
+    return builder.finish(rejected)

@@ -192,3 +192,33 @@ def test_ungrouped_input_to_a_pipe_starts_over_cleanly(policies, lines, tmp_path
     pipeline.evaluate_file(policies, str(path), NOW, pipe, jobs=1)
     rows = [json.loads(line) for line in bytes(pipe.data).splitlines()]
     assert rows == reference(policies, data)[0]
+
+
+@pytest.mark.parametrize("grouped", [True, False], ids=["grouped", "shuffled"])
+@pytest.mark.parametrize("mode", ["stream-or-memory", "spill", "parallel"])
+def test_every_path_gives_the_same_report(policies, lines, tmp_path, monkeypatch, grouped, mode):
+    from sla.report import build_report
+
+    data = lines if grouped else shuffled(lines)
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"\n".join(data) + b"\n")
+    tickets, _ = read_jsonl(data)
+    options = {"by": ["channel", "policy"], "period": "week", "tz": "Europe/Berlin"}
+    want = build_report(policies, tickets, NOW, **options).to_dict()
+    jobs = 1
+    if mode == "spill":
+        monkeypatch.setattr(pipeline, "IN_MEMORY_LIMIT_BYTES", 0)
+        monkeypatch.setattr(pipeline, "PARTITION_BYTES", 20_000)
+        monkeypatch.setattr(pipeline, "_report_stream", lambda *a: None)
+    if mode == "parallel":
+        monkeypatch.setattr(pipeline, "MIN_PARALLEL_BYTES", 0)
+        monkeypatch.setattr(pipeline, "PARTITION_BYTES", 20_000)
+        jobs = 2
+    report, summary = pipeline.report_file(policies, str(path), NOW, jobs=jobs, **options)
+    got = report.to_dict()
+    key = lambda row: json.dumps(row["group"], sort_keys=True) + row.get("metric", "")
+    for section in ("sla", "kpis"):
+        got[section].sort(key=key)
+        want[section].sort(key=key)
+    assert got == want
+    assert [str(r) for r in summary.rejections] == reference(policies, data)[1]

@@ -178,11 +178,11 @@ def merge_partitions(out_paths: list[str], writer, summary: RunSummary) -> None:
 _WORKER: dict = {}
 
 
-def _init_worker(policies: PolicySet, now: int) -> None:
+def _init_worker(policies: PolicySet, now: int, report_options: dict | None = None) -> None:
     import gc
 
     gc.disable()
-    _WORKER["policies"], _WORKER["now"] = policies, now
+    _WORKER["policies"], _WORKER["now"], _WORKER["report"] = policies, now, report_options
 
 
 def _run_partition(args: tuple[str, str]) -> list[Rejection]:
@@ -214,9 +214,9 @@ def _run_range(args: tuple[str, int, int, str]) -> tuple[list[Rejection], list[s
     return summary.rejections, ids, summary.rows
 
 
-def _pool(jobs: int, policies: PolicySet, now: int):
+def _pool(jobs: int, policies: PolicySet, now: int, report_options: dict | None = None):
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    return context.Pool(jobs, initializer=_init_worker, initargs=(policies, now))
+    return context.Pool(jobs, initializer=_init_worker, initargs=(policies, now, report_options))
 
 
 # ------------------------------------------------------------ byte ranges
@@ -402,3 +402,135 @@ def _sorted(policies, path, input_format, now, output, fmt, jobs, size, scratch)
     merge_partitions([out for _, out in tasks], writer, summary)
     writer.close()
     return summary
+
+
+# ---------------------------------------------------------------- reports
+def _run_range_report(args: tuple[str, int, int]):
+    from ..report import ReportBuilder
+
+    path, start, end = args
+    builder = ReportBuilder(_WORKER["policies"], _WORKER["now"], **_WORKER["report"])
+    line_errors: list[LineError] = []
+    ids: list[str] = []
+    problems: list[Rejection] = []
+    try:
+        for ticket in stream_grouped(jsonl_range(path, start, end, 1), line_errors):
+            ids.append(ticket.ticket_id)
+            if ticket.error is not None:
+                problems.append(_rejection(ticket))
+            builder.add(ticket)
+    except NotGrouped:
+        return None
+    return builder, problems + [_line_rejection(e) for e in line_errors], ids
+
+
+def _run_partition_report(path: str):
+    from ..report import ReportBuilder
+
+    builder = ReportBuilder(_WORKER["policies"], _WORKER["now"], **_WORKER["report"])
+    tickets, _ = collect_all(_numbered_records(path))
+    problems = []
+    for ticket in tickets.values():
+        if ticket.error is not None:
+            problems.append(_rejection(ticket))
+        builder.add(ticket)
+    return builder, problems
+
+
+def report_file(policies: PolicySet, path: str, now: int, *, by=(), period=None, tz="UTC", jobs: int = 1,
+                input_format: str | None = None, workdir: str | None = None, progress=None):
+    """Build the report of an event file; returns (Report, RunSummary of rejections)."""
+    from ..report import ReportBuilder
+
+    options = {"by": tuple(by), "period": period, "tz": tz}
+    ReportBuilder(policies, now, **options)  # bad options fail before any reading
+    input_format = detect_format(path, input_format)
+    size = os.path.getsize(path) if path != "-" else 0
+    if path == "-" or size < MIN_PARALLEL_BYTES:
+        jobs = 1
+    summary = RunSummary()
+    with tempfile.TemporaryDirectory(prefix="sla-", dir=workdir) as scratch:
+        result = None
+        if jobs > 1 and input_format == "jsonl":
+            result = _report_ranges(policies, path, now, options, jobs, summary)
+        elif jobs == 1:
+            result = _report_stream(policies, path, input_format, now, options, summary, progress)
+        if result is None:
+            summary = RunSummary()
+            result = _report_sorted(policies, path, input_format, now, options, jobs, size, scratch, summary, progress)
+    summary.rejections.sort()
+    return result.finish(), summary
+
+
+def _counted(tickets, summary: RunSummary, progress):
+    for index, ticket in enumerate(tickets, 1):
+        summary.tickets += 1
+        if ticket.error is not None:
+            summary.rejections.append(_rejection(ticket))
+        if progress is not None:
+            progress.update(index)
+        yield ticket
+
+
+def _report_stream(policies, path, input_format, now, options, summary, progress):
+    from ..report import ReportBuilder
+
+    builder = ReportBuilder(policies, now, **options)
+    line_errors: list[LineError] = []
+    try:
+        for ticket in _counted(stream_grouped(records(path, input_format), line_errors), summary, progress):
+            builder.add(ticket)
+    except NotGrouped:
+        return None
+    summary.rejections += [_line_rejection(e) for e in line_errors]
+    return builder
+
+
+def _report_ranges(policies, path, now, options, jobs, summary):
+    from ..report import ReportBuilder
+
+    ranges = ticket_ranges(path, jobs * 2)
+    with _pool(jobs, policies, now, options) as pool:
+        results = pool.map(_run_range_report, [(path, a, b) for a, b in ranges], chunksize=1)
+    if any(r is None for r in results):
+        return None
+    seen: set[str] = set()
+    builder = ReportBuilder(policies, now, **options)
+    offset = 0
+    for (start, end), (part, problems, ids) in zip(ranges, results):
+        before = len(seen)
+        seen.update(ids)
+        if len(seen) != before + len(ids):
+            return None
+        builder.merge(part)
+        summary.tickets += len(ids)
+        summary.rejections += [Rejection(p.line + offset, p.ticket_id, p.reason) for p in problems]
+        offset += _count_lines(path, start, end)
+    return builder
+
+
+def _report_sorted(policies, path, input_format, now, options, jobs, size, scratch, summary, progress):
+    from ..report import ReportBuilder
+
+    builder = ReportBuilder(policies, now, **options)
+    if jobs == 1 and size < IN_MEMORY_LIMIT_BYTES:
+        tickets, line_errors = collect_all(records(path, input_format))
+        for ticket in _counted(tickets.values(), summary, progress):
+            builder.add(ticket)
+        summary.rejections += [_line_rejection(e) for e in line_errors]
+        return builder
+    count = max(jobs * 2, -(-size // PARTITION_BYTES), 2)
+    parts, problems = spill(records(path, input_format), scratch, count)
+    summary.rejections += problems
+    if jobs > 1:
+        with _pool(jobs, policies, now, options) as pool:
+            results = pool.map(_run_partition_report, parts, chunksize=1)
+    else:
+        _WORKER["report"] = options
+        _WORKER["policies"], _WORKER["now"] = policies, now
+        results = [_run_partition_report(p) for p in parts]
+    for part, found in results:
+        builder.merge(part)
+        summary.rejections += found
+        summary.tickets += part.accepted + part.rejected
+    return builder
