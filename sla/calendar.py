@@ -27,8 +27,12 @@ from .timefmt import US_PER_SECOND, delta_to_us, from_us, to_us
 
 _BLOCK_DAYS = 3 * 366
 _MARGIN_DAYS = 2
-# Searching further than this for open time means the calendar has none left.
+# add() gives up when the due time lies further ahead than this.
 _MAX_SEARCH_DAYS = 400 * 366
+_MAX_SEARCH_US = _MAX_SEARCH_DAYS * DAY_SECONDS * US_PER_SECOND
+# The local dates the index can hold: datetime's years 1..9999, less a margin.
+_FIRST_DATE = date.min + timedelta(days=_MARGIN_DAYS + 2)
+_LAST_DATE = date.max - timedelta(days=_MARGIN_DAYS + 2)
 
 
 def _parse_date(value: object, path: str) -> date:
@@ -307,23 +311,48 @@ class Calendar:
         self._hi = self._local_to_us(self._end_day - margin, 0)
 
     def _local_date(self, us: int) -> date:
-        return from_us(us).astimezone(self.zone).date()
+        """The local date of an instant, clamped to the dates the index can hold."""
+        try:
+            day = from_us(us).astimezone(self.zone).date()
+        except OverflowError:
+            return _FIRST_DATE if us < 0 else _LAST_DATE
+        return min(max(day, _FIRST_DATE), _LAST_DATE)
+
+    def _shifted(self, day: date, days: int) -> date:
+        try:
+            day += timedelta(days=days)
+        except OverflowError:
+            return _FIRST_DATE if days < 0 else _LAST_DATE
+        return min(max(day, _FIRST_DATE), _LAST_DATE)
+
+    def _out_of_range(self, us: int) -> CalendarError:
+        try:
+            when = from_us(us).isoformat()
+        except OverflowError:
+            when = f"{us} µs after 1970"
+        return CalendarError(
+            f"calendar {self.name!r}: {when} is outside or too close to the edge of the years 1 to 9999"
+        )
 
     def _cover(self, lo: int, hi: int) -> None:
         """Grow the index until ``[lo, hi]`` lies inside its window."""
         if self._first_day is None:
             centre = self._local_date(lo)
-            self._first_day = centre - timedelta(days=_BLOCK_DAYS // 3)
-            self._end_day = centre + timedelta(days=_BLOCK_DAYS)
+            self._first_day = self._shifted(centre, -(_BLOCK_DAYS // 3))
+            self._end_day = self._shifted(centre, _BLOCK_DAYS)
             self._raw = self._generate(self._first_day, self._end_day)
             self._rebuild()
         while lo < self._lo:
-            target = min(self._local_date(lo), self._first_day) - timedelta(days=_BLOCK_DAYS)
+            target = self._shifted(min(self._local_date(lo), self._first_day), -_BLOCK_DAYS)
+            if target >= self._first_day:
+                raise self._out_of_range(lo)
             self._raw += self._generate(target, self._first_day)
             self._first_day = target
             self._rebuild()
         while hi >= self._hi:
-            target = max(self._local_date(hi), self._end_day) + timedelta(days=_BLOCK_DAYS)
+            target = self._shifted(max(self._local_date(hi), self._end_day), _BLOCK_DAYS)
+            if target <= self._end_day:
+                raise self._out_of_range(hi)
             self._raw += self._generate(self._end_day, target)
             self._end_day = target
             self._rebuild()
@@ -338,33 +367,60 @@ class Calendar:
 
     def elapsed_us(self, a: int, b: int) -> int:
         """Business microseconds in ``[a, b)`` (negative when ``b < a``)."""
-        if self.always_open:
-            return b - a
-        lo, hi = (a, b) if a <= b else (b, a)
-        if lo < self._lo or hi >= self._hi:
-            self._cover(lo, hi)
-        return self._cum_at(b) - self._cum_at(a)
+        # The hot path: _cum_at inlined twice.
+        if a < self._lo or b < self._lo or a >= self._hi or b >= self._hi:
+            if self.always_open:
+                return b - a
+            self._cover(a if a <= b else b, b if a <= b else a)
+        starts = self._starts
+        i = bisect_right(starts, a) - 1
+        if i < 0:
+            at_a = 0
+        else:
+            end = self._ends[i]
+            at_a = self._cum[i] + (a if a < end else end) - starts[i]
+        i = bisect_right(starts, b) - 1
+        if i < 0:
+            return -at_a
+        end = self._ends[i]
+        return self._cum[i] + (b if b < end else end) - starts[i] - at_a
 
     def add_us(self, t: int, duration: int) -> int:
         """The earliest instant ``T >= t`` with ``elapsed_us(t, T) == duration``."""
-        if duration < 0:
-            raise CalendarError("add() takes a duration of zero or more")
-        if self.always_open or duration == 0:
+        if duration <= 0 or self.always_open:
+            if duration < 0:
+                raise CalendarError(f"calendar {self.name!r}: add() takes a duration of zero or more")
             return t + duration
         if t < self._lo or t >= self._hi:
             self._cover(t, t)
         target = self._cum_at(t) + duration
-        searched_from = self._end_day
+        i = bisect_left(self._cum_end, target)
+        if i < len(self._starts):
+            found = self._starts[i] + (target - self._cum[i])
+            if found < self._hi:
+                return found
+        return self._add_far(t, duration, target)
+
+    def _add_far(self, t: int, duration: int, target: int) -> int:
+        """add_us() beyond the index: grow it, by as much as the rate of open
+        time says is needed, until the due time is inside (or too far)."""
+        limit = t + _MAX_SEARCH_US
         while True:
             i = bisect_left(self._cum_end, target)
             if i < len(self._starts):
                 found = self._starts[i] + (target - self._cum[i])
                 if found < self._hi:
                     return found
-            assert self._end_day is not None and searched_from is not None
-            if (self._end_day - searched_from).days > _MAX_SEARCH_DAYS:
-                raise CalendarError(f"calendar {self.name!r} has no open time left after {from_us(t).isoformat()}")
-            self._cover(t, self._hi)
+            if self._hi > limit:
+                raise CalendarError(
+                    f"calendar {self.name!r}: {timedelta(microseconds=duration)} of business time after "
+                    f"{from_us(t).isoformat()} runs out more than {_MAX_SEARCH_DAYS // 366} years later"
+                )
+            total = self._cum_end[-1] if self._cum_end else 0
+            span = self._hi - self._lo
+            # Wall time still needed at the index's average rate, and a bit.
+            need = (target - total) * span // total if total > 0 else span
+            self._cover(t, min(self._hi + need + need // 8, limit + 1))
 
     def is_open_us(self, t: int) -> bool:
         if self.always_open:

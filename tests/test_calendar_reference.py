@@ -10,6 +10,7 @@ drops empty intervals, unions overlaps and answers ``elapsed`` / ``is_open`` /
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -33,8 +34,9 @@ DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 ZONES = ("Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Pacific/Chatham", "America/Sao_Paulo")
 
+# SLA_CALENDAR_EXAMPLES=2000 for a long soak; the default keeps the run short.
 SETTINGS = settings(
-    max_examples=60,
+    max_examples=int(os.environ.get("SLA_CALENDAR_EXAMPLES", "60")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     derandomize=False,
@@ -341,13 +343,15 @@ def test_add_matches_reference(data, case):
     mapping, base = case
     cal = Calendar.from_dict(mapping, name="random")
     ref = Reference(mapping)
+    # Keep the reference's walk short: at most a few weeks' worth of hours.
+    weekly = sum(e - s for shifts in ref.weekly.values() for s, e in shifts) * US
     for _ in range(3):
         t = data.draw(instants(base))
         d = data.draw(
             st.one_of(
-                st.integers(0, 3 * HOUR_US),
-                st.sampled_from([0, 1, HOUR_US, 8 * HOUR_US, DAY_US]),
-                st.integers(0, 5 * DAY_US),
+                st.integers(0, min(3 * HOUR_US, 3 * weekly)),
+                st.sampled_from([0, 1, min(HOUR_US, weekly), min(8 * HOUR_US, 2 * weekly)]),
+                st.integers(0, min(5 * DAY_US, 3 * weekly)),
             )
         )
         assert cal.add_us(t, d) == ref.add(t, d), (t, d)
@@ -363,12 +367,21 @@ def test_boundaries_match_reference(data, case):
     day = ref.local_date(base)
     edges = sorted({x for s, e in ref.intervals(day - 2 * ONE_DAY, day + 2 * ONE_DAY) for x in (s, e)})
     assume(edges)
+    weekly = sum(e - s for shifts in ref.weekly.values() for s, e in shifts) * US
+    durations = [1, 2, min(HOUR_US, weekly), weekly]
     for edge in data.draw(st.lists(st.sampled_from(edges), min_size=1, max_size=4)):
         for t in (edge - 1, edge, edge + 1):
             assert cal.is_open_us(t) == ref.is_open(t)
             assert cal.elapsed_us(t, edge + HOUR_US) == ref.elapsed(t, edge + HOUR_US)
-            d = data.draw(st.sampled_from([1, HOUR_US, edge - t + 1]) if t < edge else st.sampled_from([1, HOUR_US]))
+            assert cal.elapsed_us(edge - HOUR_US, t) == ref.elapsed(edge - HOUR_US, t)
+            d = data.draw(st.sampled_from(durations))
             assert cal.add_us(t, d) == ref.add(t, d)
+    # Durations that run out exactly at a boundary.
+    start = edges[0] - 1
+    for edge in edges[1:]:
+        d = ref.elapsed(start, edge)
+        if d:
+            assert cal.add_us(start, d) == ref.add(start, d)
 
 
 # ------------------------------------------------------------- properties
@@ -398,7 +411,12 @@ def test_add_is_the_earliest_inverse_of_elapsed(data, case):
     cal = Calendar.from_dict(mapping, name="random")
     zone = mapping["timezone"]
     t = as_datetime(data.draw(instants(base)), zone)
-    d = timedelta(microseconds=data.draw(st.one_of(st.integers(0, 2 * HOUR_US), st.integers(0, 4 * DAY_US))))
+    weekly = Reference(mapping).weekly
+    weekly_us = sum(e - s for shifts in weekly.values() for s, e in shifts) * US
+    # At most a year's worth of this calendar's hours (1 s a week is possible).
+    d = timedelta(microseconds=data.draw(st.one_of(
+        st.integers(0, min(2 * HOUR_US, 52 * weekly_us)), st.integers(0, min(4 * DAY_US, 52 * weekly_us))
+    )))
     due = cal.add(t, d)
     assert due.tzinfo is not None and due.utcoffset() == timedelta(0)
     assert due >= t
