@@ -202,6 +202,8 @@ def _keys_at(model: type[BaseModel], loc: tuple[object, ...]) -> list[str] | Non
     candidates: list[object] = [model]
     for part in loc:
         following: list[object] = []
+        if isinstance(part, str) and part.startswith("condition-"):
+            continue  # a tagged union's branch, not a key
         for candidate in candidates:
             if isinstance(candidate, type) and issubclass(candidate, BaseModel):
                 info = candidate.model_fields.get(str(part))
@@ -246,7 +248,7 @@ def _message(item: dict, loc: tuple[object, ...], model: type[BaseModel], base: 
     value = item.get("input")
     ctx = item.get("ctx") or {}
     if kind == "extra_forbidden":
-        known = _keys_at(model, loc[len(base):-1]) or []
+        known = _keys_at(model, tuple(item["loc"])[:-1]) or []
         return f"unknown key {str(loc[-1])!r}{_suggest(loc[-1], known)}" + (
             f"; expected one of {', '.join(known)}" if known and not _suggest(loc[-1], known) else "")
     if kind == "missing":

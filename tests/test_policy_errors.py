@@ -49,6 +49,19 @@ CASES = [
           - name: a
             calender: 24x7
         """, 3, ["policies[0].calender", "did you mean 'calendar'"]),
+    ("unknown-key-deep-inside", """\
+        metrics:
+          bot_touch:
+            start: created
+            stop: {message: {authr: [bot]}}
+        policies:
+          - {name: a, targets: {bot_touch: 1h}}
+        """, 4, ["metrics.bot_touch.stop.message.authr", "did you mean 'author'"]),
+    ("unknown-key-lists-the-known-ones", """\
+        policies:
+          - name: a
+            zzz: 1
+        """, 3, ["policies[0].zzz", "expected one of name, description, match, calendar, hours, targets, warnings"]),
     ("unknown-calendar", """\
         calendars:
           berlin: {timezone: Europe/Berlin, hours: {mon-fri: ["09:00-17:00"]}}
