@@ -24,7 +24,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from .calendar import ALWAYS_OPEN, Calendar, load_zone
-from .errors import CalendarError, PolicyError, Problem, SlaError
+from .errors import CalendarError, PolicyError, Problem
 from .hours import DAY_NAMES, DAY_SECONDS, WEEK_SECONDS, Shift, check_no_overlap, parse_day_key
 from .metrics import BUILTIN_METRICS, MetricDef, Trigger, finish, with_options
 from .policy import (
@@ -371,15 +371,6 @@ def _intervals(value: object, loc: tuple[object, ...], located: Located, problem
     return shifts if ok else None
 
 
-def _clock(seconds: int) -> str:
-    seconds %= DAY_SECONDS
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}" + (f":{seconds % 60:02d}" if seconds % 60 else "")
-
-
-def _shift_text(shift: Shift) -> str:
-    return str(shift)
-
-
 def _week_overlaps(entries: list[tuple[int, Shift, str, tuple[object, ...]]], calendar: str,
                    located: Located, problems: list[Problem]) -> None:
     """Overlaps on the circular week; one problem per pair of written intervals, naming the days."""
@@ -448,9 +439,6 @@ def _check_hours(hours: object, loc: tuple[object, ...], calendar: str, located:
             for index, shift in shifts:
                 where = key_loc if isinstance(value, str) else key_loc + (index,)
                 entries.append((day, shift, DAY_NAMES[day], where))
-    for day, shift, _label, where in entries:
-        if shift.end - shift.start > WEEK_SECONDS:  # pragma: no cover - a shift is at most 24h
-            problems.append(located.problem(where, f"calendar {calendar!r}: {shift} is longer than the week"))
     _week_overlaps(entries, calendar, located, problems)
     if not broken and not entries:
         problems.append(located.problem(loc, f"calendar {calendar!r} has no open hours in the week; "
@@ -812,6 +800,7 @@ def _ordered(problems: list[Problem]) -> list[Problem]:
 
 
 def describe_problem_path(loc: tuple[object, ...]) -> str:
+    """``('policies', 1, 'targets')`` -> ``policies[1].targets``."""
     return render_path(loc)
 
 
