@@ -251,12 +251,13 @@ def test_yaml_dates_and_date_strings_both_work():
           c:
             hours: {mon-sun: ["09:00-17:00"]}
             holidays: {dates: [2026-03-04, "2026-03-05"]}
-            overrides: {2026-03-06: ["10:00-11:00"], "2026-03-07": []}
+            overrides: {2026-03-06: ["10:00-11:00"], "2026-03-07": [], 2026-03-09: null}
         policies: [{name: a, calendar: c}]
         """))
     cal = p.calendars["c"]
     noon = timedelta(hours=12)
-    for day, open_ in (("2026-03-04", False), ("2026-03-05", False), ("2026-03-07", False), ("2026-03-08", True)):
+    for day, open_ in (("2026-03-04", False), ("2026-03-05", False), ("2026-03-07", False), ("2026-03-08", True),
+                       ("2026-03-09", False), ("2026-03-10", True)):
         assert cal.is_open(datetime.fromisoformat(day + "T00:00:00+00:00") + noon) is open_, day
     assert cal.is_open(datetime.fromisoformat("2026-03-06T10:30:00+00:00"))
 
