@@ -132,13 +132,16 @@ def _any(triggers: tuple[Trigger, ...], step: _Step, metric: MetricDef) -> bool:
     return False
 
 
-@lru_cache(maxsize=64)
-def _plan(metrics: tuple[MetricDef, ...]) -> tuple[tuple[MetricDef, ...], tuple[tuple[int, ...], ...]]:
-    """Metrics in name order and, per event kind, the indexes of those it can affect."""
+class ClockPlan(tuple):
+    """(metrics in name order, per event kind the indexes of the metrics it can
+    affect): computed once per policy set, shared by every ticket's clock."""
+
+
+def plan(metrics: Iterable[MetricDef]) -> ClockPlan:
     ordered = tuple(sorted(metrics, key=lambda m: m.name))
     routes = tuple(tuple(i for i, m in enumerate(ordered) if kind in relevant_event_kinds(m))
                    for kind in (CREATED, MESSAGE, STATUS, UPDATE, CSAT))
-    return ordered, routes
+    return ClockPlan((ordered, routes))
 
 
 class TicketClock:
@@ -157,8 +160,8 @@ class TicketClock:
     __slots__ = ("metrics", "done_statuses", "status", "fields", "history_at", "history", "last_at", "created_at",
                  "_by_kind")
 
-    def __init__(self, metrics: Iterable[MetricDef], done_statuses: frozenset[str]):
-        definitions, routes = _plan(tuple(metrics))
+    def __init__(self, metrics: Iterable[MetricDef] | "ClockPlan", done_statuses: frozenset[str]):
+        definitions, routes = metrics if isinstance(metrics, ClockPlan) else plan(metrics)
         self.metrics = [MetricClock(m) for m in definitions]
         # Per event kind, the metric clocks it can affect (a message cannot
         # move a resolution clock): most events touch few metrics.

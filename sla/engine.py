@@ -16,7 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 
-from .clock import TicketClock
+from weakref import WeakKeyDictionary
+
+from .clock import ClockPlan, TicketClock, plan
 from .errors import EventError
 from .events import Event, TicketEvents, events_from_dicts
 from .judge import CycleResult, judge_ticket
@@ -33,8 +35,15 @@ def as_us(now: datetime | str | int) -> int:
     return int(now)
 
 
+_PLANS: "WeakKeyDictionary[PolicySet, ClockPlan]" = WeakKeyDictionary()
+
+
 def new_clock(policies: PolicySet) -> TicketClock:
-    return TicketClock([policies.metrics[name] for name in policies.active_metrics], policies.done_statuses)
+    """An empty clock for one ticket, running the metrics some policy targets."""
+    clock_plan = _PLANS.get(policies)
+    if clock_plan is None:
+        clock_plan = _PLANS[policies] = plan(policies.metrics[name] for name in policies.active_metrics)
+    return TicketClock(clock_plan, policies.done_statuses)
 
 
 def run_clock(policies: PolicySet, events: Iterable[Event], now: int) -> TicketClock | None:

@@ -60,17 +60,27 @@ def parse_instant(text: object) -> int:
     return to_us(moment)
 
 
+_FORMATTED: dict[int, str] = {}
+
+
 def format_instant(us: int) -> str:
     """UTC text of an instant: whole seconds plain, fractions up to 6 digits.
 
     >>> format_instant(500_000)
     '1970-01-01T00:00:00.5Z'
     """
-    # isoformat() of a naive datetime is several times faster than strftime.
-    text = (_NAIVE_EPOCH + timedelta(microseconds=us)).isoformat()
-    if len(text) > 19:  # has microseconds: trim trailing zeros
-        text = text.rstrip("0")
-    return text + "Z"
+    # Rows repeat instants (a ticket's metrics mostly start at its creation),
+    # so a small cache pays; isoformat() beats strftime several times over.
+    text = _FORMATTED.get(us)
+    if text is None:
+        text = (_NAIVE_EPOCH + timedelta(microseconds=us)).isoformat()
+        if len(text) > 19:  # has microseconds: trim trailing zeros
+            text = text.rstrip("0")
+        text += "Z"
+        if len(_FORMATTED) > 4096:
+            _FORMATTED.clear()
+        _FORMATTED[us] = text
+    return text
 
 
 def format_seconds(us: int) -> int | float:
