@@ -64,6 +64,8 @@ class CycleResult:
 
 def _stretches(cycle: Cycle, end: int, open_at_now: bool) -> tuple[list[tuple[int, int | None]], int, list[tuple[int, int]]]:
     """Listed pauses, their total length, and the running stretches of a cycle."""
+    if not cycle.pauses and cycle.pause_from is None:  # the common case
+        return [], 0, ([(cycle.start, end)] if end > cycle.start else [])
     pauses: list[tuple[int, int | None]] = list(cycle.pauses)
     total = 0
     for a, b in cycle.pauses:
