@@ -261,6 +261,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:
+        _err(f"sla {args.command}: {exc.filename or ''}: {exc.strerror or exc}".replace(": : ", ": "))
+        return EXIT_USAGE
+    except Exception as exc:  # a bug of ours: one line, the traceback on request
+        if os.environ.get("SLA_DEBUG"):
+            raise
+        _err(f"sla {args.command}: internal error: {type(exc).__name__}: {exc} "
+             "(please report it; set SLA_DEBUG=1 to see the traceback)")
+        return 70
 
 
 if __name__ == "__main__":

@@ -135,3 +135,30 @@ def test_generate_is_deterministic_and_valid(tmp_path, capsys):
 
 def test_console_script_is_installed():
     assert shutil.which("sla") or Path(__file__).parents[1].joinpath(".venv/bin/sla").exists()
+
+
+def test_unreadable_events_are_a_usage_error_not_a_traceback(example, capsys, tmp_path):
+    status, _, err = run(capsys, "evaluate", "--policies", example["policies"], "--events", str(tmp_path))
+    assert status == 2 and "Is a directory" in err and "Traceback" not in err
+    status, _, err = run(capsys, "report", "--policies", example["policies"], "--events", str(tmp_path))
+    assert status == 2 and "Traceback" not in err
+
+
+def test_evaluate_reads_csv_and_writes_parquet(example, capsysbinary, tmp_path):
+    pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    events = [json.loads(line) for line in Path(example["events"]).read_text().splitlines()]
+    csv_path = tmp_path / "events.csv"
+    with open(csv_path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["ticket_id", "at", "type", "fields", "status", "author", "public", "score"])
+        for e in events:
+            writer.writerow([e["ticket_id"], e["at"], e["type"], json.dumps(e["fields"]) if "fields" in e else "",
+                             e.get("status", ""), e.get("author", ""), "", e.get("score", "")])
+    out = tmp_path / "rows.parquet"
+    assert main(["evaluate", "--policies", example["policies"], "--events", str(csv_path), "--now", example["now"],
+                 "--format", "parquet", "--output", str(out)]) == 0
+    rows = pq.read_table(out).to_pylist()
+    assert [(r["ticket_id"], r["metric"], r["state"]) for r in rows] == \
+        [(r["ticket_id"], r["metric"], r["state"]) for r in example["expected"]]
