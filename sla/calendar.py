@@ -23,7 +23,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import CalendarError
 from .hours import DAY_SECONDS, Shift, WeeklySchedule, check_no_overlap, name_calendar, parse_shifts
-from .timefmt import US_PER_SECOND, delta_to_us, from_us, to_us
+from .timefmt import EPOCH, US_PER_SECOND, delta_to_us, from_us, to_us
+
+_ONE_US = timedelta(microseconds=1)
 
 _BLOCK_DAYS = 3 * 366
 _MARGIN_DAYS = 2
@@ -454,7 +456,14 @@ class Calendar:
         >>> cal.elapsed(datetime(2026, 3, 6, 16, tzinfo=timezone.utc), datetime(2026, 3, 9, 10, tzinfo=timezone.utc))
         datetime.timedelta(seconds=7200)
         """
-        return timedelta(microseconds=self.elapsed_us(to_us(a), to_us(b)))
+        # to_us() inlined: subtracting from the aware epoch is exact and fails
+        # (TypeError) on a naive datetime, which to_us() then reports.
+        try:
+            a_us = (a - EPOCH) // _ONE_US
+            b_us = (b - EPOCH) // _ONE_US
+        except TypeError:
+            a_us, b_us = to_us(a), to_us(b)
+        return _ONE_US * self.elapsed_us(a_us, b_us)
 
     def add(self, t: datetime, duration: timedelta) -> datetime:
         """The earliest instant ``T >= t`` with ``elapsed(t, T) == duration`` (UTC).
@@ -463,11 +472,18 @@ class Calendar:
         >>> cal.add(datetime(2026, 3, 6, 16, tzinfo=timezone.utc), timedelta(hours=2)).isoformat()
         '2026-03-09T10:00:00+00:00'
         """
-        return from_us(self.add_us(to_us(t), delta_to_us(duration)))
+        try:
+            t_us = (t - EPOCH) // _ONE_US
+        except TypeError:
+            t_us = to_us(t)
+        return EPOCH + _ONE_US * self.add_us(t_us, delta_to_us(duration))
 
     def is_open(self, t: datetime) -> bool:
         """Whether ``t`` lies in an open interval ``[start, end)``."""
-        return self.is_open_us(to_us(t))
+        try:
+            return self.is_open_us((t - EPOCH) // _ONE_US)
+        except TypeError:
+            return self.is_open_us(to_us(t))
 
     def __repr__(self) -> str:
         if self.always_open:

@@ -443,9 +443,10 @@ def test_add_gives_up_after_400_years():
 
 
 def test_the_ends_of_the_datetime_range():
+    # (Two calendars: one asked about both ends would index 10,000 years.)
     c = cal(NINE_TO_FIVE, timezone="UTC")
     assert c.add(utc(9999, 12, 1), 8 * H) == utc(9999, 12, 1, 17)
-    assert c.elapsed(utc(1, 1, 10), utc(1, 1, 20)) == 8 * 8 * H
+    assert cal(NINE_TO_FIVE, timezone="UTC").elapsed(utc(1, 1, 10), utc(1, 1, 20)) == 8 * 8 * H
     with pytest.raises(CalendarError, match="9999"):
         c.add(utc(9999, 12, 30), 100 * H)
     with pytest.raises(CalendarError, match="9999"):

@@ -36,7 +36,7 @@ ZONES = ("Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Pacific/Ch
 
 # SLA_CALENDAR_EXAMPLES=2000 for a long soak; the default keeps the run short.
 SETTINGS = settings(
-    max_examples=int(os.environ.get("SLA_CALENDAR_EXAMPLES", "60")),
+    max_examples=int(os.environ.get("SLA_CALENDAR_EXAMPLES", "200")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     derandomize=False,
