@@ -1,0 +1,570 @@
+"""Reference implementation of ``sla evaluate --format jsonl`` from SEMANTICS.md.
+
+Written from the spec only, to be obviously right rather than fast:
+
+* instants are integer microseconds since the epoch (UTC);
+* business time is brute force: walk every local date of the span, take that
+  date's intervals (override > holiday > weekly hours), turn each local
+  boundary into an instant with ``zoneinfo`` ``fold=0``, drop empty intervals,
+  union what overlaps, and intersect with the span;
+* each metric's cycles come from one pass over the ticket's events in
+  processing order; pauses come from the step function "status in force after
+  every event at an instant"; every cycle is judged at its end (or ``now``)
+  with the attributes after every event at or before that instant.
+
+It imports nothing from ``sla``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo
+
+import holidays as holidays_package
+
+UTC = timezone.utc
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+US = 1_000_000
+DAY_US = 86_400 * US
+PROJECTION_LIMIT_US = 1096 * DAY_US
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+METRICS = ("first_response", "next_response", "resolution", "requester_wait", "agent_work")
+DONE_CLOCKS = ("resolution", "requester_wait", "agent_work")
+DEFAULT_PAUSES = {
+    "first_response": (),
+    "next_response": (),
+    "resolution": (),
+    "requester_wait": ("pending",),
+    "agent_work": ("pending", "on_hold"),
+}
+
+
+# ------------------------------------------------------------------ instants
+def to_us(moment: datetime) -> int:
+    return (moment.astimezone(UTC) - EPOCH) // timedelta(microseconds=1)
+
+
+def parse_instant(value: Any) -> int:
+    if isinstance(value, int):
+        return value
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return to_us(value)
+    text = str(value).strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(f"timestamp without offset: {value!r}")
+    return to_us(moment)
+
+
+def format_instant(us: int | None) -> str | None:
+    if us is None:
+        return None
+    moment = EPOCH + timedelta(microseconds=us)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.microsecond:
+        text += ("." + f"{moment.microsecond:06d}").rstrip("0")
+    return text + "Z"
+
+
+def seconds(us: int) -> float:
+    return us / US
+
+
+# ----------------------------------------------------------------- durations
+_NUM = r"([0-9]+(?:\.[0-9]+)?)"
+_PARTS = re.compile(rf"^(?:{_NUM}d ?)?(?:{_NUM}h ?)?(?:{_NUM}m ?)?(?:{_NUM}s)?$")
+_ISO = re.compile(rf"^P(?:{_NUM}D)?(?:T(?:{_NUM}H)?(?:{_NUM}M)?(?:{_NUM}S)?)?$")
+
+
+def parse_duration_us(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, (int, float)):
+        if value < 0:
+            raise ValueError(value)
+        return int((Decimal(str(value)) * US).to_integral_value())
+    text = str(value)
+    if text.isdigit():
+        return int(text) * US
+    for pattern in (_PARTS, _ISO):
+        match = pattern.match(text)
+        if match and any(g is not None for g in match.groups()) and not text.endswith(" "):
+            total = Decimal(0)
+            for group, factor in zip(match.groups(), (86400, 3600, 60, 1)):
+                if group is not None:
+                    total += Decimal(group) * factor
+            return int((total * US).to_integral_value())
+    raise ValueError(f"bad duration {value!r}")
+
+
+# ----------------------------------------------------------------- calendars
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _clock_seconds(text: str) -> int:
+    parts = [int(p) for p in text.strip().split(":")]
+    while len(parts) < 3:
+        parts.append(0)
+    hh, mm, ss = parts
+    return hh * 3600 + mm * 60 + ss
+
+
+def _parse_interval(text: str) -> tuple[int, int]:
+    """(start, end) as seconds after the local midnight of the owning date."""
+    start_text, end_text = str(text).split("-")
+    start = _clock_seconds(start_text)
+    end = _clock_seconds(end_text)
+    if end <= start:  # crosses midnight (24:00 is 86400, always after a start)
+        end += 86_400
+    return start, end
+
+
+def _parse_days(key: str) -> list[int]:
+    days: list[int] = []
+    for part in str(key).split(","):
+        part = part.strip().lower()
+        if "-" in part:
+            first, last = (DAY_NAMES.index(x.strip()) for x in part.split("-"))
+            i = first
+            while True:
+                days.append(i)
+                if i == last:
+                    break
+                i = (i + 1) % 7
+        else:
+            days.append(DAY_NAMES.index(part))
+    return days
+
+
+class RefCalendar:
+    """Brute-force business calendar. ``spec=None`` is 24x7."""
+
+    def __init__(self, spec: dict | None):
+        self.always = spec is None
+        if self.always:
+            return
+        self.zone = ZoneInfo(spec["timezone"])
+        self.weekly: dict[int, list[tuple[int, int]]] = {i: [] for i in range(7)}
+        for key, intervals in (spec.get("hours") or {}).items():
+            for day in _parse_days(key):
+                self.weekly[day] = [_parse_interval(x) for x in (intervals or [])]
+        hol = spec.get("holidays") or {}
+        self.holiday_dates = {_as_date(d) for d in (hol.get("dates") or [])}
+        self.country = None
+        if hol.get("country"):
+            self.country = holidays_package.country_holidays(
+                hol["country"], subdiv=hol.get("subdivision")
+            )
+        self.overrides = {
+            _as_date(k): [_parse_interval(x) for x in (v or [])]
+            for k, v in (spec.get("overrides") or {}).items()
+        }
+
+    # -- one date
+    def _is_holiday(self, day: date) -> bool:
+        if day in self.holiday_dates:
+            return True
+        return self.country is not None and day in self.country
+
+    def _local_to_us(self, day: date, secs: int) -> int:
+        wall = datetime.combine(day, time()) + timedelta(seconds=secs)
+        return to_us(wall.replace(tzinfo=self.zone, fold=0))
+
+    @lru_cache(maxsize=None)
+    def intervals_of(self, day: date) -> tuple[tuple[int, int], ...]:
+        if day in self.overrides:
+            spec = self.overrides[day]
+        elif self._is_holiday(day):
+            spec = []
+        else:
+            spec = self.weekly[day.weekday()]
+        out = []
+        for start, end in spec:
+            a = self._local_to_us(day, start)
+            b = self._local_to_us(day, end)
+            if a < b:
+                out.append((a, b))
+        return tuple(out)
+
+    def _local_date(self, us: int) -> date:
+        return (EPOCH + timedelta(microseconds=us)).astimezone(self.zone).date()
+
+    def open_pieces(self, a: int, b: int) -> list[tuple[int, int]]:
+        """Disjoint sorted open intervals intersected with [a, b)."""
+        if a >= b:
+            return []
+        if self.always:
+            return [(a, b)]
+        first = self._local_date(a) - timedelta(days=2)
+        last = self._local_date(b) + timedelta(days=1)
+        raw = []
+        day = first
+        while day <= last:
+            raw.extend(self.intervals_of(day))
+            day += timedelta(days=1)
+        raw.sort()
+        merged: list[list[int]] = []
+        for x, y in raw:
+            if merged and x <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], y)
+            else:
+                merged.append([x, y])
+        out = []
+        for x, y in merged:
+            x, y = max(x, a), min(y, b)
+            if x < y:
+                out.append((x, y))
+        return out
+
+    def elapsed(self, a: int, b: int) -> int:
+        if b < a:
+            return -self.elapsed(b, a)
+        return sum(y - x for x, y in self.open_pieces(a, b))
+
+
+ALWAYS = RefCalendar(None)
+
+
+# ------------------------------------------------------------------ policies
+class Policy:
+    def __init__(self, doc: dict, calendars: dict[str, RefCalendar]):
+        self.name = doc["name"]
+        self.match = doc.get("match") or {}
+        self.calendar = calendars[doc.get("calendar", "24x7")]
+        self.hours = doc.get("hours", "business")
+        self.targets = doc.get("targets") or {}
+
+    def matches(self, attrs: dict) -> bool:
+        for key, want in self.match.items():
+            if key not in attrs:
+                return False
+            have = attrs[key]
+            if isinstance(want, list):
+                if have not in want:
+                    return False
+            elif have != want:
+                return False
+        return True
+
+    def _resolve(self, value: Any) -> tuple[int, str]:
+        if isinstance(value, dict):
+            return parse_duration_us(value["within"]), value.get("hours", self.hours)
+        return parse_duration_us(value), self.hours
+
+    def target(self, metric: str, attrs: dict) -> tuple[int, str] | None:
+        if metric not in self.targets:
+            return None
+        value = self.targets[metric]
+        if isinstance(value, dict) and "within" not in value:
+            priority = attrs.get("priority")
+            if "priority" in attrs and priority in value and priority != "default":
+                return self._resolve(value[priority])
+            if "default" in value:
+                return self._resolve(value["default"])
+            return None
+        return self._resolve(value)
+
+
+class PolicyFile:
+    def __init__(self, doc: dict):
+        calendars = {"24x7": ALWAYS}
+        for name, spec in (doc.get("calendars") or {}).items():
+            calendars[name] = RefCalendar(spec)
+        self.calendars = calendars
+        self.policies = [Policy(p, calendars) for p in doc.get("policies") or []]
+        self.done = set(doc.get("done_statuses", ["solved", "closed"]))
+        options = doc.get("metrics") or {}
+        self.pauses = {}
+        self.responders = {}
+        for metric in METRICS:
+            opt = options.get(metric) or {}
+            self.pauses[metric] = set(opt.get("pause_statuses", DEFAULT_PAUSES[metric]))
+            self.responders[metric] = set(opt.get("responders", ["agent"]))
+
+    def policy_for(self, attrs: dict) -> Policy | None:
+        for policy in self.policies:
+            if policy.matches(attrs):
+                return policy
+        return None
+
+
+# -------------------------------------------------------------------- ticket
+class Cycle:
+    def __init__(self, start: int):
+        self.start = start
+        self.end: int | None = None
+        self.reason: str | None = None  # "response" or "done"
+
+
+def _merge(pieces: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[list[int]] = []
+    for x, y in sorted(pieces):
+        if out and x <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], y)
+        else:
+            out.append([x, y])
+    return [(x, y) for x, y in out]
+
+
+class Ticket:
+    def __init__(self, tid: str, events: list[tuple[int, int, dict]], now: int, pf: PolicyFile):
+        """events: (at_us, input_index, event) already filtered to at <= now."""
+        self.tid = tid
+        self.now = now
+        self.pf = pf
+        self.events = sorted(events, key=lambda e: (e[0], 0 if e[2]["type"] == "created" else 1, e[1]))
+        assert self.events and self.events[0][2]["type"] == "created"
+        self.created_at = self.events[0][0]
+
+    # -- attributes and status
+    def attrs_at(self, t: int) -> dict:
+        attrs: dict = {}
+        for at, _, ev in self.events:
+            if at > t:
+                break
+            if ev["type"] in ("created", "update"):
+                attrs.update(ev.get("fields") or {})
+        return attrs
+
+    def status_steps(self) -> list[tuple[int, str]]:
+        """(instant, status after every event at that instant), one per instant."""
+        steps: list[tuple[int, str]] = []
+        status = None
+        for at, _, ev in self.events:
+            if ev["type"] == "created":
+                status = ev.get("status", "new")
+            elif ev["type"] == "status":
+                status = ev["status"]
+            else:
+                continue
+            if steps and steps[-1][0] == at:
+                steps[-1] = (at, status)
+            else:
+                steps.append((at, status))
+        return steps
+
+    def paused_set(self, pausing) -> tuple[list[tuple[int, int]], bool]:
+        """Paused intervals over [created, now) and whether paused at now."""
+        steps = self.status_steps()
+        pieces = []
+        for i, (t, status) in enumerate(steps):
+            nxt = steps[i + 1][0] if i + 1 < len(steps) else self.now
+            if pausing(status) and t < nxt:
+                pieces.append((t, nxt))
+        return _merge(pieces), pausing(steps[-1][1])
+
+    # -- cycles per metric
+    def cycles(self, metric: str) -> list[Cycle]:
+        done = self.pf.done
+        responders = self.pf.responders[metric]
+        out: list[Cycle] = []
+        open_cycle: Cycle | None = None
+        status = None
+        responded = False
+        for at, _, ev in self.events:
+            kind = ev["type"]
+            became_done = False
+            is_response = False
+            is_customer = False
+            if kind == "created":
+                status = ev.get("status", "new")
+                became_done = status in done
+            elif kind == "status":
+                became_done = status not in done and ev["status"] in done
+                left_done = status in done and ev["status"] not in done
+                status = ev["status"]
+            elif kind == "message" and ev.get("public", True) is not False:
+                is_response = ev.get("author") in responders
+                is_customer = ev.get("author") == "customer"
+
+            if metric == "first_response":
+                if kind == "created":
+                    open_cycle = Cycle(at)
+                    out.append(open_cycle)
+                if open_cycle is not None and is_response:
+                    open_cycle.end, open_cycle.reason = at, "response"
+                    open_cycle = None
+                if open_cycle is not None and became_done:
+                    open_cycle.end, open_cycle.reason = at, "done"
+                    open_cycle = None
+            elif metric == "next_response":
+                if open_cycle is not None and is_response:
+                    open_cycle.end, open_cycle.reason = at, "response"
+                    open_cycle = None
+                if is_response:
+                    responded = True
+                if is_customer and open_cycle is None and responded:
+                    open_cycle = Cycle(at)
+                    out.append(open_cycle)
+                if open_cycle is not None and became_done:
+                    open_cycle.end, open_cycle.reason = at, "done"
+                    open_cycle = None
+            else:
+                if kind == "created":
+                    out.append(Cycle(at))
+                cycle = out[0]
+                if became_done:
+                    cycle.end, cycle.reason = at, "done"
+                elif kind == "status" and left_done:
+                    cycle.end, cycle.reason = None, None
+        return out
+
+    # -- judging
+    def rows(self) -> list[dict]:
+        rows = []
+        for metric in sorted(METRICS):
+            pause_statuses = self.pf.pauses[metric]
+            if metric in DONE_CLOCKS:
+                def pausing(s, p=pause_statuses):
+                    return s in p or s in self.pf.done
+            else:
+                def pausing(s, p=pause_statuses):
+                    return s in p
+            paused_all, paused_now = self.paused_set(pausing)
+            for number, cycle in enumerate(self.cycles(metric), start=1):
+                row = self.judge(metric, number, cycle, paused_all, paused_now)
+                if row is not None:
+                    rows.append(row)
+        return rows
+
+    def judge(self, metric, number, cycle: Cycle, paused_all, paused_now) -> dict | None:
+        now = self.now
+        is_open = cycle.end is None
+        end = now if is_open else cycle.end
+        attrs = self.attrs_at(end)
+        policy = self.pf.policy_for(attrs)
+        if policy is None:
+            return None
+        target = policy.target(metric, attrs)
+        if target is None:
+            return None
+        target_us, kind = target
+        calendar = policy.calendar if kind == "business" else ALWAYS
+
+        # paused stretches clipped to [start, end)
+        listed: list[list[int | None]] = []
+        for x, y in paused_all:
+            x, y = max(x, cycle.start), min(y, end)
+            if x < y:
+                listed.append([x, y])
+        if is_open and paused_now:
+            if listed and listed[-1][1] == now:
+                listed[-1][1] = None
+            else:
+                listed.append([now, None])
+        paused_us = sum((y if y is not None else now) - x for x, y in listed)
+
+        # running stretches
+        running = []
+        cursor = cycle.start
+        for x, y in listed:
+            y = now if y is None else y
+            if cursor < x:
+                running.append((cursor, x))
+            cursor = max(cursor, y)
+        if cursor < end:
+            running.append((cursor, end))
+
+        pieces = [p for s, e in running for p in calendar.open_pieces(s, e)]
+        elapsed = sum(y - x for x, y in pieces)
+
+        due = None
+        if target_us == 0:
+            due = cycle.start
+        else:
+            acc = 0
+            for x, y in pieces:
+                if acc + (y - x) >= target_us:
+                    due = x + (target_us - acc)
+                    break
+                acc += y - x
+        runs_now = is_open and not paused_now
+        if due is None and runs_now:
+            rest = target_us - elapsed
+            if kind == "calendar":
+                due = now + rest
+            else:
+                acc = 0
+                for x, y in calendar.open_pieces(now, now + PROJECTION_LIMIT_US):
+                    if acc + (y - x) >= rest:
+                        due = x + (rest - acc)
+                        break
+                    acc += y - x
+
+        breached = elapsed > target_us
+        if is_open:
+            state = "breached" if breached else ("paused" if paused_now else "running")
+        elif breached:
+            state = "breached"
+        elif cycle.reason == "done" and metric in ("first_response", "next_response"):
+            state = "cancelled"
+        else:
+            state = "achieved"
+
+        return {
+            "ticket_id": self.tid,
+            "policy": policy.name,
+            "metric": metric,
+            "cycle": number,
+            "started_at": format_instant(cycle.start),
+            "ended_at": format_instant(cycle.end),
+            "state": state,
+            "target_seconds": seconds(target_us),
+            "hours": kind,
+            "elapsed_seconds": seconds(elapsed),
+            "remaining_seconds": seconds(target_us - elapsed),
+            "breached": breached,
+            "due_at": format_instant(due),
+            "paused_seconds": seconds(paused_us),
+            "paused": [[format_instant(x), format_instant(y)] for x, y in listed],
+        }
+
+
+# ----------------------------------------------------------------- evaluate
+def evaluate(policy_doc: dict, events: list[dict], now: Any) -> list[dict]:
+    """Rows of ``sla evaluate --format jsonl`` in spec order.
+
+    ``events`` are the input lines (dicts) in input order; all valid.
+    """
+    now_us = parse_instant(now)
+    pf = PolicyFile(policy_doc)
+    order: dict[str, int] = {}
+    per_ticket: dict[str, list] = {}
+    for index, ev in enumerate(events):
+        tid = str(ev["ticket_id"])
+        order.setdefault(tid, index)
+        at = parse_instant(ev["at"])
+        bucket = per_ticket.setdefault(tid, [])
+        if at <= now_us:
+            bucket.append((at, index, ev))
+    rows: list[dict] = []
+    for tid in sorted(order, key=order.__getitem__):
+        evs = per_ticket[tid]
+        if not any(e[2]["type"] == "created" for e in evs):
+            continue  # created after now: no rows
+        rows.extend(Ticket(tid, evs, now_us, pf).rows())
+    return rows
+
+
+def evaluate_files(policy_path, events_path, now: Any) -> list[dict]:
+    import yaml
+
+    with open(policy_path, encoding="utf-8") as handle:
+        doc = yaml.safe_load(handle)
+    with open(events_path, encoding="utf-8") as handle:
+        events = [json.loads(line) for line in handle if line.strip()]
+    return evaluate(doc, events, now)
