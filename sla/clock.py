@@ -255,7 +255,12 @@ class TicketClock:
         paused = cycle.end is not None or self.status in metric.pause_statuses
         if paused:
             if cycle.pause_from is None:
-                cycle.pause_from = at
+                # A stretch is maximal: a pause that resumes at the instant
+                # the last one ended (open then pending at once) continues it.
+                if cycle.pauses and cycle.pauses[-1][1] == at:
+                    cycle.pause_from = cycle.pauses.pop()[0]
+                else:
+                    cycle.pause_from = at
         elif cycle.pause_from is not None:
             if at > cycle.pause_from:
                 cycle.pauses.append((cycle.pause_from, at))
