@@ -3,9 +3,7 @@
 changes, and on the spec's worked examples.
 
 SLA_ENGINE_EXAMPLES=N runs more random cases (the default keeps this file near
-30 s); SLA_ENGINE_STRICT=1 drops the tolerance for the known engine bug (a
-zero-length resume between two pauses splits a paused stretch; see the xfail
-targeted cases) in the random comparison.
+30 s).  The comparison has no tolerance: every field of every row must match.
 """
 
 from __future__ import annotations
@@ -394,26 +392,8 @@ def run_engine(tmp_path: Path, doc: dict, lines: list[dict], now: str) -> list[d
 
 
 NUMERIC = ("target_seconds", "elapsed_seconds", "remaining_seconds", "paused_seconds")
-# Known engine bugs the random test tolerates (each has its own xfail test below);
-# SLA_ENGINE_STRICT=1 compares without tolerance.
-STRICT = os.environ.get("SLA_ENGINE_STRICT") == "1"
-
-
-def _merge_touching(paused: list) -> list:
-    """Engine bug 1: a zero-length resume between two pauses splits the stretch."""
-    out: list = []
-    for x, y in paused:
-        if out and out[-1][1] == x:
-            out[-1] = [out[-1][0], y]
-        else:
-            out.append([x, y])
-    return out
-
-
 def _norm(row: dict, engine: bool = False) -> dict:
     row = dict(row)
-    if engine and not STRICT and isinstance(row.get("paused"), list):
-        row["paused"] = _merge_touching(row["paused"])
     for key in NUMERIC:
         if isinstance(row.get(key), (int, float)) and not isinstance(row.get(key), bool):
             row[key] = round(row[key] * 1_000_000)
@@ -663,10 +643,7 @@ CASES = {
     ),
 }
 
-XFAIL_CASES = {
-    "zero-length-resume-between-pauses": "engine bug: a zero-length resume splits a paused stretch",
-    "zero-length-resume-then-solved": "engine bug: a zero-length resume splits a paused stretch",
-}
+XFAIL_CASES: dict[str, str] = {}  # known engine bugs, none at present
 
 
 @pytest.mark.parametrize(
@@ -675,7 +652,6 @@ XFAIL_CASES = {
      for n in CASES],
 )
 def test_engine_matches_reference_on_targeted_cases(name, tmp_path, monkeypatch):
-    monkeypatch.setattr(sys.modules[__name__], "STRICT", True)
     doc, lines, now = CASES[name]
     compare(run_engine(tmp_path, doc, lines, now), evaluate(doc, lines, now), _context(doc, lines, now))
 
