@@ -67,9 +67,9 @@ def evaluate_events(policies: PolicySet, ticket: TicketEvents, now: int, with_wa
     return judge_ticket(ticket.ticket_id, clock, policies, now, with_warnings)
 
 
-def evaluate_ticket(policies: PolicySet, events: Iterable[Mapping[str, object]], now: datetime | str | int,
+def evaluate_ticket(policies: PolicySet, events: Iterable[Mapping[str, object] | Event], now: datetime | str | int,
                     ticket_id: str | None = None, with_warnings: bool = False) -> list[CycleResult]:
-    """Evaluate one ticket's events (dicts as in the JSONL format) at ``now``."""
+    """Evaluate one ticket's events (dicts as in the JSONL format, or typed events) at ``now``."""
     ticket = events_from_dicts(events, ticket_id)
     return evaluate_events(policies, ticket, as_us(now), with_warnings)
 

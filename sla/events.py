@@ -243,10 +243,16 @@ def read_jsonl(lines: Iterable[bytes | str], start_line: int = 1) -> tuple[dict[
     return collect_all(jsonl_records(lines, start_line))
 
 
-def events_from_dicts(records: Iterable[Mapping[str, object]], ticket_id: str | None = None) -> TicketEvents:
-    """Validate one ticket's events given as dicts (``ticket_id`` optional in them)."""
+def events_from_dicts(records: Iterable[Mapping[str, object] | Event], ticket_id: str | None = None) -> TicketEvents:
+    """Validate one ticket's events given as dicts (``ticket_id`` optional in
+    them) or as typed :class:`Event` objects (taken as they are)."""
     ticket = TicketEvents(ticket_id or "", 1)
     for number, record in enumerate(records, 1):
+        if isinstance(record, Event):
+            event = Event(record.at, record.kind, number - 1, record.line if record.line is not None else number,
+                          record.fields, record.status, record.author, record.public, record.score)
+            ticket.events.append(event)
+            continue
         if ticket_id is None and "ticket_id" in record:
             ticket.ticket_id = ticket_key(record["ticket_id"]) or ""
         try:

@@ -97,3 +97,14 @@ def test_snapshot_before_creation_is_empty_and_datetimes_work():
     assert tracker.snapshot(datetime(2026, 3, 2, 7, tzinfo=timezone.utc)) == []
     rows = tracker.snapshot(datetime(2026, 3, 2, 10, tzinfo=timezone.utc))
     assert [r.metric for r in rows] == ["first_response", "resolution"]
+
+
+def test_batch_takes_typed_events_too():
+    from sla.events import CREATED, MESSAGE, Event
+
+    start = parse_instant("2026-03-02T08:00:00Z")
+    typed = [Event(start, CREATED, fields={}), Event(start + 600_000_000, MESSAGE, author="agent")]
+    as_dicts = [created(), {"at": "2026-03-02T08:10:00Z", "type": "message", "author": "agent"}]
+    now = "2026-03-02T12:00:00Z"
+    assert [r.to_row() for r in evaluate_ticket(POLICIES, typed, now, ticket_id="T")] == \
+        [r.to_row() for r in evaluate_ticket(POLICIES, as_dicts, now, ticket_id="T")]
