@@ -107,21 +107,31 @@ def _jobs(value: int | None) -> int:
     return value if value and value > 0 else (os.cpu_count() or 1)
 
 
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .io.pipeline import evaluate_file
+def _events_path(path: str) -> str:
+    if path != "-" and not Path(path).exists():
+        raise UsageError(f"--events: no such file: {path}")
+    return path
 
-    policies = _policies(args.policies)
-    now = _now(args.now)
-    if args.events != "-" and not Path(args.events).exists():
-        raise UsageError(f"--events: no such file: {args.events}")
-    with _bulk(), _output(args.output) as out:
-        summary = evaluate_file(policies, args.events, now, out, args.format, jobs=_jobs(args.jobs),
-                                input_format=args.input_format)
+
+def _finish(summary) -> int:
+    """Report rejections on standard error, in line order; exit 1 if any."""
     for rejection in summary.rejections:
         _err(f"rejected: {rejection}")
     if summary.rejections:
         _err(f"{summary.rejected_tickets} ticket(s) and {summary.rejected_lines} line(s) rejected")
     return EXIT_REJECTED if summary.rejections else EXIT_OK
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .io.pipeline import evaluate_file
+
+    policies = _policies(args.policies)
+    now = _now(args.now)
+    events = _events_path(args.events)
+    with _bulk(), _output(args.output) as out:
+        summary = evaluate_file(policies, events, now, out, args.format, jobs=_jobs(args.jobs),
+                                input_format=args.input_format)
+    return _finish(summary)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -132,21 +142,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     policies = _policies(args.policies)
     now = _now(args.now)
     by = [part.strip() for part in (args.by or "").split(",") if part.strip()]
-    if args.events != "-" and not Path(args.events).exists():
-        raise UsageError(f"--events: no such file: {args.events}")
+    events = _events_path(args.events)
     with _bulk():
         progress = Progress(0, "tickets")
-        report, summary = report_file(policies, args.events, now, by=by, period=args.period, tz=args.tz,
+        report, summary = report_file(policies, events, now, by=by, period=args.period, tz=args.tz,
                                       jobs=_jobs(args.jobs), input_format=args.input_format, progress=progress)
         progress.close()
     fmt = args.format or ("table" if sys.stdout.isatty() and not args.output else "json")
     with _output(args.output) as out:
         write_report(report, out, fmt)
-    for rejection in summary.rejections:
-        _err(f"rejected: {rejection}")
-    if summary.rejections:
-        _err(f"{summary.rejected_tickets} ticket(s) and {summary.rejected_lines} line(s) rejected")
-    return EXIT_REJECTED if summary.rejections else EXIT_OK
+    return _finish(summary)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:

@@ -37,13 +37,18 @@ class Trigger:
     public: bool | None = None
 
     def describe(self) -> str:
+        """The condition as a policy file writes it."""
         if self.kind in ("status_entered", "status_left"):
-            return f"{self.kind}: {sorted(self.statuses)}"
+            return f"{{{self.kind}: [{', '.join(sorted(self.statuses))}]}}"
         if self.kind in ("field_set", "field_changed"):
-            return f"{self.kind}: {self.field_name}"
+            return f"{{{self.kind}: {self.field_name}}}"
         if self.kind == "message":
-            who = sorted(self.authors) if self.authors else "anyone"
-            return f"message from {who}" + ("" if self.public is None else f" (public={self.public})")
+            parts = []
+            if self.authors:
+                parts.append(f"author: [{', '.join(sorted(self.authors))}]")
+            if self.public is not None:
+                parts.append(f"public: {'true' if self.public else 'false'}")
+            return f"{{message: {{{', '.join(parts)}}}}}"
         return self.kind
 
 

@@ -80,24 +80,8 @@ def weekly_hours(days: tuple[tuple[object, ...], ...]) -> str:
     return "; ".join(f"{_day_ranges(d)} {', '.join(shifts)}" for shifts, d in groups.items()) or "closed"
 
 
-def _trigger_text(trigger) -> str:
-    """A start/stop condition as the file writes it."""
-    if trigger.kind in ("status_entered", "status_left"):
-        return f"{{{trigger.kind}: [{', '.join(sorted(trigger.statuses))}]}}"
-    if trigger.kind in ("field_set", "field_changed"):
-        return f"{{{trigger.kind}: {trigger.field_name}}}"
-    if trigger.kind == "message":
-        parts = []
-        if trigger.authors:
-            parts.append(f"author: [{', '.join(sorted(trigger.authors))}]")
-        if trigger.public is not None:
-            parts.append(f"public: {'true' if trigger.public else 'false'}")
-        return f"{{message: {{{', '.join(parts)}}}}}"
-    return trigger.kind
-
-
 def _triggers(triggers) -> str:
-    return " or ".join(_trigger_text(t) for t in triggers)
+    return " or ".join(t.describe() for t in triggers)
 
 
 def _target_text(target) -> str:
