@@ -77,9 +77,7 @@ def _bulk() -> Iterator[None]:
 def _read_events(path: str):
     from .io.sources import read_events_file
 
-    if path != "-" and not Path(path).exists():
-        raise UsageError(f"--events: no such file: {path}")
-    return read_events_file(path)
+    return read_events_file(_events_path(path))
 
 
 # ------------------------------------------------------------ subcommands
