@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reference.refengine import evaluate, evaluate_files  # noqa: E402
 
 UTC = timezone.utc
-SPEC_EXAMPLES = Path("/work/shared/spec/examples")
+SPEC_EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "spec" / "examples"
 ZONES = ("Europe/Berlin", "America/New_York", "Australia/Lord_Howe")
 YEARS = (1992, 2007, 2026, 2026, 2041, 2089)
 
