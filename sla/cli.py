@@ -184,6 +184,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- parser
+def _add_scale_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--input-format", choices=("jsonl", "csv", "parquet"),
+                        help="format of --events (default: by suffix, .csv / .parquet, else JSONL)")
+    parser.add_argument("--jobs", type=int, default=0, metavar="N",
+                        help="worker processes (default: all cores; small inputs use one)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sla", description="SLA clocks from helpdesk ticket histories.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -198,10 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--now", metavar="TIMESTAMP", help="evaluate as of this instant (default: the current time)")
     p.add_argument("--format", choices=("jsonl", "csv", "table", "parquet"), default="jsonl")
     p.add_argument("--output", metavar="FILE")
-    p.add_argument("--input-format", choices=("jsonl", "csv", "parquet"),
-                   help="format of --events (default: by suffix, .csv / .parquet, else JSONL)")
-    p.add_argument("--jobs", type=int, default=0, metavar="N",
-                   help="worker processes (default: all cores; small inputs use one)")
+    _add_scale_options(p)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("report", help="compliance and support KPIs over a history")
@@ -216,10 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "json", "csv", "html"),
                    help="default: table on a terminal, json otherwise")
     p.add_argument("--output", metavar="FILE")
-    p.add_argument("--input-format", choices=("jsonl", "csv", "parquet"),
-                   help="format of --events (default: by suffix, .csv / .parquet, else JSONL)")
-    p.add_argument("--jobs", type=int, default=0, metavar="N",
-                   help="worker processes (default: all cores; small inputs use one)")
+    _add_scale_options(p)
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("explain", help="a readable timeline of one ticket's clocks")

@@ -377,12 +377,7 @@ def chart_misses_per_day(report: Report) -> str:
     slot = plot_w / len(days)
     bar_w = min(max(slot * 0.78, 0.6), 44)
     parts = [_legend([(m, colors[m]) for m in metrics], left, 14)]
-    tick = 0.0
-    while tick <= top + 1e-9:
-        ty = plot_bottom - plot_h * tick / top
-        parts.append(f'<line x1="{left}" y1="{_num(ty)}" x2="{width - right}" y2="{_num(ty)}" stroke="#e2e8f0"/>'
-                     f'<text x="{left - 6}" y="{_num(ty + 4)}" text-anchor="end" fill="#64748b">{tick:g}</text>')
-        tick += step
+    parts += _gridlines(top, step, left, width - right, plot_bottom, plot_h)
     for i, day in enumerate(days):
         counts = data.get(day, {})
         x = left + i * slot + (slot - bar_w) / 2
@@ -411,6 +406,18 @@ def chart_misses_per_day(report: Report) -> str:
     return _svg_open("misses", width, height, label) + "".join(parts) + "</svg>"
 
 
+def _gridlines(top: float, step: float, left: float, right_x: float, plot_bottom: float, plot_h: float) -> list[str]:
+    """Horizontal grid lines with their values on the left axis."""
+    out = []
+    tick = 0.0
+    while tick <= top + 1e-9:
+        ty = plot_bottom - plot_h * tick / top
+        out.append(f'<line x1="{left}" y1="{_num(ty)}" x2="{right_x}" y2="{_num(ty)}" stroke="#e2e8f0"/>'
+                   f'<text x="{left - 6}" y="{_num(ty + 4)}" text-anchor="end" fill="#64748b">{tick:g}</text>')
+        tick += step
+    return out
+
+
 def _bars(kind: str, label: str, labels: Sequence[str], counts: Sequence[int], colors: Sequence[str],
           caption: str, width: int = 560) -> str:
     """A vertical bar chart with a count above each bar."""
@@ -420,12 +427,7 @@ def _bars(kind: str, label: str, labels: Sequence[str], counts: Sequence[int], c
     slot = plot_w / max(len(labels), 1)
     bar_w = min(slot * 0.72, 70)
     parts = []
-    tick = 0.0
-    while tick <= top + 1e-9:
-        ty = plot_bottom - plot_h * tick / top
-        parts.append(f'<line x1="{left}" y1="{_num(ty)}" x2="{width - right}" y2="{_num(ty)}" stroke="#e2e8f0"/>'
-                     f'<text x="{left - 6}" y="{_num(ty + 4)}" text-anchor="end" fill="#64748b">{tick:g}</text>')
-        tick += step
+    parts += _gridlines(top, step, left, width - right, plot_bottom, plot_h)
     total = sum(counts) or 1
     for i, (name, count, color) in enumerate(zip(labels, counts, colors)):
         x = left + i * slot + (slot - bar_w) / 2
