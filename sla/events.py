@@ -71,7 +71,7 @@ def parse_event(record: Mapping[str, object], seq: int = 0, line: int | None = N
         if not isinstance(fields, dict):
             raise EventError(f"{kind_name} needs fields, an object of ticket attributes (got {fields!r})")
         event.fields = fields
-        if kind == CREATED and "status" in record:
+        if kind == CREATED and record.get("status") is not None:  # null is the same as absent
             status = record["status"]
             if not isinstance(status, str):
                 raise EventError(f"status is {status!r}; expected a string")
@@ -86,7 +86,9 @@ def parse_event(record: Mapping[str, object], seq: int = 0, line: int | None = N
         if author not in AUTHORS:
             raise EventError(f"author is {author!r}; expected customer, agent or bot")
         event.author = author  # type: ignore[assignment]
-        public = record.get("public", True)
+        public = record.get("public")
+        if public is None:  # absent or null: a public message
+            public = True
         if not isinstance(public, bool):
             raise EventError(f"public is {public!r}; expected true or false")
         event.public = public

@@ -50,7 +50,10 @@ def parse_instant(text: object) -> int:
     if not isinstance(text, str):
         raise TimestampError(f"expected a timestamp string like 2026-03-02T08:15:00Z, got {text!r}")
     try:
-        moment = datetime.fromisoformat(text)
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            moment = datetime.fromisoformat(text.upper())  # RFC 3339 allows "t" and "z"
     except ValueError:
         raise TimestampError(
             f"{text!r} is not a timestamp; expected RFC 3339 like 2026-03-02T08:15:00Z"
