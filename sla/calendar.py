@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone  # noqa: F401  (timezone: doctests)
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import CalendarError

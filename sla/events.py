@@ -263,8 +263,3 @@ def events_from_dicts(records: Iterable[Mapping[str, object] | Event], ticket_id
             ticket.reject(exc.reason, number)
     ticket.finish()
     return ticket
-
-
-def iter_lines(path: str) -> Iterator[bytes]:
-    with open(path, "rb") as handle:
-        yield from handle

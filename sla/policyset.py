@@ -799,9 +799,4 @@ def _ordered(problems: list[Problem]) -> list[Problem]:
     return sorted(unique.values(), key=lambda p: (p.line is None, p.line or 0, p.column or 0))
 
 
-def describe_problem_path(loc: tuple[object, ...]) -> str:
-    """``('policies', 1, 'targets')`` -> ``policies[1].targets``."""
-    return render_path(loc)
-
-
 __all__ = ["CompiledPolicy", "PolicySet", "ResolvedTarget", "compile_document", "load_policies", "json_schema"]

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
 from typing import IO
 
 import orjson
 
-from ..judge import CycleResult
 from ..texts import compact_duration
 
 ROW_FIELDS = (
@@ -155,21 +153,3 @@ WRITERS = {"jsonl": JsonlWriter, "csv": CsvWriter, "table": TableWriter, "parque
 
 def open_writer(fmt: str, out: IO[bytes]):
     return WRITERS[fmt](out)
-
-
-def write_all(results: Iterable[CycleResult], out: IO[bytes], fmt: str) -> int:
-    """Write results (grouped by ticket, in order) in a format; returns the row count."""
-    writer = open_writer(fmt, out)
-    count = 0
-    batch: list[dict] = []
-    ticket = None
-    for result in results:
-        if result.ticket_id != ticket and batch:
-            writer.write_ticket(batch)
-            batch = []
-        ticket = result.ticket_id
-        batch.append(result.to_row())
-        count += 1
-    writer.write_ticket(batch)
-    writer.close()
-    return count
