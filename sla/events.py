@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from .errors import EventError, TimestampError
+from .timefmt import EPOCH as _EPOCH
 from .timefmt import parse_instant, to_us
+
+_fromisoformat = datetime.fromisoformat
+_ONE_US = timedelta(microseconds=1)
 
 CREATED, MESSAGE, STATUS, UPDATE, CSAT = 0, 1, 2, 3, 4
 TYPE_CODES = {"created": CREATED, "message": MESSAGE, "status": STATUS, "update": UPDATE, "csat": CSAT}
@@ -59,12 +63,20 @@ def parse_event(record: Mapping[str, object], seq: int = 0, line: int | None = N
         raise EventError(f"type is {kind_name!r}; expected one of created, message, status, update, csat")
     if "at" not in record:
         raise EventError("at is missing; every event needs a timestamp like 2026-03-02T08:15:00Z")
+    raw_at = record["at"]
     try:
-        raw_at = record["at"]
-        # Columnar sources (Arrow, Parquet) hand over datetimes, not text.
-        at = to_us(raw_at) if isinstance(raw_at, datetime) else parse_instant(raw_at)
-    except TimestampError as exc:
-        raise EventError(f"at: {exc}") from None
+        # The common case inline (this runs once per input line); anything
+        # unusual goes through parse_instant for its checks and messages.
+        moment = _fromisoformat(raw_at)  # type: ignore[arg-type]
+        if moment.tzinfo is None:
+            raise ValueError
+        at = (moment - _EPOCH) // _ONE_US
+    except (TypeError, ValueError):
+        try:
+            # Columnar sources (Arrow, Parquet) hand over datetimes, not text.
+            at = to_us(raw_at) if isinstance(raw_at, datetime) else parse_instant(raw_at)
+        except TimestampError as exc:
+            raise EventError(f"at: {exc}") from None
     event = Event(at, kind, seq, line)
     if kind == CREATED or kind == UPDATE:
         fields = record.get("fields")
@@ -179,16 +191,20 @@ class TicketCollector:
 
     def add(self, number: int, record: object) -> TicketEvents | None:
         """Add one record; returns its ticket, or None for a line that names no ticket."""
-        if isinstance(record, LineError):
-            self.line_errors.append(record)
+        if type(record) is not dict:
+            if isinstance(record, LineError):
+                self.line_errors.append(record)
+            elif isinstance(record, dict):
+                return self.add(number, dict(record))
+            else:
+                self.line_errors.append(LineError(number, "not a JSON object"))
             return None
-        if not isinstance(record, dict):
-            self.line_errors.append(LineError(number, "not a JSON object"))
-            return None
-        if "ticket_id" not in record:
-            self.line_errors.append(LineError(number, "no ticket_id"))
-            return None
-        key = ticket_key(record["ticket_id"])
+        key = record.get("ticket_id")
+        if type(key) is not str:
+            if "ticket_id" not in record:
+                self.line_errors.append(LineError(number, "no ticket_id"))
+                return None
+            key = ticket_key(key)
         if key is None:
             self.line_errors.append(LineError(number, f"ticket_id is {record['ticket_id']!r}; expected a string or an integer"))
             return None
