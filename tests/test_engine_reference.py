@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from sla.cli import main
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reference.refengine import evaluate, evaluate_files  # noqa: E402
+from reference.refengine import evaluate  # noqa: E402
 
 UTC = timezone.utc
 SPEC_EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "spec" / "examples"
@@ -414,25 +414,29 @@ def compare(got: list[dict], want: list[dict], context: str = "") -> None:
 
 
 # ------------------------------------------------------------ tests
+def _spec_example(example: str):
+    """(policy mapping, events, now, expected rows) of a spec example: from the
+    shared folder beside the checkout, else from the committed scenario copy."""
+    folder = SPEC_EXAMPLES / example
+    if folder.exists():
+        now = (folder / "now.txt").read_text().strip()
+        doc = yaml.safe_load((folder / "policy.yaml").read_text())
+        lines = [json.loads(x) for x in (folder / "events.jsonl").read_text().splitlines() if x.strip()]
+        want = [json.loads(x) for x in (folder / "expected.jsonl").read_text().splitlines() if x.strip()]
+        return doc, lines, now, want
+    scenario = yaml.safe_load((Path(__file__).parent / "scenarios" / f"spec-{example}.yaml").read_text())
+    return yaml.safe_load(scenario["policy"]), scenario["events"], scenario["now"], scenario["expected"]
+
+
 @pytest.mark.parametrize("example", ["basic", "reopen-retarget"])
 def test_reference_matches_spec_examples(example):
-    folder = SPEC_EXAMPLES / example
-    if not folder.exists():
-        pytest.skip("spec examples not available")
-    now = (folder / "now.txt").read_text().strip()
-    want = [json.loads(x) for x in (folder / "expected.jsonl").read_text().splitlines() if x.strip()]
-    got = evaluate_files(folder / "policy.yaml", folder / "events.jsonl", now)
-    compare(got, want, "reference vs expected.jsonl")
+    doc, lines, now, want = _spec_example(example)
+    compare(evaluate(doc, lines, now), want, "reference vs expected.jsonl")
 
 
 @pytest.mark.parametrize("example", ["basic", "reopen-retarget"])
 def test_engine_matches_reference_on_spec_examples(example, tmp_path):
-    folder = SPEC_EXAMPLES / example
-    if not folder.exists():
-        pytest.skip("spec examples not available")
-    now = (folder / "now.txt").read_text().strip()
-    doc = yaml.safe_load((folder / "policy.yaml").read_text())
-    lines = [json.loads(x) for x in (folder / "events.jsonl").read_text().splitlines() if x.strip()]
+    doc, lines, now, _ = _spec_example(example)
     compare(run_engine(tmp_path, doc, lines, now), evaluate(doc, lines, now))
 
 
