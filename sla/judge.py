@@ -122,8 +122,8 @@ _MISSING = object()
 _RESOLVERS: "WeakKeyDictionary[PolicySet, tuple[tuple[str, ...], dict]]" = WeakKeyDictionary()
 
 
-def _resolve(policies: PolicySet, attributes, metric: str):
-    """(policy, target) for attributes and a metric, cached across tickets.
+def _resolve(policies: PolicySet, attributes) -> dict:
+    """Per metric, (policy, target) for the attributes; cached across tickets.
 
     The key holds only the attributes some policy matches on, and the
     priority, so tickets that differ elsewhere share one entry.
@@ -133,7 +133,7 @@ def _resolve(policies: PolicySet, attributes, metric: str):
         keys = tuple(sorted({key for p in policies.policies for key, _, _ in p.match} | {"priority"}))
         entry = _RESOLVERS[policies] = (keys, {})
     keys, cache = entry
-    key = (metric,) + tuple(attributes.get(k, _MISSING) for k in keys)
+    key: tuple | None = tuple([attributes.get(k, _MISSING) for k in keys])
     try:
         return cache[key]
     except KeyError:
@@ -141,8 +141,10 @@ def _resolve(policies: PolicySet, attributes, metric: str):
     except TypeError:  # an unhashable attribute value: no caching
         key = None
     policy = policies.policy_for(attributes)
-    found = (policy, None if policy is None else policy.target(metric, attributes.get("priority")))
-    if key is not None and len(cache) < 200_000:
+    priority = attributes.get("priority")
+    found = {metric: (policy, None if policy is None else policy.target(metric, priority))
+             for metric in policies.metrics}
+    if key is not None and len(cache) < 100_000:
         cache[key] = found
     return found
 
@@ -153,14 +155,13 @@ def judge_cycle(ticket_id: str, metric: str, cycle: Cycle, clock: TicketClock, p
     end = now if open_at_now else cycle.end
     attributes = clock.attributes_at(end)  # type: ignore[arg-type]
     # The clock keeps one dict per attribute state, so its identity is a
-    # safe key while the clock lives: policy lookup once per state and metric.
-    key = (id(attributes), metric)
-    found = memo.get(key) if memo is not None else None
-    if found is None:
-        found = _resolve(policies, attributes, metric)
+    # safe key while the clock lives: policy lookup once per state.
+    resolved = memo.get(id(attributes)) if memo is not None else None
+    if resolved is None:
+        resolved = _resolve(policies, attributes)
         if memo is not None:
-            memo[key] = found
-    policy, target = found
+            memo[id(attributes)] = resolved
+    policy, target = resolved[metric]
     if policy is None or target is None:
         return None
     pauses, paused_total, running = _stretches(cycle, end, open_at_now)  # type: ignore[arg-type]
