@@ -46,22 +46,28 @@ class CycleResult(NamedTuple):
 
     def to_row(self) -> dict:
         """The row ``sla evaluate`` prints (SEMANTICS.md section 6)."""
+        # Unpacked once: named-tuple field access and helper calls add up
+        # over millions of rows.
+        (ticket_id, policy, metric, cycle, started_at, ended_at, state, target_us, hours, elapsed_us,
+         breached, due_at, paused_us, paused, _) = self
+        remaining_us = target_us - elapsed_us
         return {
-            "ticket_id": self.ticket_id,
-            "policy": self.policy,
-            "metric": self.metric,
-            "cycle": self.cycle,
-            "started_at": format_instant(self.started_at),
-            "ended_at": None if self.ended_at is None else format_instant(self.ended_at),
-            "state": self.state,
-            "target_seconds": format_seconds(self.target_us),
-            "hours": self.hours,
-            "elapsed_seconds": format_seconds(self.elapsed_us),
-            "remaining_seconds": format_seconds(self.target_us - self.elapsed_us),
-            "breached": self.breached,
-            "due_at": None if self.due_at is None else format_instant(self.due_at),
-            "paused_seconds": format_seconds(self.paused_us),
-            "paused": [[format_instant(a), None if b is None else format_instant(b)] for a, b in self.paused],
+            "ticket_id": ticket_id,
+            "policy": policy,
+            "metric": metric,
+            "cycle": cycle,
+            "started_at": format_instant(started_at),
+            "ended_at": None if ended_at is None else format_instant(ended_at),
+            "state": state,
+            "target_seconds": target_us // 1_000_000 if target_us % 1_000_000 == 0 else target_us / 1_000_000,
+            "hours": hours,
+            "elapsed_seconds": elapsed_us // 1_000_000 if elapsed_us % 1_000_000 == 0 else elapsed_us / 1_000_000,
+            "remaining_seconds": (remaining_us // 1_000_000 if remaining_us % 1_000_000 == 0
+                                  else remaining_us / 1_000_000),
+            "breached": breached,
+            "due_at": None if due_at is None else format_instant(due_at),
+            "paused_seconds": paused_us // 1_000_000 if paused_us % 1_000_000 == 0 else paused_us / 1_000_000,
+            "paused": [[format_instant(a), None if b is None else format_instant(b)] for a, b in paused] if paused else [],
         }
 
 
