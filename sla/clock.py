@@ -218,31 +218,40 @@ class TicketClock:
 
     def _step_metric(self, clock: MetricClock, step: _Step) -> None:
         metric = clock.metric
-        at = step.event.at
+        event = step.event
+        at = event.at
         cycles = clock.cycles
         current = cycles[-1] if cycles else None
+        changed = False  # did the cycle start, end or resume?
         if current is not None and current.end is None:
-            self._maybe_end(current, step, metric)
+            changed = self._maybe_end(current, step, metric)
         elif metric.cycles == "resume" and current is not None:
             if _any(metric.resume, step, metric):
                 current.end = current.ended_by = None
+                changed = True
         elif (current is None or metric.cycles == "repeat") and _any(metric.start, step, metric) \
                 and (not metric.needs_prior_response or clock.seen_response):
             current = Cycle(len(cycles) + 1, at)
             cycles.append(current)
             self._maybe_end(current, step, metric)
-        if not clock.seen_response and step.event.kind == MESSAGE and step.event.public \
-                and step.event.author in metric.responders:
+            changed = True
+        kind = event.kind
+        if kind == MESSAGE and not clock.seen_response and event.public and event.author in metric.responders:
             clock.seen_response = True
-        if current is not None:
+        # Whether the clock is paused depends only on the status and on the
+        # cycle's own state: other events leave it as it was.
+        if current is not None and (changed or kind == STATUS or kind == CREATED):
             self._update_pause(current, metric, at)
 
     @staticmethod
-    def _maybe_end(cycle: Cycle, step: _Step, metric: MetricDef) -> None:
+    def _maybe_end(cycle: Cycle, step: _Step, metric: MetricDef) -> bool:
         if _any(metric.stop, step, metric):
             cycle.end, cycle.ended_by = step.event.at, ENDED_BY_STOP
-        elif metric.cancel_on_done and step.became_done:
+            return True
+        if metric.cancel_on_done and step.became_done:
             cycle.end, cycle.ended_by = step.event.at, ENDED_BY_DONE
+            return True
+        return False
 
     def _update_pause(self, cycle: Cycle, metric: MetricDef, at: int) -> None:
         if cycle.end is not None and metric.cycles != "resume":
