@@ -64,6 +64,30 @@ def _mismatch(policy: CompiledPolicy, attributes) -> str | None:
     return None
 
 
+def _target_text(policies: PolicySet, attributes, metric: str) -> str:
+    policy = policies.policy_for(attributes)
+    if policy is None:
+        return "no policy"
+    target = policy.target(metric, attributes.get("priority"))
+    if target is None:
+        return f"policy {policy.name!r}, no target"
+    return f"policy {policy.name!r}, target {_dur(target.us)} ({target.hours} hours)"
+
+
+def _retargeting(policies: PolicySet, clock: TicketClock, start: int, end: int, metric: str) -> list[str]:
+    """Lines telling how the policy or target changed while the cycle ran."""
+    lines = []
+    previous = _target_text(policies, clock.attributes_at(start), metric)
+    for at in clock.history_at:
+        if start < at <= end:
+            now_text = _target_text(policies, clock.attributes_at(at), metric)
+            if now_text != previous:
+                lines.append(f"re-targeted at {format_instant(at)}: {previous} -> {now_text}; "
+                             "the cycle is judged by what is in force at its end, from its start")
+                previous = now_text
+    return lines
+
+
 def explain_ticket(policies: PolicySet, ticket: TicketEvents, now: int) -> str:
     out = [f"Ticket {ticket.ticket_id} as of {format_instant(now)}", "", "Events (in processing order):"]
     for event in ticket.events:
@@ -89,6 +113,7 @@ def explain_ticket(policies: PolicySet, ticket: TicketEvents, now: int) -> str:
             attributes = clock.attributes_at(end)
             out.append(f"  attributes at {'its end' if cycle.end is not None else 'now'}: {dict(attributes)}")
             out += ["  " + line for line in why_policy(policies, attributes)]
+            out += ["  " + line for line in _retargeting(policies, clock, cycle.start, end, metric.name)]
             if result is None:
                 out.append("  no target for this metric and priority: not measured")
                 continue

@@ -102,6 +102,8 @@ def test_explain_tells_the_story_of_a_breach(example, capsys):
     assert "update {'priority': 'urgent'}" in out
     assert "policy 'desk' is in force" in out
     assert "BREACHED: the target was reached at 2026-03-09T14:00:00Z" in out
+    assert ("re-targeted at 2026-03-09T14:00:00Z: policy 'desk', target 08:00:00 (business hours) -> "
+            "policy 'desk', target 01:00:00 (business hours)") in out
     assert "target 01:00:00 in business hours on calendar 'new-york'" in out
 
 
