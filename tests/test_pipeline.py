@@ -68,25 +68,41 @@ def shuffled(lines: list[bytes]) -> list[bytes]:
     return copy
 
 
-@pytest.mark.parametrize("grouped", [True, False], ids=["grouped", "shuffled"])
-@pytest.mark.parametrize("mode", ["stream-or-memory", "spill", "parallel"])
-def test_every_path_gives_the_reference_rows(policies, lines, tmp_path, monkeypatch, grouped, mode):
+def write_input(tmp_path: Path, lines: list[bytes], grouped: bool) -> tuple[list[bytes], Path]:
     data = lines if grouped else shuffled(lines)
     path = tmp_path / "events.jsonl"
     path.write_bytes(b"\n".join(data) + b"\n")
-    want_rows, want_rejected = reference(policies, data)
-    jobs = 1
+    return data, path
+
+
+def force_path(monkeypatch, mode: str, streamer: str) -> tuple[int, list]:
+    """Make small input take the path under test; returns the jobs to ask
+    for and a list that records what the path did (checked by the caller)."""
+    taken: list = []
+    if mode == "stream-or-memory":
+        return 1, taken
+    monkeypatch.setattr(pipeline, "PARTITION_BYTES", 20_000)
     if mode == "spill":
         monkeypatch.setattr(pipeline, "IN_MEMORY_LIMIT_BYTES", 0)
-        monkeypatch.setattr(pipeline, "PARTITION_BYTES", 20_000)
-    if mode == "parallel":
-        monkeypatch.setattr(pipeline, "MIN_PARALLEL_BYTES", 0)
-        monkeypatch.setattr(pipeline, "PARTITION_BYTES", 20_000)
-        jobs = 2
-    if mode == "spill" and grouped:
-        # Grouped input streams and never spills; make it look ungrouped to the streamer.
-        monkeypatch.setattr(pipeline, "_stream", lambda *a: None)
+        # Grouped input streams and never spills: make streaming give up.
+        monkeypatch.setattr(pipeline, streamer, lambda *a: None)
+        spill = pipeline.spill
+        monkeypatch.setattr(pipeline, "spill", lambda *a: taken.append("spill") or spill(*a))
+        return 1, taken
+    monkeypatch.setattr(pipeline, "MIN_PARALLEL_BYTES", 0)
+    pool = pipeline._pool
+    monkeypatch.setattr(pipeline, "_pool", lambda *a: taken.append("pool") or pool(*a))
+    return 2, taken
+
+
+@pytest.mark.parametrize("grouped", [True, False], ids=["grouped", "shuffled"])
+@pytest.mark.parametrize("mode", ["stream-or-memory", "spill", "parallel"])
+def test_every_path_gives_the_reference_rows(policies, lines, tmp_path, monkeypatch, grouped, mode):
+    data, path = write_input(tmp_path, lines, grouped)
+    want_rows, want_rejected = reference(policies, data)
+    jobs, taken = force_path(monkeypatch, mode, streamer="_stream")
     rows, rejected, summary = run(policies, path, jobs=jobs)
+    assert taken == {"stream-or-memory": [], "spill": ["spill"], "parallel": ["pool"] if grouped else ["pool", "pool"]}[mode]
     assert rows == want_rows
     assert rejected == want_rejected
     assert summary.rejected_tickets == 2 and summary.rejected_lines == 2
@@ -199,22 +215,13 @@ def test_ungrouped_input_to_a_pipe_starts_over_cleanly(policies, lines, tmp_path
 def test_every_path_gives_the_same_report(policies, lines, tmp_path, monkeypatch, grouped, mode):
     from sla.report import build_report
 
-    data = lines if grouped else shuffled(lines)
-    path = tmp_path / "events.jsonl"
-    path.write_bytes(b"\n".join(data) + b"\n")
+    data, path = write_input(tmp_path, lines, grouped)
     tickets, _ = read_jsonl(data)
     options = {"by": ["channel", "policy"], "period": "week", "tz": "Europe/Berlin"}
     want = build_report(policies, tickets, NOW, **options).to_dict()
-    jobs = 1
-    if mode == "spill":
-        monkeypatch.setattr(pipeline, "IN_MEMORY_LIMIT_BYTES", 0)
-        monkeypatch.setattr(pipeline, "PARTITION_BYTES", 20_000)
-        monkeypatch.setattr(pipeline, "_report_stream", lambda *a: None)
-    if mode == "parallel":
-        monkeypatch.setattr(pipeline, "MIN_PARALLEL_BYTES", 0)
-        monkeypatch.setattr(pipeline, "PARTITION_BYTES", 20_000)
-        jobs = 2
+    jobs, taken = force_path(monkeypatch, mode, streamer="_report_stream")
     report, summary = pipeline.report_file(policies, str(path), NOW, jobs=jobs, **options)
+    assert taken == {"stream-or-memory": [], "spill": ["spill"], "parallel": ["pool"] if grouped else ["pool", "pool"]}[mode]
     got = report.to_dict()
     key = lambda row: json.dumps(row["group"], sort_keys=True) + row.get("metric", "")
     for section in ("sla", "kpis"):
@@ -222,3 +229,54 @@ def test_every_path_gives_the_same_report(policies, lines, tmp_path, monkeypatch
         want[section].sort(key=key)
     assert got == want
     assert [str(r) for r in summary.rejections] == reference(policies, data)[1]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "table", "parquet"])
+def test_ungrouped_input_restarts_cleanly_in_every_output_format(policies, lines, tmp_path, fmt):
+    """Streaming gives up on ungrouped input; the abandoned writer must not
+    close or write into the output that the sorted run then fills."""
+    if fmt == "parquet":
+        pytest.importorskip("pyarrow")
+    data = shuffled(lines)
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"\n".join(data) + b"\n")
+    want = reference(policies, data)[0]
+    for target in (tmp_path / f"rows.{fmt}", None):
+        sink = open(target, "wb") if target else _Pipe()
+        pipeline.evaluate_file(policies, str(path), NOW, sink, fmt=fmt, jobs=1)
+        payload = target.read_bytes() if target else bytes(sink.data)
+        if target:
+            sink.close()
+        if fmt == "csv":
+            got = list(csv.DictReader(io.StringIO(payload.decode())))
+            assert [(r["ticket_id"], r["metric"], r["cycle"]) for r in got] == \
+                [(r["ticket_id"], r["metric"], str(r["cycle"])) for r in want]
+        elif fmt == "table":
+            assert payload.decode().rstrip().endswith(f"{len(want)} cycles, {sum(r['breached'] for r in want)} breached (marked !)")
+        else:
+            import pyarrow.parquet as pq
+
+            got = pq.read_table(io.BytesIO(payload)).to_pylist()
+            assert [(r["ticket_id"], r["metric"], r["cycle"]) for r in got] == \
+                [(r["ticket_id"], r["metric"], r["cycle"]) for r in want]
+
+
+def test_ungrouped_standard_input_is_read_once_and_evaluated_whole(policies, lines, tmp_path, monkeypatch, capsysbinary):
+    from sla.cli import main
+
+    data = shuffled(lines)
+    policy = tmp_path / "policy.yaml"
+    import yaml
+
+    policy.write_text(yaml.safe_load((Path(__file__).parent / "scenarios" / "spec-basic.yaml").read_text())["policy"])
+    for command in (["evaluate"], ["report", "--format", "json"]):
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"\n".join(data) + b"\n")))
+        status = main(command + ["--policies", str(policy), "--events", "-", "--now", "2026-04-01T00:00:00Z"])
+        captured = capsysbinary.readouterr()
+        assert status == 1  # the two bad tickets and two bad lines of the fixture
+        assert captured.err.decode().count("rejected: ") == 4
+        if command == ["evaluate"]:
+            rows = [json.loads(line) for line in captured.out.decode().splitlines()]
+            assert rows == reference(policies, data)[0]
+        else:
+            assert json.loads(captured.out)["tickets"] == 400

@@ -20,6 +20,7 @@ import heapq
 import multiprocessing
 import os
 import shutil
+import sys
 import tempfile
 import zlib
 from collections.abc import Iterator
@@ -67,15 +68,14 @@ class RunSummary:
         return sum(1 for r in self.rejections if r.ticket_id is None)
 
 
-def _rejection(ticket: TicketEvents, offset: int = 0) -> Rejection:
+def _rejection(ticket: TicketEvents) -> Rejection:
     error = ticket.error
     assert error is not None
-    line = (error.line if error.line is not None else ticket.first_line) + offset
-    return Rejection(line, ticket.ticket_id, error.reason)
+    return Rejection(error.line if error.line is not None else ticket.first_line, ticket.ticket_id, error.reason)
 
 
-def _line_rejection(error: LineError, offset: int = 0) -> Rejection:
-    return Rejection(error.line + offset, None, error.reason)
+def _line_rejection(error: LineError) -> Rejection:
+    return Rejection(error.line, None, error.reason)
 
 
 def evaluate_tickets(policies: PolicySet, tickets, now: int, writer, summary: RunSummary) -> None:
@@ -300,16 +300,26 @@ class Output:
             self.spool.close()
 
 
+def _readable_twice(path: str, scratch: str) -> str:
+    """The input as a file path: standard input is copied to the scratch
+    folder first, since ungrouped input is read a second time."""
+    if path != "-":
+        return path
+    copy = os.path.join(scratch, "stdin")
+    with open(copy, "wb") as handle:
+        shutil.copyfileobj(sys.stdin.buffer, handle, 1 << 20)
+    return copy
+
+
 def evaluate_file(policies: PolicySet, path: str, now: int, target: IO[bytes], fmt: str = "jsonl",
                   jobs: int = 1, input_format: str | None = None, workdir: str | None = None) -> RunSummary:
     """Evaluate every ticket of an event file into ``target`` in the output format."""
     input_format = detect_format(path, input_format)
-    size = os.path.getsize(path) if path != "-" else 0
-    jobs = max(1, jobs)
-    if path == "-" or size < MIN_PARALLEL_BYTES:
-        jobs = 1
     output = Output(target)
     with tempfile.TemporaryDirectory(prefix="sla-", dir=workdir) as scratch:
+        path = _readable_twice(path, scratch)
+        size = os.path.getsize(path)
+        jobs = 1 if size < MIN_PARALLEL_BYTES else max(1, jobs)
         summary = None
         if jobs > 1 and input_format == "jsonl":
             summary = _parallel_ranges(policies, path, now, output, fmt, jobs, scratch)
@@ -330,6 +340,7 @@ def _stream(policies, path, input_format, now, output, fmt) -> RunSummary | None
     try:
         evaluate_tickets(policies, stream_grouped(records(path, input_format), line_errors), now, writer, summary)
     except NotGrouped:
+        writer.close()  # now, before the output restarts: nothing of it may come later
         return None
     writer.close()
     summary.rejections += [_line_rejection(e) for e in line_errors]
@@ -445,11 +456,11 @@ def report_file(policies: PolicySet, path: str, now: int, *, by=(), period=None,
     options = {"by": tuple(by), "period": period, "tz": tz}
     ReportBuilder(policies, now, **options)  # bad options fail before any reading
     input_format = detect_format(path, input_format)
-    size = os.path.getsize(path) if path != "-" else 0
-    if path == "-" or size < MIN_PARALLEL_BYTES:
-        jobs = 1
     summary = RunSummary()
     with tempfile.TemporaryDirectory(prefix="sla-", dir=workdir) as scratch:
+        path = _readable_twice(path, scratch)
+        size = os.path.getsize(path)
+        jobs = 1 if size < MIN_PARALLEL_BYTES else max(1, jobs)
         result = None
         if jobs > 1 and input_format == "jsonl":
             result = _report_ranges(policies, path, now, options, jobs, summary)

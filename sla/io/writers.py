@@ -8,7 +8,6 @@ safely.
 from __future__ import annotations
 
 import csv
-import io
 from typing import IO
 
 import orjson
@@ -45,9 +44,14 @@ class CsvWriter:
     null is an empty cell, booleans are ``true``/``false``."""
 
     def __init__(self, out: IO[bytes]):
-        self.text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-        self.writer = csv.writer(self.text)
+        # csv.writer wants text; encode straight into the byte stream (a
+        # TextIOWrapper would close that stream when it is dropped).
+        self.out = out
+        self.writer = csv.writer(self)
         self.writer.writerow(ROW_FIELDS)
+
+    def write(self, text: str) -> None:
+        self.out.write(text.encode("utf-8"))
 
     @staticmethod
     def _cell(value: object) -> object:
@@ -64,8 +68,7 @@ class CsvWriter:
         self.writer.writerows([cell(row[k]) for k in ROW_FIELDS] for row in rows)
 
     def close(self) -> None:
-        self.text.flush()
-        self.text.detach()
+        self.out.flush()
 
 
 class TableWriter:
