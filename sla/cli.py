@@ -184,6 +184,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- parser
+def _add_input_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--policies", required=True, metavar="FILE", help="policy file (YAML, JSON or TOML)")
+    parser.add_argument("--events", required=True, metavar="FILE", help="event file ('-' for JSONL on standard input)")
+    parser.add_argument("--now", metavar="TIMESTAMP", help="evaluate as of this instant (default: the current time)")
+
+
 def _add_scale_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input-format", choices=("jsonl", "csv", "parquet"),
                         help="format of --events (default: by suffix, .csv / .parquet, else JSONL)")
@@ -200,18 +206,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("evaluate", help="evaluate every ticket's clocks at --now")
-    p.add_argument("--policies", required=True, metavar="FILE")
-    p.add_argument("--events", required=True, metavar="FILE", help="JSONL events ('-' for standard input)")
-    p.add_argument("--now", metavar="TIMESTAMP", help="evaluate as of this instant (default: the current time)")
+    _add_input_options(p)
     p.add_argument("--format", choices=("jsonl", "csv", "table", "parquet"), default="jsonl")
     p.add_argument("--output", metavar="FILE")
     _add_scale_options(p)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("report", help="compliance and support KPIs over a history")
-    p.add_argument("--policies", required=True, metavar="FILE")
-    p.add_argument("--events", required=True, metavar="FILE")
-    p.add_argument("--now", metavar="TIMESTAMP")
+    _add_input_options(p)
     p.add_argument("--by", metavar="FIELD,...",
                    help="group by ticket attributes (value at a cycle's end / at --now) and/or policy")
     p.add_argument("--period", choices=("day", "week", "month"),
@@ -224,10 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("explain", help="a readable timeline of one ticket's clocks")
-    p.add_argument("--policies", required=True, metavar="FILE")
-    p.add_argument("--events", required=True, metavar="FILE")
+    _add_input_options(p)
     p.add_argument("--ticket", required=True, metavar="ID")
-    p.add_argument("--now", metavar="TIMESTAMP")
     p.set_defaults(func=cmd_explain)
 
     p = sub.add_parser("schema", help="print the JSON Schema of policy files")

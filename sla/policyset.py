@@ -445,6 +445,15 @@ def _check_hours(hours: object, loc: tuple[object, ...], calendar: str, located:
                                              'add e.g. mon-fri: ["09:00-17:00"] (or use the built-in 24x7)'))
 
 
+def _check_known_keys(mapping: dict, known, loc: tuple[object, ...], located: Located,
+                      problems: list[Problem]) -> None:
+    """An unknown key of a mapping, with the nearest known one and the full list."""
+    for key in mapping:
+        if key not in known:
+            problems.append(located.problem(loc + (_key_text(key),), f"unknown key {str(key)!r}"
+                                            f"{_suggest(key, known)}; expected one of {', '.join(known)}"))
+
+
 def _check_holidays(value: object, loc: tuple[object, ...], located: Located, problems: list[Problem]) -> None:
     if value is None:
         return
@@ -452,10 +461,7 @@ def _check_holidays(value: object, loc: tuple[object, ...], located: Located, pr
         problems.append(located.problem(loc, f"{_show(value)} is not a mapping; expected holidays: "
                                              "{country: DE, subdivision: BE, dates: [2026-12-24]}"))
         return
-    for key in value:
-        if key not in _HOLIDAY_KEYS:
-            problems.append(located.problem(loc + (_key_text(key),), f"unknown key {str(key)!r}"
-                                            f"{_suggest(key, _HOLIDAY_KEYS)}; expected one of {', '.join(_HOLIDAY_KEYS)}"))
+    _check_known_keys(value, _HOLIDAY_KEYS, loc, located, problems)
     dates = value.get("dates")
     if dates is not None and not isinstance(dates, list):
         problems.append(located.problem(loc + ("dates",), f"{_show(dates)} is not a list of dates; "
@@ -536,10 +542,7 @@ def _check_calendar(name: str, raw: object, loc: tuple[object, ...], located: Lo
         problems.append(located.problem(loc, f"{_show(raw)} is not a calendar; expected a mapping with timezone "
                                              "and hours"))
         return
-    for key in raw:
-        if key not in _CALENDAR_KEYS:
-            problems.append(located.problem(loc + (_key_text(key),), f"unknown key {str(key)!r}"
-                                            f"{_suggest(key, _CALENDAR_KEYS)}; expected one of {', '.join(_CALENDAR_KEYS)}"))
+    _check_known_keys(raw, _CALENDAR_KEYS, loc, located, problems)
     if "timezone" in raw:
         try:
             load_zone(raw["timezone"])
