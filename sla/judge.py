@@ -139,7 +139,9 @@ def _resolve(policies: PolicySet, attributes) -> dict:
         keys = tuple(sorted({key for p in policies.policies for key, _, _ in p.match} | {"priority"}))
         entry = _RESOLVERS[policies] = (keys, {})
     keys, cache = entry
-    key: tuple | None = tuple([attributes.get(k, _MISSING) for k in keys])
+    # Types are part of the key: 1, 1.0 and True are equal in Python but
+    # "1" and "1.0" are different priority names.
+    key: tuple | None = tuple([(type(v), v) for v in [attributes.get(k, _MISSING) for k in keys]])
     try:
         return cache[key]
     except KeyError:

@@ -108,3 +108,16 @@ def test_batch_takes_typed_events_too():
     now = "2026-03-02T12:00:00Z"
     assert [r.to_row() for r in evaluate_ticket(POLICIES, typed, now, ticket_id="T")] == \
         [r.to_row() for r in evaluate_ticket(POLICIES, as_dicts, now, ticket_id="T")]
+
+
+def test_priority_lookup_is_the_same_cached_or_not():
+    from sla import load_policies
+
+    policies = load_policies("policies:\n  - name: all\n    targets: {first_response: {'1': 1h, '1.0': 2h, default: 3h}}\n")
+    now = "2026-03-02T12:00:00Z"
+    targets = []
+    for priority in (1, 1.0, True, "1"):
+        rows = evaluate_ticket(policies, [created(fields={"priority": priority})], now, ticket_id="T")
+        targets.append(rows[0].target_us // 3_600_000_000)
+    # str(True) is "True": no such key, so the default applies.
+    assert targets == [1, 2, 3, 1]
