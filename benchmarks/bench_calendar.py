@@ -45,13 +45,13 @@ import subprocess
 import sys
 import time as clock
 from bisect import bisect_left, bisect_right
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import holidays
 
 from sla import Calendar
 
-UTC = timezone.utc
+UTC = UTC
 ZONE = "Europe/Berlin"
 SHIFTS = ((9, 12), (13, 17))
 SLA_CALENDAR = {
@@ -86,11 +86,13 @@ def make_businesstimedelta():
     import pytz
 
     tz = pytz.timezone(ZONE)
-    rules = btd.Rules([
-        btd.WorkDayRule(start_time=time(9), end_time=time(17), working_days=[0, 1, 2, 3, 4], tz=tz),
-        btd.LunchTimeRule(start_time=time(12), end_time=time(13), working_days=[0, 1, 2, 3, 4], tz=tz),
-        btd.HolidayRule(holidays.country_holidays("DE"), tz=tz),
-    ])
+    rules = btd.Rules(
+        [
+            btd.WorkDayRule(start_time=time(9), end_time=time(17), working_days=[0, 1, 2, 3, 4], tz=tz),
+            btd.LunchTimeRule(start_time=time(12), end_time=time(13), working_days=[0, 1, 2, 3, 4], tz=tz),
+            btd.HolidayRule(holidays.country_holidays("DE"), tz=tz),
+        ]
+    )
 
     def elapsed(a, b):
         return rules.difference(a, b).timedelta
@@ -208,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     disagree_elapsed = [i for i in sample if sla_elapsed(*pairs[i]) != btd_elapsed(*pairs[i])]
     disagree_add = [i for i in sample if sla_add(*adds[i]) != btd_add(*adds[i])]
     disagree_bare = [
-        i for i in range(args.pairs)
+        i
+        for i in range(args.pairs)
         if sla_elapsed(*pairs[i]) != bare_elapsed(*pairs[i]) or sla_add(*adds[i]) != bare_add(*adds[i])
     ]
 
@@ -223,8 +226,10 @@ def main(argv: list[str] | None = None) -> int:
     }
 
     print(f"calendar benchmark, {datetime.now(UTC):%Y-%m-%d}, {machine()}")
-    print(f"{args.pairs:,} queries (businesstimedelta: every {step}th, {len(btd_pairs):,}); "
-          f"median of {args.runs} runs\n")
+    print(
+        f"{args.pairs:,} queries (businesstimedelta: every {step}th, {len(btd_pairs):,}); "
+        f"median of {args.runs} runs\n"
+    )
     print(f"{'':20s} {'elapsed ops/s':>14s} {'add ops/s':>14s}")
     for who in ("sla", "bare bisect", "businesstimedelta"):
         print(f"{who:20s} {rates[(who, 'elapsed')]:14,.0f} {rates[(who, 'add')]:14,.0f}")
@@ -237,17 +242,26 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'sla / btd':20s} {ratios[('btd', 'elapsed')]:13,.0f}x {ratios[('btd', 'add')]:13,.0f}x")
     print(f"{'sla / bare bisect':20s} {ratios[('bare', 'elapsed')]:13.2f}x {ratios[('bare', 'add')]:13.2f}x")
     print()
-    print(f"agreement with businesstimedelta on {len(sample):,} queries: "
-          f"elapsed {len(sample) - len(disagree_elapsed):,} equal, add {len(sample) - len(disagree_add):,} equal")
+    print(
+        f"agreement with businesstimedelta on {len(sample):,} queries: "
+        f"elapsed {len(sample) - len(disagree_elapsed):,} equal, add {len(sample) - len(disagree_add):,} equal"
+    )
     for i in disagree_elapsed[:5]:
         print(f"  elapsed{pairs[i]}: sla {sla_elapsed(*pairs[i])}, btd {btd_elapsed(*pairs[i])}")
     for i in disagree_add[:5]:
         print(f"  add{adds[i]}: sla {sla_add(*adds[i])}, btd {btd_add(*adds[i])}")
-    print(f"agreement with the bare bisect on all {args.pairs:,} queries: {args.pairs - len(disagree_bare):,} equal")
+    print(
+        f"agreement with the bare bisect on all {args.pairs:,} queries: {args.pairs - len(disagree_bare):,} equal"
+    )
 
-    ok = ratios[("btd", "elapsed")] >= ELAPSED_TARGET_VS_BTD and ratios[("bare", "elapsed")] >= ELAPSED_TARGET_VS_BISECT
-    print(f"\ntargets (elapsed >= {ELAPSED_TARGET_VS_BTD:.0f}x btd, >= {ELAPSED_TARGET_VS_BISECT}x bare bisect): "
-          f"{'met' if ok else 'MISSED'}")
+    ok = (
+        ratios[("btd", "elapsed")] >= ELAPSED_TARGET_VS_BTD
+        and ratios[("bare", "elapsed")] >= ELAPSED_TARGET_VS_BISECT
+    )
+    print(
+        f"\ntargets (elapsed >= {ELAPSED_TARGET_VS_BTD:.0f}x btd, >= {ELAPSED_TARGET_VS_BISECT}x bare bisect): "
+        f"{'met' if ok else 'MISSED'}"
+    )
     return 0 if ok else 1
 
 

@@ -31,13 +31,17 @@ DATA = HERE / ".data"
 POLICY = HERE / "scale-policy.yaml"
 NOW = "2026-04-01T00:00:00Z"
 SLA = [sys.executable, "-m", "sla.cli"]
-FLOOR = [sys.executable, "-c", (
-    "import sys, orjson\n"
-    "from datetime import datetime\n"
-    "f = datetime.fromisoformat\n"
-    "for line in open(sys.argv[1], 'rb'):\n"
-    "    f(orjson.loads(line)['at']).timestamp()\n"
-)]
+FLOOR = [
+    sys.executable,
+    "-c",
+    (
+        "import sys, orjson\n"
+        "from datetime import datetime\n"
+        "f = datetime.fromisoformat\n"
+        "for line in open(sys.argv[1], 'rb'):\n"
+        "    f(orjson.loads(line)['at']).timestamp()\n"
+    ),
+]
 
 
 def measure(argv: list[str]) -> tuple[float, int]:
@@ -62,7 +66,9 @@ def history(tickets: int) -> Path:
     DATA.mkdir(exist_ok=True)
     path = DATA / f"history-{tickets}.jsonl"
     if not path.exists():
-        subprocess.run(SLA + ["generate", "--tickets", str(tickets), "--seed", "1", "--output", str(path)], check=True)
+        subprocess.run(
+            SLA + ["generate", "--tickets", str(tickets), "--seed", "1", "--output", str(path)], check=True
+        )
     return path
 
 
@@ -70,31 +76,91 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", default="10000,100000")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--jobs", type=int, default=0, help="--jobs for the parallel runs (default all cores)")
+    parser.add_argument(
+        "--jobs", type=int, default=0, help="--jobs for the parallel runs (default all cores)"
+    )
     args = parser.parse_args()
     jobs = args.jobs or os.cpu_count() or 1
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, {psutil.virtual_memory().total / 2**30:.0f} GiB")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {psutil.virtual_memory().total / 2**30:.0f} GiB"
+    )
     header = f"{'tickets':>9} {'events':>9} {'run':<22} {'median s':>9} {'x floor':>8} {'tickets/s':>10} {'peak MB':>8}"
     print(header)
     print("-" * len(header))
     for tickets in [int(t) for t in args.tickets.split(",")]:
         path = history(tickets)
-        events = sum(1 for _ in open(path, "rb"))
+        with open(path, "rb") as handle:
+            events = sum(1 for _ in handle)
         repeat = args.repeat if tickets <= 200_000 else 1
         runs = {
             "read floor": FLOOR + [str(path)],
-            "evaluate --jobs 1": SLA + ["evaluate", "--policies", str(POLICY), "--events", str(path), "--now", NOW,
-                                        "--output", os.devnull, "--jobs", "1"],
-            f"evaluate --jobs {jobs}": SLA + ["evaluate", "--policies", str(POLICY), "--events", str(path),
-                                              "--now", NOW, "--output", os.devnull, "--jobs", str(jobs)],
-            "report --jobs 1": SLA + ["report", "--policies", str(POLICY), "--events", str(path), "--now", NOW,
-                                      "--by", "channel,priority", "--format", "json", "--output", os.devnull, "--jobs", "1"],
-            f"report --jobs {jobs}": SLA + ["report", "--policies", str(POLICY), "--events", str(path), "--now", NOW,
-                                            "--by", "channel,priority", "--format", "json", "--output", os.devnull,
-                                            "--jobs", str(jobs)],
+            "evaluate --jobs 1": SLA
+            + [
+                "evaluate",
+                "--policies",
+                str(POLICY),
+                "--events",
+                str(path),
+                "--now",
+                NOW,
+                "--output",
+                os.devnull,
+                "--jobs",
+                "1",
+            ],
+            f"evaluate --jobs {jobs}": SLA
+            + [
+                "evaluate",
+                "--policies",
+                str(POLICY),
+                "--events",
+                str(path),
+                "--now",
+                NOW,
+                "--output",
+                os.devnull,
+                "--jobs",
+                str(jobs),
+            ],
+            "report --jobs 1": SLA
+            + [
+                "report",
+                "--policies",
+                str(POLICY),
+                "--events",
+                str(path),
+                "--now",
+                NOW,
+                "--by",
+                "channel,priority",
+                "--format",
+                "json",
+                "--output",
+                os.devnull,
+                "--jobs",
+                "1",
+            ],
+            f"report --jobs {jobs}": SLA
+            + [
+                "report",
+                "--policies",
+                str(POLICY),
+                "--events",
+                str(path),
+                "--now",
+                NOW,
+                "--by",
+                "channel,priority",
+                "--format",
+                "json",
+                "--output",
+                os.devnull,
+                "--jobs",
+                str(jobs),
+            ],
         }
-        results: dict[str, tuple[float, int]] = {name: (0.0, 0) for name in runs}
+        results: dict[str, tuple[float, int]] = dict.fromkeys(runs, (0.0, 0))
         samples: dict[str, list[tuple[float, int]]] = {name: [] for name in runs}
         for _ in range(repeat):  # interleaved, so load changes hit every run alike
             for name, argv in runs.items():
@@ -103,8 +169,10 @@ def main() -> None:
             results[name] = (statistics.median(t for t, _ in samples[name]), max(m for _, m in samples[name]))
         floor = results["read floor"][0]
         for name, (seconds, peak) in results.items():
-            print(f"{tickets:>9,} {events:>9,} {name:<22} {seconds:>9.2f} {seconds / floor:>8.1f} "
-                  f"{tickets / seconds:>10,.0f} {peak / 2**20:>8.0f}")
+            print(
+                f"{tickets:>9,} {events:>9,} {name:<22} {seconds:>9.2f} {seconds / floor:>8.1f} "
+                f"{tickets / seconds:>10,.0f} {peak / 2**20:>8.0f}"
+            )
         sys.stdout.flush()
 
 

@@ -7,17 +7,29 @@
 ['breached']
 """
 
-from .calendar import ALWAYS_OPEN, Calendar
-from .duration import parse_duration
-from .engine import evaluate_many, evaluate_ticket
-from .errors import CalendarError, DurationError, EventError, PolicyError, SlaError, TimestampError
-from .judge import CycleResult
-from .policyset import PolicySet, load_policies
-from .tracker import Tracker
+from sla.calendar.index import ALWAYS_OPEN, Calendar
+from sla.engine.batch import evaluate_many, evaluate_ticket
+from sla.engine.judge import CycleResult
+from sla.engine.tracker import Tracker
+from sla.errors import CalendarError, DurationError, EventError, PolicyError, SlaError, TimestampError
+from sla.policy.compile import PolicySet, load_policies
+from sla.policy.duration import parse_duration
 
 __all__ = [
-    "ALWAYS_OPEN", "Calendar", "CalendarError", "CycleResult", "DurationError", "EventError",
-    "PolicyError", "PolicySet", "SlaError", "TimestampError", "Tracker", "evaluate_many",
-    "evaluate_ticket", "load_policies", "parse_duration",
+    "ALWAYS_OPEN",
+    "Calendar",
+    "CalendarError",
+    "CycleResult",
+    "DurationError",
+    "EventError",
+    "PolicyError",
+    "PolicySet",
+    "SlaError",
+    "TimestampError",
+    "Tracker",
+    "evaluate_many",
+    "evaluate_ticket",
+    "load_policies",
+    "parse_duration",
 ]
 __version__ = "0.1.0"

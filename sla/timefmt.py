@@ -6,12 +6,12 @@ compare and subtract.  Datetimes are converted once at the edges.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from .errors import TimestampError
+from sla.errors import TimestampError
 
 US_PER_SECOND = 1_000_000
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NAIVE_EPOCH = datetime(1970, 1, 1)
 _ONE_US = timedelta(microseconds=1)
 
@@ -59,9 +59,7 @@ def parse_instant(text: object) -> int:
             f"{text!r} is not a timestamp; expected RFC 3339 like 2026-03-02T08:15:00Z"
         ) from None
     if moment.tzinfo is None:
-        raise TimestampError(
-            f"{text!r} has no UTC offset; add Z or an offset like +01:00"
-        )
+        raise TimestampError(f"{text!r} has no UTC offset; add Z or an offset like +01:00")
     return to_us(moment)
 
 

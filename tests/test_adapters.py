@@ -8,8 +8,8 @@ import json
 import orjson
 import pytest
 
-from sla.generate import generate
 from sla.io import pipeline
+from sla.io.generate import generate
 from sla.timefmt import parse_instant
 
 NOW = "2026-04-01T00:00:00Z"
@@ -41,7 +41,7 @@ def history(tmp_path_factory):
     pa = pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq
 
-    from sla.policyset import load_policies
+    from sla.policy.compile import load_policies
 
     folder = tmp_path_factory.mktemp("history")
     events = list(generate(250, seed=21))
@@ -51,23 +51,30 @@ def history(tmp_path_factory):
     out = io.BytesIO()
     summary = pipeline.evaluate_file(load_policies(POLICY_TEXT), str(jsonl), parse_instant(NOW), out)
     local = [json.loads(line) for line in out.getvalue().splitlines()]
-    table = pa.table({
-        "ticket_id": [e["ticket_id"] for e in events],
-        "at": [e["at"] for e in events],
-        "type": [e["type"] for e in events],
-        "fields": [json.dumps(e["fields"]) if "fields" in e else None for e in events],
-        "status": [e.get("status") for e in events],
-        "author": [e.get("author") for e in events],
-        "public": pa.array([e.get("public") for e in events], pa.bool_()),
-        "score": pa.array([float(e["score"]) if "score" in e else None for e in events], pa.float64()),
-        "line": pa.array(range(1, len(events) + 1), pa.int64()),
-    })
+    table = pa.table(
+        {
+            "ticket_id": [e["ticket_id"] for e in events],
+            "at": [e["at"] for e in events],
+            "type": [e["type"] for e in events],
+            "fields": [json.dumps(e["fields"]) if "fields" in e else None for e in events],
+            "status": [e.get("status") for e in events],
+            "author": [e.get("author") for e in events],
+            "public": pa.array([e.get("public") for e in events], pa.bool_()),
+            "score": pa.array([float(e["score"]) if "score" in e else None for e in events], pa.float64()),
+            "line": pa.array(range(1, len(events) + 1), pa.int64()),
+        }
+    )
     # Two files, split in the middle of a ticket: the drivers must regroup.
     half = len(events) // 2 + 3
     paths = [str(folder / "events-0.parquet"), str(folder / "events-1.parquet")]
     pq.write_table(table.slice(0, half), paths[0])
     pq.write_table(table.slice(half), paths[1])
-    return {"local": local, "paths": paths, "rejected": [str(r) for r in summary.rejections], "events": len(events)}
+    return {
+        "local": local,
+        "paths": paths,
+        "rejected": [str(r) for r in summary.rejections],
+        "events": len(events),
+    }
 
 
 def _key(row: dict) -> tuple:
@@ -75,8 +82,11 @@ def _key(row: dict) -> tuple:
 
 
 def _normal(row: dict) -> dict:
-    return {k: (float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
-            for k, v in row.items() if k != "error"}
+    return {
+        k: (float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
+        for k, v in row.items()
+        if k != "error"
+    }
 
 
 def _compare(local: list[dict], remote: list[dict], rejected_local: list[str]) -> None:
@@ -102,9 +112,14 @@ def spark():
     # where the package is installed on every node).
     os.environ["PYSPARK_PYTHON"] = sys.executable
 
-    session = (SparkSession.builder.master("local[2]").appName("sla-tests")
-               .config("spark.sql.shuffle.partitions", "4").config("spark.ui.enabled", "false")
-               .config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("sla-tests")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .getOrCreate()
+    )
     yield session
     session.stop()
 
@@ -131,8 +146,12 @@ def test_dask_equals_local_run_on_a_local_cluster(history):
     distributed = pytest.importorskip("dask.distributed")
     from sla.adapters.dask import evaluate_dask
 
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            distributed.Client(cluster):
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
         frame = evaluate_dask(history["paths"], POLICY_TEXT, NOW).compute()
     rows = []
     for record in frame.to_dict(orient="records"):

@@ -3,7 +3,7 @@ each with its expected answer worked out by hand (SEMANTICS.md section 2)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,12 +11,12 @@ import yaml
 
 import sla
 from sla import ALWAYS_OPEN, Calendar, CalendarError
-from sla.calendar import BUILTIN_CALENDARS
+from sla.calendar.hours import Shift, WeeklySchedule
+from sla.calendar.index import BUILTIN_CALENDARS
 from sla.errors import TimestampError
-from sla.hours import Shift, WeeklySchedule
 from sla.timefmt import format_instant, from_us, parse_instant, to_us
 
-UTC = timezone.utc
+UTC = UTC
 BERLIN = ZoneInfo("Europe/Berlin")
 H = timedelta(hours=1)
 MIN = timedelta(minutes=1)
@@ -138,7 +138,11 @@ def test_overnight_with_a_holiday_on_either_day():
 
 def test_sat_mon_wraps_around_the_week():
     c = cal({"sat-mon": ["10:00-11:00"], "wed,fri": ["12:00-13:00"]})
-    opened = [d for d in range(2, 9) if c.is_open(berlin(2026, 3, d, 10, 30)) or c.is_open(berlin(2026, 3, d, 12, 30))]
+    opened = [
+        d
+        for d in range(2, 9)
+        if c.is_open(berlin(2026, 3, d, 10, 30)) or c.is_open(berlin(2026, 3, d, 12, 30))
+    ]
     # 2026-03-02 is a Monday.
     assert [date(2026, 3, d).strftime("%a") for d in opened] == ["Mon", "Wed", "Fri", "Sat", "Sun"]
 
@@ -183,7 +187,9 @@ def test_override_beats_holiday_beats_weekly():
         holidays={**GERMAN, "dates": ["2026-12-24"]},
         overrides={"2026-12-24": ["09:00-12:00"], date(2026, 12, 25): ["10:00-11:00"], "2026-12-28": []},
     )
-    assert c.is_open(berlin(2026, 12, 24, 11)) and not c.is_open(berlin(2026, 12, 24, 14))  # override > extra date
+    assert c.is_open(berlin(2026, 12, 24, 11)) and not c.is_open(
+        berlin(2026, 12, 24, 14)
+    )  # override > extra date
     assert c.is_open(berlin(2026, 12, 25, 10, 30))  # override > country holiday
     assert not c.is_open(berlin(2026, 12, 26, 10, 30))  # plain holiday, a Saturday anyway
     assert not c.is_open(berlin(2026, 12, 28, 10))  # closed by override
@@ -297,7 +303,11 @@ def test_nineteen_years():
 
 
 def test_1990_and_2090_in_either_order():
-    for first, second in [(utc(2026, 6, 1), utc(1990, 1, 1)), (utc(2090, 1, 1), utc(1990, 1, 1)), (utc(1990, 1, 1), utc(2090, 1, 1))]:
+    for first, second in [
+        (utc(2026, 6, 1), utc(1990, 1, 1)),
+        (utc(2090, 1, 1), utc(1990, 1, 1)),
+        (utc(1990, 1, 1), utc(2090, 1, 1)),
+    ]:
         c = cal(NINE_TO_FIVE, timezone="UTC")
         for start in (first, second):
             monday = start + timedelta(days=(7 - start.weekday()) % 7)
@@ -365,7 +375,10 @@ ERRORS = [
     ({"hours": {"mon": ["09:00"]}}, ["09:00"]),
     ({"hours": {"mon": ["٠٩:00-17:00"]}}, ["٠٩:00"]),  # non-ASCII digits
     ({"hours": {"mon": ["09:00-12:00", "11:00-13:00"]}}, ["09:00-12:00", "11:00-13:00", "mon"]),
-    ({"hours": {"mon": ["22:00-06:00"], "tue": ["05:00-09:00"]}}, ["22:00-06:00", "05:00-09:00", "mon", "tue"]),
+    (
+        {"hours": {"mon": ["22:00-06:00"], "tue": ["05:00-09:00"]}},
+        ["22:00-06:00", "05:00-09:00", "mon", "tue"],
+    ),
     ({"hours": {"sun": ["22:00-06:00"], "mon": ["05:00-09:00"]}}, ["22:00-06:00", "sun", "mon"]),
     ({"hours": {"mon-fri": ["09:00-17:00"], "wed": ["10:00-11:00"]}}, ["wed", "mon-fri"]),
     ({"hours": {"funday": ["09:00-17:00"]}}, ["funday"]),
@@ -381,8 +394,14 @@ ERRORS = [
     ({"hours": NINE_TO_FIVE, "holidays": {"dates": ["2026-13-01"]}}, ["2026-13-01"]),
     ({"hours": NINE_TO_FIVE, "holidays": {"region": "BE"}}, ["region"]),
     ({"hours": NINE_TO_FIVE, "overrides": {"someday": []}}, ["someday"]),
-    ({"hours": NINE_TO_FIVE, "overrides": {"2026-03-02": ["10:00-11:00", "10:30-12:00"]}}, ["2026-03-02", "10:30-12:00"]),
-    ({"hours": {"mon": ["22:00-06:00"]}, "overrides": {"2026-03-03": ["05:00-07:00"]}}, ["2026-03-02", "2026-03-03"]),
+    (
+        {"hours": NINE_TO_FIVE, "overrides": {"2026-03-02": ["10:00-11:00", "10:30-12:00"]}},
+        ["2026-03-02", "10:30-12:00"],
+    ),
+    (
+        {"hours": {"mon": ["22:00-06:00"]}, "overrides": {"2026-03-03": ["05:00-07:00"]}},
+        ["2026-03-02", "2026-03-03"],
+    ),
     ({"hours": NINE_TO_FIVE, "overrides": {"2026-03-02": ["22:00-10:00"]}}, ["2026-03-03", "22:00-10:00"]),
     ({"hours": NINE_TO_FIVE, "colour": "blue"}, ["colour"]),
 ]
@@ -390,7 +409,11 @@ ERRORS = [
 
 @pytest.mark.parametrize("mapping, needles", ERRORS, ids=[str(i) for i in range(len(ERRORS))])
 def test_bad_calendars_name_the_calendar_and_the_value(mapping, needles):
-    mapping = {"timezone": "Europe/Berlin", **mapping} if "timezone" not in mapping and "hours" in mapping else mapping
+    mapping = (
+        {"timezone": "Europe/Berlin", **mapping}
+        if "timezone" not in mapping and "hours" in mapping
+        else mapping
+    )
     with pytest.raises(CalendarError) as caught:
         Calendar.from_dict(mapping, name="support-desk")
     message = str(caught.value)

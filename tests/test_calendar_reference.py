@@ -11,8 +11,8 @@ drops empty intervals, unions overlaps and answers ``elapsed`` / ``is_open`` /
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import holidays as holidays_package
@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from sla import ALWAYS_OPEN, Calendar, CalendarError
 
-UTC = timezone.utc
+UTC = UTC
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 US = 1_000_000
 HOUR_US = 3600 * US
@@ -75,7 +75,7 @@ def expand_days(key: str) -> list[int]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def country_holidays(country: str, subdivision: str | None, year: int) -> frozenset[date]:
     return frozenset(holidays_package.country_holidays(country, subdiv=subdivision, years=year).keys())
 
@@ -183,7 +183,7 @@ class Reference:
 
 
 # -------------------------------------------------------------- strategies
-@lru_cache(maxsize=None)
+@cache
 def transitions(zone_name: str) -> tuple[int, ...]:
     """Epoch µs of (about) every UTC-offset change of a zone in 1990..2090."""
     zone = ZoneInfo(zone_name)
@@ -203,7 +203,19 @@ def transitions(zone_name: str) -> tuple[int, ...]:
 LO_US = us_of(datetime(1990, 1, 15, tzinfo=UTC))
 HI_US = us_of(datetime(2090, 12, 15, tzinfo=UTC))
 
-SPECIAL_TIMES = [0, 1800, 3600, 2 * 3600, 2 * 3600 + 1800, 3 * 3600, 9 * 3600, 12 * 3600, 17 * 3600, 22 * 3600, 23 * 3600 + 1800]
+SPECIAL_TIMES = [
+    0,
+    1800,
+    3600,
+    2 * 3600,
+    2 * 3600 + 1800,
+    3 * 3600,
+    9 * 3600,
+    12 * 3600,
+    17 * 3600,
+    22 * 3600,
+    23 * 3600 + 1800,
+]
 SPECIAL_LENGTHS = [1, 1800, 3600, 3 * 3600, 4 * 3600, 8 * 3600, 12 * 3600, DAY]
 
 clock_seconds = st.one_of(
@@ -211,7 +223,9 @@ clock_seconds = st.one_of(
     st.integers(0, 24 * 4 - 1).map(lambda k: k * 900),
     st.integers(0, DAY - 1),
 )
-lengths = st.one_of(st.sampled_from(SPECIAL_LENGTHS), st.integers(1, 12 * 4).map(lambda k: k * 900), st.integers(1, DAY))
+lengths = st.one_of(
+    st.sampled_from(SPECIAL_LENGTHS), st.integers(1, 12 * 4).map(lambda k: k * 900), st.integers(1, DAY)
+)
 
 
 def clock_text(seconds: int, with_seconds: bool) -> str:
@@ -224,10 +238,7 @@ def clock_text(seconds: int, with_seconds: bool) -> str:
 def interval_text(draw, start: int, length: int) -> str:
     with_seconds = draw(st.booleans())
     end = (start + length) % DAY
-    if end == 0 and draw(st.booleans()):
-        right = "24:00"
-    else:
-        right = clock_text(end, with_seconds)
+    right = "24:00" if end == 0 and draw(st.booleans()) else clock_text(end, with_seconds)
     return f"{clock_text(start, with_seconds)}-{right}"
 
 
@@ -237,9 +248,7 @@ def circular_overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
 
 @st.composite
 def weekly_hours(draw) -> dict:
-    candidates = draw(
-        st.lists(st.tuples(st.integers(0, 6), clock_seconds, lengths), min_size=1, max_size=10)
-    )
+    candidates = draw(st.lists(st.tuples(st.integers(0, 6), clock_seconds, lengths), min_size=1, max_size=10))
     kept: list[tuple[int, int]] = []
     per_day: dict[int, list[tuple[int, int]]] = {}
     for day, start, length in candidates:
@@ -414,9 +423,14 @@ def test_add_is_the_earliest_inverse_of_elapsed(data, case):
     weekly = Reference(mapping).weekly
     weekly_us = sum(e - s for shifts in weekly.values() for s, e in shifts) * US
     # At most a year's worth of this calendar's hours (1 s a week is possible).
-    d = timedelta(microseconds=data.draw(st.one_of(
-        st.integers(0, min(2 * HOUR_US, 52 * weekly_us)), st.integers(0, min(4 * DAY_US, 52 * weekly_us))
-    )))
+    d = timedelta(
+        microseconds=data.draw(
+            st.one_of(
+                st.integers(0, min(2 * HOUR_US, 52 * weekly_us)),
+                st.integers(0, min(4 * DAY_US, 52 * weekly_us)),
+            )
+        )
+    )
     due = cal.add(t, d)
     assert due.tzinfo is not None and due.utcoffset() == timedelta(0)
     assert due >= t
@@ -448,7 +462,7 @@ def test_open_intervals_sum_to_elapsed(data, case):
     stretches = cal.open_intervals_us(a, b)
     assert sum(e - s for s, e in stretches) == cal.elapsed_us(a, b)
     assert all(a <= s < e <= b for s, e in stretches)
-    assert all(e1 < s2 for (_, e1), (s2, _) in zip(stretches, stretches[1:]))
+    assert all(e1 < s2 for (_, e1), (s2, _) in zip(stretches, stretches[1:], strict=False))
 
 
 @settings(max_examples=100, deadline=None)
@@ -490,8 +504,11 @@ def test_far_years_and_lazy_growth_in_both_directions(order):
         "1990": us_of(utc(1990, 6, 13, 9, 17, 3, 5)),
         "2090": us_of(utc(2090, 6, 14, 12, 0)),
     }
-    names = {"2026 then 1990 then 2090": ["2026", "1990", "2090"], "1990 first": ["1990", "2090", "2026"],
-             "2090 first": ["2090", "1990", "2026"]}[order]
+    names = {
+        "2026 then 1990 then 2090": ["2026", "1990", "2090"],
+        "1990 first": ["1990", "2090", "2026"],
+        "2090 first": ["2090", "1990", "2026"],
+    }[order]
     for name in names:
         t = probes[name]
         assert cal.elapsed_us(t, t + 10 * DAY_US) == ref.elapsed(t, t + 10 * DAY_US), name

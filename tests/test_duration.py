@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sla import DurationError, parse_duration
-from sla.duration import parse_duration_us
+from sla.policy.duration import parse_duration_us
 
 S = 1_000_000
 
@@ -122,7 +122,11 @@ def test_negative_durations_say_so():
     spaced=st.booleans(),
 )
 def test_compact_and_iso_forms_agree(d, h, m, s, present, spaced):
-    parts = [(v, u) for (v, u), keep in zip([(d, "d"), (h, "h"), (m, "m"), (s, "s")], present) if keep]
+    parts = [
+        (v, u)
+        for (v, u), keep in zip([(d, "d"), (h, "h"), (m, "m"), (s, "s")], present, strict=False)
+        if keep
+    ]
     compact = (" " if spaced else "").join(f"{v}{u}" for v, u in parts)
     iso = "P" + (f"{d}D" if present[0] else "")
     time_part = "".join(f"{v}{u.upper()}" for v, u in parts if u != "d")

@@ -16,12 +16,11 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sla.engine import evaluate_ticket
-from sla.events import read_jsonl
-from sla.engine import evaluate_many
-from sla.policyset import load_policies
+from sla.engine.batch import evaluate_many, evaluate_ticket
+from sla.engine.events import read_jsonl
+from sla.engine.tracker import Tracker
+from sla.policy.compile import load_policies
 from sla.timefmt import format_instant, parse_instant
-from sla.tracker import Tracker
 
 POLICIES = load_policies("""
 metrics:
@@ -62,8 +61,10 @@ def histories(draw, ticket_id: str = "T"):
     """One ticket's events as dicts in processing order (times distinct or equal)."""
     n = draw(st.integers(0, 14))
     t = BASE + draw(st.integers(0, 10 * 86400)) * 1_000_000
-    fields = {"channel": draw(st.sampled_from(["email", "twitter", "chat"])),
-              "priority": draw(st.sampled_from(["low", "high", "urgent", None]))}
+    fields = {
+        "channel": draw(st.sampled_from(["email", "twitter", "chat"])),
+        "priority": draw(st.sampled_from(["low", "high", "urgent", None])),
+    }
     if draw(st.booleans()):
         fields["region"] = "amer"
     created = {"ticket_id": ticket_id, "at": format_instant(t), "type": "created", "fields": fields}
@@ -81,16 +82,31 @@ def histories(draw, ticket_id: str = "T"):
         elif kind == "status":
             event["status"] = draw(st.sampled_from(STATUSES))
         elif kind == "update":
-            event["fields"] = draw(st.sampled_from([{"priority": "urgent"}, {"channel": "twitter"},
-                                                    {"channel": "email"}, {"region": "amer"}, {"region": "emea"}]))
+            event["fields"] = draw(
+                st.sampled_from(
+                    [
+                        {"priority": "urgent"},
+                        {"channel": "twitter"},
+                        {"channel": "email"},
+                        {"region": "amer"},
+                        {"region": "emea"},
+                    ]
+                )
+            )
         else:
             event["score"] = draw(st.integers(1, 5))
         events.append(event)
-    now = t + draw(st.sampled_from([0, 1, 3600, 86400 * 2])) * 1_000_000 - draw(st.sampled_from([0, 0, 7200])) * 1_000_000
+    now = (
+        t
+        + draw(st.sampled_from([0, 1, 3600, 86400 * 2])) * 1_000_000
+        - draw(st.sampled_from([0, 0, 7200])) * 1_000_000
+    )
     return events, now
 
 
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+FAST = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
 
 
 def _rows(results):
@@ -150,8 +166,9 @@ def test_shuffling_distinct_instants_changes_nothing(history, seed):
             distinct.append(e)
     shuffled = distinct[:]
     random.Random(seed).shuffle(shuffled)
-    assert _rows(evaluate_ticket(POLICIES, shuffled, now, ticket_id="T")) == \
-        _rows(evaluate_ticket(POLICIES, distinct, now, ticket_id="T"))
+    assert _rows(evaluate_ticket(POLICIES, shuffled, now, ticket_id="T")) == _rows(
+        evaluate_ticket(POLICIES, distinct, now, ticket_id="T")
+    )
 
 
 @FAST
@@ -163,8 +180,9 @@ def test_tickets_are_independent(first, second):
     tickets, errors = read_jsonl(lines)
     assert not errors
     together = [r.to_row() for r in evaluate_many(POLICIES, tickets.values(), now)]
-    alone = _rows(evaluate_ticket(POLICIES, events_a, now, ticket_id="A")) + \
-        _rows(evaluate_ticket(POLICIES, events_b, now, ticket_id="B"))
+    alone = _rows(evaluate_ticket(POLICIES, events_a, now, ticket_id="A")) + _rows(
+        evaluate_ticket(POLICIES, events_b, now, ticket_id="B")
+    )
     assert together == alone
 
 
@@ -176,9 +194,14 @@ def test_elapsed_never_decreases_as_now_advances(history):
     events = [e for e in events if parse_instant(e["at"]) <= now]
     if not events:
         return
-    earlier = {(r.metric, r.cycle): r.elapsed_us for r in evaluate_ticket(POLICIES, events, now, ticket_id="T")}
+    earlier = {
+        (r.metric, r.cycle): r.elapsed_us for r in evaluate_ticket(POLICIES, events, now, ticket_id="T")
+    }
     for step in (1, 3_600_000_000, 5 * 86_400_000_000):
-        later = {(r.metric, r.cycle): r.elapsed_us for r in evaluate_ticket(POLICIES, events, now + step, ticket_id="T")}
+        later = {
+            (r.metric, r.cycle): r.elapsed_us
+            for r in evaluate_ticket(POLICIES, events, now + step, ticket_id="T")
+        }
         assert later.keys() == earlier.keys()
         for key, value in earlier.items():
             assert later[key] >= value

@@ -1,4 +1,4 @@
-"""The engine (through ``sla.cli.main``) against the brute-force reference in
+"""The engine (through ``sla.cli.app``) against the brute-force reference in
 ``tests/reference``, on random policies and ticket histories around DST
 changes, and on the spec's worked examples.
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,12 +20,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sla.cli import main
+from sla.cli.app import main
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reference.refengine import evaluate  # noqa: E402
+from reference.refengine import evaluate
 
-UTC = timezone.utc
+UTC = UTC
 SPEC_EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "spec" / "examples"
 ZONES = ("Europe/Berlin", "America/New_York", "Australia/Lord_Howe")
 YEARS = (1992, 2007, 2026, 2026, 2041, 2089)
@@ -158,8 +158,10 @@ def calendars(draw, zone: str, anchor: datetime):
     with_seconds = draw(st.integers(0, 5)) == 0
     cal: dict = {
         "timezone": zone,
-        "hours": {k: [f"{_clock(a, with_seconds)}-{_clock(b, with_seconds)}" for a, b in v]
-                  for k, v in schedules.items()},
+        "hours": {
+            k: [f"{_clock(a, with_seconds)}-{_clock(b, with_seconds)}" for a, b in v]
+            for k, v in schedules.items()
+        },
     }
     anchor_day = anchor.date()
     near = st.integers(-6, 6).map(lambda n: anchor_day + timedelta(days=n))
@@ -184,8 +186,24 @@ def calendars(draw, zone: str, anchor: datetime):
 
 # ------------------------------------------------------------ policies
 DURATION_SECONDS = st.sampled_from(
-    [0, 0.5, 60, 900, 1800, 3600, 5400, 7200, 4 * 3600, 8 * 3600, 86400, 2 * 86400, 3 * 86400, 1100 * 86400,
-     2000 * 3600, 90.25]
+    [
+        0,
+        0.5,
+        60,
+        900,
+        1800,
+        3600,
+        5400,
+        7200,
+        4 * 3600,
+        8 * 3600,
+        86400,
+        2 * 86400,
+        3 * 86400,
+        1100 * 86400,
+        2000 * 3600,
+        90.25,
+    ]
 )
 
 
@@ -254,13 +272,21 @@ def policy_docs(draw, zone, anchor):
     if cals:
         doc["calendars"] = cals
     if draw(st.integers(0, 3)) == 0:
-        doc["done_statuses"] = draw(st.sampled_from([["solved"], ["closed"], ["solved", "closed", "archived"]]))
+        doc["done_statuses"] = draw(
+            st.sampled_from([["solved"], ["closed"], ["solved", "closed", "archived"]])
+        )
     options = {}
     for metric in METRICS:
         if draw(st.integers(0, 3)) == 0:
             opt = {}
             if draw(st.booleans()):
-                opt["pause_statuses"] = draw(st.lists(st.sampled_from(["pending", "on_hold", "new", "pending", "solved", "archived"]), max_size=3, unique=True))
+                opt["pause_statuses"] = draw(
+                    st.lists(
+                        st.sampled_from(["pending", "on_hold", "new", "pending", "solved", "archived"]),
+                        max_size=3,
+                        unique=True,
+                    )
+                )
             if draw(st.booleans()):
                 opt["responders"] = draw(st.sampled_from([["agent", "bot"], ["bot"], ["agent"]]))
             if opt:
@@ -385,13 +411,28 @@ def run_engine(tmp_path: Path, doc: dict, lines: list[dict], now: str) -> list[d
     out = tmp_path / "out.jsonl"
     policy.write_text(yaml.safe_dump(doc, sort_keys=False))
     events.write_text("".join(json.dumps(e) + "\n" for e in lines))
-    code = main(["evaluate", "--policies", str(policy), "--events", str(events),
-                 "--now", now, "--format", "jsonl", "--output", str(out)])
+    code = main(
+        [
+            "evaluate",
+            "--policies",
+            str(policy),
+            "--events",
+            str(events),
+            "--now",
+            now,
+            "--format",
+            "jsonl",
+            "--output",
+            str(out),
+        ]
+    )
     assert code == 0, f"exit status {code}"
     return [json.loads(x) for x in out.read_text().splitlines() if x.strip()]
 
 
 NUMERIC = ("target_seconds", "elapsed_seconds", "remaining_seconds", "paused_seconds")
+
+
 def _norm(row: dict, engine: bool = False) -> dict:
     row = dict(row)
     for key in NUMERIC:
@@ -404,8 +445,10 @@ def compare(got: list[dict], want: list[dict], context: str = "") -> None:
     got_n = [_norm(r, engine=True) for r in got]
     want_n = [_norm(r) for r in want]
     keys = lambda rows: [(r["ticket_id"], r["metric"], r["cycle"]) for r in rows]  # noqa: E731
-    assert keys(got_n) == keys(want_n), f"rows differ\nengine:    {keys(got_n)}\nreference: {keys(want_n)}\n{context}"
-    for g, w in zip(got_n, want_n):
+    assert keys(got_n) == keys(want_n), (
+        f"rows differ\nengine:    {keys(got_n)}\nreference: {keys(want_n)}\n{context}"
+    )
+    for g, w in zip(got_n, want_n, strict=False):
         diffs = {k: (g.get(k), w[k]) for k in w if g.get(k) != w[k]}
         extra = set(g) - set(w)
         assert not diffs and not extra, (
@@ -441,14 +484,27 @@ def test_engine_matches_reference_on_spec_examples(example, tmp_path):
 
 
 def _context(doc, lines, now) -> str:
-    return ("--- policy.yaml\n" + yaml.safe_dump(doc, sort_keys=False)
-            + "--- events.jsonl\n" + "".join(json.dumps(e) + "\n" for e in lines)
-            + f"--- now: {now}")
+    return (
+        "--- policy.yaml\n"
+        + yaml.safe_dump(doc, sort_keys=False)
+        + "--- events.jsonl\n"
+        + "".join(json.dumps(e) + "\n" for e in lines)
+        + f"--- now: {now}"
+    )
 
 
-@settings(max_examples=N_EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                 HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much])
+@settings(
+    max_examples=N_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.filter_too_much,
+    ],
+)
 @given(scenarios())
 def test_engine_matches_reference(tmp_path, scenario):
     doc, lines, now = scenario
@@ -462,16 +518,27 @@ def _ev(tid, at, kind, **extra):
     return {"ticket_id": tid, "at": at, "type": kind, **extra}
 
 
-ONE_POLICY = {"policies": [{"name": "a", "targets": {m: "1h" for m in METRICS}}]}
+ONE_POLICY = {"policies": [{"name": "a", "targets": dict.fromkeys(METRICS, "1h")}]}
 BERLIN_DESK = {
     "calendars": {"desk": {"timezone": "Europe/Berlin", "hours": {"mon-fri": ["09:00-17:00"]}}},
     "policies": [
-        {"name": "urgent", "match": {"priority": "urgent"}, "calendar": "desk",
-         "targets": {"first_response": "1h", "next_response": "30m", "resolution": "4h"}},
-        {"name": "desk", "calendar": "desk",
-         "targets": {"first_response": {"high": "2h", "default": "8h"}, "next_response": "4h",
-                     "resolution": {"within": "2d", "hours": "calendar"}, "requester_wait": "1d",
-                     "agent_work": "8h"}},
+        {
+            "name": "urgent",
+            "match": {"priority": "urgent"},
+            "calendar": "desk",
+            "targets": {"first_response": "1h", "next_response": "30m", "resolution": "4h"},
+        },
+        {
+            "name": "desk",
+            "calendar": "desk",
+            "targets": {
+                "first_response": {"high": "2h", "default": "8h"},
+                "next_response": "4h",
+                "resolution": {"within": "2d", "hours": "calendar"},
+                "requester_wait": "1d",
+                "agent_work": "8h",
+            },
+        },
     ],
 }
 
@@ -481,27 +548,41 @@ CASES = {
     # [10:10, now) is one maximal paused stretch.
     "zero-length-resume-between-pauses": (
         {"policies": [{"name": "a", "targets": {"requester_wait": "1h", "agent_work": "1h"}}]},
-        [_ev("T", "2026-03-02T10:00:00Z", "created", fields={}),
-         _ev("T", "2026-03-02T10:10:00Z", "status", status="pending"),
-         _ev("T", "2026-03-02T10:20:00Z", "status", status="open"),
-         _ev("T", "2026-03-02T10:20:00Z", "status", status="pending")],
+        [
+            _ev("T", "2026-03-02T10:00:00Z", "created", fields={}),
+            _ev("T", "2026-03-02T10:10:00Z", "status", status="pending"),
+            _ev("T", "2026-03-02T10:20:00Z", "status", status="open"),
+            _ev("T", "2026-03-02T10:20:00Z", "status", status="pending"),
+        ],
         "2026-03-02T10:30:00Z",
     ),
     "zero-length-resume-then-solved": (
         {"policies": [{"name": "a", "targets": {"requester_wait": "1h"}}]},
-        [_ev("T", "2026-03-02T10:00:00Z", "created", fields={}),
-         _ev("T", "2026-03-02T10:10:00Z", "status", status="pending"),
-         _ev("T", "2026-03-02T10:20:00Z", "status", status="open"),
-         _ev("T", "2026-03-02T10:20:00Z", "status", status="pending"),
-         _ev("T", "2026-03-02T10:25:00Z", "status", status="solved")],
+        [
+            _ev("T", "2026-03-02T10:00:00Z", "created", fields={}),
+            _ev("T", "2026-03-02T10:10:00Z", "status", status="pending"),
+            _ev("T", "2026-03-02T10:20:00Z", "status", status="open"),
+            _ev("T", "2026-03-02T10:20:00Z", "status", status="pending"),
+            _ev("T", "2026-03-02T10:25:00Z", "status", status="solved"),
+        ],
         "2026-03-02T10:30:00Z",
     ),
     # due_at projection exactly 1096 days after now is given, one second more is null.
     "projection-1096-days": (
-        {"calendars": {"fri": {"timezone": "UTC", "hours": {"fri": ["08:00-09:00"]}}},
-         "policies": [{"name": "a", "calendar": "fri",
-                       "targets": {"resolution": "157h", "agent_work": 565201,
-                                   "requester_wait": {"within": "2000d", "hours": "calendar"}}}]},
+        {
+            "calendars": {"fri": {"timezone": "UTC", "hours": {"fri": ["08:00-09:00"]}}},
+            "policies": [
+                {
+                    "name": "a",
+                    "calendar": "fri",
+                    "targets": {
+                        "resolution": "157h",
+                        "agent_work": 565201,
+                        "requester_wait": {"within": "2000d", "hours": "calendar"},
+                    },
+                }
+            ],
+        },
         [_ev("X", "2026-03-02T09:00:00Z", "created", fields={})],
         "2026-03-02T09:00:00Z",
     ),
@@ -513,23 +594,37 @@ CASES = {
     # A DST gap: 02:30 does not exist on 2026-03-29 and moves to 03:30; the two intervals
     # then overlap and open time is their union, 00:00Z-02:00Z.
     "dst-gap-union": (
-        {"calendars": {"c": {"timezone": "Europe/Berlin", "hours": {"sun": ["01:00-02:30", "03:15-04:00"]}}},
-         "policies": [{"name": "a", "calendar": "c", "targets": {"resolution": "100m", "agent_work": "3h"}}]},
+        {
+            "calendars": {
+                "c": {"timezone": "Europe/Berlin", "hours": {"sun": ["01:00-02:30", "03:15-04:00"]}}
+            },
+            "policies": [
+                {"name": "a", "calendar": "c", "targets": {"resolution": "100m", "agent_work": "3h"}}
+            ],
+        },
         [_ev("X", "2026-03-28T12:00:00Z", "created", fields={})],
         "2026-03-29T12:00:00Z",
     ),
     # A DST fold: 02:30 on 2026-10-25 is the earlier (CEST) instant.
     "dst-fold-earlier": (
-        {"calendars": {"c": {"timezone": "Europe/Berlin", "hours": {"sun": ["02:30-03:30"]}}},
-         "policies": [{"name": "a", "calendar": "c", "targets": {"resolution": "1h", "agent_work": "3h"}}]},
+        {
+            "calendars": {"c": {"timezone": "Europe/Berlin", "hours": {"sun": ["02:30-03:30"]}}},
+            "policies": [{"name": "a", "calendar": "c", "targets": {"resolution": "1h", "agent_work": "3h"}}],
+        },
         [_ev("X", "2026-10-24T12:00:00Z", "created", fields={})],
         "2026-10-25T12:00:00Z",
     ),
     # Lord Howe's 30-minute gap empties 02:00-02:30 on 2026-10-04; the overnight shift crosses it.
     "lord-howe-gap": (
-        {"calendars": {"c": {"timezone": "Australia/Lord_Howe",
-                             "hours": {"sun": ["02:00-02:30", "02:45-03:00"], "sat": ["22:00-01:00"]}}},
-         "policies": [{"name": "a", "calendar": "c", "targets": {"resolution": "3h", "agent_work": "1h"}}]},
+        {
+            "calendars": {
+                "c": {
+                    "timezone": "Australia/Lord_Howe",
+                    "hours": {"sun": ["02:00-02:30", "02:45-03:00"], "sat": ["22:00-01:00"]},
+                }
+            },
+            "policies": [{"name": "a", "calendar": "c", "targets": {"resolution": "3h", "agent_work": "1h"}}],
+        },
         [_ev("X", "2026-10-03T10:00:00Z", "created", fields={})],
         "2026-10-04T10:00:00Z",
     ),
@@ -537,112 +632,156 @@ CASES = {
     # reopening with the solved stretch as a pause.
     "created-done-then-reopened": (
         ONE_POLICY,
-        [_ev("X", "2026-03-02T10:00:00Z", "created", fields={}, status="solved"),
-         _ev("X", "2026-03-02T11:00:00Z", "status", status="closed"),
-         _ev("X", "2026-03-02T12:00:00Z", "status", status="open"),
-         _ev("X", "2026-03-02T12:00:00Z", "message", author="customer")],
+        [
+            _ev("X", "2026-03-02T10:00:00Z", "created", fields={}, status="solved"),
+            _ev("X", "2026-03-02T11:00:00Z", "status", status="closed"),
+            _ev("X", "2026-03-02T12:00:00Z", "status", status="open"),
+            _ev("X", "2026-03-02T12:00:00Z", "message", author="customer"),
+        ],
         "2026-03-02T12:30:00Z",
     ),
     "created-done-stays-done": (
         ONE_POLICY,
-        [_ev("X", "2026-03-02T10:00:00Z", "created", fields={}, status="closed"),
-         _ev("X", "2026-03-02T11:00:00Z", "message", author="agent"),
-         _ev("X", "2026-03-02T11:30:00Z", "message", author="customer")],
+        [
+            _ev("X", "2026-03-02T10:00:00Z", "created", fields={}, status="closed"),
+            _ev("X", "2026-03-02T11:00:00Z", "message", author="agent"),
+            _ev("X", "2026-03-02T11:30:00Z", "message", author="customer"),
+        ],
         "2026-03-02T12:30:00Z",
     ),
     # Solved and reopened at one instant: each status event counts, so first_response ends
     # (cancelled); the zero-length done stretch is not listed for resolution.
     "solved-and-reopened-same-instant": (
         ONE_POLICY,
-        [_ev("X", "2026-03-02T10:00:00Z", "created", fields={}),
-         _ev("X", "2026-03-02T10:30:00Z", "status", status="solved"),
-         _ev("X", "2026-03-02T10:30:00Z", "status", status="open"),
-         _ev("X", "2026-03-02T11:00:00Z", "message", author="agent")],
+        [
+            _ev("X", "2026-03-02T10:00:00Z", "created", fields={}),
+            _ev("X", "2026-03-02T10:30:00Z", "status", status="solved"),
+            _ev("X", "2026-03-02T10:30:00Z", "status", status="open"),
+            _ev("X", "2026-03-02T11:00:00Z", "message", author="agent"),
+        ],
         "2026-03-02T12:30:00Z",
     ),
     # next_response: a customer message on a solved ticket starts a cycle; solved -> closed is not
     # "becoming done"; closed -> open -> solved is, and cancels it (or breaches it).
     "next-response-on-solved-ticket": (
         ONE_POLICY,
-        [_ev("X", "2026-03-02T10:00:00Z", "created", fields={}),
-         _ev("X", "2026-03-02T10:05:00Z", "message", author="agent"),
-         _ev("X", "2026-03-02T10:06:00Z", "status", status="solved"),
-         _ev("X", "2026-03-02T10:10:00Z", "message", author="customer"),
-         _ev("X", "2026-03-02T10:20:00Z", "status", status="closed"),
-         _ev("X", "2026-03-02T10:30:00Z", "status", status="open"),
-         _ev("X", "2026-03-02T10:40:00Z", "status", status="solved"),
-         _ev("X", "2026-03-02T10:50:00Z", "message", author="customer"),
-         _ev("X", "2026-03-02T11:55:00Z", "status", status="open"),
-         _ev("X", "2026-03-02T11:55:00Z", "status", status="solved")],
+        [
+            _ev("X", "2026-03-02T10:00:00Z", "created", fields={}),
+            _ev("X", "2026-03-02T10:05:00Z", "message", author="agent"),
+            _ev("X", "2026-03-02T10:06:00Z", "status", status="solved"),
+            _ev("X", "2026-03-02T10:10:00Z", "message", author="customer"),
+            _ev("X", "2026-03-02T10:20:00Z", "status", status="closed"),
+            _ev("X", "2026-03-02T10:30:00Z", "status", status="open"),
+            _ev("X", "2026-03-02T10:40:00Z", "status", status="solved"),
+            _ev("X", "2026-03-02T10:50:00Z", "message", author="customer"),
+            _ev("X", "2026-03-02T11:55:00Z", "status", status="open"),
+            _ev("X", "2026-03-02T11:55:00Z", "status", status="solved"),
+        ],
         "2026-03-02T12:30:00Z",
     ),
     # Re-targeting by an update at the very instant the cycle ends, processed after the response.
     "retarget-at-end-instant": (
         BERLIN_DESK,
-        [_ev("X", "2026-03-02T08:00:00Z", "created", fields={"priority": "low"}),
-         _ev("X", "2026-03-02T10:30:00Z", "message", author="agent"),
-         _ev("X", "2026-03-02T10:30:00Z", "update", fields={"priority": "urgent"}),
-         _ev("X", "2026-03-02T10:40:00Z", "message", author="customer"),
-         _ev("X", "2026-03-02T12:00:00Z", "update", fields={"priority": "high"})],
+        [
+            _ev("X", "2026-03-02T08:00:00Z", "created", fields={"priority": "low"}),
+            _ev("X", "2026-03-02T10:30:00Z", "message", author="agent"),
+            _ev("X", "2026-03-02T10:30:00Z", "update", fields={"priority": "urgent"}),
+            _ev("X", "2026-03-02T10:40:00Z", "message", author="customer"),
+            _ev("X", "2026-03-02T12:00:00Z", "update", fields={"priority": "high"}),
+        ],
         "2026-03-02T13:00:00Z",
     ),
     # Output order: by first line (whatever its time); created after now: no rows.
     "ticket-order-and-future": (
         ONE_POLICY,
-        [_ev("B", "2026-03-09T10:00:00Z", "message", author="agent"),
-         _ev("F", "2026-03-09T10:00:00Z", "created", fields={}),
-         _ev("A", "2026-03-02T10:00:00Z", "created", fields={}),
-         _ev("B", "2026-03-02T10:00:00Z", "created", fields={}),
-         _ev("A", "2026-03-02T11:00:00+01:00", "message", author="agent"),
-         _ev(7, "2026-03-02T10:00:00.25Z", "created", fields={})],
+        [
+            _ev("B", "2026-03-09T10:00:00Z", "message", author="agent"),
+            _ev("F", "2026-03-09T10:00:00Z", "created", fields={}),
+            _ev("A", "2026-03-02T10:00:00Z", "created", fields={}),
+            _ev("B", "2026-03-02T10:00:00Z", "created", fields={}),
+            _ev("A", "2026-03-02T11:00:00+01:00", "message", author="agent"),
+            _ev(7, "2026-03-02T10:00:00.25Z", "created", fields={}),
+        ],
         "2026-03-03T10:00:00Z",
     ),
     # Pauses at now: one that began at now is listed with to: null; one that ended at now has to = now.
     "pause-edges-at-now": (
         ONE_POLICY,
-        [_ev("P", "2026-03-02T11:30:00Z", "created", fields={}),
-         _ev("P", "2026-03-02T12:00:00Z", "status", status="pending"),
-         _ev("Q", "2026-03-02T10:00:00Z", "created", fields={}),
-         _ev("Q", "2026-03-02T11:00:00Z", "status", status="on_hold"),
-         _ev("Q", "2026-03-02T12:00:00Z", "status", status="open"),
-         _ev("R", "2026-03-02T12:00:00Z", "created", fields={}, status="pending")],
+        [
+            _ev("P", "2026-03-02T11:30:00Z", "created", fields={}),
+            _ev("P", "2026-03-02T12:00:00Z", "status", status="pending"),
+            _ev("Q", "2026-03-02T10:00:00Z", "created", fields={}),
+            _ev("Q", "2026-03-02T11:00:00Z", "status", status="on_hold"),
+            _ev("Q", "2026-03-02T12:00:00Z", "status", status="open"),
+            _ev("R", "2026-03-02T12:00:00Z", "created", fields={}, status="pending"),
+        ],
         "2026-03-02T12:00:00Z",
     ),
     # Target 0: due at the cycle's start; a zero-elapsed cycle is not breached.
     "zero-targets": (
-        {"policies": [{"name": "a", "targets": {m: 0 for m in METRICS}}]},
-        [_ev("Z", "2026-03-02T10:00:00Z", "created", fields={}, status="pending"),
-         _ev("Z", "2026-03-02T10:00:00Z", "message", author="agent"),
-         _ev("Z", "2026-03-02T10:00:00Z", "message", author="customer"),
-         _ev("Z", "2026-03-02T10:00:00Z", "message", author="agent")],
+        {"policies": [{"name": "a", "targets": dict.fromkeys(METRICS, 0)}]},
+        [
+            _ev("Z", "2026-03-02T10:00:00Z", "created", fields={}, status="pending"),
+            _ev("Z", "2026-03-02T10:00:00Z", "message", author="agent"),
+            _ev("Z", "2026-03-02T10:00:00Z", "message", author="customer"),
+            _ev("Z", "2026-03-02T10:00:00Z", "message", author="agent"),
+        ],
         "2026-03-02T11:00:00Z",
     ),
     # Holidays from the package (Good Friday, Easter Monday in Berlin) and extra dates; an
     # override wins over a holiday; 24:00, HH:MM:SS, wrapping ranges and day lists.
     "holidays-overrides-daykeys": (
-        {"calendars": {"c": {"timezone": "Europe/Berlin",
-                             "hours": {"sat-mon": ["08:00:30-12:00", "20:00-24:00"], "tue,thu": ["09:00-17:00"],
-                                       "wed": ["22:00-06:00"], "fri": ["07:00-08:00"]},
-                             "holidays": {"country": "DE", "subdivision": "BE", "dates": [date(2026, 4, 8)]},
-                             "overrides": {"2026-04-06": ["13:00-14:00"], date(2026, 4, 10): []}}},
-         "policies": [{"name": "a", "calendar": "c",
-                       "targets": {"resolution": "30h", "agent_work": "10h", "requester_wait": "1h"}}]},
-        [_ev("H", "2026-04-02T10:00:00Z", "created", fields={}),
-         _ev("H", "2026-04-13T10:00:00Z", "status", status="solved")],
+        {
+            "calendars": {
+                "c": {
+                    "timezone": "Europe/Berlin",
+                    "hours": {
+                        "sat-mon": ["08:00:30-12:00", "20:00-24:00"],
+                        "tue,thu": ["09:00-17:00"],
+                        "wed": ["22:00-06:00"],
+                        "fri": ["07:00-08:00"],
+                    },
+                    "holidays": {"country": "DE", "subdivision": "BE", "dates": [date(2026, 4, 8)]},
+                    "overrides": {"2026-04-06": ["13:00-14:00"], date(2026, 4, 10): []},
+                }
+            },
+            "policies": [
+                {
+                    "name": "a",
+                    "calendar": "c",
+                    "targets": {"resolution": "30h", "agent_work": "10h", "requester_wait": "1h"},
+                }
+            ],
+        },
+        [
+            _ev("H", "2026-04-02T10:00:00Z", "created", fields={}),
+            _ev("H", "2026-04-13T10:00:00Z", "status", status="solved"),
+        ],
         "2026-04-14T00:00:00Z",
     ),
     # Match: missing attribute never matches; list/scalar; first match wins; no default -> no row.
     "match-and-missing-priority": (
-        {"policies": [
-            {"name": "by-prio", "match": {"priority": ["high", "urgent"]}, "targets": {"first_response": "1h"}},
-            {"name": "social", "match": {"channel": "twitter"},
-             "targets": {"first_response": {"low": "2h"}, "resolution": {"default": "3h"}}},
-        ]},
-        [_ev("M", "2026-03-02T10:00:00Z", "created", fields={"channel": "twitter"}),
-         _ev("N", "2026-03-02T10:00:00Z", "created", fields={"channel": "twitter", "priority": "high"}),
-         _ev("O", "2026-03-02T10:00:00Z", "created", fields={"channel": "email", "priority": "high"}),
-         _ev("O", "2026-03-02T10:30:00Z", "update", fields={"priority": "low"}),
-         _ev("N", "2026-03-02T10:30:00Z", "update", fields={"priority": "low"})],
+        {
+            "policies": [
+                {
+                    "name": "by-prio",
+                    "match": {"priority": ["high", "urgent"]},
+                    "targets": {"first_response": "1h"},
+                },
+                {
+                    "name": "social",
+                    "match": {"channel": "twitter"},
+                    "targets": {"first_response": {"low": "2h"}, "resolution": {"default": "3h"}},
+                },
+            ]
+        },
+        [
+            _ev("M", "2026-03-02T10:00:00Z", "created", fields={"channel": "twitter"}),
+            _ev("N", "2026-03-02T10:00:00Z", "created", fields={"channel": "twitter", "priority": "high"}),
+            _ev("O", "2026-03-02T10:00:00Z", "created", fields={"channel": "email", "priority": "high"}),
+            _ev("O", "2026-03-02T10:30:00Z", "update", fields={"priority": "low"}),
+            _ev("N", "2026-03-02T10:30:00Z", "update", fields={"priority": "low"}),
+        ],
         "2026-03-02T11:00:00Z",
     ),
 }
@@ -652,8 +791,12 @@ XFAIL_CASES: dict[str, str] = {}  # known engine bugs, none at present
 
 @pytest.mark.parametrize(
     "name",
-    [pytest.param(n, marks=pytest.mark.xfail(strict=False, reason=XFAIL_CASES[n])) if n in XFAIL_CASES else n
-     for n in CASES],
+    [
+        pytest.param(n, marks=pytest.mark.xfail(strict=False, reason=XFAIL_CASES[n]))
+        if n in XFAIL_CASES
+        else n
+        for n in CASES
+    ],
 )
 def test_engine_matches_reference_on_targeted_cases(name, tmp_path, monkeypatch):
     doc, lines, now = CASES[name]
@@ -709,10 +852,11 @@ def test_reference_sanity_by_hand():
     assert rows["X", "first_response", 1]["state"] == "breached"  # 90 business minutes > 1h
     assert rows["X", "next_response", 1]["policy"] == "desk"
     assert rows["X", "next_response", 1]["target_seconds"] == 4 * 3600
-    assert [k for k in _rows("ticket-order-and-future")] == [
-        ("B", m, 1) for m in ("agent_work", "first_response", "requester_wait", "resolution")] + [
-        ("A", m, 1) for m in ("agent_work", "first_response", "requester_wait", "resolution")] + [
-        ("7", m, 1) for m in ("agent_work", "first_response", "requester_wait", "resolution")]
+    assert list(_rows("ticket-order-and-future")) == [
+        ("B", m, 1) for m in ("agent_work", "first_response", "requester_wait", "resolution")
+    ] + [("A", m, 1) for m in ("agent_work", "first_response", "requester_wait", "resolution")] + [
+        ("7", m, 1) for m in ("agent_work", "first_response", "requester_wait", "resolution")
+    ]
     rows = _rows("pause-edges-at-now")
     assert rows["P", "requester_wait", 1]["paused"] == [["2026-03-02T12:00:00Z", None]]
     assert rows["P", "requester_wait", 1]["state"] == "paused"

@@ -13,11 +13,11 @@ from pathlib import Path
 import orjson
 import pytest
 
-from sla.events import read_jsonl
-from sla.engine import evaluate_events
-from sla.generate import generate
+from sla.engine.batch import evaluate_events
+from sla.engine.events import read_jsonl
 from sla.io import pipeline
-from sla.policyset import load_policies
+from sla.io.generate import generate
+from sla.policy.compile import load_policies
 from sla.timefmt import parse_instant
 
 NOW = parse_instant("2026-04-01T00:00:00Z")
@@ -37,21 +37,46 @@ def lines() -> list[bytes]:
     # A few bad lines and tickets, to check rejections travel through every
     # path; inserted before a created event, so the input stays grouped.
     starts = [i for i, line in enumerate(events) if b'"type":"created"' in line]
-    for index, extra in reversed([
-        (starts[3], [b"not json"]),
-        (starts[20], [orjson.dumps({"ticket_id": "BAD1", "at": "2026-02-01T00:00:00", "type": "created", "fields": {}})]),
-        (starts[150], [orjson.dumps({"ticket_id": "BAD2", "at": "2026-02-01T00:00:00Z", "type": "message", "author": "agent"}),
-                       orjson.dumps({"at": "2026-02-01T00:00:00Z"})]),
-    ]):
+    for index, extra in reversed(
+        [
+            (starts[3], [b"not json"]),
+            (
+                starts[20],
+                [
+                    orjson.dumps(
+                        {"ticket_id": "BAD1", "at": "2026-02-01T00:00:00", "type": "created", "fields": {}}
+                    )
+                ],
+            ),
+            (
+                starts[150],
+                [
+                    orjson.dumps(
+                        {
+                            "ticket_id": "BAD2",
+                            "at": "2026-02-01T00:00:00Z",
+                            "type": "message",
+                            "author": "agent",
+                        }
+                    ),
+                    orjson.dumps({"at": "2026-02-01T00:00:00Z"}),
+                ],
+            ),
+        ]
+    ):
         events[index:index] = extra
     return events
 
 
 def reference(policies, lines: list[bytes]) -> tuple[list[dict], list[str]]:
     tickets, line_errors = read_jsonl(lines)
-    rows = [r.to_row() for t in tickets.values() if t.error is None for r in evaluate_events(policies, t, NOW)]
-    rejected = sorted([(e.line, f"line {e.line}: {e.reason}") for e in line_errors]
-                      + [(t.error.line, str(t.error)) for t in tickets.values() if t.error is not None])
+    rows = [
+        r.to_row() for t in tickets.values() if t.error is None for r in evaluate_events(policies, t, NOW)
+    ]
+    rejected = sorted(
+        [(e.line, f"line {e.line}: {e.reason}") for e in line_errors]
+        + [(t.error.line, str(t.error)) for t in tickets.values() if t.error is not None]
+    )
     return rows, [text for _, text in rejected]
 
 
@@ -102,7 +127,14 @@ def test_every_path_gives_the_reference_rows(policies, lines, tmp_path, monkeypa
     want_rows, want_rejected = reference(policies, data)
     jobs, taken = force_path(monkeypatch, mode, streamer="_stream")
     rows, rejected, summary = run(policies, path, jobs=jobs)
-    assert taken == {"stream-or-memory": [], "spill": ["spill"], "parallel": ["pool"] if grouped else ["pool", "pool"]}[mode]
+    assert (
+        taken
+        == {
+            "stream-or-memory": [],
+            "spill": ["spill"],
+            "parallel": ["pool"] if grouped else ["pool", "pool"],
+        }[mode]
+    )
     assert rows == want_rows
     assert rejected == want_rejected
     assert summary.rejected_tickets == 2 and summary.rejected_lines == 2
@@ -139,16 +171,18 @@ def test_csv_and_parquet_inputs_give_the_same_rows(policies, tmp_path):
     csv_path = tmp_path / "events.csv"
     csv_path.write_text(_csv_text(good))
     events = [orjson.loads(line) for line in good]
-    table = pa.table({
-        "ticket_id": [e["ticket_id"] for e in events],
-        "at": pa.array([parse_instant(e["at"]) for e in events], pa.timestamp("us", tz="UTC")),
-        "type": [e["type"] for e in events],
-        "fields": [json.dumps(e["fields"]) if "fields" in e else None for e in events],
-        "status": [e.get("status") for e in events],
-        "author": [e.get("author") for e in events],
-        "public": [e.get("public") for e in events],
-        "score": [float(e["score"]) if "score" in e else None for e in events],
-    })
+    table = pa.table(
+        {
+            "ticket_id": [e["ticket_id"] for e in events],
+            "at": pa.array([parse_instant(e["at"]) for e in events], pa.timestamp("us", tz="UTC")),
+            "type": [e["type"] for e in events],
+            "fields": [json.dumps(e["fields"]) if "fields" in e else None for e in events],
+            "status": [e.get("status") for e in events],
+            "author": [e.get("author") for e in events],
+            "public": [e.get("public") for e in events],
+            "score": [float(e["score"]) if "score" in e else None for e in events],
+        }
+    )
     parquet_path = tmp_path / "events.parquet"
     pq.write_table(table, parquet_path)
     base, _, _ = run(policies, jsonl)
@@ -160,6 +194,7 @@ def test_csv_and_parquet_inputs_give_the_same_rows(policies, tmp_path):
 def test_parquet_output_cuts_row_groups_on_ticket_boundaries(policies, tmp_path, monkeypatch):
     pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq
+
     from sla.io import writers
 
     path = tmp_path / "events.jsonl"
@@ -167,7 +202,9 @@ def test_parquet_output_cuts_row_groups_on_ticket_boundaries(policies, tmp_path,
     rows, _, _ = run(policies, path)
     out = tmp_path / "rows.parquet"
     original = writers.ParquetWriter.__init__
-    monkeypatch.setattr(writers.ParquetWriter, "__init__", lambda self, o, group_rows=100: original(self, o, group_rows))
+    monkeypatch.setattr(
+        writers.ParquetWriter, "__init__", lambda self, o, group_rows=100: original(self, o, group_rows)
+    )
     with open(out, "wb") as handle:
         pipeline.evaluate_file(policies, str(path), NOW, handle, fmt="parquet")
     parquet = pq.ParquetFile(out)
@@ -213,7 +250,7 @@ def test_ungrouped_input_to_a_pipe_starts_over_cleanly(policies, lines, tmp_path
 @pytest.mark.parametrize("grouped", [True, False], ids=["grouped", "shuffled"])
 @pytest.mark.parametrize("mode", ["stream-or-memory", "spill", "parallel"])
 def test_every_path_gives_the_same_report(policies, lines, tmp_path, monkeypatch, grouped, mode):
-    from sla.report import build_report
+    from sla.report.figures import build_report
 
     data, path = write_input(tmp_path, lines, grouped)
     tickets, _ = read_jsonl(data)
@@ -221,9 +258,19 @@ def test_every_path_gives_the_same_report(policies, lines, tmp_path, monkeypatch
     want = build_report(policies, tickets, NOW, **options).to_dict()
     jobs, taken = force_path(monkeypatch, mode, streamer="_report_stream")
     report, summary = pipeline.report_file(policies, str(path), NOW, jobs=jobs, **options)
-    assert taken == {"stream-or-memory": [], "spill": ["spill"], "parallel": ["pool"] if grouped else ["pool", "pool"]}[mode]
+    assert (
+        taken
+        == {
+            "stream-or-memory": [],
+            "spill": ["spill"],
+            "parallel": ["pool"] if grouped else ["pool", "pool"],
+        }[mode]
+    )
     got = report.to_dict()
-    key = lambda row: json.dumps(row["group"], sort_keys=True) + row.get("metric", "")
+
+    def key(row):
+        return json.dumps(row["group"], sort_keys=True) + row.get("metric", "")
+
     for section in ("sla", "kpis"):
         got[section].sort(key=key)
         want[section].sort(key=key)
@@ -242,33 +289,43 @@ def test_ungrouped_input_restarts_cleanly_in_every_output_format(policies, lines
     path.write_bytes(b"\n".join(data) + b"\n")
     want = reference(policies, data)[0]
     for target in (tmp_path / f"rows.{fmt}", None):
-        sink = open(target, "wb") if target else _Pipe()
+        sink = open(target, "wb") if target else _Pipe()  # noqa: SIM115
         pipeline.evaluate_file(policies, str(path), NOW, sink, fmt=fmt, jobs=1)
         payload = target.read_bytes() if target else bytes(sink.data)
         if target:
             sink.close()
         if fmt == "csv":
             got = list(csv.DictReader(io.StringIO(payload.decode())))
-            assert [(r["ticket_id"], r["metric"], r["cycle"]) for r in got] == \
-                [(r["ticket_id"], r["metric"], str(r["cycle"])) for r in want]
+            assert [(r["ticket_id"], r["metric"], r["cycle"]) for r in got] == [
+                (r["ticket_id"], r["metric"], str(r["cycle"])) for r in want
+            ]
         elif fmt == "table":
-            assert payload.decode().rstrip().endswith(f"{len(want)} cycles, {sum(r['breached'] for r in want)} breached (marked !)")
+            assert (
+                payload.decode()
+                .rstrip()
+                .endswith(f"{len(want)} cycles, {sum(r['breached'] for r in want)} breached (marked !)")
+            )
         else:
             import pyarrow.parquet as pq
 
             got = pq.read_table(io.BytesIO(payload)).to_pylist()
-            assert [(r["ticket_id"], r["metric"], r["cycle"]) for r in got] == \
-                [(r["ticket_id"], r["metric"], r["cycle"]) for r in want]
+            assert [(r["ticket_id"], r["metric"], r["cycle"]) for r in got] == [
+                (r["ticket_id"], r["metric"], r["cycle"]) for r in want
+            ]
 
 
-def test_ungrouped_standard_input_is_read_once_and_evaluated_whole(policies, lines, tmp_path, monkeypatch, capsysbinary):
-    from sla.cli import main
+def test_ungrouped_standard_input_is_read_once_and_evaluated_whole(
+    policies, lines, tmp_path, monkeypatch, capsysbinary
+):
+    from sla.cli.app import main
 
     data = shuffled(lines)
     policy = tmp_path / "policy.yaml"
     import yaml
 
-    policy.write_text(yaml.safe_load((Path(__file__).parent / "scenarios" / "spec-basic.yaml").read_text())["policy"])
+    policy.write_text(
+        yaml.safe_load((Path(__file__).parent / "scenarios" / "spec-basic.yaml").read_text())["policy"]
+    )
     for command in (["evaluate"], ["report", "--format", "json"]):
         monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"\n".join(data) + b"\n")))
         status = main(command + ["--policies", str(policy), "--events", "-", "--now", "2026-04-01T00:00:00Z"])

@@ -11,7 +11,7 @@ import pytest
 
 from sla import ALWAYS_OPEN, Calendar
 from sla.errors import PolicyError
-from sla.policyset import PolicySet, load_policies
+from sla.policy.compile import PolicySet, load_policies
 
 H = 3600 * 10**6
 
@@ -68,8 +68,8 @@ def test_first_match_wins_and_every_key_must_hold(spec_policies):
     assert p.policy_for({"channel": "twitter", "priority": "urgent"}).name == "social-urgent"
     assert p.policy_for({"channel": "twitter", "priority": "high"}).name == "standard"
     assert p.policy_for({"channel": "email", "priority": "urgent"}).name == "standard"
-    assert p.policy_for({"channel": "twitter"}).name == "standard"   # a missing attribute never matches
-    assert p.policy_for({}).name == "standard"                       # no match: every ticket
+    assert p.policy_for({"channel": "twitter"}).name == "standard"  # a missing attribute never matches
+    assert p.policy_for({}).name == "standard"  # no match: every ticket
 
 
 def test_no_policy_in_force():
@@ -80,17 +80,19 @@ def test_no_policy_in_force():
 
 
 def test_match_scalars_compare_by_value():
-    p = load_policies(textwrap.dedent("""\
+    p = load_policies(
+        textwrap.dedent("""\
         policies:
           - {name: level-3, match: {level: 3}}
           - {name: listed, match: {level: [4, 5], team: [a, b]}}
           - {name: quoted, match: {level: "3"}}
-        """))
+        """)
+    )
     assert p.policy_for({"level": 3}).name == "level-3"
     assert p.policy_for({"level": "3"}).name == "quoted"
     assert p.policy_for({"level": 5, "team": "b"}).name == "listed"
     assert p.policy_for({"level": 5, "team": "c"}) is None
-    assert p.policy_for({"level": [5]}) is None                       # unhashable attributes still work
+    assert p.policy_for({"level": [5]}) is None  # unhashable attributes still work
 
 
 def test_targets_by_priority_with_default(spec_policies):
@@ -98,14 +100,17 @@ def test_targets_by_priority_with_default(spec_policies):
     assert standard.target("first_response", "urgent").us == 1 * H
     assert standard.target("first_response", "high").us == 2 * H
     assert standard.target("first_response", "low").us == 8 * H
-    assert standard.target("first_response", None).us == 8 * H       # no priority: default
-    assert standard.target("next_response", "urgent") is None        # no target: not measured
+    assert standard.target("first_response", None).us == 8 * H  # no priority: default
+    assert standard.target("next_response", "urgent") is None  # no target: not measured
     urgent = standard.target("resolution", "urgent")
-    assert (urgent.us, urgent.hours, urgent.calendar) == (8 * H, "business", spec_policies.calendars["berlin"])
+    assert (urgent.us, urgent.hours, urgent.calendar) == (
+        8 * H,
+        "business",
+        spec_policies.calendars["berlin"],
+    )
     default = standard.target("resolution", "normal")
     assert (default.us, default.hours, default.calendar) == (72 * H, "calendar", ALWAYS_OPEN)
     assert default.seconds == 72 * 3600
-
 
 
 def test_target_without_default_leaves_other_priorities_unmeasured():
@@ -116,14 +121,16 @@ def test_target_without_default_leaves_other_priorities_unmeasured():
 
 
 def test_policy_hours_calendar_is_the_default_for_its_targets():
-    p = load_policies(textwrap.dedent("""\
+    p = load_policies(
+        textwrap.dedent("""\
         calendars: {office: {hours: {mon-fri: ["09:00-17:00"]}}}
         policies:
           - name: a
             calendar: office
             hours: calendar
             targets: {first_response: 1h, resolution: {within: 8h, hours: business}}
-        """))
+        """)
+    )
     policy = p.policies[0]
     assert policy.target("first_response", None).hours == "calendar"
     assert policy.target("first_response", None).calendar is ALWAYS_OPEN
@@ -137,11 +144,24 @@ def test_numeric_priorities_look_up_as_text():
     assert p.policies[0].target("first_response", "2").us == 4 * H
 
 
-@pytest.mark.parametrize("written, seconds", [
-    ("90s", 90), ("15m", 900), ("1.5h", 5400), ("1h30m", 5400), ("'1h 30m'", 5400), ("2d", 172800),
-    ("PT4H", 14400), ("P1DT2H", 93600), ("PT90M", 5400), ("3600", 3600), ("'3600'", 3600), ("0", 0),
-    ("0.5s", 0.5),
-])
+@pytest.mark.parametrize(
+    "written, seconds",
+    [
+        ("90s", 90),
+        ("15m", 900),
+        ("1.5h", 5400),
+        ("1h30m", 5400),
+        ("'1h 30m'", 5400),
+        ("2d", 172800),
+        ("PT4H", 14400),
+        ("P1DT2H", 93600),
+        ("PT90M", 5400),
+        ("3600", 3600),
+        ("'3600'", 3600),
+        ("0", 0),
+        ("0.5s", 0.5),
+    ],
+)
 def test_duration_forms(written, seconds):
     p = load_policies(f"policies:\n  - {{name: a, targets: {{first_response: {written}}}}}\n")
     assert p.policies[0].target("first_response", None).us == int(seconds * 10**6)
@@ -155,25 +175,30 @@ def test_defaults():
     assert policy.match == ()
     assert p.done_statuses == {"solved", "closed"}
     assert p.active_metrics == ()
-    cal = load_policies("calendars: {c: {hours: {mon: ['09:00-17:00']}}}\npolicies: [{name: a, calendar: c}]\n")
-    assert cal.calendars["c"].zone.key == "UTC"                       # timezone defaults to UTC
+    cal = load_policies(
+        "calendars: {c: {hours: {mon: ['09:00-17:00']}}}\npolicies: [{name: a, calendar: c}]\n"
+    )
+    assert cal.calendars["c"].zone.key == "UTC"  # timezone defaults to UTC
 
 
 def test_done_statuses_and_metric_options():
-    p = load_policies(textwrap.dedent("""\
+    p = load_policies(
+        textwrap.dedent("""\
         done_statuses: [resolved, closed, spam]
         metrics:
           first_response: {responders: [agent, bot]}
           agent_work: {pause_statuses: [pending, on_hold, waiting_on_vendor]}
         policies: [{name: a, targets: {first_response: 1h, agent_work: 8h}}]
-        """))
+        """)
+    )
     assert p.done_statuses == {"resolved", "closed", "spam"}
     assert p.metrics["first_response"].responders == {"agent", "bot"}
     assert p.metrics["agent_work"].pause_statuses == {"pending", "on_hold", "waiting_on_vendor"}
 
 
 def test_custom_metrics_compile():
-    p = load_policies(textwrap.dedent("""\
+    p = load_policies(
+        textwrap.dedent("""\
         metrics:
           escalated:
             description: time escalated
@@ -189,9 +214,14 @@ def test_custom_metrics_compile():
             cycles: resume
             responders: [agent, bot]
         policies: [{name: a, targets: {escalated: 4h, assignment: 1h, touch: 2h}}]
-        """))
+        """)
+    )
     esc = p.metrics["escalated"]
-    assert (esc.cycles, esc.start[0].kind, esc.start[0].statuses) == ("repeat", "status_entered", {"escalated", "tier2"})
+    assert (esc.cycles, esc.start[0].kind, esc.start[0].statuses) == (
+        "repeat",
+        "status_entered",
+        {"escalated", "tier2"},
+    )
     assert esc.stop[0].statuses == {"escalated"} and esc.pause_statuses == {"pending"}
     assert esc.description == "time escalated" and not esc.builtin
     assignment = p.metrics["assignment"]
@@ -204,13 +234,15 @@ def test_custom_metrics_compile():
 
 
 def test_yaml_1_2_scalars():
-    p = load_policies(textwrap.dedent("""\
+    p = load_policies(
+        textwrap.dedent("""\
         calendars:
           oslo: {timezone: Europe/Oslo, hours: {mon-fri: ["08:00-16:00"]}, holidays: {country: NO}}
         policies:
           - {name: a, match: {answer: yes, flag: true}, calendar: oslo}
-        """))
-    assert p.calendars["oslo"].holiday_country == "NO"                 # Norway, not false
+        """)
+    )
+    assert p.calendars["oslo"].holiday_country == "NO"  # Norway, not false
     assert not p.calendars["oslo"].is_open(datetime.fromisoformat("2026-05-14T10:00:00+02:00"))  # Ascension
     assert p.policy_for({"answer": "yes", "flag": True}).name == "a"
 
@@ -220,8 +252,13 @@ def test_load_from_path_text_mapping_json_and_toml(tmp_path):
     (tmp_path / "p.yaml").write_text("policies:\n  - {name: a, targets: {first_response: 1h}}\n")
     (tmp_path / "p.json").write_text(json.dumps(data))
     (tmp_path / "p.toml").write_text('[[policies]]\nname = "a"\n[policies.targets]\nfirst_response = "1h"\n')
-    loaded = [load_policies(tmp_path / "p.yaml"), load_policies(str(tmp_path / "p.json")),
-              load_policies(tmp_path / "p.toml"), load_policies(data), load_policies(json.dumps(data))]
+    loaded = [
+        load_policies(tmp_path / "p.yaml"),
+        load_policies(str(tmp_path / "p.json")),
+        load_policies(tmp_path / "p.toml"),
+        load_policies(data),
+        load_policies(json.dumps(data)),
+    ]
     for p in loaded:
         assert p.policies[0].target("first_response", None).us == H
     assert loaded[0].source == str(tmp_path / "p.yaml")
@@ -246,24 +283,33 @@ def test_yaml_is_loaded_safely():
 
 
 def test_yaml_dates_and_date_strings_both_work():
-    p = load_policies(textwrap.dedent("""\
+    p = load_policies(
+        textwrap.dedent("""\
         calendars:
           c:
             hours: {mon-sun: ["09:00-17:00"]}
             holidays: {dates: [2026-03-04, "2026-03-05"]}
             overrides: {2026-03-06: ["10:00-11:00"], "2026-03-07": [], 2026-03-09: null}
         policies: [{name: a, calendar: c}]
-        """))
+        """)
+    )
     cal = p.calendars["c"]
     noon = timedelta(hours=12)
-    for day, open_ in (("2026-03-04", False), ("2026-03-05", False), ("2026-03-07", False), ("2026-03-08", True),
-                       ("2026-03-09", False), ("2026-03-10", True)):
+    for day, open_ in (
+        ("2026-03-04", False),
+        ("2026-03-05", False),
+        ("2026-03-07", False),
+        ("2026-03-08", True),
+        ("2026-03-09", False),
+        ("2026-03-10", True),
+    ):
         assert cal.is_open(datetime.fromisoformat(day + "T00:00:00+00:00") + noon) is open_, day
     assert cal.is_open(datetime.fromisoformat("2026-03-06T10:30:00+00:00"))
 
 
 def test_anchors_merge_keys_and_extension_keys():
-    p = load_policies(textwrap.dedent("""\
+    p = load_policies(
+        textwrap.dedent("""\
         x-standard-targets: &standard
           first_response: {urgent: 1h, default: 8h}
           resolution: 40h
@@ -273,7 +319,8 @@ def test_anchors_merge_keys_and_extension_keys():
             targets: {<<: *standard, first_response: 30m}
           - name: everyone-else
             targets: *standard
-        """))
+        """)
+    )
     vip, rest = p.policies
     assert vip.target("first_response", "urgent").us == H // 2
     assert vip.target("resolution", None).us == 40 * H

@@ -11,7 +11,7 @@ import pytest
 
 from sla import cli
 from sla.errors import PolicyError
-from sla.policyset import load_policies
+from sla.policy.compile import load_policies
 
 GOOD_POLICY = """\
 policies:
@@ -31,88 +31,155 @@ def run_validate(tmp_path, capsys, text: str, name: str = "policy.yaml"):
 
 # (id, file text, line of the problem, strings the message must contain)
 CASES = [
-    ("yaml-syntax", """\
+    (
+        "yaml-syntax",
+        """\
         policies:
           - name: a
             targets: {first_response: 1h
           - name: b
-        """, 4, ["YAML syntax error"]),
+        """,
+        4,
+        ["YAML syntax error"],
+    ),
     ("yaml-tab", "policies:\n\t- name: a\n", 2, ["YAML syntax error", "tabs"]),
-    ("unknown-top-level-key", """\
+    (
+        "unknown-top-level-key",
+        """\
         polices:
           - name: a
         policies:
           - name: b
-        """, 1, ["polices", "did you mean 'policies'"]),
-    ("unknown-policy-key", """\
+        """,
+        1,
+        ["polices", "did you mean 'policies'"],
+    ),
+    (
+        "unknown-policy-key",
+        """\
         policies:
           - name: a
             calender: 24x7
-        """, 3, ["policies[0].calender", "did you mean 'calendar'"]),
-    ("unknown-key-deep-inside", """\
+        """,
+        3,
+        ["policies[0].calender", "did you mean 'calendar'"],
+    ),
+    (
+        "unknown-key-deep-inside",
+        """\
         metrics:
           bot_touch:
             start: created
             stop: {message: {authr: [bot]}}
         policies:
           - {name: a, targets: {bot_touch: 1h}}
-        """, 4, ["metrics.bot_touch.stop.message.authr", "did you mean 'author'"]),
-    ("unknown-key-lists-the-known-ones", """\
+        """,
+        4,
+        ["metrics.bot_touch.stop.message.authr", "did you mean 'author'"],
+    ),
+    (
+        "unknown-key-lists-the-known-ones",
+        """\
         policies:
           - name: a
             zzz: 1
-        """, 3, ["policies[0].zzz", "expected one of name, description, match, calendar, hours, targets, warnings"]),
-    ("unknown-calendar", """\
+        """,
+        3,
+        ["policies[0].zzz", "expected one of name, description, match, calendar, hours, targets, warnings"],
+    ),
+    (
+        "unknown-calendar",
+        """\
         calendars:
           berlin: {timezone: Europe/Berlin, hours: {mon-fri: ["09:00-17:00"]}}
         policies:
           - name: a
             calendar: berlim
             targets: {first_response: 1h}
-        """, 5, ["policies[0].calendar", "unknown calendar 'berlim'", "did you mean 'berlin'"]),
-    ("unknown-metric", """\
+        """,
+        5,
+        ["policies[0].calendar", "unknown calendar 'berlim'", "did you mean 'berlin'"],
+    ),
+    (
+        "unknown-metric",
+        """\
         policies:
           - name: a
             targets:
               first_response: 1h
               resolutin: 8h
-        """, 5, ["policies[0].targets.resolutin", "unknown metric", "did you mean 'resolution'"]),
-    ("bad-duration", """\
+        """,
+        5,
+        ["policies[0].targets.resolutin", "unknown metric", "did you mean 'resolution'"],
+    ),
+    (
+        "bad-duration",
+        """\
         policies:
           - name: a
             targets:
               first_response: {urgent: 1x, default: 8h}
-        """, 4, ["policies[0].targets.first_response.urgent", "'1x'", "a duration like 15m"]),
-    ("negative-duration-text", """\
+        """,
+        4,
+        ["policies[0].targets.first_response.urgent", "'1x'", "a duration like 15m"],
+    ),
+    (
+        "negative-duration-text",
+        """\
         policies:
           - name: a
             targets: {first_response: -5m}
-        """, 3, ["policies[0].targets.first_response", "'-5m'", "negative"]),
-    ("negative-duration-number", """\
+        """,
+        3,
+        ["policies[0].targets.first_response", "'-5m'", "negative"],
+    ),
+    (
+        "negative-duration-number",
+        """\
         policies:
           - name: a
             targets:
               resolution: {within: -3600, hours: calendar}
-        """, 4, ["policies[0].targets.resolution.within", "-3600", "negative"]),
-    ("duration-wrong-order", """\
+        """,
+        4,
+        ["policies[0].targets.resolution.within", "-3600", "negative"],
+    ),
+    (
+        "duration-wrong-order",
+        """\
         policies:
           - name: a
             targets: {first_response: 30m1h}
-        """, 3, ["'30m1h'", "expected a duration"]),
-    ("sexagesimal-is-not-a-duration", """\
+        """,
+        3,
+        ["'30m1h'", "expected a duration"],
+    ),
+    (
+        "sexagesimal-is-not-a-duration",
+        """\
         policies:
           - name: a
             targets: {first_response: 25:00}
-        """, 3, ["'25:00'", "expected a duration"]),
-    ("unknown-time-zone", """\
+        """,
+        3,
+        ["'25:00'", "expected a duration"],
+    ),
+    (
+        "unknown-time-zone",
+        """\
         calendars:
           office:
             timezone: Europe/Berln
             hours: {mon-fri: ["09:00-17:00"]}
         policies:
           - {name: a, calendar: office, targets: {first_response: 1h}}
-        """, 3, ["calendars.office.timezone", "unknown time zone 'Europe/Berln'", "did you mean 'Europe/Berlin'"]),
-    ("bad-clock-time", """\
+        """,
+        3,
+        ["calendars.office.timezone", "unknown time zone 'Europe/Berln'", "did you mean 'Europe/Berlin'"],
+    ),
+    (
+        "bad-clock-time",
+        """\
         calendars:
           office:
             hours:
@@ -120,24 +187,39 @@ CASES = [
               sat: ["10:00-25:00"]
         policies:
           - {name: a, calendar: office, targets: {first_response: 1h}}
-        """, 5, ["calendars.office.hours.sat[0]", "'25:00'", "clock time"]),
-    ("bad-interval", """\
+        """,
+        5,
+        ["calendars.office.hours.sat[0]", "'25:00'", "clock time"],
+    ),
+    (
+        "bad-interval",
+        """\
         calendars:
           office:
             hours:
               mon-fri: ["9-17"]
         policies:
           - {name: a, calendar: office, targets: {first_response: 1h}}
-        """, 4, ["calendars.office.hours.mon-fri[0]", "'9'", "HH:MM"]),
-    ("overlap", """\
+        """,
+        4,
+        ["calendars.office.hours.mon-fri[0]", "'9'", "HH:MM"],
+    ),
+    (
+        "overlap",
+        """\
         calendars:
           office:
             hours:
               mon-fri: ["09:00-12:00", "11:30-17:00"]
         policies:
           - {name: a, calendar: office, targets: {first_response: 1h}}
-        """, 4, ["calendars.office.hours.mon-fri[1]", "09:00-12:00 and 11:30-17:00 overlap", "mon"]),
-    ("overnight-spill", """\
+        """,
+        4,
+        ["calendars.office.hours.mon-fri[1]", "09:00-12:00 and 11:30-17:00 overlap", "mon"],
+    ),
+    (
+        "overnight-spill",
+        """\
         calendars:
           night:
             hours:
@@ -145,8 +227,13 @@ CASES = [
               sun-thu: ["22:00-08:00"]
         policies:
           - {name: a, calendar: night, targets: {first_response: 1h}}
-        """, 5, ["calendars.night.hours.sun-thu[0]", "22:00-08:00 runs into 07:00-15:00", "sun into mon"]),
-    ("day-named-twice", """\
+        """,
+        5,
+        ["calendars.night.hours.sun-thu[0]", "22:00-08:00 runs into 07:00-15:00", "sun into mon"],
+    ),
+    (
+        "day-named-twice",
+        """\
         calendars:
           office:
             hours:
@@ -154,24 +241,39 @@ CASES = [
               fri: ["09:00-15:00"]
         policies:
           - {name: a, calendar: office, targets: {first_response: 1h}}
-        """, 5, ["calendars.office.hours.fri", "fri is named twice"]),
-    ("bad-day-name", """\
+        """,
+        5,
+        ["calendars.office.hours.fri", "fri is named twice"],
+    ),
+    (
+        "bad-day-name",
+        """\
         calendars:
           office:
             hours:
               mon-fry: ["09:00-17:00"]
         policies:
           - {name: a, calendar: office, targets: {first_response: 1h}}
-        """, 4, ["calendars.office.hours.mon-fry", "'fry' in 'mon-fry' is not a day", "did you mean 'fri'"]),
-    ("empty-week", """\
+        """,
+        4,
+        ["calendars.office.hours.mon-fry", "'fry' in 'mon-fry' is not a day", "did you mean 'fri'"],
+    ),
+    (
+        "empty-week",
+        """\
         calendars:
           office:
             timezone: Europe/Berlin
             hours: {mon-fri: []}
         policies:
           - {name: a, calendar: office, targets: {first_response: 1h}}
-        """, 4, ["calendars.office.hours", "no open hours"]),
-    ("impossible-override-date", """\
+        """,
+        4,
+        ["calendars.office.hours", "no open hours"],
+    ),
+    (
+        "impossible-override-date",
+        """\
         calendars:
           office:
             hours: {mon-fri: ["09:00-17:00"]}
@@ -179,8 +281,13 @@ CASES = [
               2026-02-30: []
         policies:
           - {name: a, calendar: office, targets: {first_response: 1h}}
-        """, 5, ["calendars.office.overrides.2026-02-30", "not a date", "day is out of range"]),
-    ("impossible-quoted-override-date", """\
+        """,
+        5,
+        ["calendars.office.overrides.2026-02-30", "not a date", "day is out of range"],
+    ),
+    (
+        "impossible-quoted-override-date",
+        """\
         calendars:
           office:
             hours: {mon-fri: ["09:00-17:00"]}
@@ -188,8 +295,13 @@ CASES = [
               "2026-13-01": ["09:00-12:00"]
         policies:
           - {name: a, calendar: office, targets: {first_response: 1h}}
-        """, 5, ["calendars.office.overrides.2026-13-01", "not a date", "month"]),
-    ("impossible-holiday-date", """\
+        """,
+        5,
+        ["calendars.office.overrides.2026-13-01", "not a date", "month"],
+    ),
+    (
+        "impossible-holiday-date",
+        """\
         calendars:
           office:
             hours: {mon-fri: ["09:00-17:00"]}
@@ -197,16 +309,26 @@ CASES = [
               dates: [2026-12-24, 2026-04-31]
         policies:
           - {name: a, calendar: office, targets: {first_response: 1h}}
-        """, 5, ["calendars.office.holidays.dates[1]", "'2026-04-31' is not a date"]),
-    ("unknown-holiday-country", """\
+        """,
+        5,
+        ["calendars.office.holidays.dates[1]", "'2026-04-31' is not a date"],
+    ),
+    (
+        "unknown-holiday-country",
+        """\
         calendars:
           office:
             hours: {mon-fri: ["09:00-17:00"]}
             holidays: {country: XY}
         policies:
           - {name: a, calendar: office, targets: {first_response: 1h}}
-        """, 4, ["calendars.office.holidays.country", "unknown holidays country 'XY'"]),
-    ("override-overlaps-overnight", """\
+        """,
+        4,
+        ["calendars.office.holidays.country", "unknown holidays country 'XY'"],
+    ),
+    (
+        "override-overlaps-overnight",
+        """\
         calendars:
           night:
             hours: {mon-fri: ["22:00-06:00"]}
@@ -214,103 +336,178 @@ CASES = [
               2026-03-03: ["05:00-09:00"]
         policies:
           - {name: a, calendar: night, targets: {first_response: 1h}}
-        """, 5, ["calendars.night.overrides.2026-03-03", "overlap"]),
-    ("builtin-calendar-name", """\
+        """,
+        5,
+        ["calendars.night.overrides.2026-03-03", "overlap"],
+    ),
+    (
+        "builtin-calendar-name",
+        """\
         calendars:
           24x7: {hours: {mon-sun: ["00:00-24:00"]}}
         policies:
           - {name: a, targets: {first_response: 1h}}
-        """, 2, ["calendars.24x7", "built in"]),
-    ("duplicate-policy-names", """\
+        """,
+        2,
+        ["calendars.24x7", "built in"],
+    ),
+    (
+        "duplicate-policy-names",
+        """\
         policies:
           - name: standard
             targets: {first_response: 1h}
           - name: standard
             targets: {first_response: 2h}
-        """, 4, ["policies[1].name", "'standard' is used twice"]),
-    ("match-mapping", """\
+        """,
+        4,
+        ["policies[1].name", "'standard' is used twice"],
+    ),
+    (
+        "match-mapping",
+        """\
         policies:
           - name: a
             match: {channel: {in: [email]}}
             targets: {first_response: 1h}
-        """, 3, ["policies[0].match.channel", "mapping", "a list of values"]),
-    ("match-nested-list", """\
+        """,
+        3,
+        ["policies[0].match.channel", "mapping", "a list of values"],
+    ),
+    (
+        "match-nested-list",
+        """\
         policies:
           - name: a
             match:
               channel: [email, [web, chat]]
             targets: {first_response: 1h}
-        """, 4, ["policies[0].match.channel[1]", "inside a list"]),
+        """,
+        4,
+        ["policies[0].match.channel[1]", "inside a list"],
+    ),
     ("no-policies", "done_statuses: [solved]\n", 1, ["no policies"]),
     ("empty-policies", "policies: []\n", 1, ["no policies"]),
     ("empty-file", "# nothing yet\n", 1, ["empty"]),
     ("not-a-mapping", "- name: a\n", 1, ["not a policy file"]),
-    ("policy-not-a-mapping", """\
+    (
+        "policy-not-a-mapping",
+        """\
         policies:
           - standard
-        """, 2, ["policies[0]", "'standard' is not a policy"]),
-    ("policy-without-name", """\
+        """,
+        2,
+        ["policies[0]", "'standard' is not a policy"],
+    ),
+    (
+        "policy-without-name",
+        """\
         policies:
           - targets: {first_response: 1h}
-        """, 2, ["policies[0].name", "required"]),
-    ("bad-hours-kind", """\
+        """,
+        2,
+        ["policies[0].name", "required"],
+    ),
+    (
+        "bad-hours-kind",
+        """\
         policies:
           - name: a
             hours: buisness
             targets: {first_response: 1h}
-        """, 3, ["policies[0].hours", "'buisness'", "did you mean 'business'"]),
-    ("bad-within-hours", """\
+        """,
+        3,
+        ["policies[0].hours", "'buisness'", "did you mean 'business'"],
+    ),
+    (
+        "bad-within-hours",
+        """\
         policies:
           - name: a
             targets:
               resolution: {within: 3d, hours: wallclock}
-        """, 4, ["policies[0].targets.resolution.hours", "'wallclock'", "business or calendar"]),
-    ("bad-warning-percent", """\
+        """,
+        4,
+        ["policies[0].targets.resolution.hours", "'wallclock'", "business or calendar"],
+    ),
+    (
+        "bad-warning-percent",
+        """\
         policies:
           - name: a
             targets: {first_response: 1h}
             warnings: {at_percent: [75, 120]}
-        """, 4, ["policies[0].warnings.at_percent[1]", "120", "percentage"]),
-    ("custom-metric-unknown-condition", """\
+        """,
+        4,
+        ["policies[0].warnings.at_percent[1]", "120", "percentage"],
+    ),
+    (
+        "custom-metric-unknown-condition",
+        """\
         metrics:
           escalated_time:
             start: {status_entered: [escalated]}
             stop: [status_left_escalated]
         policies:
           - {name: a, targets: {escalated_time: 4h}}
-        """, 4, ["metrics.escalated_time.stop[0]", "unknown condition 'status_left_escalated'"]),
-    ("custom-metric-misspelt-condition", """\
+        """,
+        4,
+        ["metrics.escalated_time.stop[0]", "unknown condition 'status_left_escalated'"],
+    ),
+    (
+        "custom-metric-misspelt-condition",
+        """\
         metrics:
           waiting:
             start: creatd
             stop: done
         policies:
           - {name: a, targets: {waiting: 4h}}
-        """, 3, ["metrics.waiting.start", "'creatd'", "did you mean 'created'"]),
-    ("custom-metric-two-keys", """\
+        """,
+        3,
+        ["metrics.waiting.start", "'creatd'", "did you mean 'created'"],
+    ),
+    (
+        "custom-metric-two-keys",
+        """\
         metrics:
           assignment:
             start: created
             stop: {field_set: assignee, status_entered: [open]}
         policies:
           - {name: a, targets: {assignment: 1h}}
-        """, 4, ["metrics.assignment.stop", "exactly one of"]),
-    ("custom-metric-bad-author", """\
+        """,
+        4,
+        ["metrics.assignment.stop", "exactly one of"],
+    ),
+    (
+        "custom-metric-bad-author",
+        """\
         metrics:
           bot_touch:
             start: created
             stop: {message: {author: [robot]}}
         policies:
           - {name: a, targets: {bot_touch: 1h}}
-        """, 4, ["metrics.bot_touch.stop.message.author[0]", "'robot'", "did you mean 'bot'"]),
-    ("custom-metric-without-stop", """\
+        """,
+        4,
+        ["metrics.bot_touch.stop.message.author[0]", "'robot'", "did you mean 'bot'"],
+    ),
+    (
+        "custom-metric-without-stop",
+        """\
         metrics:
           escalated_time:
             start: {status_entered: [escalated]}
         policies:
           - {name: a, targets: {escalated_time: 4h}}
-        """, 2, ["metrics.escalated_time", "needs stop"]),
-    ("custom-metric-resume-without-cycles", """\
+        """,
+        2,
+        ["metrics.escalated_time", "needs stop"],
+    ),
+    (
+        "custom-metric-resume-without-cycles",
+        """\
         metrics:
           work:
             start: created
@@ -318,8 +515,13 @@ CASES = [
             resume: reopened
         policies:
           - {name: a, targets: {work: 4h}}
-        """, 5, ["metrics.work.resume", "cycles: resume"]),
-    ("custom-metric-bad-cycles", """\
+        """,
+        5,
+        ["metrics.work.resume", "cycles: resume"],
+    ),
+    (
+        "custom-metric-bad-cycles",
+        """\
         metrics:
           work:
             start: created
@@ -327,41 +529,74 @@ CASES = [
             cycles: always
         policies:
           - {name: a, targets: {work: 4h}}
-        """, 5, ["metrics.work.cycles", "'always'", "once, repeat or resume"]),
-    ("builtin-metric-with-start", """\
+        """,
+        5,
+        ["metrics.work.cycles", "'always'", "once, repeat or resume"],
+    ),
+    (
+        "builtin-metric-with-start",
+        """\
         metrics:
           first_response: {start: created}
         policies:
           - {name: a, targets: {first_response: 1h}}
-        """, 2, ["metrics.first_response.start", "built-in"]),
-    ("misspelt-builtin-metric-options", """\
+        """,
+        2,
+        ["metrics.first_response.start", "built-in"],
+    ),
+    (
+        "misspelt-builtin-metric-options",
+        """\
         metrics:
           requester_wiat: {pause_statuses: [pending]}
         policies:
           - {name: a, targets: {requester_wait: 1h}}
-        """, 2, ["metrics.requester_wiat", "did you mean the built-in 'requester_wait'"]),
-    ("bad-responder", """\
+        """,
+        2,
+        ["metrics.requester_wiat", "did you mean the built-in 'requester_wait'"],
+    ),
+    (
+        "bad-responder",
+        """\
         metrics:
           first_response: {responders: [agent, bots]}
         policies:
           - {name: a, targets: {first_response: 1h}}
-        """, 2, ["metrics.first_response.responders[1]", "'bots'", "did you mean 'bot'"]),
-    ("done-statuses-not-a-list", """\
+        """,
+        2,
+        ["metrics.first_response.responders[1]", "'bots'", "did you mean 'bot'"],
+    ),
+    (
+        "done-statuses-not-a-list",
+        """\
         done_statuses: solved
         policies:
           - {name: a, targets: {first_response: 1h}}
-        """, 1, ["done_statuses", "'solved'", "list of statuses"]),
-    ("name-is-a-number", """\
+        """,
+        1,
+        ["done_statuses", "'solved'", "list of statuses"],
+    ),
+    (
+        "name-is-a-number",
+        """\
         policies:
           - name: 2024
             targets: {first_response: 1h}
-        """, 2, ["policies[0].name", "2024", "quote it"]),
-    ("duplicate-yaml-key", """\
+        """,
+        2,
+        ["policies[0].name", "2024", "quote it"],
+    ),
+    (
+        "duplicate-yaml-key",
+        """\
         policies:
           - name: a
             targets: {first_response: 1h}
             targets: {first_response: 2h}
-        """, 4, ["policies[0].targets", "given twice", "line 3"]),
+        """,
+        4,
+        ["policies[0].targets", "given twice", "line 3"],
+    ),
 ]
 
 
@@ -427,7 +662,7 @@ def test_every_problem_of_a_file_comes_at_once(tmp_path, capsys):
     for line, culprit in expected:
         assert any(e.startswith(f"{path}:{line}:") and culprit in e for e in lines), (line, culprit, err)
     # In file order.
-    numbers = [int(e[len(path) + 1:].split(":")[0]) for e in lines]
+    numbers = [int(e[len(path) + 1 :].split(":")[0]) for e in lines]
     assert numbers == sorted(numbers)
 
 
@@ -441,18 +676,24 @@ def test_problems_are_available_to_embedders():
 
 
 def test_an_unknown_metric_in_a_policy_with_other_problems_is_still_named(tmp_path, capsys):
-    status, _out, err, _path = run_validate(tmp_path, capsys, """\
+    status, _out, err, _path = run_validate(
+        tmp_path,
+        capsys,
+        """\
         policies:
           - name: a
             hours: sometimes
             targets: {first_respons: 1h}
-        """)
+        """,
+    )
     assert status == 2
     assert "sometimes" in err and "did you mean 'first_response'" in err
 
 
 def test_json_syntax_error_names_the_line(tmp_path, capsys):
-    status, _out, err, path = run_validate(tmp_path, capsys, '{"policies": [\n  {"name": "a",}\n]}\n', "p.json")
+    status, _out, err, path = run_validate(
+        tmp_path, capsys, '{"policies": [\n  {"name": "a",}\n]}\n', "p.json"
+    )
     assert status == 2
     assert err.startswith(f"{path}:2:") and "JSON syntax error" in err
 
@@ -465,7 +706,9 @@ def test_json_problem_names_the_line(tmp_path, capsys):
 
 
 def test_toml_syntax_error_names_the_line(tmp_path, capsys):
-    status, _out, err, path = run_validate(tmp_path, capsys, '[[policies]]\nname = "a"\ntargets = \n', "p.toml")
+    status, _out, err, path = run_validate(
+        tmp_path, capsys, '[[policies]]\nname = "a"\ntargets = \n', "p.toml"
+    )
     assert status == 2
     assert err.startswith(f"{path}:3:") and "TOML syntax error" in err
 
@@ -512,8 +755,17 @@ def test_alias_bomb_is_refused_not_expanded(tmp_path, capsys):
 def test_evaluate_and_report_refuse_a_bad_policy_file_before_reading_events(tmp_path, capsys, command):
     policy = tmp_path / "bad.yaml"
     policy.write_text("policies:\n  - name: a\n    targets: {first_response: 1x}\n")
-    status = cli.main([command, "--policies", str(policy), "--events", str(tmp_path / "missing.jsonl"),
-                       "--now", "2026-03-02T00:00:00Z"])
+    status = cli.main(
+        [
+            command,
+            "--policies",
+            str(policy),
+            "--events",
+            str(tmp_path / "missing.jsonl"),
+            "--now",
+            "2026-03-02T00:00:00Z",
+        ]
+    )
     out, err = capsys.readouterr()
     assert status == 2
     assert f"{policy}:3:" in err and "'1x'" in err

@@ -4,7 +4,7 @@ The random-history tests recompute every figure of the JSON output with
 plain code written from the spec: the cycles come from ``sla evaluate`` (the
 engine's own contract, tested elsewhere); grouping, counting, percentiles and
 every ticket figure are recomputed here from the raw events, without touching
-``sla.report``.
+``sla.report.figures``.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ import json
 import random
 import statistics
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from sla.cli import main
+from sla.cli.app import main
 
 POLICY = """\
 calendars:
@@ -65,7 +65,7 @@ def ts(dt: datetime) -> str:
     return dt.isoformat().replace("+00:00", "Z")
 
 
-T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
 def at(minutes: float) -> str:
@@ -73,18 +73,40 @@ def at(minutes: float) -> str:
 
 
 def ev(tid, minutes, type_, **kw):
-    return {"ticket_id": tid, "at": at(minutes) if not isinstance(minutes, str) else minutes, "type": type_, **kw}
+    return {
+        "ticket_id": tid,
+        "at": at(minutes) if not isinstance(minutes, str) else minutes,
+        "type": type_,
+        **kw,
+    }
 
 
-def run(tmp_path: Path, events, *args, policy: str = SIMPLE_POLICY, now: str | None = None, fmt: str = "json",
-        expect: int | None = None):
+def run(
+    tmp_path: Path,
+    events,
+    *args,
+    policy: str = SIMPLE_POLICY,
+    now: str | None = None,
+    fmt: str = "json",
+    expect: int | None = None,
+):
     policy_file = tmp_path / "policy.yaml"
     policy_file.write_text(policy)
     events_file = tmp_path / "events.jsonl"
     events_file.write_text("".join((e if isinstance(e, str) else json.dumps(e)) + "\n" for e in events))
     out = tmp_path / f"report.{fmt}"
-    argv = ["report", "--policies", str(policy_file), "--events", str(events_file), "--format", fmt,
-            "--output", str(out), *args]
+    argv = [
+        "report",
+        "--policies",
+        str(policy_file),
+        "--events",
+        str(events_file),
+        "--format",
+        fmt,
+        "--output",
+        str(out),
+        *args,
+    ]
     if now is not None:
         argv += ["--now", now]
     status = main(argv)
@@ -95,8 +117,11 @@ def run(tmp_path: Path, events, *args, policy: str = SIMPLE_POLICY, now: str | N
 
 
 def one(rows, **match):
-    found = [r for r in rows if all((r["group"].get(k[2:]) if k.startswith("g_") else r.get(k)) == v
-                                    for k, v in match.items())]
+    found = [
+        r
+        for r in rows
+        if all((r["group"].get(k[2:]) if k.startswith("g_") else r.get(k)) == v for k, v in match.items())
+    ]
     assert len(found) == 1, (match, rows)
     return found[0]
 
@@ -105,9 +130,13 @@ def one(rows, **match):
 CHANNELS = ["email", "chat", "phone", "twitter", "facebook", "web"]
 PRIORITIES = ["low", "normal", "high", "urgent"]
 STATUSES = ["new", "open", "pending", "on_hold", "solved", "closed"]
-OFFSETS = [timezone.utc, timezone(timedelta(hours=1)), timezone(timedelta(hours=-5)),
-           timezone(timedelta(hours=5, minutes=30))]
-GEN_START = datetime(2026, 2, 23, tzinfo=timezone.utc)
+OFFSETS = [
+    UTC,
+    timezone(timedelta(hours=1)),
+    timezone(timedelta(hours=-5)),
+    timezone(timedelta(hours=5, minutes=30)),
+]
+GEN_START = datetime(2026, 2, 23, tzinfo=UTC)
 GEN_NOW = "2026-03-09T12:00:00Z"
 
 
@@ -143,15 +172,24 @@ def random_history(seed: int, tickets: int = 250) -> list[dict]:
                 e["status"] = rng.choice(STATUSES)
             elif kind == "update":
                 key = rng.choice(["channel", "channel", "priority", "requester"])
-                value = {"channel": lambda: rng.choice(CHANNELS + [None]), "priority": lambda: rng.choice(PRIORITIES),
-                         "requester": lambda: f"user{rng.randrange(40)}"}[key]()
+                value = {
+                    "channel": lambda: rng.choice(CHANNELS + [None]),
+                    "priority": lambda: rng.choice(PRIORITIES),
+                    "requester": lambda: f"user{rng.randrange(40)}",
+                }[key]()
                 e["fields"] = {key: value}
             else:
                 e["score"] = rng.choice([1, 2, 3, 4, 5, 5, 4.5, 3.5])
             ticket.append(e)
         if rng.random() < 0.03:  # rejected: an event before the created one
-            ticket.append({"ticket_id": tid, "at": created["at"] - timedelta(hours=1), "type": "message",
-                           "author": "customer"})
+            ticket.append(
+                {
+                    "ticket_id": tid,
+                    "at": created["at"] - timedelta(hours=1),
+                    "type": "message",
+                    "author": "customer",
+                }
+            )
         lines += ticket
     rng.shuffle(lines)  # input order matters only between events at the same instant
     for e in lines:
@@ -161,8 +199,9 @@ def random_history(seed: int, tickets: int = 250) -> list[dict]:
 
 # ------------------------------------------ the independent recomputation
 def us(text: str) -> int:
-    return (datetime.fromisoformat(text.replace("Z", "+00:00")) - datetime(1970, 1, 1, tzinfo=timezone.utc)) \
-        // timedelta(microseconds=1)
+    return (
+        datetime.fromisoformat(text.replace("Z", "+00:00")) - datetime(1970, 1, 1, tzinfo=UTC)
+    ) // timedelta(microseconds=1)
 
 
 def tickets_of(lines: list[dict]) -> tuple[dict[str, list[tuple[int, int, dict]]], int]:
@@ -210,7 +249,7 @@ def policy_of(attrs: dict) -> str | None:
 
 
 def local_period(t: int, period: str, tz: str) -> str:
-    local = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=t)
+    local = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=t)
     local = local.astimezone(ZoneInfo(tz))
     if period == "day":
         return f"{local.year:04d}-{local.month:02d}-{local.day:02d}"
@@ -257,23 +296,47 @@ def expected_report(lines, rows, now: str, by: list[str], period: str | None, tz
     for acc in sla.values():
         st = acc["states"]
         a, b = st.count("achieved"), st.count("breached")
-        sla_out.append({"group": acc["group"], "metric": acc["metric"], "cycles": len(st), "achieved": a,
-                        "breached": b, "cancelled": st.count("cancelled"), "running": st.count("running"),
-                        "paused": st.count("paused"), "compliance": share(a, a + b),
-                        "elapsed_seconds": dist(acc["elapsed"])})
+        sla_out.append(
+            {
+                "group": acc["group"],
+                "metric": acc["metric"],
+                "cycles": len(st),
+                "achieved": a,
+                "breached": b,
+                "cancelled": st.count("cancelled"),
+                "running": st.count("running"),
+                "paused": st.count("paused"),
+                "compliance": share(a, a + b),
+                "elapsed_seconds": dist(acc["elapsed"]),
+            }
+        )
 
     kpis: dict = {}
     count = 0
-    for tid, events in tickets.items():
+    for _tid, events in tickets.items():
         created_at = events[0][0]
         if created_at > now_us:
             continue
         count += 1
         now_attrs = attrs_at(events, now_us)
         g = group(now_attrs, policy_of(now_attrs), created_at)
-        k = kpis.setdefault(json.dumps(g, sort_keys=True), {
-            "group": g, "tickets": 0, "in": 0, "out": 0, "req": set(), "responded": 0, "done": 0, "reopened": 0,
-            "fcr": 0, "redirected": 0, "frt": [], "csat": []})
+        k = kpis.setdefault(
+            json.dumps(g, sort_keys=True),
+            {
+                "group": g,
+                "tickets": 0,
+                "in": 0,
+                "out": 0,
+                "req": set(),
+                "responded": 0,
+                "done": 0,
+                "reopened": 0,
+                "fcr": 0,
+                "redirected": 0,
+                "frt": [],
+                "csat": [],
+            },
+        )
         k["tickets"] += 1
         responses, first, reopened, redirected, csat = 0, None, False, False, None
         status, attrs = None, {}
@@ -298,8 +361,12 @@ def expected_report(lines, rows, now: str, by: list[str], period: str | None, tz
                 attrs = dict(e["fields"])
             elif e["type"] == "update":
                 new = e["fields"].get("channel", attrs.get("channel"))
-                if "channel" in e["fields"] and attrs.get("channel") is not None and new is not None \
-                        and new != attrs["channel"]:
+                if (
+                    "channel" in e["fields"]
+                    and attrs.get("channel") is not None
+                    and new is not None
+                    and new != attrs["channel"]
+                ):
                     redirected = True
                 attrs.update(e["fields"])
             elif e["type"] == "csat":
@@ -320,14 +387,26 @@ def expected_report(lines, rows, now: str, by: list[str], period: str | None, tz
     for k in kpis.values():
         n = k["tickets"]
         c = k["csat"]
-        kpi_out.append({
-            "group": k["group"], "tickets": n, "messages_in": k["in"], "messages_out": k["out"],
-            "unique_requesters": len(k["req"]), "response_rate": share(k["responded"], n),
-            "resolution_rate": share(k["done"], n), "reopen_rate": share(k["reopened"], n),
-            "fcr_rate": share(k["fcr"], k["done"]), "redirect_rate": share(k["redirected"], n),
-            "first_response_seconds": dist(k["frt"]),
-            "csat": {"responses": len(c), "mean": sum(c) / len(c) if c else None,
-                     "satisfied_share": share(sum(1 for s in c if s >= 4), len(c))}})
+        kpi_out.append(
+            {
+                "group": k["group"],
+                "tickets": n,
+                "messages_in": k["in"],
+                "messages_out": k["out"],
+                "unique_requesters": len(k["req"]),
+                "response_rate": share(k["responded"], n),
+                "resolution_rate": share(k["done"], n),
+                "reopen_rate": share(k["reopened"], n),
+                "fcr_rate": share(k["fcr"], k["done"]),
+                "redirect_rate": share(k["redirected"], n),
+                "first_response_seconds": dist(k["frt"]),
+                "csat": {
+                    "responses": len(c),
+                    "mean": sum(c) / len(c) if c else None,
+                    "satisfied_share": share(sum(1 for s in c if s >= 4), len(c)),
+                },
+            }
+        )
     return {"now": now, "tickets": count, "rejected": rejected, "sla": sla_out, "kpis": kpi_out}
 
 
@@ -346,8 +425,10 @@ def assert_report_matches(actual: dict, expected: dict):
     assert actual["now"] == expected["now"]
     assert actual["tickets"] == expected["tickets"]
     assert actual["rejected"] == expected["rejected"]
-    for section, key in (("sla", lambda r: (json.dumps(r["group"], sort_keys=True), r["metric"])),
-                         ("kpis", lambda r: json.dumps(r["group"], sort_keys=True))):
+    for section, key in (
+        ("sla", lambda r: (json.dumps(r["group"], sort_keys=True), r["metric"])),
+        ("kpis", lambda r: json.dumps(r["group"], sort_keys=True)),
+    ):
         got = {key(r): r for r in actual[section]}
         want = {key(r): r for r in expected[section]}
         assert len(got) == len(actual[section]), f"duplicate groups in {section}"
@@ -358,8 +439,19 @@ def assert_report_matches(actual: dict, expected: dict):
 
 def evaluate_rows(tmp_path: Path, policy: str, now: str) -> list[dict]:
     out = tmp_path / "rows.jsonl"
-    main(["evaluate", "--policies", str(tmp_path / "policy.yaml"), "--events", str(tmp_path / "events.jsonl"),
-          "--now", now, "--output", str(out)])
+    main(
+        [
+            "evaluate",
+            "--policies",
+            str(tmp_path / "policy.yaml"),
+            "--events",
+            str(tmp_path / "events.jsonl"),
+            "--now",
+            now,
+            "--output",
+            str(out),
+        ]
+    )
     return [json.loads(line) for line in out.read_text().splitlines()]
 
 
@@ -405,8 +497,10 @@ def test_random_history_at_another_now(tmp_path):
 # --------------------------------------------------------- named cases
 def test_cancelled_cycles_are_outside_compliance(tmp_path):
     events = [
-        ev("A", 0, "created", fields={}), ev("A", 10, "status", status="solved"),  # fr cancelled
-        ev("B", 0, "created", fields={}), ev("B", 30, "message", author="agent"),  # fr achieved
+        ev("A", 0, "created", fields={}),
+        ev("A", 10, "status", status="solved"),  # fr cancelled
+        ev("B", 0, "created", fields={}),
+        ev("B", 30, "message", author="agent"),  # fr achieved
         ev("C", 0, "created", fields={}, status="solved"),  # created done: fr cancelled at created
     ]
     report = run(tmp_path, events, now=at(600))
@@ -419,8 +513,10 @@ def test_cancelled_cycles_are_outside_compliance(tmp_path):
 def test_open_breached_cycles_count_as_breached_but_not_in_elapsed(tmp_path):
     events = [
         ev("A", 0, "created", fields={}),  # no response: open, breached at now
-        ev("B", 0, "created", fields={}), ev("B", 90, "message", author="agent"),  # ended, breached
-        ev("C", 0, "created", fields={}), ev("C", 20, "message", author="agent"),  # achieved
+        ev("B", 0, "created", fields={}),
+        ev("B", 90, "message", author="agent"),  # ended, breached
+        ev("C", 0, "created", fields={}),
+        ev("C", 20, "message", author="agent"),  # achieved
         ev("D", 170, "created", fields={}),  # open, running
     ]
     report = run(tmp_path, events, now=at(180))
@@ -435,9 +531,11 @@ def test_open_breached_cycles_count_as_breached_but_not_in_elapsed(tmp_path):
 
 def test_paused_and_running_counts(tmp_path):
     events = [
-        ev("A", 0, "created", fields={}), ev("A", 5, "message", author="agent"),
+        ev("A", 0, "created", fields={}),
+        ev("A", 5, "message", author="agent"),
         ev("A", 6, "status", status="pending"),  # requester_wait paused at now
-        ev("B", 0, "created", fields={}), ev("B", 5, "message", author="agent"),  # running
+        ev("B", 0, "created", fields={}),
+        ev("B", 5, "message", author="agent"),  # running
     ]
     report = run(tmp_path, events, now=at(60))
     rw = one(report["sla"], metric="requester_wait")
@@ -451,26 +549,37 @@ def test_percentiles_interpolate_inclusively(tmp_path):
     report = run(tmp_path, events, now=at(600))
     fr = one(report["sla"], metric="first_response")
     assert fr["elapsed_seconds"] == pytest.approx({"mean": 1500.0, "p50": 1500.0, "p90": 2220.0})
-    assert report["kpis"][0]["first_response_seconds"] == pytest.approx({"mean": 1500.0, "p50": 1500.0, "p90": 2220.0})
+    assert report["kpis"][0]["first_response_seconds"] == pytest.approx(
+        {"mean": 1500.0, "p50": 1500.0, "p90": 2220.0}
+    )
 
 
 def test_rates_and_their_denominators(tmp_path):
     events = [
         # A: one response, solved, never reopened: fcr
-        ev("A", 0, "created", fields={"requester": "ann"}), ev("A", 1, "message", author="customer"),
-        ev("A", 10, "message", author="agent"), ev("A", 20, "status", status="solved"),
+        ev("A", 0, "created", fields={"requester": "ann"}),
+        ev("A", 1, "message", author="customer"),
+        ev("A", 10, "message", author="agent"),
+        ev("A", 20, "status", status="solved"),
         # B: two responses, closed: done but not fcr
-        ev("B", 0, "created", fields={"requester": "ann"}), ev("B", 10, "message", author="agent"),
-        ev("B", 15, "message", author="agent"), ev("B", 20, "status", status="closed"),
+        ev("B", 0, "created", fields={"requester": "ann"}),
+        ev("B", 10, "message", author="agent"),
+        ev("B", 15, "message", author="agent"),
+        ev("B", 20, "status", status="closed"),
         # C: one response, solved, reopened, solved again: reopened, not fcr
-        ev("C", 0, "created", fields={"requester": "bob"}), ev("C", 10, "message", author="agent"),
-        ev("C", 20, "status", status="solved"), ev("C", 30, "status", status="open"),
+        ev("C", 0, "created", fields={"requester": "bob"}),
+        ev("C", 10, "message", author="agent"),
+        ev("C", 20, "status", status="solved"),
+        ev("C", 30, "status", status="open"),
         ev("C", 40, "status", status="solved"),
         # D: bot message and an internal note only: no response, not done
-        ev("D", 0, "created", fields={}), ev("D", 5, "message", author="bot"),
-        ev("D", 6, "message", author="agent", public=False), ev("D", 7, "message", author="customer", public=False),
+        ev("D", 0, "created", fields={}),
+        ev("D", 5, "message", author="bot"),
+        ev("D", 6, "message", author="agent", public=False),
+        ev("D", 7, "message", author="customer", public=False),
         # E: created solved then reopened: reopen counts, not done at now
-        ev("E", 0, "created", fields={"requester": "cy"}, status="solved"), ev("E", 50, "status", status="open"),
+        ev("E", 0, "created", fields={"requester": "cy"}, status="solved"),
+        ev("E", 50, "status", status="open"),
     ]
     k = run(tmp_path, events, now=at(100))["kpis"][0]
     assert (k["tickets"], k["messages_in"], k["messages_out"], k["unique_requesters"]) == (5, 1, 5, 3)
@@ -498,11 +607,16 @@ def test_no_tickets_at_all(tmp_path):
 
 def test_redirect_means_changing_an_existing_channel(tmp_path):
     events = [
-        ev("A", 0, "created", fields={"channel": "email"}), ev("A", 5, "update", fields={"channel": "chat"}),
-        ev("B", 0, "created", fields={}), ev("B", 5, "update", fields={"channel": "chat"}),  # first set
-        ev("C", 0, "created", fields={"channel": "email"}), ev("C", 5, "update", fields={"channel": "email"}),
-        ev("D", 0, "created", fields={"channel": "email"}), ev("D", 5, "update", fields={"priority": "high"}),
-        ev("E", 0, "created", fields={"channel": "email"}), ev("E", 50, "update", fields={"channel": "web"}),
+        ev("A", 0, "created", fields={"channel": "email"}),
+        ev("A", 5, "update", fields={"channel": "chat"}),
+        ev("B", 0, "created", fields={}),
+        ev("B", 5, "update", fields={"channel": "chat"}),  # first set
+        ev("C", 0, "created", fields={"channel": "email"}),
+        ev("C", 5, "update", fields={"channel": "email"}),
+        ev("D", 0, "created", fields={"channel": "email"}),
+        ev("D", 5, "update", fields={"priority": "high"}),
+        ev("E", 0, "created", fields={"channel": "email"}),
+        ev("E", 50, "update", fields={"channel": "web"}),
     ]
     k = run(tmp_path, events, now=at(10))["kpis"][0]  # E's update comes after now
     assert k["redirect_rate"] == pytest.approx(1 / 5)
@@ -510,9 +624,14 @@ def test_redirect_means_changing_an_existing_channel(tmp_path):
 
 def test_csat_uses_the_last_score_per_ticket(tmp_path):
     events = [
-        ev("A", 0, "created", fields={}), ev("A", 5, "csat", score=5), ev("A", 6, "csat", score=2),
-        ev("B", 0, "created", fields={}), ev("B", 5, "csat", score=4),
-        ev("C", 0, "created", fields={}), ev("C", 5, "csat", score=3), ev("C", 50, "csat", score=5),  # after now
+        ev("A", 0, "created", fields={}),
+        ev("A", 5, "csat", score=5),
+        ev("A", 6, "csat", score=2),
+        ev("B", 0, "created", fields={}),
+        ev("B", 5, "csat", score=4),
+        ev("C", 0, "created", fields={}),
+        ev("C", 5, "csat", score=3),
+        ev("C", 50, "csat", score=5),  # after now
         ev("D", 0, "created", fields={}),
     ]
     csat = run(tmp_path, events, now=at(10))["kpis"][0]["csat"]
@@ -523,10 +642,12 @@ def test_csat_uses_the_last_score_per_ticket(tmp_path):
 
 def test_grouping_uses_the_value_at_the_cycles_end_and_tickets_at_now(tmp_path):
     events = [
-        ev("A", 0, "created", fields={"priority": "low"}), ev("A", 10, "message", author="agent"),
+        ev("A", 0, "created", fields={"priority": "low"}),
+        ev("A", 10, "message", author="agent"),
         ev("A", 20, "update", fields={"priority": "urgent"}),
         # B: the update at the same instant as the response is in force at the cycle's end
-        ev("B", 0, "created", fields={"priority": "low"}), ev("B", 10, "message", author="agent"),
+        ev("B", 0, "created", fields={"priority": "low"}),
+        ev("B", 10, "message", author="agent"),
         ev("B", 10, "update", fields={"priority": "high"}),
     ]
     report = run(tmp_path, events, "--by", "priority", now=at(60))
@@ -534,16 +655,23 @@ def test_grouping_uses_the_value_at_the_cycles_end_and_tickets_at_now(tmp_path):
     assert one(report["sla"], metric="first_response", g_priority="high")["cycles"] == 1
     assert one(report["sla"], metric="resolution", g_priority="urgent")["running"] == 1
     assert one(report["kpis"], g_priority="urgent")["tickets"] == 1
-    assert {json.dumps(r["group"]) for r in report["kpis"]} == {'{"priority": "urgent"}', '{"priority": "high"}'}
+    assert {json.dumps(r["group"]) for r in report["kpis"]} == {
+        '{"priority": "urgent"}',
+        '{"priority": "high"}',
+    }
 
 
 def test_policy_key_and_missing_attributes_group_as_null(tmp_path):
     events = [
         ev("A", 0, "created", fields={"channel": "twitter"}),
         ev("B", 0, "created", fields={"channel": "web"}),  # no policy: no cycles
-        ev("C", 0, "created", fields={}), ev("C", 10, "update", fields={"channel": "email"}),
-        ev("D", 0, "created", fields={"channel": "email"}), ev("D", 10, "message", author="agent"),
-        ev("D", 20, "update", fields={"channel": "twitter"}),  # fr judged by standard? no: by social at its end
+        ev("C", 0, "created", fields={}),
+        ev("C", 10, "update", fields={"channel": "email"}),
+        ev("D", 0, "created", fields={"channel": "email"}),
+        ev("D", 10, "message", author="agent"),
+        ev(
+            "D", 20, "update", fields={"channel": "twitter"}
+        ),  # fr judged by standard? no: by social at its end
     ]
     report = run(tmp_path, events, "--by", "policy,channel", policy=POLICY, now=at(60))
     assert one(report["kpis"], g_policy=None, g_channel="web")["tickets"] == 1
@@ -564,15 +692,20 @@ def test_period_week_uses_the_iso_year(tmp_path):
     ]
     report = run(tmp_path, events, "--period", "week", now="2027-02-01T00:00:00Z")
     assert sorted(r["group"]["period"] for r in report["kpis"]) == ["2025-W01", "2026-W10", "2026-W53"]
-    assert sorted(r["group"]["period"] for r in report["sla"] if r["metric"] == "resolution") == \
-        ["2025-W01", "2026-W10", "2026-W53"]
+    assert sorted(r["group"]["period"] for r in report["sla"] if r["metric"] == "resolution") == [
+        "2025-W01",
+        "2026-W10",
+        "2026-W53",
+    ]
     report = run(tmp_path, events, "--period", "month", now="2027-02-01T00:00:00Z")
     assert sorted(r["group"]["period"] for r in report["kpis"]) == ["2024-12", "2026-03", "2027-01"]
 
 
 def test_tz_shifts_the_day(tmp_path):
-    events = [ev("A", "2026-03-31T22:30:00Z", "created", fields={}),
-              ev("A", "2026-04-01T00:30:00Z", "message", author="agent")]
+    events = [
+        ev("A", "2026-03-31T22:30:00Z", "created", fields={}),
+        ev("A", "2026-04-01T00:30:00Z", "message", author="agent"),
+    ]
     now = "2026-04-02T00:00:00Z"
     utc = run(tmp_path, events, "--period", "day", now=now)
     berlin = run(tmp_path, events, "--period", "day", "--tz", "Europe/Berlin", now=now)
@@ -586,7 +719,8 @@ def test_tz_shifts_the_day(tmp_path):
 
 def test_now_bounds_tickets_and_events(tmp_path):
     events = [
-        ev("A", 0, "created", fields={}), ev("A", 30, "message", author="agent"),  # exactly at now counts
+        ev("A", 0, "created", fields={}),
+        ev("A", 30, "message", author="agent"),  # exactly at now counts
         ev("B", 30, "created", fields={}),  # created at now counts
         ev("C", 31, "created", fields={}),  # after now: out
         ev("A", 31, "message", author="agent"),
@@ -601,7 +735,8 @@ def test_now_bounds_tickets_and_events(tmp_path):
 def test_unique_requesters_use_the_value_at_now(tmp_path):
     events = [
         ev("A", 0, "created", fields={"requester": "ann"}),
-        ev("B", 0, "created", fields={"requester": "ann"}), ev("B", 5, "update", fields={"requester": "bob"}),
+        ev("B", 0, "created", fields={"requester": "ann"}),
+        ev("B", 5, "update", fields={"requester": "bob"}),
         ev("C", 0, "created", fields={"requester": 7}),
         ev("D", 0, "created", fields={"requester": "7"}),
     ]
@@ -659,7 +794,7 @@ def test_csv_carries_the_json_numbers(tmp_path):
         check("sla", row, row["metric"])
     for row in report["kpis"]:
         check("kpis", row, "")
-    assert set(k[0] for k in cells) == {"report"}
+    assert {k[0] for k in cells} == {"report"}
 
 
 def test_table_carries_the_json_numbers(tmp_path):
@@ -674,26 +809,37 @@ def test_table_carries_the_json_numbers(tmp_path):
         match = [line.split() for line in lines_out if line.split()[:2] == [row["metric"], name]]
         assert len(match) == 1, (row, table)
         cells = match[0]
-        assert cells[2:6] == [str(row["cycles"]), str(row["achieved"]), str(row["breached"]), str(row["cancelled"])]
+        assert cells[2:6] == [
+            str(row["cycles"]),
+            str(row["achieved"]),
+            str(row["breached"]),
+            str(row["cancelled"]),
+        ]
         assert cells[6] == str(row["running"] + row["paused"])
         assert cells[7] == _pct(row["compliance"])
         if row["compliance"] is not None and row["compliance"] < 0.8:
             assert cells[8] == "!!"
-    kpi_lines = lines_out[lines_out.index("Tickets"):]
+    kpi_lines = lines_out[lines_out.index("Tickets") :]
     for row in report["kpis"]:
         name = "(none)" if row["group"]["channel"] is None else row["group"]["channel"]
         volume, rates = [line.split() for line in kpi_lines if line.split()[:1] == [name]]
-        assert volume[1:5] == [str(row["tickets"]), str(row["messages_in"]), str(row["messages_out"]),
-                               str(row["unique_requesters"])]
-        assert rates[1:] == [_pct(row[k]) for k in ("response_rate", "resolution_rate", "reopen_rate", "fcr_rate",
-                                                     "redirect_rate")]
+        assert volume[1:5] == [
+            str(row["tickets"]),
+            str(row["messages_in"]),
+            str(row["messages_out"]),
+            str(row["unique_requesters"]),
+        ]
+        assert rates[1:] == [
+            _pct(row[k])
+            for k in ("response_rate", "resolution_rate", "reopen_rate", "fcr_rate", "redirect_rate")
+        ]
 
 
 # ----------------------------------------------------------- the API
 def test_typed_report_api(tmp_path):
-    from sla.events import read_jsonl
-    from sla.policyset import load_policies
-    from sla.report import Report, build_report
+    from sla.engine.events import read_jsonl
+    from sla.policy.compile import load_policies
+    from sla.report.figures import Report, build_report
 
     lines = random_history(5, tickets=60)
     tickets, _ = read_jsonl([json.dumps(e) for e in lines])
@@ -709,9 +855,9 @@ def test_typed_report_api(tmp_path):
 
 def test_chart_extras_match_a_direct_count(tmp_path):
     """The HTML-only figures: misses per local day of due_at, creations by local weekday and hour."""
-    from sla.events import read_jsonl
-    from sla.policyset import load_policies
-    from sla.report import build_report
+    from sla.engine.events import read_jsonl
+    from sla.policy.compile import load_policies
+    from sla.report.figures import build_report
 
     lines = random_history(8, tickets=200)  # spans the US DST change of 2026-03-08
     tz = "America/New_York"
@@ -723,7 +869,9 @@ def test_chart_extras_match_a_direct_count(tmp_path):
     for row in rows:
         if row["breached"]:
             misses[local_period(us(row["due_at"]), "day", tz)][row["metric"]] += 1
-    assert {d: dict(c) for d, c in report.extras.breaches_by_day.items()} == {d: dict(c) for d, c in misses.items()}
+    assert {d: dict(c) for d, c in report.extras.breaches_by_day.items()} == {
+        d: dict(c) for d, c in misses.items()
+    }
     grid = [[0] * 24 for _ in range(7)]
     accepted, _ = tickets_of(lines)
     for events in accepted.values():
@@ -740,9 +888,9 @@ def test_chart_extras_match_a_direct_count(tmp_path):
 
 
 def test_to_pandas_and_arrow_when_installed(tmp_path):
-    from sla.events import read_jsonl
-    from sla.policyset import load_policies
-    from sla.report import build_report
+    from sla.engine.events import read_jsonl
+    from sla.policy.compile import load_policies
+    from sla.report.figures import build_report
 
     tickets, _ = read_jsonl([json.dumps(e) for e in random_history(5, tickets=30)])
     report = build_report(load_policies(POLICY), tickets, GEN_NOW, by=["channel"])
@@ -758,7 +906,7 @@ def test_to_pandas_and_arrow_when_installed(tmp_path):
 
 
 def test_progress_is_silent_off_a_terminal_and_draws_on_one():
-    from sla.progress import Progress
+    from sla.cli.progress import Progress
 
     quiet = io.StringIO()
     bar = Progress(10_000, stream=quiet, delay=0, interval=0)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from sla.cli import main
+from sla.cli.app import main
 
 _spec = importlib.util.spec_from_file_location("report_cases", Path(__file__).with_name("test_report.py"))
 cases = importlib.util.module_from_spec(_spec)
@@ -25,7 +25,9 @@ _spec.loader.exec_module(cases)  # type: ignore[union-attr]
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHARTS = ("compliance", "misses", "first-response", "csat", "heatmap")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)"
+)
 
 
 class Dom(HTMLParser):
@@ -67,22 +69,52 @@ def write_html(tmp_path: Path, lines, *args, now=cases.GEN_NOW) -> Path:
     (tmp_path / "policy.yaml").write_text(cases.POLICY)
     (tmp_path / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines))
     out = tmp_path / "report.html"
-    main(["report", "--policies", str(tmp_path / "policy.yaml"), "--events", str(tmp_path / "events.jsonl"),
-          "--now", now, "--format", "html", "--output", str(out), *args])
+    main(
+        [
+            "report",
+            "--policies",
+            str(tmp_path / "policy.yaml"),
+            "--events",
+            str(tmp_path / "events.jsonl"),
+            "--now",
+            now,
+            "--format",
+            "html",
+            "--output",
+            str(out),
+            *args,
+        ]
+    )
     return out
 
 
 def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
-               f"--user-data-dir={tmp_path / 'chromium-profile'}", *args]
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-extensions",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        *args,
+    ]
     return subprocess.run(command, capture_output=True, text=True, timeout=60)
 
 
 def test_page_is_self_contained_and_has_every_chart(tmp_path):
     lines = cases.random_history(21, tickets=200)
-    lines.append({"ticket_id": "X", "at": "2026-03-02T10:00:00Z", "type": "created",
-                  "fields": {"channel": "<script>alert(1)</script>", "priority": "\"><b>x"}})
+    lines.append(
+        {
+            "ticket_id": "X",
+            "at": "2026-03-02T10:00:00Z",
+            "type": "created",
+            "fields": {"channel": "<script>alert(1)</script>", "priority": '"><b>x'},
+        }
+    )
     page = write_html(tmp_path, lines, "--by", "channel", "--tz", "Europe/Berlin").read_text()
     dom = Dom(page)
     assert not dom.all("script") and not dom.all("link") and not dom.all("img") and not dom.all("iframe")
@@ -112,8 +144,9 @@ def test_chromium_renders_the_charts(tmp_path):
     dom = Dom(result.stdout)
     charts = {a["data-chart"]: a for a in dom.all("svg")}
     assert set(charts) == set(CHARTS)
-    report = cases.run(tmp_path, lines, "--by", "channel", "--tz", "America/New_York", policy=cases.POLICY,
-                       now=cases.GEN_NOW)
+    report = cases.run(
+        tmp_path, lines, "--by", "channel", "--tz", "America/New_York", policy=cases.POLICY, now=cases.GEN_NOW
+    )
     # Compliance: one bar group per (metric, group) row drawn, one filled bar per row with a ratio.
     drawn = dom.svg_children[("compliance", "g")]
     assert drawn == len(report["sla"])  # fewer than the row cap per metric here
@@ -123,8 +156,14 @@ def test_chromium_renders_the_charts(tmp_path):
     assert dom.svg_children[("first-response", "rect")] == 11
     assert dom.svg_children[("csat", "rect")] >= 3
     text = " ".join(dom.text)
-    for heading in ("SLA compliance", "SLA misses per day", "Time to first response", "CSAT",
-                    "Ticket volume by hour of week", "Support KPIs"):
+    for heading in (
+        "SLA compliance",
+        "SLA misses per day",
+        "Time to first response",
+        "CSAT",
+        "Ticket volume by hour of week",
+        "Support KPIs",
+    ):
         assert heading in text
     assert f"{report['tickets']:,}" in text
 
@@ -133,7 +172,9 @@ def test_chromium_renders_the_charts(tmp_path):
 def test_chromium_screenshot(tmp_path):
     page = write_html(tmp_path, cases.random_history(24, tickets=300), "--by", "policy")
     png = tmp_path / "shot.png"
-    result = chromium(tmp_path, f"--screenshot={png}", "--window-size=1280,2000", "--hide-scrollbars", page.as_uri())
+    result = chromium(
+        tmp_path, f"--screenshot={png}", "--window-size=1280,2000", "--hide-scrollbars", page.as_uri()
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
@@ -144,7 +185,9 @@ def test_chromium_screenshot(tmp_path):
 
 @needs_chromium
 def test_chromium_renders_an_empty_report(tmp_path):
-    page = write_html(tmp_path, [{"ticket_id": "A", "at": "2026-03-10T00:00:00Z", "type": "created", "fields": {}}])
+    page = write_html(
+        tmp_path, [{"ticket_id": "A", "at": "2026-03-10T00:00:00Z", "type": "created", "fields": {}}]
+    )
     result = chromium(tmp_path, "--dump-dom", page.as_uri())
     assert result.returncode == 0
     dom = Dom(result.stdout)

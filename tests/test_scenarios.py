@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sla.cli import main
+from sla.cli.app import main
 
 SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.yaml"))
 
@@ -43,10 +43,14 @@ def test_scenario(path: Path, tmp_path: Path, capsysbinary) -> None:
     rows = [json.loads(line) for line in captured.out.decode().splitlines() if line.strip()]
     stderr = captured.err.decode()
     expected = doc.get("expected") or []
-    assert len(rows) == len(expected), f"{len(rows)} rows, expected {len(expected)}:\n" + "\n".join(map(str, rows))
-    for index, (want, got) in enumerate(zip(expected, rows)):
+    assert len(rows) == len(expected), f"{len(rows)} rows, expected {len(expected)}:\n" + "\n".join(
+        map(str, rows)
+    )
+    for index, (want, got) in enumerate(zip(expected, rows, strict=False)):
         for key, value in want.items():
-            assert _same(value, got.get(key)), f"row {index} ({got['ticket_id']} {got['metric']} #{got['cycle']}) {key}: want {value!r}, got {got.get(key)!r}"
+            assert _same(value, got.get(key)), (
+                f"row {index} ({got['ticket_id']} {got['metric']} #{got['cycle']}) {key}: want {value!r}, got {got.get(key)!r}"
+            )
     rejected = doc.get("rejected") or []
     for item in rejected:
         needle = item if item.startswith("line ") else f"ticket {item}"

@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 
 from sla import cli
-from sla.policy import json_schema
-from sla.source import parse_yaml, read_document
+from sla.policy.model import json_schema
+from sla.policy.source import parse_yaml, read_document
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "docs" / "policy.schema.json"
 SPEC_EXAMPLES = sorted((ROOT.parent / "shared" / "spec" / "examples").glob("*/policy.yaml"))
 POLICY_FILES = sorted((ROOT / "policies").glob("*.yaml")) + SPEC_EXAMPLES
+
 
 def plain(value: object) -> object:
     """What an editor's YAML 1.2 parser sees: unquoted dates are text."""
@@ -50,8 +51,9 @@ def test_sla_schema_prints_the_schema(capsys):
 
 def test_shipped_schema_file_is_up_to_date():
     assert SHIPPED.exists(), "run: sla schema > docs/policy.schema.json"
-    assert json.loads(SHIPPED.read_text(encoding="utf-8")) == json_schema(), \
+    assert json.loads(SHIPPED.read_text(encoding="utf-8")) == json_schema(), (
         "docs/policy.schema.json is stale; run: sla schema > docs/policy.schema.json"
+    )
 
 
 @pytest.mark.parametrize("path", POLICY_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -66,29 +68,38 @@ def test_example_files_point_editors_at_the_schema():
         assert first == "# yaml-language-server: $schema=../docs/policy.schema.json", path
 
 
-@pytest.mark.parametrize("text, culprit", [
-    ("polices: []\npolicies: [{name: a}]\n", "polices"),
-    ("policies: [{name: a, calender: x}]\n", "calender"),
-    ("policies: []\n", "non-empty"),
-    ("done_statuses: [solved]\n", "policies"),
-    ("policies: [{targets: {first_response: 1h}}]\n", "name"),
-    ("policies: [{name: a, targets: {first_response: 1x}}]\n", "1x"),
-    ("policies: [{name: a, targets: {first_response: 30m1h}}]\n", "30m1h"),
-    ("policies: [{name: a, targets: {first_response: -5}}]\n", "-5"),
-    ("policies: [{name: a, targets: {first_response: {within: 1h, hours: wall}}}]\n", "within"),
-    ("policies: [{name: a, match: {channel: {in: [x]}}}]\n", "in"),
-    ("policies: [{name: a, hours: sometimes}]\n", "sometimes"),
-    ("policies: [{name: a, warnings: {at_percent: [120]}}]\n", "120"),
-    ("calendars: {c: {hours: {mon-fry: ['09:00-17:00']}}}\npolicies: [{name: a}]\n", "mon-fry"),
-    ("calendars: {c: {hours: {mon: ['09:00-25:00']}}}\npolicies: [{name: a}]\n", "25:00"),
-    ("calendars: {c: {timezone: UTC}}\npolicies: [{name: a}]\n", "hours"),
-    ("calendars: {c: {hours: {mon: ['09:00-17:00']}, overrides: {xmas: []}}}\npolicies: [{name: a}]\n", "xmas"),
-    ("metrics: {waiting: {start: created}}\npolicies: [{name: a}]\n", "stop"),
-    ("metrics: {first_response: {cycles: repeat}}\npolicies: [{name: a}]\n", "cycles"),
-    ("metrics: {w: {start: creatd, stop: done}}\npolicies: [{name: a}]\n", "creatd"),
-    ("metrics: {w: {start: created, stop: {field_set: a, field_changed: b}}}\npolicies: [{name: a}]\n", "field_set"),
-    ("metrics: {first_response: {responders: [robot]}}\npolicies: [{name: a}]\n", "robot"),
-])
+@pytest.mark.parametrize(
+    "text, culprit",
+    [
+        ("polices: []\npolicies: [{name: a}]\n", "polices"),
+        ("policies: [{name: a, calender: x}]\n", "calender"),
+        ("policies: []\n", "non-empty"),
+        ("done_statuses: [solved]\n", "policies"),
+        ("policies: [{targets: {first_response: 1h}}]\n", "name"),
+        ("policies: [{name: a, targets: {first_response: 1x}}]\n", "1x"),
+        ("policies: [{name: a, targets: {first_response: 30m1h}}]\n", "30m1h"),
+        ("policies: [{name: a, targets: {first_response: -5}}]\n", "-5"),
+        ("policies: [{name: a, targets: {first_response: {within: 1h, hours: wall}}}]\n", "within"),
+        ("policies: [{name: a, match: {channel: {in: [x]}}}]\n", "in"),
+        ("policies: [{name: a, hours: sometimes}]\n", "sometimes"),
+        ("policies: [{name: a, warnings: {at_percent: [120]}}]\n", "120"),
+        ("calendars: {c: {hours: {mon-fry: ['09:00-17:00']}}}\npolicies: [{name: a}]\n", "mon-fry"),
+        ("calendars: {c: {hours: {mon: ['09:00-25:00']}}}\npolicies: [{name: a}]\n", "25:00"),
+        ("calendars: {c: {timezone: UTC}}\npolicies: [{name: a}]\n", "hours"),
+        (
+            "calendars: {c: {hours: {mon: ['09:00-17:00']}, overrides: {xmas: []}}}\npolicies: [{name: a}]\n",
+            "xmas",
+        ),
+        ("metrics: {waiting: {start: created}}\npolicies: [{name: a}]\n", "stop"),
+        ("metrics: {first_response: {cycles: repeat}}\npolicies: [{name: a}]\n", "cycles"),
+        ("metrics: {w: {start: creatd, stop: done}}\npolicies: [{name: a}]\n", "creatd"),
+        (
+            "metrics: {w: {start: created, stop: {field_set: a, field_changed: b}}}\npolicies: [{name: a}]\n",
+            "field_set",
+        ),
+        ("metrics: {first_response: {responders: [robot]}}\npolicies: [{name: a}]\n", "robot"),
+    ],
+)
 def test_schema_rejects_what_the_loader_rejects(validator, text, culprit):
     found = errors(validator, text)
     assert found, text
@@ -130,7 +141,7 @@ def test_schema_accepts_every_documented_form(validator):
         """
     import textwrap
 
-    from sla.policyset import load_policies
+    from sla.policy.compile import load_policies
 
     text = textwrap.dedent(text)
     assert errors(validator, text) == []
@@ -167,7 +178,7 @@ def _yaml_blocks(text: str) -> list[str]:
 
 
 def test_every_schema_key_is_documented():
-    from sla.policy import CONDITION_KEYS, CONDITION_NAMES
+    from sla.policy.model import CONDITION_KEYS, CONDITION_NAMES
 
     doc = DOC.read_text(encoding="utf-8")
     names = _schema_names(json_schema(), set()) | set(CONDITION_NAMES) | set(CONDITION_KEYS)
@@ -176,11 +187,15 @@ def test_every_schema_key_is_documented():
 
 
 def test_documented_example_files_load():
-    from sla.policyset import load_policies
+    from sla.policy.compile import load_policies
 
     doc = DOC.read_text(encoding="utf-8")
-    broken = _yaml_blocks(doc[doc.index("A broken file prints"):])[0]
-    whole = [b for b in _yaml_blocks(doc) if b != broken and any(line.startswith("policies:") for line in b.splitlines())]
+    broken = _yaml_blocks(doc[doc.index("A broken file prints") :])[0]
+    whole = [
+        b
+        for b in _yaml_blocks(doc)
+        if b != broken and any(line.startswith("policies:") for line in b.splitlines())
+    ]
     assert len(whole) >= 4
     for block in whole:
         load_policies(block)
@@ -188,10 +203,10 @@ def test_documented_example_files_load():
 
 def test_documented_error_output_is_what_validate_prints(tmp_path, capsys, monkeypatch):
     doc = DOC.read_text(encoding="utf-8")
-    section = doc[doc.index("A broken file prints"):]
+    section = doc[doc.index("A broken file prints") :]
     broken = _yaml_blocks(section)[0]
     start = section.index("$ sla validate policy.yaml\n") + len("$ sla validate policy.yaml\n")
-    documented = section[start:section.index("```", start)]
+    documented = section[start : section.index("```", start)]
     (tmp_path / "policy.yaml").write_text(broken, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     assert cli.main(["validate", "policy.yaml"]) == 2

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from sla import cli
-from sla.policyset import load_policies
-from sla.summary import _day_ranges, summarize, weekly_hours
+from sla.policy.compile import load_policies
+from sla.policy.summary import _day_ranges, summarize, weekly_hours
 
 ROOT = Path(__file__).resolve().parent.parent
 # The spec's worked examples, as copied into the scenario files (the shared
@@ -37,7 +37,10 @@ def test_spec_examples_validate(scenario, tmp_path, capsys):
 
 
 def test_summary_lists_calendars_policies_and_targets(tmp_path, capsys):
-    status, out, err = validate(tmp_path, capsys, """\
+    status, out, err = validate(
+        tmp_path,
+        capsys,
+        """\
         done_statuses: [solved, closed, spam]
         metrics:
           first_response: {responders: [agent, bot]}
@@ -59,7 +62,8 @@ def test_summary_lists_calendars_policies_and_targets(tmp_path, capsys):
               resolution: {urgent: 8h, default: {within: 3d, hours: calendar}}
               escalated: 4h
             warnings: {at_percent: [75, 90], before_due: [30m]}
-        """)
+        """,
+    )
     assert status == 0 and err == ""
     assert "OK, 2 policies, 1 calendar" in out
     assert "calendar berlin (Europe/Berlin): mon-fri 09:00-12:00, 13:00-17:00; sat 10:00-14:00" in out
@@ -67,7 +71,10 @@ def test_summary_lists_calendars_policies_and_targets(tmp_path, capsys):
     assert "2026-06-15 closed" in out and "2026-12-31 09:00-12:00" in out
     assert "done statuses: solved, closed, spam" in out
     assert "first_response responses from agent, bot" in out
-    assert "custom metric escalated: starts on {status_entered: [escalated]}; stops on {status_left: [escalated]}" in out
+    assert (
+        "custom metric escalated: starts on {status_entered: [escalated]}; stops on {status_left: [escalated]}"
+        in out
+    )
     assert "1. social-urgent: channel in twitter, facebook and priority = urgent; calendar 24x7" in out
     assert "2. standard: every ticket; calendar berlin, business hours" in out
     assert "first_response  urgent 1h, high 2h, default 8h" in out
@@ -76,11 +83,15 @@ def test_summary_lists_calendars_policies_and_targets(tmp_path, capsys):
 
 
 def test_summary_notes_policies_that_can_never_apply(tmp_path, capsys):
-    status, out, _err = validate(tmp_path, capsys, """\
+    status, out, _err = validate(
+        tmp_path,
+        capsys,
+        """\
         policies:
           - {name: everyone, targets: {first_response: 8h}}
           - {name: vip, match: {vip: true}, targets: {first_response: 1h}}
-        """)
+        """,
+    )
     assert status == 0
     assert "never applies, policy 1 (everyone) matches every ticket" in out
 
@@ -100,23 +111,37 @@ def test_validate_needs_a_file(capsys):
     capsys.readouterr()
 
 
-@pytest.mark.parametrize("days, text", [
-    ([0, 1, 2, 3, 4], "mon-fri"), ([0, 2], "mon,wed"), ([5, 6, 0], "sat-mon"), ([0, 1], "mon,tue"),
-    ([0, 1, 2, 4, 5, 6], "fri-wed"), (list(range(7)), "every day"), ([6], "sun"), ([0, 1, 2, 4], "mon-wed,fri"),
-])
+@pytest.mark.parametrize(
+    "days, text",
+    [
+        ([0, 1, 2, 3, 4], "mon-fri"),
+        ([0, 2], "mon,wed"),
+        ([5, 6, 0], "sat-mon"),
+        ([0, 1], "mon,tue"),
+        ([0, 1, 2, 4, 5, 6], "fri-wed"),
+        (list(range(7)), "every day"),
+        ([6], "sun"),
+        ([0, 1, 2, 4], "mon-wed,fri"),
+    ],
+)
 def test_weekdays_are_grouped(days, text):
     assert _day_ranges(days) == text
 
 
 def test_identical_days_share_a_line():
-    p = load_policies(textwrap.dedent("""\
+    p = load_policies(
+        textwrap.dedent("""\
         calendars:
           c:
             hours: {mon: ["09:00-17:00"], tue: ["09:00-17:00"], wed: ["10:00-12:00"], thu-fri: ["09:00-17:00"],
                     sun: ["22:00-06:00"]}
         policies: [{name: a, calendar: c}]
-        """))
-    assert weekly_hours(p.calendars["c"].schedule.days) == "mon,tue,thu,fri 09:00-17:00; wed 10:00-12:00; sun 22:00-06:00"
+        """)
+    )
+    assert (
+        weekly_hours(p.calendars["c"].schedule.days)
+        == "mon,tue,thu,fri 09:00-17:00; wed 10:00-12:00; sun 22:00-06:00"
+    )
 
 
 def test_summary_is_one_screen_for_every_example():

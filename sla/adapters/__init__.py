@@ -1,1 +1,1 @@
-"""Drivers for cluster engines (optional extras); all run :class:`sla.kernel.ArrowKernel`."""
+"""Drivers for cluster engines (optional extras); all run :class:`sla.adapters.kernel.ArrowKernel`."""

@@ -16,13 +16,13 @@ from __future__ import annotations
 from datetime import datetime
 from functools import lru_cache
 
-from ..engine import as_us
-from ..kernel import ArrowKernel, kernel_schema
+from sla.adapters.kernel import ArrowKernel, kernel_schema
+from sla.engine.batch import as_us
 
 
 @lru_cache(maxsize=8)
 def _policies(text: str):
-    from ..policyset import load_policies
+    from sla.policy.compile import load_policies
 
     return load_policies(text)
 
@@ -33,8 +33,11 @@ def _evaluate_partition(frame, policies_text: str, now_us: int):
 
     if len(frame) == 0:
         return kernel_schema().empty_table().to_pandas()
-    frame = frame.sort_values(["ticket_id", "line"], kind="stable") if "line" in frame.columns else \
-        frame.sort_values(["ticket_id"], kind="stable")
+    frame = (
+        frame.sort_values(["ticket_id", "line"], kind="stable")
+        if "line" in frame.columns
+        else frame.sort_values(["ticket_id"], kind="stable")
+    )
     table = pa.Table.from_pandas(frame, preserve_index=False)
     kernel = ArrowKernel(_policies(policies_text), now_us)
     batches = list(kernel(table.to_batches()))

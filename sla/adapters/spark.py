@@ -18,19 +18,25 @@ from __future__ import annotations
 from datetime import datetime
 from functools import lru_cache
 
-from ..engine import as_us
-from ..kernel import SPARK_DDL, ArrowKernel
+from sla.adapters.kernel import SPARK_DDL, ArrowKernel
+from sla.engine.batch import as_us
 
 
 @lru_cache(maxsize=8)
 def _policies(text: str):
-    from ..policyset import load_policies
+    from sla.policy.compile import load_policies
 
     return load_policies(text)
 
 
-def evaluate_spark(events, policies_text: str, now: datetime | str | int, *, clustered: bool = False,
-                   partitions: int | None = None):
+def evaluate_spark(
+    events,
+    policies_text: str,
+    now: datetime | str | int,
+    *,
+    clustered: bool = False,
+    partitions: int | None = None,
+):
     """Evaluate a Spark DataFrame of events (columns as in the JSONL format).
 
     ``policies_text`` is the policy file's text (validated here, on the
@@ -52,8 +58,11 @@ def evaluate_spark(events, policies_text: str, now: datetime | str | int, *, clu
         events = events.repartition(target, "ticket_id").sortWithinPartitions("ticket_id", "line")
     if "fields" in events.columns and dict(events.dtypes)["fields"] != "string":
         events = events.withColumn("fields", F.to_json("fields"))
-    columns = [c for c in ("ticket_id", "at", "type", "fields", "status", "author", "public", "score", "line")
-               if c in events.columns]
+    columns = [
+        c
+        for c in ("ticket_id", "at", "type", "fields", "status", "author", "public", "score", "line")
+        if c in events.columns
+    ]
     events = events.select(*columns)
 
     def run(batches):

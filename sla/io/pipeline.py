@@ -29,11 +29,11 @@ from typing import IO
 
 import orjson
 
-from ..engine import evaluate_events
-from ..events import LineError, NotGrouped, TicketEvents, collect_all, stream_grouped
-from ..policyset import PolicySet
-from .sources import detect_format, jsonl_range, records
-from .writers import JsonlWriter, open_writer
+from sla.engine.batch import evaluate_events
+from sla.engine.events import LineError, NotGrouped, TicketEvents, collect_all, stream_grouped
+from sla.io.sources import detect_format, jsonl_range, records
+from sla.io.writers import JsonlWriter, open_writer
+from sla.policy.compile import PolicySet
 
 IN_MEMORY_LIMIT_BYTES = 256 * 1024 * 1024  # ungrouped input below this is sorted in memory
 PARTITION_BYTES = 48 * 1024 * 1024
@@ -71,7 +71,9 @@ class RunSummary:
 def _rejection(ticket: TicketEvents) -> Rejection:
     error = ticket.error
     assert error is not None
-    return Rejection(error.line if error.line is not None else ticket.first_line, ticket.ticket_id, error.reason)
+    return Rejection(
+        error.line if error.line is not None else ticket.first_line, ticket.ticket_id, error.reason
+    )
 
 
 def _line_rejection(error: LineError) -> Rejection:
@@ -95,10 +97,12 @@ def _partition_of(ticket_id: str, count: int) -> int:
     return zlib.crc32(ticket_id.encode()) % count
 
 
-def spill(source: Iterator[tuple[int, object]], directory: str, count: int) -> tuple[list[str], list[Rejection]]:
+def spill(
+    source: Iterator[tuple[int, object]], directory: str, count: int
+) -> tuple[list[str], list[Rejection]]:
     """Write records to ``count`` JSONL files hashed by ticket, each line
     prefixed by its original line number; lines naming no ticket are returned."""
-    from ..events import ticket_key
+    from sla.engine.events import ticket_key
 
     paths = [os.path.join(directory, f"part-{i:04d}.jsonl") for i in range(count)]
     handles = [open(p, "wb", buffering=1 << 20) for p in paths]
@@ -110,12 +114,20 @@ def spill(source: Iterator[tuple[int, object]], directory: str, count: int) -> t
                 continue
             key = ticket_key(record.get("ticket_id")) if isinstance(record, dict) else None
             if key is None:
-                reason = "not a JSON object" if not isinstance(record, dict) else (
-                    "no ticket_id" if "ticket_id" not in record
-                    else f"ticket_id is {record['ticket_id']!r}; expected a string or an integer")
+                reason = (
+                    "not a JSON object"
+                    if not isinstance(record, dict)
+                    else (
+                        "no ticket_id"
+                        if "ticket_id" not in record
+                        else f"ticket_id is {record['ticket_id']!r}; expected a string or an integer"
+                    )
+                )
                 problems.append(Rejection(number, None, reason))
                 continue
-            handles[_partition_of(key, count)].write(b"%d\t" % number + orjson.dumps(record, default=str) + b"\n")
+            handles[_partition_of(key, count)].write(
+                b"%d\t" % number + orjson.dumps(record, default=str) + b"\n"
+            )
     finally:
         for handle in handles:
             handle.close()
@@ -215,13 +227,15 @@ def _run_range(args: tuple[str, int, int, str]) -> tuple[list[Rejection], list[s
 
 
 def _pool(jobs: int, policies: PolicySet, now: int, report_options: dict | None = None):
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    context = multiprocessing.get_context(
+        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    )
     return context.Pool(jobs, initializer=_init_worker, initargs=(policies, now, report_options))
 
 
 # ------------------------------------------------------------ byte ranges
 def _ticket_of(line: bytes) -> str | None:
-    from ..events import ticket_key
+    from sla.engine.events import ticket_key
 
     try:
         record = orjson.loads(line)
@@ -256,7 +270,7 @@ def ticket_ranges(path: str, parts: int) -> list[tuple[int, int]]:
             if position > cuts[-1] and position < size:
                 cuts.append(position)
     cuts.append(size)
-    return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
 
 
 def _count_lines(path: str, start: int, end: int) -> int:
@@ -311,8 +325,16 @@ def _readable_twice(path: str, scratch: str) -> str:
     return copy
 
 
-def evaluate_file(policies: PolicySet, path: str, now: int, target: IO[bytes], fmt: str = "jsonl",
-                  jobs: int = 1, input_format: str | None = None, workdir: str | None = None) -> RunSummary:
+def evaluate_file(
+    policies: PolicySet,
+    path: str,
+    now: int,
+    target: IO[bytes],
+    fmt: str = "jsonl",
+    jobs: int = 1,
+    input_format: str | None = None,
+    workdir: str | None = None,
+) -> RunSummary:
     """Evaluate every ticket of an event file into ``target`` in the output format."""
     input_format = detect_format(path, input_format)
     output = Output(target)
@@ -338,7 +360,9 @@ def _stream(policies, path, input_format, now, output, fmt) -> RunSummary | None
     line_errors: list[LineError] = []
     writer = open_writer(fmt, output.stream)
     try:
-        evaluate_tickets(policies, stream_grouped(records(path, input_format), line_errors), now, writer, summary)
+        evaluate_tickets(
+            policies, stream_grouped(records(path, input_format), line_errors), now, writer, summary
+        )
     except NotGrouped:
         writer.close()  # now, before the output restarts: nothing of it may come later
         return None
@@ -349,7 +373,10 @@ def _stream(policies, path, input_format, now, output, fmt) -> RunSummary | None
 
 def _parallel_ranges(policies, path, now, output, fmt, jobs, scratch) -> RunSummary | None:
     ranges = ticket_ranges(path, jobs * 2)
-    tasks = [(path, start, end, os.path.join(scratch, f"range-{i:04d}.jsonl")) for i, (start, end) in enumerate(ranges)]
+    tasks = [
+        (path, start, end, os.path.join(scratch, f"range-{i:04d}.jsonl"))
+        for i, (start, end) in enumerate(ranges)
+    ]
     with _pool(jobs, policies, now) as pool:
         results = pool.map(_run_range, tasks, chunksize=1)
     if any(result is None for result in results):
@@ -363,7 +390,7 @@ def _parallel_ranges(policies, path, now, output, fmt, jobs, scratch) -> RunSumm
     summary = RunSummary()
     writer = open_writer(fmt, output.stream)
     offset = 0
-    for (path_, start, end, out_path), (problems, ids, rows) in zip(tasks, results):
+    for (path_, start, end, out_path), (problems, ids, rows) in zip(tasks, results, strict=False):
         summary.rejections += [Rejection(p.line + offset, p.ticket_id, p.reason) for p in problems]
         summary.tickets += len(ids)
         summary.rows += rows
@@ -417,7 +444,7 @@ def _sorted(policies, path, input_format, now, output, fmt, jobs, size, scratch)
 
 # ---------------------------------------------------------------- reports
 def _run_range_report(args: tuple[str, int, int]):
-    from ..report import ReportBuilder
+    from sla.report.figures import ReportBuilder
 
     path, start, end = args
     builder = ReportBuilder(_WORKER["policies"], _WORKER["now"], **_WORKER["report"])
@@ -436,7 +463,7 @@ def _run_range_report(args: tuple[str, int, int]):
 
 
 def _run_partition_report(path: str):
-    from ..report import ReportBuilder
+    from sla.report.figures import ReportBuilder
 
     builder = ReportBuilder(_WORKER["policies"], _WORKER["now"], **_WORKER["report"])
     tickets, _ = collect_all(_numbered_records(path))
@@ -448,10 +475,21 @@ def _run_partition_report(path: str):
     return builder, problems
 
 
-def report_file(policies: PolicySet, path: str, now: int, *, by=(), period=None, tz="UTC", jobs: int = 1,
-                input_format: str | None = None, workdir: str | None = None, progress=None):
+def report_file(
+    policies: PolicySet,
+    path: str,
+    now: int,
+    *,
+    by=(),
+    period=None,
+    tz="UTC",
+    jobs: int = 1,
+    input_format: str | None = None,
+    workdir: str | None = None,
+    progress=None,
+):
     """Build the report of an event file; returns (Report, RunSummary of rejections)."""
-    from ..report import ReportBuilder
+    from sla.report.figures import ReportBuilder
 
     options = {"by": tuple(by), "period": period, "tz": tz}
     ReportBuilder(policies, now, **options)  # bad options fail before any reading
@@ -468,7 +506,9 @@ def report_file(policies: PolicySet, path: str, now: int, *, by=(), period=None,
             result = _report_stream(policies, path, input_format, now, options, summary, progress)
         if result is None:
             summary = RunSummary()
-            result = _report_sorted(policies, path, input_format, now, options, jobs, size, scratch, summary, progress)
+            result = _report_sorted(
+                policies, path, input_format, now, options, jobs, size, scratch, summary, progress
+            )
     summary.rejections.sort()
     return result.finish(), summary
 
@@ -484,7 +524,7 @@ def _counted(tickets, summary: RunSummary, progress):
 
 
 def _report_stream(policies, path, input_format, now, options, summary, progress):
-    from ..report import ReportBuilder
+    from sla.report.figures import ReportBuilder
 
     builder = ReportBuilder(policies, now, **options)
     line_errors: list[LineError] = []
@@ -498,7 +538,7 @@ def _report_stream(policies, path, input_format, now, options, summary, progress
 
 
 def _report_ranges(policies, path, now, options, jobs, summary):
-    from ..report import ReportBuilder
+    from sla.report.figures import ReportBuilder
 
     ranges = ticket_ranges(path, jobs * 2)
     with _pool(jobs, policies, now, options) as pool:
@@ -508,7 +548,7 @@ def _report_ranges(policies, path, now, options, jobs, summary):
     seen: set[str] = set()
     builder = ReportBuilder(policies, now, **options)
     offset = 0
-    for (start, end), (part, problems, ids) in zip(ranges, results):
+    for (start, end), (part, problems, ids) in zip(ranges, results, strict=False):
         before = len(seen)
         seen.update(ids)
         if len(seen) != before + len(ids):
@@ -521,7 +561,7 @@ def _report_ranges(policies, path, now, options, jobs, summary):
 
 
 def _report_sorted(policies, path, input_format, now, options, jobs, size, scratch, summary, progress):
-    from ..report import ReportBuilder
+    from sla.report.figures import ReportBuilder
 
     builder = ReportBuilder(policies, now, **options)
     if jobs == 1 and size < IN_MEMORY_LIMIT_BYTES:

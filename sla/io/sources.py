@@ -14,7 +14,7 @@ from pathlib import Path
 
 import orjson
 
-from ..events import LineError, TicketEvents, collect_all, jsonl_records
+from sla.engine.events import LineError, TicketEvents, collect_all, jsonl_records
 
 FORMATS = ("jsonl", "csv", "parquet")
 EVENT_COLUMNS = ("ticket_id", "at", "type", "fields", "status", "author", "public", "score")
@@ -32,7 +32,9 @@ def detect_format(path: str, explicit: str | None = None) -> str:
     return "jsonl"
 
 
-def jsonl_range(path: str, start: int = 0, end: int | None = None, start_line: int = 1) -> Iterator[tuple[int, object]]:
+def jsonl_range(
+    path: str, start: int = 0, end: int | None = None, start_line: int = 1
+) -> Iterator[tuple[int, object]]:
     """Records of the lines that start in the byte range ``[start, end)`` (start at a line start)."""
     with open(path, "rb") as handle:
         handle.seek(start)
@@ -84,9 +86,16 @@ def csv_records(path: str) -> Iterator[tuple[int, object]]:
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) > len(header):
-                yield number, LineError(number, f"{len(row)} cells but the header names {len(header)} columns")
+                yield (
+                    number,
+                    LineError(number, f"{len(row)} cells but the header names {len(header)} columns"),
+                )
                 continue
-            record = {column: _csv_value(column, cell) for column, cell in zip(header, row) if cell != ""}
+            record = {
+                column: _csv_value(column, cell)
+                for column, cell in zip(header, row, strict=False)
+                if cell != ""
+            }
             yield number, record
 
 
@@ -112,7 +121,7 @@ def parquet_records(path: str) -> Iterator[tuple[int, object]]:
     try:
         import pyarrow.parquet as pq
     except ImportError:
-        from ..errors import SlaError
+        from sla.errors import SlaError
 
         raise SlaError('reading Parquet needs pyarrow: pip install "sla[arrow]"') from None
     number = 0

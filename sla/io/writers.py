@@ -12,11 +12,24 @@ from typing import IO
 
 import orjson
 
-from ..texts import compact_duration
+from sla.texts import compact_duration
 
 ROW_FIELDS = (
-    "ticket_id", "policy", "metric", "cycle", "started_at", "ended_at", "state", "target_seconds",
-    "hours", "elapsed_seconds", "remaining_seconds", "breached", "due_at", "paused_seconds", "paused",
+    "ticket_id",
+    "policy",
+    "metric",
+    "cycle",
+    "started_at",
+    "ended_at",
+    "state",
+    "target_seconds",
+    "hours",
+    "elapsed_seconds",
+    "remaining_seconds",
+    "breached",
+    "due_at",
+    "paused_seconds",
+    "paused",
 )
 OUTPUT_FORMATS = ("jsonl", "csv", "table", "parquet")
 
@@ -74,7 +87,19 @@ class CsvWriter:
 class TableWriter:
     """A readable table; breached rows are marked with ``!``."""
 
-    HEADERS = ("", "ticket", "policy", "metric", "#", "state", "elapsed", "target", "remaining", "due (UTC)", "hours")
+    HEADERS = (
+        "",
+        "ticket",
+        "policy",
+        "metric",
+        "#",
+        "state",
+        "elapsed",
+        "target",
+        "remaining",
+        "due (UTC)",
+        "hours",
+    )
 
     def __init__(self, out: IO[bytes]):
         self.out = out
@@ -83,21 +108,28 @@ class TableWriter:
     def write_ticket(self, rows: list[dict]) -> None:
         for row in rows:
             due = row["due_at"] or ""
-            self.rows.append((
-                "!" if row["breached"] else "",
-                str(row["ticket_id"]), row["policy"], row["metric"], str(row["cycle"]), row["state"],
-                compact_duration(int(row["elapsed_seconds"] * 1_000_000), 2),
-                compact_duration(int(row["target_seconds"] * 1_000_000), 2),
-                compact_duration(int(row["remaining_seconds"] * 1_000_000), 2),
-                due.replace("T", " ").rstrip("Z")[:16], row["hours"],
-            ))
+            self.rows.append(
+                (
+                    "!" if row["breached"] else "",
+                    str(row["ticket_id"]),
+                    row["policy"],
+                    row["metric"],
+                    str(row["cycle"]),
+                    row["state"],
+                    compact_duration(int(row["elapsed_seconds"] * 1_000_000), 2),
+                    compact_duration(int(row["target_seconds"] * 1_000_000), 2),
+                    compact_duration(int(row["remaining_seconds"] * 1_000_000), 2),
+                    due.replace("T", " ").rstrip("Z")[:16],
+                    row["hours"],
+                )
+            )
 
     def close(self) -> None:
         rows = [self.HEADERS] + self.rows
         widths = [max(len(r[i]) for r in rows) for i in range(len(self.HEADERS))]
         lines = []
         for index, row in enumerate(rows):
-            lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+            lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)).rstrip())
             if index == 0:
                 lines.append("  ".join("-" * w for w in widths).rstrip())
         breached = sum(1 for r in self.rows if r[0])
@@ -109,13 +141,25 @@ class TableWriter:
 def arrow_row_schema():
     import pyarrow as pa
 
-    return pa.schema([
-        ("ticket_id", pa.string()), ("policy", pa.string()), ("metric", pa.string()), ("cycle", pa.int64()),
-        ("started_at", pa.string()), ("ended_at", pa.string()), ("state", pa.string()),
-        ("target_seconds", pa.float64()), ("hours", pa.string()), ("elapsed_seconds", pa.float64()),
-        ("remaining_seconds", pa.float64()), ("breached", pa.bool_()), ("due_at", pa.string()),
-        ("paused_seconds", pa.float64()), ("paused", pa.list_(pa.list_(pa.string()))),
-    ])
+    return pa.schema(
+        [
+            ("ticket_id", pa.string()),
+            ("policy", pa.string()),
+            ("metric", pa.string()),
+            ("cycle", pa.int64()),
+            ("started_at", pa.string()),
+            ("ended_at", pa.string()),
+            ("state", pa.string()),
+            ("target_seconds", pa.float64()),
+            ("hours", pa.string()),
+            ("elapsed_seconds", pa.float64()),
+            ("remaining_seconds", pa.float64()),
+            ("breached", pa.bool_()),
+            ("due_at", pa.string()),
+            ("paused_seconds", pa.float64()),
+            ("paused", pa.list_(pa.list_(pa.string()))),
+        ]
+    )
 
 
 class ParquetWriter:
@@ -126,7 +170,7 @@ class ParquetWriter:
             import pyarrow as pa
             import pyarrow.parquet as pq
         except ImportError:
-            from ..errors import SlaError
+            from sla.errors import SlaError
 
             raise SlaError('--format parquet needs pyarrow: pip install "sla[arrow]"') from None
         self.pa = pa

@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from functools import lru_cache
-from typing import Any, Iterable
+from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays as holidays_package
 
-UTC = timezone.utc
+UTC = UTC
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 US = 1_000_000
 DAY_US = 86_400 * US
@@ -99,7 +100,7 @@ def parse_duration_us(value: Any) -> int:
         match = pattern.match(text)
         if match and any(g is not None for g in match.groups()) and not text.endswith(" "):
             total = Decimal(0)
-            for group, factor in zip(match.groups(), (86400, 3600, 60, 1)):
+            for group, factor in zip(match.groups(), (86400, 3600, 60, 1), strict=False):
                 if group is not None:
                     total += Decimal(group) * factor
             return int((total * US).to_integral_value())
@@ -166,9 +167,7 @@ class RefCalendar:
         self.holiday_dates = {_as_date(d) for d in (hol.get("dates") or [])}
         self.country = None
         if hol.get("country"):
-            self.country = holidays_package.country_holidays(
-                hol["country"], subdiv=hol.get("subdivision")
-            )
+            self.country = holidays_package.country_holidays(hol["country"], subdiv=hol.get("subdivision"))
         self.overrides = {
             _as_date(k): [_parse_interval(x) for x in (v or [])]
             for k, v in (spec.get("overrides") or {}).items()
@@ -184,7 +183,7 @@ class RefCalendar:
         wall = datetime.combine(day, time()) + timedelta(seconds=secs)
         return to_us(wall.replace(tzinfo=self.zone, fold=0))
 
-    @lru_cache(maxsize=None)
+    @cache  # noqa: B019 (one instance per test case; the leak is bounded)
     def intervals_of(self, day: date) -> tuple[tuple[int, int], ...]:
         if day in self.overrides:
             spec = self.overrides[day]
@@ -429,11 +428,14 @@ class Ticket:
         for metric in sorted(METRICS):
             pause_statuses = self.pf.pauses[metric]
             if metric in DONE_CLOCKS:
+
                 def pausing(s, p=pause_statuses):
                     return s in p or s in self.pf.done
             else:
+
                 def pausing(s, p=pause_statuses):
                     return s in p
+
             paused_all, paused_now = self.paused_set(pausing)
             for number, cycle in enumerate(self.cycles(metric), start=1):
                 row = self.judge(metric, number, cycle, paused_all, paused_now)

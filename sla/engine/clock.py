@@ -2,7 +2,7 @@
 
 No policy is consulted here: a cycle is its start, end, how it ended and its
 paused stretches.  Which policy, calendar and target judge a cycle is decided
-afterwards (:mod:`sla.judge`), because the spec judges a cycle by the policy in
+afterwards (:mod:`sla.engine.judge`), because the spec judges a cycle by the policy in
 force at its end.  Feeding events one at a time (``TicketClock.feed``) is the
 same as feeding a whole history: batch evaluation is a loop over ``feed``.
 """
@@ -10,11 +10,11 @@ same as feeding a whole history: batch evaluation is a loop over ``feed``.
 from __future__ import annotations
 
 from bisect import bisect_right
-from functools import lru_cache
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 
-from .events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, Event
-from .metrics import MetricDef, Trigger
+from sla.engine.events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, Event
+from sla.engine.metrics import MetricDef, Trigger
 
 ENDED_BY_STOP = "stop"
 ENDED_BY_DONE = "done"
@@ -34,10 +34,17 @@ class Cycle:
         self.pause_from: int | None = None  # a pause going on since then
 
     def to_json(self) -> list:
-        return [self.number, self.start, self.end, self.ended_by, [list(p) for p in self.pauses], self.pause_from]
+        return [
+            self.number,
+            self.start,
+            self.end,
+            self.ended_by,
+            [list(p) for p in self.pauses],
+            self.pause_from,
+        ]
 
     @classmethod
-    def from_json(cls, data: Sequence) -> "Cycle":
+    def from_json(cls, data: Sequence) -> Cycle:
         cycle = cls(data[0], data[1])
         cycle.end, cycle.ended_by = data[2], data[3]
         cycle.pauses = [tuple(p) for p in data[4]]  # type: ignore[misc]
@@ -61,8 +68,14 @@ class _Step:
 
     __slots__ = ("event", "became_done", "reopened", "previous_status", "previous_fields")
 
-    def __init__(self, event: Event, became_done: bool, reopened: bool, previous_status: str | None,
-                 previous_fields: Mapping[str, object]):
+    def __init__(
+        self,
+        event: Event,
+        became_done: bool,
+        reopened: bool,
+        previous_status: str | None,
+        previous_fields: Mapping[str, object],
+    ):
         self.event = event
         self.became_done = became_done
         self.reopened = reopened
@@ -86,11 +99,17 @@ def _fires(trigger: Trigger, step: _Step, metric: MetricDef) -> bool:
     if kind == "csat":
         return event.kind == CSAT
     if kind == "status_entered":
-        return (event.kind == STATUS or event.kind == CREATED) and event.status in trigger.statuses \
+        return (
+            (event.kind == STATUS or event.kind == CREATED)
+            and event.status in trigger.statuses
             and step.previous_status not in trigger.statuses
+        )
     if kind == "status_left":
-        return event.kind == STATUS and step.previous_status in trigger.statuses \
+        return (
+            event.kind == STATUS
+            and step.previous_status in trigger.statuses
             and event.status not in trigger.statuses
+        )
     if kind == "field_set" or kind == "field_changed":
         if event.kind not in (CREATED, UPDATE) or trigger.field_name not in event.fields:  # type: ignore[operator]
             return False
@@ -100,22 +119,37 @@ def _fires(trigger: Trigger, step: _Step, metric: MetricDef) -> bool:
             return new is not None and new != old
         return event.kind == UPDATE and trigger.field_name in step.previous_fields and new != old
     if kind == "message":
-        return event.kind == MESSAGE and (trigger.authors is None or event.author in trigger.authors) \
+        return (
+            event.kind == MESSAGE
+            and (trigger.authors is None or event.author in trigger.authors)
             and (trigger.public is None or trigger.public == event.public)
+        )
     return False  # pragma: no cover - the loader admits only known kinds
 
 
 _TRIGGER_KINDS = {
-    "created": (CREATED,), "response": (MESSAGE,), "customer_message": (MESSAGE,), "message": (MESSAGE,),
-    "done": (CREATED, STATUS), "reopened": (STATUS,), "csat": (CSAT,), "status_entered": (CREATED, STATUS),
-    "status_left": (STATUS,), "field_set": (CREATED, UPDATE), "field_changed": (UPDATE,),
+    "created": (CREATED,),
+    "response": (MESSAGE,),
+    "customer_message": (MESSAGE,),
+    "message": (MESSAGE,),
+    "done": (CREATED, STATUS),
+    "reopened": (STATUS,),
+    "csat": (CSAT,),
+    "status_entered": (CREATED, STATUS),
+    "status_left": (STATUS,),
+    "field_set": (CREATED, UPDATE),
+    "field_changed": (UPDATE,),
 }
 
 
 @lru_cache(maxsize=256)
 def relevant_event_kinds(metric: MetricDef) -> frozenset[int]:
     """The event kinds that can change this metric's clock; others are skipped."""
-    kinds = {kind for trigger in metric.start + metric.stop + metric.resume for kind in _TRIGGER_KINDS[trigger.kind]}
+    kinds = {
+        kind
+        for trigger in metric.start + metric.stop + metric.resume
+        for kind in _TRIGGER_KINDS[trigger.kind]
+    }
     if metric.cancel_on_done:
         kinds |= {CREATED, STATUS}
     if metric.pause_statuses:
@@ -126,10 +160,7 @@ def relevant_event_kinds(metric: MetricDef) -> frozenset[int]:
 
 
 def _any(triggers: tuple[Trigger, ...], step: _Step, metric: MetricDef) -> bool:
-    for trigger in triggers:
-        if _fires(trigger, step, metric):
-            return True
-    return False
+    return any(_fires(trigger, step, metric) for trigger in triggers)
 
 
 class ClockPlan(tuple):
@@ -139,16 +170,18 @@ class ClockPlan(tuple):
 
 def plan(metrics: Iterable[MetricDef]) -> ClockPlan:
     ordered = tuple(sorted(metrics, key=lambda m: m.name))
-    routes = tuple(tuple(i for i, m in enumerate(ordered) if kind in relevant_event_kinds(m))
-                   for kind in (CREATED, MESSAGE, STATUS, UPDATE, CSAT))
+    routes = tuple(
+        tuple(i for i, m in enumerate(ordered) if kind in relevant_event_kinds(m))
+        for kind in (CREATED, MESSAGE, STATUS, UPDATE, CSAT)
+    )
     return ClockPlan((ordered, routes))
 
 
 class TicketClock:
     """All metric clocks of one ticket, fed events in processing order.
 
-    >>> from sla.metrics import BUILTIN_METRICS
-    >>> from sla.events import Event, CREATED, MESSAGE
+    >>> from sla.engine.metrics import BUILTIN_METRICS
+    >>> from sla.engine.events import Event, CREATED, MESSAGE
     >>> clock = TicketClock([BUILTIN_METRICS["first_response"]], frozenset({"solved"}))
     >>> clock.feed(Event(0, CREATED, fields={}))
     >>> clock.feed(Event(60_000_000, MESSAGE, author="agent"))
@@ -157,10 +190,19 @@ class TicketClock:
     (0, 60000000, 'stop')
     """
 
-    __slots__ = ("metrics", "done_statuses", "status", "fields", "history_at", "history", "last_at", "created_at",
-                 "_by_kind")
+    __slots__ = (
+        "metrics",
+        "done_statuses",
+        "status",
+        "fields",
+        "history_at",
+        "history",
+        "last_at",
+        "created_at",
+        "_by_kind",
+    )
 
-    def __init__(self, metrics: Iterable[MetricDef] | "ClockPlan", done_statuses: frozenset[str]):
+    def __init__(self, metrics: Iterable[MetricDef] | ClockPlan, done_statuses: frozenset[str]):
         definitions, routes = metrics if isinstance(metrics, ClockPlan) else plan(metrics)
         self.metrics = [MetricClock(m) for m in definitions]
         # Per event kind, the metric clocks it can affect (a message cannot
@@ -229,8 +271,11 @@ class TicketClock:
             if _any(metric.resume, step, metric):
                 current.end = current.ended_by = None
                 changed = True
-        elif (current is None or metric.cycles == "repeat") and _any(metric.start, step, metric) \
-                and (not metric.needs_prior_response or clock.seen_response):
+        elif (
+            (current is None or metric.cycles == "repeat")
+            and _any(metric.start, step, metric)
+            and (not metric.needs_prior_response or clock.seen_response)
+        ):
             current = Cycle(len(cycles) + 1, at)
             cycles.append(current)
             self._maybe_end(current, step, metric)
@@ -240,7 +285,7 @@ class TicketClock:
             clock.seen_response = True
         # Whether the clock is paused depends only on the status and on the
         # cycle's own state: other events leave it as it was.
-        if current is not None and (changed or kind == STATUS or kind == CREATED):
+        if current is not None and (changed or kind in (STATUS, CREATED)):
             self._update_pause(current, metric, at)
 
     @staticmethod
@@ -287,7 +332,7 @@ class TicketClock:
         return {
             "status": self.status,
             "fields": self.fields,
-            "history": [[at, fields] for at, fields in zip(self.history_at, self.history)],
+            "history": [[at, fields] for at, fields in zip(self.history_at, self.history, strict=False)],
             "last_at": self.last_at,
             "created_at": self.created_at,
             "metrics": {
@@ -297,7 +342,9 @@ class TicketClock:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping, metrics: Iterable[MetricDef], done_statuses: frozenset[str]) -> "TicketClock":
+    def from_json(
+        cls, data: Mapping, metrics: Iterable[MetricDef], done_statuses: frozenset[str]
+    ) -> TicketClock:
         clock = cls(metrics, done_statuses)
         clock.status = data["status"]
         clock.history_at = [at for at, _ in data["history"]]
@@ -308,7 +355,9 @@ class TicketClock:
         for metric_clock in clock.metrics:
             state = saved.get(metric_clock.metric.name)
             if state is None:
-                raise ValueError(f"the saved state has no metric {metric_clock.metric.name!r}; replay the events instead")
+                raise ValueError(
+                    f"the saved state has no metric {metric_clock.metric.name!r}; replay the events instead"
+                )
             metric_clock.seen_response = state["seen_response"]
             metric_clock.cycles = [Cycle.from_json(c) for c in state["cycles"]]
         return clock

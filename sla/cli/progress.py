@@ -18,8 +18,15 @@ from typing import IO
 
 
 class Progress:
-    def __init__(self, total: int | None, label: str = "tickets", stream: IO[str] | None = None,
-                 delay: float = 0.5, interval: float = 0.1, width: int = 30):
+    def __init__(
+        self,
+        total: int | None,
+        label: str = "tickets",
+        stream: IO[str] | None = None,
+        delay: float = 0.5,
+        interval: float = 0.1,
+        width: int = 30,
+    ):
         self.stream = sys.stderr if stream is None else stream
         self.total = max(0, total or 0)
         self.label = label
@@ -59,8 +66,9 @@ class Progress:
         elapsed = now - self.started
         rate = done / elapsed if elapsed > 0 else 0.0
         eta = (self.total - done) / rate if rate > 0 else 0.0
-        self.stream.write(f"\r[{bar}] {share:6.1%} {done:,}/{self.total:,} {self.label}  "
-                          f"{rate:,.0f}/s  ETA {eta:4.0f}s ")
+        self.stream.write(
+            f"\r[{bar}] {share:6.1%} {done:,}/{self.total:,} {self.label}  {rate:,.0f}/s  ETA {eta:4.0f}s "
+        )
         self.stream.flush()
         self.drawn = True
 

@@ -9,23 +9,31 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import IO
 
 import orjson
 
-CHANNELS = (("email", 40), ("chat", 20), ("web", 14), ("phone", 6), ("twitter", 9), ("facebook", 6),
-            ("instagram", 3), ("whatsapp", 2))
+CHANNELS = (
+    ("email", 40),
+    ("chat", 20),
+    ("web", 14),
+    ("phone", 6),
+    ("twitter", 9),
+    ("facebook", 6),
+    ("instagram", 3),
+    ("whatsapp", 2),
+)
 PRIORITIES = (("low", 20), ("normal", 50), ("high", 20), ("urgent", 10))
 TIERS = (("free", 50), ("business", 35), ("enterprise", 15))
 REGIONS = (("emea", 45), ("amer", 35), ("apac", 20))
 CATEGORIES = (("order", 30), ("shipping", 25), ("billing", 20), ("technical", 20), ("other", 5))
-START = datetime(2026, 1, 5, tzinfo=timezone.utc)
+START = datetime(2026, 1, 5, tzinfo=UTC)
 SPAN_DAYS = 84
 
 
 def _pick(rng: random.Random, table) -> str:
-    names, weights = zip(*table)
+    names, weights = zip(*table, strict=False)
     return rng.choices(names, weights)[0]
 
 
@@ -51,14 +59,22 @@ def ticket_events(rng: random.Random, ticket_id: str, requesters: int) -> Iterat
     social = channel in ("twitter", "facebook", "instagram", "whatsapp")
     t = _arrival(rng)
     fields = {
-        "channel": channel, "priority": _pick(rng, PRIORITIES), "tier": _pick(rng, TIERS),
-        "region": _pick(rng, REGIONS), "category": _pick(rng, CATEGORIES),
+        "channel": channel,
+        "priority": _pick(rng, PRIORITIES),
+        "tier": _pick(rng, TIERS),
+        "region": _pick(rng, REGIONS),
+        "category": _pick(rng, CATEGORIES),
         "requester": f"user{rng.randrange(requesters)}",
     }
     yield {"ticket_id": ticket_id, "at": _iso(t), "type": "created", "fields": fields}
     yield {"ticket_id": ticket_id, "at": _iso(t), "type": "message", "author": "customer"}
     if social and rng.random() < 0.3:
-        yield {"ticket_id": ticket_id, "at": _iso(t + timedelta(seconds=5)), "type": "message", "author": "bot"}
+        yield {
+            "ticket_id": ticket_id,
+            "at": _iso(t + timedelta(seconds=5)),
+            "type": "message",
+            "author": "bot",
+        }
     if rng.random() < 0.05:
         t += timedelta(minutes=rng.expovariate(1 / 30))
         yield {"ticket_id": ticket_id, "at": _iso(t), "type": "update", "fields": {"priority": "urgent"}}
@@ -72,7 +88,13 @@ def ticket_events(rng: random.Random, ticket_id: str, requesters: int) -> Iterat
         delay = rng.lognormvariate(7.5 if social else 8.6, 1.1)  # seconds; median ~30 min / ~1.5 h
         t += timedelta(seconds=delay)
         if rng.random() < 0.15:
-            yield {"ticket_id": ticket_id, "at": _iso(t), "type": "message", "author": "agent", "public": False}
+            yield {
+                "ticket_id": ticket_id,
+                "at": _iso(t),
+                "type": "message",
+                "author": "agent",
+                "public": False,
+            }
             t += timedelta(minutes=rng.expovariate(1 / 20))
         yield {"ticket_id": ticket_id, "at": _iso(t), "type": "message", "author": "agent"}
         if index < rounds - 1:

@@ -12,13 +12,14 @@ import gc
 import json
 import os
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
-from .errors import PolicyError, SlaError, TimestampError
-from .timefmt import parse_instant, to_us
+from sla.errors import PolicyError, SlaError, TimestampError
+from sla.timefmt import parse_instant, to_us
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -33,7 +34,7 @@ def _err(message: str) -> None:
 
 def _now(value: str | None) -> int:
     if value is None:
-        return to_us(datetime.now(timezone.utc))
+        return to_us(datetime.now(UTC))
     try:
         return parse_instant(value)
     except TimestampError as exc:
@@ -41,7 +42,7 @@ def _now(value: str | None) -> int:
 
 
 def _policies(path: str):
-    from .policyset import load_policies
+    from sla.policy.compile import load_policies
 
     if not Path(path).exists():
         raise UsageError(f"--policies: no such file: {path}")
@@ -55,7 +56,7 @@ def _output(path: str | None) -> Iterator[IO[bytes]]:
         sys.stdout.buffer.flush()
     else:
         try:
-            handle = open(path, "wb")
+            handle = open(path, "wb")  # noqa: SIM115 (closed by the with below; open errors are usage errors)
         except OSError as exc:
             raise UsageError(f"--output: cannot write {path}: {exc.strerror}") from None
         with handle:
@@ -75,15 +76,15 @@ def _bulk() -> Iterator[None]:
 
 
 def _read_events(path: str):
-    from .io.sources import read_events_file
+    from sla.io.sources import read_events_file
 
     return read_events_file(_events_path(path))
 
 
 # ------------------------------------------------------------ subcommands
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .policyset import load_policies
-    from .summary import summarize
+    from sla.policy.compile import load_policies
+    from sla.policy.summary import summarize
 
     status = EXIT_OK
     for path in args.files:
@@ -121,21 +122,22 @@ def _finish(summary) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .io.pipeline import evaluate_file
+    from sla.io.pipeline import evaluate_file
 
     policies = _policies(args.policies)
     now = _now(args.now)
     events = _events_path(args.events)
     with _bulk(), _output(args.output) as out:
-        summary = evaluate_file(policies, events, now, out, args.format, jobs=_jobs(args.jobs),
-                                input_format=args.input_format)
+        summary = evaluate_file(
+            policies, events, now, out, args.format, jobs=_jobs(args.jobs), input_format=args.input_format
+        )
     return _finish(summary)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .io.pipeline import report_file
-    from .progress import Progress
-    from .report_output import write_report
+    from sla.cli.progress import Progress
+    from sla.io.pipeline import report_file
+    from sla.report.formats import write_report
 
     policies = _policies(args.policies)
     now = _now(args.now)
@@ -143,8 +145,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     events = _events_path(args.events)
     with _bulk():
         progress = Progress(0, "tickets")
-        report, summary = report_file(policies, events, now, by=by, period=args.period, tz=args.tz,
-                                      jobs=_jobs(args.jobs), input_format=args.input_format, progress=progress)
+        report, summary = report_file(
+            policies,
+            events,
+            now,
+            by=by,
+            period=args.period,
+            tz=args.tz,
+            jobs=_jobs(args.jobs),
+            input_format=args.input_format,
+            progress=progress,
+        )
         progress.close()
     fmt = args.format or ("table" if sys.stdout.isatty() and not args.output else "json")
     with _output(args.output) as out:
@@ -153,7 +164,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from .explain import explain_ticket
+    from sla.cli.explain import explain_ticket
 
     policies = _policies(args.policies)
     now = _now(args.now)
@@ -169,14 +180,14 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from .policy import json_schema
+    from sla.policy.model import json_schema
 
     sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
     return EXIT_OK
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from .generate import write_history
+    from sla.io.generate import write_history
 
     with _output(args.output) as out:
         write_history(out, tickets=args.tickets, seed=args.seed)
@@ -186,15 +197,27 @@ def cmd_generate(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- parser
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policies", required=True, metavar="FILE", help="policy file (YAML, JSON or TOML)")
-    parser.add_argument("--events", required=True, metavar="FILE", help="event file ('-' for JSONL on standard input)")
-    parser.add_argument("--now", metavar="TIMESTAMP", help="evaluate as of this instant (default: the current time)")
+    parser.add_argument(
+        "--events", required=True, metavar="FILE", help="event file ('-' for JSONL on standard input)"
+    )
+    parser.add_argument(
+        "--now", metavar="TIMESTAMP", help="evaluate as of this instant (default: the current time)"
+    )
 
 
 def _add_scale_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--input-format", choices=("jsonl", "csv", "parquet"),
-                        help="format of --events (default: by suffix, .csv / .parquet, else JSONL)")
-    parser.add_argument("--jobs", type=int, default=0, metavar="N",
-                        help="worker processes (default: all cores; small inputs use one)")
+    parser.add_argument(
+        "--input-format",
+        choices=("jsonl", "csv", "parquet"),
+        help="format of --events (default: by suffix, .csv / .parquet, else JSONL)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="worker processes (default: all cores; small inputs use one)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -214,13 +237,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="compliance and support KPIs over a history")
     _add_input_options(p)
-    p.add_argument("--by", metavar="FIELD,...",
-                   help="group by ticket attributes (value at a cycle's end / at --now) and/or policy")
-    p.add_argument("--period", choices=("day", "week", "month"),
-                   help="also group by the local day, ISO week or month of a cycle's start / a ticket's creation")
-    p.add_argument("--tz", default="UTC", metavar="ZONE", help="IANA time zone of --period and the charts (default UTC)")
-    p.add_argument("--format", choices=("table", "json", "csv", "html"),
-                   help="default: table on a terminal, json otherwise")
+    p.add_argument(
+        "--by",
+        metavar="FIELD,...",
+        help="group by ticket attributes (value at a cycle's end / at --now) and/or policy",
+    )
+    p.add_argument(
+        "--period",
+        choices=("day", "week", "month"),
+        help="also group by the local day, ISO week or month of a cycle's start / a ticket's creation",
+    )
+    p.add_argument(
+        "--tz", default="UTC", metavar="ZONE", help="IANA time zone of --period and the charts (default UTC)"
+    )
+    p.add_argument(
+        "--format",
+        choices=("table", "json", "csv", "html"),
+        help="default: table on a terminal, json otherwise",
+    )
     p.add_argument("--output", metavar="FILE")
     _add_scale_options(p)
     p.set_defaults(func=cmd_report)
@@ -271,8 +305,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug of ours: one line, the traceback on request
         if os.environ.get("SLA_DEBUG"):
             raise
-        _err(f"sla {args.command}: internal error: {type(exc).__name__}: {exc} "
-             "(please report it; set SLA_DEBUG=1 to see the traceback)")
+        _err(
+            f"sla {args.command}: internal error: {type(exc).__name__}: {exc} "
+            "(please report it; set SLA_DEBUG=1 to see the traceback)"
+        )
         return 70
 
 

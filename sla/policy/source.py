@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import PolicyError, Problem
+from sla.errors import PolicyError, Problem
 
 PathKey = tuple[str, ...]
 
@@ -97,10 +97,14 @@ _Loader.add_implicit_resolver(
 )
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
-    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
     list("-+.0123456789"),
 )
-_Loader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
+)
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:timestamp",
     re.compile(
@@ -137,7 +141,9 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
     return size
 
 
-def _walk(node: yaml.Node, loc: tuple[object, ...], located: Located, loader: _Loader, depth: int = 0) -> None:
+def _walk(
+    node: yaml.Node, loc: tuple[object, ...], located: Located, loader: _Loader, depth: int = 0
+) -> None:
     mark = node.start_mark
     located.positions.setdefault(path_key(loc), (mark.line + 1, mark.column + 1))
     if depth > 50:
@@ -172,7 +178,17 @@ def parse_yaml(text: str, source: str | None = None) -> Located:
         if node is None:
             return Located(None, source)
         if _expanded_size(node, {}) > _MAX_NODES:
-            raise PolicyError([Problem("", f"the document is too large (more than {_MAX_NODES} values once aliases are expanded)", 1, 1)], source)
+            raise PolicyError(
+                [
+                    Problem(
+                        "",
+                        f"the document is too large (more than {_MAX_NODES} values once aliases are expanded)",
+                        1,
+                        1,
+                    )
+                ],
+                source,
+            )
         # Walk before constructing: construction folds merge keys (<<) into
         # the mapping node, which would look like keys given twice.
         located = Located(None, source)
@@ -200,14 +216,18 @@ def parse_json(text: str, source: str | None = None) -> Located:
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:
-        raise PolicyError([Problem("", f"JSON syntax error: {exc.msg}", exc.lineno, exc.colno)], source) from None
+        raise PolicyError(
+            [Problem("", f"JSON syntax error: {exc.msg}", exc.lineno, exc.colno)], source
+        ) from None
     # Valid JSON is YAML; parsing it as YAML gives us the positions.
     return parse_yaml(text, source)
 
 
 # ------------------------------------------------------------------ TOML
 _TOML_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
-_TOML_KEY = re.compile(r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=""")
+_TOML_KEY = re.compile(
+    r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*="""
+)
 _TOML_PART = re.compile(r"""\s*([A-Za-z0-9_-]+|"[^"]*"|'[^']*')\s*(?:\.|$)""")
 
 

@@ -1,6 +1,6 @@
 """A one-screen summary of a policy file, for ``sla validate``.
 
->>> from sla.policyset import load_policies
+>>> from sla.policy.compile import load_policies
 >>> print(summarize(load_policies('''
 ... calendars:
 ...   office: {timezone: Europe/Berlin, hours: {mon-fri: ["09:00-17:00"], sat: ["10:00-14:00"]}}
@@ -17,8 +17,8 @@ policy.yaml: OK, 1 policy, 1 calendar
 
 from __future__ import annotations
 
-from .hours import DAY_NAMES
-from .policyset import PolicySet
+from sla.calendar.hours import DAY_NAMES
+from sla.policy.compile import PolicySet
 
 
 def _duration(us: int) -> str:
@@ -106,8 +106,11 @@ def _match_text(match) -> str:
     parts = []
     for key, value, is_list in match:
         if is_list:
-            parts.append(f"{key} in {', '.join(_value(v) for v in value)}" if len(value) > 1
-                         else f"{key} = {_value(value[0])}")
+            parts.append(
+                f"{key} in {', '.join(_value(v) for v in value)}"
+                if len(value) > 1
+                else f"{key} = {_value(value[0])}"
+            )
         else:
             parts.append(f"{key} = {_value(value)}")
     return " and ".join(parts)
@@ -116,17 +119,24 @@ def _match_text(match) -> str:
 def summarize(policies: PolicySet, path: str) -> str:
     """What ``sla validate`` prints for a good file: calendars, metrics, policies and targets."""
     calendars = {name: cal for name, cal in policies.calendars.items() if name != "24x7"}
-    lines = [f"{path}: OK, {_plural(len(policies.policies), 'policy').replace('policys', 'policies')}, "
-             f"{_plural(len(calendars), 'calendar')}"]
+    lines = [
+        f"{path}: OK, {_plural(len(policies.policies), 'policy').replace('policys', 'policies')}, "
+        f"{_plural(len(calendars), 'calendar')}"
+    ]
     for name, cal in calendars.items():
         lines.append(f"  calendar {name} ({cal.zone.key}): {weekly_hours(cal.schedule.days)}")
         extra = []
         if cal.holiday_country:
             where = cal.holiday_country + (f"-{cal.holiday_subdivision}" if cal.holiday_subdivision else "")
-            extra.append(f"{where} holidays" + (f" ({', '.join(cal.holiday_categories)})" if cal.holiday_categories else ""))
+            extra.append(
+                f"{where} holidays"
+                + (f" ({', '.join(cal.holiday_categories)})" if cal.holiday_categories else "")
+            )
         if cal.holiday_dates:
-            extra.append(f"closed {', '.join(d.isoformat() for d in sorted(cal.holiday_dates)[:4])}"
-                         + (f" and {len(cal.holiday_dates) - 4} more" if len(cal.holiday_dates) > 4 else ""))
+            extra.append(
+                f"closed {', '.join(d.isoformat() for d in sorted(cal.holiday_dates)[:4])}"
+                + (f" and {len(cal.holiday_dates) - 4} more" if len(cal.holiday_dates) > 4 else "")
+            )
         if cal.overrides:
             shown = []
             for day in sorted(cal.overrides)[:3]:
@@ -150,21 +160,31 @@ def summarize(policies: PolicySet, path: str) -> str:
             if notes:
                 tuned.append(f"{name} {'; '.join(notes)}")
             continue
-        lines.append(f"  custom metric {name}: starts on {_triggers(metric.start)}; "
-                     f"stops on {_triggers(metric.stop)}"
-                     + (f"; resumes on {_triggers(metric.resume)}" if metric.resume else "")
-                     + f"; cycles {metric.cycles}" + (f"; {'; '.join(notes)}" if notes else "")
-                     + ("; cancelled when done" if metric.cancel_on_done else ""))
+        lines.append(
+            f"  custom metric {name}: starts on {_triggers(metric.start)}; "
+            f"stops on {_triggers(metric.stop)}"
+            + (f"; resumes on {_triggers(metric.resume)}" if metric.resume else "")
+            + f"; cycles {metric.cycles}"
+            + (f"; {'; '.join(notes)}" if notes else "")
+            + ("; cancelled when done" if metric.cancel_on_done else "")
+        )
     if tuned:
         lines.append(f"  clock rules: {' | '.join(tuned)}")
-    unused = [m.name for m in policies.metrics.values() if not m.builtin and m.name not in policies.active_metrics]
+    unused = [
+        m.name for m in policies.metrics.values() if not m.builtin and m.name not in policies.active_metrics
+    ]
     if unused:
-        lines.append(f"  note: custom metric(s) {', '.join(unused)} have no target in any policy, so are not measured")
+        lines.append(
+            f"  note: custom metric(s) {', '.join(unused)} have no target in any policy, so are not measured"
+        )
     lines.append("  policies, first match wins:")
     catch_all = None
     for policy in policies.policies:
-        where = ("calendar 24x7 (always open)" if policy.calendar_name == "24x7"
-                 else f"calendar {policy.calendar_name}, {policy.hours} hours")
+        where = (
+            "calendar 24x7 (always open)"
+            if policy.calendar_name == "24x7"
+            else f"calendar {policy.calendar_name}, {policy.hours} hours"
+        )
         lines.append(f"    {policy.index + 1}. {policy.name}: {_match_text(policy.match)}; {where}")
         width = max((len(m) for m in policy.spec.targets), default=0)
         for metric, target in policy.spec.targets.items():
@@ -173,10 +193,14 @@ def summarize(policies: PolicySet, path: str) -> str:
             lines.append("         (no targets: matching tickets are not measured)")
         warnings = policy.spec.warnings
         if warnings is not None and (warnings.at_percent or warnings.before_due):
-            parts = [f"{p:g}%" for p in warnings.at_percent] + [f"{_duration(d)} before due" for d in warnings.before_due]
+            parts = [f"{p:g}%" for p in warnings.at_percent] + [
+                f"{_duration(d)} before due" for d in warnings.before_due
+            ]
             lines.append(f"         warnings at {', '.join(parts)}")
         if catch_all is not None:
-            lines.append(f"         note: never applies, policy {catch_all.index + 1} ({catch_all.name}) matches every ticket")
+            lines.append(
+                f"         note: never applies, policy {catch_all.index + 1} ({catch_all.name}) matches every ticket"
+            )
         elif not policy.match:
             catch_all = policy
     return "\n".join(lines)

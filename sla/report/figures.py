@@ -6,8 +6,8 @@ clock figures (its judged cycles) and the ticket figures (messages, rates,
 CSAT).  The result is typed (:class:`Report`); ``Report.to_dict()`` is the
 exact JSON object of ``sla report --format json``.
 
->>> from sla.policyset import load_policies
->>> from sla.events import read_jsonl
+>>> from sla.policy.compile import load_policies
+>>> from sla.engine.events import read_jsonl
 >>> policies = load_policies("policies:\\n  - name: all\\n    targets: {first_response: 1h}\\n")
 >>> tickets, _ = read_jsonl([
 ...     '{"ticket_id": "T1", "at": "2026-03-02T08:00:00Z", "type": "created", "fields": {"channel": "email"}}',
@@ -33,12 +33,12 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .engine import as_us, run_clock
-from .errors import SlaError
-from .events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, TicketEvents
-from .judge import ACHIEVED, BREACHED, CANCELLED, PAUSED, RUNNING, judge_ticket
-from .policyset import PolicySet
-from .timefmt import US_PER_SECOND, format_instant, from_us
+from sla.engine.batch import as_us, run_clock
+from sla.engine.events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, TicketEvents
+from sla.engine.judge import ACHIEVED, BREACHED, CANCELLED, PAUSED, RUNNING, judge_ticket
+from sla.errors import SlaError
+from sla.policy.compile import PolicySet
+from sla.timefmt import US_PER_SECOND, format_instant, from_us
 
 PERIODS = ("day", "week", "month")
 POLICY_KEY = "policy"
@@ -86,9 +86,15 @@ class SlaGroup:
 
     def to_dict(self) -> dict:
         return {
-            "group": dict(self.group), "metric": self.metric, "cycles": self.cycles,
-            "achieved": self.achieved, "breached": self.breached, "cancelled": self.cancelled,
-            "running": self.running, "paused": self.paused, "compliance": self.compliance,
+            "group": dict(self.group),
+            "metric": self.metric,
+            "cycles": self.cycles,
+            "achieved": self.achieved,
+            "breached": self.breached,
+            "cancelled": self.cancelled,
+            "running": self.running,
+            "paused": self.paused,
+            "compliance": self.compliance,
             "elapsed_seconds": None if self.elapsed_seconds is None else self.elapsed_seconds.to_dict(),
         }
 
@@ -122,11 +128,18 @@ class KpiGroup:
 
     def to_dict(self) -> dict:
         return {
-            "group": dict(self.group), "tickets": self.tickets, "messages_in": self.messages_in,
-            "messages_out": self.messages_out, "unique_requesters": self.unique_requesters,
-            "response_rate": self.response_rate, "resolution_rate": self.resolution_rate,
-            "reopen_rate": self.reopen_rate, "fcr_rate": self.fcr_rate, "redirect_rate": self.redirect_rate,
-            "first_response_seconds": None if self.first_response_seconds is None
+            "group": dict(self.group),
+            "tickets": self.tickets,
+            "messages_in": self.messages_in,
+            "messages_out": self.messages_out,
+            "unique_requesters": self.unique_requesters,
+            "response_rate": self.response_rate,
+            "resolution_rate": self.resolution_rate,
+            "reopen_rate": self.reopen_rate,
+            "fcr_rate": self.fcr_rate,
+            "redirect_rate": self.redirect_rate,
+            "first_response_seconds": None
+            if self.first_response_seconds is None
             else self.first_response_seconds.to_dict(),
             "csat": self.csat.to_dict(),
         }
@@ -173,7 +186,9 @@ class Report:
 
     def to_dict(self) -> dict:
         return {
-            "now": format_instant(self.now), "tickets": self.tickets, "rejected": self.rejected,
+            "now": format_instant(self.now),
+            "tickets": self.tickets,
+            "rejected": self.rejected,
             "sla": [row.to_dict() for row in self.sla],
             "kpis": [row.to_dict() for row in self.kpis],
         }
@@ -274,7 +289,9 @@ def _zone(tz: str | tzinfo) -> tzinfo:
     try:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ReportError(f"--tz: unknown time zone {tz!r}; expected an IANA name like Europe/Berlin") from None
+        raise ReportError(
+            f"--tz: unknown time zone {tz!r}; expected an IANA name like Europe/Berlin"
+        ) from None
 
 
 def period_label(local: date, period: str) -> str:
@@ -376,10 +393,10 @@ class _SlaAcc:
             self.running += 1
         elif state == PAUSED:
             self.paused += 1
-        if ended and (state == ACHIEVED or state == BREACHED):
+        if ended and (state in (ACHIEVED, BREACHED)):
             self.elapsed.append(elapsed_us)
 
-    def merge(self, other: "_SlaAcc") -> None:
+    def merge(self, other: _SlaAcc) -> None:
         self.cycles += other.cycles
         self.achieved += other.achieved
         self.breached += other.breached
@@ -390,8 +407,19 @@ class _SlaAcc:
 
 
 class _KpiAcc:
-    __slots__ = ("tickets", "messages_in", "messages_out", "requesters", "responded", "done", "reopened",
-                 "fcr", "redirected", "first_response", "csat")
+    __slots__ = (
+        "tickets",
+        "messages_in",
+        "messages_out",
+        "requesters",
+        "responded",
+        "done",
+        "reopened",
+        "fcr",
+        "redirected",
+        "first_response",
+        "csat",
+    )
 
     def __init__(self) -> None:
         self.tickets = self.messages_in = self.messages_out = 0
@@ -400,7 +428,7 @@ class _KpiAcc:
         self.first_response = array("q")
         self.csat = array("d")
 
-    def add(self, figures: "TicketFigures", requester: object, done: bool) -> None:
+    def add(self, figures: TicketFigures, requester: object, done: bool) -> None:
         self.tickets += 1
         self.messages_in += figures.messages_in
         self.messages_out += figures.messages_out
@@ -421,8 +449,17 @@ class _KpiAcc:
         if figures.csat is not None:
             self.csat.append(figures.csat)
 
-    def merge(self, other: "_KpiAcc") -> None:
-        for name in ("tickets", "messages_in", "messages_out", "responded", "done", "reopened", "fcr", "redirected"):
+    def merge(self, other: _KpiAcc) -> None:
+        for name in (
+            "tickets",
+            "messages_in",
+            "messages_out",
+            "responded",
+            "done",
+            "reopened",
+            "fcr",
+            "redirected",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.requesters |= other.requesters
         self.first_response.extend(other.first_response)
@@ -442,7 +479,9 @@ class TicketFigures:
     csat: float | None = None
 
 
-def ticket_figures(events: Iterable, created_at: int, now: int, done_statuses: frozenset[str]) -> TicketFigures:
+def ticket_figures(
+    events: Iterable, created_at: int, now: int, done_statuses: frozenset[str]
+) -> TicketFigures:
     """Count a ticket's messages, responses, reopens, redirects and last CSAT score."""
     figures = TicketFigures()
     status: str | None = None
@@ -484,17 +523,41 @@ def ticket_figures(events: Iterable, created_at: int, now: int, done_statuses: f
 
 
 def _sla_row(group: Mapping[str, Any], metric: str, acc: _SlaAcc) -> SlaGroup:
-    return SlaGroup(dict(group), metric, acc.cycles, acc.achieved, acc.breached, acc.cancelled, acc.running,
-                    acc.paused, _rate(acc.achieved, acc.achieved + acc.breached), distribution(acc.elapsed))
+    return SlaGroup(
+        dict(group),
+        metric,
+        acc.cycles,
+        acc.achieved,
+        acc.breached,
+        acc.cancelled,
+        acc.running,
+        acc.paused,
+        _rate(acc.achieved, acc.achieved + acc.breached),
+        distribution(acc.elapsed),
+    )
 
 
 def _kpi_row(group: Mapping[str, Any], k: _KpiAcc) -> KpiGroup:
     scores = k.csat
-    csat = Csat(len(scores), statistics.fmean(scores) if scores else None,
-                _rate(sum(1 for s in scores if s >= SATISFIED_SCORE), len(scores)))
-    return KpiGroup(dict(group), k.tickets, k.messages_in, k.messages_out, len(k.requesters),
-                    _rate(k.responded, k.tickets), _rate(k.done, k.tickets), _rate(k.reopened, k.tickets),
-                    _rate(k.fcr, k.done), _rate(k.redirected, k.tickets), distribution(k.first_response), csat)
+    csat = Csat(
+        len(scores),
+        statistics.fmean(scores) if scores else None,
+        _rate(sum(1 for s in scores if s >= SATISFIED_SCORE), len(scores)),
+    )
+    return KpiGroup(
+        dict(group),
+        k.tickets,
+        k.messages_in,
+        k.messages_out,
+        len(k.requesters),
+        _rate(k.responded, k.tickets),
+        _rate(k.done, k.tickets),
+        _rate(k.reopened, k.tickets),
+        _rate(k.fcr, k.done),
+        _rate(k.redirected, k.tickets),
+        distribution(k.first_response),
+        csat,
+    )
 
 
 # ------------------------------------------------------------------ build
@@ -506,14 +569,22 @@ class ReportBuilder:
     get the :class:`Report` from :meth:`finish`.
     """
 
-    def __init__(self, policies: PolicySet, now_us: int | str | datetime, by: Sequence[str] = (),
-                 period: str | None = None, tz: str | tzinfo = "UTC"):
+    def __init__(
+        self,
+        policies: PolicySet,
+        now_us: int | str | datetime,
+        by: Sequence[str] = (),
+        period: str | None = None,
+        tz: str | tzinfo = "UTC",
+    ):
         self.now = as_us(now_us)
         self.by = tuple(by)
         if period is not None and period not in PERIODS:
             raise ReportError(f"--period: {period!r}; expected day, week or month")
         if period is not None and PERIOD_KEY in self.by:
-            raise ReportError("--by period clashes with the group key of --period; rename the attribute or drop --period")
+            raise ReportError(
+                "--by period clashes with the group key of --period; rename the attribute or drop --period"
+            )
         if len(set(self.by)) != len(self.by):
             raise ReportError(f"--by names a key twice: {', '.join(self.by)}")
         self.period = period
@@ -602,7 +673,7 @@ class ReportBuilder:
         weekday, hour = local.weekday_hour(created_at)
         extras.created_by_hour[weekday][hour] += 1
 
-    def merge(self, other: "ReportBuilder") -> None:
+    def merge(self, other: ReportBuilder) -> None:
         """Add the figures of a builder that saw other tickets."""
         for key, acc in other.sla_acc.items():
             self.sla_acc.setdefault(key, _SlaAcc()).merge(acc)
@@ -616,7 +687,7 @@ class ReportBuilder:
         for day, counts in other.extras.breaches_by_day.items():
             self.extras.breaches_by_day.setdefault(day, Counter()).update(counts)
         self.extras.csat_scores.update(other.extras.csat_scores)
-        for mine, theirs in zip(self.extras.created_by_hour, other.extras.created_by_hour):
+        for mine, theirs in zip(self.extras.created_by_hour, other.extras.created_by_hour, strict=False):
             for hour, count in enumerate(theirs):
                 mine[hour] += count
         self.accepted += other.accepted
@@ -624,7 +695,9 @@ class ReportBuilder:
 
     def finish(self, rejected: int | None = None) -> Report:
         extras = self.extras
-        extras.overall_sla = [_sla_row({}, metric, self.overall_sla[metric]) for metric in sorted(self.overall_sla)]
+        extras.overall_sla = [
+            _sla_row({}, metric, self.overall_sla[metric]) for metric in sorted(self.overall_sla)
+        ]
         extras.overall_kpis = _kpi_row({}, self.overall_kpi)
         extras.first_response_seconds = [us / US_PER_SECOND for us in self.overall_kpi.first_response]
         group_values, period, by = self.group_values, self.period, self.by
@@ -634,20 +707,39 @@ class ReportBuilder:
             head = (values[PERIOD_KEY],) if period is not None else ()
             return head + tuple(_sort_token(values[k]) for k in by)
 
-        sla_rows = [_sla_row(group_values[gkey], metric, self.sla_acc[(gkey, metric)])
-                    for gkey, metric in sorted(self.sla_acc, key=lambda item: (order(item[0]), item[1]))]
-        kpi_rows = [_kpi_row(group_values[gkey], self.kpi_acc[gkey]) for gkey in sorted(self.kpi_acc, key=order)]
-        return Report(self.now, self.accepted, self.rejected if rejected is None else rejected, sla_rows, kpi_rows,
-                      by, period, self.tz_name, extras)
+        sla_rows = [
+            _sla_row(group_values[gkey], metric, self.sla_acc[(gkey, metric)])
+            for gkey, metric in sorted(self.sla_acc, key=lambda item: (order(item[0]), item[1]))
+        ]
+        kpi_rows = [
+            _kpi_row(group_values[gkey], self.kpi_acc[gkey]) for gkey in sorted(self.kpi_acc, key=order)
+        ]
+        return Report(
+            self.now,
+            self.accepted,
+            self.rejected if rejected is None else rejected,
+            sla_rows,
+            kpi_rows,
+            by,
+            period,
+            self.tz_name,
+            extras,
+        )
 
 
-def build_report(policies: PolicySet, tickets: Mapping[str, TicketEvents] | Iterable[TicketEvents],
-                 now_us: int | str | datetime, by: Sequence[str] = (), period: str | None = None,
-                 tz: str | tzinfo = "UTC", rejected: int | None = None,
-                 progress: ProgressSink | None = None) -> Report:
+def build_report(
+    policies: PolicySet,
+    tickets: Mapping[str, TicketEvents] | Iterable[TicketEvents],
+    now_us: int | str | datetime,
+    by: Sequence[str] = (),
+    period: str | None = None,
+    tz: str | tzinfo = "UTC",
+    rejected: int | None = None,
+    progress: ProgressSink | None = None,
+) -> Report:
     """Aggregate every accepted ticket created at or before ``now`` (section 7).
 
-    ``tickets``: as returned by :func:`sla.events.read_jsonl` (or any iterable
+    ``tickets``: as returned by :func:`sla.engine.events.read_jsonl` (or any iterable
     of :class:`TicketEvents`); rejected ones are skipped and, unless
     ``rejected`` is given, counted.  ``by``: attribute names and/or
     ``policy``; ``period``: ``day``, ``week`` or ``month`` in ``tz``.

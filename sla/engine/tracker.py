@@ -3,9 +3,9 @@
 A :class:`Tracker` follows one ticket: feed it events as they happen, ask for
 a snapshot at any ``now``, ask when to wake up next, and store its state as
 JSON between requests.  A snapshot always equals the batch evaluation of the
-same events (:func:`sla.engine.evaluate_ticket`).
+same events (:func:`sla.engine.batch.evaluate_ticket`).
 
->>> from sla.policyset import load_policies
+>>> from sla.policy.compile import load_policies
 >>> policies = load_policies("policies:\\n  - name: all\\n    targets: {first_response: 1h}\\n")
 >>> tracker = Tracker(policies, "T1")
 >>> tracker.feed({"at": "2026-03-02T08:00:00Z", "type": "created", "fields": {}})
@@ -23,13 +23,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from .clock import TicketClock
-from .engine import as_us, new_clock
-from .errors import EventError, SlaError
-from .events import CREATED, Event, parse_event
-from .judge import RUNNING, CycleResult, judge_ticket
-from .policyset import PolicySet
-from .timefmt import from_us
+from sla.engine.batch import as_us, new_clock
+from sla.engine.clock import TicketClock
+from sla.engine.events import CREATED, Event, parse_event
+from sla.engine.judge import RUNNING, CycleResult, judge_ticket
+from sla.errors import EventError, SlaError
+from sla.policy.compile import PolicySet
+from sla.timefmt import from_us
 
 STATE_VERSION = 1
 
@@ -37,7 +37,9 @@ STATE_VERSION = 1
 class Tracker:
     """One ticket's clocks, updated one event at a time."""
 
-    def __init__(self, policies: PolicySet, ticket_id: str, *, _clock: TicketClock | None = None, _seq: int = 0):
+    def __init__(
+        self, policies: PolicySet, ticket_id: str, *, _clock: TicketClock | None = None, _seq: int = 0
+    ):
         self.policies = policies
         self.ticket_id = ticket_id
         self.clock = _clock or new_clock(policies)
@@ -60,7 +62,9 @@ class Tracker:
         if clock.created_at is None and event.kind != CREATED:
             raise EventError(f"{event.type} event before the ticket's created event", None, self.ticket_id)
         if clock.last_at is not None and event.at < clock.last_at:
-            raise EventError("events must be fed in time order (this one is earlier than the last)", None, self.ticket_id)
+            raise EventError(
+                "events must be fed in time order (this one is earlier than the last)", None, self.ticket_id
+            )
         self._seq += 1
         clock.feed(event)
 
@@ -71,7 +75,9 @@ class Tracker:
         if clock.created_at is None or now_us < clock.created_at:
             return []
         if clock.last_at is not None and now_us < clock.last_at:
-            raise SlaError("snapshot(now) needs now at or after the last event fed; replay the events for an earlier now")
+            raise SlaError(
+                "snapshot(now) needs now at or after the last event fed; replay the events for an earlier now"
+            )
         return judge_ticket(self.ticket_id, clock, self.policies, now_us, with_warnings)
 
     def next_change(self, now: datetime | str | int) -> datetime | None:
@@ -90,13 +96,19 @@ class Tracker:
 
     def to_json(self) -> dict:
         """The tracker's state as JSON-ready data (store it with the ticket)."""
-        return {"version": STATE_VERSION, "ticket_id": self.ticket_id, "seq": self._seq, "clock": self.clock.to_json()}
+        return {
+            "version": STATE_VERSION,
+            "ticket_id": self.ticket_id,
+            "seq": self._seq,
+            "clock": self.clock.to_json(),
+        }
 
     @classmethod
-    def from_json(cls, policies: PolicySet, data: Mapping) -> "Tracker":
+    def from_json(cls, policies: PolicySet, data: Mapping) -> Tracker:
         """Restore a tracker saved by :meth:`to_json` (with the same policy file)."""
         if data.get("version") != STATE_VERSION:
             raise SlaError(f"unknown tracker state version {data.get('version')!r}; expected {STATE_VERSION}")
-        clock = TicketClock.from_json(data["clock"], [policies.metrics[m] for m in policies.active_metrics],
-                                      policies.done_statuses)
+        clock = TicketClock.from_json(
+            data["clock"], [policies.metrics[m] for m in policies.active_metrics], policies.done_statuses
+        )
         return cls(policies, data["ticket_id"], _clock=clock, _seq=data["seq"])

@@ -21,9 +21,16 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta, timezone  # noqa: F401  (timezone: doctests)
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import CalendarError
-from .hours import DAY_SECONDS, Shift, WeeklySchedule, check_no_overlap, name_calendar, parse_shifts
-from .timefmt import EPOCH, US_PER_SECOND, delta_to_us, from_us, to_us
+from sla.calendar.hours import (
+    DAY_SECONDS,
+    Shift,
+    WeeklySchedule,
+    check_no_overlap,
+    name_calendar,
+    parse_shifts,
+)
+from sla.errors import CalendarError
+from sla.timefmt import EPOCH, US_PER_SECOND, delta_to_us, from_us, to_us
 
 _ONE_US = timedelta(microseconds=1)
 
@@ -84,10 +91,26 @@ class Calendar:
     """
 
     __slots__ = (
-        "name", "zone", "schedule", "overrides", "holiday_dates", "holiday_country",
-        "holiday_subdivision", "holiday_categories", "always_open",
-        "_holiday_years", "_holidays", "_first_day", "_end_day", "_raw",
-        "_starts", "_ends", "_cum", "_cum_end", "_lo", "_hi",
+        "name",
+        "zone",
+        "schedule",
+        "overrides",
+        "holiday_dates",
+        "holiday_country",
+        "holiday_subdivision",
+        "holiday_categories",
+        "always_open",
+        "_holiday_years",
+        "_holidays",
+        "_first_day",
+        "_end_day",
+        "_raw",
+        "_starts",
+        "_ends",
+        "_cum",
+        "_cum_end",
+        "_lo",
+        "_hi",
     )
 
     def __init__(
@@ -131,7 +154,7 @@ class Calendar:
 
     # ------------------------------------------------------------------ build
     @classmethod
-    def from_dict(cls, mapping: Mapping[str, object], name: str = "calendar") -> "Calendar":
+    def from_dict(cls, mapping: Mapping[str, object], name: str = "calendar") -> Calendar:
         """Build a calendar from the policy-file mapping (SEMANTICS.md section 2).
 
         >>> cal = Calendar.from_dict({"timezone": "UTC", "hours": {"sat-mon": ["22:00-06:00"]}})
@@ -144,20 +167,25 @@ class Calendar:
             raise name_calendar(error, name) from None
 
     @classmethod
-    def _from_dict(cls, mapping: Mapping[str, object], name: str) -> "Calendar":
+    def _from_dict(cls, mapping: Mapping[str, object], name: str) -> Calendar:
         if not isinstance(mapping, Mapping):
             raise CalendarError(f"calendar {name!r} must be a mapping with timezone and hours")
         known = {"timezone", "hours", "holidays", "overrides"}
         for key in mapping:
             if key not in known:
-                raise _located(f"calendar {name!r}: unknown key {key!r}; expected one of {', '.join(sorted(known))}", str(key))
+                raise _located(
+                    f"calendar {name!r}: unknown key {key!r}; expected one of {', '.join(sorted(known))}",
+                    str(key),
+                )
         if "hours" not in mapping:
-            raise _located(f"calendar {name!r} needs hours, like mon-fri: [\"09:00-17:00\"]", "hours")
+            raise _located(f'calendar {name!r} needs hours, like mon-fri: ["09:00-17:00"]', "hours")
         zone = load_zone(mapping.get("timezone", "UTC"))
         schedule = WeeklySchedule.parse(mapping["hours"], name)
         holidays = mapping.get("holidays") or {}
         if not isinstance(holidays, Mapping):
-            raise _located(f"calendar {name!r}: holidays must be a mapping with country, subdivision, dates", "holidays")
+            raise _located(
+                f"calendar {name!r}: holidays must be a mapping with country, subdivision, dates", "holidays"
+            )
         for key in holidays:
             if key not in {"country", "subdivision", "dates", "categories"}:
                 raise _located(
@@ -180,11 +208,17 @@ class Calendar:
             raise _located(f"holidays country {country!r} is not a country code like DE", "holidays.country")
         subdivision = holidays.get("subdivision")
         if subdivision is not None and not isinstance(subdivision, (str, int)):
-            raise _located(f"holidays subdivision {subdivision!r} is not a subdivision code like BE", "holidays.subdivision")
+            raise _located(
+                f"holidays subdivision {subdivision!r} is not a subdivision code like BE",
+                "holidays.subdivision",
+            )
         if categories is not None and (
             not isinstance(categories, (list, tuple)) or not all(isinstance(c, str) for c in categories)
         ):
-            raise _located(f"holidays categories {categories!r} must be a list of names like [public]", "holidays.categories")
+            raise _located(
+                f"holidays categories {categories!r} must be a list of names like [public]",
+                "holidays.categories",
+            )
         overrides_in = mapping.get("overrides") or {}
         if not isinstance(overrides_in, Mapping):
             raise _located("overrides must map dates to lists of intervals", "overrides")
@@ -302,7 +336,7 @@ class Calendar:
         cum: list[int] = []
         cum_end: list[int] = []
         total = 0
-        for start, stop in zip(starts, ends):
+        for start, stop in zip(starts, ends, strict=False):
             cum.append(total)
             total += stop - start
             cum_end.append(total)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from .errors import CalendarError
+from sla.errors import CalendarError
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY_INDEX = {name: i for i, name in enumerate(DAY_NAMES)}
@@ -65,11 +65,9 @@ class Shift:
     end: int
 
     @classmethod
-    def parse(cls, text: object, path: str) -> "Shift":
+    def parse(cls, text: object, path: str) -> Shift:
         if not isinstance(text, str) or text.count("-") != 1:
-            raise _located(
-                f"{text!r} is not an interval; expected HH:MM-HH:MM like \"09:00-17:00\"", path
-            )
+            raise _located(f'{text!r} is not an interval; expected HH:MM-HH:MM like "09:00-17:00"', path)
         left, right = text.split("-")
         start = parse_clock(left, allow_24=False, path=path)
         end = parse_clock(right, allow_24=True, path=path)
@@ -84,7 +82,9 @@ class Shift:
 def parse_day_key(key: object, path: str) -> list[int]:
     """Weekday indexes (0 = Monday) named by ``mon``, ``mon-fri``, ``sat-mon`` or ``mon,wed``."""
     if not isinstance(key, str):
-        raise _located(f"{key!r} is not a day; expected mon..sun, a range like mon-fri or a list like mon,wed", path)
+        raise _located(
+            f"{key!r} is not a day; expected mon..sun, a range like mon-fri or a list like mon,wed", path
+        )
     days: list[int] = []
     for part in key.split(","):
         part = part.strip().lower()
@@ -105,11 +105,13 @@ def parse_shifts(value: object, path: str) -> tuple[Shift, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, (list, tuple)):
-        raise _located(f"{value!r} is not a list of intervals; expected like [\"09:00-17:00\"]", path)
+        raise _located(f'{value!r} is not a list of intervals; expected like ["09:00-17:00"]', path)
     return tuple(sorted(Shift.parse(item, f"{path}[{i}]") for i, item in enumerate(value)))
 
 
-def check_no_overlap(shifts: list[tuple[int, Shift, str]], *, period: int | None, what: str, path: str) -> None:
+def check_no_overlap(
+    shifts: list[tuple[int, Shift, str]], *, period: int | None, what: str, path: str
+) -> None:
     """Raise if any two shifts overlap.
 
     ``shifts`` holds (offset of its day in seconds, shift, day label).  With a
@@ -117,18 +119,15 @@ def check_no_overlap(shifts: list[tuple[int, Shift, str]], *, period: int | None
     into Monday.
     """
     spans = sorted((offset + s.start, offset + s.end, s, label) for offset, s, label in shifts)
-    pairs = list(zip(spans, spans[1:]))
+    pairs = list(zip(spans, spans[1:], strict=False))
     if period is not None and len(spans) > 1:
         first, last = spans[0], spans[-1]
         pairs.append((last, (first[0] + period, first[1] + period, first[2], first[3])))
     if period is not None and len(spans) == 1 and spans[0][1] - spans[0][0] > period:
         raise _located(f"{what}: {spans[0][2]} is longer than the week", path)
-    for (a_start, a_end, a_shift, a_day), (b_start, _b_end, b_shift, b_day) in pairs:
+    for (_a_start, a_end, a_shift, a_day), (b_start, _b_end, b_shift, b_day) in pairs:
         if b_start < a_end:
-            if a_day == b_day:
-                where = f"on {a_day}"
-            else:
-                where = f"{a_day} {a_shift} runs into {b_day}"
+            where = f"on {a_day}" if a_day == b_day else f"{a_day} {a_shift} runs into {b_day}"
             raise _located(f"{what}: intervals {a_shift} and {b_shift} overlap ({where})", path)
 
 
@@ -139,16 +138,19 @@ class WeeklySchedule:
     days: tuple[tuple[Shift, ...], ...]
 
     @classmethod
-    def parse(cls, hours: object, calendar: str, path: str = "hours") -> "WeeklySchedule":
+    def parse(cls, hours: object, calendar: str, path: str = "hours") -> WeeklySchedule:
         try:
             return cls._parse(hours, calendar, path)
         except CalendarError as error:
             raise name_calendar(error, calendar) from None
 
     @classmethod
-    def _parse(cls, hours: object, calendar: str, path: str) -> "WeeklySchedule":
+    def _parse(cls, hours: object, calendar: str, path: str) -> WeeklySchedule:
         if not isinstance(hours, Mapping):
-            raise _located(f"calendar {calendar!r}: hours must map days to intervals, like mon-fri: [\"09:00-17:00\"]", path)
+            raise _located(
+                f'calendar {calendar!r}: hours must map days to intervals, like mon-fri: ["09:00-17:00"]',
+                path,
+            )
         days: list[tuple[Shift, ...] | None] = [None] * 7
         named_by: dict[int, object] = {}
         for key, value in hours.items():
@@ -169,7 +171,10 @@ class WeeklySchedule:
             path=path,
         )
         if not any(schedule.days):
-            raise _located(f"calendar {calendar!r} has no open hours in the week; add e.g. mon-fri: [\"09:00-17:00\"]", path)
+            raise _located(
+                f'calendar {calendar!r} has no open hours in the week; add e.g. mon-fri: ["09:00-17:00"]',
+                path,
+            )
         return schedule
 
     def shifts_on(self, day: date) -> tuple[Shift, ...]:

@@ -7,12 +7,12 @@ stretches with business and calendar time, and the breach instant.
 
 from __future__ import annotations
 
-from .clock import TicketClock
-from .engine import run_clock
-from .events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, TicketEvents
-from .judge import judge_ticket
-from .policyset import CompiledPolicy, PolicySet
-from .timefmt import format_instant
+from sla.engine.batch import run_clock
+from sla.engine.clock import TicketClock
+from sla.engine.events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, TicketEvents
+from sla.engine.judge import judge_ticket
+from sla.policy.compile import CompiledPolicy, PolicySet
+from sla.timefmt import format_instant
 
 
 def _dur(us: int) -> str:
@@ -46,8 +46,13 @@ def why_policy(policies: PolicySet, attributes) -> list[str]:
     for policy in policies.policies:
         reason = _mismatch(policy, attributes)
         if reason is None:
-            rule = ", ".join(f"{k} {'in ' + str(list(v)) if is_list else '= ' + repr(v)}" for k, v, is_list in policy.match)
-            lines.append(f"policy {policy.name!r} is in force: " + (f"its match holds ({rule})" if rule else "it matches every ticket"))
+            rule = ", ".join(
+                f"{k} {'in ' + str(list(v)) if is_list else '= ' + repr(v)}" for k, v, is_list in policy.match
+            )
+            lines.append(
+                f"policy {policy.name!r} is in force: "
+                + (f"its match holds ({rule})" if rule else "it matches every ticket")
+            )
             return lines
         lines.append(f"policy {policy.name!r} does not match: {reason}")
     lines.append("no policy matches: the ticket has no SLA at this instant")
@@ -82,8 +87,10 @@ def _retargeting(policies: PolicySet, clock: TicketClock, start: int, end: int, 
         if start < at <= end:
             now_text = _target_text(policies, clock.attributes_at(at), metric)
             if now_text != previous:
-                lines.append(f"re-targeted at {format_instant(at)}: {previous} -> {now_text}; "
-                             "the cycle is judged by what is in force at its end, from its start")
+                lines.append(
+                    f"re-targeted at {format_instant(at)}: {previous} -> {now_text}; "
+                    "the cycle is judged by what is in force at its end, from its start"
+                )
                 previous = now_text
     return lines
 
@@ -98,18 +105,30 @@ def explain_ticket(policies: PolicySet, ticket: TicketEvents, now: int) -> str:
         out.append("")
         out.append("The ticket was created after now: no clocks yet.")
         return "\n".join(out) + "\n"
-    results = {(r.metric, r.cycle): r for r in judge_ticket(ticket.ticket_id, clock, policies, now, with_warnings=True)}
+    results = {
+        (r.metric, r.cycle): r
+        for r in judge_ticket(ticket.ticket_id, clock, policies, now, with_warnings=True)
+    }
     for metric_clock in sorted(clock.metrics, key=lambda c: c.metric.name):
         metric = metric_clock.metric
         for cycle in metric_clock.cycles:
             out.append("")
             result = results.get((metric.name, cycle.number))
             end = cycle.end if cycle.end is not None else now
-            out.append(f"{metric.name} cycle {cycle.number}: started {format_instant(cycle.start)}, "
-                       + (f"ended {format_instant(cycle.end)} ("
-                          + ("the ticket became done" if cycle.ended_by == "done"
-                             else "stop condition: " + ", ".join(t.describe() for t in metric.stop)) + ")"
-                          if cycle.end is not None else "still open at now"))
+            out.append(
+                f"{metric.name} cycle {cycle.number}: started {format_instant(cycle.start)}, "
+                + (
+                    f"ended {format_instant(cycle.end)} ("
+                    + (
+                        "the ticket became done"
+                        if cycle.ended_by == "done"
+                        else "stop condition: " + ", ".join(t.describe() for t in metric.stop)
+                    )
+                    + ")"
+                    if cycle.end is not None
+                    else "still open at now"
+                )
+            )
             attributes = clock.attributes_at(end)
             out.append(f"  attributes at {'its end' if cycle.end is not None else 'now'}: {dict(attributes)}")
             out += ["  " + line for line in why_policy(policies, attributes)]
@@ -117,12 +136,22 @@ def explain_ticket(policies: PolicySet, ticket: TicketEvents, now: int) -> str:
             if result is None:
                 out.append("  no target for this metric and priority: not measured")
                 continue
-            out.append(f"  target {_dur(result.target_us)} in {result.hours} hours"
-                       + (f" on calendar {policies.policy_for(attributes).calendar_name!r}" if result.hours == 'business' else ""))
+            out.append(
+                f"  target {_dur(result.target_us)} in {result.hours} hours"
+                + (
+                    f" on calendar {policies.policy_for(attributes).calendar_name!r}"
+                    if result.hours == "business"
+                    else ""
+                )
+            )
             _stretch_lines(out, clock, result, policies, attributes, now)
-            out.append(f"  elapsed {_dur(result.elapsed_us)}, remaining {_dur(result.remaining_us)}, state {result.state}")
+            out.append(
+                f"  elapsed {_dur(result.elapsed_us)}, remaining {_dur(result.remaining_us)}, state {result.state}"
+            )
             if result.breached and result.due_at is not None:
-                out.append(f"  BREACHED: the target was reached at {format_instant(result.due_at)}; every moment after counts against it")
+                out.append(
+                    f"  BREACHED: the target was reached at {format_instant(result.due_at)}; every moment after counts against it"
+                )
             elif result.due_at is not None:
                 out.append(f"  due at {format_instant(result.due_at)}")
             for label, instant in result.warnings:
@@ -139,8 +168,10 @@ def _stretch_lines(out, clock: TicketClock, result, policies, attributes, now) -
     for a, b in pauses + [(end, end)]:
         if a > cursor:
             business = calendar.elapsed_us(cursor, a)
-            out.append(f"  running {format_instant(cursor)} .. {format_instant(a)}: {_dur(a - cursor)} calendar, "
-                       f"{_dur(business)} counted")
+            out.append(
+                f"  running {format_instant(cursor)} .. {format_instant(a)}: {_dur(a - cursor)} calendar, "
+                f"{_dur(business)} counted"
+            )
         if b > a:
             out.append(f"  paused  {format_instant(a)} .. {format_instant(b)}: {_dur(b - a)} (not counted)")
         cursor = max(cursor, b)

@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
-from .clock import ENDED_BY_DONE, Cycle, TicketClock
-from .policyset import CALENDAR, PolicySet, ResolvedTarget
-from .texts import compact_duration
-from .timefmt import US_PER_SECOND, format_instant, format_seconds
+from sla.engine.clock import ENDED_BY_DONE, Cycle, TicketClock
+from sla.policy.compile import CALENDAR, PolicySet, ResolvedTarget
+from sla.texts import compact_duration
+from sla.timefmt import US_PER_SECOND, format_instant
 
 RUNNING, PAUSED, ACHIEVED, BREACHED, CANCELLED = "running", "paused", "achieved", "breached", "cancelled"
 PROJECTION_LIMIT_US = 1096 * 86_400 * US_PER_SECOND
@@ -48,8 +48,23 @@ class CycleResult(NamedTuple):
         """The row ``sla evaluate`` prints (SEMANTICS.md section 6)."""
         # Unpacked once: named-tuple field access and helper calls add up
         # over millions of rows.
-        (ticket_id, policy, metric, cycle, started_at, ended_at, state, target_us, hours, elapsed_us,
-         breached, due_at, paused_us, paused, _) = self
+        (
+            ticket_id,
+            policy,
+            metric,
+            cycle,
+            started_at,
+            ended_at,
+            state,
+            target_us,
+            hours,
+            elapsed_us,
+            breached,
+            due_at,
+            paused_us,
+            paused,
+            _,
+        ) = self
         remaining_us = target_us - elapsed_us
         return {
             "ticket_id": ticket_id,
@@ -61,17 +76,24 @@ class CycleResult(NamedTuple):
             "state": state,
             "target_seconds": target_us // 1_000_000 if target_us % 1_000_000 == 0 else target_us / 1_000_000,
             "hours": hours,
-            "elapsed_seconds": elapsed_us // 1_000_000 if elapsed_us % 1_000_000 == 0 else elapsed_us / 1_000_000,
-            "remaining_seconds": (remaining_us // 1_000_000 if remaining_us % 1_000_000 == 0
-                                  else remaining_us / 1_000_000),
+            "elapsed_seconds": elapsed_us // 1_000_000
+            if elapsed_us % 1_000_000 == 0
+            else elapsed_us / 1_000_000,
+            "remaining_seconds": (
+                remaining_us // 1_000_000 if remaining_us % 1_000_000 == 0 else remaining_us / 1_000_000
+            ),
             "breached": breached,
             "due_at": None if due_at is None else format_instant(due_at),
             "paused_seconds": paused_us // 1_000_000 if paused_us % 1_000_000 == 0 else paused_us / 1_000_000,
-            "paused": [[format_instant(a), None if b is None else format_instant(b)] for a, b in paused] if paused else [],
+            "paused": [[format_instant(a), None if b is None else format_instant(b)] for a, b in paused]
+            if paused
+            else [],
         }
 
 
-def _stretches(cycle: Cycle, end: int, open_at_now: bool) -> tuple[list[tuple[int, int | None]], int, list[tuple[int, int]]]:
+def _stretches(
+    cycle: Cycle, end: int, open_at_now: bool
+) -> tuple[list[tuple[int, int | None]], int, list[tuple[int, int]]]:
     """Listed pauses, their total length, and the running stretches of a cycle."""
     if not cycle.pauses and cycle.pause_from is None:  # the common case
         return [], 0, ([(cycle.start, end)] if end > cycle.start else [])
@@ -100,7 +122,9 @@ def _stretches(cycle: Cycle, end: int, open_at_now: bool) -> tuple[list[tuple[in
     return pauses, total, running
 
 
-def reach_instant(target: ResolvedTarget, start: int, running: list[tuple[int, int]], amount: int) -> tuple[int | None, int]:
+def reach_instant(
+    target: ResolvedTarget, start: int, running: list[tuple[int, int]], amount: int
+) -> tuple[int | None, int]:
     """When the elapsed time of the running stretches reaches ``amount`` (or None), and the total elapsed."""
     calendar = target.calendar
     total = 0
@@ -125,7 +149,7 @@ def _project(target: ResolvedTarget, now: int, amount: int) -> int | None:
 
 
 _MISSING = object()
-_RESOLVERS: "WeakKeyDictionary[PolicySet, tuple[tuple[str, ...], dict]]" = WeakKeyDictionary()
+_RESOLVERS: WeakKeyDictionary[PolicySet, tuple[tuple[str, ...], dict]] = WeakKeyDictionary()
 
 
 def _resolve(policies: PolicySet, attributes) -> dict:
@@ -150,15 +174,25 @@ def _resolve(policies: PolicySet, attributes) -> dict:
         key = None
     policy = policies.policy_for(attributes)
     priority = attributes.get("priority")
-    found = {metric: (policy, None if policy is None else policy.target(metric, priority))
-             for metric in policies.metrics}
+    found = {
+        metric: (policy, None if policy is None else policy.target(metric, priority))
+        for metric in policies.metrics
+    }
     if key is not None and len(cache) < 100_000:
         cache[key] = found
     return found
 
 
-def judge_cycle(ticket_id: str, metric: str, cycle: Cycle, clock: TicketClock, policies: PolicySet,
-                now: int, with_warnings: bool = False, memo: dict | None = None) -> CycleResult | None:
+def judge_cycle(
+    ticket_id: str,
+    metric: str,
+    cycle: Cycle,
+    clock: TicketClock,
+    policies: PolicySet,
+    now: int,
+    with_warnings: bool = False,
+    memo: dict | None = None,
+) -> CycleResult | None:
     open_at_now = cycle.end is None
     end = now if open_at_now else cycle.end
     attributes = clock.attributes_at(end)  # type: ignore[arg-type]
@@ -187,13 +221,30 @@ def judge_cycle(ticket_id: str, metric: str, cycle: Cycle, clock: TicketClock, p
     warnings: tuple[tuple[str, int], ...] = ()
     if with_warnings and open_at_now and policy.spec.warnings is not None:
         warnings = _warnings(policy.spec.warnings, target, cycle, running, elapsed, now, paused_now)
-    return CycleResult(ticket_id, policy.name, metric, cycle.number, cycle.start, cycle.end, state,
-                       target.us, target.hours, elapsed, breached, due_at, paused_total, tuple(pauses), warnings)
+    return CycleResult(
+        ticket_id,
+        policy.name,
+        metric,
+        cycle.number,
+        cycle.start,
+        cycle.end,
+        state,
+        target.us,
+        target.hours,
+        elapsed,
+        breached,
+        due_at,
+        paused_total,
+        tuple(pauses),
+        warnings,
+    )
 
 
 def _warnings(spec, target: ResolvedTarget, cycle: Cycle, running, elapsed: int, now: int, paused_now: bool):
     amounts = [(f"{p:g}%", int(target.us * p / 100)) for p in spec.at_percent]
-    amounts += [(f"{compact_duration(d)} before due", target.us - d) for d in spec.before_due if d <= target.us]
+    amounts += [
+        (f"{compact_duration(d)} before due", target.us - d) for d in spec.before_due if d <= target.us
+    ]
     out = []
     for label, amount in amounts:
         instant, _ = reach_instant(target, cycle.start, running, amount)
@@ -204,8 +255,9 @@ def _warnings(spec, target: ResolvedTarget, cycle: Cycle, running, elapsed: int,
     return tuple(sorted(out, key=lambda item: item[1]))
 
 
-def judge_ticket(ticket_id: str, clock: TicketClock, policies: PolicySet, now: int,
-                 with_warnings: bool = False) -> list[CycleResult]:
+def judge_ticket(
+    ticket_id: str, clock: TicketClock, policies: PolicySet, now: int, with_warnings: bool = False
+) -> list[CycleResult]:
     """Every row of a ticket at ``now``, by metric name then cycle number."""
     results = []
     memo: dict = {}

@@ -9,7 +9,7 @@ import re
 from datetime import timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
-from .errors import DurationError
+from sla.errors import DurationError
 
 EXPECTED = "a duration like 15m, 1h30m, 2d, PT4H or a number of seconds"
 
@@ -64,8 +64,11 @@ def parse_duration_us(value: object) -> int:
         if match and any(group is not None for group in match.groups()) and not text.endswith(" "):
             try:
                 total = sum(
-                    (Decimal(group) * factor
-                     for group, factor in zip(match.groups(), _FACTORS) if group is not None),
+                    (
+                        Decimal(group) * factor
+                        for group, factor in zip(match.groups(), _FACTORS, strict=False)
+                        if group is not None
+                    ),
                     Decimal(0),
                 )
             except InvalidOperation:  # pragma: no cover - the regex admits only numbers

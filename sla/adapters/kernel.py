@@ -12,7 +12,7 @@ A rejected ticket becomes one row with ``state = "rejected"`` and the reason
 in ``error`` (``line N: ticket T: reason``), so a cluster job loses nothing silently.
 
 >>> import pyarrow as pa
->>> from sla.policyset import load_policies
+>>> from sla.policy.compile import load_policies
 >>> policies = load_policies("policies:\\n  - name: all\\n    targets: {first_response: 1h}\\n")
 >>> events = pa.record_batch({"ticket_id": ["T1"], "at": ["2026-03-02T08:00:00Z"], "type": ["created"],
 ...                           "fields": ['{"channel": "email"}']})
@@ -26,17 +26,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from .engine import as_us, evaluate_events
-from .events import TicketCollector, TicketEvents
-from .io.sources import _normalize_fields
-from .policyset import PolicySet
+from sla.engine.batch import as_us, evaluate_events
+from sla.engine.events import TicketCollector, TicketEvents
+from sla.io.sources import _normalize_fields
+from sla.policy.compile import PolicySet
 
 
 def kernel_schema():
     """The output schema: the rows of ``sla evaluate`` plus ``error``."""
     import pyarrow as pa
 
-    from .io.writers import arrow_row_schema
+    from sla.io.writers import arrow_row_schema
 
     return arrow_row_schema().append(pa.field("error", pa.string()))
 
@@ -87,8 +87,10 @@ class ArrowKernel:
                     del collector.tickets[current.ticket_id]
                     pending += self._rows(current)
                 if ticket.ticket_id in seen:
-                    raise ValueError(f"ticket {ticket.ticket_id} appears in two places of one partition: "
-                                     "sort or cluster the events by ticket first")
+                    raise ValueError(
+                        f"ticket {ticket.ticket_id} appears in two places of one partition: "
+                        "sort or cluster the events by ticket first"
+                    )
                 seen.add(ticket.ticket_id)
                 current = ticket
             if len(pending) >= self.batch_rows:

@@ -1,7 +1,7 @@
 """Metric definitions: one clock mechanism, the built-in metrics as presets.
 
 A metric is data: which signals start, stop and resume its cycles, which
-statuses pause it, whether it repeats.  The engine (:mod:`sla.engine`) runs
+statuses pause it, whether it repeats.  The engine (:mod:`sla.engine.batch`) runs
 any definition; nothing in it is specific to a metric name.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-# Signals the engine derives from each event (see sla.engine).
+# Signals the engine derives from each event (see sla.engine.batch).
 CREATED = "created"
 RESPONSE = "response"
 CUSTOMER_MESSAGE = "customer_message"
@@ -77,27 +77,51 @@ def _t(kind: str) -> Trigger:
 
 BUILTIN_METRICS: dict[str, MetricDef] = {
     "first_response": MetricDef(
-        "first_response", start=(_t(CREATED),), stop=(_t(RESPONSE),), cycles="once",
-        cancel_on_done=True, builtin=True,
+        "first_response",
+        start=(_t(CREATED),),
+        stop=(_t(RESPONSE),),
+        cycles="once",
+        cancel_on_done=True,
+        builtin=True,
         description="From ticket creation to the first public response.",
     ),
     "next_response": MetricDef(
-        "next_response", start=(_t(CUSTOMER_MESSAGE),), stop=(_t(RESPONSE),), cycles="repeat",
-        cancel_on_done=True, needs_prior_response=True, builtin=True,
+        "next_response",
+        start=(_t(CUSTOMER_MESSAGE),),
+        stop=(_t(RESPONSE),),
+        cycles="repeat",
+        cancel_on_done=True,
+        needs_prior_response=True,
+        builtin=True,
         description="From a customer message (after a first response) to the next public response.",
     ),
     "resolution": MetricDef(
-        "resolution", start=(_t(CREATED),), stop=(_t(DONE),), resume=(_t(REOPENED),), cycles="resume",
-        builtin=True, description="From creation until the ticket is done; resumes on reopen.",
+        "resolution",
+        start=(_t(CREATED),),
+        stop=(_t(DONE),),
+        resume=(_t(REOPENED),),
+        cycles="resume",
+        builtin=True,
+        description="From creation until the ticket is done; resumes on reopen.",
     ),
     "requester_wait": MetricDef(
-        "requester_wait", start=(_t(CREATED),), stop=(_t(DONE),), resume=(_t(REOPENED),), cycles="resume",
-        pause_statuses=frozenset({"pending"}), builtin=True,
+        "requester_wait",
+        start=(_t(CREATED),),
+        stop=(_t(DONE),),
+        resume=(_t(REOPENED),),
+        cycles="resume",
+        pause_statuses=frozenset({"pending"}),
+        builtin=True,
         description="Resolution time less the time waiting on the customer (pending).",
     ),
     "agent_work": MetricDef(
-        "agent_work", start=(_t(CREATED),), stop=(_t(DONE),), resume=(_t(REOPENED),), cycles="resume",
-        pause_statuses=frozenset({"pending", "on_hold"}), builtin=True,
+        "agent_work",
+        start=(_t(CREATED),),
+        stop=(_t(DONE),),
+        resume=(_t(REOPENED),),
+        cycles="resume",
+        pause_statuses=frozenset({"pending", "on_hold"}),
+        builtin=True,
         description="Resolution time less the time pending or on hold.",
     ),
 }

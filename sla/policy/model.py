@@ -1,8 +1,8 @@
 """The policy file as users write it: pydantic models, frozen, unknown keys forbidden.
 
 These models describe the file (SEMANTICS.md sections 2, 4, 5).  Loading and
-compiling into the runtime :class:`~sla.policyset.PolicySet` lives in
-:mod:`sla.policyset`, which also checks what a model cannot see alone
+compiling into the runtime :class:`~sla.policy.compile.PolicySet` lives in
+:mod:`sla.policy.compile`, which also checks what a model cannot see alone
 (calendar hours, references between sections, duplicate names) and turns
 every problem into a located message.  :func:`json_schema` is the JSON Schema
 editors use for completion and inline checks.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import difflib
 from datetime import date
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -26,9 +26,9 @@ from pydantic import (
     field_validator,
 )
 
-from .duration import EXPECTED as DURATION_EXPECTED
-from .duration import parse_duration_us
-from .errors import SlaError
+from sla.errors import SlaError
+from sla.policy.duration import EXPECTED as DURATION_EXPECTED
+from sla.policy.duration import parse_duration_us
 
 
 class LocatedValueError(ValueError):
@@ -40,8 +40,12 @@ class LocatedValueError(ValueError):
     so one bad entry does not hide the next.
     """
 
-    def __init__(self, message: str, subpath: tuple[object, ...] = (),
-                 more: list[tuple[tuple[object, ...], str]] | None = None):
+    def __init__(
+        self,
+        message: str,
+        subpath: tuple[object, ...] = (),
+        more: list[tuple[tuple[object, ...], str]] | None = None,
+    ):
         super().__init__(message)
         self.subpath = subpath
         self.more = list(more or [])
@@ -51,7 +55,7 @@ class LocatedValueError(ValueError):
         return [(self.subpath, str(self))] + self.more
 
     @classmethod
-    def collect(cls, items: list[tuple[tuple[object, ...], str]]) -> "LocatedValueError":
+    def collect(cls, items: list[tuple[tuple[object, ...], str]]) -> LocatedValueError:
         (subpath, message), *rest = items
         return cls(message, subpath, rest)
 
@@ -97,14 +101,16 @@ Duration = Annotated[int, BeforeValidator(_duration), WithJsonSchema({"x-sla-ref
 """A duration in integer microseconds, written as in SEMANTICS.md section 1."""
 
 HoursKind = Literal["business", "calendar"]
-Scalar = Union[str, bool, int, float, None]
+Scalar = str | bool | int | float | None
 
 
 def _listify(value: object) -> object:
     return [value] if isinstance(value, str) else value
 
 
-def _names_schema(description: str, examples: list[Any] | None = None, enum: list[str] | None = None) -> dict[str, Any]:
+def _names_schema(
+    description: str, examples: list[Any] | None = None, enum: list[str] | None = None
+) -> dict[str, Any]:
     item: dict[str, Any] = {"type": "string"}
     if enum:
         item = {"enum": enum}
@@ -124,8 +130,9 @@ class Within(Model):
 
     within: Duration = Field(description="How long the metric may run.")
     hours: HoursKind | None = Field(
-        None, description="business (count only the policy calendar's open hours) or calendar (count every hour); "
-        "defaults to the policy's hours."
+        None,
+        description="business (count only the policy calendar's open hours) or calendar (count every hour); "
+        "defaults to the policy's hours.",
     )
 
 
@@ -154,8 +161,13 @@ def _within(value: object, subpath: tuple[object, ...]) -> Within:
         problems: list[tuple[tuple[object, ...], str]] = []
         for key in value:
             if key not in ("within", "hours"):
-                problems.append((subpath + (key,), f"unknown key {str(key)!r}{_suggest(key, ['within', 'hours'])}; "
-                                 f"expected {_WITHIN_EXPECTED}"))
+                problems.append(
+                    (
+                        subpath + (key,),
+                        f"unknown key {str(key)!r}{_suggest(key, ['within', 'hours'])}; "
+                        f"expected {_WITHIN_EXPECTED}",
+                    )
+                )
         if "within" not in value:
             problems.append((subpath, f"missing within; expected {_WITHIN_EXPECTED}"))
         hours = value.get("hours")
@@ -183,7 +195,10 @@ _WITHIN_SCHEMA: dict[str, Any] = {
     "description": "A target with its own kind of hours, e.g. {within: 3d, hours: calendar}.",
     "properties": {
         "within": {"x-sla-ref": "Duration"},
-        "hours": {"enum": ["business", "calendar"], "description": "business or calendar; defaults to the policy's hours."},
+        "hours": {
+            "enum": ["business", "calendar"],
+            "description": "business or calendar; defaults to the policy's hours.",
+        },
     },
     "required": ["within"],
     "additionalProperties": False,
@@ -196,7 +211,9 @@ def _target(value: object) -> Any:
         return value
     if isinstance(value, dict) and "within" not in value:
         if not value:
-            raise LocatedValueError("an empty map; expected a duration, or priorities like {urgent: 1h, default: 8h}")
+            raise LocatedValueError(
+                "an empty map; expected a duration, or priorities like {urgent: 1h, default: 8h}"
+            )
         by_priority: dict[str, Within] = {}
         default = None
         problems: list[tuple[tuple[object, ...], str]] = []
@@ -224,12 +241,16 @@ TARGET_SCHEMA: dict[str, Any] = {
         {"x-sla-ref": "Within"},
         {
             "type": "object",
-            "properties": {name: _TARGET_VALUE_SCHEMA for name in ("urgent", "high", "normal", "low", "default")},
+            "properties": dict.fromkeys(("urgent", "high", "normal", "low", "default"), _TARGET_VALUE_SCHEMA),
             "additionalProperties": _TARGET_VALUE_SCHEMA,
             "minProperties": 1,
         },
     ],
-    "examples": ["1h", {"urgent": "1h", "high": "4h", "default": "8h"}, {"within": "3d", "hours": "calendar"}],
+    "examples": [
+        "1h",
+        {"urgent": "1h", "high": "4h", "default": "8h"},
+        {"within": "3d", "hours": "calendar"},
+    ],
 }
 TargetSpec = Annotated[Target, BeforeValidator(_target), WithJsonSchema({"x-sla-ref": "Target"})]
 
@@ -263,10 +284,17 @@ _INTERVALS_SCHEMA: dict[str, Any] = {
 class Holidays(Model):
     """Closed days: the ``holidays`` package's defaults for a country, plus dates."""
 
-    country: str | None = Field(None, description="Country code for the `holidays` package (DE, US, GB, FR...): "
-                                "its public holidays, observed days included, close the calendar.")
-    subdivision: str | None = Field(None, description="State, province or region code within the country (BE, CA...).")
-    categories: list[str] | None = Field(None, description="The `holidays` package's categories (default: public).")
+    country: str | None = Field(
+        None,
+        description="Country code for the `holidays` package (DE, US, GB, FR...): "
+        "its public holidays, observed days included, close the calendar.",
+    )
+    subdivision: str | None = Field(
+        None, description="State, province or region code within the country (BE, CA...)."
+    )
+    categories: list[str] | None = Field(
+        None, description="The `holidays` package's categories (default: public)."
+    )
     dates: list[date] = Field(default_factory=list, description="Extra whole-day closures, YYYY-MM-DD.")
 
     @field_validator("subdivision", mode="before")
@@ -283,12 +311,16 @@ class Holidays(Model):
 class CalendarSpec(Model):
     """A business calendar as written in the file (SEMANTICS.md section 2)."""
 
-    timezone: str = Field("UTC", description="IANA time zone of the calendar's wall-clock hours (default UTC).")
-    hours: dict[str, Union[list[str], str]] = Field(
+    timezone: str = Field(
+        "UTC", description="IANA time zone of the calendar's wall-clock hours (default UTC)."
+    )
+    hours: dict[str, list[str] | str] = Field(
         description="Weekly schedule: day keys (mon..sun, ranges mon-fri or sat-mon, lists mon,wed) to intervals."
     )
-    holidays: Holidays | None = Field(None, description="Whole days closed: a country's public holidays and extra dates.")
-    overrides: dict[date, Union[list[str], str, None]] = Field(
+    holidays: Holidays | None = Field(
+        None, description="Whole days closed: a country's public holidays and extra dates."
+    )
+    overrides: dict[date, list[str] | str | None] = Field(
         default_factory=dict,
         description="Dates with their own hours instead of the weekly ones ([] or null: closed). Wins over holidays.",
     )
@@ -313,11 +345,18 @@ _CONDITION_EXPECTED = (
 class MessageCondition(Model):
     """A message event, optionally only from some authors and only public or internal ones."""
 
-    author: Annotated[list[Author] | None, BeforeValidator(_listify),
-                      WithJsonSchema(_names_schema("Authors that count: customer, agent, bot (default: any).",
-                                                   enum=["customer", "agent", "bot"]))] = None
-    public: bool | None = Field(None, description="true: public messages only; false: internal notes only; "
-                                "omitted: both.")
+    author: Annotated[
+        list[Author] | None,
+        BeforeValidator(_listify),
+        WithJsonSchema(
+            _names_schema(
+                "Authors that count: customer, agent, bot (default: any).", enum=["customer", "agent", "bot"]
+            )
+        ),
+    ] = None
+    public: bool | None = Field(
+        None, description="true: public messages only; false: internal notes only; omitted: both."
+    )
 
 
 _STATUSES = Annotated[
@@ -333,9 +372,13 @@ class Condition(Model):
 
     status_entered: _STATUSES = None
     status_left: _STATUSES = None
-    field_set: str | None = Field(None, description="An update gives this ticket attribute a value (from none).")
+    field_set: str | None = Field(
+        None, description="An update gives this ticket attribute a value (from none)."
+    )
     field_changed: str | None = Field(None, description="An update changes this ticket attribute's value.")
-    message: MessageCondition | None = Field(None, description="A message, optionally only from some authors.")
+    message: MessageCondition | None = Field(
+        None, description="A message, optionally only from some authors."
+    )
 
 
 def _condition(value: object) -> object:
@@ -343,19 +386,28 @@ def _condition(value: object) -> object:
         if value in CONDITION_NAMES:
             return value
         if value in CONDITION_KEYS:
-            raise LocatedValueError(f"{value} needs a value, like {{{value}: ...}}; expected {_CONDITION_EXPECTED}")
-        raise LocatedValueError(f"unknown condition {value!r}{_suggest(value, CONDITION_NAMES + CONDITION_KEYS)}; "
-                                f"expected {_CONDITION_EXPECTED}")
+            raise LocatedValueError(
+                f"{value} needs a value, like {{{value}: ...}}; expected {_CONDITION_EXPECTED}"
+            )
+        raise LocatedValueError(
+            f"unknown condition {value!r}{_suggest(value, CONDITION_NAMES + CONDITION_KEYS)}; "
+            f"expected {_CONDITION_EXPECTED}"
+        )
     if isinstance(value, dict):
         unknown = [key for key in value if key not in CONDITION_KEYS]
         if unknown:
             key = unknown[0]
-            raise LocatedValueError(f"unknown condition key {str(key)!r}{_suggest(key, CONDITION_KEYS)}; "
-                                    f"expected {_CONDITION_EXPECTED}", (key,))
+            raise LocatedValueError(
+                f"unknown condition key {str(key)!r}{_suggest(key, CONDITION_KEYS)}; "
+                f"expected {_CONDITION_EXPECTED}",
+                (key,),
+            )
         if len(value) != 1:
             given = ", ".join(map(str, value)) or "none"
-            raise LocatedValueError(f"a condition takes exactly one of {', '.join(CONDITION_KEYS)} (given: {given}); "
-                                    "list several conditions to trigger on any of them")
+            raise LocatedValueError(
+                f"a condition takes exactly one of {', '.join(CONDITION_KEYS)} (given: {given}); "
+                "list several conditions to trigger on any of them"
+            )
         return value
     if isinstance(value, Condition):
         return value
@@ -367,7 +419,7 @@ def _condition_kind(value: object) -> str:
 
 
 ConditionSpec = Annotated[
-    Union[Annotated[ConditionName, Tag("condition-name")], Annotated[Condition, Tag("condition-map")]],
+    Annotated[ConditionName, Tag("condition-name")] | Annotated[Condition, Tag("condition-map")],
     Discriminator(_condition_kind),
     BeforeValidator(_condition),
 ]
@@ -384,7 +436,9 @@ def _conditions_list(value: object) -> object:
     return [value] if isinstance(value, (str, dict)) else value
 
 
-Conditions = Annotated[list[ConditionSpec] | None, BeforeValidator(_conditions_list), WithJsonSchema(_CONDITIONS_SCHEMA)]
+Conditions = Annotated[
+    list[ConditionSpec] | None, BeforeValidator(_conditions_list), WithJsonSchema(_CONDITIONS_SCHEMA)
+]
 
 
 class MetricOptions(Model):
@@ -392,24 +446,37 @@ class MetricOptions(Model):
 
     description: str | None = Field(None, description="Free text, shown by sla validate.")
     pause_statuses: Annotated[
-        list[str] | None, BeforeValidator(_listify),
-        WithJsonSchema(_names_schema("Statuses during which the clock is paused (replaces the metric's default list).",
-                                     examples=[["pending", "on_hold"]])),
+        list[str] | None,
+        BeforeValidator(_listify),
+        WithJsonSchema(
+            _names_schema(
+                "Statuses during which the clock is paused (replaces the metric's default list).",
+                examples=[["pending", "on_hold"]],
+            )
+        ),
     ] = None
     responders: Annotated[
-        list[Literal["agent", "bot", "customer"]] | None, BeforeValidator(_listify),
-        WithJsonSchema(_names_schema("Authors whose public messages count as a response (default: agent).",
-                                     enum=["agent", "bot", "customer"], examples=[["agent", "bot"]])),
+        list[Literal["agent", "bot", "customer"]] | None,
+        BeforeValidator(_listify),
+        WithJsonSchema(
+            _names_schema(
+                "Authors whose public messages count as a response (default: agent).",
+                enum=["agent", "bot", "customer"],
+                examples=[["agent", "bot"]],
+            )
+        ),
     ] = None
     start: Conditions = None
     stop: Conditions = None
     resume: Conditions = None
     cycles: Literal["once", "repeat", "resume"] | None = Field(
-        None, description="once (default): one cycle per ticket; repeat: a new cycle at each start after a stop; "
-        "resume: the one cycle resumes on a resume condition."
+        None,
+        description="once (default): one cycle per ticket; repeat: a new cycle at each start after a stop; "
+        "resume: the one cycle resumes on a resume condition.",
     )
     cancel_on_done: bool | None = Field(
-        None, description="End an open cycle when the ticket becomes done: breached if over target, else cancelled."
+        None,
+        description="End an open cycle when the ticket becomes done: breached if over target, else cancelled.",
     )
 
 
@@ -418,7 +485,8 @@ class Warnings(Model):
     """When an open cycle warns: at shares of its target and/or a time before due."""
 
     at_percent: list[Annotated[float, Field(gt=0, lt=100)]] = Field(
-        default_factory=list, description="Warn when an open cycle has used this share of its target (0 < p < 100)."
+        default_factory=list,
+        description="Warn when an open cycle has used this share of its target (0 < p < 100).",
     )
     before_due: list[Duration] = Field(
         default_factory=list, description="Warn this much (business) time before the cycle is due."
@@ -438,7 +506,12 @@ def _match(value: object) -> object:
         if isinstance(item, list):
             for i, element in enumerate(item):
                 if isinstance(element, (dict, list)):
-                    problems.append(((key, i), f"{_show(element)} inside a list; a match list holds plain values, {expected}"))
+                    problems.append(
+                        (
+                            (key, i),
+                            f"{_show(element)} inside a list; a match list holds plain values, {expected}",
+                        )
+                    )
             if not item:
                 problems.append(((key,), f"an empty list never matches; {expected}"))
         elif isinstance(item, dict):
@@ -458,14 +531,17 @@ class Policy(Model):
 
     name: str = Field(description="Unique name, printed in every result row.")
     description: str | None = Field(None, description="Free text.")
-    match: Annotated[dict[str, Union[Scalar, list[Scalar]]], BeforeValidator(_match)] = Field(
+    match: Annotated[dict[str, Scalar | list[Scalar]], BeforeValidator(_match)] = Field(
         default_factory=dict,
         description="Ticket attributes that must all hold: a value must equal the attribute, a list must contain it. "
         "Omitted: every ticket.",
     )
     calendar: str = Field("24x7", description="A calendar under calendars, or the built-in 24x7 (default).")
-    hours: HoursKind = Field("business", description="Default kind of hours of this policy's targets: business "
-                             "(the calendar's open hours) or calendar (every hour).")
+    hours: HoursKind = Field(
+        "business",
+        description="Default kind of hours of this policy's targets: business "
+        "(the calendar's open hours) or calendar (every hour).",
+    )
     targets: dict[str, TargetSpec] = Field(
         default_factory=dict, description="Metric name (built-in or custom) to its target."
     )
@@ -482,7 +558,9 @@ class PolicyFile(Model):
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
-    schema_: str | None = Field(None, alias="$schema", description="Optional: the schema's location, for editors.")
+    schema_: str | None = Field(
+        None, alias="$schema", description="Optional: the schema's location, for editors."
+    )
     done_statuses: list[str] = Field(
         default_factory=lambda: ["solved", "closed"],
         description="Statuses that count as done (default: solved, closed).",
@@ -493,7 +571,9 @@ class PolicyFile(Model):
         "file-wide.",
     )
     calendars: dict[str, CalendarSpec] = Field(default_factory=dict, description="Named business calendars.")
-    policies: list[Policy] = Field(min_length=1, description="Policies in order: the first that matches a ticket wins.")
+    policies: list[Policy] = Field(
+        min_length=1, description="Policies in order: the first that matches a ticket wins."
+    )
 
     @field_validator("metrics", "calendars", mode="before")
     @classmethod
@@ -540,7 +620,7 @@ def json_schema() -> dict[str, Any]:
     checks more than the types (interval and day-key patterns, built-in
     metric names for completion, custom metrics needing start and stop).
     """
-    from .metrics import BUILTIN_METRICS
+    from sla.engine.metrics import BUILTIN_METRICS
 
     schema = copy.deepcopy(PolicyFile.model_json_schema())
     _strip_titles(schema)
@@ -554,24 +634,30 @@ def json_schema() -> dict[str, Any]:
     }
     schema["required"] = ["policies"]
     schema["patternProperties"] = {
-        "^x-": {"description": "Ignored by sla: a place for YAML anchors (&name) to reuse with aliases (*name)."}
+        "^x-": {
+            "description": "Ignored by sla: a place for YAML anchors (&name) to reuse with aliases (*name)."
+        }
     }
 
     cal = defs["CalendarSpec"]
     cal["properties"]["timezone"]["examples"] = ["Europe/Berlin", "America/New_York", "Asia/Singapore", "UTC"]
-    cal["properties"]["hours"].update({
-        "type": "object",
-        "propertyNames": {"pattern": DAY_KEY_PATTERN},
-        "additionalProperties": _INTERVALS_SCHEMA,
-        "minProperties": 1,
-        "examples": [{"mon-fri": ["09:00-12:00", "13:00-17:00"], "sat": ["10:00-14:00"]}],
-    })
-    cal["properties"]["overrides"].update({
-        "type": "object",
-        "propertyNames": {"pattern": DATE_PATTERN},
-        "additionalProperties": {"anyOf": [*_INTERVALS_SCHEMA["anyOf"], {"type": "null"}]},
-        "examples": [{"2026-12-24": ["09:00-12:00"], "2026-12-25": []}],
-    })
+    cal["properties"]["hours"].update(
+        {
+            "type": "object",
+            "propertyNames": {"pattern": DAY_KEY_PATTERN},
+            "additionalProperties": _INTERVALS_SCHEMA,
+            "minProperties": 1,
+            "examples": [{"mon-fri": ["09:00-12:00", "13:00-17:00"], "sat": ["10:00-14:00"]}],
+        }
+    )
+    cal["properties"]["overrides"].update(
+        {
+            "type": "object",
+            "propertyNames": {"pattern": DATE_PATTERN},
+            "additionalProperties": {"anyOf": [*_INTERVALS_SCHEMA["anyOf"], {"type": "null"}]},
+            "examples": [{"2026-12-24": ["09:00-12:00"], "2026-12-25": []}],
+        }
+    )
     hol = defs["Holidays"]["properties"]
     hol["dates"]["items"] = {"type": "string", "pattern": DATE_PATTERN, "format": "date"}
     hol["dates"]["examples"] = [["2026-12-24", "2026-12-31"]]
@@ -608,31 +694,41 @@ def json_schema() -> dict[str, Any]:
     defs["CustomMetric"] = custom
     del defs["MetricOptions"]
     metrics = schema["properties"]["metrics"]
-    metrics.update({
-        "type": "object",
-        "properties": {
-            name: {"$ref": "#/$defs/BuiltinMetricOptions", "description": metric.description}
-            for name, metric in BUILTIN_METRICS.items() if metric.builtin
-        },
-        "additionalProperties": {"$ref": "#/$defs/CustomMetric"},
-    })
+    metrics.update(
+        {
+            "type": "object",
+            "properties": {
+                name: {"$ref": "#/$defs/BuiltinMetricOptions", "description": metric.description}
+                for name, metric in BUILTIN_METRICS.items()
+                if metric.builtin
+            },
+            "additionalProperties": {"$ref": "#/$defs/CustomMetric"},
+        }
+    )
 
     policy = defs["Policy"]["properties"]
-    policy["match"].update({
-        "type": "object",
-        "additionalProperties": {"anyOf": [_MATCH_VALUE_SCHEMA, {"type": "array", "items": _MATCH_VALUE_SCHEMA, "minItems": 1}]},
-        "examples": [{"channel": ["twitter", "facebook"], "priority": "urgent"}],
-    })
+    policy["match"].update(
+        {
+            "type": "object",
+            "additionalProperties": {
+                "anyOf": [_MATCH_VALUE_SCHEMA, {"type": "array", "items": _MATCH_VALUE_SCHEMA, "minItems": 1}]
+            },
+            "examples": [{"channel": ["twitter", "facebook"], "priority": "urgent"}],
+        }
+    )
     policy["match"].pop("anyOf", None)
     policy["calendar"]["examples"] = ["24x7", "berlin"]
-    policy["targets"].update({
-        "type": "object",
-        "properties": {
-            name: {"x-sla-ref": "Target", "description": metric.description}
-            for name, metric in BUILTIN_METRICS.items() if metric.builtin
-        },
-        "additionalProperties": {"x-sla-ref": "Target"},
-    })
+    policy["targets"].update(
+        {
+            "type": "object",
+            "properties": {
+                name: {"x-sla-ref": "Target", "description": metric.description}
+                for name, metric in BUILTIN_METRICS.items()
+                if metric.builtin
+            },
+            "additionalProperties": {"x-sla-ref": "Target"},
+        }
+    )
     defs["Policy"]["required"] = ["name"]
     defs["Duration"] = DURATION_SCHEMA
     defs["Within"] = _WITHIN_SCHEMA

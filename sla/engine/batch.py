@@ -1,7 +1,7 @@
 """Batch evaluation: events in, judged cycles out; a pure function of the
 events and ``now`` (no clock reads, no files).
 
->>> from sla.policyset import load_policies
+>>> from sla.policy.compile import load_policies
 >>> policies = load_policies("policies:\\n  - name: all\\n    targets: {first_response: 1h}\\n")
 >>> rows = evaluate_ticket(policies, [
 ...     {"ticket_id": "T1", "at": "2026-03-02T08:00:00Z", "type": "created", "fields": {}},
@@ -15,15 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-
 from weakref import WeakKeyDictionary
 
-from .clock import ClockPlan, TicketClock, plan
-from .errors import EventError
-from .events import Event, TicketEvents, events_from_dicts
-from .judge import CycleResult, judge_ticket
-from .policyset import PolicySet
-from .timefmt import parse_instant, to_us
+from sla.engine.clock import ClockPlan, TicketClock, plan
+from sla.engine.events import Event, TicketEvents, events_from_dicts
+from sla.engine.judge import CycleResult, judge_ticket
+from sla.errors import EventError
+from sla.policy.compile import PolicySet
+from sla.timefmt import parse_instant, to_us
 
 
 def as_us(now: datetime | str | int) -> int:
@@ -35,7 +34,7 @@ def as_us(now: datetime | str | int) -> int:
     return int(now)
 
 
-_PLANS: "WeakKeyDictionary[PolicySet, ClockPlan]" = WeakKeyDictionary()
+_PLANS: WeakKeyDictionary[PolicySet, ClockPlan] = WeakKeyDictionary()
 
 
 def new_clock(policies: PolicySet) -> TicketClock:
@@ -57,7 +56,9 @@ def run_clock(policies: PolicySet, events: Iterable[Event], now: int) -> TicketC
     return clock if clock.created_at is not None else None
 
 
-def evaluate_events(policies: PolicySet, ticket: TicketEvents, now: int, with_warnings: bool = False) -> list[CycleResult]:
+def evaluate_events(
+    policies: PolicySet, ticket: TicketEvents, now: int, with_warnings: bool = False
+) -> list[CycleResult]:
     """Judge one validated ticket at ``now`` (raises EventError if it was rejected)."""
     if ticket.error is not None:
         raise ticket.error
@@ -67,15 +68,24 @@ def evaluate_events(policies: PolicySet, ticket: TicketEvents, now: int, with_wa
     return judge_ticket(ticket.ticket_id, clock, policies, now, with_warnings)
 
 
-def evaluate_ticket(policies: PolicySet, events: Iterable[Mapping[str, object] | Event], now: datetime | str | int,
-                    ticket_id: str | None = None, with_warnings: bool = False) -> list[CycleResult]:
+def evaluate_ticket(
+    policies: PolicySet,
+    events: Iterable[Mapping[str, object] | Event],
+    now: datetime | str | int,
+    ticket_id: str | None = None,
+    with_warnings: bool = False,
+) -> list[CycleResult]:
     """Evaluate one ticket's events (dicts as in the JSONL format, or typed events) at ``now``."""
     ticket = events_from_dicts(events, ticket_id)
     return evaluate_events(policies, ticket, as_us(now), with_warnings)
 
 
-def evaluate_many(policies: PolicySet, tickets: Iterable[TicketEvents], now: datetime | str | int,
-                  rejected: list[EventError] | None = None) -> Iterator[CycleResult]:
+def evaluate_many(
+    policies: PolicySet,
+    tickets: Iterable[TicketEvents],
+    now: datetime | str | int,
+    rejected: list[EventError] | None = None,
+) -> Iterator[CycleResult]:
     """Evaluate tickets in order; rejected ones are appended to ``rejected`` and skipped."""
     now_us = as_us(now)
     for ticket in tickets:

@@ -23,11 +23,11 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from .calendar import ALWAYS_OPEN, Calendar, load_zone
-from .errors import CalendarError, PolicyError, Problem
-from .hours import DAY_NAMES, DAY_SECONDS, WEEK_SECONDS, Shift, check_no_overlap, parse_day_key
-from .metrics import BUILTIN_METRICS, MetricDef, Trigger, finish, with_options
-from .policy import (
+from sla.calendar.hours import DAY_NAMES, DAY_SECONDS, WEEK_SECONDS, Shift, check_no_overlap, parse_day_key
+from sla.calendar.index import ALWAYS_OPEN, Calendar, load_zone
+from sla.engine.metrics import BUILTIN_METRICS, MetricDef, Trigger, finish, with_options
+from sla.errors import CalendarError, PolicyError, Problem
+from sla.policy.model import (
     TOP_LEVEL_KEYS,
     CalendarSpec,
     Condition,
@@ -38,7 +38,7 @@ from .policy import (
     _show,
     json_schema,
 )
-from .source import Located, parse_yaml, read_document, render_path
+from sla.policy.source import Located, parse_yaml, read_document, render_path
 
 BUSINESS = "business"
 CALENDAR = "calendar"
@@ -93,8 +93,14 @@ class CompiledPolicy:
 class PolicySet:
     """A validated policy file, ready for the engine."""
 
-    def __init__(self, spec: PolicyFile, calendars: dict[str, Calendar], metrics: dict[str, MetricDef],
-                 policies: list[CompiledPolicy], source: str | None = None):
+    def __init__(
+        self,
+        spec: PolicyFile,
+        calendars: dict[str, Calendar],
+        metrics: dict[str, MetricDef],
+        policies: list[CompiledPolicy],
+        source: str | None = None,
+    ):
         self.spec = spec
         self.source = source
         self.calendars = calendars
@@ -123,7 +129,9 @@ class PolicySet:
             self._cache[key] = found
         return found
 
-    def target_for(self, attributes: Mapping[str, object], metric: str) -> tuple[CompiledPolicy, ResolvedTarget] | None:
+    def target_for(
+        self, attributes: Mapping[str, object], metric: str
+    ) -> tuple[CompiledPolicy, ResolvedTarget] | None:
         """The policy in force for the attributes and its target for a metric, if any."""
         policy = self.policy_for(attributes)
         if policy is None:
@@ -145,7 +153,8 @@ def load_policies(source: str | Path | Mapping[str, Any]) -> PolicySet:
     if isinstance(source, Mapping):
         located = Located(dict(source), None)
     elif isinstance(source, Path) or (
-        isinstance(source, str) and "\n" not in source
+        isinstance(source, str)
+        and "\n" not in source
         and Path(source).suffix.lower() in {".yaml", ".yml", ".json", ".toml"}
     ):
         located = read_document(source)
@@ -166,7 +175,12 @@ def _real_loc(data: object, loc: tuple[object, ...], keep_last: bool) -> tuple[o
                 out.append(_key_text(key))
                 current = current[key]
                 continue
-        elif isinstance(current, list) and isinstance(part, int) and not isinstance(part, bool) and 0 <= part < len(current):
+        elif (
+            isinstance(current, list)
+            and isinstance(part, int)
+            and not isinstance(part, bool)
+            and 0 <= part < len(current)
+        ):
             out.append(part)
             current = current[part]
             continue
@@ -250,7 +264,8 @@ def _message(item: dict, loc: tuple[object, ...], model: type[BaseModel], base: 
     if kind == "extra_forbidden":
         known = _keys_at(model, tuple(item["loc"])[:-1]) or []
         return f"unknown key {str(loc[-1])!r}{_suggest(loc[-1], known)}" + (
-            f"; expected one of {', '.join(known)}" if known and not _suggest(loc[-1], known) else "")
+            f"; expected one of {', '.join(known)}" if known and not _suggest(loc[-1], known) else ""
+        )
     if kind == "missing":
         hint = _REQUIRED_HINTS.get(str(loc[-1]), "")
         return f"{loc[-1]} is required but missing" + (f"; {hint}" if hint else "")
@@ -259,8 +274,11 @@ def _message(item: dict, loc: tuple[object, ...], model: type[BaseModel], base: 
     if kind == "string_type" and isinstance(value, (int, float)) and not isinstance(value, bool):
         return f"{_show(value)} is a number; expected text (quote it: '{value}')"
     if kind in _TYPE_WORDS:
-        return f"{_show(value)} is not {_TYPE_WORDS[kind]}" if kind not in ("dict_type", "model_type", "model_attributes_type") \
+        return (
+            f"{_show(value)} is not {_TYPE_WORDS[kind]}"
+            if kind not in ("dict_type", "model_type", "model_attributes_type")
             else f"expected a mapping of key: value, got {_show(value)}"
+        )
     if kind == "literal_error" or kind == "enum":
         expected = str(ctx.get("expected", "")).replace("'", "")
         options = [o.strip() for o in expected.replace(" or ", ", ").split(",") if o.strip()]
@@ -271,17 +289,18 @@ def _message(item: dict, loc: tuple[object, ...], model: type[BaseModel], base: 
         return f"{_show(value)} is out of range ({item['msg'].lower()})"
     if kind == "too_short":
         return f"{_show(value)} is empty; give at least one"
-    if kind.startswith("date") or kind.startswith("datetime"):
+    if kind.startswith(("date", "datetime")):
         reason = item["msg"].split(", ", 1)[-1] if ", " in item["msg"] else item["msg"]
         return f"{_show(value)} is not a date ({reason}); expected YYYY-MM-DD like 2026-12-24"
     message = item["msg"]
     if message.startswith("Value error, "):
-        return message[len("Value error, "):]
+        return message[len("Value error, ") :]
     return f"{message} (got {_show(value)})"
 
 
-def _translate(error: ValidationError, data: object, base: tuple[object, ...],
-               model: type[BaseModel], located: Located) -> list[Problem]:
+def _translate(
+    error: ValidationError, data: object, base: tuple[object, ...], model: type[BaseModel], located: Located
+) -> list[Problem]:
     problems = []
     for item in error.errors(include_url=False):
         raw_loc = base + tuple(item["loc"])
@@ -289,7 +308,11 @@ def _translate(error: ValidationError, data: object, base: tuple[object, ...],
         cause = (item.get("ctx") or {}).get("error")
         if isinstance(cause, LocatedValueError):
             for subpath, message in cause.items:
-                problems.append(located.problem(loc + tuple(_key_text(p) if isinstance(p, date) else p for p in subpath), message))
+                problems.append(
+                    located.problem(
+                        loc + tuple(_key_text(p) if isinstance(p, date) else p for p in subpath), message
+                    )
+                )
             continue
         problems.append(located.problem(loc, _message(item, loc, model, base)))
     return problems
@@ -330,7 +353,9 @@ def _date_problem(value: object, reason: str) -> str:
     return f"{_show(value)} is not a date{' (' + reason + ')' if reason else ''}; expected YYYY-MM-DD like 2026-12-24"
 
 
-def _sub(loc: tuple[object, ...], calendar_error: CalendarError, fallback: tuple[object, ...]) -> tuple[object, ...]:
+def _sub(
+    loc: tuple[object, ...], calendar_error: CalendarError, fallback: tuple[object, ...]
+) -> tuple[object, ...]:
     """A calendar error's own path (``hours.mon-fri[1]``) as a location under ``loc``."""
     sub = getattr(calendar_error, "path", "")
     if not sub:
@@ -344,8 +369,9 @@ def _sub(loc: tuple[object, ...], calendar_error: CalendarError, fallback: tuple
     return out
 
 
-def _intervals(value: object, loc: tuple[object, ...], located: Located, problems: list[Problem],
-               closed_ok: bool) -> list[tuple[int, Shift]] | None:
+def _intervals(
+    value: object, loc: tuple[object, ...], located: Located, problems: list[Problem], closed_ok: bool
+) -> list[tuple[int, Shift]] | None:
     """The shifts of one day's value with their list index; problems for each bad one."""
     if value is None and closed_ok:
         return []
@@ -356,8 +382,13 @@ def _intervals(value: object, loc: tuple[object, ...], located: Located, problem
         items, single = value, False
     else:
         extra = "; write [] for a closed day" if value is None else ""
-        problems.append(located.problem(loc, f"{_show(value)} is not a list of intervals; expected like "
-                                             f'["09:00-12:00", "13:00-17:00"]{extra}'))
+        problems.append(
+            located.problem(
+                loc,
+                f"{_show(value)} is not a list of intervals; expected like "
+                f'["09:00-12:00", "13:00-17:00"]{extra}',
+            )
+        )
         return None
     shifts = []
     ok = True
@@ -371,12 +402,18 @@ def _intervals(value: object, loc: tuple[object, ...], located: Located, problem
     return shifts if ok else None
 
 
-def _week_overlaps(entries: list[tuple[int, Shift, str, tuple[object, ...]]], calendar: str,
-                   located: Located, problems: list[Problem]) -> None:
+def _week_overlaps(
+    entries: list[tuple[int, Shift, str, tuple[object, ...]]],
+    calendar: str,
+    located: Located,
+    problems: list[Problem],
+) -> None:
     """Overlaps on the circular week; one problem per pair of written intervals, naming the days."""
-    spans = sorted((day * DAY_SECONDS + s.start, day * DAY_SECONDS + s.end, day, s, where)
-                   for day, s, _label, where in entries)
-    pairs = list(zip(spans, spans[1:]))
+    spans = sorted(
+        (day * DAY_SECONDS + s.start, day * DAY_SECONDS + s.end, day, s, where)
+        for day, s, _label, where in entries
+    )
+    pairs = list(zip(spans, spans[1:], strict=False))
     if len(spans) > 1:
         first = spans[0]
         pairs.append((spans[-1], (first[0] + WEEK_SECONDS, first[1] + WEEK_SECONDS) + first[2:]))
@@ -395,16 +432,24 @@ def _week_overlaps(entries: list[tuple[int, Shift, str, tuple[object, ...]]], ca
             message = f"calendar {calendar!r}: intervals {a_text} and {b_text} overlap on {', '.join(days)}"
             problems.append(located.problem(b_where, message))
         else:
-            message = (f"calendar {calendar!r}: the overnight interval {a_text} runs into {b_text} of the next day "
-                       f"({', '.join(days)}); end it at or before {b_text.split('-')[0]} or drop one")
+            message = (
+                f"calendar {calendar!r}: the overnight interval {a_text} runs into {b_text} of the next day "
+                f"({', '.join(days)}); end it at or before {b_text.split('-')[0]} or drop one"
+            )
             problems.append(located.problem(a_where, message))
 
 
-def _check_hours(hours: object, loc: tuple[object, ...], calendar: str, located: Located,
-                 problems: list[Problem]) -> None:
+def _check_hours(
+    hours: object, loc: tuple[object, ...], calendar: str, located: Located, problems: list[Problem]
+) -> None:
     if not isinstance(hours, dict):
-        problems.append(located.problem(loc, f"{_show(hours)} is not a weekly schedule; expected days to intervals, "
-                                             'like mon-fri: ["09:00-17:00"]'))
+        problems.append(
+            located.problem(
+                loc,
+                f"{_show(hours)} is not a weekly schedule; expected days to intervals, "
+                'like mon-fri: ["09:00-17:00"]',
+            )
+        )
         return
     named_by: dict[int, str] = {}
     entries: list[tuple[int, Shift, str, tuple[object, ...]]] = []
@@ -414,11 +459,21 @@ def _check_hours(hours: object, loc: tuple[object, ...], calendar: str, located:
         try:
             days = parse_day_key(key, "")
         except CalendarError as exc:
-            bad = [part.strip() for piece in str(key).split(",") for part in piece.split("-")
-                   if part.strip().lower() not in DAY_NAMES] if isinstance(key, str) else []
+            bad = (
+                [
+                    part.strip()
+                    for piece in str(key).split(",")
+                    for part in piece.split("-")
+                    if part.strip().lower() not in DAY_NAMES
+                ]
+                if isinstance(key, str)
+                else []
+            )
             if bad and len(str(key).split(",")) == len([p for p in str(key).split(",") if p.count("-") <= 1]):
-                message = (f"{bad[0]!r} in {str(key)!r} is not a day{_suggest(bad[0].lower(), DAY_NAMES)}; expected "
-                           "mon, tue, wed, thu, fri, sat or sun, a range like mon-fri or a list like mon,wed")
+                message = (
+                    f"{bad[0]!r} in {str(key)!r} is not a day{_suggest(bad[0].lower(), DAY_NAMES)}; expected "
+                    "mon, tue, wed, thu, fri, sat or sun, a range like mon-fri or a list like mon,wed"
+                )
             else:
                 message = str(exc)
             problems.append(located.problem(key_loc, message))
@@ -426,8 +481,13 @@ def _check_hours(hours: object, loc: tuple[object, ...], calendar: str, located:
             days = []
         for day in days:
             if day in named_by:
-                problems.append(located.problem(key_loc, f"calendar {calendar!r}: {DAY_NAMES[day]} is named twice "
-                                                         f"({named_by[day]!r} and {key!r}); give each day once"))
+                problems.append(
+                    located.problem(
+                        key_loc,
+                        f"calendar {calendar!r}: {DAY_NAMES[day]} is named twice "
+                        f"({named_by[day]!r} and {key!r}); give each day once",
+                    )
+                )
                 broken = True
             else:
                 named_by[day] = str(key)
@@ -441,31 +501,52 @@ def _check_hours(hours: object, loc: tuple[object, ...], calendar: str, located:
                 entries.append((day, shift, DAY_NAMES[day], where))
     _week_overlaps(entries, calendar, located, problems)
     if not broken and not entries:
-        problems.append(located.problem(loc, f"calendar {calendar!r} has no open hours in the week; "
-                                             'add e.g. mon-fri: ["09:00-17:00"] (or use the built-in 24x7)'))
+        problems.append(
+            located.problem(
+                loc,
+                f"calendar {calendar!r} has no open hours in the week; "
+                'add e.g. mon-fri: ["09:00-17:00"] (or use the built-in 24x7)',
+            )
+        )
 
 
-def _check_known_keys(mapping: dict, known, loc: tuple[object, ...], located: Located,
-                      problems: list[Problem]) -> None:
+def _check_known_keys(
+    mapping: dict, known, loc: tuple[object, ...], located: Located, problems: list[Problem]
+) -> None:
     """An unknown key of a mapping, with the nearest known one and the full list."""
     for key in mapping:
         if key not in known:
-            problems.append(located.problem(loc + (_key_text(key),), f"unknown key {str(key)!r}"
-                                            f"{_suggest(key, known)}; expected one of {', '.join(known)}"))
+            problems.append(
+                located.problem(
+                    loc + (_key_text(key),),
+                    f"unknown key {str(key)!r}{_suggest(key, known)}; expected one of {', '.join(known)}",
+                )
+            )
 
 
-def _check_holidays(value: object, loc: tuple[object, ...], located: Located, problems: list[Problem]) -> None:
+def _check_holidays(
+    value: object, loc: tuple[object, ...], located: Located, problems: list[Problem]
+) -> None:
     if value is None:
         return
     if not isinstance(value, dict):
-        problems.append(located.problem(loc, f"{_show(value)} is not a mapping; expected holidays: "
-                                             "{country: DE, subdivision: BE, dates: [2026-12-24]}"))
+        problems.append(
+            located.problem(
+                loc,
+                f"{_show(value)} is not a mapping; expected holidays: "
+                "{country: DE, subdivision: BE, dates: [2026-12-24]}",
+            )
+        )
         return
     _check_known_keys(value, _HOLIDAY_KEYS, loc, located, problems)
     dates = value.get("dates")
     if dates is not None and not isinstance(dates, list):
-        problems.append(located.problem(loc + ("dates",), f"{_show(dates)} is not a list of dates; "
-                                                          "expected like [2026-12-24, 2026-12-31]"))
+        problems.append(
+            located.problem(
+                loc + ("dates",),
+                f"{_show(dates)} is not a list of dates; expected like [2026-12-24, 2026-12-31]",
+            )
+        )
     for i, item in enumerate(dates if isinstance(dates, list) else ()):
         try:
             _as_date(item)
@@ -477,41 +558,70 @@ def _check_holidays(value: object, loc: tuple[object, ...], located: Located, pr
     if country is None:
         for key in ("subdivision", "categories"):
             if value.get(key) is not None:
-                problems.append(located.problem(loc + (key,), f"holidays {key} {_show(value[key])} needs a country"))
+                problems.append(
+                    located.problem(loc + (key,), f"holidays {key} {_show(value[key])} needs a country")
+                )
         return
     if not isinstance(country, str) or not country:
-        problems.append(located.problem(loc + ("country",), f"{_show(country)} is not a country code; "
-                                                            "expected a code like DE, US or GB"))
+        problems.append(
+            located.problem(
+                loc + ("country",),
+                f"{_show(country)} is not a country code; expected a code like DE, US or GB",
+            )
+        )
         return
     import holidays as holidays_package
 
     supported = holidays_package.list_supported_countries()
     if country not in supported:
-        hint = _suggest(country.upper(), list(supported)) if country.upper() not in supported else \
-            f"; did you mean {country.upper()!r}?"
-        problems.append(located.problem(loc + ("country",), f"unknown holidays country {country!r}{hint}; expected "
-                                                            "an ISO 3166 code the holidays package knows, like DE, US, GB"))
+        hint = (
+            _suggest(country.upper(), list(supported))
+            if country.upper() not in supported
+            else f"; did you mean {country.upper()!r}?"
+        )
+        problems.append(
+            located.problem(
+                loc + ("country",),
+                f"unknown holidays country {country!r}{hint}; expected "
+                "an ISO 3166 code the holidays package knows, like DE, US, GB",
+            )
+        )
         return
     if subdivision is not None:
         known = [str(s) for s in supported[country]]
         if str(subdivision) not in known:
             shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
-            problems.append(located.problem(loc + ("subdivision",), f"unknown subdivision {str(subdivision)!r} of "
-                                            f"{country}{_suggest(subdivision, known)}; expected one of {shown or 'none'}"))
+            problems.append(
+                located.problem(
+                    loc + ("subdivision",),
+                    f"unknown subdivision {str(subdivision)!r} of "
+                    f"{country}{_suggest(subdivision, known)}; expected one of {shown or 'none'}",
+                )
+            )
     if categories is not None:
         names = [categories] if isinstance(categories, str) else categories
         if not isinstance(names, list) or not all(isinstance(c, str) for c in names):
-            problems.append(located.problem(loc + ("categories",), f"{_show(categories)} is not a list of names; "
-                                                                   "expected like [public]"))
+            problems.append(
+                located.problem(
+                    loc + ("categories",),
+                    f"{_show(categories)} is not a list of names; expected like [public]",
+                )
+            )
 
 
-def _check_overrides(value: object, loc: tuple[object, ...], calendar: str, located: Located,
-                     problems: list[Problem]) -> None:
+def _check_overrides(
+    value: object, loc: tuple[object, ...], calendar: str, located: Located, problems: list[Problem]
+) -> None:
     if value is None:
         return
     if not isinstance(value, dict):
-        problems.append(located.problem(loc, f"{_show(value)} is not a mapping; expected dates to intervals, like "
-                                             '"2026-12-24": ["09:00-12:00"] (or [] for closed)'))
+        problems.append(
+            located.problem(
+                loc,
+                f"{_show(value)} is not a mapping; expected dates to intervals, like "
+                '"2026-12-24": ["09:00-12:00"] (or [] for closed)',
+            )
+        )
         return
     seen: dict[date, object] = {}
     for key, item in value.items():
@@ -523,8 +633,11 @@ def _check_overrides(value: object, loc: tuple[object, ...], calendar: str, loca
             day = None
         if day is not None:
             if day in seen:
-                problems.append(located.problem(key_loc, f"override date {day} is given twice "
-                                                         f"({_show(seen[day])} and {_show(key)})"))
+                problems.append(
+                    located.problem(
+                        key_loc, f"override date {day} is given twice ({_show(seen[day])} and {_show(key)})"
+                    )
+                )
             seen[day] = key
         shifts = _intervals(item, key_loc, located, problems, closed_ok=True)
         if shifts:
@@ -535,12 +648,16 @@ def _check_overrides(value: object, loc: tuple[object, ...], calendar: str, loca
                 problems.append(located.problem(key_loc, str(exc)))
 
 
-def _check_calendar(name: str, raw: object, loc: tuple[object, ...], located: Located,
-                    problems: list[Problem]) -> None:
+def _check_calendar(
+    name: str, raw: object, loc: tuple[object, ...], located: Located, problems: list[Problem]
+) -> None:
     """Every problem of one calendar as written, each at its own place."""
     if not isinstance(raw, dict):
-        problems.append(located.problem(loc, f"{_show(raw)} is not a calendar; expected a mapping with timezone "
-                                             "and hours"))
+        problems.append(
+            located.problem(
+                loc, f"{_show(raw)} is not a calendar; expected a mapping with timezone and hours"
+            )
+        )
         return
     _check_known_keys(raw, _CALENDAR_KEYS, loc, located, problems)
     if "timezone" in raw:
@@ -553,8 +670,11 @@ def _check_calendar(name: str, raw: object, loc: tuple[object, ...], located: Lo
                 hint = _suggest(zone, sorted(_zone_names()))
             problems.append(located.problem(loc + ("timezone",), f"{exc}{hint}"))
     if "hours" not in raw:
-        problems.append(located.problem(loc + ("hours",), f"calendar {name!r} needs hours, "
-                                                          'like hours: {mon-fri: ["09:00-17:00"]}'))
+        problems.append(
+            located.problem(
+                loc + ("hours",), f'calendar {name!r} needs hours, like hours: {{mon-fri: ["09:00-17:00"]}}'
+            )
+        )
     else:
         _check_hours(raw["hours"], loc + ("hours",), name, located, problems)
     _check_holidays(raw.get("holidays"), loc + ("holidays",), located, problems)
@@ -573,8 +693,9 @@ def _zone_names() -> set[str]:
     return _ZONES
 
 
-def _build_calendar(name: str, spec: CalendarSpec, loc: tuple[object, ...], located: Located,
-                    problems: list[Problem]) -> Calendar | None:
+def _build_calendar(
+    name: str, spec: CalendarSpec, loc: tuple[object, ...], located: Located, problems: list[Problem]
+) -> Calendar | None:
     mapping = spec.model_dump(exclude_none=True)
     if spec.holidays is not None:
         mapping["holidays"] = spec.holidays.model_dump(exclude_none=True)
@@ -599,41 +720,62 @@ def _trigger(spec: object) -> Trigger:
     if spec.field_changed is not None:
         return Trigger("field_changed", field_name=spec.field_changed)
     assert spec.message is not None
-    return Trigger("message", authors=frozenset(spec.message.author) if spec.message.author else None,
-                   public=spec.message.public)
+    return Trigger(
+        "message",
+        authors=frozenset(spec.message.author) if spec.message.author else None,
+        public=spec.message.public,
+    )
 
 
-def _compile_metric(name: str, options: MetricOptions, loc: tuple[object, ...], located: Located,
-                    problems: list[Problem]) -> MetricDef | None:
+def _compile_metric(
+    name: str, options: MetricOptions, loc: tuple[object, ...], located: Located, problems: list[Problem]
+) -> MetricDef | None:
     if name in BUILTIN_METRICS:
-        wrong = [key for key in ("start", "stop", "resume", "cycles", "cancel_on_done") if getattr(options, key) is not None]
+        wrong = [
+            key
+            for key in ("start", "stop", "resume", "cycles", "cancel_on_done")
+            if getattr(options, key) is not None
+        ]
         for key in wrong:
-            problems.append(located.problem(
-                loc + (key,),
-                f"the built-in metric {name} takes only pause_statuses and responders; "
-                f"define a custom metric under another name to change {key}",
-            ))
+            problems.append(
+                located.problem(
+                    loc + (key,),
+                    f"the built-in metric {name} takes only pause_statuses and responders; "
+                    f"define a custom metric under another name to change {key}",
+                )
+            )
         if wrong:
             return None
-        return with_options(BUILTIN_METRICS[name], pause_statuses=options.pause_statuses,
-                            responders=options.responders)
+        return with_options(
+            BUILTIN_METRICS[name], pause_statuses=options.pause_statuses, responders=options.responders
+        )
     missing = [key for key in ("start", "stop") if not getattr(options, key)]
     if missing:
         close = difflib.get_close_matches(name, list(BUILTIN_METRICS), n=1, cutoff=0.6)
         if close:
-            message = (f"unknown metric {name!r}; did you mean the built-in {close[0]!r}? "
-                       f"(a custom metric needs start and stop conditions)")
+            message = (
+                f"unknown metric {name!r}; did you mean the built-in {close[0]!r}? "
+                f"(a custom metric needs start and stop conditions)"
+            )
         else:
-            message = (f"custom metric {name!r} needs {' and '.join(missing)} conditions, like "
-                       "start: created, stop: {status_entered: [solved]}")
+            message = (
+                f"custom metric {name!r} needs {' and '.join(missing)} conditions, like "
+                "start: created, stop: {status_entered: [solved]}"
+            )
         problems.append(located.problem(loc, message))
         return None
     cycles = options.cycles or "once"
     if options.resume and cycles != "resume":
-        problems.append(located.problem(loc + ("resume",), f"resume conditions need cycles: resume (cycles is {cycles})"))
+        problems.append(
+            located.problem(loc + ("resume",), f"resume conditions need cycles: resume (cycles is {cycles})")
+        )
         return None
     if cycles == "resume" and not options.resume:
-        problems.append(located.problem(loc + ("cycles",), "cycles: resume needs resume conditions, like resume: [reopened]"))
+        problems.append(
+            located.problem(
+                loc + ("cycles",), "cycles: resume needs resume conditions, like resume: [reopened]"
+            )
+        )
         return None
     return MetricDef(
         name,
@@ -669,40 +811,80 @@ def compile_document(located: Located) -> PolicySet:
     """
     data = located.data
     if data is None:
-        raise PolicyError([Problem("", "the file is empty; a policy file needs at least policies: [...]", 1, 1)],
-                          located.source)
+        raise PolicyError(
+            [Problem("", "the file is empty; a policy file needs at least policies: [...]", 1, 1)],
+            located.source,
+        )
     if not isinstance(data, dict):
-        raise PolicyError([Problem("", f"{_show(data)} is not a policy file; expected a mapping with policies "
-                                       "(and optionally calendars, metrics, done_statuses)", 1, 1)], located.source)
+        raise PolicyError(
+            [
+                Problem(
+                    "",
+                    f"{_show(data)} is not a policy file; expected a mapping with policies "
+                    "(and optionally calendars, metrics, done_statuses)",
+                    1,
+                    1,
+                )
+            ],
+            located.source,
+        )
     problems: list[Problem] = []
     for loc, line, column, first in located.duplicates:
-        problems.append(Problem(render_path(loc), f"{loc[-1]!r} is given twice (first on line {first}); "
-                                                  "the later one would silently win", line, column))
+        problems.append(
+            Problem(
+                render_path(loc),
+                f"{loc[-1]!r} is given twice (first on line {first}); the later one would silently win",
+                line,
+                column,
+            )
+        )
     for key in data:
         if key not in _TOP_KEYS and not _is_extension(key):
-            problems.append(located.problem((_key_text(key),), f"unknown key {str(key)!r}"
-                                            + (_suggest(key, TOP_LEVEL_KEYS) or f"; a policy file has {', '.join(TOP_LEVEL_KEYS)}")))
+            problems.append(
+                located.problem(
+                    (_key_text(key),),
+                    f"unknown key {str(key)!r}"
+                    + (_suggest(key, TOP_LEVEL_KEYS) or f"; a policy file has {', '.join(TOP_LEVEL_KEYS)}"),
+                )
+            )
 
     # done_statuses
     done = data.get("done_statuses", ["solved", "closed"])
     if not isinstance(done, list) or not all(isinstance(s, str) for s in done):
-        bad = next((i for i, s in enumerate(done) if not isinstance(s, str)), None) if isinstance(done, list) else None
+        bad = (
+            next((i for i, s in enumerate(done) if not isinstance(s, str)), None)
+            if isinstance(done, list)
+            else None
+        )
         where = ("done_statuses",) if bad is None else ("done_statuses", bad)
-        problems.append(located.problem(where, f"{_show(done if bad is None else done[bad])} is not a status name; "
-                                               "expected a list of statuses like [solved, closed]"))
+        problems.append(
+            located.problem(
+                where,
+                f"{_show(done if bad is None else done[bad])} is not a status name; "
+                "expected a list of statuses like [solved, closed]",
+            )
+        )
     elif not done:
-        problems.append(located.problem(("done_statuses",), "an empty list: no ticket could ever be done; "
-                                                            "expected statuses like [solved, closed]"))
+        problems.append(
+            located.problem(
+                ("done_statuses",),
+                "an empty list: no ticket could ever be done; expected statuses like [solved, closed]",
+            )
+        )
 
     # calendars
-    raw_calendars = _section(data, "calendars", dict, located, problems, "a mapping of calendar names to calendars")
+    raw_calendars = _section(
+        data, "calendars", dict, located, problems, "a mapping of calendar names to calendars"
+    )
     calendars: dict[str, Calendar] = {"24x7": ALWAYS_OPEN}
     calendar_names = {"24x7"} | {_key_text(k) for k in raw_calendars}
     for key, raw in raw_calendars.items():
         name = _key_text(key)
         loc = ("calendars", name)
         if name == "24x7":
-            problems.append(located.problem(loc, "24x7 is built in (always open); give your calendar another name"))
+            problems.append(
+                located.problem(loc, "24x7 is built in (always open); give your calendar another name")
+            )
             continue
         before = len(problems)
         _check_calendar(name, raw, loc, located, problems)
@@ -735,16 +917,32 @@ def compile_document(located: Located) -> PolicySet:
     # policies
     raw_policies = data.get("policies")
     if "policies" not in data or raw_policies is None or raw_policies == []:
-        close = next((k for k in data if difflib.get_close_matches(str(k), ["policies"], n=1, cutoff=0.6)
-                      and k != "policies"), None)
+        close = next(
+            (
+                k
+                for k in data
+                if difflib.get_close_matches(str(k), ["policies"], n=1, cutoff=0.6) and k != "policies"
+            ),
+            None,
+        )
         hint = f" (is {close!r} meant to be policies?)" if close is not None else ""
         where = ("policies",) if "policies" in data else ()
-        problems.append(located.problem(where, f"the file has no policies{hint}; add at least one, like "
-                                               "policies: [{name: standard, targets: {first_response: 8h}}]"))
+        problems.append(
+            located.problem(
+                where,
+                f"the file has no policies{hint}; add at least one, like "
+                "policies: [{name: standard, targets: {first_response: 8h}}]",
+            )
+        )
         raw_policies = []
     elif not isinstance(raw_policies, list):
-        problems.append(located.problem(("policies",), f"policies is {_show(raw_policies)}; expected a list of "
-                                                       "policies, each starting with - name: ..."))
+        problems.append(
+            located.problem(
+                ("policies",),
+                f"policies is {_show(raw_policies)}; expected a list of "
+                "policies, each starting with - name: ...",
+            )
+        )
         raw_policies = []
     compiled: list[CompiledPolicy] = []
     seen_names: dict[str, int] = {}
@@ -757,8 +955,13 @@ def compile_document(located: Located) -> PolicySet:
         name = raw.get("name")
         if isinstance(name, str):
             if name in seen_names:
-                problems.append(located.problem(loc + ("name",), f"policy name {name!r} is used twice "
-                                                                 f"(also policies[{seen_names[name]}]); names must be unique"))
+                problems.append(
+                    located.problem(
+                        loc + ("name",),
+                        f"policy name {name!r} is used twice "
+                        f"(also policies[{seen_names[name]}]); names must be unique",
+                    )
+                )
             seen_names.setdefault(name, index)
         calendar_name = raw.get("calendar", "24x7")
         if isinstance(calendar_name, str) and calendar_name not in calendar_names:
@@ -768,18 +971,39 @@ def compile_document(located: Located) -> PolicySet:
         targets = raw.get("targets")
         if isinstance(targets, dict):
             for metric in targets:
-                if isinstance(metric, str) and metric not in metric_names and metric not in {
-                        _key_text(k) for k in raw_metrics}:
-                    hint = _suggest(metric, sorted(metric_names)) or f"; known metrics: {', '.join(sorted(metric_names))}"
-                    problems.append(located.problem(loc + ("targets", metric), f"unknown metric {metric!r}{hint}"))
+                if (
+                    isinstance(metric, str)
+                    and metric not in metric_names
+                    and metric not in {_key_text(k) for k in raw_metrics}
+                ):
+                    hint = (
+                        _suggest(metric, sorted(metric_names))
+                        or f"; known metrics: {', '.join(sorted(metric_names))}"
+                    )
+                    problems.append(
+                        located.problem(loc + ("targets", metric), f"unknown metric {metric!r}{hint}")
+                    )
         if policy is not None and policy.calendar in calendars and not problems:
-            match = tuple((key, tuple(value), True) if isinstance(value, list) else (key, value, False)
-                          for key, value in policy.match.items())
-            compiled.append(CompiledPolicy(policy.name, index, match, calendars[policy.calendar],
-                                           policy.calendar, policy.hours, policy))
+            match = tuple(
+                (key, tuple(value), True) if isinstance(value, list) else (key, value, False)
+                for key, value in policy.match.items()
+            )
+            compiled.append(
+                CompiledPolicy(
+                    policy.name,
+                    index,
+                    match,
+                    calendars[policy.calendar],
+                    policy.calendar,
+                    policy.hours,
+                    policy,
+                )
+            )
 
     if not problems:
-        spec = _validate(PolicyFile, {k: v for k, v in data.items() if not _is_extension(k)}, (), located, problems)
+        spec = _validate(
+            PolicyFile, {k: v for k, v in data.items() if not _is_extension(k)}, (), located, problems
+        )
     if problems:
         raise PolicyError(_ordered(problems), located.source)
     assert spec is not None
@@ -802,4 +1026,11 @@ def _ordered(problems: list[Problem]) -> list[Problem]:
     return sorted(unique.values(), key=lambda p: (p.line is None, p.line or 0, p.column or 0))
 
 
-__all__ = ["CompiledPolicy", "PolicySet", "ResolvedTarget", "compile_document", "load_policies", "json_schema"]
+__all__ = [
+    "CompiledPolicy",
+    "PolicySet",
+    "ResolvedTarget",
+    "compile_document",
+    "load_policies",
+    "json_schema",
+]

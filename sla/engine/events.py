@@ -11,9 +11,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from .errors import EventError, TimestampError
-from .timefmt import EPOCH as _EPOCH
-from .timefmt import parse_instant, to_us
+from sla.errors import EventError, TimestampError
+from sla.timefmt import EPOCH as _EPOCH
+from sla.timefmt import parse_instant, to_us
 
 _fromisoformat = datetime.fromisoformat
 _ONE_US = timedelta(microseconds=1)
@@ -78,7 +78,7 @@ def parse_event(record: Mapping[str, object], seq: int = 0, line: int | None = N
         except TimestampError as exc:
             raise EventError(f"at: {exc}") from None
     event = Event(at, kind, seq, line)
-    if kind == CREATED or kind == UPDATE:
+    if kind in (CREATED, UPDATE):
         fields = record.get("fields")
         if not isinstance(fields, dict):
             raise EventError(f"{kind_name} needs fields, an object of ticket attributes (got {fields!r})")
@@ -134,12 +134,17 @@ class TicketEvents:
             self.reject("the ticket has no created event", self.first_line)
             return
         if len(created) > 1:
-            self.reject(f"the ticket has {len(created)} created events (lines {', '.join(str(e.line) for e in created)}); expected exactly one", created[1].line)
+            self.reject(
+                f"the ticket has {len(created)} created events (lines {', '.join(str(e.line) for e in created)}); expected exactly one",
+                created[1].line,
+            )
             return
         start = created[0].at
         for e in self.events:
             if e.at < start:
-                self.reject(f"{e.type} event before the ticket's created event (line {created[0].line})", e.line)
+                self.reject(
+                    f"{e.type} event before the ticket's created event (line {created[0].line})", e.line
+                )
                 return
         self.events.sort(key=Event.sort_key)
 
@@ -206,7 +211,9 @@ class TicketCollector:
                 return None
             key = ticket_key(key)
         if key is None:
-            self.line_errors.append(LineError(number, f"ticket_id is {record['ticket_id']!r}; expected a string or an integer"))
+            self.line_errors.append(
+                LineError(number, f"ticket_id is {record['ticket_id']!r}; expected a string or an integer")
+            )
             return None
         ticket = self.tickets.get(key)
         if ticket is None:
@@ -229,7 +236,9 @@ def collect_all(records: Iterable[tuple[int, object]]) -> tuple[dict[str, Ticket
     return collector.tickets, collector.line_errors
 
 
-def stream_grouped(records: Iterable[tuple[int, object]], line_errors: list[LineError]) -> Iterator[TicketEvents]:
+def stream_grouped(
+    records: Iterable[tuple[int, object]], line_errors: list[LineError]
+) -> Iterator[TicketEvents]:
     """Finished tickets one at a time, for input whose tickets' lines are together.
 
     Memory stays bounded by one ticket.  Raises :class:`NotGrouped` as soon as a
@@ -256,19 +265,32 @@ def stream_grouped(records: Iterable[tuple[int, object]], line_errors: list[Line
         yield current
 
 
-def read_jsonl(lines: Iterable[bytes | str], start_line: int = 1) -> tuple[dict[str, TicketEvents], list[LineError]]:
+def read_jsonl(
+    lines: Iterable[bytes | str], start_line: int = 1
+) -> tuple[dict[str, TicketEvents], list[LineError]]:
     """Parse JSONL lines into tickets (in order of first appearance) and line errors."""
     return collect_all(jsonl_records(lines, start_line))
 
 
-def events_from_dicts(records: Iterable[Mapping[str, object] | Event], ticket_id: str | None = None) -> TicketEvents:
+def events_from_dicts(
+    records: Iterable[Mapping[str, object] | Event], ticket_id: str | None = None
+) -> TicketEvents:
     """Validate one ticket's events given as dicts (``ticket_id`` optional in
     them) or as typed :class:`Event` objects (taken as they are)."""
     ticket = TicketEvents(ticket_id or "", 1)
     for number, record in enumerate(records, 1):
         if isinstance(record, Event):
-            event = Event(record.at, record.kind, number - 1, record.line if record.line is not None else number,
-                          record.fields, record.status, record.author, record.public, record.score)
+            event = Event(
+                record.at,
+                record.kind,
+                number - 1,
+                record.line if record.line is not None else number,
+                record.fields,
+                record.status,
+                record.author,
+                record.public,
+                record.score,
+            )
             ticket.events.append(event)
             continue
         if ticket_id is None and "ticket_id" in record:
