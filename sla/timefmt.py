@@ -19,7 +19,7 @@ _ONE_US = timedelta(microseconds=1)
 def to_us(moment: datetime) -> int:
     """Microseconds since the epoch of an aware datetime, exactly.
 
-    >>> to_us(datetime(1970, 1, 1, 0, 0, 1, 5, tzinfo=timezone.utc))
+    >>> to_us(datetime(1970, 1, 1, 0, 0, 1, 5, tzinfo=UTC))
     1000005
     """
     if not isinstance(moment, datetime):
