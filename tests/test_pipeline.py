@@ -256,7 +256,7 @@ def test_every_path_gives_the_same_report(policies, lines, tmp_path, monkeypatch
     tickets, _ = read_jsonl(data)
     options = {"by": ["channel", "policy"], "period": "week", "tz": "Europe/Berlin"}
     want = build_report(policies, tickets, NOW, **options).to_dict()
-    jobs, taken = force_path(monkeypatch, mode, streamer="_report_stream")
+    jobs, taken = force_path(monkeypatch, mode, streamer="_stream")
     report, summary = pipeline.report_file(policies, str(path), NOW, jobs=jobs, **options)
     assert (
         taken

@@ -8,7 +8,7 @@ safely.
 from __future__ import annotations
 
 import csv
-from typing import IO
+from typing import IO, Any, Protocol
 
 import orjson
 
@@ -33,13 +33,23 @@ ROW_FIELDS = (
 )
 OUTPUT_FORMATS = ("jsonl", "csv", "table", "parquet")
 
+Row = dict[str, Any]
+
+
+class RowWriter(Protocol):
+    """Takes one ticket's rows at a time; ``close`` finishes the output."""
+
+    def write_ticket(self, rows: list[Row]) -> None: ...
+
+    def close(self) -> None: ...
+
 
 class JsonlWriter:
     def __init__(self, out: IO[bytes]):
         self.out = out
         self._dumps = orjson.dumps
 
-    def write_ticket(self, rows: list[dict]) -> None:
+    def write_ticket(self, rows: list[Row]) -> None:
         if rows:
             dumps = self._dumps
             self.out.write(b"".join(dumps(row) + b"\n" for row in rows))
@@ -76,7 +86,7 @@ class CsvWriter:
             return orjson.dumps(value).decode()
         return value
 
-    def write_ticket(self, rows: list[dict]) -> None:
+    def write_ticket(self, rows: list[Row]) -> None:
         cell = self._cell
         self.writer.writerows([cell(row[k]) for k in ROW_FIELDS] for row in rows)
 
@@ -105,7 +115,7 @@ class TableWriter:
         self.out = out
         self.rows: list[tuple[str, ...]] = []
 
-    def write_ticket(self, rows: list[dict]) -> None:
+    def write_ticket(self, rows: list[Row]) -> None:
         for row in rows:
             due = row["due_at"] or ""
             self.rows.append(
@@ -177,9 +187,9 @@ class ParquetWriter:
         self.schema = arrow_row_schema()
         self.writer = pq.ParquetWriter(out, self.schema)
         self.group_rows = group_rows
-        self.pending: list[dict] = []
+        self.pending: list[Row] = []
 
-    def write_ticket(self, rows: list[dict]) -> None:
+    def write_ticket(self, rows: list[Row]) -> None:
         self.pending.extend(rows)
         if len(self.pending) >= self.group_rows:
             self._flush()
@@ -198,5 +208,7 @@ class ParquetWriter:
 WRITERS = {"jsonl": JsonlWriter, "csv": CsvWriter, "table": TableWriter, "parquet": ParquetWriter}
 
 
-def open_writer(fmt: str, out: IO[bytes]):
-    return WRITERS[fmt](out)
+def open_writer(fmt: str, out: IO[bytes]) -> RowWriter:
+    """The writer of an output format (one of :data:`OUTPUT_FORMATS`)."""
+    writer: RowWriter = WRITERS[fmt](out)
+    return writer

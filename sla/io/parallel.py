@@ -1,0 +1,124 @@
+"""Parallel jobs: what a worker process does with its piece of the input,
+and how grouped JSONL is cut into byte ranges on ticket boundaries.
+
+Workers get the sink's part maker once, when the pool starts; each job
+returns its part's result and a :class:`RunSummary` whose line numbers are
+counted from the start of its piece.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator
+from multiprocessing.pool import Pool
+from typing import Any
+
+import orjson
+
+from sla.engine.events import LineError, NotGrouped, TicketEvents, stream_grouped, ticket_key
+from sla.io.sinks import Part, feed
+from sla.io.sources import jsonl_range
+from sla.io.spill import partition_tickets
+from sla.io.summary import Rejection, RunSummary
+
+PartMaker = Callable[[str], Part[Any]]
+_WORKER: dict[str, PartMaker] = {}
+
+
+def _init_worker(maker: PartMaker) -> None:
+    gc.disable()  # workers hold many live objects briefly; see sla.cli's bulk mode
+    _WORKER["maker"] = maker
+
+
+def pool(jobs: int, maker: PartMaker) -> Pool:
+    """A pool of ``jobs`` workers that make their parts with ``maker``."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    return context.Pool(jobs, initializer=_init_worker, initargs=(maker,))
+
+
+def run_partition(maker: PartMaker, path: str, out_path: str) -> tuple[Any, RunSummary]:
+    """One spilled partition through a part (line numbers are the file's own)."""
+    part, summary = maker(out_path), RunSummary()
+    feed(partition_tickets(path), part, summary)
+    return part.close(), summary
+
+
+def partition_job(task: tuple[str, str]) -> tuple[Any, RunSummary]:
+    return run_partition(_WORKER["maker"], *task)
+
+
+def range_job(task: tuple[str, int, int, str]) -> tuple[Any, RunSummary, list[str]] | None:
+    """Stream a byte range of grouped JSONL, lines numbered from 1 within it;
+    None if a ticket's lines are not together."""
+    path, start, end, out_path = task
+    part, summary = _WORKER["maker"](out_path), RunSummary()
+    line_errors: list[LineError] = []
+    ids: list[str] = []
+
+    def remember(tickets: Iterable[TicketEvents]) -> Iterator[TicketEvents]:
+        for ticket in tickets:
+            ids.append(ticket.ticket_id)
+            yield ticket
+
+    try:
+        feed(remember(stream_grouped(jsonl_range(path, start, end, 1), line_errors)), part, summary)
+    except NotGrouped:
+        part.close()
+        return None
+    summary.rejections += [Rejection.of_line(e) for e in line_errors]
+    return part.close(), summary, ids
+
+
+def _ticket_of(line: bytes) -> str | None:
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    return ticket_key(record.get("ticket_id")) if isinstance(record, dict) else None
+
+
+def ticket_ranges(path: str, parts: int) -> list[tuple[int, int]]:
+    """Byte ranges of a JSONL file cut where the ticket id changes, about equal in size."""
+    size = os.path.getsize(path)
+    cuts = [0]
+    with open(path, "rb") as handle:
+        for index in range(1, parts):
+            target = max(size * index // parts, cuts[-1])
+            handle.seek(target)
+            if target:
+                handle.readline()  # move to the start of a line
+            position = handle.tell()
+            first = None
+            while True:
+                line = handle.readline()
+                if not line:
+                    position = size
+                    break
+                ticket = _ticket_of(line)
+                if first is None and ticket is not None:
+                    first = ticket
+                elif ticket is not None and ticket != first:
+                    break
+                position += len(line)
+            if cuts[-1] < position < size:
+                cuts.append(position)
+    cuts.append(size)
+    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+
+
+def count_lines(path: str, start: int, end: int) -> int:
+    """Newlines in the byte range ``[start, end)``."""
+    count = 0
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        remaining = end - start
+        while remaining > 0:
+            block = handle.read(min(remaining, 1 << 24))
+            if not block:
+                break
+            count += block.count(b"\n")
+            remaining -= len(block)
+    return count

@@ -1,0 +1,290 @@
+"""Where evaluated tickets go: the sinks of the one pipeline.
+
+The pipeline (:mod:`sla.io.pipeline`) decides how tickets are read (streamed,
+sorted in memory, spilled to partitions, cut into byte ranges for parallel
+jobs); a sink decides what becomes of them. Every sink offers two ways in:
+
+- :meth:`Sink.open` gives a :class:`Part` that takes the whole input's
+  tickets in order, in this process (streaming and in-memory sorting). It may
+  be called again after streaming gave up on ungrouped input: the sink then
+  starts over.
+- :meth:`Sink.part_maker` gives a picklable factory of parts that each see a
+  piece of the input, in worker processes or one after another; their results
+  come back to :meth:`Sink.gather` in input order.
+
+:class:`RowSink` writes ``sla evaluate`` rows; :class:`ReportSink` builds a
+report. A new consumer (the service, an importer's output) is one more sink.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import shutil
+import tempfile
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import IO, Any, Generic, Protocol, TypeVar
+
+import orjson
+
+from sla.engine.batch import evaluate_events
+from sla.engine.events import TicketEvents
+from sla.io.summary import Rejection, RunSummary
+from sla.io.writers import JsonlWriter, RowWriter, open_writer
+from sla.policy.compile import PolicySet
+from sla.report.figures import Report, ReportBuilder
+
+PartResult = TypeVar("PartResult")
+PartResult_co = TypeVar("PartResult_co", covariant=True)
+Result = TypeVar("Result")
+
+
+class Progress(Protocol):
+    """Anything told how many tickets are done (a progress bar)."""
+
+    def update(self, done: int) -> None: ...
+
+
+class Part(Protocol[PartResult_co]):
+    """Takes the finished tickets of (a piece of) the input, in input order."""
+
+    def add(self, ticket: TicketEvents) -> None: ...
+
+    def close(self) -> PartResult_co: ...
+
+
+class Sink(Protocol[PartResult, Result]):
+    """A consumer of evaluated tickets that the pipeline can drive on any path."""
+
+    def open(self) -> Part[object]: ...
+
+    def part_maker(self) -> Callable[[str], Part[PartResult]]: ...
+
+    def gather(self, parts: Sequence[PartResult], *, interleaved: bool) -> None: ...
+
+    def finish(self) -> Result: ...
+
+
+def feed(
+    tickets: Iterable[TicketEvents], part: Part[object], summary: RunSummary, progress: Progress | None = None
+) -> None:
+    """Hand tickets to a part, counting them and their rejections."""
+    add, rejections = part.add, summary.rejections
+    for ticket in tickets:
+        summary.tickets += 1
+        if ticket.error is not None:
+            rejections.append(Rejection.of_ticket(ticket))
+        add(ticket)
+        if progress is not None:
+            progress.update(summary.tickets)
+
+
+# ------------------------------------------------------------------- rows
+class Output:
+    """The destination of rows, able to start over if streaming finds
+    ungrouped input (a pipe is spooled to a temporary file until the end)."""
+
+    def __init__(self, target: IO[bytes]):
+        self.target = target
+        self.spool: IO[bytes] | None = None
+        self.stream: IO[bytes] = target
+        try:
+            target.seek(0, os.SEEK_CUR)
+        except (OSError, ValueError, AttributeError):
+            self.spool = self.stream = tempfile.TemporaryFile()  # noqa: SIM115 (closed in finish)
+
+    def restart(self) -> None:
+        self.stream.seek(0)
+        self.stream.truncate()
+
+    def finish(self) -> None:
+        self.stream.flush()
+        if self.spool is not None:
+            self.spool.seek(0)
+            shutil.copyfileobj(self.spool, self.target, 1 << 20)
+            self.target.flush()
+            self.spool.close()
+
+
+class _DirectRows:
+    """Rows of whole-input tickets straight into the output's writer."""
+
+    def __init__(self, policies: PolicySet, now: int, writer: RowWriter):
+        self.policies, self.now, self.writer = policies, now, writer
+        self.rows = 0
+
+    def add(self, ticket: TicketEvents) -> None:
+        if ticket.error is None:
+            rows = [r.to_row() for r in evaluate_events(self.policies, ticket, self.now)]
+            self.rows += len(rows)
+            self.writer.write_ticket(rows)
+
+    def close(self) -> int:
+        self.writer.close()
+        return self.rows
+
+
+@dataclass(frozen=True)
+class RowFile:
+    """A piece's rows as JSONL in ``path``; ticket ``i`` began on input line
+    ``first_lines[i]`` and its rows end at byte ``ends[i]``."""
+
+    path: str
+    first_lines: array[int]
+    ends: array[int]
+    rows: int
+
+    def entries(self) -> Iterator[tuple[int, bytes]]:
+        """(first input line, JSONL rows) per ticket, in the piece's order."""
+        with open(self.path, "rb") as handle:
+            position = 0
+            for first_line, end in zip(self.first_lines, self.ends, strict=True):
+                yield first_line, handle.read(end - position)
+                position = end
+
+
+class _RowFileWriter:
+    def __init__(self, policies: PolicySet, now: int, path: str):
+        self.policies, self.now, self.path = policies, now, path
+        self.handle = open(path, "wb", buffering=1 << 20)  # noqa: SIM115 (closed in close)
+        self.first_lines, self.ends = array("q"), array("q")
+        self.position = self.rows = 0
+
+    def add(self, ticket: TicketEvents) -> None:
+        if ticket.error is not None:
+            return
+        rows = [r.to_row() for r in evaluate_events(self.policies, ticket, self.now)]
+        dumps = orjson.dumps
+        data = b"".join(dumps(row) + b"\n" for row in rows)
+        self.handle.write(data)
+        self.position += len(data)
+        self.rows += len(rows)
+        self.first_lines.append(ticket.first_line)
+        self.ends.append(self.position)
+
+    def close(self) -> RowFile:
+        self.handle.close()
+        return RowFile(self.path, self.first_lines, self.ends, self.rows)
+
+
+@dataclass(frozen=True)
+class RowFileMaker:
+    """Makes the parts of :class:`RowSink` in worker processes (picklable)."""
+
+    policies: PolicySet
+    now: int
+
+    def __call__(self, path: str) -> _RowFileWriter:
+        return _RowFileWriter(self.policies, self.now, path)
+
+
+class RowSink:
+    """``sla evaluate``: one row per cycle, in input order, in any output format."""
+
+    def __init__(self, policies: PolicySet, now: int, target: IO[bytes], fmt: str = "jsonl"):
+        self.policies, self.now, self.fmt = policies, now, fmt
+        self.output = Output(target)
+        self.started = False
+        self.direct: _DirectRows | None = None  # counts its rows itself
+        self.rows = 0
+
+    def _writer(self) -> RowWriter:
+        if self.started:  # what an abandoned attempt wrote must not stay
+            self.output.restart()
+        self.started = True
+        return open_writer(self.fmt, self.output.stream)
+
+    def open(self) -> _DirectRows:
+        self.direct = _DirectRows(self.policies, self.now, self._writer())
+        return self.direct
+
+    def part_maker(self) -> RowFileMaker:
+        return RowFileMaker(self.policies, self.now)
+
+    def gather(self, parts: Sequence[RowFile], *, interleaved: bool) -> None:
+        writer = self._writer()
+        self.direct = None
+        self.rows = sum(part.rows for part in parts)
+        raw = isinstance(writer, JsonlWriter)
+        if interleaved:  # hashed partitions: tickets back in order of first line
+            entries = heapq.merge(*(part.entries() for part in parts))
+            for _, blob in entries:
+                if raw:
+                    writer.write_raw(blob)
+                elif blob:
+                    writer.write_ticket([orjson.loads(line) for line in blob.splitlines()])
+        else:  # byte ranges: each piece is already in input order
+            for part in parts:
+                if raw:
+                    with open(part.path, "rb") as handle:
+                        shutil.copyfileobj(handle, self.output.stream, 1 << 20)
+                else:
+                    for _, blob in part.entries():
+                        if blob:
+                            writer.write_ticket([orjson.loads(line) for line in blob.splitlines()])
+        writer.close()
+
+    def finish(self) -> int:
+        """Flush the output; returns the number of rows written."""
+        self.output.finish()
+        return self.direct.rows if self.direct is not None else self.rows
+
+
+# ----------------------------------------------------------------- report
+class _BuilderPart:
+    def __init__(self, builder: ReportBuilder):
+        self.builder = builder
+        self.add = builder.add
+
+    def close(self) -> ReportBuilder:
+        return self.builder
+
+
+@dataclass(frozen=True)
+class BuilderMaker:
+    """Makes the parts of :class:`ReportSink` in worker processes (picklable)."""
+
+    policies: PolicySet
+    now: int
+    options: dict[str, Any]
+
+    def __call__(self, path: str) -> _BuilderPart:
+        return _BuilderPart(ReportBuilder(self.policies, self.now, **self.options))
+
+
+class ReportSink:
+    """``sla report``: figures accumulated in mergeable :class:`ReportBuilder` s."""
+
+    def __init__(
+        self,
+        policies: PolicySet,
+        now: int,
+        *,
+        by: Sequence[str] = (),
+        period: str | None = None,
+        tz: str | tzinfo = "UTC",
+    ):
+        self.maker = BuilderMaker(policies, now, {"by": tuple(by), "period": period, "tz": tz})
+        self.builder = self.maker("").builder  # bad options fail here, before any reading
+
+    def open(self) -> _BuilderPart:
+        part = self.maker("")
+        self.builder = part.builder
+        return part
+
+    def part_maker(self) -> BuilderMaker:
+        return self.maker
+
+    def gather(self, parts: Sequence[ReportBuilder], *, interleaved: bool) -> None:
+        self.builder = self.maker("").builder
+        for part in parts:
+            self.builder.merge(part)
+
+    def finish(self) -> Report:
+        return self.builder.finish()
+
+
+__all__ = ["Part", "ReportSink", "RowSink", "Sink", "feed"]

@@ -1,0 +1,64 @@
+"""Spilling ungrouped input to disk: records hashed by ticket into partition
+files, each small enough to sort in memory, read back with their line numbers."""
+
+from __future__ import annotations
+
+import os
+import zlib
+from collections.abc import Iterable, Iterator
+
+import orjson
+
+from sla.engine.events import LineError, TicketEvents, collect_all, ticket_key
+from sla.io.summary import Rejection
+
+
+def partition_of(ticket_id: str, count: int) -> int:
+    return zlib.crc32(ticket_id.encode()) % count
+
+
+def _unusable(record: object) -> str:
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    if "ticket_id" not in record:
+        return "no ticket_id"
+    return f"ticket_id is {record['ticket_id']!r}; expected a string or an integer"
+
+
+def spill(
+    source: Iterable[tuple[int, object]], directory: str, count: int
+) -> tuple[list[str], list[Rejection]]:
+    """Write records to ``count`` JSONL files hashed by ticket, each line
+    prefixed by its original line number; lines naming no ticket are returned."""
+    paths = [os.path.join(directory, f"part-{i:04d}.jsonl") for i in range(count)]
+    handles = [open(p, "wb", buffering=1 << 20) for p in paths]  # noqa: SIM115 (closed below)
+    problems: list[Rejection] = []
+    try:
+        for number, record in source:
+            if isinstance(record, LineError):
+                problems.append(Rejection.of_line(record))
+                continue
+            key = ticket_key(record.get("ticket_id")) if isinstance(record, dict) else None
+            if key is None:
+                problems.append(Rejection(number, None, _unusable(record)))
+                continue
+            line = b"%d\t" % number + orjson.dumps(record, default=str) + b"\n"
+            handles[partition_of(key, count)].write(line)
+    finally:
+        for handle in handles:
+            handle.close()
+    return paths, problems
+
+
+def numbered_records(path: str) -> Iterator[tuple[int, object]]:
+    """The (original line, record) pairs of a partition file."""
+    with open(path, "rb") as handle:
+        for line in handle:
+            number, _, payload = line.partition(b"\t")
+            yield int(number), orjson.loads(payload)
+
+
+def partition_tickets(path: str) -> list[TicketEvents]:
+    """A partition's tickets, finished, in order of their first input line."""
+    tickets, _ = collect_all(numbered_records(path))  # spill kept no bad lines
+    return sorted(tickets.values(), key=lambda t: t.first_line)
