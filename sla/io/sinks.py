@@ -26,7 +26,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
-from typing import IO, Any, Generic, Protocol, TypeVar
+from typing import IO, Any, Protocol, TypeVar
 
 import orjson
 
