@@ -7,6 +7,19 @@ stretches with business and calendar time, and the breach instant.
 
 from __future__ import annotations
 
+import argparse
+import sys
+
+from sla.cli.common import (
+    EXIT_OK,
+    EXIT_REJECTED,
+    UsageError,
+    add_input_options,
+    err,
+    events_option,
+    now_option,
+    policies_option,
+)
 from sla.engine.batch import run_clock
 from sla.engine.clock import TicketClock
 from sla.engine.events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, TicketEvents
@@ -175,3 +188,26 @@ def _stretch_lines(out, clock: TicketClock, result, policies, attributes, now) -
         if b > a:
             out.append(f"  paused  {format_instant(a)} .. {format_instant(b)}: {_dur(b - a)} (not counted)")
         cursor = max(cursor, b)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("explain", help="a readable timeline of one ticket's clocks")
+    add_input_options(p)
+    p.add_argument("--ticket", required=True, metavar="ID")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from sla.io.sources import read_events_file
+
+    policies = policies_option(args.policies)
+    now = now_option(args.now)
+    tickets, _ = read_events_file(events_option(args.events))
+    ticket = tickets.get(args.ticket)
+    if ticket is None:
+        raise UsageError(f"ticket {args.ticket!r} is not in {args.events}")
+    if ticket.error is not None:
+        err(f"rejected: {ticket.error}")
+        return EXIT_REJECTED
+    sys.stdout.write(explain_ticket(policies, ticket, now))
+    return EXIT_OK

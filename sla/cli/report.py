@@ -1,0 +1,74 @@
+"""``sla report``: compliance and support KPIs over a history, as a table,
+JSON, CSV or an HTML page."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sla.cli.common import (
+    add_input_options,
+    add_scale_options,
+    bulk,
+    events_option,
+    finish,
+    jobs_option,
+    now_option,
+    output_option,
+    policies_option,
+)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("report", help="compliance and support KPIs over a history")
+    add_input_options(p)
+    p.add_argument(
+        "--by",
+        metavar="FIELD,...",
+        help="group by ticket attributes (value at a cycle's end / at --now) and/or policy",
+    )
+    p.add_argument(
+        "--period",
+        choices=("day", "week", "month"),
+        help="also group by the local day, ISO week or month of a cycle's start / a ticket's creation",
+    )
+    p.add_argument(
+        "--tz", default="UTC", metavar="ZONE", help="IANA time zone of --period and the charts (default UTC)"
+    )
+    p.add_argument(
+        "--format",
+        choices=("table", "json", "csv", "html"),
+        help="default: table on a terminal, json otherwise",
+    )
+    p.add_argument("--output", metavar="FILE")
+    add_scale_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from sla.cli.progress import Progress
+    from sla.io.pipeline import report_file
+    from sla.report.formats import write_report
+
+    policies = policies_option(args.policies)
+    now = now_option(args.now)
+    by = [part.strip() for part in (args.by or "").split(",") if part.strip()]
+    events = events_option(args.events)
+    with bulk():
+        progress = Progress(0, "tickets")
+        report, summary = report_file(
+            policies,
+            events,
+            now,
+            by=by,
+            period=args.period,
+            tz=args.tz,
+            jobs=jobs_option(args.jobs),
+            input_format=args.input_format,
+            progress=progress,
+        )
+        progress.close()
+    fmt = args.format or ("table" if sys.stdout.isatty() and not args.output else "json")
+    with output_option(args.output) as out:
+        write_report(report, out, fmt)
+    return finish(summary)
