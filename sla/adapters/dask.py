@@ -15,19 +15,21 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from sla.adapters.kernel import ArrowKernel, kernel_schema
 from sla.engine.batch import as_us
+from sla.policy.compile import PolicySet
 
 
 @lru_cache(maxsize=8)
-def _policies(text: str):
-    from sla.policy.compile import load_policies
+def _policies(text: str) -> PolicySet:
+    from sla import load_policies
 
     return load_policies(text)
 
 
-def _evaluate_partition(frame, policies_text: str, now_us: int):
+def _evaluate_partition(frame: Any, policies_text: str, now_us: int) -> Any:
     import pandas as pd
     import pyarrow as pa
 
@@ -45,7 +47,9 @@ def _evaluate_partition(frame, policies_text: str, now_us: int):
     return out.to_pandas(types_mapper=pd.ArrowDtype)
 
 
-def evaluate_dask(events, policies_text: str, now: datetime | str | int, *, clustered: bool = False):
+def evaluate_dask(
+    events: Any, policies_text: str, now: datetime | str | int, *, clustered: bool = False
+) -> Any:
     """Evaluate events given as a Dask DataFrame or a list of Parquet paths.
 
     Unless ``clustered`` says each partition already holds whole tickets,
@@ -59,5 +63,7 @@ def evaluate_dask(events, policies_text: str, now: datetime | str | int, *, clus
         events = dd.read_parquet(events)
     if not clustered:
         events = events.shuffle("ticket_id")
-    meta = kernel_schema().empty_table().to_pandas(types_mapper=__import__("pandas").ArrowDtype)
+    import pandas as pd
+
+    meta = kernel_schema().empty_table().to_pandas(types_mapper=pd.ArrowDtype)
     return events.map_partitions(_evaluate_partition, policies_text, as_us(now), meta=meta)

@@ -25,14 +25,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sla.engine.batch import as_us, evaluate_events
 from sla.engine.events import TicketCollector, TicketEvents
-from sla.io.sources import _normalize_fields
+from sla.io.sources import normalize_fields
 from sla.policy.compile import PolicySet
 
+if TYPE_CHECKING:
+    import pyarrow as pa
 
-def kernel_schema():
+
+def kernel_schema() -> pa.Schema:
     """The output schema: the rows of ``sla evaluate`` plus ``error``."""
     import pyarrow as pa
 
@@ -60,18 +64,18 @@ class ArrowKernel:
         self.schema = kernel_schema()
         self.batch_rows = batch_rows
 
-    def _rows(self, ticket: TicketEvents) -> list[dict]:
+    def _rows(self, ticket: TicketEvents) -> list[dict[str, Any]]:
         ticket.finish()
         if ticket.error is not None:
             error = ticket.error
             return [{"ticket_id": ticket.ticket_id, "state": "rejected", "error": str(error)}]
         return [r.to_row() for r in evaluate_events(self.policies, ticket, self.now)]
 
-    def __call__(self, batches: Iterable) -> Iterator:
+    def __call__(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         collector = TicketCollector()
         seen: set[str] = set()
         current: TicketEvents | None = None
-        pending: list[dict] = []
+        pending: list[dict[str, Any]] = []
         counter = 0
         for batch in batches:
             for record in batch.to_pylist():
@@ -79,7 +83,7 @@ class ArrowKernel:
                 number = record.pop("line", None) or counter
                 record = {k: v for k, v in record.items() if v is not None}
                 if "fields" in record:
-                    record["fields"] = _normalize_fields(record["fields"])
+                    record["fields"] = normalize_fields(record["fields"])
                 ticket = collector.add(number, record)
                 if ticket is None or ticket is current:
                     continue

@@ -15,28 +15,34 @@ cost milliseconds per ticket and are deliberately not used.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from sla.adapters.kernel import SPARK_DDL, ArrowKernel
 from sla.engine.batch import as_us
+from sla.policy.compile import PolicySet
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @lru_cache(maxsize=8)
-def _policies(text: str):
-    from sla.policy.compile import load_policies
+def _policies(text: str) -> PolicySet:
+    from sla import load_policies
 
     return load_policies(text)
 
 
 def evaluate_spark(
-    events,
+    events: Any,
     policies_text: str,
     now: datetime | str | int,
     *,
     clustered: bool = False,
     partitions: int | None = None,
-):
+) -> Any:
     """Evaluate a Spark DataFrame of events (columns as in the JSONL format).
 
     ``policies_text`` is the policy file's text (validated here, on the
@@ -65,7 +71,7 @@ def evaluate_spark(
     ]
     events = events.select(*columns)
 
-    def run(batches):
+    def run(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         kernel = ArrowKernel(_policies(policies_text), now_us)
         yield from kernel(batches)
 

@@ -32,8 +32,9 @@ START = datetime(2026, 1, 5, tzinfo=UTC)
 SPAN_DAYS = 84
 
 
-def _pick(rng: random.Random, table) -> str:
-    names, weights = zip(*table, strict=False)
+def _pick(rng: random.Random, table: tuple[tuple[str, int], ...]) -> str:
+    names = [name for name, _ in table]
+    weights = [weight for _, weight in table]
     return rng.choices(names, weights)[0]
 
 
@@ -54,7 +55,7 @@ def _arrival(rng: random.Random) -> datetime:
         return moment + timedelta(seconds=int(hour * 3600) + rng.randrange(60))
 
 
-def ticket_events(rng: random.Random, ticket_id: str, requesters: int) -> Iterator[dict]:
+def ticket_events(rng: random.Random, ticket_id: str, requesters: int) -> Iterator[dict[str, object]]:
     channel = _pick(rng, CHANNELS)
     social = channel in ("twitter", "facebook", "instagram", "whatsapp")
     t = _arrival(rng)
@@ -119,7 +120,7 @@ def ticket_events(rng: random.Random, ticket_id: str, requesters: int) -> Iterat
         yield {"ticket_id": ticket_id, "at": _iso(t), "type": "csat", "score": score}
 
 
-def generate(tickets: int, seed: int = 1) -> Iterator[dict]:
+def generate(tickets: int, seed: int = 1) -> Iterator[dict[str, object]]:
     """Events of ``tickets`` tickets, each ticket's events together, in time order."""
     rng = random.Random(seed)
     requesters = max(1, int(tickets * 0.7))

@@ -35,7 +35,7 @@ from sla.io.sources import detect_format, records
 from sla.io.spill import spill
 from sla.io.summary import Rejection, RunSummary
 from sla.policy.compile import PolicySet
-from sla.report.figures import Report
+from sla.report.results import Report
 
 IN_MEMORY_LIMIT_BYTES = 256 * 1024 * 1024  # ungrouped input below this is sorted in memory
 PARTITION_BYTES = 48 * 1024 * 1024
@@ -127,7 +127,7 @@ def _stream(
     sink: Sink[Any, Any], path: str, input_format: str, progress: Progress | None
 ) -> RunSummary | None:
     """Grouped input, one ticket at a time; None if it turns out not grouped."""
-    summary, line_errors = RunSummary(), []
+    summary, line_errors = RunSummary(), list[LineError]()
     part = sink.open()
     try:
         feed(stream_grouped(records(path, input_format), line_errors), part, summary, progress)

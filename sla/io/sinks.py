@@ -35,11 +35,12 @@ from sla.engine.events import TicketEvents
 from sla.io.summary import Rejection, RunSummary
 from sla.io.writers import JsonlWriter, RowWriter, open_writer
 from sla.policy.compile import PolicySet
-from sla.report.figures import Report, ReportBuilder
+from sla.report.figures import ReportBuilder
+from sla.report.results import Report
 
 PartResult = TypeVar("PartResult")
 PartResult_co = TypeVar("PartResult_co", covariant=True)
-Result = TypeVar("Result")
+Result_co = TypeVar("Result_co", covariant=True)
 
 
 class Progress(Protocol):
@@ -56,7 +57,7 @@ class Part(Protocol[PartResult_co]):
     def close(self) -> PartResult_co: ...
 
 
-class Sink(Protocol[PartResult, Result]):
+class Sink(Protocol[PartResult, Result_co]):
     """A consumer of evaluated tickets that the pipeline can drive on any path."""
 
     def open(self) -> Part[object]: ...
@@ -65,7 +66,7 @@ class Sink(Protocol[PartResult, Result]):
 
     def gather(self, parts: Sequence[PartResult], *, interleaved: bool) -> None: ...
 
-    def finish(self) -> Result: ...
+    def finish(self) -> Result_co: ...
 
 
 def feed(
@@ -208,17 +209,17 @@ class RowSink:
         writer = self._writer()
         self.direct = None
         self.rows = sum(part.rows for part in parts)
-        raw = isinstance(writer, JsonlWriter)
+        raw = writer if isinstance(writer, JsonlWriter) else None
         if interleaved:  # hashed partitions: tickets back in order of first line
             entries = heapq.merge(*(part.entries() for part in parts))
             for _, blob in entries:
-                if raw:
-                    writer.write_raw(blob)
+                if raw is not None:
+                    raw.write_raw(blob)
                 elif blob:
                     writer.write_ticket([orjson.loads(line) for line in blob.splitlines()])
         else:  # byte ranges: each piece is already in input order
             for part in parts:
-                if raw:
+                if raw is not None:
                     with open(part.path, "rb") as handle:
                         shutil.copyfileobj(handle, self.output.stream, 1 << 20)
                 else:

@@ -99,7 +99,7 @@ def csv_records(path: str) -> Iterator[tuple[int, object]]:
             yield number, record
 
 
-def _normalize_fields(value: object) -> object:
+def normalize_fields(value: object) -> object:
     if isinstance(value, str):
         try:
             return orjson.loads(value)
@@ -130,7 +130,7 @@ def parquet_records(path: str) -> Iterator[tuple[int, object]]:
             number += 1
             record = {k: v for k, v in row.items() if v is not None}
             if "fields" in record:
-                record["fields"] = _normalize_fields(record["fields"])
+                record["fields"] = normalize_fields(record["fields"])
             yield number, record
 
 

@@ -8,11 +8,15 @@ safely.
 from __future__ import annotations
 
 import csv
-from typing import IO, Any, Protocol
+from collections.abc import Callable
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import orjson
 
 from sla.texts import compact_duration
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 ROW_FIELDS = (
     "ticket_id",
@@ -148,28 +152,27 @@ class TableWriter:
         self.out.flush()
 
 
-def arrow_row_schema():
+def arrow_row_schema() -> pa.Schema:
     import pyarrow as pa
 
-    return pa.schema(
-        [
-            ("ticket_id", pa.string()),
-            ("policy", pa.string()),
-            ("metric", pa.string()),
-            ("cycle", pa.int64()),
-            ("started_at", pa.string()),
-            ("ended_at", pa.string()),
-            ("state", pa.string()),
-            ("target_seconds", pa.float64()),
-            ("hours", pa.string()),
-            ("elapsed_seconds", pa.float64()),
-            ("remaining_seconds", pa.float64()),
-            ("breached", pa.bool_()),
-            ("due_at", pa.string()),
-            ("paused_seconds", pa.float64()),
-            ("paused", pa.list_(pa.list_(pa.string()))),
-        ]
-    )
+    fields: list[tuple[str, pa.DataType]] = [
+        ("ticket_id", pa.string()),
+        ("policy", pa.string()),
+        ("metric", pa.string()),
+        ("cycle", pa.int64()),
+        ("started_at", pa.string()),
+        ("ended_at", pa.string()),
+        ("state", pa.string()),
+        ("target_seconds", pa.float64()),
+        ("hours", pa.string()),
+        ("elapsed_seconds", pa.float64()),
+        ("remaining_seconds", pa.float64()),
+        ("breached", pa.bool_()),
+        ("due_at", pa.string()),
+        ("paused_seconds", pa.float64()),
+        ("paused", pa.list_(pa.list_(pa.string()))),
+    ]
+    return pa.schema(fields)
 
 
 class ParquetWriter:
@@ -205,7 +208,12 @@ class ParquetWriter:
         self.writer.close()
 
 
-WRITERS = {"jsonl": JsonlWriter, "csv": CsvWriter, "table": TableWriter, "parquet": ParquetWriter}
+WRITERS: dict[str, Callable[[IO[bytes]], RowWriter]] = {
+    "jsonl": JsonlWriter,
+    "csv": CsvWriter,
+    "table": TableWriter,
+    "parquet": ParquetWriter,
+}
 
 
 def open_writer(fmt: str, out: IO[bytes]) -> RowWriter:
