@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from sla.cli import evaluate, explain, generate, report, schema, validate
@@ -19,6 +20,15 @@ from sla.cli.common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError, err
 from sla.errors import PolicyError, SlaError
 
 COMMANDS = (validate, evaluate, report, explain, schema, generate)
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that ``with`` blocks clean up
+    (the scratch folder, a partial output file) before the process ends."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise _Terminated
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         status: int = args.func(args)
         return status
@@ -50,7 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except KeyboardInterrupt:
+        err(f"sla {args.command}: interrupted")
         return 130
+    except _Terminated:
+        err(f"sla {args.command}: terminated")
+        return 143
     except OSError as exc:
         err(f"sla {args.command}: {exc.filename or ''}: {exc.strerror or exc}".replace(": : ", ": "))
         return EXIT_USAGE
@@ -62,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             "(please report it; set SLA_DEBUG=1 to see the traceback)"
         )
         return EXIT_INTERNAL
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -5,9 +5,12 @@ report of rejections on standard error."""
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import os
+import stat
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -24,6 +27,19 @@ EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
 class UsageError(SlaError):
     """Bad command-line usage: exit status 2."""
+
+
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F]} | {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}
+
+
+def printable(text: str) -> str:
+    """Text from the data, safe on one terminal line: control characters
+    (a newline that would forge a message, an escape code) are escaped.
+
+    >>> printable("T1\\nrejected: x\\x1b[31m")
+    'T1\\\\nrejected: x\\\\x1b[31m'
+    """
+    return text.translate(_CONTROL)
 
 
 def err(message: str) -> None:
@@ -43,7 +59,7 @@ def now_option(value: str | None) -> int:
 
 def policies_option(path: str) -> PolicySet:
     """The compiled policy file of ``--policies``."""
-    from sla.policy.compile import load_policies
+    from sla.io.policy_files import load_policies
 
     if not Path(path).exists():
         raise UsageError(f"--policies: no such file: {path}")
@@ -58,23 +74,80 @@ def events_option(path: str) -> str:
 
 
 def jobs_option(value: int | None) -> int:
-    """``--jobs``: all cores unless a positive number is given."""
-    return value if value and value > 0 else (os.cpu_count() or 1)
+    """``--jobs``: all cores unless a positive number is given; at most four
+    workers per core (more only costs memory)."""
+    cores = os.cpu_count() or 1
+    if not value or value <= 0:
+        return cores
+    if value > 4 * cores:
+        err(f"--jobs {value}: this machine has {cores} core(s); using {4 * cores} workers")
+        return 4 * cores
+    return value
+
+
+def _is_regular(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def check_distinct(output: str | None, *inputs: str) -> None:
+    """Refuse an ``--output`` that is one of the input files (writing would destroy it)."""
+    if output is None or output == "-" or not os.path.exists(output):
+        return
+    for name in inputs:
+        if name != "-" and os.path.exists(name) and os.path.samefile(output, name):
+            raise UsageError(
+                f"--output {output} is the input file {name}; writing it would destroy the input"
+            )
+
+
+_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 
 
 @contextmanager
 def output_option(path: str | None) -> Iterator[IO[bytes]]:
-    """``--output`` opened for writing, or standard output."""
+    """``--output`` opened for writing, or standard output.
+
+    A file is written beside its final name and renamed over it only when the
+    command succeeds, so an aborted run (an error, Ctrl-C, a full disk) leaves
+    the previous contents in place. Devices and pipes are written directly.
+    """
     if path is None or path == "-":
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
+    direct = os.path.exists(path) and not _is_regular(path)
     try:
-        handle = open(path, "wb")  # noqa: SIM115 (closed by the with below; open errors are usage errors)
+        if direct:
+            handle = open(path, "wb")  # noqa: SIM115 (closed by the with below)
+            temporary = None
+        else:
+            folder = os.path.dirname(os.path.abspath(path))
+            fd, temporary = tempfile.mkstemp(prefix=".sla-", suffix=".partial", dir=folder)
+            handle = os.fdopen(fd, "wb")
     except OSError as exc:
         raise UsageError(f"--output: cannot write {path}: {exc.strerror}") from None
-    with handle:
-        yield handle
+    try:
+        with handle:
+            yield handle
+        if temporary is not None:
+            if os.path.exists(path):
+                os.chmod(temporary, stat.S_IMODE(os.stat(path).st_mode))
+            else:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(temporary, 0o666 & ~umask)
+            os.replace(temporary, path)
+            temporary = None
+    except OSError as exc:
+        if exc.errno in _FULL:
+            raise UsageError(f"--output {path}: {exc.strerror}; nothing was written") from None
+        raise
+    finally:
+        if temporary is not None:
+            os.unlink(temporary)
 
 
 @contextmanager
@@ -92,7 +165,7 @@ def bulk() -> Iterator[None]:
 def finish(summary: RunSummary) -> int:
     """Report rejections on standard error, in line order; exit 1 if any."""
     for rejection in summary.rejections:
-        err(f"rejected: {rejection}")
+        err(f"rejected: {printable(str(rejection))}")
     if summary.rejections:
         err(f"{summary.rejected_tickets} ticket(s) and {summary.rejected_lines} line(s) rejected")
     return EXIT_REJECTED if summary.rejections else EXIT_OK

@@ -8,6 +8,7 @@ from sla.cli.common import (
     add_input_options,
     add_scale_options,
     bulk,
+    check_distinct,
     events_option,
     finish,
     jobs_option,
@@ -33,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     policies = policies_option(args.policies)
     now = now_option(args.now)
     events = events_option(args.events)
+    check_distinct(args.output, events, args.policies)
     with bulk(), output_option(args.output) as out:
         summary = evaluate_file(
             policies,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 
 from sla.cli.common import (
     EXIT_OK,
@@ -19,11 +20,12 @@ from sla.cli.common import (
     events_option,
     now_option,
     policies_option,
+    printable,
 )
 from sla.engine.batch import run_clock
 from sla.engine.clock import TicketClock
-from sla.engine.events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, TicketEvents
-from sla.engine.judge import judge_ticket
+from sla.engine.events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, Event, TicketEvents
+from sla.engine.judge import CycleResult, judge_ticket
 from sla.policy.compile import CompiledPolicy, PolicySet
 from sla.timefmt import format_instant
 
@@ -39,7 +41,7 @@ def _dur(us: int) -> str:
     return sign + text + (f"{frac:.6f}"[1:].rstrip("0") if frac else "")
 
 
-def _event_text(event) -> str:
+def _event_text(event: Event) -> str:
     if event.kind == CREATED:
         return f"created (status {event.status or 'new'}) fields {event.fields}"
     if event.kind == MESSAGE:
@@ -53,14 +55,15 @@ def _event_text(event) -> str:
     return "?"  # pragma: no cover
 
 
-def why_policy(policies: PolicySet, attributes) -> list[str]:
+def why_policy(policies: PolicySet, attributes: Mapping[str, object]) -> list[str]:
     """Sentences explaining which policy is in force for the attributes."""
     lines = []
     for policy in policies.policies:
         reason = _mismatch(policy, attributes)
         if reason is None:
             rule = ", ".join(
-                f"{k} {'in ' + str(list(v)) if is_list else '= ' + repr(v)}" for k, v, is_list in policy.match
+                f"{k} {'in ' + str(list(v)) if isinstance(v, tuple) else '= ' + repr(v)}"
+                for k, v, _ in policy.match
             )
             lines.append(
                 f"policy {policy.name!r} is in force: "
@@ -72,17 +75,19 @@ def why_policy(policies: PolicySet, attributes) -> list[str]:
     return lines
 
 
-def _mismatch(policy: CompiledPolicy, attributes) -> str | None:
-    for key, wanted, is_list in policy.match:
+def _mismatch(policy: CompiledPolicy, attributes: Mapping[str, object]) -> str | None:
+    for key, wanted, _ in policy.match:
         if key not in attributes:
             return f"the ticket has no {key!r}"
         value = attributes[key]
-        if (is_list and value not in wanted) or (not is_list and value != wanted):
-            return f"{key} is {value!r}, not {'one of ' + str(list(wanted)) if is_list else repr(wanted)}"
+        if isinstance(wanted, tuple) and value not in wanted:
+            return f"{key} is {value!r}, not one of {list(wanted)}"
+        if not isinstance(wanted, tuple) and value != wanted:
+            return f"{key} is {value!r}, not {wanted!r}"
     return None
 
 
-def _target_text(policies: PolicySet, attributes, metric: str) -> str:
+def _target_text(policies: PolicySet, attributes: Mapping[str, object], metric: str) -> str:
     policy = policies.policy_for(attributes)
     if policy is None:
         return "no policy"
@@ -152,8 +157,8 @@ def explain_ticket(policies: PolicySet, ticket: TicketEvents, now: int) -> str:
             out.append(
                 f"  target {_dur(result.target_us)} in {result.hours} hours"
                 + (
-                    f" on calendar {policies.policy_for(attributes).calendar_name!r}"
-                    if result.hours == "business"
+                    f" on calendar {policy.calendar_name!r}"
+                    if result.hours == "business" and (policy := policies.policy_for(attributes)) is not None
                     else ""
                 )
             )
@@ -172,9 +177,19 @@ def explain_ticket(policies: PolicySet, ticket: TicketEvents, now: int) -> str:
     return "\n".join(out) + "\n"
 
 
-def _stretch_lines(out, clock: TicketClock, result, policies, attributes, now) -> None:
+def _stretch_lines(
+    out: list[str],
+    clock: TicketClock,
+    result: CycleResult,
+    policies: PolicySet,
+    attributes: Mapping[str, object],
+    now: int,
+) -> None:
     policy = policies.policy_for(attributes)
-    calendar = policy.target(result.metric, attributes.get("priority")).calendar
+    target = policy.target(result.metric, attributes.get("priority")) if policy is not None else None
+    if target is None:  # judged cycles always have both; explain says so rather than crash
+        return
+    calendar = target.calendar
     end = result.ended_at if result.ended_at is not None else now
     cursor = result.started_at
     pauses = [(a, b if b is not None else end) for a, b in result.paused]
@@ -207,7 +222,7 @@ def run(args: argparse.Namespace) -> int:
     if ticket is None:
         raise UsageError(f"ticket {args.ticket!r} is not in {args.events}")
     if ticket.error is not None:
-        err(f"rejected: {ticket.error}")
+        err(f"rejected: {printable(str(ticket.error))}")
         return EXIT_REJECTED
     sys.stdout.write(explain_ticket(policies, ticket, now))
     return EXIT_OK

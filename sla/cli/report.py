@@ -10,6 +10,7 @@ from sla.cli.common import (
     add_input_options,
     add_scale_options,
     bulk,
+    check_distinct,
     events_option,
     finish,
     jobs_option,
@@ -54,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     now = now_option(args.now)
     by = [part.strip() for part in (args.by or "").split(",") if part.strip()]
     events = events_option(args.events)
+    check_distinct(args.output, events, args.policies)
     with bulk():
         progress = Progress(0, "tickets")
         report, summary = report_file(

@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sla.policy.compile import load_policies
+    from sla.io.policy_files import load_policies
     from sla.policy.summary import summarize
 
     status = EXIT_OK

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.pool import Pool
 from typing import Any
@@ -29,6 +30,12 @@ _WORKER: dict[str, PartMaker] = {}
 
 def _init_worker(maker: PartMaker) -> None:
     gc.disable()  # workers hold many live objects briefly; see sla.cli's bulk mode
+    # Ctrl-C reaches the whole process group: the parent alone handles it
+    # (ends the pool, cleans the scratch folder, says one line).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The pool ends its workers with SIGTERM: die quietly, whatever handler
+    # the parent had installed for itself.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _WORKER["maker"] = maker
 
 

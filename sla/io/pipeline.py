@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -109,13 +110,18 @@ def report_file(
 
 
 def _readable_twice(path: str, scratch: str) -> str:
-    """The input as a file path: standard input is copied to the scratch
-    folder first, since ungrouped input is read a second time."""
-    if path != "-":
+    """The input as a regular file: standard input, pipes (``<(cmd)``, a
+    FIFO) and devices are copied to the scratch folder first, since
+    ungrouped input is read a second time and parallel jobs seek in it."""
+    if path != "-" and stat.S_ISREG(os.stat(path).st_mode):
         return path
-    copy = os.path.join(scratch, "stdin")
+    copy = os.path.join(scratch, "input")
     with open(copy, "wb") as handle:
-        shutil.copyfileobj(sys.stdin.buffer, handle, 1 << 20)
+        if path == "-":
+            shutil.copyfileobj(sys.stdin.buffer, handle, 1 << 20)
+        else:
+            with open(path, "rb") as source:
+                shutil.copyfileobj(source, handle, 1 << 20)
     return copy
 
 

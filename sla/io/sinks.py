@@ -21,6 +21,7 @@ from __future__ import annotations
 import heapq
 import os
 import shutil
+import stat
 import tempfile
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -84,6 +85,19 @@ def feed(
 
 
 # ------------------------------------------------------------------- rows
+def _can_restart(target: IO[bytes]) -> bool:
+    """Whether the output can be truncated and rewritten: a regular file or
+    an in-memory buffer, not a pipe, a terminal or a device like /dev/null."""
+    try:
+        return stat.S_ISREG(os.fstat(target.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):  # no file descriptor: io.BytesIO and the like
+        try:
+            target.seek(0, os.SEEK_CUR)
+            return True
+        except (OSError, ValueError, AttributeError):
+            return False
+
+
 class Output:
     """The destination of rows, able to start over if streaming finds
     ungrouped input (a pipe is spooled to a temporary file until the end)."""
@@ -92,9 +106,7 @@ class Output:
         self.target = target
         self.spool: IO[bytes] | None = None
         self.stream: IO[bytes] = target
-        try:
-            target.seek(0, os.SEEK_CUR)
-        except (OSError, ValueError, AttributeError):
+        if not _can_restart(target):
             self.spool = self.stream = tempfile.TemporaryFile()  # noqa: SIM115 (closed in finish)
 
     def restart(self) -> None:

@@ -1,0 +1,156 @@
+"""The command line never destroys what it was given, never leaves a file
+that looks complete after a failure, reads pipes and writes devices, ends
+cleanly on Ctrl-C and SIGTERM, and never lets data forge its messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from sla.cli.app import main
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICY = ROOT / "policies" / "ecommerce.yaml"
+SAMPLE = ROOT / "samples" / "events.jsonl"
+NOW = "2026-04-01T00:00:00Z"
+
+
+def sla(*argv: str) -> list[str]:
+    return ["evaluate", "--policies", str(POLICY), "--now", NOW, *argv]
+
+
+def test_output_that_is_the_input_is_refused_and_the_input_kept(tmp_path, capsys):
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(SAMPLE.read_bytes())
+    assert main(sla("--events", str(events), "--output", str(events))) == 2
+    assert "is the input file" in capsys.readouterr().err
+    assert events.read_bytes() == SAMPLE.read_bytes()
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(events)
+    assert main(sla("--events", str(events), "--output", str(link))) == 2
+    assert events.read_bytes() == SAMPLE.read_bytes()
+
+
+def test_a_failed_run_leaves_the_previous_output_in_place(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "rows.jsonl"
+    out.write_text("previous\n")
+    from sla.io import pipeline
+
+    def fail_midway(sink, path, **kwargs):
+        sink.open().writer.write_ticket([{"half": "written"}])
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(pipeline, "run", fail_midway)
+    assert main(sla("--events", str(SAMPLE), "--output", str(out))) == 70
+    assert out.read_text() == "previous\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["rows.jsonl"]  # no partial file left behind
+
+
+def test_a_successful_run_replaces_the_output_keeping_its_mode(tmp_path):
+    out = tmp_path / "rows.jsonl"
+    out.write_text("previous\n")
+    out.chmod(0o640)
+    assert main(sla("--events", str(SAMPLE), "--output", str(out))) == 0
+    assert out.read_text().startswith('{"ticket_id":"T001"')
+    assert oct(out.stat().st_mode & 0o777) == "0o640"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rows.jsonl"]
+
+
+def shuffled_sample(tmp_path: Path) -> Path:
+    lines = SAMPLE.read_bytes().splitlines(keepends=True)
+    path = tmp_path / "shuffled.jsonl"
+    path.write_bytes(b"".join(lines[1::2] + lines[0::2]))  # no longer grouped: needs a second pass
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "table"])
+def test_a_device_output_is_written_directly(tmp_path, fmt):
+    events = shuffled_sample(tmp_path)
+    assert main(sla("--events", str(events), "--output", os.devnull, "--format", fmt)) == 0
+
+
+def test_a_named_pipe_input_is_read_once_and_sorted(tmp_path, capsys):
+    events = shuffled_sample(tmp_path)
+    fifo = tmp_path / "events.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(events.read_bytes()))
+    writer.start()
+    try:
+        status = main(sla("--events", str(fifo), "--jobs", "1"))
+    finally:
+        writer.join(5)
+    out = capsys.readouterr().out
+    assert status == 0
+    assert main(sla("--events", str(events), "--jobs", "1")) == 0
+    assert out == capsys.readouterr().out
+
+
+def test_data_cannot_forge_a_message_or_reach_the_terminal(tmp_path, capsys):
+    events = tmp_path / "events.jsonl"
+    bad = {"ticket_id": "T9\nrejected: line 1: forged\x1b[31m", "at": "nope", "type": "created"}
+    events.write_text(json.dumps(bad) + "\n")
+    assert main(sla("--events", str(events))) == 1
+    err = capsys.readouterr().err
+    assert "\x1b" not in err
+    assert [line for line in err.splitlines() if line.startswith("rejected:")] == [
+        line for line in err.splitlines() if "T9\\nrejected" in line
+    ]
+
+
+def test_absurd_jobs_are_capped(tmp_path, capsys):
+    assert main(sla("--events", str(SAMPLE), "--jobs", "99999", "--output", str(tmp_path / "o"))) == 0
+    assert "using" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def big_history(tmp_path_factory) -> Path:
+    """Input large enough for parallel workers (over 16 MB)."""
+    path = tmp_path_factory.mktemp("big") / "events.jsonl"
+    assert main(["generate", "--tickets", "30000", "--seed", "3", "--output", str(path)]) == 0
+    assert path.stat().st_size > 16 * 1024 * 1024
+    return path
+
+
+@pytest.mark.parametrize(
+    ("sig", "status", "word"), [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")]
+)
+def test_interrupting_parallel_jobs_says_one_line_and_cleans_up(big_history, tmp_path, sig, status, word):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = dict(os.environ, TMPDIR=str(scratch))
+    shuffled = tmp_path / "shuffled.jsonl"
+    lines = big_history.read_bytes().splitlines(keepends=True)
+    shuffled.write_bytes(b"".join(lines[1::2] + lines[0::2]))  # spilled: the scratch folder fills
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sla.cli",
+            *sla("--events", str(shuffled), "--jobs", "2", "--output", str(tmp_path / "o")),
+        ],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while not any(scratch.iterdir()) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    assert process.poll() is None, "the run ended before it could be interrupted"
+    os.killpg(process.pid, sig) if sig == signal.SIGINT else process.send_signal(sig)
+    _, err = process.communicate(timeout=60)
+    text = err.decode()
+    assert process.returncode == status, text
+    assert "Traceback" not in text
+    assert text.strip().splitlines() == [f"sla evaluate: {word}"]
+    assert list(scratch.iterdir()) == []
+    assert not (tmp_path / "o").exists()
