@@ -12,7 +12,8 @@ from sla.engine.batch import evaluate_many, evaluate_ticket
 from sla.engine.judge import CycleResult
 from sla.engine.tracker import Tracker
 from sla.errors import CalendarError, DurationError, EventError, PolicyError, SlaError, TimestampError
-from sla.policy.compile import PolicySet, load_policies
+from sla.io.policy_files import load_policies
+from sla.policy.compile import PolicySet
 from sla.policy.duration import parse_duration
 
 __all__ = [

@@ -41,7 +41,7 @@ def history(tmp_path_factory):
     pa = pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq
 
-    from sla.policy.compile import load_policies
+    from sla.io.policy_files import load_policies
 
     folder = tmp_path_factory.mktemp("history")
     events = list(generate(250, seed=21))

@@ -17,7 +17,7 @@ from sla.engine.batch import evaluate_events
 from sla.engine.events import read_jsonl
 from sla.io import pipeline
 from sla.io.generate import generate
-from sla.policy.compile import load_policies
+from sla.io.policy_files import load_policies
 from sla.timefmt import parse_instant
 
 NOW = parse_instant("2026-04-01T00:00:00Z")

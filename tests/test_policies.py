@@ -11,7 +11,8 @@ import pytest
 
 from sla import ALWAYS_OPEN, Calendar
 from sla.errors import PolicyError
-from sla.policy.compile import PolicySet, load_policies
+from sla.io.policy_files import load_policies
+from sla.policy.compile import PolicySet
 
 H = 3600 * 10**6
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sla import cli
-from sla.policy.compile import load_policies
+from sla.io.policy_files import load_policies
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "policies").glob("*.yaml"))

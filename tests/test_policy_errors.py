@@ -11,7 +11,7 @@ import pytest
 
 from sla import cli
 from sla.errors import PolicyError
-from sla.policy.compile import load_policies
+from sla.io.policy_files import load_policies
 
 GOOD_POLICY = """\
 policies:

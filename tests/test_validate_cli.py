@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sla import cli
-from sla.policy.compile import load_policies
+from sla.io.policy_files import load_policies
 from sla.policy.summary import _day_ranges, summarize, weekly_hours
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ A rejected ticket becomes one row with ``state = "rejected"`` and the reason
 in ``error`` (``line N: ticket T: reason``), so a cluster job loses nothing silently.
 
 >>> import pyarrow as pa
->>> from sla.policy.compile import load_policies
+>>> from sla.io.policy_files import load_policies
 >>> policies = load_policies("policies:\\n  - name: all\\n    targets: {first_response: 1h}\\n")
 >>> events = pa.record_batch({"ticket_id": ["T1"], "at": ["2026-03-02T08:00:00Z"], "type": ["created"],
 ...                           "fields": ['{"channel": "email"}']})

@@ -22,10 +22,22 @@ WEEK_SECONDS = 7 * DAY_SECONDS
 _CLOCK = re.compile(r"^([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?$")
 
 
-def _located(message: str, path: str) -> CalendarError:
+def located_error(message: str, path: str) -> CalendarError:
+    """A :class:`CalendarError` that knows where in the calendar mapping it lies
+    (``hours.mon-fri[1]``), for :func:`error_path`.
+
+    :class:`CalendarError` declares no ``path`` attribute, so the place rides
+    in the instance's ``__dict__``; errors raised elsewhere have none.
+    """
     error = CalendarError(message)
-    error.path = path  # type: ignore[attr-defined]
+    vars(error)["path"] = path
     return error
+
+
+def error_path(error: CalendarError) -> str:
+    """The place :func:`located_error` gave the error, or ``""``."""
+    path: str = getattr(error, "path", "")
+    return path
 
 
 def name_calendar(error: CalendarError, calendar: str) -> CalendarError:
@@ -33,20 +45,20 @@ def name_calendar(error: CalendarError, calendar: str) -> CalendarError:
     lead = f"calendar {calendar!r}"
     if str(error).startswith(lead):
         return error
-    return _located(f"{lead}: {error}", getattr(error, "path", ""))
+    return located_error(f"{lead}: {error}", error_path(error))
 
 
 def parse_clock(text: str, *, allow_24: bool, path: str) -> int:
     """Seconds after midnight of ``HH:MM`` or ``HH:MM:SS``."""
     match = _CLOCK.match(text.strip())
     if not match:
-        raise _located(f"{text!r} is not a clock time; expected HH:MM or HH:MM:SS", path)
+        raise located_error(f"{text!r} is not a clock time; expected HH:MM or HH:MM:SS", path)
     hours, minutes, seconds = int(match[1]), int(match[2]), int(match[3] or 0)
     if hours == 24 and minutes == 0 and seconds == 0 and allow_24:
         return DAY_SECONDS
     if hours > 23 or minutes > 59 or seconds > 59:
         limit = "24:00 only as an end" if hours == 24 else "00:00 to 23:59:59"
-        raise _located(f"{text!r} is not a clock time ({limit})", path)
+        raise located_error(f"{text!r} is not a clock time ({limit})", path)
     return hours * 3600 + minutes * 60 + seconds
 
 
@@ -67,7 +79,7 @@ class Shift:
     @classmethod
     def parse(cls, text: object, path: str) -> Shift:
         if not isinstance(text, str) or text.count("-") != 1:
-            raise _located(f'{text!r} is not an interval; expected HH:MM-HH:MM like "09:00-17:00"', path)
+            raise located_error(f'{text!r} is not an interval; expected HH:MM-HH:MM like "09:00-17:00"', path)
         left, right = text.split("-")
         start = parse_clock(left, allow_24=False, path=path)
         end = parse_clock(right, allow_24=True, path=path)
@@ -82,7 +94,7 @@ class Shift:
 def parse_day_key(key: object, path: str) -> list[int]:
     """Weekday indexes (0 = Monday) named by ``mon``, ``mon-fri``, ``sat-mon`` or ``mon,wed``."""
     if not isinstance(key, str):
-        raise _located(
+        raise located_error(
             f"{key!r} is not a day; expected mon..sun, a range like mon-fri or a list like mon,wed", path
         )
     days: list[int] = []
@@ -90,7 +102,7 @@ def parse_day_key(key: object, path: str) -> list[int]:
         part = part.strip().lower()
         names = [name.strip() for name in part.split("-")]
         if len(names) > 2 or any(name not in _DAY_INDEX for name in names):
-            raise _located(
+            raise located_error(
                 f"{part!r} is not a day; expected one of {', '.join(DAY_NAMES)}, a range like mon-fri or a list like mon,wed",
                 path,
             )
@@ -105,7 +117,7 @@ def parse_shifts(value: object, path: str) -> tuple[Shift, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, (list, tuple)):
-        raise _located(f'{value!r} is not a list of intervals; expected like ["09:00-17:00"]', path)
+        raise located_error(f'{value!r} is not a list of intervals; expected like ["09:00-17:00"]', path)
     return tuple(sorted(Shift.parse(item, f"{path}[{i}]") for i, item in enumerate(value)))
 
 
@@ -124,11 +136,11 @@ def check_no_overlap(
         first, last = spans[0], spans[-1]
         pairs.append((last, (first[0] + period, first[1] + period, first[2], first[3])))
     if period is not None and len(spans) == 1 and spans[0][1] - spans[0][0] > period:
-        raise _located(f"{what}: {spans[0][2]} is longer than the week", path)
+        raise located_error(f"{what}: {spans[0][2]} is longer than the week", path)
     for (_a_start, a_end, a_shift, a_day), (b_start, _b_end, b_shift, b_day) in pairs:
         if b_start < a_end:
             where = f"on {a_day}" if a_day == b_day else f"{a_day} {a_shift} runs into {b_day}"
-            raise _located(f"{what}: intervals {a_shift} and {b_shift} overlap ({where})", path)
+            raise located_error(f"{what}: intervals {a_shift} and {b_shift} overlap ({where})", path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +159,7 @@ class WeeklySchedule:
     @classmethod
     def _parse(cls, hours: object, calendar: str, path: str) -> WeeklySchedule:
         if not isinstance(hours, Mapping):
-            raise _located(
+            raise located_error(
                 f'calendar {calendar!r}: hours must map days to intervals, like mon-fri: ["09:00-17:00"]',
                 path,
             )
@@ -157,7 +169,7 @@ class WeeklySchedule:
             key_path = f"{path}.{key}"
             for day in parse_day_key(key, key_path):
                 if day in named_by:
-                    raise _located(
+                    raise located_error(
                         f"calendar {calendar!r}: {DAY_NAMES[day]} is named twice ({named_by[day]!r} and {key!r})",
                         key_path,
                     )
@@ -171,7 +183,7 @@ class WeeklySchedule:
             path=path,
         )
         if not any(schedule.days):
-            raise _located(
+            raise located_error(
                 f'calendar {calendar!r} has no open hours in the week; add e.g. mon-fri: ["09:00-17:00"]',
                 path,
             )

@@ -7,6 +7,11 @@ searches; no query walks days or minutes.  The index covers a window of local
 dates and grows (in both directions) whenever a query falls outside it, so
 any year answers exactly.
 
+The module runs past 400 lines because it is one class: building a calendar
+from its mapping, its holidays, the index and the queries all share the
+index's private lists, which the hot paths (``elapsed_us``, ``add_us``) read
+directly.
+
 >>> from datetime import datetime, timedelta, timezone
 >>> cal = Calendar.from_dict({"timezone": "Europe/Berlin", "hours": {"mon-fri": ["09:00-17:00"]}})
 >>> monday_9 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
@@ -26,6 +31,7 @@ from sla.calendar.hours import (
     Shift,
     WeeklySchedule,
     check_no_overlap,
+    located_error,
     name_calendar,
     parse_shifts,
 )
@@ -54,29 +60,17 @@ def _parse_date(value: object, path: str) -> date:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    error = CalendarError(f"{value!r} is not a date; expected YYYY-MM-DD like 2026-12-24")
-    error.path = path  # type: ignore[attr-defined]
-    return _raise(error)
-
-
-def _raise(error: Exception):
-    raise error
-
-
-def _located(message: str, path: str) -> CalendarError:
-    error = CalendarError(message)
-    error.path = path  # type: ignore[attr-defined]
-    return error
+    raise located_error(f"{value!r} is not a date; expected YYYY-MM-DD like 2026-12-24", path)
 
 
 def load_zone(name: object, path: str = "timezone") -> ZoneInfo:
     """The IANA zone ``name``; a :class:`CalendarError` naming it if unknown."""
     if not isinstance(name, str) or not name:
-        raise _located(f"{name!r} is not a time zone; expected an IANA name like Europe/Berlin", path)
+        raise located_error(f"{name!r} is not a time zone; expected an IANA name like Europe/Berlin", path)
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise _located(
+        raise located_error(
             f"unknown time zone {name!r}; expected an IANA name like Europe/Berlin or America/New_York",
             path,
         ) from None
@@ -173,28 +167,28 @@ class Calendar:
         known = {"timezone", "hours", "holidays", "overrides"}
         for key in mapping:
             if key not in known:
-                raise _located(
+                raise located_error(
                     f"calendar {name!r}: unknown key {key!r}; expected one of {', '.join(sorted(known))}",
                     str(key),
                 )
         if "hours" not in mapping:
-            raise _located(f'calendar {name!r} needs hours, like mon-fri: ["09:00-17:00"]', "hours")
+            raise located_error(f'calendar {name!r} needs hours, like mon-fri: ["09:00-17:00"]', "hours")
         zone = load_zone(mapping.get("timezone", "UTC"))
         schedule = WeeklySchedule.parse(mapping["hours"], name)
         holidays = mapping.get("holidays") or {}
         if not isinstance(holidays, Mapping):
-            raise _located(
+            raise located_error(
                 f"calendar {name!r}: holidays must be a mapping with country, subdivision, dates", "holidays"
             )
         for key in holidays:
             if key not in {"country", "subdivision", "dates", "categories"}:
-                raise _located(
+                raise located_error(
                     f"calendar {name!r}: unknown holidays key {key!r}; expected country, subdivision, categories or dates",
                     f"holidays.{key}",
                 )
         dates = holidays.get("dates") or []
         if not isinstance(dates, (list, tuple)):
-            raise _located("holiday dates must be a list of YYYY-MM-DD dates", "holidays.dates")
+            raise located_error("holiday dates must be a list of YYYY-MM-DD dates", "holidays.dates")
         holiday_dates = frozenset(_parse_date(d, f"holidays.dates[{i}]") for i, d in enumerate(dates))
         categories = holidays.get("categories")
         if isinstance(categories, str):
@@ -203,31 +197,35 @@ class Calendar:
         if country is None:
             for key in ("subdivision", "categories"):
                 if holidays.get(key) is not None:
-                    raise _located(f"holidays {key} {holidays[key]!r} needs a country", f"holidays.{key}")
+                    raise located_error(
+                        f"holidays {key} {holidays[key]!r} needs a country", f"holidays.{key}"
+                    )
         elif not isinstance(country, str) or not country:
-            raise _located(f"holidays country {country!r} is not a country code like DE", "holidays.country")
+            raise located_error(
+                f"holidays country {country!r} is not a country code like DE", "holidays.country"
+            )
         subdivision = holidays.get("subdivision")
         if subdivision is not None and not isinstance(subdivision, (str, int)):
-            raise _located(
+            raise located_error(
                 f"holidays subdivision {subdivision!r} is not a subdivision code like BE",
                 "holidays.subdivision",
             )
         if categories is not None and (
             not isinstance(categories, (list, tuple)) or not all(isinstance(c, str) for c in categories)
         ):
-            raise _located(
+            raise located_error(
                 f"holidays categories {categories!r} must be a list of names like [public]",
                 "holidays.categories",
             )
         overrides_in = mapping.get("overrides") or {}
         if not isinstance(overrides_in, Mapping):
-            raise _located("overrides must map dates to lists of intervals", "overrides")
+            raise located_error("overrides must map dates to lists of intervals", "overrides")
         overrides: dict[date, tuple[Shift, ...]] = {}
         for key, value in overrides_in.items():
             path = f"overrides.{key}"
             day = _parse_date(key, path)
             if day in overrides:
-                raise _located(f"calendar {name!r}: override date {day} is given twice", path)
+                raise located_error(f"calendar {name!r}: override date {day} is given twice", path)
             overrides[day] = parse_shifts(value if value is not None else [], path)
         cal = cls(
             name=name,
@@ -256,7 +254,7 @@ class Calendar:
             setting += f", subdivision {self.holiday_subdivision!r}"
         if self.holiday_categories is not None:
             setting += f", categories {list(self.holiday_categories)!r}"
-        return _located(f"calendar {self.name!r}: holidays {setting}: {exc}", "holidays")
+        return located_error(f"calendar {self.name!r}: holidays {setting}: {exc}", "holidays")
 
     def _check_overrides(self) -> None:
         """Overrides must not overlap themselves or spill into the next day's hours.
@@ -372,7 +370,7 @@ class Calendar:
 
     def _cover(self, lo: int, hi: int) -> None:
         """Grow the index until ``[lo, hi]`` lies inside its window."""
-        if self._first_day is None:
+        if self._first_day is None or self._end_day is None:  # both are set together
             centre = self._local_date(lo)
             self._first_day = self._shifted(centre, -(_BLOCK_DAYS // 3))
             self._end_day = self._shifted(centre, _BLOCK_DAYS)

@@ -1,12 +1,22 @@
-"""Loading a policy file into a :class:`PolicySet`, the compiled runtime form
-the engine and embedders share: calendars built, targets in microseconds,
+"""Compiling a parsed policy document into a :class:`PolicySet`, the runtime
+form the engine and embedders share: calendars built, targets in microseconds,
 metric definitions resolved, and one matching rule.
 
->>> policies = load_policies('''
+The module runs past 400 lines because :func:`compile_document` is one walk
+through the file's sections in order (top-level keys, done statuses,
+calendars, metrics, policies, references between them), gathering every
+problem before it raises; splitting the walk would scatter that order.
+Calendar checks live in :mod:`sla.policy.check_calendar`, message texts in
+:mod:`sla.policy.messages`.  Nothing here reads a file: that is
+:func:`sla.io.policy_files.load_policies`, which parses and then calls
+:func:`compile_document`.
+
+>>> from sla.policy.source import parse_yaml
+>>> policies = compile_document(parse_yaml('''
 ... policies:
 ...   - name: everyone
 ...     targets: {first_response: 1h}
-... ''')
+... '''))
 >>> policies.policy_for({"channel": "email"}).name
 'everyone'
 """
@@ -16,32 +26,31 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from pathlib import Path
-from types import UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import TypeVar, cast
 
-from pydantic import BaseModel, ValidationError
-
-from sla.calendar.hours import DAY_NAMES, DAY_SECONDS, WEEK_SECONDS, Shift, check_no_overlap, parse_day_key
-from sla.calendar.index import ALWAYS_OPEN, Calendar, load_zone
+from sla.calendar.index import ALWAYS_OPEN, Calendar
 from sla.engine.metrics import BUILTIN_METRICS, MetricDef, Trigger, finish, with_options
-from sla.errors import CalendarError, PolicyError, Problem
+from sla.errors import PolicyError, Problem
+from sla.policy.check_calendar import build_calendar, check_calendar
+from sla.policy.messages import key_text, show, suggest, validate_part
 from sla.policy.model import (
     TOP_LEVEL_KEYS,
     CalendarSpec,
     Condition,
-    LocatedValueError,
     MetricOptions,
     Policy,
     PolicyFile,
-    _show,
-    json_schema,
+    Scalar,
 )
-from sla.policy.source import Located, parse_yaml, read_document, render_path
+from sla.policy.source import Located, render_path
 
 BUSINESS = "business"
 CALENDAR = "calendar"
+
+MatchRule = tuple[str, Scalar | tuple[Scalar, ...], bool]
+"""(attribute, wanted value, is a list): a list holds as a tuple of its values."""
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +70,7 @@ class ResolvedTarget:
 class CompiledPolicy:
     name: str
     index: int
-    match: tuple[tuple[str, object, bool], ...]  # (attribute, value, value is a list)
+    match: tuple[MatchRule, ...]
     calendar: Calendar
     calendar_name: str
     hours: str
@@ -73,7 +82,7 @@ class CompiledPolicy:
                 return False
             value = attributes[key]
             if is_list:
-                if value not in wanted:  # type: ignore[operator]
+                if value not in cast("tuple[Scalar, ...]", wanted):
                     return False
             elif value != wanted:
                 return False
@@ -110,7 +119,7 @@ class PolicySet:
         targeted = {name for p in policies for name in p.spec.targets}
         #: The metrics some policy has a target for, in name order: the only ones worth running.
         self.active_metrics = tuple(sorted(name for name in metrics if name in targeted))
-        self._cache: dict[tuple, CompiledPolicy | None] = {}
+        self._cache: dict[tuple[tuple[str, object], ...], CompiledPolicy | None] = {}
 
     def policy_for(self, attributes: Mapping[str, object]) -> CompiledPolicy | None:
         """The first policy, in file order, whose ``match`` holds for the attributes."""
@@ -138,572 +147,6 @@ class PolicySet:
             return None
         target = policy.target(metric, attributes.get("priority"))
         return None if target is None else (policy, target)
-
-
-# ---------------------------------------------------------------- loading
-def load_policies(source: str | Path | Mapping[str, Any]) -> PolicySet:
-    """Load and validate a policy file (a path, YAML/JSON text, or a mapping).
-
-    A string naming a ``.yaml``/``.yml``/``.json``/``.toml`` file (one line)
-    is read as a path; any other string is YAML (JSON is YAML too).
-
-    Raises :class:`~sla.errors.PolicyError` listing every problem with file,
-    line and path.
-    """
-    if isinstance(source, Mapping):
-        located = Located(dict(source), None)
-    elif isinstance(source, Path) or (
-        isinstance(source, str)
-        and "\n" not in source
-        and Path(source).suffix.lower() in {".yaml", ".yml", ".json", ".toml"}
-    ):
-        located = read_document(source)
-    else:
-        located = parse_yaml(str(source))
-    return compile_document(located)
-
-
-# Parts of a pydantic error location that are not keys of the document
-# (union branches, tagged unions) are dropped by checking against the data.
-def _real_loc(data: object, loc: tuple[object, ...], keep_last: bool) -> tuple[object, ...]:
-    out: list[object] = []
-    current = data
-    for i, part in enumerate(loc):
-        if isinstance(current, dict):
-            key = next((k for k in current if k == part or _key_text(k) == _key_text(part)), _MISSING)
-            if key is not _MISSING:
-                out.append(_key_text(key))
-                current = current[key]
-                continue
-        elif (
-            isinstance(current, list)
-            and isinstance(part, int)
-            and not isinstance(part, bool)
-            and 0 <= part < len(current)
-        ):
-            out.append(part)
-            current = current[part]
-            continue
-        if keep_last and i == len(loc) - 1:
-            out.append(part)
-    return tuple(out)
-
-
-_MISSING = object()
-
-
-def _key_text(key: object) -> str:
-    return key.isoformat() if isinstance(key, date) else str(key)
-
-
-def _suggest(word: object, choices) -> str:
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
-def _unwrap(annotation: object) -> list[object]:
-    """The concrete types inside Optional/Union/Annotated."""
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        return _unwrap(get_args(annotation)[0])
-    if origin in (Union, UnionType):
-        return [t for arg in get_args(annotation) for t in _unwrap(arg)]
-    return [annotation]
-
-
-def _keys_at(model: type[BaseModel], loc: tuple[object, ...]) -> list[str] | None:
-    """The keys a mapping at ``loc`` (relative to ``model``) accepts, if it is a model."""
-    candidates: list[object] = [model]
-    for part in loc:
-        following: list[object] = []
-        if isinstance(part, str) and part.startswith("condition-"):
-            continue  # a tagged union's branch, not a key
-        for candidate in candidates:
-            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-                info = candidate.model_fields.get(str(part))
-                if info is None:
-                    info = next((f for f in candidate.model_fields.values() if f.alias == part), None)
-                if info is not None:
-                    following += _unwrap(info.annotation)
-            elif get_origin(candidate) is dict:
-                following += _unwrap(get_args(candidate)[1])
-            elif get_origin(candidate) is list and isinstance(part, int):
-                following += _unwrap(get_args(candidate)[0])
-        candidates = following
-    for candidate in candidates:
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            return [f.alias or name for name, f in candidate.model_fields.items()]
-    return None
-
-
-_REQUIRED_HINTS = {
-    "name": "every policy needs a name",
-    "hours": 'a calendar needs weekly hours, like hours: {mon-fri: ["09:00-17:00"]}',
-    "within": "write {within: <duration>, hours: business|calendar}",
-}
-
-_TYPE_WORDS = {
-    "string_type": "text",
-    "list_type": "a list, like [a, b]",
-    "dict_type": "a mapping of key: value",
-    "model_type": "a mapping of key: value",
-    "model_attributes_type": "a mapping of key: value",
-    "bool_type": "true or false",
-    "bool_parsing": "true or false",
-    "float_type": "a number",
-    "float_parsing": "a number",
-    "int_type": "a whole number",
-    "int_parsing": "a whole number",
-}
-
-
-def _message(item: dict, loc: tuple[object, ...], model: type[BaseModel], base: tuple[object, ...]) -> str:
-    kind = item["type"]
-    value = item.get("input")
-    ctx = item.get("ctx") or {}
-    if kind == "extra_forbidden":
-        known = _keys_at(model, tuple(item["loc"])[:-1]) or []
-        return f"unknown key {str(loc[-1])!r}{_suggest(loc[-1], known)}" + (
-            f"; expected one of {', '.join(known)}" if known and not _suggest(loc[-1], known) else ""
-        )
-    if kind == "missing":
-        hint = _REQUIRED_HINTS.get(str(loc[-1]), "")
-        return f"{loc[-1]} is required but missing" + (f"; {hint}" if hint else "")
-    if kind in ("dict_type", "model_type") and len(loc) == 2 and loc[0] == "policies":
-        return f"{_show(value)} is not a policy; expected a mapping with name, match, calendar, targets"
-    if kind == "string_type" and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"{_show(value)} is a number; expected text (quote it: '{value}')"
-    if kind in _TYPE_WORDS:
-        return (
-            f"{_show(value)} is not {_TYPE_WORDS[kind]}"
-            if kind not in ("dict_type", "model_type", "model_attributes_type")
-            else f"expected a mapping of key: value, got {_show(value)}"
-        )
-    if kind == "literal_error" or kind == "enum":
-        expected = str(ctx.get("expected", "")).replace("'", "")
-        options = [o.strip() for o in expected.replace(" or ", ", ").split(",") if o.strip()]
-        return f"{_show(value)} is not allowed{_suggest(value, options)}; expected {expected}"
-    if kind in ("greater_than", "less_than", "greater_than_equal", "less_than_equal"):
-        if "at_percent" in loc:
-            return f"{_show(value)} is not a percentage between 0 and 100 (exclusive)"
-        return f"{_show(value)} is out of range ({item['msg'].lower()})"
-    if kind == "too_short":
-        return f"{_show(value)} is empty; give at least one"
-    if kind.startswith(("date", "datetime")):
-        reason = item["msg"].split(", ", 1)[-1] if ", " in item["msg"] else item["msg"]
-        return f"{_show(value)} is not a date ({reason}); expected YYYY-MM-DD like 2026-12-24"
-    message = item["msg"]
-    if message.startswith("Value error, "):
-        return message[len("Value error, ") :]
-    return f"{message} (got {_show(value)})"
-
-
-def _translate(
-    error: ValidationError, data: object, base: tuple[object, ...], model: type[BaseModel], located: Located
-) -> list[Problem]:
-    problems = []
-    for item in error.errors(include_url=False):
-        raw_loc = base + tuple(item["loc"])
-        loc = _real_loc(located.data, raw_loc, keep_last=item["type"] in ("missing", "extra_forbidden"))
-        cause = (item.get("ctx") or {}).get("error")
-        if isinstance(cause, LocatedValueError):
-            for subpath, message in cause.items:
-                problems.append(
-                    located.problem(
-                        loc + tuple(_key_text(p) if isinstance(p, date) else p for p in subpath), message
-                    )
-                )
-            continue
-        problems.append(located.problem(loc, _message(item, loc, model, base)))
-    return problems
-
-
-def _validate(model, value: object, base: tuple[object, ...], located: Located, problems: list[Problem]):
-    """Validate one section; its problems join ``problems`` and None comes back."""
-    try:
-        return model.model_validate(value)
-    except ValidationError as exc:
-        problems += _translate(exc, value, base, model, located)
-        return None
-
-
-# ------------------------------------------------------------ calendars
-_CALENDAR_KEYS = ("timezone", "hours", "holidays", "overrides")
-_HOLIDAY_KEYS = ("country", "subdivision", "categories", "dates")
-
-
-def _as_date(value: object) -> date:
-    """A date from a YAML date or a ``YYYY-MM-DD`` string; ValueError with the reason."""
-    if isinstance(value, datetime):
-        raise ValueError("a date and time, not a date")
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        if len(text) == 10 and text[4] == "-" and text[7] == "-":
-            try:
-                return date.fromisoformat(text)
-            except ValueError as exc:
-                raise ValueError(str(exc)) from None
-    raise ValueError("not a date")
-
-
-def _date_problem(value: object, reason: str) -> str:
-    reason = {"not a date": ""}.get(reason, reason)
-    return f"{_show(value)} is not a date{' (' + reason + ')' if reason else ''}; expected YYYY-MM-DD like 2026-12-24"
-
-
-def _sub(
-    loc: tuple[object, ...], calendar_error: CalendarError, fallback: tuple[object, ...]
-) -> tuple[object, ...]:
-    """A calendar error's own path (``hours.mon-fri[1]``) as a location under ``loc``."""
-    sub = getattr(calendar_error, "path", "")
-    if not sub:
-        return fallback
-    out = loc
-    for part in sub.replace("[", ".[").split("."):
-        if part.startswith("[") and part.endswith("]") and part[1:-1].isdigit():
-            out += (int(part[1:-1]),)
-        elif part:
-            out += (part,)
-    return out
-
-
-def _intervals(
-    value: object, loc: tuple[object, ...], located: Located, problems: list[Problem], closed_ok: bool
-) -> list[tuple[int, Shift]] | None:
-    """The shifts of one day's value with their list index; problems for each bad one."""
-    if value is None and closed_ok:
-        return []
-    if isinstance(value, str):
-        items: list[object] = [value]
-        single = True
-    elif isinstance(value, list):
-        items, single = value, False
-    else:
-        extra = "; write [] for a closed day" if value is None else ""
-        problems.append(
-            located.problem(
-                loc,
-                f"{_show(value)} is not a list of intervals; expected like "
-                f'["09:00-12:00", "13:00-17:00"]{extra}',
-            )
-        )
-        return None
-    shifts = []
-    ok = True
-    for i, item in enumerate(items):
-        where = loc if single else loc + (i,)
-        try:
-            shifts.append((i, Shift.parse(item, "")))
-        except CalendarError as exc:
-            ok = False
-            problems.append(located.problem(where, str(exc)))
-    return shifts if ok else None
-
-
-def _week_overlaps(
-    entries: list[tuple[int, Shift, str, tuple[object, ...]]],
-    calendar: str,
-    located: Located,
-    problems: list[Problem],
-) -> None:
-    """Overlaps on the circular week; one problem per pair of written intervals, naming the days."""
-    spans = sorted(
-        (day * DAY_SECONDS + s.start, day * DAY_SECONDS + s.end, day, s, where)
-        for day, s, _label, where in entries
-    )
-    pairs = list(zip(spans, spans[1:], strict=False))
-    if len(spans) > 1:
-        first = spans[0]
-        pairs.append((spans[-1], (first[0] + WEEK_SECONDS, first[1] + WEEK_SECONDS) + first[2:]))
-    found: dict[tuple, list[str]] = {}
-    for a, b in pairs:
-        if b[0] < a[1]:
-            a_day, b_day = DAY_NAMES[a[2]], DAY_NAMES[b[2]]
-            if a_day == b_day:
-                key = (a[4], b[4], str(a[3]), str(b[3]), "same")
-                found.setdefault(key, []).append(a_day)
-            else:
-                key = (a[4], b[4], str(a[3]), str(b[3]), "spill")
-                found.setdefault(key, []).append(f"{a_day} into {b_day}")
-    for (a_where, b_where, a_text, b_text, kind), days in found.items():
-        if kind == "same":
-            message = f"calendar {calendar!r}: intervals {a_text} and {b_text} overlap on {', '.join(days)}"
-            problems.append(located.problem(b_where, message))
-        else:
-            message = (
-                f"calendar {calendar!r}: the overnight interval {a_text} runs into {b_text} of the next day "
-                f"({', '.join(days)}); end it at or before {b_text.split('-')[0]} or drop one"
-            )
-            problems.append(located.problem(a_where, message))
-
-
-def _check_hours(
-    hours: object, loc: tuple[object, ...], calendar: str, located: Located, problems: list[Problem]
-) -> None:
-    if not isinstance(hours, dict):
-        problems.append(
-            located.problem(
-                loc,
-                f"{_show(hours)} is not a weekly schedule; expected days to intervals, "
-                'like mon-fri: ["09:00-17:00"]',
-            )
-        )
-        return
-    named_by: dict[int, str] = {}
-    entries: list[tuple[int, Shift, str, tuple[object, ...]]] = []
-    broken = False
-    for key, value in hours.items():
-        key_loc = loc + (_key_text(key),)
-        try:
-            days = parse_day_key(key, "")
-        except CalendarError as exc:
-            bad = (
-                [
-                    part.strip()
-                    for piece in str(key).split(",")
-                    for part in piece.split("-")
-                    if part.strip().lower() not in DAY_NAMES
-                ]
-                if isinstance(key, str)
-                else []
-            )
-            if bad and len(str(key).split(",")) == len([p for p in str(key).split(",") if p.count("-") <= 1]):
-                message = (
-                    f"{bad[0]!r} in {str(key)!r} is not a day{_suggest(bad[0].lower(), DAY_NAMES)}; expected "
-                    "mon, tue, wed, thu, fri, sat or sun, a range like mon-fri or a list like mon,wed"
-                )
-            else:
-                message = str(exc)
-            problems.append(located.problem(key_loc, message))
-            broken = True
-            days = []
-        for day in days:
-            if day in named_by:
-                problems.append(
-                    located.problem(
-                        key_loc,
-                        f"calendar {calendar!r}: {DAY_NAMES[day]} is named twice "
-                        f"({named_by[day]!r} and {key!r}); give each day once",
-                    )
-                )
-                broken = True
-            else:
-                named_by[day] = str(key)
-        shifts = _intervals(value, key_loc, located, problems, closed_ok=False)
-        if shifts is None:
-            broken = True
-            continue
-        for day in days:
-            for index, shift in shifts:
-                where = key_loc if isinstance(value, str) else key_loc + (index,)
-                entries.append((day, shift, DAY_NAMES[day], where))
-    _week_overlaps(entries, calendar, located, problems)
-    if not broken and not entries:
-        problems.append(
-            located.problem(
-                loc,
-                f"calendar {calendar!r} has no open hours in the week; "
-                'add e.g. mon-fri: ["09:00-17:00"] (or use the built-in 24x7)',
-            )
-        )
-
-
-def _check_known_keys(
-    mapping: dict, known, loc: tuple[object, ...], located: Located, problems: list[Problem]
-) -> None:
-    """An unknown key of a mapping, with the nearest known one and the full list."""
-    for key in mapping:
-        if key not in known:
-            problems.append(
-                located.problem(
-                    loc + (_key_text(key),),
-                    f"unknown key {str(key)!r}{_suggest(key, known)}; expected one of {', '.join(known)}",
-                )
-            )
-
-
-def _check_holidays(
-    value: object, loc: tuple[object, ...], located: Located, problems: list[Problem]
-) -> None:
-    if value is None:
-        return
-    if not isinstance(value, dict):
-        problems.append(
-            located.problem(
-                loc,
-                f"{_show(value)} is not a mapping; expected holidays: "
-                "{country: DE, subdivision: BE, dates: [2026-12-24]}",
-            )
-        )
-        return
-    _check_known_keys(value, _HOLIDAY_KEYS, loc, located, problems)
-    dates = value.get("dates")
-    if dates is not None and not isinstance(dates, list):
-        problems.append(
-            located.problem(
-                loc + ("dates",),
-                f"{_show(dates)} is not a list of dates; expected like [2026-12-24, 2026-12-31]",
-            )
-        )
-    for i, item in enumerate(dates if isinstance(dates, list) else ()):
-        try:
-            _as_date(item)
-        except ValueError as exc:
-            problems.append(located.problem(loc + ("dates", i), _date_problem(item, str(exc))))
-    country = value.get("country")
-    subdivision = value.get("subdivision")
-    categories = value.get("categories")
-    if country is None:
-        for key in ("subdivision", "categories"):
-            if value.get(key) is not None:
-                problems.append(
-                    located.problem(loc + (key,), f"holidays {key} {_show(value[key])} needs a country")
-                )
-        return
-    if not isinstance(country, str) or not country:
-        problems.append(
-            located.problem(
-                loc + ("country",),
-                f"{_show(country)} is not a country code; expected a code like DE, US or GB",
-            )
-        )
-        return
-    import holidays as holidays_package
-
-    supported = holidays_package.list_supported_countries()
-    if country not in supported:
-        hint = (
-            _suggest(country.upper(), list(supported))
-            if country.upper() not in supported
-            else f"; did you mean {country.upper()!r}?"
-        )
-        problems.append(
-            located.problem(
-                loc + ("country",),
-                f"unknown holidays country {country!r}{hint}; expected "
-                "an ISO 3166 code the holidays package knows, like DE, US, GB",
-            )
-        )
-        return
-    if subdivision is not None:
-        known = [str(s) for s in supported[country]]
-        if str(subdivision) not in known:
-            shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
-            problems.append(
-                located.problem(
-                    loc + ("subdivision",),
-                    f"unknown subdivision {str(subdivision)!r} of "
-                    f"{country}{_suggest(subdivision, known)}; expected one of {shown or 'none'}",
-                )
-            )
-    if categories is not None:
-        names = [categories] if isinstance(categories, str) else categories
-        if not isinstance(names, list) or not all(isinstance(c, str) for c in names):
-            problems.append(
-                located.problem(
-                    loc + ("categories",),
-                    f"{_show(categories)} is not a list of names; expected like [public]",
-                )
-            )
-
-
-def _check_overrides(
-    value: object, loc: tuple[object, ...], calendar: str, located: Located, problems: list[Problem]
-) -> None:
-    if value is None:
-        return
-    if not isinstance(value, dict):
-        problems.append(
-            located.problem(
-                loc,
-                f"{_show(value)} is not a mapping; expected dates to intervals, like "
-                '"2026-12-24": ["09:00-12:00"] (or [] for closed)',
-            )
-        )
-        return
-    seen: dict[date, object] = {}
-    for key, item in value.items():
-        key_loc = loc + (_key_text(key),)
-        try:
-            day = _as_date(key)
-        except ValueError as exc:
-            problems.append(located.problem(key_loc, _date_problem(key, str(exc))))
-            day = None
-        if day is not None:
-            if day in seen:
-                problems.append(
-                    located.problem(
-                        key_loc, f"override date {day} is given twice ({_show(seen[day])} and {_show(key)})"
-                    )
-                )
-            seen[day] = key
-        shifts = _intervals(item, key_loc, located, problems, closed_ok=True)
-        if shifts:
-            entries = [(0, shift, str(day or key)) for _i, shift in shifts]
-            try:
-                check_no_overlap(entries, period=None, what=f"calendar {calendar!r}", path="")
-            except CalendarError as exc:
-                problems.append(located.problem(key_loc, str(exc)))
-
-
-def _check_calendar(
-    name: str, raw: object, loc: tuple[object, ...], located: Located, problems: list[Problem]
-) -> None:
-    """Every problem of one calendar as written, each at its own place."""
-    if not isinstance(raw, dict):
-        problems.append(
-            located.problem(
-                loc, f"{_show(raw)} is not a calendar; expected a mapping with timezone and hours"
-            )
-        )
-        return
-    _check_known_keys(raw, _CALENDAR_KEYS, loc, located, problems)
-    if "timezone" in raw:
-        try:
-            load_zone(raw["timezone"])
-        except CalendarError as exc:
-            zone = raw["timezone"]
-            hint = ""
-            if isinstance(zone, str):
-                hint = _suggest(zone, sorted(_zone_names()))
-            problems.append(located.problem(loc + ("timezone",), f"{exc}{hint}"))
-    if "hours" not in raw:
-        problems.append(
-            located.problem(
-                loc + ("hours",), f'calendar {name!r} needs hours, like hours: {{mon-fri: ["09:00-17:00"]}}'
-            )
-        )
-    else:
-        _check_hours(raw["hours"], loc + ("hours",), name, located, problems)
-    _check_holidays(raw.get("holidays"), loc + ("holidays",), located, problems)
-    _check_overrides(raw.get("overrides"), loc + ("overrides",), name, located, problems)
-
-
-_ZONES: set[str] | None = None
-
-
-def _zone_names() -> set[str]:
-    global _ZONES
-    if _ZONES is None:
-        from zoneinfo import available_timezones
-
-        _ZONES = {name for name in available_timezones() if "/" in name or name == "UTC"}
-    return _ZONES
-
-
-def _build_calendar(
-    name: str, spec: CalendarSpec, loc: tuple[object, ...], located: Located, problems: list[Problem]
-) -> Calendar | None:
-    mapping = spec.model_dump(exclude_none=True)
-    if spec.holidays is not None:
-        mapping["holidays"] = spec.holidays.model_dump(exclude_none=True)
-    try:
-        return Calendar.from_dict(mapping, name=name)
-    except CalendarError as exc:
-        problems.append(located.problem(_sub(loc, exc, loc), str(exc)))
-        return None
 
 
 # ------------------------------------------------------------ metrics
@@ -791,12 +234,20 @@ def _compile_metric(
 
 
 # ------------------------------------------------------------ the document
-def _section(data: dict, key: str, kind: type, located: Located, problems: list[Problem], what: str):
+def _section(
+    data: Mapping[object, object],
+    key: str,
+    kind: type[_T],
+    located: Located,
+    problems: list[Problem],
+    what: str,
+) -> _T:
+    """A top-level section, if it is the ``kind`` it must be; else a problem and an empty one."""
     value = data.get(key)
     if value is None:
         return kind()
     if not isinstance(value, kind):
-        problems.append(located.problem((key,), f"{key} is {_show(value)}; expected {what}"))
+        problems.append(located.problem((key,), f"{key} is {show(value)}; expected {what}"))
         return kind()
     return value
 
@@ -820,7 +271,7 @@ def compile_document(located: Located) -> PolicySet:
             [
                 Problem(
                     "",
-                    f"{_show(data)} is not a policy file; expected a mapping with policies "
+                    f"{show(data)} is not a policy file; expected a mapping with policies "
                     "(and optionally calendars, metrics, done_statuses)",
                     1,
                     1,
@@ -842,9 +293,9 @@ def compile_document(located: Located) -> PolicySet:
         if key not in _TOP_KEYS and not _is_extension(key):
             problems.append(
                 located.problem(
-                    (_key_text(key),),
+                    (key_text(key),),
                     f"unknown key {str(key)!r}"
-                    + (_suggest(key, TOP_LEVEL_KEYS) or f"; a policy file has {', '.join(TOP_LEVEL_KEYS)}"),
+                    + (suggest(key, TOP_LEVEL_KEYS) or f"; a policy file has {', '.join(TOP_LEVEL_KEYS)}"),
                 )
             )
 
@@ -856,11 +307,11 @@ def compile_document(located: Located) -> PolicySet:
             if isinstance(done, list)
             else None
         )
-        where = ("done_statuses",) if bad is None else ("done_statuses", bad)
+        where: tuple[object, ...] = ("done_statuses",) if bad is None else ("done_statuses", bad)
         problems.append(
             located.problem(
                 where,
-                f"{_show(done if bad is None else done[bad])} is not a status name; "
+                f"{show(done if bad is None else done[bad])} is not a status name; "
                 "expected a list of statuses like [solved, closed]",
             )
         )
@@ -877,9 +328,9 @@ def compile_document(located: Located) -> PolicySet:
         data, "calendars", dict, located, problems, "a mapping of calendar names to calendars"
     )
     calendars: dict[str, Calendar] = {"24x7": ALWAYS_OPEN}
-    calendar_names = {"24x7"} | {_key_text(k) for k in raw_calendars}
+    calendar_names = {"24x7"} | {key_text(k) for k in raw_calendars}
     for key, raw in raw_calendars.items():
-        name = _key_text(key)
+        name = key_text(key)
         loc = ("calendars", name)
         if name == "24x7":
             problems.append(
@@ -887,23 +338,23 @@ def compile_document(located: Located) -> PolicySet:
             )
             continue
         before = len(problems)
-        _check_calendar(name, raw, loc, located, problems)
+        check_calendar(name, raw, loc, located, problems)
         if len(problems) > before:
             continue
-        spec = _validate(CalendarSpec, raw, loc, located, problems)
-        if spec is not None:
-            built = _build_calendar(name, spec, loc, located, problems)
+        calendar_spec = validate_part(CalendarSpec, raw, loc, located, problems)
+        if calendar_spec is not None:
+            built = build_calendar(name, calendar_spec, loc, located, problems)
             if built is not None:
                 calendars[name] = built
 
     # metrics
     raw_metrics = _section(data, "metrics", dict, located, problems, "a mapping of metric names to options")
     metrics: dict[str, MetricDef] = dict(BUILTIN_METRICS)
-    metric_names = set(BUILTIN_METRICS) | {_key_text(k) for k in raw_metrics}
+    metric_names = set(BUILTIN_METRICS) | {key_text(k) for k in raw_metrics}
     for key, raw in raw_metrics.items():
-        name = _key_text(key)
+        name = key_text(key)
         loc = ("metrics", name)
-        options = _validate(MetricOptions, {} if raw is None else raw, loc, located, problems)
+        options = validate_part(MetricOptions, {} if raw is None else raw, loc, located, problems)
         if options is None:
             continue
         compiled_metric = _compile_metric(name, options, loc, located, problems)
@@ -939,7 +390,7 @@ def compile_document(located: Located) -> PolicySet:
         problems.append(
             located.problem(
                 ("policies",),
-                f"policies is {_show(raw_policies)}; expected a list of "
+                f"policies is {show(raw_policies)}; expected a list of "
                 "policies, each starting with - name: ...",
             )
         )
@@ -947,26 +398,26 @@ def compile_document(located: Located) -> PolicySet:
     compiled: list[CompiledPolicy] = []
     seen_names: dict[str, int] = {}
     for index, raw in enumerate(raw_policies):
-        loc: tuple[object, ...] = ("policies", index)
-        policy = _validate(Policy, raw, loc, located, problems)
+        loc = ("policies", index)
+        policy = validate_part(Policy, raw, loc, located, problems)
         if not isinstance(raw, dict):
             continue
         # References are checked on what was written, valid or not.
-        name = raw.get("name")
-        if isinstance(name, str):
-            if name in seen_names:
+        policy_name = raw.get("name")
+        if isinstance(policy_name, str):
+            if policy_name in seen_names:
                 problems.append(
                     located.problem(
                         loc + ("name",),
-                        f"policy name {name!r} is used twice "
-                        f"(also policies[{seen_names[name]}]); names must be unique",
+                        f"policy name {policy_name!r} is used twice "
+                        f"(also policies[{seen_names[policy_name]}]); names must be unique",
                     )
                 )
-            seen_names.setdefault(name, index)
+            seen_names.setdefault(policy_name, index)
         calendar_name = raw.get("calendar", "24x7")
         if isinstance(calendar_name, str) and calendar_name not in calendar_names:
             known = sorted(calendar_names)
-            hint = _suggest(calendar_name, known) or f"; known calendars: {', '.join(known)}"
+            hint = suggest(calendar_name, known) or f"; known calendars: {', '.join(known)}"
             problems.append(located.problem(loc + ("calendar",), f"unknown calendar {calendar_name!r}{hint}"))
         targets = raw.get("targets")
         if isinstance(targets, dict):
@@ -974,10 +425,10 @@ def compile_document(located: Located) -> PolicySet:
                 if (
                     isinstance(metric, str)
                     and metric not in metric_names
-                    and metric not in {_key_text(k) for k in raw_metrics}
+                    and metric not in {key_text(k) for k in raw_metrics}
                 ):
                     hint = (
-                        _suggest(metric, sorted(metric_names))
+                        suggest(metric, sorted(metric_names))
                         or f"; known metrics: {', '.join(sorted(metric_names))}"
                     )
                     problems.append(
@@ -1000,14 +451,15 @@ def compile_document(located: Located) -> PolicySet:
                 )
             )
 
+    file_spec = None
     if not problems:
-        spec = _validate(
+        file_spec = validate_part(
             PolicyFile, {k: v for k, v in data.items() if not _is_extension(k)}, (), located, problems
         )
     if problems:
         raise PolicyError(_ordered(problems), located.source)
-    assert spec is not None
-    return PolicySet(spec, calendars, metrics, compiled, located.source)
+    assert file_spec is not None
+    return PolicySet(file_spec, calendars, metrics, compiled, located.source)
 
 
 _TOP_KEYS = set(TOP_LEVEL_KEYS) | {"$schema"}
@@ -1031,6 +483,4 @@ __all__ = [
     "PolicySet",
     "ResolvedTarget",
     "compile_document",
-    "load_policies",
-    "json_schema",
 ]

@@ -1,17 +1,19 @@
 """The policy file as users write it: pydantic models, frozen, unknown keys forbidden.
 
-These models describe the file (SEMANTICS.md sections 2, 4, 5).  Loading and
-compiling into the runtime :class:`~sla.policy.compile.PolicySet` lives in
+These models describe the file (SEMANTICS.md sections 2, 4, 5).  Compiling
+into the runtime :class:`~sla.policy.compile.PolicySet` lives in
 :mod:`sla.policy.compile`, which also checks what a model cannot see alone
 (calendar hours, references between sections, duplicate names) and turns
-every problem into a located message.  :func:`json_schema` is the JSON Schema
-editors use for completion and inline checks.
+every problem into a located message; :func:`sla.policy.schema.json_schema`
+is the JSON Schema editors use for completion and inline checks.
+
+The module runs past 400 lines because it is the one description of the
+file: the models nest (a policy holds targets, a metric holds conditions) and
+each keeps next to it the validator that names what is wrong with a value.
 """
 
 from __future__ import annotations
 
-import copy
-import difflib
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -27,52 +29,8 @@ from pydantic import (
 )
 
 from sla.errors import SlaError
-from sla.policy.duration import EXPECTED as DURATION_EXPECTED
 from sla.policy.duration import parse_duration_us
-
-
-class LocatedValueError(ValueError):
-    """A validation error deeper than the field it was raised for.
-
-    pydantic keeps the exception in the error's context; the loader appends
-    ``subpath`` to the error location so the message names the exact value.
-    ``more`` holds further (subpath, message) problems found in the same value,
-    so one bad entry does not hide the next.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        subpath: tuple[object, ...] = (),
-        more: list[tuple[tuple[object, ...], str]] | None = None,
-    ):
-        super().__init__(message)
-        self.subpath = subpath
-        self.more = list(more or [])
-
-    @property
-    def items(self) -> list[tuple[tuple[object, ...], str]]:
-        return [(self.subpath, str(self))] + self.more
-
-    @classmethod
-    def collect(cls, items: list[tuple[tuple[object, ...], str]]) -> LocatedValueError:
-        (subpath, message), *rest = items
-        return cls(message, subpath, rest)
-
-
-def _show(value: object) -> str:
-    """A value as a message shows it: YAML words for null and booleans, short."""
-    if isinstance(value, date):
-        return value.isoformat()
-    if value is None or isinstance(value, bool):
-        return {None: "null", True: "true", False: "false"}[value]
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _suggest(word: object, choices: list[str] | tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+from sla.policy.messages import LocatedValueError, show, suggest
 
 
 # ------------------------------------------------------------ durations
@@ -83,20 +41,6 @@ def _duration(value: object) -> int:
         raise ValueError(str(exc)) from None
 
 
-_NUM = r"[0-9]+(\.[0-9]+)?"
-DURATION_PATTERN = (
-    rf"^(?=.*[0-9])(?!.* $)({_NUM}d ?)?({_NUM}h ?)?({_NUM}m ?)?({_NUM}s)?$"
-    rf"|^P(?!$)({_NUM}D)?(T(?=[0-9])({_NUM}H)?({_NUM}M)?({_NUM}S)?)?$"
-    r"|^[0-9]+$"
-)
-DURATION_SCHEMA: dict[str, Any] = {
-    "anyOf": [
-        {"type": "string", "pattern": DURATION_PATTERN},
-        {"type": "number", "minimum": 0},
-    ],
-    "description": f"A duration: {DURATION_EXPECTED}. Units d (24 hours), h, m, s in that order.",
-    "examples": ["15m", "1h30m", "8h", "2d", "PT4H"],
-}
 Duration = Annotated[int, BeforeValidator(_duration), WithJsonSchema({"x-sla-ref": "Duration"})]
 """A duration in integer microseconds, written as in SEMANTICS.md section 1."""
 
@@ -108,9 +52,10 @@ def _listify(value: object) -> object:
     return [value] if isinstance(value, str) else value
 
 
-def _names_schema(
+def names_schema(
     description: str, examples: list[Any] | None = None, enum: list[str] | None = None
 ) -> dict[str, Any]:
+    """The JSON Schema of a field that takes one name or a list of names."""
     item: dict[str, Any] = {"type": "string"}
     if enum:
         item = {"enum": enum}
@@ -164,7 +109,7 @@ def _within(value: object, subpath: tuple[object, ...]) -> Within:
                 problems.append(
                     (
                         subpath + (key,),
-                        f"unknown key {str(key)!r}{_suggest(key, ['within', 'hours'])}; "
+                        f"unknown key {str(key)!r}{suggest(key, ['within', 'hours'])}; "
                         f"expected {_WITHIN_EXPECTED}",
                     )
                 )
@@ -172,7 +117,7 @@ def _within(value: object, subpath: tuple[object, ...]) -> Within:
             problems.append((subpath, f"missing within; expected {_WITHIN_EXPECTED}"))
         hours = value.get("hours")
         if hours is not None and hours not in ("business", "calendar"):
-            problems.append((subpath + ("hours",), f"hours is {_show(hours)}; expected business or calendar"))
+            problems.append((subpath + ("hours",), f"hours is {show(hours)}; expected business or calendar"))
         within = 0
         if "within" in value:
             try:
@@ -183,30 +128,14 @@ def _within(value: object, subpath: tuple[object, ...]) -> Within:
             raise LocatedValueError.collect(problems)
         return Within.model_construct(within=within, hours=hours)
     if isinstance(value, list):
-        raise LocatedValueError(f"{_show(value)} is a list; expected {_WITHIN_EXPECTED}", subpath)
+        raise LocatedValueError(f"{show(value)} is a list; expected {_WITHIN_EXPECTED}", subpath)
     try:
         return Within.model_construct(within=parse_duration_us(value), hours=None)
     except SlaError as exc:
         raise LocatedValueError(str(exc), subpath) from None
 
 
-_WITHIN_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "description": "A target with its own kind of hours, e.g. {within: 3d, hours: calendar}.",
-    "properties": {
-        "within": {"x-sla-ref": "Duration"},
-        "hours": {
-            "enum": ["business", "calendar"],
-            "description": "business or calendar; defaults to the policy's hours.",
-        },
-    },
-    "required": ["within"],
-    "additionalProperties": False,
-}
-_TARGET_VALUE_SCHEMA: dict[str, Any] = {"anyOf": [{"x-sla-ref": "Duration"}, {"x-sla-ref": "Within"}]}
-
-
-def _target(value: object) -> Any:
+def _target(value: object) -> Target:
     if isinstance(value, Target):
         return value
     if isinstance(value, dict) and "within" not in value:
@@ -233,52 +162,10 @@ def _target(value: object) -> Any:
     return Target.model_construct(by_priority={}, default=_within(value, ()))
 
 
-TARGET_SCHEMA: dict[str, Any] = {
-    "description": "A duration for every priority (4h), {within: 3d, hours: calendar}, or a map from the ticket's "
-    "priority to one of those, with `default` for any other priority and tickets without one.",
-    "anyOf": [
-        {"x-sla-ref": "Duration"},
-        {"x-sla-ref": "Within"},
-        {
-            "type": "object",
-            "properties": dict.fromkeys(("urgent", "high", "normal", "low", "default"), _TARGET_VALUE_SCHEMA),
-            "additionalProperties": _TARGET_VALUE_SCHEMA,
-            "minProperties": 1,
-        },
-    ],
-    "examples": [
-        "1h",
-        {"urgent": "1h", "high": "4h", "default": "8h"},
-        {"within": "3d", "hours": "calendar"},
-    ],
-}
 TargetSpec = Annotated[Target, BeforeValidator(_target), WithJsonSchema({"x-sla-ref": "Target"})]
 
 
 # ------------------------------------------------------------ calendars
-_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_CLOCK = r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?"
-INTERVAL_PATTERN = rf"^\s*{_CLOCK}\s*-\s*({_CLOCK}|24:00(:00)?)\s*$"
-
-
-def _day_pattern() -> str:
-    day = "(" + "|".join("".join(f"[{c}{c.upper()}]" for c in name) for name in _DAY_NAMES) + ")"
-    part = rf"\s*{day}\s*(-\s*{day}\s*)?"
-    return rf"^{part}(,{part})*$"
-
-
-DAY_KEY_PATTERN = _day_pattern()
-DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-_INTERVAL_SCHEMA: dict[str, Any] = {
-    "type": "string",
-    "pattern": INTERVAL_PATTERN,
-    "description": "HH:MM-HH:MM (or HH:MM:SS) in local time, [start, end); an end at or before the start "
-    "runs into the next day (22:00-06:00); 24:00 is allowed as an end.",
-    "examples": ["09:00-17:00", "22:00-06:00", "00:00-24:00"],
-}
-_INTERVALS_SCHEMA: dict[str, Any] = {
-    "anyOf": [{"type": "array", "items": {"x-sla-ref": "Interval"}}, {"x-sla-ref": "Interval"}],
-}
 
 
 class Holidays(Model):
@@ -336,7 +223,7 @@ CONDITION_NAMES = ("created", "response", "customer_message", "done", "reopened"
 CONDITION_KEYS = ("status_entered", "status_left", "field_set", "field_changed", "message")
 ConditionName = Literal["created", "response", "customer_message", "done", "reopened", "csat"]
 Author = Literal["customer", "agent", "bot"]
-_CONDITION_EXPECTED = (
+CONDITION_EXPECTED = (
     f"one of {', '.join(CONDITION_NAMES)}, or a mapping with one of "
     "status_entered: [..], status_left: [..], field_set: NAME, field_changed: NAME, message: {author: [..], public: true}"
 )
@@ -349,7 +236,7 @@ class MessageCondition(Model):
         list[Author] | None,
         BeforeValidator(_listify),
         WithJsonSchema(
-            _names_schema(
+            names_schema(
                 "Authors that count: customer, agent, bot (default: any).", enum=["customer", "agent", "bot"]
             )
         ),
@@ -363,7 +250,7 @@ _STATUSES = Annotated[
     list[str] | None,
     BeforeValidator(_listify),
     Field(min_length=1),
-    WithJsonSchema(_names_schema("A status or list of statuses.", examples=[["escalated"]])),
+    WithJsonSchema(names_schema("A status or list of statuses.", examples=[["escalated"]])),
 ]
 
 
@@ -387,19 +274,19 @@ def _condition(value: object) -> object:
             return value
         if value in CONDITION_KEYS:
             raise LocatedValueError(
-                f"{value} needs a value, like {{{value}: ...}}; expected {_CONDITION_EXPECTED}"
+                f"{value} needs a value, like {{{value}: ...}}; expected {CONDITION_EXPECTED}"
             )
         raise LocatedValueError(
-            f"unknown condition {value!r}{_suggest(value, CONDITION_NAMES + CONDITION_KEYS)}; "
-            f"expected {_CONDITION_EXPECTED}"
+            f"unknown condition {value!r}{suggest(value, CONDITION_NAMES + CONDITION_KEYS)}; "
+            f"expected {CONDITION_EXPECTED}"
         )
     if isinstance(value, dict):
         unknown = [key for key in value if key not in CONDITION_KEYS]
         if unknown:
             key = unknown[0]
             raise LocatedValueError(
-                f"unknown condition key {str(key)!r}{_suggest(key, CONDITION_KEYS)}; "
-                f"expected {_CONDITION_EXPECTED}",
+                f"unknown condition key {str(key)!r}{suggest(key, CONDITION_KEYS)}; "
+                f"expected {CONDITION_EXPECTED}",
                 (key,),
             )
         if len(value) != 1:
@@ -411,7 +298,7 @@ def _condition(value: object) -> object:
         return value
     if isinstance(value, Condition):
         return value
-    raise LocatedValueError(f"{_show(value)} is not a condition; expected {_CONDITION_EXPECTED}")
+    raise LocatedValueError(f"{show(value)} is not a condition; expected {CONDITION_EXPECTED}")
 
 
 def _condition_kind(value: object) -> str:
@@ -424,7 +311,7 @@ ConditionSpec = Annotated[
     BeforeValidator(_condition),
 ]
 _CONDITIONS_SCHEMA: dict[str, Any] = {
-    "description": "A condition or a list of conditions (any of them triggers): " + _CONDITION_EXPECTED + ".",
+    "description": "A condition or a list of conditions (any of them triggers): " + CONDITION_EXPECTED + ".",
     "anyOf": [
         {"x-sla-ref": "ConditionSpec"},
         {"type": "array", "items": {"x-sla-ref": "ConditionSpec"}, "minItems": 1},
@@ -449,7 +336,7 @@ class MetricOptions(Model):
         list[str] | None,
         BeforeValidator(_listify),
         WithJsonSchema(
-            _names_schema(
+            names_schema(
                 "Statuses during which the clock is paused (replaces the metric's default list).",
                 examples=[["pending", "on_hold"]],
             )
@@ -459,7 +346,7 @@ class MetricOptions(Model):
         list[Literal["agent", "bot", "customer"]] | None,
         BeforeValidator(_listify),
         WithJsonSchema(
-            _names_schema(
+            names_schema(
                 "Authors whose public messages count as a response (default: agent).",
                 enum=["agent", "bot", "customer"],
                 examples=[["agent", "bot"]],
@@ -502,28 +389,25 @@ def _match(value: object) -> object:
     expected = "expected a value (text, number, true/false) or a list of values"
     for key, item in value.items():
         if not isinstance(key, str):
-            problems.append(((key,), f"match key {_show(key)} is not an attribute name; write it as text"))
+            problems.append(((key,), f"match key {show(key)} is not an attribute name; write it as text"))
         if isinstance(item, list):
             for i, element in enumerate(item):
                 if isinstance(element, (dict, list)):
                     problems.append(
                         (
                             (key, i),
-                            f"{_show(element)} inside a list; a match list holds plain values, {expected}",
+                            f"{show(element)} inside a list; a match list holds plain values, {expected}",
                         )
                     )
             if not item:
                 problems.append(((key,), f"an empty list never matches; {expected}"))
         elif isinstance(item, dict):
-            problems.append(((key,), f"{_show(item)} is a mapping; {expected}"))
+            problems.append(((key,), f"{show(item)} is a mapping; {expected}"))
         elif isinstance(item, date):
-            problems.append(((key,), f"{_show(item)} is a date; quote it to match the text"))
+            problems.append(((key,), f"{show(item)} is a date; quote it to match the text"))
     if problems:
         raise LocatedValueError.collect(problems)
     return value
-
-
-_MATCH_VALUE_SCHEMA: dict[str, Any] = {"type": ["string", "number", "boolean", "null"]}
 
 
 class Policy(Model):
@@ -583,158 +467,3 @@ class PolicyFile(Model):
 
 TOP_LEVEL_KEYS = ("done_statuses", "metrics", "calendars", "policies")
 BUILTIN_METRIC_NAMES = ("first_response", "next_response", "resolution", "requester_wait", "agent_work")
-
-
-# ------------------------------------------------------------ schema
-def _fix_refs(node: object) -> None:
-    """Placeholders ``{"x-sla-ref": NAME}`` become ``{"$ref": "#/$defs/NAME"}``."""
-    if isinstance(node, dict):
-        name = node.pop("x-sla-ref", None)
-        if name is not None:
-            node["$ref"] = f"#/$defs/{name}"
-        for value in node.values():
-            _fix_refs(value)
-    elif isinstance(node, list):
-        for value in node:
-            _fix_refs(value)
-
-
-def _strip_titles(node: object) -> None:
-    if isinstance(node, dict):
-        properties = node.get("properties")
-        if isinstance(properties, dict):
-            for value in properties.values():
-                if isinstance(value, dict):
-                    value.pop("title", None)
-        for value in node.values():
-            _strip_titles(value)
-    elif isinstance(node, list):
-        for value in node:
-            _strip_titles(value)
-
-
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema of the policy file, for editors and CI checks.
-
-    Generated from the pydantic models, then sharpened where the loader
-    checks more than the types (interval and day-key patterns, built-in
-    metric names for completion, custom metrics needing start and stop).
-    """
-    from sla.engine.metrics import BUILTIN_METRICS
-
-    schema = copy.deepcopy(PolicyFile.model_json_schema())
-    _strip_titles(schema)
-    defs = schema["$defs"]
-    schema = {
-        "$schema": "http://json-schema.org/draft-07/schema#",
-        "title": "sla policy file",
-        "description": "SLA policies for the sla SDK: calendars, metric options and policies with targets. "
-        "See docs/policies.md.",
-        **{k: v for k, v in schema.items() if k not in ("title", "description")},
-    }
-    schema["required"] = ["policies"]
-    schema["patternProperties"] = {
-        "^x-": {
-            "description": "Ignored by sla: a place for YAML anchors (&name) to reuse with aliases (*name)."
-        }
-    }
-
-    cal = defs["CalendarSpec"]
-    cal["properties"]["timezone"]["examples"] = ["Europe/Berlin", "America/New_York", "Asia/Singapore", "UTC"]
-    cal["properties"]["hours"].update(
-        {
-            "type": "object",
-            "propertyNames": {"pattern": DAY_KEY_PATTERN},
-            "additionalProperties": _INTERVALS_SCHEMA,
-            "minProperties": 1,
-            "examples": [{"mon-fri": ["09:00-12:00", "13:00-17:00"], "sat": ["10:00-14:00"]}],
-        }
-    )
-    cal["properties"]["overrides"].update(
-        {
-            "type": "object",
-            "propertyNames": {"pattern": DATE_PATTERN},
-            "additionalProperties": {"anyOf": [*_INTERVALS_SCHEMA["anyOf"], {"type": "null"}]},
-            "examples": [{"2026-12-24": ["09:00-12:00"], "2026-12-25": []}],
-        }
-    )
-    hol = defs["Holidays"]["properties"]
-    hol["dates"]["items"] = {"type": "string", "pattern": DATE_PATTERN, "format": "date"}
-    hol["dates"]["examples"] = [["2026-12-24", "2026-12-31"]]
-    hol["country"]["examples"] = ["DE", "US", "GB", "FR"]
-    hol["categories"] = _names_schema(hol["categories"].get("description", ""), examples=[["public"]])
-    hol["subdivision"]["anyOf"] = [{"type": "string"}, {"type": "integer"}, {"type": "null"}]
-
-    # Conditions: a name or a mapping with exactly one key.
-    cond = copy.deepcopy(Condition.model_json_schema())
-    _strip_titles(cond)
-    defs.update(cond.pop("$defs", {}))
-    cond.update({"minProperties": 1, "maxProperties": 1})
-    defs["Condition"] = cond
-    defs["ConditionSpec"] = {
-        "description": "What triggers: " + _CONDITION_EXPECTED + ".",
-        "oneOf": [
-            {"enum": list(CONDITION_NAMES)},
-            {"$ref": "#/$defs/Condition"},
-        ],
-    }
-
-    # Metrics: built-ins take options; any other name is a custom metric.
-    options = defs["MetricOptions"]
-    builtin_keys = ("description", "pause_statuses", "responders")
-    defs["BuiltinMetricOptions"] = {
-        "type": "object",
-        "description": "Options of a built-in metric.",
-        "properties": {k: options["properties"][k] for k in builtin_keys},
-        "additionalProperties": False,
-    }
-    custom = copy.deepcopy(options)
-    custom["description"] = "A custom metric: start and stop conditions, and how its cycles repeat."
-    custom["required"] = ["start", "stop"]
-    defs["CustomMetric"] = custom
-    del defs["MetricOptions"]
-    metrics = schema["properties"]["metrics"]
-    metrics.update(
-        {
-            "type": "object",
-            "properties": {
-                name: {"$ref": "#/$defs/BuiltinMetricOptions", "description": metric.description}
-                for name, metric in BUILTIN_METRICS.items()
-                if metric.builtin
-            },
-            "additionalProperties": {"$ref": "#/$defs/CustomMetric"},
-        }
-    )
-
-    policy = defs["Policy"]["properties"]
-    policy["match"].update(
-        {
-            "type": "object",
-            "additionalProperties": {
-                "anyOf": [_MATCH_VALUE_SCHEMA, {"type": "array", "items": _MATCH_VALUE_SCHEMA, "minItems": 1}]
-            },
-            "examples": [{"channel": ["twitter", "facebook"], "priority": "urgent"}],
-        }
-    )
-    policy["match"].pop("anyOf", None)
-    policy["calendar"]["examples"] = ["24x7", "berlin"]
-    policy["targets"].update(
-        {
-            "type": "object",
-            "properties": {
-                name: {"x-sla-ref": "Target", "description": metric.description}
-                for name, metric in BUILTIN_METRICS.items()
-                if metric.builtin
-            },
-            "additionalProperties": {"x-sla-ref": "Target"},
-        }
-    )
-    defs["Policy"]["required"] = ["name"]
-    defs["Duration"] = DURATION_SCHEMA
-    defs["Within"] = _WITHIN_SCHEMA
-    defs["Target"] = TARGET_SCHEMA
-    defs["Interval"] = _INTERVAL_SCHEMA
-    schema["properties"]["policies"]["minItems"] = 1
-    schema["$defs"] = dict(sorted(defs.items()))
-    _fix_refs(schema)
-    return schema

@@ -1,5 +1,6 @@
-"""Reading structured files (YAML, JSON, TOML) and remembering where each
-value stood, so that errors can name the line and column.
+"""Parsing policy text (YAML, JSON, TOML) and remembering where each value
+stood, so that errors can name the line and column.  Reading the text from a
+file is :mod:`sla.io.policy_files`; this module only sees strings.
 
 YAML is read safely (no object construction) with the YAML 1.2 core rules for
 plain scalars: only ``true``/``false`` are booleans (``country: NO`` stays
@@ -14,7 +15,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 import yaml
 
@@ -73,13 +73,14 @@ class Located:
 class _Loader(yaml.SafeLoader):
     """Safe loading (no object construction) with YAML 1.2 core scalars."""
 
-    def construct_yaml_timestamp(self, node):  # type: ignore[override]
+    def construct_date_or_text(self, node: yaml.ScalarNode) -> date | str:
         try:
-            return super().construct_yaml_timestamp(node)
+            return self.construct_yaml_timestamp(node)
         except ValueError:  # 2026-02-30: keep the text, the validator names it
             return self.construct_scalar(node)
 
-    def construct_yaml_int(self, node):  # type: ignore[override]
+    def construct_int_12(self, node: yaml.ScalarNode) -> int:
+        """YAML 1.2 core integers: decimal (``010`` is ten), ``0o`` octal, ``0x`` hex."""
         text = str(self.construct_scalar(node))
         if text.startswith("0o"):
             return int(text[2:], 8)
@@ -117,8 +118,8 @@ _Loader.add_implicit_resolver(
     list("0123456789"),
 )
 _Loader.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
-_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_int_12)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_date_or_text)
 
 
 def _key_text(key: object) -> str:
@@ -277,24 +278,3 @@ def parse_toml(text: str, source: str | None = None) -> Located:
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", message)
         raise PolicyError([Problem("", f"TOML syntax error: {message}", line, column)], source) from None
     return Located(data, source, _toml_positions(text))
-
-
-def read_document(path: str | Path) -> Located:
-    """Read a policy document, choosing the parser by the file's suffix."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PolicyError([Problem("", "no such file")], str(path)) from None
-    except IsADirectoryError:
-        raise PolicyError([Problem("", "is a directory, not a policy file")], str(path)) from None
-    except OSError as exc:
-        raise PolicyError([Problem("", f"cannot read the file: {exc.strerror or exc}")], str(path)) from None
-    except UnicodeDecodeError:
-        raise PolicyError([Problem("", "the file is not UTF-8 text")], str(path)) from None
-    suffix = path.suffix.lower()
-    if suffix == ".json":
-        return parse_json(text, str(path))
-    if suffix == ".toml":
-        return parse_toml(text, str(path))
-    return parse_yaml(text, str(path))

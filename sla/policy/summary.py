@@ -1,6 +1,6 @@
 """A one-screen summary of a policy file, for ``sla validate``.
 
->>> from sla.policy.compile import load_policies
+>>> from sla import load_policies
 >>> print(summarize(load_policies('''
 ... calendars:
 ...   office: {timezone: Europe/Berlin, hours: {mon-fri: ["09:00-17:00"], sat: ["10:00-14:00"]}}
@@ -17,8 +17,13 @@ policy.yaml: OK, 1 policy, 1 calendar
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import cast
+
 from sla.calendar.hours import DAY_NAMES
-from sla.policy.compile import PolicySet
+from sla.engine.metrics import Trigger
+from sla.policy.compile import MatchRule, PolicySet
+from sla.policy.model import Scalar, Target, Within
 
 
 def _duration(us: int) -> str:
@@ -80,12 +85,12 @@ def weekly_hours(days: tuple[tuple[object, ...], ...]) -> str:
     return "; ".join(f"{_day_ranges(d)} {', '.join(shifts)}" for shifts, d in groups.items()) or "closed"
 
 
-def _triggers(triggers) -> str:
+def _triggers(triggers: Iterable[Trigger]) -> str:
     return " or ".join(t.describe() for t in triggers)
 
 
-def _target_text(target) -> str:
-    def one(w) -> str:
+def _target_text(target: Target) -> str:
+    def one(w: Within) -> str:
         return _duration(w.within) + (f" ({w.hours} hours)" if w.hours else "")
 
     parts = [f"{prio} {one(w)}" for prio, w in target.by_priority.items()]
@@ -100,16 +105,17 @@ def _value(value: object) -> str:
     return str(value)
 
 
-def _match_text(match) -> str:
+def _match_text(match: tuple[MatchRule, ...]) -> str:
     if not match:
         return "every ticket"
     parts = []
     for key, value, is_list in match:
         if is_list:
+            values = cast("tuple[Scalar, ...]", value)  # is_list: the tuple of a list's values
             parts.append(
-                f"{key} in {', '.join(_value(v) for v in value)}"
-                if len(value) > 1
-                else f"{key} = {_value(value[0])}"
+                f"{key} in {', '.join(_value(v) for v in values)}"
+                if len(values) > 1
+                else f"{key} = {_value(values[0])}"
             )
         else:
             parts.append(f"{key} = {_value(value)}")
@@ -124,6 +130,7 @@ def summarize(policies: PolicySet, path: str) -> str:
         f"{_plural(len(calendars), 'calendar')}"
     ]
     for name, cal in calendars.items():
+        assert cal.schedule is not None  # only the built-in 24x7 has no weekly hours
         lines.append(f"  calendar {name} ({cal.zone.key}): {weekly_hours(cal.schedule.days)}")
         extra = []
         if cal.holiday_country:
@@ -187,8 +194,8 @@ def summarize(policies: PolicySet, path: str) -> str:
         )
         lines.append(f"    {policy.index + 1}. {policy.name}: {_match_text(policy.match)}; {where}")
         width = max((len(m) for m in policy.spec.targets), default=0)
-        for metric, target in policy.spec.targets.items():
-            lines.append(f"         {metric.ljust(width)}  {_target_text(target)}")
+        for metric_name, target in policy.spec.targets.items():
+            lines.append(f"         {metric_name.ljust(width)}  {_target_text(target)}")
         if not policy.spec.targets:
             lines.append("         (no targets: matching tickets are not measured)")
         warnings = policy.spec.warnings

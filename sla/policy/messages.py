@@ -1,0 +1,237 @@
+"""How a policy file's problems are told: the words, and pydantic's errors turned into them.
+
+Every message the loader prints is built from these pieces: :func:`show` (a
+value as the file wrote it), :func:`suggest` (the "did you mean" hint),
+:func:`key_text` (a mapping key as a path part), and :func:`translate`, which
+turns a pydantic :class:`~pydantic.ValidationError` into located
+:class:`~sla.errors.Problem` s with the error's real place in the document.
+Model validators that find a problem below their own field raise
+:class:`LocatedValueError` to point at it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from datetime import date
+from types import UnionType
+from typing import Annotated, TypeVar, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from sla.errors import Problem
+from sla.policy.source import Located
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class LocatedValueError(ValueError):
+    """A validation error deeper than the field it was raised for.
+
+    pydantic keeps the exception in the error's context; the loader appends
+    ``subpath`` to the error location so the message names the exact value.
+    ``more`` holds further (subpath, message) problems found in the same value,
+    so one bad entry does not hide the next.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        subpath: tuple[object, ...] = (),
+        more: list[tuple[tuple[object, ...], str]] | None = None,
+    ):
+        super().__init__(message)
+        self.subpath = subpath
+        self.more = list(more or [])
+
+    @property
+    def items(self) -> list[tuple[tuple[object, ...], str]]:
+        return [(self.subpath, str(self))] + self.more
+
+    @classmethod
+    def collect(cls, items: list[tuple[tuple[object, ...], str]]) -> LocatedValueError:
+        (subpath, message), *rest = items
+        return cls(message, subpath, rest)
+
+
+def show(value: object) -> str:
+    """A value as a message shows it: YAML words for null and booleans, short."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def suggest(word: object, choices: Iterable[object]) -> str:
+    """``; did you mean 'x'?`` for the choice nearest to ``word``, or nothing."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def key_text(key: object) -> str:
+    """A mapping key as a path part: dates (unquoted YAML keys) as YYYY-MM-DD."""
+    return key.isoformat() if isinstance(key, date) else str(key)
+
+
+# ------------------------------------------------------------ pydantic errors
+# Parts of a pydantic error location that are not keys of the document
+# (union branches, tagged unions) are dropped by checking against the data.
+def _real_loc(data: object, loc: tuple[object, ...], keep_last: bool) -> tuple[object, ...]:
+    out: list[object] = []
+    current = data
+    for i, part in enumerate(loc):
+        if isinstance(current, dict):
+            key = next((k for k in current if k == part or key_text(k) == key_text(part)), _MISSING)
+            if key is not _MISSING:
+                out.append(key_text(key))
+                current = current[key]
+                continue
+        elif (
+            isinstance(current, list)
+            and isinstance(part, int)
+            and not isinstance(part, bool)
+            and 0 <= part < len(current)
+        ):
+            out.append(part)
+            current = current[part]
+            continue
+        if keep_last and i == len(loc) - 1:
+            out.append(part)
+    return tuple(out)
+
+
+_MISSING = object()
+
+
+def _unwrap(annotation: object) -> list[object]:
+    """The concrete types inside Optional/Union/Annotated."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _unwrap(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        return [t for arg in get_args(annotation) for t in _unwrap(arg)]
+    return [annotation]
+
+
+def _keys_at(model: type[BaseModel], loc: tuple[object, ...]) -> list[str] | None:
+    """The keys a mapping at ``loc`` (relative to ``model``) accepts, if it is a model."""
+    candidates: list[object] = [model]
+    for part in loc:
+        following: list[object] = []
+        if isinstance(part, str) and part.startswith("condition-"):
+            continue  # a tagged union's branch, not a key
+        for candidate in candidates:
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                info = candidate.model_fields.get(str(part))
+                if info is None:
+                    info = next((f for f in candidate.model_fields.values() if f.alias == part), None)
+                if info is not None:
+                    following += _unwrap(info.annotation)
+            elif get_origin(candidate) is dict:
+                following += _unwrap(get_args(candidate)[1])
+            elif get_origin(candidate) is list and isinstance(part, int):
+                following += _unwrap(get_args(candidate)[0])
+        candidates = following
+    for candidate in candidates:
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return [f.alias or name for name, f in candidate.model_fields.items()]
+    return None
+
+
+_REQUIRED_HINTS = {
+    "name": "every policy needs a name",
+    "hours": 'a calendar needs weekly hours, like hours: {mon-fri: ["09:00-17:00"]}',
+    "within": "write {within: <duration>, hours: business|calendar}",
+}
+
+_TYPE_WORDS = {
+    "string_type": "text",
+    "list_type": "a list, like [a, b]",
+    "dict_type": "a mapping of key: value",
+    "model_type": "a mapping of key: value",
+    "model_attributes_type": "a mapping of key: value",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+}
+
+
+def _message(
+    item: ErrorDetails, loc: tuple[object, ...], model: type[BaseModel], base: tuple[object, ...]
+) -> str:
+    kind = item["type"]
+    value = item.get("input")
+    ctx = item.get("ctx") or {}
+    if kind == "extra_forbidden":
+        known = _keys_at(model, tuple(item["loc"])[:-1]) or []
+        return f"unknown key {str(loc[-1])!r}{suggest(loc[-1], known)}" + (
+            f"; expected one of {', '.join(known)}" if known and not suggest(loc[-1], known) else ""
+        )
+    if kind == "missing":
+        hint = _REQUIRED_HINTS.get(str(loc[-1]), "")
+        return f"{loc[-1]} is required but missing" + (f"; {hint}" if hint else "")
+    if kind in ("dict_type", "model_type") and len(loc) == 2 and loc[0] == "policies":
+        return f"{show(value)} is not a policy; expected a mapping with name, match, calendar, targets"
+    if kind == "string_type" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{show(value)} is a number; expected text (quote it: '{value}')"
+    if kind in _TYPE_WORDS:
+        return (
+            f"{show(value)} is not {_TYPE_WORDS[kind]}"
+            if kind not in ("dict_type", "model_type", "model_attributes_type")
+            else f"expected a mapping of key: value, got {show(value)}"
+        )
+    if kind == "literal_error" or kind == "enum":
+        expected = str(ctx.get("expected", "")).replace("'", "")
+        options = [o.strip() for o in expected.replace(" or ", ", ").split(",") if o.strip()]
+        return f"{show(value)} is not allowed{suggest(value, options)}; expected {expected}"
+    if kind in ("greater_than", "less_than", "greater_than_equal", "less_than_equal"):
+        if "at_percent" in loc:
+            return f"{show(value)} is not a percentage between 0 and 100 (exclusive)"
+        return f"{show(value)} is out of range ({item['msg'].lower()})"
+    if kind == "too_short":
+        return f"{show(value)} is empty; give at least one"
+    if kind.startswith(("date", "datetime")):
+        reason = item["msg"].split(", ", 1)[-1] if ", " in item["msg"] else item["msg"]
+        return f"{show(value)} is not a date ({reason}); expected YYYY-MM-DD like 2026-12-24"
+    message = item["msg"]
+    if message.startswith("Value error, "):
+        return message[len("Value error, ") :]
+    return f"{message} (got {show(value)})"
+
+
+def translate(
+    error: ValidationError, data: object, base: tuple[object, ...], model: type[BaseModel], located: Located
+) -> list[Problem]:
+    """Each of pydantic's errors as a problem at its real place in the document."""
+    problems = []
+    for item in error.errors(include_url=False):
+        raw_loc = base + tuple(item["loc"])
+        loc = _real_loc(located.data, raw_loc, keep_last=item["type"] in ("missing", "extra_forbidden"))
+        cause = (item.get("ctx") or {}).get("error")
+        if isinstance(cause, LocatedValueError):
+            for subpath, message in cause.items:
+                problems.append(
+                    located.problem(
+                        loc + tuple(key_text(p) if isinstance(p, date) else p for p in subpath), message
+                    )
+                )
+            continue
+        problems.append(located.problem(loc, _message(item, loc, model, base)))
+    return problems
+
+
+def validate_part(
+    model: type[M], value: object, base: tuple[object, ...], located: Located, problems: list[Problem]
+) -> M | None:
+    """Validate one part of the document at ``base``; its problems join ``problems`` and None comes back."""
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        problems += translate(exc, value, base, model, located)
+        return None
