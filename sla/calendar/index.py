@@ -149,7 +149,7 @@ class Calendar:
     # ------------------------------------------------------------------ build
     @classmethod
     def from_dict(cls, mapping: Mapping[str, object], name: str = "calendar") -> Calendar:
-        """Build a calendar from the policy-file mapping (SEMANTICS.md section 2).
+        """Build a calendar from the policy-file mapping.
 
         >>> cal = Calendar.from_dict({"timezone": "UTC", "hours": {"sat-mon": ["22:00-06:00"]}})
         >>> cal.is_open(datetime(2026, 3, 2, 5, 59, tzinfo=timezone.utc))  # Monday, from Sunday night

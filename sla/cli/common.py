@@ -162,6 +162,16 @@ def bulk() -> Iterator[None]:
             gc.enable()
 
 
+def run_inputs(args: argparse.Namespace) -> tuple[PolicySet, int, str]:
+    """The policies, ``now`` and events path of a command that reads a history
+    and may write ``--output`` (checked not to be one of its inputs)."""
+    policies = policies_option(args.policies)
+    now = now_option(args.now)
+    events = events_option(args.events)
+    check_distinct(getattr(args, "output", None), events, args.policies)
+    return policies, now, events
+
+
 def finish(summary: RunSummary) -> int:
     """Report rejections on standard error, in line order; exit 1 if any."""
     for rejection in summary.rejections:

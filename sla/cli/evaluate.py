@@ -8,13 +8,10 @@ from sla.cli.common import (
     add_input_options,
     add_scale_options,
     bulk,
-    check_distinct,
-    events_option,
     finish,
     jobs_option,
-    now_option,
     output_option,
-    policies_option,
+    run_inputs,
 )
 from sla.io.writers import OUTPUT_FORMATS
 
@@ -31,10 +28,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     from sla.io.pipeline import evaluate_file
 
-    policies = policies_option(args.policies)
-    now = now_option(args.now)
-    events = events_option(args.events)
-    check_distinct(args.output, events, args.policies)
+    policies, now, events = run_inputs(args)
     with bulk(), output_option(args.output) as out:
         summary = evaluate_file(
             policies,

@@ -10,13 +10,10 @@ from sla.cli.common import (
     add_input_options,
     add_scale_options,
     bulk,
-    check_distinct,
-    events_option,
     finish,
     jobs_option,
-    now_option,
     output_option,
-    policies_option,
+    run_inputs,
 )
 
 
@@ -51,11 +48,8 @@ def run(args: argparse.Namespace) -> int:
     from sla.io.pipeline import report_file
     from sla.report.formats import write_report
 
-    policies = policies_option(args.policies)
-    now = now_option(args.now)
+    policies, now, events = run_inputs(args)
     by = [part.strip() for part in (args.by or "").split(",") if part.strip()]
-    events = events_option(args.events)
-    check_distinct(args.output, events, args.policies)
     with bulk():
         progress = Progress(0, "tickets")
         report, summary = report_file(
