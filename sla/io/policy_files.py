@@ -21,22 +21,40 @@ from pathlib import Path
 
 from sla.errors import PolicyError, Problem
 from sla.policy.compile import PolicySet, compile_document
-from sla.policy.source import Located, parse_json, parse_toml, parse_yaml
+from sla.policy.source import Located, parse_json, parse_text, parse_toml
 
 _SUFFIXES = {".yaml", ".yml", ".json", ".toml"}
 
 
+#: A policy file larger than this is refused without reading the rest; it
+#: also bounds what a device or endless pipe given as a file can cost.
+MAX_FILE_MB = 10
+_MAX_FILE_BYTES = MAX_FILE_MB * 1024 * 1024
+
+
 def read_document(path: str | Path) -> Located:
-    """Read a policy document, choosing the parser by the file's suffix."""
+    """Read a policy document, choosing the parser by the file's suffix.
+
+    At most :data:`MAX_FILE_MB` megabytes are read; a UTF-8 byte-order mark
+    is skipped.  ``.json`` is JSON, ``.toml`` TOML; anything else is YAML,
+    or JSON if the text starts with ``{`` and is JSON.
+    """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as stream:
+            raw = stream.read(_MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise PolicyError([Problem("", "no such file")], str(path)) from None
     except IsADirectoryError:
         raise PolicyError([Problem("", "is a directory, not a policy file")], str(path)) from None
     except OSError as exc:
         raise PolicyError([Problem("", f"cannot read the file: {exc.strerror or exc}")], str(path)) from None
+    if len(raw) > _MAX_FILE_BYTES:
+        raise PolicyError(
+            [Problem("", f"larger than {MAX_FILE_MB} MB; a policy file is expected to be small")], str(path)
+        )
+    try:
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise PolicyError([Problem("", "the file is not UTF-8 text")], str(path)) from None
     suffix = path.suffix.lower()
@@ -44,14 +62,15 @@ def read_document(path: str | Path) -> Located:
         return parse_json(text, str(path))
     if suffix == ".toml":
         return parse_toml(text, str(path))
-    return parse_yaml(text, str(path))
+    return parse_text(text, str(path))
 
 
 def load_policies(source: str | Path | Mapping[str, object]) -> PolicySet:
     """Load and validate a policy file (a path, YAML/JSON text, or a mapping).
 
     A string naming a ``.yaml``/``.yml``/``.json``/``.toml`` file (one line)
-    is read as a path; any other string is YAML (JSON is YAML too).
+    is read as a path; any other string is JSON if it starts with ``{`` and
+    is JSON, else YAML.
 
     Raises :class:`~sla.errors.PolicyError` listing every problem with file,
     line and path.
@@ -63,7 +82,7 @@ def load_policies(source: str | Path | Mapping[str, object]) -> PolicySet:
     ):
         located = read_document(source)
     else:
-        located = parse_yaml(str(source))
+        located = parse_text(str(source))
     return compile_document(located)
 
 

@@ -31,23 +31,46 @@ _CALENDAR_KEYS = ("timezone", "hours", "holidays", "overrides")
 _HOLIDAY_KEYS = ("country", "subdivision", "categories", "dates")
 
 
+#: Calendar dates must lie in these years: an instant near the ends of what
+#: a datetime can hold (year 1, year 9999) cannot be shifted across time
+#: zones, and a calendar looks a day or more around each date.
+FIRST_YEAR, LAST_YEAR = 2, 9998
+
+
+class _OutOfRange(ValueError):
+    """A real date outside FIRST_YEAR..LAST_YEAR; its message is the whole problem."""
+
+
 def _as_date(value: object) -> date:
     """A date from a YAML date or a ``YYYY-MM-DD`` string; ValueError with the reason."""
     if isinstance(value, datetime):
         raise ValueError("a date and time, not a date")
     if isinstance(value, date):
-        return value
+        return _in_range(value)
     if isinstance(value, str):
         text = value.strip()
         if len(text) == 10 and text[4] == "-" and text[7] == "-":
             try:
-                return date.fromisoformat(text)
+                day = date.fromisoformat(text)
             except ValueError as exc:
                 raise ValueError(str(exc)) from None
+            return _in_range(day)
     raise ValueError("not a date")
 
 
-def _date_problem(value: object, reason: str) -> str:
+def _in_range(day: date) -> date:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise _OutOfRange(
+            f"{day.isoformat()} is out of range: dates must be within years {FIRST_YEAR} to {LAST_YEAR} "
+            "(instants near the ends of the representable range cannot be shifted across time zones)"
+        )
+    return day
+
+
+def _date_problem(value: object, error: ValueError) -> str:
+    if isinstance(error, _OutOfRange):
+        return str(error)
+    reason = str(error)
     reason = {"not a date": ""}.get(reason, reason)
     return f"{show(value)} is not a date{' (' + reason + ')' if reason else ''}; expected YYYY-MM-DD like 2026-12-24"
 
@@ -254,7 +277,7 @@ def _check_holidays(
         try:
             _as_date(item)
         except ValueError as exc:
-            problems.append(located.problem(loc + ("dates", i), _date_problem(item, str(exc))))
+            problems.append(located.problem(loc + ("dates", i), _date_problem(item, exc)))
     country = value.get("country")
     subdivision = value.get("subdivision")
     categories = value.get("categories")
@@ -332,7 +355,7 @@ def _check_overrides(
         try:
             day = _as_date(key)
         except ValueError as exc:
-            problems.append(located.problem(key_loc, _date_problem(key, str(exc))))
+            problems.append(located.problem(key_loc, _date_problem(key, exc)))
             day = None
         if day is not None:
             if day in seen:

@@ -42,7 +42,7 @@ from sla.policy.model import (
     PolicyFile,
     Scalar,
 )
-from sla.policy.source import Located, render_path
+from sla.policy.source import Located, document_problems, render_path
 
 BUSINESS = "business"
 CALENDAR = "calendar"
@@ -279,6 +279,10 @@ def compile_document(located: Located) -> PolicySet:
             ],
             located.source,
         )
+    # Too deep to walk safely, or text no output can carry: nothing else is checked.
+    refused = document_problems(located)
+    if refused:
+        raise PolicyError(_ordered(refused), located.source)
     problems: list[Problem] = []
     for loc, line, column, first in located.duplicates:
         problems.append(

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from sla.errors import Problem
-from sla.policy.source import Located
+from sla.policy.source import BoolKey, Located
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -61,6 +61,8 @@ def show(value: object) -> str:
         return value.isoformat()
     if value is None or isinstance(value, bool):
         return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, BoolKey):
+        return value.lower()
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 

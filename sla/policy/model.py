@@ -26,11 +26,13 @@ from pydantic import (
     Tag,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
 
 from sla.errors import SlaError
 from sla.policy.duration import parse_duration_us
 from sla.policy.messages import LocatedValueError, show, suggest
+from sla.policy.source import BoolKey, key_name
 
 
 # ------------------------------------------------------------ durations
@@ -88,8 +90,13 @@ class Target(Model):
     default: Within | None = None
 
     def for_priority(self, priority: object) -> Within | None:
+        """The target for a ticket's priority, looked up by the name its key has.
+
+        A number finds the key written as that number (``1`` and ``1.0`` are
+        one priority); ``true`` finds only the key ``true``, never ``1``.
+        """
         if priority is not None:
-            found = self.by_priority.get(priority if isinstance(priority, str) else str(priority))
+            found = self.by_priority.get(key_name(priority))
             if found is not None:
                 return found
         return self.default
@@ -155,7 +162,7 @@ def _target(value: object) -> Target:
             if key == "default":
                 default = within
             else:
-                by_priority[str(key)] = within
+                by_priority[key_name(key)] = within
         if problems:
             raise LocatedValueError.collect(problems)
         return Target.model_construct(by_priority=by_priority, default=default)
@@ -267,6 +274,25 @@ class Condition(Model):
         None, description="A message, optionally only from some authors."
     )
 
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Condition:
+        given = [key for key in CONDITION_KEYS if getattr(self, key) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"a condition takes exactly one of {', '.join(CONDITION_KEYS)} "
+                f"(given: {', '.join(given) or 'none'})"
+            )
+        return self
+
+
+_CONDITION_EXAMPLES = {
+    "status_entered": "{status_entered: [escalated]}",
+    "status_left": "{status_left: [escalated]}",
+    "field_set": "{field_set: assignee}",
+    "field_changed": "{field_changed: group}",
+    "message": "{message: {author: [agent]}}",
+}
+
 
 def _condition(value: object) -> object:
     if isinstance(value, str):
@@ -294,6 +320,11 @@ def _condition(value: object) -> object:
             raise LocatedValueError(
                 f"a condition takes exactly one of {', '.join(CONDITION_KEYS)} (given: {given}); "
                 "list several conditions to trigger on any of them"
+            )
+        ((key, given),) = value.items()
+        if given is None:
+            raise LocatedValueError(
+                f"{key} needs a value, like {_CONDITION_EXAMPLES[key]}; expected {CONDITION_EXPECTED}", (key,)
             )
         return value
     if isinstance(value, Condition):
@@ -388,7 +419,7 @@ def _match(value: object) -> object:
     problems: list[tuple[tuple[object, ...], str]] = []
     expected = "expected a value (text, number, true/false) or a list of values"
     for key, item in value.items():
-        if not isinstance(key, str):
+        if not isinstance(key, str) or isinstance(key, BoolKey):
             problems.append(((key,), f"match key {show(key)} is not an attribute name; write it as text"))
         if isinstance(item, list):
             for i, element in enumerate(item):
