@@ -4,7 +4,7 @@ The random-history tests recompute every figure of the JSON output with
 plain code written from the spec: the cycles come from ``sla evaluate`` (the
 engine's own contract, tested elsewhere); grouping, counting, percentiles and
 every ticket figure are recomputed here from the raw events, without touching
-``sla.report.figures``.
+``sla.report``.
 """
 
 from __future__ import annotations
@@ -838,8 +838,9 @@ def test_table_carries_the_json_numbers(tmp_path):
 # ----------------------------------------------------------- the API
 def test_typed_report_api(tmp_path):
     from sla.engine.events import read_jsonl
-    from sla.policy.compile import load_policies
-    from sla.report.figures import Report, build_report
+    from sla.io.policy_files import load_policies
+    from sla.report.figures import build_report
+    from sla.report.results import Report
 
     lines = random_history(5, tickets=60)
     tickets, _ = read_jsonl([json.dumps(e) for e in lines])
@@ -856,7 +857,7 @@ def test_typed_report_api(tmp_path):
 def test_chart_extras_match_a_direct_count(tmp_path):
     """The HTML-only figures: misses per local day of due_at, creations by local weekday and hour."""
     from sla.engine.events import read_jsonl
-    from sla.policy.compile import load_policies
+    from sla.io.policy_files import load_policies
     from sla.report.figures import build_report
 
     lines = random_history(8, tickets=200)  # spans the US DST change of 2026-03-08
@@ -889,7 +890,7 @@ def test_chart_extras_match_a_direct_count(tmp_path):
 
 def test_to_pandas_and_arrow_when_installed(tmp_path):
     from sla.engine.events import read_jsonl
-    from sla.policy.compile import load_policies
+    from sla.io.policy_files import load_policies
     from sla.report.figures import build_report
 
     tickets, _ = read_jsonl([json.dumps(e) for e in random_history(5, tickets=30)])

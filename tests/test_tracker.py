@@ -11,7 +11,7 @@ import pytest
 from sla.engine.batch import evaluate_ticket
 from sla.engine.tracker import Tracker
 from sla.errors import EventError, SlaError
-from sla.policy.compile import load_policies
+from sla.io.policy_files import load_policies
 from sla.timefmt import parse_instant
 
 POLICIES = load_policies("""

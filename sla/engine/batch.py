@@ -1,7 +1,7 @@
 """Batch evaluation: events in, judged cycles out; a pure function of the
 events and ``now`` (no clock reads, no files).
 
->>> from sla.policy.compile import load_policies
+>>> from sla import load_policies
 >>> policies = load_policies("policies:\\n  - name: all\\n    targets: {first_response: 1h}\\n")
 >>> rows = evaluate_ticket(policies, [
 ...     {"ticket_id": "T1", "at": "2026-03-02T08:00:00Z", "type": "created", "fields": {}},

@@ -12,6 +12,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
+from typing import Any
 
 from sla.engine.events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, Event
 from sla.engine.metrics import MetricDef, Trigger
@@ -33,7 +34,7 @@ class Cycle:
         self.pauses: list[tuple[int, int]] = []  # closed stretches of non-zero length
         self.pause_from: int | None = None  # a pause going on since then
 
-    def to_json(self) -> list:
+    def to_json(self) -> list[object]:
         return [
             self.number,
             self.start,
@@ -44,10 +45,11 @@ class Cycle:
         ]
 
     @classmethod
-    def from_json(cls, data: Sequence) -> Cycle:
+    def from_json(cls, data: Sequence[Any]) -> Cycle:
+        """A cycle from :meth:`to_json` data, as decoded from JSON."""
         cycle = cls(data[0], data[1])
         cycle.end, cycle.ended_by = data[2], data[3]
-        cycle.pauses = [tuple(p) for p in data[4]]  # type: ignore[misc]
+        cycle.pauses = [tuple(p) for p in data[4]]
         cycle.pause_from = data[5]
         return cycle
 
@@ -111,13 +113,14 @@ def _fires(trigger: Trigger, step: _Step, metric: MetricDef) -> bool:
             and event.status not in trigger.statuses
         )
     if kind == "field_set" or kind == "field_changed":
-        if event.kind not in (CREATED, UPDATE) or trigger.field_name not in event.fields:  # type: ignore[operator]
+        fields, name = event.fields, trigger.field_name
+        if event.kind not in (CREATED, UPDATE) or fields is None or name is None or name not in fields:
             return False
-        new = event.fields[trigger.field_name]  # type: ignore[index]
-        old = step.previous_fields.get(trigger.field_name)  # type: ignore[arg-type]
+        new = fields[name]
+        old = step.previous_fields.get(name)
         if kind == "field_set":
             return new is not None and new != old
-        return event.kind == UPDATE and trigger.field_name in step.previous_fields and new != old
+        return event.kind == UPDATE and name in step.previous_fields and new != old
     if kind == "message":
         return (
             event.kind == MESSAGE
@@ -163,7 +166,7 @@ def _any(triggers: tuple[Trigger, ...], step: _Step, metric: MetricDef) -> bool:
     return any(_fires(trigger, step, metric) for trigger in triggers)
 
 
-class ClockPlan(tuple):
+class ClockPlan(tuple[tuple[MetricDef, ...], tuple[tuple[int, ...], ...]]):
     """(metrics in name order, per event kind the indexes of the metrics it can
     affect): computed once per policy set, shared by every ticket's clock."""
 
@@ -327,7 +330,7 @@ class TicketClock:
         return self.history[i] if i >= 0 else {}
 
     # ---------------------------------------------------------- persistence
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         """A JSON-ready dict of the whole state (see :meth:`from_json`)."""
         return {
             "status": self.status,
@@ -343,7 +346,7 @@ class TicketClock:
 
     @classmethod
     def from_json(
-        cls, data: Mapping, metrics: Iterable[MetricDef], done_statuses: frozenset[str]
+        cls, data: Mapping[str, Any], metrics: Iterable[MetricDef], done_statuses: frozenset[str]
     ) -> TicketClock:
         clock = cls(metrics, done_statuses)
         clock.status = data["status"]

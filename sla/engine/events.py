@@ -7,7 +7,7 @@ before its creation is rejected whole; the reason names the line.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -32,7 +32,7 @@ class Event:
     kind: int
     seq: int = 0
     line: int | None = None
-    fields: dict | None = None
+    fields: dict[str, object] | None = None
     status: str | None = None
     author: str | None = None
     public: bool = True
@@ -97,7 +97,7 @@ def parse_event(record: Mapping[str, object], seq: int = 0, line: int | None = N
         author = record.get("author")
         if author not in AUTHORS:
             raise EventError(f"author is {author!r}; expected customer, agent or bot")
-        event.author = author  # type: ignore[assignment]
+        event.author = author
         public = record.get("public")
         if public is None:  # absent or null: a public message
             public = True
@@ -160,7 +160,7 @@ class LineError:
         return f"line {self.line}: {self.reason}"
 
 
-def _loads():
+def _loads() -> Callable[[bytes | str], object]:
     try:
         import orjson
 

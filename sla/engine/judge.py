@@ -5,11 +5,13 @@ target and calendar, elapsed business time, state, due time and warnings
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
 from sla.engine.clock import ENDED_BY_DONE, Cycle, TicketClock
-from sla.policy.compile import CALENDAR, PolicySet, ResolvedTarget
+from sla.policy.compile import CALENDAR, CompiledPolicy, PolicySet, ResolvedTarget
+from sla.policy.model import Warnings
 from sla.texts import compact_duration
 from sla.timefmt import US_PER_SECOND, format_instant
 
@@ -44,7 +46,7 @@ class CycleResult(NamedTuple):
     def remaining_us(self) -> int:
         return self.target_us - self.elapsed_us
 
-    def to_row(self) -> dict:
+    def to_row(self) -> dict[str, object]:
         """The row ``sla evaluate`` prints (SEMANTICS.md section 6)."""
         # Unpacked once: named-tuple field access and helper calls add up
         # over millions of rows.
@@ -148,11 +150,18 @@ def _project(target: ResolvedTarget, now: int, amount: int) -> int | None:
     return calendar.add_us(now, amount)
 
 
+#: Per metric name, the policy in force and its target (None: no target).
+Resolved = dict[str, tuple[CompiledPolicy | None, ResolvedTarget | None]]
+#: The attributes a resolution depends on, each with its type.
+_ResolveKey = tuple[tuple[type, object], ...]
+
 _MISSING = object()
-_RESOLVERS: WeakKeyDictionary[PolicySet, tuple[tuple[str, ...], dict]] = WeakKeyDictionary()
+_RESOLVERS: WeakKeyDictionary[PolicySet, tuple[tuple[str, ...], dict[_ResolveKey, Resolved]]] = (
+    WeakKeyDictionary()
+)
 
 
-def _resolve(policies: PolicySet, attributes) -> dict:
+def _resolve(policies: PolicySet, attributes: Mapping[str, object]) -> Resolved:
     """Per metric, (policy, target) for the attributes; cached across tickets.
 
     The key holds only the attributes some policy matches on, and the
@@ -165,20 +174,21 @@ def _resolve(policies: PolicySet, attributes) -> dict:
     keys, cache = entry
     # Types are part of the key: 1, 1.0 and True are equal in Python but
     # "1" and "1.0" are different priority names.
-    key: tuple | None = tuple([(type(v), v) for v in [attributes.get(k, _MISSING) for k in keys]])
+    key: _ResolveKey = tuple([(type(v), v) for v in [attributes.get(k, _MISSING) for k in keys]])
+    cacheable = True
     try:
         return cache[key]
     except KeyError:
         pass
     except TypeError:  # an unhashable attribute value: no caching
-        key = None
+        cacheable = False
     policy = policies.policy_for(attributes)
     priority = attributes.get("priority")
     found = {
         metric: (policy, None if policy is None else policy.target(metric, priority))
         for metric in policies.metrics
     }
-    if key is not None and len(cache) < 100_000:
+    if cacheable and len(cache) < 100_000:
         cache[key] = found
     return found
 
@@ -191,11 +201,13 @@ def judge_cycle(
     policies: PolicySet,
     now: int,
     with_warnings: bool = False,
-    memo: dict | None = None,
+    memo: dict[int, Resolved] | None = None,
 ) -> CycleResult | None:
-    open_at_now = cycle.end is None
-    end = now if open_at_now else cycle.end
-    attributes = clock.attributes_at(end)  # type: ignore[arg-type]
+    end = cycle.end
+    open_at_now = end is None
+    if end is None:
+        end = now
+    attributes = clock.attributes_at(end)
     # The clock keeps one dict per attribute state, so its identity is a
     # safe key while the clock lives: policy lookup once per state.
     resolved = memo.get(id(attributes)) if memo is not None else None
@@ -206,7 +218,7 @@ def judge_cycle(
     policy, target = resolved[metric]
     if policy is None or target is None:
         return None
-    pauses, paused_total, running = _stretches(cycle, end, open_at_now)  # type: ignore[arg-type]
+    pauses, paused_total, running = _stretches(cycle, end, open_at_now)
     due_at, elapsed = reach_instant(target, cycle.start, running, target.us)
     breached = elapsed > target.us
     paused_now = open_at_now and cycle.pause_from is not None
@@ -240,12 +252,20 @@ def judge_cycle(
     )
 
 
-def _warnings(spec, target: ResolvedTarget, cycle: Cycle, running, elapsed: int, now: int, paused_now: bool):
+def _warnings(
+    spec: Warnings,
+    target: ResolvedTarget,
+    cycle: Cycle,
+    running: list[tuple[int, int]],
+    elapsed: int,
+    now: int,
+    paused_now: bool,
+) -> tuple[tuple[str, int], ...]:
     amounts = [(f"{p:g}%", int(target.us * p / 100)) for p in spec.at_percent]
     amounts += [
         (f"{compact_duration(d)} before due", target.us - d) for d in spec.before_due if d <= target.us
     ]
-    out = []
+    out: list[tuple[str, int]] = []
     for label, amount in amounts:
         instant, _ = reach_instant(target, cycle.start, running, amount)
         if instant is None and not paused_now:
@@ -260,7 +280,7 @@ def judge_ticket(
 ) -> list[CycleResult]:
     """Every row of a ticket at ``now``, by metric name then cycle number."""
     results = []
-    memo: dict = {}
+    memo: dict[int, Resolved] = {}
     for metric_clock in clock.metrics:  # the clock holds them in name order
         name = metric_clock.metric.name
         for cycle in metric_clock.cycles:

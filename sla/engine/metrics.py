@@ -7,6 +7,7 @@ any definition; nothing in it is specific to a metric name.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -127,14 +128,18 @@ BUILTIN_METRICS: dict[str, MetricDef] = {
 }
 
 
-def with_options(metric: MetricDef, *, pause_statuses=None, responders=None) -> MetricDef:
+def with_options(
+    metric: MetricDef,
+    *,
+    pause_statuses: Iterable[str] | None = None,
+    responders: Iterable[str] | None = None,
+) -> MetricDef:
     """A built-in metric with its options replaced."""
-    changes = {}
     if pause_statuses is not None:
-        changes["pause_statuses"] = frozenset(pause_statuses)
+        metric = replace(metric, pause_statuses=frozenset(pause_statuses))
     if responders is not None:
-        changes["responders"] = frozenset(responders)
-    return replace(metric, **changes) if changes else metric
+        metric = replace(metric, responders=frozenset(responders))
+    return metric
 
 
 def finish(metric: MetricDef) -> MetricDef:

@@ -5,7 +5,7 @@ a snapshot at any ``now``, ask when to wake up next, and store its state as
 JSON between requests.  A snapshot always equals the batch evaluation of the
 same events (:func:`sla.engine.batch.evaluate_ticket`).
 
->>> from sla.policy.compile import load_policies
+>>> from sla import load_policies
 >>> policies = load_policies("policies:\\n  - name: all\\n    targets: {first_response: 1h}\\n")
 >>> tracker = Tracker(policies, "T1")
 >>> tracker.feed({"at": "2026-03-02T08:00:00Z", "type": "created", "fields": {}})
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sla.engine.batch import as_us, new_clock
 from sla.engine.clock import TicketClock
@@ -94,7 +95,7 @@ class Tracker:
             pending += [instant for _, instant in result.warnings if instant > now_us]
         return from_us(min(pending)) if pending else None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         """The tracker's state as JSON-ready data (store it with the ticket)."""
         return {
             "version": STATE_VERSION,
@@ -104,7 +105,7 @@ class Tracker:
         }
 
     @classmethod
-    def from_json(cls, policies: PolicySet, data: Mapping) -> Tracker:
+    def from_json(cls, policies: PolicySet, data: Mapping[str, Any]) -> Tracker:
         """Restore a tracker saved by :meth:`to_json` (with the same policy file)."""
         if data.get("version") != STATE_VERSION:
             raise SlaError(f"unknown tracker state version {data.get('version')!r}; expected {STATE_VERSION}")

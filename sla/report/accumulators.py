@@ -1,0 +1,238 @@
+"""Per-group accumulators of the report figures and the statistics they finish
+into: :class:`SlaAcc` counts one metric's cycles, :class:`KpiAcc` the ticket
+figures (:func:`ticket_figures` counts those of one ticket).  Accumulators of
+disjoint tickets merge, so parallel workers can each fill their own.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from array import array
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from sla.engine.events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, Event
+from sla.engine.judge import ACHIEVED, BREACHED, CANCELLED, PAUSED, RUNNING
+from sla.report.results import Csat, Distribution, KpiGroup, SlaGroup
+from sla.timefmt import US_PER_SECOND
+
+SATISFIED_SCORE = 4
+
+
+def distribution(values_us: Sequence[int]) -> Distribution | None:
+    """Mean, p50 and p90 of microsecond values, in seconds; None without values.
+
+    >>> distribution([1_000_000, 2_000_000, 3_000_000, 4_000_000])
+    Distribution(mean=2.5, p50=2.5, p90=3.7)
+    >>> distribution([5_000_000]), distribution([])
+    (Distribution(mean=5.0, p50=5.0, p90=5.0), None)
+    """
+    n = len(values_us)
+    if n == 0:
+        return None
+    seconds = [v / US_PER_SECOND for v in values_us]
+    mean = statistics.fmean(seconds)
+    if n == 1:
+        return Distribution(mean, seconds[0], seconds[0])
+    deciles = statistics.quantiles(seconds, n=10, method="inclusive")
+    return Distribution(mean, deciles[4], deciles[8])
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+# --------------------------------------------------------------- grouping
+def value_key(value: object) -> object:
+    """A hashable key for an attribute value that keeps distinct JSON values apart."""
+    if value is None or type(value) is str:
+        return value
+    return ("json", json.dumps(value, sort_keys=True))
+
+
+class SlaAcc:
+    __slots__ = ("cycles", "achieved", "breached", "cancelled", "running", "paused", "elapsed")
+
+    def __init__(self) -> None:
+        self.cycles = self.achieved = self.breached = self.cancelled = self.running = self.paused = 0
+        self.elapsed = array("q")
+
+    def add(self, state: str, ended: bool, elapsed_us: int) -> None:
+        self.cycles += 1
+        if state == ACHIEVED:
+            self.achieved += 1
+        elif state == BREACHED:
+            self.breached += 1
+        elif state == CANCELLED:
+            self.cancelled += 1
+        elif state == RUNNING:
+            self.running += 1
+        elif state == PAUSED:
+            self.paused += 1
+        if ended and (state in (ACHIEVED, BREACHED)):
+            self.elapsed.append(elapsed_us)
+
+    def merge(self, other: SlaAcc) -> None:
+        self.cycles += other.cycles
+        self.achieved += other.achieved
+        self.breached += other.breached
+        self.cancelled += other.cancelled
+        self.running += other.running
+        self.paused += other.paused
+        self.elapsed.extend(other.elapsed)
+
+
+class KpiAcc:
+    __slots__ = (
+        "tickets",
+        "messages_in",
+        "messages_out",
+        "requesters",
+        "responded",
+        "done",
+        "reopened",
+        "fcr",
+        "redirected",
+        "first_response",
+        "csat",
+    )
+
+    def __init__(self) -> None:
+        self.tickets = self.messages_in = self.messages_out = 0
+        self.responded = self.done = self.reopened = self.fcr = self.redirected = 0
+        self.requesters: set[object] = set()
+        self.first_response = array("q")
+        self.csat = array("d")
+
+    def add(self, figures: TicketFigures, requester: object, done: bool) -> None:
+        self.tickets += 1
+        self.messages_in += figures.messages_in
+        self.messages_out += figures.messages_out
+        if requester is not None:
+            self.requesters.add(value_key(requester))
+        if figures.responses:
+            self.responded += 1
+        if figures.first_response_us is not None:
+            self.first_response.append(figures.first_response_us)
+        if done:
+            self.done += 1
+            if figures.responses == 1 and not figures.reopened:
+                self.fcr += 1
+        if figures.reopened:
+            self.reopened += 1
+        if figures.redirected:
+            self.redirected += 1
+        if figures.csat is not None:
+            self.csat.append(figures.csat)
+
+    def merge(self, other: KpiAcc) -> None:
+        for name in (
+            "tickets",
+            "messages_in",
+            "messages_out",
+            "responded",
+            "done",
+            "reopened",
+            "fcr",
+            "redirected",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.requesters |= other.requesters
+        self.first_response.extend(other.first_response)
+        self.csat.extend(other.csat)
+
+
+@dataclass(slots=True)
+class TicketFigures:
+    """One ticket's own figures at ``now`` (events at or before ``now`` only)."""
+
+    messages_in: int = 0
+    messages_out: int = 0
+    responses: int = 0
+    first_response_us: int | None = None
+    reopened: bool = False
+    redirected: bool = False
+    csat: float | None = None
+
+
+def ticket_figures(
+    events: Iterable[Event], created_at: int, now: int, done_statuses: frozenset[str]
+) -> TicketFigures:
+    """Count a ticket's messages, responses, reopens, redirects and last CSAT score."""
+    figures = TicketFigures()
+    status: str | None = None
+    channel_set = False
+    channel: object = None
+    for event in events:
+        if event.at > now:
+            break
+        kind = event.kind
+        if kind == MESSAGE:
+            if not event.public:
+                continue
+            if event.author == "customer":
+                figures.messages_in += 1
+            else:
+                figures.messages_out += 1
+                if event.author == "agent":
+                    figures.responses += 1
+                    if figures.first_response_us is None:
+                        figures.first_response_us = event.at - created_at
+        elif kind == STATUS:
+            if status in done_statuses and event.status not in done_statuses:
+                figures.reopened = True
+            status = event.status
+        elif kind == UPDATE:
+            fields = event.fields
+            if fields is not None and "channel" in fields:  # None: no fields, as the clock reads it
+                new = fields["channel"]
+                if channel_set and channel is not None and new is not None and new != channel:
+                    figures.redirected = True
+                channel, channel_set = new, True
+        elif kind == CREATED:
+            status = event.status if event.status is not None else "new"
+            fields = event.fields
+            if fields is not None and "channel" in fields:
+                channel, channel_set = fields["channel"], True
+        elif kind == CSAT:
+            figures.csat = event.score
+    return figures
+
+
+def sla_row(group: Mapping[str, object], metric: str, acc: SlaAcc) -> SlaGroup:
+    return SlaGroup(
+        dict(group),
+        metric,
+        acc.cycles,
+        acc.achieved,
+        acc.breached,
+        acc.cancelled,
+        acc.running,
+        acc.paused,
+        _rate(acc.achieved, acc.achieved + acc.breached),
+        distribution(acc.elapsed),
+    )
+
+
+def kpi_row(group: Mapping[str, object], k: KpiAcc) -> KpiGroup:
+    scores = k.csat
+    csat = Csat(
+        len(scores),
+        statistics.fmean(scores) if scores else None,
+        _rate(sum(1 for s in scores if s >= SATISFIED_SCORE), len(scores)),
+    )
+    return KpiGroup(
+        dict(group),
+        k.tickets,
+        k.messages_in,
+        k.messages_out,
+        len(k.requesters),
+        _rate(k.responded, k.tickets),
+        _rate(k.done, k.tickets),
+        _rate(k.reopened, k.tickets),
+        _rate(k.fcr, k.done),
+        _rate(k.redirected, k.tickets),
+        distribution(k.first_response),
+        csat,
+    )
