@@ -14,6 +14,25 @@ class SlaError(Exception):
     """Base of every error the SDK raises on bad input."""
 
 
+class ArgumentError(SlaError, TypeError):
+    """A Python API call given an argument of the wrong kind; the message
+    names the argument and says what it should be."""
+
+
+def check_argument(name: str, value: object, kind: type | tuple[type, ...], expected: str) -> None:
+    """Raise :class:`ArgumentError` unless ``value`` is an instance of ``kind``.
+
+    >>> check_argument("ticket_id", 7, str, "a string")
+    Traceback (most recent call last):
+    ...
+    sla.errors.ArgumentError: ticket_id: expected a string, got int 7
+    """
+    if not isinstance(value, kind):
+        shown = repr(value)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        raise ArgumentError(f"{name}: expected {expected}, got {type(value).__name__} {shown}")
+
+
 class DurationError(SlaError, ValueError):
     """A duration string or number that does not follow the contract."""
 

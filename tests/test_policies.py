@@ -139,10 +139,13 @@ def test_policy_hours_calendar_is_the_default_for_its_targets():
     assert policy.target("resolution", None).calendar is p.calendars["office"]
 
 
-def test_numeric_priorities_look_up_as_text():
-    p = load_policies("policies:\n  - {name: a, targets: {first_response: {1: 1h, 2: 4h}}}\n")
+def test_numeric_priority_keys_match_numbers_only():
+    p = load_policies("policies:\n  - {name: a, targets: {first_response: {1: 1h, 2: 4h, '3': 5h}}}\n")
     assert p.policies[0].target("first_response", 1).us == H
-    assert p.policies[0].target("first_response", "2").us == 4 * H
+    assert p.policies[0].target("first_response", 2.0).us == 4 * H
+    assert p.policies[0].target("first_response", "2") is None  # a text never equals a number
+    assert p.policies[0].target("first_response", "3").us == 5 * H
+    assert p.policies[0].target("first_response", 3) is None
 
 
 @pytest.mark.parametrize(

@@ -129,5 +129,20 @@ def test_priority_lookup_is_the_same_cached_or_not():
     for priority in (1, 1.0, True, "1"):
         rows = evaluate_ticket(policies, [created(fields={"priority": priority})], now, ticket_id="T")
         targets.append(rows[0].target_us // 3_600_000_000)
-    # str(True) is "True": no such key, so the default applies.
-    assert targets == [1, 2, 3, 1]
+    # The keys are the texts "1" and "1.0": a number or a boolean equals no
+    # text, so only the priority "1" finds a key; the others get the default.
+    assert targets == [3, 3, 3, 1]
+
+
+def test_true_one_and_text_one_are_three_priority_keys():
+    from sla import load_policies
+
+    policies = load_policies(
+        "policies:\n  - name: all\n    targets: {first_response: {1: 1h, true: 2h, '1': 3h, default: 4h}}\n"
+    )
+    now = "2026-03-02T12:00:00Z"
+    targets = []
+    for priority in (1, 1.0, True, "1", "1.0", False):
+        rows = evaluate_ticket(policies, [created(fields={"priority": priority})], now, ticket_id="T")
+        targets.append(rows[0].target_us // 3_600_000_000)
+    assert targets == [1, 1, 2, 3, 4, 4]

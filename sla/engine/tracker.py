@@ -28,7 +28,7 @@ from sla.engine.batch import as_us, new_clock
 from sla.engine.clock import TicketClock
 from sla.engine.events import CREATED, Event, parse_event
 from sla.engine.judge import RUNNING, CycleResult, judge_ticket
-from sla.errors import EventError, SlaError
+from sla.errors import EventError, SlaError, check_argument
 from sla.policy.compile import PolicySet
 from sla.timefmt import from_us
 
@@ -38,13 +38,13 @@ STATE_VERSION = 1
 class Tracker:
     """One ticket's clocks, updated one event at a time."""
 
-    def __init__(
-        self, policies: PolicySet, ticket_id: str, *, _clock: TicketClock | None = None, _seq: int = 0
-    ):
+    def __init__(self, policies: PolicySet, ticket_id: str):
+        check_argument("policies", policies, PolicySet, "a PolicySet from sla.load_policies")
+        check_argument("ticket_id", ticket_id, str, "a string")
         self.policies = policies
         self.ticket_id = ticket_id
-        self.clock = _clock or new_clock(policies)
-        self._seq = _seq
+        self.clock: TicketClock = new_clock(policies)
+        self._seq = 0
 
     def feed(self, event: Mapping[str, object] | Event) -> None:
         """Apply the next event (a JSONL-style dict or an :class:`Event`), in time order.
@@ -53,6 +53,7 @@ class Tracker:
         ``created``, an event before ``created`` or out of time order.
         """
         if not isinstance(event, Event):
+            check_argument("event", event, Mapping, "a dict as in the JSONL format, or an sla Event")
             try:
                 event = parse_event(event, self._seq)
             except EventError as exc:
@@ -107,9 +108,18 @@ class Tracker:
     @classmethod
     def from_json(cls, policies: PolicySet, data: Mapping[str, Any]) -> Tracker:
         """Restore a tracker saved by :meth:`to_json` (with the same policy file)."""
+        check_argument("data", data, Mapping, "the dict that Tracker.to_json returned")
         if data.get("version") != STATE_VERSION:
             raise SlaError(f"unknown tracker state version {data.get('version')!r}; expected {STATE_VERSION}")
-        clock = TicketClock.from_json(
-            data["clock"], [policies.metrics[m] for m in policies.active_metrics], policies.done_statuses
-        )
-        return cls(policies, data["ticket_id"], _clock=clock, _seq=data["seq"])
+        tracker = cls(policies, data.get("ticket_id"))  # type: ignore[arg-type]  # checked there
+        try:
+            tracker.clock = TicketClock.from_json(
+                data["clock"], [policies.metrics[m] for m in policies.active_metrics], policies.done_statuses
+            )
+            tracker._seq = int(data["seq"])
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise SlaError(
+                f"tracker state is damaged ({type(exc).__name__}: {exc}); store what to_json returned, "
+                "with the policy file it was made with"
+            ) from None
+        return tracker

@@ -32,7 +32,7 @@ from pydantic import (
 from sla.errors import SlaError
 from sla.policy.duration import parse_duration_us
 from sla.policy.messages import LocatedValueError, show, suggest
-from sla.policy.source import BoolKey, key_name
+from sla.policy.source import BoolKey, ScalarKey, scalar_key
 
 
 # ------------------------------------------------------------ durations
@@ -86,17 +86,17 @@ class Within(Model):
 class Target(Model):
     """A metric's target: one for every priority, or one per priority with a default."""
 
-    by_priority: dict[str, Within] = Field(default_factory=dict)
+    by_priority: dict[ScalarKey, Within] = Field(default_factory=dict)
     default: Within | None = None
 
     def for_priority(self, priority: object) -> Within | None:
-        """The target for a ticket's priority, looked up by the name its key has.
-
-        A number finds the key written as that number (``1`` and ``1.0`` are
-        one priority); ``true`` finds only the key ``true``, never ``1``.
+        """The target for a ticket's priority: the key equal to it (a number
+        finds the key written as that number, ``1`` and ``1.0`` alike; ``true``
+        only the key ``true``; ``"1"`` only the key ``"1"``), else ``default``.
         """
-        if priority is not None:
-            found = self.by_priority.get(key_name(priority))
+        key = scalar_key(priority)
+        if key is not None:
+            found = self.by_priority.get(key)
             if found is not None:
                 return found
         return self.default
@@ -150,7 +150,7 @@ def _target(value: object) -> Target:
             raise LocatedValueError(
                 "an empty map; expected a duration, or priorities like {urgent: 1h, default: 8h}"
             )
-        by_priority: dict[str, Within] = {}
+        by_priority: dict[ScalarKey, Within] = {}
         default = None
         problems: list[tuple[tuple[object, ...], str]] = []
         for key, item in value.items():
@@ -162,7 +162,7 @@ def _target(value: object) -> Target:
             if key == "default":
                 default = within
             else:
-                by_priority[key_name(key)] = within
+                by_priority[scalar_key(key) or ("text", str(key))] = within
         if problems:
             raise LocatedValueError.collect(problems)
         return Target.model_construct(by_priority=by_priority, default=default)

@@ -62,16 +62,49 @@ class BoolKey(str):
     __slots__ = ()
 
 
-def key_name(key: object) -> str:
-    """The name a mapping key stands for: two keys with the same name are the same key.
+ScalarKey = tuple[str, object]
 
-    Dates as YYYY-MM-DD, whole numbers written as floats like the integer
-    (``1.0`` is ``1``), booleans as ``True``/``False``, so never equal to
-    a number.  Priorities in target maps are looked up by this name too.
+
+def scalar_key(value: object) -> ScalarKey | None:
+    """A scalar under the policy language's equality, as a hashable key:
+    strings equal strings, numbers equal numbers (``1`` is ``1.0``),
+    booleans equal booleans, and never across kinds (``true``, ``1`` and
+    ``"1"`` are three keys). None for what is not a scalar.
+
+    >>> scalar_key(1) == scalar_key(1.0), scalar_key(True) == scalar_key(1), scalar_key("1") == scalar_key(1)
+    (True, False, False)
     """
-    if isinstance(key, float) and key.is_integer():
-        return str(int(key))
-    return _key_text(key)
+    if isinstance(value, BoolKey):
+        return ("bool", value == "True")
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, int):
+        return ("number", value)
+    if isinstance(value, float):
+        return ("number", int(value) if value.is_integer() else value)
+    if isinstance(value, date):
+        return ("text", value.isoformat())
+    if isinstance(value, str):
+        return ("text", value)
+    return None
+
+
+def scalar_text(key: ScalarKey) -> str:
+    """How a policy file writes the scalar of a key: ``urgent``, ``1``, ``true``."""
+    kind, value = key
+    if kind == "bool":
+        return "true" if value else "false"
+    return str(value)
+
+
+def key_name(key: object) -> str:
+    """The name a mapping key stands for: two keys with the same name are the
+    same key (the equality of :func:`scalar_key`; dates as YYYY-MM-DD)."""
+    found = scalar_key(key)
+    if found is None:
+        return _key_text(key)
+    kind, value = found
+    return str(value) if kind == "text" else f"{kind}:{value}"
 
 
 def _line_column(text: str, index: int) -> tuple[int, int]:

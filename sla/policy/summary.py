@@ -24,6 +24,7 @@ from sla.calendar.hours import DAY_NAMES
 from sla.engine.metrics import Trigger
 from sla.policy.compile import MatchRule, PolicySet
 from sla.policy.model import Scalar, Target, Within
+from sla.policy.source import scalar_text
 
 
 def _duration(us: int) -> str:
@@ -93,7 +94,7 @@ def _target_text(target: Target) -> str:
     def one(w: Within) -> str:
         return _duration(w.within) + (f" ({w.hours} hours)" if w.hours else "")
 
-    parts = [f"{prio} {one(w)}" for prio, w in target.by_priority.items()]
+    parts = [f"{scalar_text(prio)} {one(w)}" for prio, w in target.by_priority.items()]
     if target.default is not None:
         parts.append(("default " if target.by_priority else "") + one(target.default))
     return ", ".join(parts)

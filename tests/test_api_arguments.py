@@ -1,0 +1,61 @@
+"""The Python API answers a wrong argument with an SlaError that names the
+argument and what it should be, never a bare TypeError, KeyError or
+AttributeError from deep inside."""
+
+from __future__ import annotations
+
+import pytest
+
+import sla
+from sla.errors import ArgumentError
+
+POLICIES = sla.load_policies("policies:\n  - name: all\n    targets: {first_response: 1h}\n")
+CREATED = {"at": "2026-03-02T08:00:00Z", "type": "created", "fields": {}}
+
+
+@pytest.mark.parametrize(
+    ("call", "named"),
+    [
+        (lambda: sla.Tracker("policies.yaml", "T1"), "policies"),
+        (lambda: sla.Tracker(POLICIES, 7), "ticket_id"),
+        (lambda: sla.Tracker(POLICIES, "T1").feed(["created"]), "event"),
+        (lambda: sla.Tracker.from_json(POLICIES, "{}"), "data"),
+    ],
+)
+def test_a_wrong_argument_is_named(call, named):
+    with pytest.raises(ArgumentError, match=f"^{named}: expected "):
+        call()
+
+
+def test_argument_errors_are_sla_errors_and_type_errors():
+    with pytest.raises(sla.SlaError):
+        sla.Tracker(POLICIES, None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        sla.Tracker(POLICIES, None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda s: s.pop("clock"),
+        lambda s: s.pop("seq"),
+        lambda s: s.update(clock="nonsense"),
+        lambda s: s.update(clock={}),
+        lambda s: s.update(seq="x"),
+    ],
+)
+def test_damaged_tracker_state_is_an_sla_error(damage):
+    tracker = sla.Tracker(POLICIES, "T1")
+    tracker.feed(CREATED)
+    state = tracker.to_json()
+    damage(state)
+    with pytest.raises(sla.SlaError):
+        sla.Tracker.from_json(POLICIES, state)
+
+
+def test_a_restored_tracker_goes_on_where_it_stopped():
+    tracker = sla.Tracker(POLICIES, "T1")
+    tracker.feed(CREATED)
+    same = sla.Tracker.from_json(POLICIES, tracker.to_json())
+    same.feed({"at": "2026-03-02T08:30:00Z", "type": "message", "author": "agent"})
+    assert [r.state for r in same.snapshot("2026-03-02T09:00:00Z")] == ["achieved"]
