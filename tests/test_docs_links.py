@@ -59,7 +59,7 @@ def test_relative_links_lead_to_files(page: Path) -> None:
             )
 
 
-DOCUMENTS = [*PAGES, ROOT / "mkdocs.yml", *sorted((ROOT / "policies").glob("*"))]
+DOCUMENTS = [*PAGES, ROOT / "mkdocs.yml", DOCS / "policy.schema.json", *sorted((ROOT / "policies").glob("*"))]
 
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: str(p.relative_to(ROOT)))

@@ -1,6 +1,6 @@
 """The policy file as users write it: pydantic models, frozen, unknown keys forbidden.
 
-These models describe the file (SEMANTICS.md sections 2, 4, 5).  Compiling
+These models describe the file (calendars, metrics, policies; docs/policies.md).  Compiling
 into the runtime :class:`~sla.policy.compile.PolicySet` lives in
 :mod:`sla.policy.compile`, which also checks what a model cannot see alone
 (calendar hours, references between sections, duplicate names) and turns
@@ -44,7 +44,7 @@ def _duration(value: object) -> int:
 
 
 Duration = Annotated[int, BeforeValidator(_duration), WithJsonSchema({"x-sla-ref": "Duration"})]
-"""A duration in integer microseconds, written as in SEMANTICS.md section 1."""
+"""A duration in integer microseconds, written like 15m, 1h30m, 2d, PT4H or a number of seconds."""
 
 HoursKind = Literal["business", "calendar"]
 Scalar = str | bool | int | float | None
@@ -203,7 +203,7 @@ class Holidays(Model):
 
 
 class CalendarSpec(Model):
-    """A business calendar as written in the file (SEMANTICS.md section 2)."""
+    """A business calendar as written in the file."""
 
     timezone: str = Field(
         "UTC", description="IANA time zone of the calendar's wall-clock hours (default UTC)."

@@ -1,7 +1,7 @@
 """The typed result of ``sla report``: :class:`Report` and its rows.
 
 ``Report.to_dict()`` is the exact JSON object of ``sla report --format json``
-(SEMANTICS.md section 7); ``Report.records()`` flattens the rows for data
+(docs/reports.md); ``Report.records()`` flattens the rows for data
 frames.  How the figures are counted: :mod:`sla.report.figures`.
 """
 
@@ -63,7 +63,7 @@ class KpiGroupJson(TypedDict):
 
 
 class ReportJson(TypedDict):
-    """The JSON object of ``sla report --format json`` (SEMANTICS.md section 7)."""
+    """The JSON object of ``sla report --format json``."""
 
     now: str
     tickets: int
@@ -186,7 +186,7 @@ class ReportExtras:
 
 @dataclass
 class Report:
-    """What ``sla report`` prints; ``to_dict()`` is the JSON object of SEMANTICS.md section 7."""
+    """What ``sla report`` prints; ``to_dict()`` is its JSON object (docs/reports.md)."""
 
     now: int
     tickets: int
