@@ -59,3 +59,11 @@ def test_a_restored_tracker_goes_on_where_it_stopped():
     same = sla.Tracker.from_json(POLICIES, tracker.to_json())
     same.feed({"at": "2026-03-02T08:30:00Z", "type": "message", "author": "agent"})
     assert [r.state for r in same.snapshot("2026-03-02T09:00:00Z")] == ["achieved"]
+
+
+def test_load_policies_names_a_wrong_source():
+    with pytest.raises(ArgumentError, match="^source: expected "):
+        sla.load_policies(42)  # type: ignore[arg-type]
+    with pytest.raises(sla.PolicyError, match="not UTF-8"):
+        sla.load_policies(b"\xff\xfe policies: []")
+    assert sla.load_policies(b"policies:\n  - name: all\n").policies[0].name == "all"

@@ -154,3 +154,27 @@ def test_interrupting_parallel_jobs_says_one_line_and_cleans_up(big_history, tmp
     assert text.strip().splitlines() == [f"sla evaluate: {word}"]
     assert list(scratch.iterdir()) == []
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_a_full_disk_on_output_names_the_output(capsys):
+    assert main(sla("--events", str(SAMPLE), "--output", "/dev/full")) == 2
+    err = capsys.readouterr().err
+    assert "--output /dev/full" in err and "No space left" in err
+    assert "Traceback" not in err
+
+
+def test_a_full_scratch_folder_is_named_with_the_fix(tmp_path, capsys, monkeypatch):
+    import errno
+
+    from sla.io import pipeline
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pipeline, "spill", full)
+    monkeypatch.setattr(pipeline, "IN_MEMORY_LIMIT_BYTES", 0)
+    status = main(sla("--events", str(shuffled_sample(tmp_path)), "--output", str(tmp_path / "o")))
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "no space left for scratch files" in err and "TMPDIR" in err

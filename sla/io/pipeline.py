@@ -19,16 +19,19 @@ Rejections are counted here, whatever the sink, and come back sorted by line.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import tzinfo
 from typing import IO, Any
 
 from sla.engine.events import LineError, NotGrouped, collect_all, stream_grouped
+from sla.errors import SlaError
 from sla.io.parallel import count_lines, partition_job, range_job, run_partition, ticket_ranges
 from sla.io.parallel import pool as _pool
 from sla.io.sinks import Progress, ReportSink, RowSink, Sink, feed
@@ -38,6 +41,7 @@ from sla.io.summary import Rejection, RunSummary
 from sla.policy.compile import PolicySet
 from sla.report.results import Report
 
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 IN_MEMORY_LIMIT_BYTES = 256 * 1024 * 1024  # ungrouped input below this is sorted in memory
 PARTITION_BYTES = 48 * 1024 * 1024
 MIN_PARALLEL_BYTES = 16 * 1024 * 1024  # smaller input is not worth starting workers for
@@ -59,7 +63,8 @@ def run(
     """
     input_format = detect_format(path, input_format)
     with tempfile.TemporaryDirectory(prefix="sla-", dir=workdir) as scratch:
-        path = _readable_twice(path, scratch)
+        with _scratch_writes(scratch):
+            path = _readable_twice(path, scratch)
         size = os.path.getsize(path)
         jobs = 1 if size < MIN_PARALLEL_BYTES else max(1, jobs)
         summary = None
@@ -71,6 +76,20 @@ def run(
             summary = _sorted(sink, path, input_format, jobs, size, scratch, progress)
     summary.rejections.sort()
     return summary
+
+
+@contextmanager
+def _scratch_writes(scratch: str) -> Iterator[None]:
+    """Name the scratch folder when it fills up (a write error names no file)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in _FULL:
+            raise
+        raise SlaError(
+            f"no space left for scratch files in {os.path.dirname(scratch)} ({exc.strerror}); "
+            "set TMPDIR to a folder with room (about twice the input's size)"
+        ) from None
 
 
 def evaluate_file(
@@ -164,15 +183,16 @@ def _sorted(
         summary.rejections += _line_rejections(line_errors)
         return summary
     count = max(jobs * 2, -(-size // PARTITION_BYTES), 2)
-    parts, problems = spill(records(path, input_format), scratch, count)
+    with _scratch_writes(scratch):
+        parts, problems = spill(records(path, input_format), scratch, count)
+        tasks = [(p, p + ".out") for p in parts]
+        if jobs > 1:
+            with _pool(jobs, sink.part_maker()) as workers:
+                results = workers.map(partition_job, tasks, chunksize=1)
+        else:
+            maker = sink.part_maker()
+            results = [run_partition(maker, p, out) for p, out in tasks]
     summary.rejections += problems
-    tasks = [(p, p + ".out") for p in parts]
-    if jobs > 1:
-        with _pool(jobs, sink.part_maker()) as workers:
-            results = workers.map(partition_job, tasks, chunksize=1)
-    else:
-        maker = sink.part_maker()
-        results = [run_partition(maker, p, out) for p, out in tasks]
     for _, part_summary in results:
         summary.absorb(part_summary)
     sink.gather([result for result, _ in results], interleaved=True)
@@ -183,7 +203,7 @@ def _parallel_ranges(sink: Sink[Any, Any], path: str, jobs: int, scratch: str) -
     """Grouped JSONL in byte ranges on worker processes; None if not grouped."""
     ranges = ticket_ranges(path, jobs * 2)
     tasks = [(path, a, b, os.path.join(scratch, f"range-{i:04d}.jsonl")) for i, (a, b) in enumerate(ranges)]
-    with _pool(jobs, sink.part_maker()) as workers:
+    with _scratch_writes(scratch), _pool(jobs, sink.part_maker()) as workers:
         results = workers.map(range_job, tasks, chunksize=1)
     done = [result for result in results if result is not None]
     if len(done) != len(results):

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from sla.errors import PolicyError, Problem
+from sla.errors import PolicyError, Problem, check_argument
 from sla.policy.compile import PolicySet, compile_document
 from sla.policy.source import Located, parse_json, parse_text, parse_toml
 
@@ -65,7 +65,7 @@ def read_document(path: str | Path) -> Located:
     return parse_text(text, str(path))
 
 
-def load_policies(source: str | Path | Mapping[str, object]) -> PolicySet:
+def load_policies(source: str | bytes | Path | Mapping[str, object]) -> PolicySet:
     """Load and validate a policy file (a path, YAML/JSON text, or a mapping).
 
     A string naming a ``.yaml``/``.yml``/``.json``/``.toml`` file (one line)
@@ -82,7 +82,12 @@ def load_policies(source: str | Path | Mapping[str, object]) -> PolicySet:
     ):
         located = read_document(source)
     else:
-        located = parse_text(str(source))
+        check_argument("source", source, (str, bytes), "a path, the policy text, or a mapping")
+        try:
+            text = source.decode("utf-8-sig") if isinstance(source, bytes) else source
+        except UnicodeDecodeError:
+            raise PolicyError([Problem("", "the policy text is not UTF-8")]) from None
+        located = parse_text(text)
     return compile_document(located)
 
 
