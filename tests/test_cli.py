@@ -173,7 +173,7 @@ def test_explain_names_the_policies_that_did_not_match(tmp_path, capsys):
         "T",
     )
     assert status == 0
-    assert "policy 'social' does not match: channel is 'email', not one of ['twitter']" in out
+    assert "policy 'social' does not match: channel is 'email', so not: channel = twitter" in out
     assert "policy 'vip' does not match: the ticket has no 'vip'" in out
     assert "no policy matches" in out
 

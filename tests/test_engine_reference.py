@@ -62,7 +62,8 @@ DAY_FAMILIES = (
 )
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CHANNELS = ("email", "chat", "twitter", "web")
-PRIORITIES = ("low", "normal", "high", "urgent")
+# Typed priorities too: true, 1 and "1" are three values; 1 and 1.0 one.
+PRIORITIES = ("low", "normal", "high", "urgent", 1, 1.0, True, "1")
 STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed", "archived")
 METRICS = ("first_response", "next_response", "resolution", "requester_wait", "agent_work")
 OFFSETS = (0, 0, 60, -300, 345, 630, -570)  # minutes east of UTC, for rendering timestamps

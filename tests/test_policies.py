@@ -176,7 +176,7 @@ def test_defaults():
     policy = p.policies[0]
     assert policy.calendar_name == "24x7" and policy.calendar is ALWAYS_OPEN
     assert policy.hours == "business"
-    assert policy.match == ()
+    assert policy.condition.keys() == frozenset() and policy.matches({})
     assert p.done_statuses == {"solved", "closed"}
     assert p.active_metrics == ()
     cal = load_policies(

@@ -368,11 +368,11 @@ CASES = [
         """\
         policies:
           - name: a
-            match: {channel: {in: [email]}}
+            match: {channel: {inn: [email]}}
             targets: {first_response: 1h}
         """,
         3,
-        ["policies[0].match.channel", "mapping", "a list of values"],
+        ["policies[0].match.channel.inn", "unknown operator 'inn'", "did you mean 'in'?"],
     ),
     (
         "match-nested-list",

@@ -81,7 +81,7 @@ def test_example_files_point_editors_at_the_schema():
         ("policies: [{name: a, targets: {first_response: 30m1h}}]\n", "30m1h"),
         ("policies: [{name: a, targets: {first_response: -5}}]\n", "-5"),
         ("policies: [{name: a, targets: {first_response: {within: 1h, hours: wall}}}]\n", "within"),
-        ("policies: [{name: a, match: {channel: {in: [x]}}}]\n", "in"),
+        ("policies: [{name: a, match: {channel: {inn: [x]}}}]\n", "inn"),
         ("policies: [{name: a, hours: sometimes}]\n", "sometimes"),
         ("policies: [{name: a, warnings: {at_percent: [120]}}]\n", "120"),
         ("calendars: {c: {hours: {mon-fry: ['09:00-17:00']}}}\npolicies: [{name: a}]\n", "mon-fry"),

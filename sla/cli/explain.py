@@ -26,7 +26,7 @@ from sla.engine.batch import run_clock
 from sla.engine.clock import TicketClock
 from sla.engine.events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, Event, TicketEvents
 from sla.engine.judge import CycleResult, judge_ticket
-from sla.policy.compile import CompiledPolicy, PolicySet
+from sla.policy.compile import PolicySet
 from sla.timefmt import format_instant
 
 
@@ -59,32 +59,20 @@ def why_policy(policies: PolicySet, attributes: Mapping[str, object]) -> list[st
     """Sentences explaining which policy is in force for the attributes."""
     lines = []
     for policy in policies.policies:
-        reason = _mismatch(policy, attributes)
+        reason = policy.condition.why_not(attributes)
         if reason is None:
-            rule = ", ".join(
-                f"{k} {'in ' + str(list(v)) if isinstance(v, tuple) else '= ' + repr(v)}"
-                for k, v, _ in policy.match
-            )
             lines.append(
                 f"policy {policy.name!r} is in force: "
-                + (f"its match holds ({rule})" if rule else "it matches every ticket")
+                + (
+                    f"its match holds ({policy.condition.describe()})"
+                    if policy.condition.keys()
+                    else "it matches every ticket"
+                )
             )
             return lines
         lines.append(f"policy {policy.name!r} does not match: {reason}")
     lines.append("no policy matches: the ticket has no SLA at this instant")
     return lines
-
-
-def _mismatch(policy: CompiledPolicy, attributes: Mapping[str, object]) -> str | None:
-    for key, wanted, _ in policy.match:
-        if key not in attributes:
-            return f"the ticket has no {key!r}"
-        value = attributes[key]
-        if isinstance(wanted, tuple) and value not in wanted:
-            return f"{key} is {value!r}, not one of {list(wanted)}"
-        if not isinstance(wanted, tuple) and value != wanted:
-            return f"{key} is {value!r}, not {wanted!r}"
-    return None
 
 
 def _target_text(policies: PolicySet, attributes: Mapping[str, object], metric: str) -> str:

@@ -165,7 +165,7 @@ def relevant_event_kinds(metric: MetricDef) -> frozenset[int]:
 def _any(triggers: tuple[Trigger, ...], step: _Step, metric: MetricDef) -> bool:
     # A plain loop: any() over a generator costs twice as much here, and this
     # runs for every metric at every event.
-    for trigger in triggers:  # noqa: SIM110
+    for trigger in triggers:
         if _fires(trigger, step, metric):
             return True
     return False

@@ -169,7 +169,7 @@ def _resolve(policies: PolicySet, attributes: Mapping[str, object]) -> Resolved:
     """
     entry = _RESOLVERS.get(policies)
     if entry is None:
-        keys = tuple(sorted({key for p in policies.policies for key, _, _ in p.match} | {"priority"}))
+        keys = tuple(sorted({"priority"}.union(*(p.condition.keys() for p in policies.policies))))
         entry = _RESOLVERS[policies] = (keys, {})
     keys, cache = entry
     # Types are part of the key: 1, 1.0 and True are equal in Python but

@@ -26,12 +26,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TypeVar, cast
+from typing import TypeVar
 
 from sla.calendar.index import ALWAYS_OPEN, Calendar
 from sla.engine.metrics import BUILTIN_METRICS, MetricDef, Trigger, finish, with_options
 from sla.errors import PolicyError, Problem
 from sla.policy.check_calendar import build_calendar, check_calendar
+from sla.policy.conditions import AttributeCondition, Predicate, parse_condition
 from sla.policy.messages import key_text, show, suggest, validate_part
 from sla.policy.model import (
     TOP_LEVEL_KEYS,
@@ -40,15 +41,12 @@ from sla.policy.model import (
     MetricOptions,
     Policy,
     PolicyFile,
-    Scalar,
 )
 from sla.policy.source import Located, document_problems, render_path
 
 BUSINESS = "business"
 CALENDAR = "calendar"
 
-MatchRule = tuple[str, Scalar | tuple[Scalar, ...], bool]
-"""(attribute, wanted value, is a list): a list holds as a tuple of its values."""
 
 _T = TypeVar("_T")
 
@@ -70,23 +68,13 @@ class ResolvedTarget:
 class CompiledPolicy:
     name: str
     index: int
-    match: tuple[MatchRule, ...]
+    condition: AttributeCondition
+    #: The compiled ``match``: does it hold for these attributes?
+    matches: Predicate
     calendar: Calendar
     calendar_name: str
     hours: str
     spec: Policy
-
-    def matches(self, attributes: Mapping[str, object]) -> bool:
-        for key, wanted, is_list in self.match:
-            if key not in attributes:
-                return False
-            value = attributes[key]
-            if is_list:
-                if value not in cast("tuple[Scalar, ...]", wanted):
-                    return False
-            elif value != wanted:
-                return False
-        return True
 
     def target(self, metric: str, priority: object) -> ResolvedTarget | None:
         spec = self.spec.targets.get(metric)
@@ -119,12 +107,12 @@ class PolicySet:
         targeted = {name for p in policies for name in p.spec.targets}
         #: The metrics some policy has a target for, in name order: the only ones worth running.
         self.active_metrics = tuple(sorted(name for name in metrics if name in targeted))
-        self._cache: dict[tuple[tuple[str, object], ...], CompiledPolicy | None] = {}
+        self._cache: dict[tuple[tuple[str, type, object], ...], CompiledPolicy | None] = {}
 
     def policy_for(self, attributes: Mapping[str, object]) -> CompiledPolicy | None:
         """The first policy, in file order, whose ``match`` holds for the attributes."""
-        try:
-            key = tuple(sorted(attributes.items()))
+        try:  # types are part of the key: true, 1 and "1" are three values
+            key = tuple([(name, type(attributes[name]), attributes[name]) for name in sorted(attributes)])
             hash(key)
         except TypeError:
             key = None
@@ -439,15 +427,13 @@ def compile_document(located: Located) -> PolicySet:
                         located.problem(loc + ("targets", metric), f"unknown metric {metric!r}{hint}")
                     )
         if policy is not None and policy.calendar in calendars and not problems:
-            match = tuple(
-                (key, tuple(value), True) if isinstance(value, list) else (key, value, False)
-                for key, value in policy.match.items()
-            )
+            condition = parse_condition(policy.match)
             compiled.append(
                 CompiledPolicy(
                     policy.name,
                     index,
-                    match,
+                    condition,
+                    condition.compile(),
                     calendars[policy.calendar],
                     policy.calendar,
                     policy.hours,

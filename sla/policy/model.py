@@ -30,9 +30,10 @@ from pydantic import (
 )
 
 from sla.errors import SlaError
+from sla.policy.conditions import parse_condition
 from sla.policy.duration import parse_duration_us
 from sla.policy.messages import LocatedValueError, show, suggest
-from sla.policy.source import BoolKey, ScalarKey, scalar_key
+from sla.policy.source import ScalarKey, scalar_key
 
 
 # ------------------------------------------------------------ durations
@@ -412,32 +413,11 @@ class Warnings(Model):
 
 
 def _match(value: object) -> object:
+    """A condition map (sla.policy.conditions): checked here, compiled later."""
     if value is None:
         return {}
-    if not isinstance(value, dict):
-        return value
-    problems: list[tuple[tuple[object, ...], str]] = []
-    expected = "expected a value (text, number, true/false) or a list of values"
-    for key, item in value.items():
-        if not isinstance(key, str) or isinstance(key, BoolKey):
-            problems.append(((key,), f"match key {show(key)} is not an attribute name; write it as text"))
-        if isinstance(item, list):
-            for i, element in enumerate(item):
-                if isinstance(element, (dict, list)):
-                    problems.append(
-                        (
-                            (key, i),
-                            f"{show(element)} inside a list; a match list holds plain values, {expected}",
-                        )
-                    )
-            if not item:
-                problems.append(((key,), f"an empty list never matches; {expected}"))
-        elif isinstance(item, dict):
-            problems.append(((key,), f"{show(item)} is a mapping; {expected}"))
-        elif isinstance(item, date):
-            problems.append(((key,), f"{show(item)} is a date; quote it to match the text"))
-    if problems:
-        raise LocatedValueError.collect(problems)
+    if isinstance(value, dict):
+        parse_condition(value)  # raises LocatedValueError naming each bad part
     return value
 
 
@@ -446,10 +426,11 @@ class Policy(Model):
 
     name: str = Field(description="Unique name, printed in every result row.")
     description: str | None = Field(None, description="Free text.")
-    match: Annotated[dict[str, Scalar | list[Scalar]], BeforeValidator(_match)] = Field(
+    match: Annotated[dict[str, Any], BeforeValidator(_match)] = Field(
         default_factory=dict,
-        description="Ticket attributes that must all hold: a value must equal the attribute, a list must contain it. "
-        "Omitted: every ticket.",
+        description="A condition on the ticket's attributes: every key must hold. A value must equal the "
+        "attribute, a list must contain it, an operator map ({gte: 10000}) must hold; any/all/not combine "
+        "condition maps. Omitted: every ticket.",
     )
     calendar: str = Field("24x7", description="A calendar under calendars, or the built-in 24x7 (default).")
     hours: HoursKind = Field(

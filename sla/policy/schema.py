@@ -103,7 +103,67 @@ _INTERVALS_SCHEMA: dict[str, Any] = {
 
 
 # ------------------------------------------------------------ policies
-_MATCH_VALUE_SCHEMA: dict[str, Any] = {"type": ["string", "number", "boolean", "null"]}
+_SCALAR_SCHEMA: dict[str, Any] = {"type": ["string", "number", "boolean"]}
+_SCALARS_SCHEMA: dict[str, Any] = {"type": "array", "items": _SCALAR_SCHEMA}
+_NUMBER_SCHEMA: dict[str, Any] = {"type": "number"}
+OPERATORS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "Operators on one attribute; every one must hold.",
+    "properties": {
+        "eq": {**_SCALAR_SCHEMA, "description": "The attribute equals this value."},
+        "ne": {**_SCALAR_SCHEMA, "description": "The attribute is missing or differs from this value."},
+        "in": {**_SCALARS_SCHEMA, "description": "The attribute equals one of these values."},
+        "not_in": {**_SCALARS_SCHEMA, "description": "The attribute is missing or equals none of these."},
+        "gt": {**_NUMBER_SCHEMA, "description": "The attribute is a number greater than this."},
+        "gte": {**_NUMBER_SCHEMA, "description": "The attribute is a number at least this."},
+        "lt": {**_NUMBER_SCHEMA, "description": "The attribute is a number less than this."},
+        "lte": {**_NUMBER_SCHEMA, "description": "The attribute is a number at most this."},
+        "exists": {
+            "type": "boolean",
+            "description": "true: the attribute is set (not null); false: it is not.",
+        },
+        "matches": {
+            "type": "string",
+            "format": "regex",
+            "description": "A regular expression (Python syntax) found anywhere in the attribute's text.",
+        },
+        "contains": {
+            **_SCALAR_SCHEMA,
+            "description": "The attribute is a list holding this value, or a text holding this text.",
+        },
+    },
+    "minProperties": 1,
+    "additionalProperties": False,
+}
+ATTRIBUTE_CONDITION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "A condition on a ticket's attributes: every key must hold. An attribute name maps to a "
+    "value (equal), a list (equal to one of them) or operators; any, all and not combine condition maps.",
+    "properties": {
+        "any": {
+            "type": "array",
+            "items": {"x-sla-ref": "AttributeCondition"},
+            "description": "At least one of these condition maps holds ([] never does).",
+        },
+        "all": {
+            "type": "array",
+            "items": {"x-sla-ref": "AttributeCondition"},
+            "description": "Every one of these condition maps holds ([] always does).",
+        },
+        "not": {"x-sla-ref": "AttributeCondition", "description": "This condition map does not hold."},
+    },
+    "additionalProperties": {
+        "anyOf": [
+            _SCALAR_SCHEMA,
+            {**_SCALARS_SCHEMA, "minItems": 1},
+            {"x-sla-ref": "Operators"},
+        ]
+    },
+    "examples": [
+        {"channel": ["twitter", "facebook"], "priority": "urgent"},
+        {"lifetime_value": {"gte": 10000}, "not": {"tier": "enterprise"}},
+    ],
+}
 
 
 # ------------------------------------------------------------ the whole file
@@ -226,16 +286,7 @@ def json_schema() -> dict[str, Any]:
     )
 
     policy = defs["Policy"]["properties"]
-    policy["match"].update(
-        {
-            "type": "object",
-            "additionalProperties": {
-                "anyOf": [_MATCH_VALUE_SCHEMA, {"type": "array", "items": _MATCH_VALUE_SCHEMA, "minItems": 1}]
-            },
-            "examples": [{"channel": ["twitter", "facebook"], "priority": "urgent"}],
-        }
-    )
-    policy["match"].pop("anyOf", None)
+    policy["match"] = {"x-sla-ref": "AttributeCondition", "description": policy["match"]["description"]}
     policy["calendar"]["examples"] = ["24x7", "berlin"]
     policy["targets"].update(
         {
@@ -253,6 +304,8 @@ def json_schema() -> dict[str, Any]:
     defs["Within"] = _WITHIN_SCHEMA
     defs["Target"] = TARGET_SCHEMA
     defs["Interval"] = _INTERVAL_SCHEMA
+    defs["AttributeCondition"] = copy.deepcopy(ATTRIBUTE_CONDITION_SCHEMA)
+    defs["Operators"] = OPERATORS_SCHEMA
     schema["properties"]["policies"]["minItems"] = 1
     schema["$defs"] = dict(sorted(defs.items()))
     _fix_refs(schema)

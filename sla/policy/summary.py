@@ -18,12 +18,11 @@ policy.yaml: OK, 1 policy, 1 calendar
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import cast
 
 from sla.calendar.hours import DAY_NAMES
 from sla.engine.metrics import Trigger
-from sla.policy.compile import MatchRule, PolicySet
-from sla.policy.model import Scalar, Target, Within
+from sla.policy.compile import PolicySet
+from sla.policy.model import Target, Within
 from sla.policy.source import scalar_text
 
 
@@ -106,23 +105,6 @@ def _value(value: object) -> str:
     return str(value)
 
 
-def _match_text(match: tuple[MatchRule, ...]) -> str:
-    if not match:
-        return "every ticket"
-    parts = []
-    for key, value, is_list in match:
-        if is_list:
-            values = cast("tuple[Scalar, ...]", value)  # is_list: the tuple of a list's values
-            parts.append(
-                f"{key} in {', '.join(_value(v) for v in values)}"
-                if len(values) > 1
-                else f"{key} = {_value(values[0])}"
-            )
-        else:
-            parts.append(f"{key} = {_value(value)}")
-    return " and ".join(parts)
-
-
 def summarize(policies: PolicySet, path: str) -> str:
     """What ``sla validate`` prints for a good file: calendars, metrics, policies and targets."""
     calendars = {name: cal for name, cal in policies.calendars.items() if name != "24x7"}
@@ -193,7 +175,7 @@ def summarize(policies: PolicySet, path: str) -> str:
             if policy.calendar_name == "24x7"
             else f"calendar {policy.calendar_name}, {policy.hours} hours"
         )
-        lines.append(f"    {policy.index + 1}. {policy.name}: {_match_text(policy.match)}; {where}")
+        lines.append(f"    {policy.index + 1}. {policy.name}: {policy.condition.describe()}; {where}")
         width = max((len(m) for m in policy.spec.targets), default=0)
         for metric_name, target in policy.spec.targets.items():
             lines.append(f"         {metric_name.ljust(width)}  {_target_text(target)}")
@@ -205,10 +187,12 @@ def summarize(policies: PolicySet, path: str) -> str:
                 f"{_duration(d)} before due" for d in warnings.before_due
             ]
             lines.append(f"         warnings at {', '.join(parts)}")
-        if catch_all is not None:
+        if policy.condition.never():
+            lines.append("         note: never applies, its match can never hold")
+        elif catch_all is not None:
             lines.append(
                 f"         note: never applies, policy {catch_all.index + 1} ({catch_all.name}) matches every ticket"
             )
-        elif not policy.match:
+        elif not policy.condition.keys() and not policy.condition.never():
             catch_all = policy
     return "\n".join(lines)

@@ -239,6 +239,22 @@ ALWAYS = RefCalendar(None)
 
 
 # ------------------------------------------------------------------ policies
+def same(a: Any, b: Any) -> bool:
+    """Values equal under the policy language: same kind (text, number,
+    boolean, list, object) and equal; 1 equals 1.0, true never equals 1."""
+
+    def kind(v: Any) -> str | None:
+        return {bool: "b", str: "s", int: "n", float: "n", list: "l", dict: "d"}.get(type(v))
+
+    if kind(a) is None or kind(a) != kind(b):
+        return False
+    if kind(a) == "l":
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if kind(a) == "d":
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    return bool(a == b)
+
+
 class Policy:
     def __init__(self, doc: dict, calendars: dict[str, RefCalendar]):
         self.name = doc["name"]
@@ -249,13 +265,13 @@ class Policy:
 
     def matches(self, attrs: dict) -> bool:
         for key, want in self.match.items():
-            if key not in attrs:
+            have = attrs.get(key)
+            if have is None:
                 return False
-            have = attrs[key]
             if isinstance(want, list):
-                if have not in want:
+                if not any(same(have, w) for w in want):
                     return False
-            elif have != want:
+            elif not same(have, want):
                 return False
         return True
 
@@ -270,8 +286,9 @@ class Policy:
         value = self.targets[metric]
         if isinstance(value, dict) and "within" not in value:
             priority = attrs.get("priority")
-            if "priority" in attrs and priority in value and priority != "default":
-                return self._resolve(value[priority])
+            keys = [k for k in value if k != "default" and same(k, priority)]
+            if priority is not None and keys:
+                return self._resolve(value[keys[0]])
             if "default" in value:
                 return self._resolve(value["default"])
             return None
