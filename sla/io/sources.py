@@ -9,12 +9,22 @@ from __future__ import annotations
 
 import csv
 import sys
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
-import orjson
-
-from sla.engine.events import LineError, TicketEvents, collect_all, jsonl_records
+from sla.engine.events import (
+    LONG_LINE,
+    MAX_LINE_BYTES,
+    LineError,
+    TicketEvents,
+    Unreadable,
+    bounded_lines,
+    collect_all,
+    jsonl_records,
+    loads_value,
+)
 
 FORMATS = ("jsonl", "csv", "parquet")
 EVENT_COLUMNS = ("ticket_id", "at", "type", "fields", "status", "author", "public", "score")
@@ -38,54 +48,149 @@ def jsonl_range(
     """Records of the lines that start in the byte range ``[start, end)`` (start at a line start)."""
     with open(path, "rb") as handle:
         handle.seek(start)
-        if end is None:
-            yield from jsonl_records(handle, start_line)
-            return
-
-        def lines() -> Iterator[bytes]:
-            position = start
-            for line in handle:
-                if position >= end:
-                    return
-                position += len(line)
-                yield line
-
-        yield from jsonl_records(lines(), start_line)
+        budget = None if end is None else max(0, end - start)
+        yield from jsonl_records(bounded_lines(handle, budget), start_line)
 
 
 def _csv_value(column: str, text: str) -> object:
     if column == "fields":
         try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:
+            return loads_value(text)
+        except Unreadable:
             return text  # validation reports the bad value
     if column == "public":
         lowered = text.strip().lower()
         return {"true": True, "false": False, "1": True, "0": False}.get(lowered, text)
     if column == "score":
         try:
-            return float(text)
+            return float(text)  # "nan", "inf", "1e999": the score's own rule rejects them
         except ValueError:
             return text
     return text
 
 
+#: A quoted cell that runs over more lines than this is taken for an unterminated quote.
+MAX_ROW_LINES = 1000
+#: Columns whose cells are one line: a newline in one means a quote ran on.
+_ONE_LINE_COLUMNS = frozenset({"ticket_id", "at", "type", "status", "author", "public", "score"})
+
+
+class _RowProblem(Exception):
+    """A CSV row that cannot be read; the row's first line is rejected and the
+    lines after it are read again as rows of their own."""
+
+
+class _CsvLines:
+    """The decoded lines of a CSV file for ``csv.reader``, one row at a time:
+    it remembers the lines of the current row, notes bytes that are not UTF-8,
+    stops a row that runs on too long, and can feed lines again."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self.source = bounded_lines(handle)
+        self.number = 0
+        self.again: deque[tuple[int, bytes]] = deque()
+        self.row: list[tuple[int, bytes]] = []
+        self.row_bytes = 0
+        self.bad: str | None = None
+        self.at_end = False
+
+    def __iter__(self) -> _CsvLines:
+        return self
+
+    def start_row(self) -> None:
+        self.row, self.row_bytes, self.bad, self.at_end = [], 0, None, False
+
+    def read_again(self, lines: list[tuple[int, bytes]]) -> None:
+        self.again.extendleft(reversed(lines))
+
+    def __next__(self) -> str:
+        if self.again:
+            number, raw = self.again.popleft()
+        else:
+            line = next(self.source, None)
+            if line is None:
+                self.at_end = True
+                raise StopIteration
+            self.number += 1
+            number, raw = self.number, line
+        row = self.row
+        row.append((number, raw))
+        if raw is LONG_LINE:
+            if len(row) == 1:
+                raise _RowProblem(f"longer than {MAX_LINE_BYTES >> 20} MB")
+            raise _RowProblem(self.runaway(f"a line longer than {MAX_LINE_BYTES >> 20} MB"))
+        self.row_bytes += len(raw)
+        if len(row) > MAX_ROW_LINES or self.row_bytes > MAX_LINE_BYTES:
+            raise _RowProblem(self.runaway(f"more than {MAX_ROW_LINES} lines or {MAX_LINE_BYTES >> 20} MB"))
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):  # a byte order mark (Excel)
+            raw = raw[3:]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if self.bad is None:
+                self.bad = f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1} of line {number})"
+            text = raw.decode("utf-8", "replace")
+        return text + "\n"
+
+    def runaway(self, what: str) -> str:
+        first, last = self.row[0][0], self.row[-1][0]
+        return f"a quoted cell runs on from line {first} to line {last} ({what}): an unterminated quote?"
+
+
+def _row_runs_on(header: list[str], row: list[str], record: dict[str, object]) -> bool:
+    """A row over several lines that is no good row: a quote ran on over other rows."""
+    if len(row) > len(header):
+        return True
+    for column, cell in zip(header, row, strict=False):
+        if column in _ONE_LINE_COLUMNS and ("\n" in cell or "\r" in cell):
+            return True
+    fields = record.get("fields")
+    return isinstance(fields, str) and "\n" in fields
+
+
 def csv_records(path: str) -> Iterator[tuple[int, object]]:
     """Records of a CSV file with a header row (``fields`` holds a JSON object).
 
-    An empty cell is an absent field.  Unknown columns are kept as data.
+    An empty cell is an absent field.  Unknown columns are kept as data.  A
+    row that cannot be read (bytes that are not UTF-8, longer than
+    :data:`MAX_LINE_BYTES`, a quote never closed) is rejected by its first
+    line alone, and the lines after it are read as rows again.
     """
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        try:
-            header = next(reader)
-        except StopIteration:
-            return
-        for row in reader:
-            number = reader.line_num
+    if csv.field_size_limit() < MAX_LINE_BYTES:  # rows are bounded by the reader below
+        csv.field_size_limit(MAX_LINE_BYTES)
+    with open(path, "rb") as handle:
+        lines = _CsvLines(handle)
+        reader = csv.reader(lines)
+        header: list[str] | None = None
+        while True:
+            lines.start_row()
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except (_RowProblem, csv.Error) as exc:
+                if not lines.row:  # pragma: no cover - the reader failed before reading a line
+                    raise
+                number = lines.row[0][0]
+                reason = str(exc) if isinstance(exc, _RowProblem) else f"not valid CSV ({exc})"
+                yield number, LineError(number, reason)
+                lines.read_again(lines.row[1:])
+                continue
+            number = lines.row[0][0] if lines.row else lines.number
+            if header is None:
+                header = row
+                continue
+            if lines.bad is not None:
+                yield number, LineError(number, lines.bad)
+                continue
+            spans = len(lines.row) > 1
+            if spans and lines.at_end and sum(raw.count(b'"') for _, raw in lines.row) % 2:
+                yield number, LineError(number, lines.runaway("to the end of the file"))
+                lines.read_again(lines.row[1:])
+                continue
             if not any(cell.strip() for cell in row):
                 continue
-            if len(row) > len(header):
+            if len(row) > len(header) and not spans:
                 yield (
                     number,
                     LineError(number, f"{len(row)} cells but the header names {len(header)} columns"),
@@ -96,14 +201,18 @@ def csv_records(path: str) -> Iterator[tuple[int, object]]:
                 for column, cell in zip(header, row, strict=False)
                 if cell != ""
             }
+            if spans and _row_runs_on(header, row, record):
+                yield number, LineError(number, lines.runaway("its cells do not fit the header"))
+                lines.read_again(lines.row[1:])
+                continue
             yield number, record
 
 
 def normalize_fields(value: object) -> object:
     if isinstance(value, str):
         try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
+            return loads_value(value)
+        except Unreadable:
             return value
     if isinstance(value, list):  # an Arrow map arrives as key/value pairs
         try:

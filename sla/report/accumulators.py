@@ -7,6 +7,7 @@ disjoint tickets merge, so parallel workers can each fill their own.
 from __future__ import annotations
 
 import json
+import math
 import statistics
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
@@ -200,6 +201,24 @@ def ticket_figures(
     return figures
 
 
+def csat_mean(scores: Sequence[float]) -> float | None:
+    """The mean score, None without scores; never overflows (the scores are
+    scaled into [-1, 1] first when their sum would not fit in a float).
+
+    >>> csat_mean([4.0, 5.0]), csat_mean([1e308, 1e308]), csat_mean([])
+    (4.5, 1e+308, None)
+    """
+    if not scores:
+        return None
+    try:
+        return statistics.fmean(scores)
+    except (OverflowError, ValueError):  # fsum overflowed, or inf and -inf met
+        scale = max(abs(s) for s in scores)
+        if not math.isfinite(scale):
+            return math.nan  # JSON writers say null
+        return statistics.fmean([s / scale for s in scores]) * scale
+
+
 def sla_row(group: Mapping[str, object], metric: str, acc: SlaAcc) -> SlaGroup:
     return SlaGroup(
         dict(group),
@@ -219,7 +238,7 @@ def kpi_row(group: Mapping[str, object], k: KpiAcc) -> KpiGroup:
     scores = k.csat
     csat = Csat(
         len(scores),
-        statistics.fmean(scores) if scores else None,
+        csat_mean(scores),
         _rate(sum(1 for s in scores if s >= SATISFIED_SCORE), len(scores)),
     )
     return KpiGroup(

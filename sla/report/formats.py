@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO
 
@@ -36,8 +37,24 @@ def write_report(report: Report, out: IO[bytes], fmt: str = "json") -> None:
 
 # ------------------------------------------------------------------- json
 def render_json(report: Report) -> str:
-    """Exactly the object of SEMANTICS.md section 7."""
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    """Exactly the object of SEMANTICS.md section 7: standard JSON, so a
+    figure that is not a finite number (NaN, infinity) is written ``null``."""
+    data = report.to_dict()
+    try:
+        return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    except ValueError:  # a non-finite float somewhere: rare, so only then walk the object
+        return json.dumps(finite_only(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def finite_only(value: object) -> object:
+    """A copy of a JSON-like value with every NaN or infinite float as None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite_only(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_only(v) for v in value]
+    return value
 
 
 # -------------------------------------------------------------------- csv
