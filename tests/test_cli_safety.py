@@ -178,3 +178,49 @@ def test_a_full_scratch_folder_is_named_with_the_fix(tmp_path, capsys, monkeypat
     err = capsys.readouterr().err
     assert status == 2
     assert "no space left for scratch files" in err and "TMPDIR" in err
+
+
+def test_an_endless_device_as_events_is_refused(capsys):
+    assert main(sla("--events", "/dev/zero")) == 2
+    assert "never ends" in capsys.readouterr().err
+
+
+def test_an_endless_line_on_a_pipe_is_cut_not_copied_whole(tmp_path, capsys):
+    """A 40 MB line without a newline, through a named pipe: rejected as too
+    long, the good ticket after it kept, and the scratch copy stays small."""
+    fifo = tmp_path / "events.fifo"
+    os.mkfifo(fifo)
+    good = SAMPLE.read_bytes().splitlines(keepends=True)[:5]
+
+    def feed():
+        with open(fifo, "wb") as pipe:
+            pipe.write(b"{" + b" " * (40 << 20) + b"\n")
+            pipe.writelines(good)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    try:
+        status = main(sla("--events", str(fifo)))
+    finally:
+        writer.join(10)
+    captured = capsys.readouterr()
+    assert status == 1
+    assert "line 1: longer than 1 MB" in captured.err
+    assert '"ticket_id":"T001"' in captured.out
+
+
+def test_a_spilled_non_finite_score_is_rejected_as_on_every_path(tmp_path, monkeypatch, capsys):
+    from sla.io import pipeline
+
+    events = tmp_path / "e.jsonl"
+    events.write_text(
+        '{"ticket_id": "A", "at": "2026-03-02T08:00:00Z", "type": "created", "fields": {}}\n'
+        '{"ticket_id": "B", "at": "2026-03-02T08:00:00Z", "type": "created", "fields": {}}\n'
+        '{"ticket_id": "A", "at": "2026-03-02T09:00:00Z", "type": "csat", "score": 1e999}\n'
+    )
+    assert main(sla("--events", str(events))) == 1
+    in_memory = capsys.readouterr().err
+    monkeypatch.setattr(pipeline, "IN_MEMORY_LIMIT_BYTES", 0)
+    assert main(sla("--events", str(events))) == 1
+    spilled = capsys.readouterr().err
+    assert in_memory == spilled and "score" in spilled

@@ -67,9 +67,20 @@ def policies_option(path: str) -> PolicySet:
 
 
 def events_option(path: str) -> str:
-    """``--events``, checked to exist (``-`` is standard input)."""
-    if path != "-" and not Path(path).exists():
+    """``--events``, checked to exist (``-`` is standard input) and not to be a
+    device that never ends (``/dev/zero``); pipes and terminals are fine."""
+    if path == "-":
+        return path
+    if not Path(path).exists():
         raise UsageError(f"--events: no such file: {path}")
+    mode = os.stat(path).st_mode
+    if stat.S_ISCHR(mode) and not os.path.samefile(path, os.devnull):
+        with open(path, "rb") as handle:
+            interactive = handle.isatty()
+        if not interactive:
+            raise UsageError(
+                f"--events {path} is a device that never ends; give a file, a pipe or - (standard input)"
+            )
     return path
 
 

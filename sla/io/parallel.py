@@ -79,6 +79,9 @@ def range_job(task: tuple[str, int, int, str]) -> tuple[Any, RunSummary, list[st
     return part.close(), summary, ids
 
 
+_PIECE = 1 << 20
+
+
 def _ticket_of(line: bytes) -> str | None:
     try:
         record = orjson.loads(line)
@@ -96,11 +99,12 @@ def ticket_ranges(path: str, parts: int) -> list[tuple[int, int]]:
             target = max(size * index // parts, cuts[-1])
             handle.seek(target)
             if target:
-                handle.readline()  # move to the start of a line
+                while (part := handle.readline(_PIECE)) and not part.endswith(b"\n"):
+                    pass  # move to the start of a line (a long one in pieces)
             position = handle.tell()
             first = None
             while True:
-                line = handle.readline()
+                line = handle.readline(_PIECE)  # a longer line comes in pieces: none is a ticket
                 if not line:
                     position = size
                     break

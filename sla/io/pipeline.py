@@ -30,7 +30,15 @@ from contextlib import contextmanager
 from datetime import tzinfo
 from typing import IO, Any
 
-from sla.engine.events import LineError, NotGrouped, collect_all, stream_grouped
+from sla.engine.events import (
+    LONG_LINE,
+    MAX_LINE_BYTES,
+    LineError,
+    NotGrouped,
+    bounded_lines,
+    collect_all,
+    stream_grouped,
+)
 from sla.errors import SlaError
 from sla.io.parallel import count_lines, partition_job, range_job, run_partition, ticket_ranges
 from sla.io.parallel import pool as _pool
@@ -64,7 +72,7 @@ def run(
     input_format = detect_format(path, input_format)
     with tempfile.TemporaryDirectory(prefix="sla-", dir=workdir) as scratch:
         with _scratch_writes(scratch):
-            path = _readable_twice(path, scratch)
+            path = _readable_twice(path, scratch, input_format)
         size = os.path.getsize(path)
         jobs = 1 if size < MIN_PARALLEL_BYTES else max(1, jobs)
         summary = None
@@ -128,20 +136,34 @@ def report_file(
     return sink.finish(), summary
 
 
-def _readable_twice(path: str, scratch: str) -> str:
-    """The input as a regular file: standard input, pipes (``<(cmd)``, a
-    FIFO) and devices are copied to the scratch folder first, since
-    ungrouped input is read a second time and parallel jobs seek in it."""
+def _readable_twice(path: str, scratch: str, input_format: str) -> str:
+    """The input as a regular file: standard input and pipes (``<(cmd)``, a
+    FIFO) are copied to the scratch folder first, since ungrouped input is
+    read a second time and parallel jobs seek in it. Text is copied line by
+    line with over-long lines cut to just over the limit (they are rejected
+    all the same), so an endless line cannot fill the disk."""
     if path != "-" and stat.S_ISREG(os.stat(path).st_mode):
         return path
     copy = os.path.join(scratch, "input")
-    with open(copy, "wb") as handle:
-        if path == "-":
-            shutil.copyfileobj(sys.stdin.buffer, handle, 1 << 20)
+    with open(copy, "wb") as out, _opened(path) as source:
+        if input_format == "parquet":
+            shutil.copyfileobj(source, out, 1 << 20)
         else:
-            with open(path, "rb") as source:
-                shutil.copyfileobj(source, handle, 1 << 20)
+            too_long = b"x" * (MAX_LINE_BYTES + 1)
+            write = out.write
+            for line in bounded_lines(source):
+                write(too_long if line is LONG_LINE else line)
+                write(b"\n")
     return copy
+
+
+@contextmanager
+def _opened(path: str) -> Iterator[IO[bytes]]:
+    if path == "-":
+        yield sys.stdin.buffer
+    else:
+        with open(path, "rb") as handle:
+            yield handle
 
 
 def _line_rejections(errors: list[LineError]) -> list[Rejection]:

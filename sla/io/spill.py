@@ -3,6 +3,7 @@ files, each small enough to sort in memory, read back with their line numbers.""
 
 from __future__ import annotations
 
+import json
 import os
 import zlib
 from collections.abc import Iterable, Iterator
@@ -42,12 +43,21 @@ def spill(
             if key is None:
                 problems.append(Rejection(number, None, _unusable(record)))
                 continue
-            line = b"%d\t" % number + orjson.dumps(record, default=str) + b"\n"
-            handles[partition_of(key, count)].write(line)
+            handles[partition_of(key, count)].write(b"%d\t" % number + _dumps(record) + b"\n")
     finally:
         for handle in handles:
             handle.close()
     return paths, problems
+
+
+def _dumps(record: object) -> bytes:
+    """A record as one JSON line that reads back as the same record: orjson
+    writes NaN and infinities as null, so a record with a null is written by
+    the json module instead, which keeps them (read back below)."""
+    payload = orjson.dumps(record, default=str)
+    if b"null" in payload:
+        payload = json.dumps(record, default=str, separators=(",", ":")).encode()
+    return payload
 
 
 def numbered_records(path: str) -> Iterator[tuple[int, object]]:
@@ -55,7 +65,11 @@ def numbered_records(path: str) -> Iterator[tuple[int, object]]:
     with open(path, "rb") as handle:
         for line in handle:
             number, _, payload = line.partition(b"\t")
-            yield int(number), orjson.loads(payload)
+            try:
+                record = orjson.loads(payload)
+            except orjson.JSONDecodeError:  # NaN or Infinity written by _dumps
+                record = json.loads(payload)
+            yield int(number), record
 
 
 def partition_tickets(path: str) -> list[TicketEvents]:
