@@ -15,9 +15,29 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NAIVE_EPOCH = datetime(1970, 1, 1)
 _ONE_US = timedelta(microseconds=1)
 
+#: The representable instants: 0001-01-02T00:00:00Z to 9999-12-30T23:59:59.999999Z.
+#: A day of margin at each end of datetime's years 1 to 9999, so that any
+#: zone's local time and local date of a representable instant exist.
+MIN_US = (datetime(1, 1, 2, tzinfo=UTC) - EPOCH) // _ONE_US
+MAX_US = (datetime(9999, 12, 30, 23, 59, 59, 999_999, tzinfo=UTC) - EPOCH) // _ONE_US
+RANGE_TEXT = "0001-01-02T00:00:00Z to 9999-12-30T23:59:59.999999Z"
+
+
+def check_range(us: int, text: object = None) -> int:
+    """``us`` if representable, else a :class:`TimestampError` saying the range.
+
+    >>> check_range(0)
+    0
+    """
+    if MIN_US <= us <= MAX_US:
+        return us
+    shown = text if text is not None else f"{us} µs after 1970"
+    raise TimestampError(f"{shown!r} is outside the supported instants, {RANGE_TEXT}")
+
 
 def to_us(moment: datetime) -> int:
-    """Microseconds since the epoch of an aware datetime, exactly.
+    """Microseconds since the epoch of an aware datetime, exactly; a
+    :class:`TimestampError` outside the supported instants (:data:`MIN_US`).
 
     >>> to_us(datetime(1970, 1, 1, 0, 0, 1, 5, tzinfo=UTC))
     1000005
@@ -28,7 +48,10 @@ def to_us(moment: datetime) -> int:
         raise TimestampError(f"{moment.isoformat()} has no time zone; pass an aware datetime")
     # Integer timedelta arithmetic: exact for every year and sub-second
     # offset, and faster than going through the float ``timestamp()``.
-    return (moment - EPOCH) // _ONE_US
+    us = (moment - EPOCH) // _ONE_US
+    if MIN_US <= us <= MAX_US:
+        return us
+    raise TimestampError(f"{moment.isoformat()} is outside the supported instants, {RANGE_TEXT}")
 
 
 def from_us(us: int) -> datetime:
@@ -42,7 +65,8 @@ def delta_to_us(delta: timedelta) -> int:
 
 
 def parse_instant(text: object) -> int:
-    """Parse an RFC 3339 / ISO 8601 timestamp with an offset into microseconds.
+    """Parse an RFC 3339 / ISO 8601 timestamp with an offset into microseconds;
+    a :class:`TimestampError` outside the supported instants (:data:`MIN_US`).
 
     >>> parse_instant("1970-01-01T01:00:00+01:00")
     0
@@ -60,7 +84,10 @@ def parse_instant(text: object) -> int:
         ) from None
     if moment.tzinfo is None:
         raise TimestampError(f"{text!r} has no UTC offset; add Z or an offset like +01:00")
-    return to_us(moment)
+    us = (moment - EPOCH) // _ONE_US
+    if MIN_US <= us <= MAX_US:
+        return us
+    raise TimestampError(f"{text!r} is outside the supported instants, {RANGE_TEXT}")
 
 
 _FORMATTED: dict[int, str] = {}

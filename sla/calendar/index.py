@@ -1,11 +1,13 @@
 """Business calendars: is a moment open, how much business time lies between
 two moments, and when does a business duration run out.
 
-The calendar keeps a lazily grown index of its open intervals as UTC epoch
-microseconds with cumulative open time, so every query is two binary
-searches; no query walks days or minutes.  The index covers a window of local
-dates and grows (in both directions) whenever a query falls outside it, so
-any year answers exactly.
+The calendar keeps a sparse index of its open intervals as UTC epoch
+microseconds with cumulative open time: one block per local year, built when
+a query first falls in it, adjacent blocks joined into segments.  A query
+inside a segment is two binary searches; one across years never built adds
+their open time, counted without building them (:meth:`Calendar._year_total`),
+so any year answers exactly and absurd years cost two blocks, not the
+thousands between.
 
 The module runs past 400 lines because it is one class: building a calendar
 from its mapping, its holidays, the index and the queries all share the
@@ -21,6 +23,7 @@ datetime.datetime(2026, 3, 2, 16, 0, tzinfo=datetime.timezone.utc)
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta, timezone  # noqa: F401  (timezone: doctests)
@@ -36,18 +39,84 @@ from sla.calendar.hours import (
     parse_shifts,
 )
 from sla.errors import CalendarError
-from sla.timefmt import EPOCH, US_PER_SECOND, delta_to_us, from_us, to_us
+from sla.timefmt import (
+    EPOCH,
+    MAX_US,
+    MIN_US,
+    RANGE_TEXT,
+    US_PER_SECOND,
+    delta_to_us,
+    format_instant,
+    from_us,
+    to_us,
+)
 
 _ONE_US = timedelta(microseconds=1)
 
-_BLOCK_DAYS = 3 * 366
-_MARGIN_DAYS = 2
 # add() gives up when the due time lies further ahead than this.
 _MAX_SEARCH_DAYS = 400 * 366
 _MAX_SEARCH_US = _MAX_SEARCH_DAYS * DAY_SECONDS * US_PER_SECOND
-# The local dates the index can hold: datetime's years 1..9999, less a margin.
-_FIRST_DATE = date.min + timedelta(days=_MARGIN_DAYS + 2)
-_LAST_DATE = date.max - timedelta(days=_MARGIN_DAYS + 2)
+_DAY_US = DAY_SECONDS * US_PER_SECOND
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+_EPOCH_ORDINAL = _NAIVE_EPOCH.toordinal()
+_MIN_ORDINAL = date.min.toordinal()
+_MAX_ORDINAL = date.max.toordinal()
+
+
+def _union(raw: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
+    """Intervals clipped to ``[lo, hi)``, sorted, overlapping and touching ones merged."""
+    raw.sort()
+    out: list[tuple[int, int]] = []
+    for start, stop in raw:
+        start = max(start, lo)
+        stop = min(stop, hi)
+        if stop <= start:
+            continue
+        if out and start <= out[-1][1]:  # union: DST gaps and touching shifts
+            if stop > out[-1][1]:
+                out[-1] = (out[-1][0], stop)
+        else:
+            out.append((start, stop))
+    return out
+
+
+class _Segment:
+    """Built years ``[y0, y1)`` in a row: the instants ``[lo, hi)``, their merged
+    open intervals and the open time before each (from ``lo``)."""
+
+    __slots__ = ("y0", "y1", "lo", "hi", "starts", "ends", "cum", "total")
+
+    def __init__(self, y0: int, y1: int, lo: int, hi: int, starts: list[int], ends: list[int], total: int):
+        self.y0, self.y1, self.lo, self.hi = y0, y1, lo, hi
+        self.starts, self.ends, self.total = starts, ends, total
+        cum: list[int] = []
+        run = 0
+        for start, stop in zip(starts, ends, strict=True):
+            cum.append(run)
+            run += stop - start
+        self.cum = cum
+
+    def extend(self, other: _Segment) -> None:
+        """Append the segment that starts where this one ends (in place)."""
+        base = self.total
+        self.cum += [c + base for c in other.cum]
+        self.starts += other.starts
+        self.ends += other.ends
+        self.y1, self.hi = other.y1, other.hi
+        self.total += other.total
+
+    def cum_at(self, us: int) -> int:
+        """Open time in ``[lo, us)``."""
+        i = bisect_right(self.starts, us) - 1
+        if i < 0:
+            return 0
+        end = self.ends[i]
+        return self.cum[i] + (us if us < end else end) - self.starts[i]
+
+    def find(self, target: int) -> int:
+        """The earliest instant with ``target`` open time since ``lo`` (0 < target <= total)."""
+        i = bisect_left(self.cum, target) - 1
+        return self.starts[i] + target - self.cum[i]
 
 
 def _parse_date(value: object, path: str) -> date:
@@ -96,15 +165,21 @@ class Calendar:
         "always_open",
         "_holiday_years",
         "_holidays",
-        "_first_day",
-        "_end_day",
-        "_raw",
+        "_week_parts",
+        "_week_index",
+        "_static_by_year",
+        "_year_holidays",
+        "_year_los",
+        "_year_totals",
+        "_segments",
+        "_segment_starts",
+        "_seg",
         "_starts",
         "_ends",
         "_cum",
-        "_cum_end",
         "_lo",
         "_hi",
+        "_total",
     )
 
     def __init__(
@@ -131,15 +206,36 @@ class Calendar:
         self.always_open = always_open
         self._holiday_years: set[int] = set()
         self._holidays: set[date] = set(holiday_dates)
-        self._first_day: date | None = None
-        self._end_day: date | None = None
-        self._raw: list[tuple[int, int]] = []
+        week: tuple[tuple[Shift, ...], ...] = schedule.days if schedule is not None else ((),) * 7
+        # Per weekday (µs): its open time, the part before its midnight, the part after.
+        self._week_parts = (
+            [sum(s.end - s.start for s in shifts) * US_PER_SECOND for shifts in week],
+            [sum(min(s.end, DAY_SECONDS) - s.start for s in shifts) * US_PER_SECOND for shifts in week],
+            [sum(max(s.end - DAY_SECONDS, 0) for s in shifts) * US_PER_SECOND for shifts in week],
+        )
+        # Per weekday: its shifts' starts and ends in µs after midnight.
+        self._week_index = [
+            ([x.start * US_PER_SECOND for x in shifts], [x.end * US_PER_SECOND for x in shifts])
+            for shifts in week
+        ]
+        self._static_by_year: dict[int, list[date]] | None = None
+        self._year_holidays: dict[int, list[date]] = {}
+        # The index: per local year a block of merged open intervals, clipped
+        # to the year's instants, built when a query first falls in it;
+        # adjacent built years join into one segment.  The open time of a
+        # year never built is computed without building it (_year_total).
+        self._year_los: dict[int, int] = {}
+        self._year_totals: dict[int, int] = {}
+        self._segments: list[_Segment] = []
+        self._segment_starts: list[int] = []
+        self._seg: _Segment | None = None
+        # The segment the hot paths read (none yet: every query is "outside").
         self._starts: list[int] = []
         self._ends: list[int] = []
         self._cum: list[int] = []
-        self._cum_end: list[int] = []
         self._lo = 0
         self._hi = 0
+        self._total = 0
         if not always_open:
             if schedule is None:
                 raise CalendarError(f"calendar {name!r} needs hours")
@@ -288,6 +384,8 @@ class Calendar:
         except (NotImplementedError, ValueError, TypeError, AttributeError) as exc:
             raise self._holiday_error(exc) from None
         self._holidays.update(found.keys())
+        for day in found:
+            self._year_holidays.setdefault(day.year, []).append(day)
         self._holiday_years.add(year)
 
     def shifts_on(self, day: date) -> tuple[Shift, ...]:
@@ -301,111 +399,324 @@ class Calendar:
         return self.schedule.shifts_on(day)
 
     # ----------------------------------------------------------------- index
-    def _local_to_us(self, day: date, seconds: int) -> int:
+    def _offset_us(self, naive: datetime) -> int:
         # fold=0: a wall time in a DST gap moves forward by the gap, an
         # ambiguous one is the earlier instant (RFC 5545, zoneinfo's default).
-        naive = datetime.combine(day, time()) + timedelta(seconds=seconds)
-        return to_us(naive.replace(tzinfo=self.zone))
+        offset = self.zone.utcoffset(naive)
+        return 0 if offset is None else offset // _ONE_US
 
-    def _generate(self, first: date, end: date) -> list[tuple[int, int]]:
-        out = []
-        day = first
-        one = timedelta(days=1)
-        while day < end:
-            for shift in self.shifts_on(day):
-                start = self._local_to_us(day, shift.start)
-                stop = self._local_to_us(day, shift.end)
-                if stop > start:
-                    out.append((start, stop))
-            day += one
+    def _local_to_us(self, day: date, seconds: int) -> int:
+        """The instant of a local wall time (``seconds`` after ``day``'s midnight,
+        up to two days); past 9999-12-31 it is beyond every supported instant."""
+        try:
+            naive = datetime.combine(day, time()) + timedelta(seconds=seconds)
+        except OverflowError:
+            return MAX_US + 1 + seconds * US_PER_SECOND
+        return (naive - _NAIVE_EPOCH) // _ONE_US - self._offset_us(naive)
+
+    def _year_lo(self, year: int) -> int:
+        """Where the block of a local year starts: its local Jan 1 00:00,
+        clipped to the supported instants (so the blocks tile them)."""
+        lo = self._year_los.get(year)
+        if lo is None:
+            if year <= 1:
+                lo = MIN_US
+            elif year > 9999:
+                lo = MAX_US + 1
+            else:
+                lo = min(max(self._local_to_us(date(year, 1, 1), 0), MIN_US), MAX_US + 1)
+            self._year_los[year] = lo
+        return lo
+
+    def _year_of(self, us: int) -> int:
+        """The year whose block holds a supported instant."""
+        year = from_us(us).year
+        while year > 1 and us < self._year_lo(year):
+            year -= 1
+        while year < 9999 and us >= self._year_lo(year + 1):
+            year += 1
+        return year
+
+    def _offset_at(self, us: int) -> int:
+        """The UTC offset in force at an instant."""
+        offset = from_us(min(max(us, MIN_US), MAX_US)).astimezone(self.zone).utcoffset()
+        return 0 if offset is None else offset // _ONE_US
+
+    def _changes(self, low: int, high: int) -> tuple[list[int], list[int]]:
+        """The zone's offsets over local dates ``low..high`` (ordinals): wall
+        times (local µs since 1970) where an offset starts, and the offsets,
+        one more than the walls (the first in force before them all).
+
+        A wall time ``w`` is the instant ``w - offsets[bisect_right(walls, w)]``:
+        with fold=0 a time in a DST gap keeps the offset before the change
+        (it moves forward by the gap), an ambiguous one the earlier instant.
+        Changes are found between local midnights with different offsets.
+        """
+        offsets = [self._offset_us(datetime.fromordinal(o)) for o in range(low, high + 1)]
+        walls: list[int] = []
+        out = [offsets[0]]
+        for k in range(len(offsets) - 1):
+            o1, o2 = offsets[k], offsets[k + 1]
+            if o1 == o2:
+                continue
+            wall = (low + k - _EPOCH_ORDINAL) * _DAY_US
+            a = min(max(wall - max(o1, o2) - 1, MIN_US), MAX_US)
+            b = min(max(wall + _DAY_US - min(o1, o2) + 1, MIN_US), MAX_US)
+            while b - a > 1:  # the first instant of the new offset
+                middle = (a + b) // 2
+                if self._offset_at(middle) == o1:
+                    a = middle
+                else:
+                    b = middle
+            walls.append(b + max(o1, o2))
+            out.append(o2)
+        return walls, out
+
+    def _exceptions(self, year: int) -> set[int]:
+        """Ordinals of the override and holiday dates of the years around ``year``."""
+        static = self._static_by_year
+        if static is None:
+            static = self._static_by_year = {}
+            for day in [*self.overrides, *self.holiday_dates]:
+                static.setdefault(day.year, []).append(day)
+        out: set[int] = set()
+        for y in (year - 1, year, year + 1):
+            self._holidays_for_year(y)
+            out.update(d.toordinal() for d in static.get(y, ()))
+            out.update(d.toordinal() for d in self._year_holidays.get(y, ()))
         return out
 
-    def _rebuild(self) -> None:
-        self._raw.sort()
+    def _window(self, year: int) -> tuple[int, int, int, int, list[int], list[int], int]:
+        """A year's block: its instants ``[lo, hi)``, its first and last local
+        dates (ordinals), the zone's offset changes around it, and a margin:
+        a wall time further than that from every change maps by plain
+        subtraction of one offset, and nothing maps onto it from elsewhere."""
+        lo, hi = self._year_lo(year), self._year_lo(year + 1)
+        first, last = date(year, 1, 1).toordinal(), date(year, 12, 31).toordinal()
+        walls, offsets = self._changes(max(first - 4, _MIN_ORDINAL), min(last + 4, _MAX_ORDINAL))
+        margin = max((abs(a - b) for a, b in itertools.pairwise(offsets)), default=0) + US_PER_SECOND
+        return lo, hi, first, last, walls, offsets, margin
+
+    def _build_year(self, year: int) -> tuple[list[int], list[int], int]:
+        """The merged open intervals of a year's block, clipped to it, and their total."""
+        lo, hi, first, last, walls, offsets, margin = self._window(year)
+        exceptions = self._exceptions(year)
+        weekly = self.schedule.days if self.schedule is not None else ((),) * 7
+        raw: list[tuple[int, int]] = []
+        for ordinal in range(max(first - 2, _MIN_ORDINAL), min(last + 1, _MAX_ORDINAL) + 1):
+            day = date.fromordinal(ordinal)
+            shifts = self.shifts_on(day) if ordinal in exceptions else weekly[day.weekday()]
+            if not shifts:
+                continue
+            wall = (ordinal - _EPOCH_ORDINAL) * _DAY_US
+            i = bisect_right(walls, wall - margin)
+            if i == bisect_right(walls, wall + 2 * _DAY_US + margin):  # no change near: one offset
+                base = wall - offsets[i]
+                raw += [(base + s.start * US_PER_SECOND, base + s.end * US_PER_SECOND) for s in shifts]
+            else:
+                for s in shifts:
+                    start = wall + s.start * US_PER_SECOND
+                    stop = wall + s.end * US_PER_SECOND
+                    raw.append(
+                        (
+                            start - offsets[bisect_right(walls, start)],
+                            stop - offsets[bisect_right(walls, stop)],
+                        )
+                    )
         starts: list[int] = []
         ends: list[int] = []
-        for start, stop in self._raw:
-            if ends and start <= ends[-1]:  # union: DST gaps and touching shifts
-                if stop > ends[-1]:
-                    ends[-1] = stop
-            else:
-                starts.append(start)
-                ends.append(stop)
-        cum: list[int] = []
-        cum_end: list[int] = []
         total = 0
-        for start, stop in zip(starts, ends, strict=False):
-            cum.append(total)
+        for start, stop in _union(raw, lo, hi):
+            starts.append(start)
+            ends.append(stop)
             total += stop - start
-            cum_end.append(total)
-        self._starts, self._ends, self._cum, self._cum_end = starts, ends, cum, cum_end
-        assert self._first_day is not None and self._end_day is not None
-        margin = timedelta(days=_MARGIN_DAYS)
-        self._lo = self._local_to_us(self._first_day + margin, 0)
-        self._hi = self._local_to_us(self._end_day - margin, 0)
+        self._year_totals[year] = total
+        return starts, ends, total
 
-    def _local_date(self, us: int) -> date:
-        """The local date of an instant, clamped to the dates the index can hold."""
-        try:
-            day = from_us(us).astimezone(self.zone).date()
-        except OverflowError:
-            return _FIRST_DATE if us < 0 else _LAST_DATE
-        return min(max(day, _FIRST_DATE), _LAST_DATE)
+    def _year_total(self, year: int) -> int:
+        """The open time of a year's block without building it: the weekly
+        hours of its dates counted by weekday, corrected by the exact open
+        time of the few dates that differ (holidays, overrides, the days
+        around an offset change)."""
+        total = self._year_totals.get(year)
+        if total is not None:
+            return total
+        if year <= 1 or year >= 9999:  # blocks clipped to the supported instants
+            return self._build_year(year)[2]
+        lo, hi, first, last, walls, offsets, margin = self._window(year)
+        full, before, after = self._week_parts
+        # Every date of the year with its weekly hours; the night of Dec 31
+        # runs into the next block, that of the Dec 31 before into this one.
+        days = last - first + 1
+        weekday = date.fromordinal(first).weekday()
+        total = days // 7 * sum(full) + sum(full[(weekday + k) % 7] for k in range(days % 7))
+        total += after[(weekday - 1) % 7] - after[date.fromordinal(last).weekday()]
 
-    def _shifted(self, day: date, days: int) -> date:
-        try:
-            day += timedelta(days=days)
-        except OverflowError:
-            return _FIRST_DATE if days < 0 else _LAST_DATE
-        return min(max(day, _FIRST_DATE), _LAST_DATE)
+        def counted(ordinal: int) -> int:
+            """What the sum above counted for a date's weekly hours."""
+            w = date.fromordinal(ordinal).weekday()
+            if ordinal == first - 1:
+                return after[w]
+            if ordinal == last:
+                return before[w]
+            return full[w] if first <= ordinal < last else 0
 
-    def _out_of_range(self, us: int) -> CalendarError:
-        try:
-            when = from_us(us).isoformat()
-        except OverflowError:
-            when = f"{us} µs after 1970"
+        exceptions = self._exceptions(year)
+        odd = {o for o in exceptions if first - 2 <= o <= last + 1}
+        for wall in walls:  # the dates whose shifts can reach near a change
+            odd.update(
+                range(
+                    (wall - margin) // _DAY_US + _EPOCH_ORDINAL - 2,
+                    (wall + margin) // _DAY_US + _EPOCH_ORDINAL + 1,
+                )
+            )
+        exact: list[tuple[int, int]] = []
+        weekly = self.schedule.days if self.schedule is not None else ((),) * 7
+        for ordinal in sorted(odd):
+            if not first - 2 <= ordinal <= last + 1:
+                continue
+            day = date.fromordinal(ordinal)
+            wall = (ordinal - _EPOCH_ORDINAL) * _DAY_US
+            if first <= ordinal < last and ordinal not in exceptions:
+                # Weekly hours inside the year: only the shifts near a change
+                # (a contiguous run, shifts being sorted) need converting.
+                w = day.weekday()
+                starts, ends = self._week_index[w]
+                picked: set[int] = set()
+                for change in walls:
+                    at = change - wall
+                    i = bisect_left(ends, at - margin)
+                    picked.update(range(i, bisect_right(starts, at + margin, lo=i)))
+                chosen = [weekly[w][i] for i in sorted(picked)]
+                total -= sum(s.end - s.start for s in chosen) * US_PER_SECOND
+            else:
+                total -= counted(ordinal)
+                chosen = list(self.shifts_on(day) if ordinal in exceptions else weekly[day.weekday()])
+            for s in chosen:
+                start = wall + s.start * US_PER_SECOND
+                stop = wall + s.end * US_PER_SECOND
+                exact.append(
+                    (start - offsets[bisect_right(walls, start)], stop - offsets[bisect_right(walls, stop)])
+                )
+        for start, stop in _union(exact, lo, hi):
+            total += stop - start
+        self._year_totals[year] = total
+        return total
+
+    def _segment(self, us: int) -> _Segment:
+        """The built segment holding a supported instant's year, building it
+        (and joining it to a neighbouring segment) if needed."""
+        year = self._year_of(us)
+        segments = self._segments
+        i = bisect_right(self._segment_starts, year) - 1
+        if i >= 0 and year < segments[i].y1:
+            return segments[i]
+        starts, ends, total = self._build_year(year)
+        block = _Segment(year, year + 1, self._year_lo(year), self._year_lo(year + 1), starts, ends, total)
+        before = segments[i] if i >= 0 and segments[i].y1 == year else None
+        after = segments[i + 1] if i + 1 < len(segments) and segments[i + 1].y0 == year + 1 else None
+        if before is not None:
+            before.extend(block)
+            block = before
+        else:
+            segments.insert(i + 1, block)
+            i += 1
+        if after is not None:
+            block.extend(after)
+            del segments[i + 1]
+        self._segment_starts = [s.y0 for s in segments]
+        if self._seg is not None and (self._seg is after or self._seg is before):
+            self._use(block)
+        return block
+
+    def _use(self, segment: _Segment) -> None:
+        """Make a segment the one the hot paths read."""
+        self._seg = segment
+        self._starts, self._ends, self._cum = segment.starts, segment.ends, segment.cum
+        self._lo, self._hi, self._total = segment.lo, segment.hi, segment.total
+
+    def _between(self, first: _Segment, last: _Segment) -> int:
+        """The open time of the years between two segments (first before last)."""
+        total = 0
+        year = first.y1
+        i = self._segments.index(first) + 1
+        while year < last.y0:
+            segment = self._segments[i]
+            if segment.y0 == year:
+                total += segment.total
+                year = segment.y1
+                i += 1
+            else:
+                end = min(segment.y0, last.y0)
+                total += sum(self._year_total(y) for y in range(year, end))
+                year = end
+        return total
+
+    def _elapsed_slow(self, a: int, b: int) -> int:
+        if a > b:
+            return -self._elapsed_slow(b, a)
+        a = min(max(a, MIN_US), MAX_US + 1)
+        b = min(max(b, MIN_US), MAX_US + 1)
+        if a == b:
+            return 0
+        self._segment(min(a, MAX_US))
+        seg_b = self._segment(min(b, MAX_US))  # may join a's segment
+        seg_a = self._segment(min(a, MAX_US))
+        self._use(seg_b)
+        if seg_a is seg_b:
+            return seg_b.cum_at(b) - seg_b.cum_at(a)
+        return seg_a.total - seg_a.cum_at(a) + self._between(seg_a, seg_b) + seg_b.cum_at(b)
+
+    def _add_slow(self, t: int, duration: int) -> int:
+        if t > MAX_US:
+            raise self._beyond(t, duration)
+        start = max(t, MIN_US)
+        segment = self._segment(start)
+        self._use(segment)
+        remaining = segment.cum_at(start) + duration
+        limit = t + _MAX_SEARCH_US
+        while True:
+            if remaining <= segment.total:
+                return segment.find(remaining)
+            remaining -= segment.total
+            year = segment.y1
+            # Whole years ahead, by their totals, until one holds the rest.
+            while True:
+                if year > 9999:
+                    raise self._beyond(t, duration)
+                if self._year_lo(year) > limit:
+                    raise CalendarError(
+                        f"calendar {self.name!r}: {timedelta(microseconds=duration)} of business time after "
+                        f"{format_instant(t)} runs out more than {_MAX_SEARCH_DAYS // 366} years later"
+                    )
+                i = bisect_right(self._segment_starts, year) - 1
+                if i >= 0 and year < self._segments[i].y1:
+                    break  # built: continue inside its segment
+                total = self._year_total(year)
+                if remaining <= total:
+                    break
+                remaining -= total
+                year += 1
+            segment = self._segment(self._year_lo(year))
+            self._use(segment)
+            remaining += segment.cum_at(self._year_lo(year))
+
+    def _beyond(self, t: int, duration: int) -> CalendarError:
         return CalendarError(
-            f"calendar {self.name!r}: {when} is outside or too close to the edge of the years 1 to 9999"
+            f"calendar {self.name!r}: {timedelta(microseconds=duration)} of business time after "
+            f"{format_instant(t) if MIN_US <= t <= MAX_US else t} does not run out by {format_instant(MAX_US)}, "
+            "the last supported instant"
         )
 
-    def _cover(self, lo: int, hi: int) -> None:
-        """Grow the index until ``[lo, hi]`` lies inside its window."""
-        if self._first_day is None or self._end_day is None:  # both are set together
-            centre = self._local_date(lo)
-            self._first_day = self._shifted(centre, -(_BLOCK_DAYS // 3))
-            self._end_day = self._shifted(centre, _BLOCK_DAYS)
-            self._raw = self._generate(self._first_day, self._end_day)
-            self._rebuild()
-        while lo < self._lo:
-            target = self._shifted(min(self._local_date(lo), self._first_day), -_BLOCK_DAYS)
-            if target >= self._first_day:
-                raise self._out_of_range(lo)
-            self._raw += self._generate(target, self._first_day)
-            self._first_day = target
-            self._rebuild()
-        while hi >= self._hi:
-            target = self._shifted(max(self._local_date(hi), self._end_day), _BLOCK_DAYS)
-            if target <= self._end_day:
-                raise self._out_of_range(hi)
-            self._raw += self._generate(self._end_day, target)
-            self._end_day = target
-            self._rebuild()
-
     # ------------------------------------------------------- epoch-µs queries
-    def _cum_at(self, us: int) -> int:
-        i = bisect_right(self._starts, us) - 1
-        if i < 0:
-            return 0
-        end = self._ends[i]
-        return self._cum[i] + (us if us < end else end) - self._starts[i]
-
     def elapsed_us(self, a: int, b: int) -> int:
         """Business microseconds in ``[a, b)`` (negative when ``b < a``)."""
-        # The hot path: _cum_at inlined twice.
+        # The hot path: both ends inside the current segment, cumulative
+        # open time looked up twice, inlined.
         if a < self._lo or b < self._lo or a >= self._hi or b >= self._hi:
             if self.always_open:
                 return b - a
-            self._cover(a if a <= b else b, b if a <= b else a)
+            return self._elapsed_slow(a, b)
         starts = self._starts
         i = bisect_right(starts, a) - 1
         if i < 0:
@@ -426,41 +737,31 @@ class Calendar:
                 raise CalendarError(f"calendar {self.name!r}: add() takes a duration of zero or more")
             return t + duration
         if t < self._lo or t >= self._hi:
-            self._cover(t, t)
-        target = self._cum_at(t) + duration
-        i = bisect_left(self._cum_end, target)
-        if i < len(self._starts):
-            found = self._starts[i] + (target - self._cum[i])
-            if found < self._hi:
-                return found
-        return self._add_far(t, duration, target)
-
-    def _add_far(self, t: int, duration: int, target: int) -> int:
-        """add_us() beyond the index: grow it, by as much as the rate of open
-        time says is needed, until the due time is inside (or too far)."""
-        limit = t + _MAX_SEARCH_US
-        while True:
-            i = bisect_left(self._cum_end, target)
-            if i < len(self._starts):
-                found = self._starts[i] + (target - self._cum[i])
-                if found < self._hi:
-                    return found
-            if self._hi > limit:
-                raise CalendarError(
-                    f"calendar {self.name!r}: {timedelta(microseconds=duration)} of business time after "
-                    f"{from_us(t).isoformat()} runs out more than {_MAX_SEARCH_DAYS // 366} years later"
-                )
-            total = self._cum_end[-1] if self._cum_end else 0
-            span = self._hi - self._lo
-            # Wall time still needed at the index's average rate, and a bit.
-            need = (target - total) * span // total if total > 0 else span
-            self._cover(t, min(self._hi + need + need // 8, limit + 1))
+            return self._add_slow(t, duration)
+        starts = self._starts
+        cum = self._cum
+        i = bisect_right(starts, t) - 1
+        if i < 0:
+            target = duration
+        else:
+            end = self._ends[i]
+            target = cum[i] + (t if t < end else end) - starts[i] + duration
+        if target > self._total:
+            return self._add_slow(t, duration)
+        # The interval where the cumulative open time reaches the target:
+        # the last one starting below it.
+        i = bisect_left(cum, target) - 1
+        return starts[i] + target - cum[i]
 
     def is_open_us(self, t: int) -> bool:
         if self.always_open:
             return True
         if t < self._lo or t >= self._hi:
-            self._cover(t, t)
+            if not MIN_US <= t <= MAX_US:
+                raise CalendarError(
+                    f"calendar {self.name!r}: {t} µs after 1970 is outside the supported instants, {RANGE_TEXT}"
+                )
+            self._use(self._segment(t))
         i = bisect_right(self._starts, t) - 1
         return i >= 0 and t < self._ends[i]
 
@@ -470,14 +771,23 @@ class Calendar:
             return []
         if self.always_open:
             return [(a, b)]
-        self._cover(a, b)
-        i = max(bisect_right(self._starts, a) - 1, 0)
-        out = []
-        while i < len(self._starts) and self._starts[i] < b:
-            start, stop = max(self._starts[i], a), min(self._ends[i], b)
-            if start < stop:
-                out.append((start, stop))
-            i += 1
+        a = max(a, MIN_US)
+        b = min(b, MAX_US + 1)
+        out: list[tuple[int, int]] = []
+        cursor = a
+        while cursor < b:
+            segment = self._segment(cursor)
+            starts, ends = segment.starts, segment.ends
+            i = max(bisect_right(starts, cursor) - 1, 0)
+            while i < len(starts) and starts[i] < b:
+                start, stop = max(starts[i], cursor), min(ends[i], b)
+                if start < stop:
+                    if out and out[-1][1] == start:  # touching across a block edge
+                        out[-1] = (out[-1][0], stop)
+                    else:
+                        out.append((start, stop))
+                i += 1
+            cursor = segment.hi
         return out
 
     # --------------------------------------------------------- datetime API

@@ -17,7 +17,7 @@ from typing import IO
 
 from sla.errors import EventError, TimestampError
 from sla.timefmt import EPOCH as _EPOCH
-from sla.timefmt import parse_instant, to_us
+from sla.timefmt import MAX_US, MIN_US, parse_instant, to_us
 
 _fromisoformat = datetime.fromisoformat
 _ONE_US = timedelta(microseconds=1)
@@ -99,6 +99,8 @@ def parse_event(record: Mapping[str, object], seq: int = 0, line: int | None = N
         if moment.tzinfo is None:
             raise ValueError
         at = (moment - _EPOCH) // _ONE_US
+        if not MIN_US <= at <= MAX_US:
+            raise ValueError  # parse_instant below names the supported range
     except (TypeError, ValueError):
         try:
             # Columnar sources (Arrow, Parquet) hand over datetimes, not text.

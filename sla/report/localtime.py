@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, tzinfo
 
-from sla.timefmt import US_PER_SECOND, from_us
+from sla.timefmt import MAX_US, MIN_US, US_PER_SECOND, from_us
 
 
 def period_label(local: date, period: str) -> str:
@@ -26,6 +26,16 @@ def period_label(local: date, period: str) -> str:
 _US_PER_HOUR = 3600 * US_PER_SECOND
 _US_PER_DAY = 24 * _US_PER_HOUR
 _EPOCH_DATE = date(1970, 1, 1)
+
+
+def _date_of(day: int) -> date:
+    """The date ``day`` days after 1970-01-01, clamped to datetime's years 1 to
+    9999 (a local date outside them can only come from an instant outside
+    the supported ones, MIN_US to MAX_US)."""
+    try:
+        return _EPOCH_DATE + timedelta(days=day)
+    except OverflowError:
+        return date.min if day < 0 else date.max
 
 
 class LocalTime:
@@ -49,7 +59,10 @@ class LocalTime:
         self._days: dict[int, str] = {}
         self._periods: dict[int, str] = {}
 
-    def _offset_us(self, at: datetime) -> int:
+    def _offset_us(self, us: int) -> int:
+        # Outside the supported instants, the offset of the nearest one: the
+        # local time of 0001-01-01T00:00Z may lie before the year 1.
+        at = from_us(min(max(us, MIN_US), MAX_US))
         offset = at.astimezone(self.zone).utcoffset()
         if offset is None:  # pragma: no cover - astimezone() refuses a zone without offsets
             raise ValueError(f"the time zone {self.zone} gives no UTC offset")
@@ -62,11 +75,11 @@ class LocalTime:
             offset = self._offsets[hour]
         except KeyError:
             start = hour * _US_PER_HOUR
-            first = self._offset_us(from_us(start))
-            last = self._offset_us(from_us(start + _US_PER_HOUR - 1))
+            first = self._offset_us(start)
+            last = self._offset_us(start + _US_PER_HOUR - 1)
             offset = self._offsets[hour] = first if first == last else None
         if offset is None:
-            offset = self._offset_us(from_us(us))
+            offset = self._offset_us(us)
         return us + offset
 
     def local(self, us: int) -> datetime:
@@ -79,14 +92,14 @@ class LocalTime:
         if label is None:
             if self.period is None:
                 raise ValueError("period_of() needs a LocalTime made with a period")
-            label = self._periods[day] = period_label(_EPOCH_DATE + timedelta(days=day), self.period)
+            label = self._periods[day] = period_label(_date_of(day), self.period)
         return label
 
     def day_of(self, us: int) -> str:
         day = self.local_us(us) // _US_PER_DAY
         label = self._days.get(day)
         if label is None:
-            label = self._days[day] = (_EPOCH_DATE + timedelta(days=day)).isoformat()
+            label = self._days[day] = _date_of(day).isoformat()
         return label
 
     def weekday_hour(self, us: int) -> tuple[int, int]:
