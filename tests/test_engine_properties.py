@@ -23,9 +23,16 @@ from sla.io.policy_files import load_policies
 from sla.timefmt import format_instant, parse_instant
 
 POLICIES = load_policies("""
+derive:
+  - when: {channel: twitter}
+    set: {group: social}
+  - when: {priority: urgent, group: {exists: true}}
+    set: {escalated: true}
 metrics:
   requester_wait: {pause_statuses: [pending]}
   next_response: {responders: [agent, bot]}
+  group_ownership: {pause_statuses: [pending]}
+  periodic_update: {responders: [agent, bot]}
 calendars:
   berlin:
     timezone: Europe/Berlin
@@ -35,9 +42,18 @@ calendars:
     timezone: America/New_York
     hours: {sun-thu: ["20:00-04:00"]}
 policies:
+  - name: social-april
+    effective: {from: 2026-04-01}
+    match: {channel: [twitter, facebook]}
+    targets: {first_response: 15m, group_ownership: 2h, periodic_update: 1h}
   - name: social
     match: {channel: [twitter, facebook]}
-    targets: {first_response: 30m, next_response: 20m, resolution: {within: 1d, hours: calendar}}
+    targets:
+      first_response: 30m
+      next_response: 20m
+      resolution: {within: 1d, hours: calendar}
+      group_ownership: {within: 6h, hours: calendar}
+      pausable_update: 2h
   - name: ny
     match: {region: amer}
     calendar: ny
@@ -50,6 +66,9 @@ policies:
       resolution: {urgent: {within: 8h, hours: calendar}, default: 2d}
       requester_wait: 16h
       agent_work: {default: 0}
+      group_ownership: {urgent: 1h, default: 4h}
+      periodic_update: 3h
+      pausable_update: 3h
 """)
 
 BASE = parse_instant("2026-03-26T06:00:00Z")  # spans the Berlin and the NY... DST weeks
@@ -90,6 +109,9 @@ def histories(draw, ticket_id: str = "T"):
                         {"channel": "email"},
                         {"region": "amer"},
                         {"region": "emea"},
+                        {"group": "tier2"},
+                        {"group": "tier1", "priority": "urgent"},
+                        {"group": None},
                     ]
                 )
             )

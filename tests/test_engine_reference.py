@@ -288,7 +288,8 @@ def policy_docs(draw, zone, anchor):
                         unique=True,
                     )
                 )
-            if draw(st.booleans()):
+            # responders is an option of the response metrics only (section 12).
+            if metric in ("first_response", "next_response") and draw(st.booleans()):
                 opt["responders"] = draw(st.sampled_from([["agent", "bot"], ["bot"], ["agent"]]))
             if opt:
                 options[metric] = opt

@@ -185,6 +185,13 @@ def run_inputs(args: argparse.Namespace) -> tuple[PolicySet, int, str]:
 
 def finish(summary: RunSummary) -> int:
     """Report rejections on standard error, in line order; exit 1 if any."""
+    if summary.zone_fallbacks:
+        shown = ", ".join(printable(repr(v)) for v in sorted(summary.zone_fallbacks)[:3])
+        more = f" and {len(summary.zone_fallbacks) - 3} more" if len(summary.zone_fallbacks) > 3 else ""
+        err(
+            f"note: {len(summary.zone_fallbacks)} attribute value(s) named no known time zone ({shown}{more}); "
+            "those tickets used their calendar's default zone"
+        )
     for rejection in summary.rejections:
         err(f"rejected: {printable(str(rejection))}")
     if summary.rejections:

@@ -22,16 +22,17 @@ from sla.engine.events import Event, TicketEvents, events_from_dicts
 from sla.engine.judge import CycleResult, judge_ticket
 from sla.errors import EventError
 from sla.policy.compile import PolicySet
-from sla.timefmt import parse_instant, to_us
+from sla.timefmt import check_range, parse_instant, to_us
 
 
 def as_us(now: datetime | str | int) -> int:
-    """``now`` as epoch microseconds, from a datetime, a timestamp string or µs."""
+    """``now`` as epoch microseconds, from a datetime, a timestamp string or µs;
+    a :class:`~sla.errors.TimestampError` outside the supported instants."""
     if isinstance(now, datetime):
         return to_us(now)
     if isinstance(now, str):
         return parse_instant(now)
-    return int(now)
+    return check_range(int(now))
 
 
 _PLANS: WeakKeyDictionary[PolicySet, ClockPlan] = WeakKeyDictionary()
@@ -42,7 +43,7 @@ def new_clock(policies: PolicySet) -> TicketClock:
     clock_plan = _PLANS.get(policies)
     if clock_plan is None:
         clock_plan = _PLANS[policies] = plan(policies.metrics[name] for name in policies.active_metrics)
-    return TicketClock(clock_plan, policies.done_statuses)
+    return TicketClock(clock_plan, policies.done_statuses, policies.derive)
 
 
 def run_clock(policies: PolicySet, events: Iterable[Event], now: int) -> TicketClock | None:

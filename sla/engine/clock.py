@@ -10,12 +10,13 @@ same as feeding a whole history: batch evaluation is a loop over ``feed``.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
 from sla.engine.events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, Event
 from sla.engine.metrics import MetricDef, Trigger
+from sla.policy.conditions import equal
 
 ENDED_BY_STOP = "stop"
 ENDED_BY_DONE = "done"
@@ -24,18 +25,21 @@ ENDED_BY_DONE = "done"
 class Cycle:
     """One cycle of one metric: ``[start, end)`` with paused stretches."""
 
-    __slots__ = ("number", "start", "end", "ended_by", "pauses", "pause_from")
+    __slots__ = ("number", "start", "end", "ended_by", "pauses", "pause_from", "start_attributes")
 
-    def __init__(self, number: int, start: int):
+    def __init__(self, number: int, start: int, start_attributes: Mapping[str, object] | None = None):
         self.number = number
         self.start = start
         self.end: int | None = None
         self.ended_by: str | None = None
         self.pauses: list[tuple[int, int]] = []  # closed stretches of non-zero length
         self.pause_from: int | None = None  # a pause going on since then
+        # For metrics judged at their start: the attributes right after the
+        # event that started the cycle (several may share its instant).
+        self.start_attributes = start_attributes
 
     def to_json(self) -> list[object]:
-        return [
+        data: list[object] = [
             self.number,
             self.start,
             self.end,
@@ -43,11 +47,14 @@ class Cycle:
             [list(p) for p in self.pauses],
             self.pause_from,
         ]
+        if self.start_attributes is not None:
+            data.append(dict(self.start_attributes))
+        return data
 
     @classmethod
     def from_json(cls, data: Sequence[Any]) -> Cycle:
         """A cycle from :meth:`to_json` data, as decoded from JSON."""
-        cycle = cls(data[0], data[1])
+        cycle = cls(data[0], data[1], data[6] if len(data) > 6 else None)
         cycle.end, cycle.ended_by = data[2], data[3]
         cycle.pauses = [tuple(p) for p in data[4]]
         cycle.pause_from = data[5]
@@ -68,7 +75,16 @@ class MetricClock:
 class _Step:
     """What one event means, computed once and shared by every metric."""
 
-    __slots__ = ("event", "became_done", "reopened", "previous_status", "previous_fields")
+    __slots__ = (
+        "event",
+        "became_done",
+        "reopened",
+        "previous_status",
+        "previous_fields",
+        "previous_attributes",
+        "attributes",
+        "done",
+    )
 
     def __init__(
         self,
@@ -77,12 +93,20 @@ class _Step:
         reopened: bool,
         previous_status: str | None,
         previous_fields: Mapping[str, object],
+        previous_attributes: Mapping[str, object],
+        attributes: Mapping[str, object],
+        done: bool,
     ):
         self.event = event
         self.became_done = became_done
         self.reopened = reopened
         self.previous_status = previous_status
+        # The events' own fields (custom field triggers read these) and the
+        # ticket's attributes after derive rules (ownership follows these).
         self.previous_fields = previous_fields
+        self.previous_attributes = previous_attributes
+        self.attributes = attributes
+        self.done = done
 
 
 def _fires(trigger: Trigger, step: _Step, metric: MetricDef) -> bool:
@@ -159,6 +183,8 @@ def relevant_event_kinds(metric: MetricDef) -> frozenset[int]:
         kinds.add(STATUS)
     if metric.needs_prior_response:
         kinds.add(MESSAGE)
+    if metric.ownership_field is not None:
+        kinds |= {CREATED, UPDATE, STATUS}
     return frozenset(kinds)
 
 
@@ -208,9 +234,16 @@ class TicketClock:
         "last_at",
         "created_at",
         "_by_kind",
+        "derive",
+        "attributes",
     )
 
-    def __init__(self, metrics: Iterable[MetricDef] | ClockPlan, done_statuses: frozenset[str]):
+    def __init__(
+        self,
+        metrics: Iterable[MetricDef] | ClockPlan,
+        done_statuses: frozenset[str],
+        derive: Callable[[Mapping[str, object]], dict[str, object]] | None = None,
+    ):
         definitions, routes = metrics if isinstance(metrics, ClockPlan) else plan(metrics)
         self.metrics = [MetricClock(m) for m in definitions]
         # Per event kind, the metric clocks it can affect (a message cannot
@@ -218,10 +251,13 @@ class TicketClock:
         self._by_kind = [[self.metrics[i] for i in route] for route in routes]
         self.done_statuses = done_statuses
         self.status: str | None = None
-        self.fields: dict[str, object] = {}
+        self.fields: dict[str, object] = {}  # as the events set them
+        # The ticket's attributes: the fields after the derive rules, if any.
+        self.derive = derive
+        self.attributes: Mapping[str, object] = self.fields
         # Attribute snapshots: the attributes in force from history_at[i] on.
         self.history_at: list[int] = []
-        self.history: list[dict[str, object]] = []
+        self.history: list[Mapping[str, object]] = []
         self.last_at: int | None = None
         self.created_at: int | None = None
 
@@ -235,6 +271,7 @@ class TicketClock:
         self.last_at = event.at
         previous_status = self.status
         previous_fields = self.fields
+        previous_attributes = self.attributes
         became_done = reopened = False
         done = self.done_statuses
         kind = event.kind
@@ -242,6 +279,7 @@ class TicketClock:
             self.created_at = event.at
             self.status = event.status if event.status is not None else "new"
             self.fields = dict(event.fields or {})
+            self.attributes = self.fields if self.derive is None else self.derive(self.fields)
             self._remember(event.at)
             became_done = self.status in done
         elif kind == STATUS:
@@ -252,22 +290,35 @@ class TicketClock:
             reopened = was_done and not is_done
         elif kind == UPDATE:
             self.fields = {**self.fields, **(event.fields or {})}
+            self.attributes = self.fields if self.derive is None else self.derive(self.fields)
             self._remember(event.at)
         clocks = self._by_kind[kind]
         if clocks:
-            step = _Step(event, became_done, reopened, previous_status, previous_fields)
+            step = _Step(
+                event,
+                became_done,
+                reopened,
+                previous_status,
+                previous_fields,
+                previous_attributes,
+                self.attributes,
+                self.status in done,
+            )
             for clock in clocks:
                 self._step_metric(clock, step)
 
     def _remember(self, at: int) -> None:
         if self.history_at and self.history_at[-1] == at:
-            self.history[-1] = self.fields
+            self.history[-1] = self.attributes
         else:
             self.history_at.append(at)
-            self.history.append(self.fields)
+            self.history.append(self.attributes)
 
     def _step_metric(self, clock: MetricClock, step: _Step) -> None:
         metric = clock.metric
+        if metric.ownership_field is not None:
+            self._step_ownership(clock, step, metric.ownership_field)
+            return
         event = step.event
         at = event.at
         cycles = clock.cycles
@@ -275,6 +326,11 @@ class TicketClock:
         changed = False  # did the cycle start, end or resume?
         if current is not None and current.end is None:
             changed = self._maybe_end(current, step, metric)
+            if changed and metric.restart_on_stop and current.ended_by == ENDED_BY_STOP and not step.done:
+                # The response that ends an update cycle starts the next one.
+                self._update_pause(current, metric, at)
+                current = Cycle(len(cycles) + 1, at)
+                cycles.append(current)
         elif metric.cycles == "resume" and current is not None:
             if _any(metric.resume, step, metric):
                 current.end = current.ended_by = None
@@ -283,10 +339,12 @@ class TicketClock:
             (current is None or metric.cycles == "repeat")
             and _any(metric.start, step, metric)
             and (not metric.needs_prior_response or clock.seen_response)
+            and not (metric.start_needs_open and step.done)
         ):
             current = Cycle(len(cycles) + 1, at)
             cycles.append(current)
-            self._maybe_end(current, step, metric)
+            if not metric.restart_on_stop:  # an update cycle's start is also its stop signal
+                self._maybe_end(current, step, metric)
             changed = True
         kind = event.kind
         if kind == MESSAGE and not clock.seen_response and event.public and event.author in metric.responders:
@@ -294,6 +352,25 @@ class TicketClock:
         # Whether the clock is paused depends only on the status and on the
         # cycle's own state: other events leave it as it was.
         if current is not None and (changed or kind in (STATUS, CREATED)):
+            self._update_pause(current, metric, at)
+
+    def _step_ownership(self, clock: MetricClock, step: _Step, name: str) -> None:
+        """Who owns the ticket: a cycle per stay of the attribute's value
+        (section 12's group_ownership). Ends are normal ends, never cancels."""
+        metric, at = clock.metric, step.event.at
+        cycles = clock.cycles
+        current = cycles[-1] if cycles and cycles[-1].end is None else None
+        before, after = step.previous_attributes.get(name), step.attributes.get(name)
+        moved = not (before is None and after is None) and not equal(before, after)
+        if current is not None and (step.became_done or moved):
+            current.end, current.ended_by = at, ENDED_BY_STOP
+            self._update_pause(current, metric, at)
+            current = None
+        if current is None and after is not None and not step.done and (moved or step.reopened):
+            current = Cycle(len(cycles) + 1, at, step.attributes)
+            cycles.append(current)
+            self._update_pause(current, metric, at)
+        elif current is not None and step.event.kind in (STATUS, CREATED):
             self._update_pause(current, metric, at)
 
     @staticmethod
@@ -329,6 +406,17 @@ class TicketClock:
             cycle.pause_from = None
 
     # ------------------------------------------------------------- queries
+    def judging_attributes(self, metric: str, cycle: int, end: int) -> Mapping[str, object]:
+        """The attributes a cycle is judged and grouped by: at its start for
+        metrics judged there (group_ownership), else at ``end``."""
+        for metric_clock in self.metrics:
+            if metric_clock.metric.name == metric:
+                start_attributes = metric_clock.cycles[cycle - 1].start_attributes
+                if start_attributes is not None:
+                    return start_attributes
+                break
+        return self.attributes_at(end)
+
     def attributes_at(self, at: int) -> Mapping[str, object]:
         """The attributes after every event at or before ``at``."""
         i = bisect_right(self.history_at, at) - 1
@@ -351,13 +439,18 @@ class TicketClock:
 
     @classmethod
     def from_json(
-        cls, data: Mapping[str, Any], metrics: Iterable[MetricDef], done_statuses: frozenset[str]
+        cls,
+        data: Mapping[str, Any],
+        metrics: Iterable[MetricDef],
+        done_statuses: frozenset[str],
+        derive: Callable[[Mapping[str, object]], dict[str, object]] | None = None,
     ) -> TicketClock:
-        clock = cls(metrics, done_statuses)
+        clock = cls(metrics, done_statuses, derive)
         clock.status = data["status"]
         clock.history_at = [at for at, _ in data["history"]]
-        clock.history = [fields for _, fields in data["history"]]
-        clock.fields = clock.history[-1] if clock.history else dict(data["fields"])
+        clock.history = [attributes for _, attributes in data["history"]]
+        clock.fields = dict(data["fields"])
+        clock.attributes = clock.history[-1] if clock.history else clock.fields
         clock.last_at, clock.created_at = data["last_at"], data["created_at"]
         saved = data["metrics"]
         for metric_clock in clock.metrics:

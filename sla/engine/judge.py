@@ -13,7 +13,7 @@ from sla.engine.clock import ENDED_BY_DONE, Cycle, TicketClock
 from sla.policy.compile import CALENDAR, CompiledPolicy, PolicySet, ResolvedTarget
 from sla.policy.model import Warnings
 from sla.texts import compact_duration
-from sla.timefmt import US_PER_SECOND, format_instant
+from sla.timefmt import MAX_US, US_PER_SECOND, format_instant
 
 RUNNING, PAUSED, ACHIEVED, BREACHED, CANCELLED = "running", "paused", "achieved", "breached", "cancelled"
 PROJECTION_LIMIT_US = 1096 * 86_400 * US_PER_SECOND
@@ -140,20 +140,25 @@ def reach_instant(
 
 
 def _project(target: ResolvedTarget, now: int, amount: int) -> int | None:
+    """When ``amount`` more time runs out after ``now``; None if more than
+    1096 days away or past the last supported instant (``MAX_US``)."""
     if target.hours == CALENDAR:
-        return now + amount
-    calendar = target.calendar
-    # Ask first whether the horizon holds that much open time, so a sparse
-    # calendar never makes add() search for decades.
-    if calendar.elapsed_us(now, now + PROJECTION_LIMIT_US) < amount:
-        return None
-    return calendar.add_us(now, amount)
+        due = now + amount
+    else:
+        calendar = target.calendar
+        # Ask first whether the horizon holds that much open time, so a sparse
+        # calendar never makes add() search for decades.  (Past MAX_US a
+        # calendar counts no open time.)
+        if calendar.elapsed_us(now, now + PROJECTION_LIMIT_US) < amount:
+            return None
+        due = calendar.add_us(now, amount)
+    return due if due <= MAX_US else None
 
 
 #: Per metric name, the policy in force and its target (None: no target).
 Resolved = dict[str, tuple[CompiledPolicy | None, ResolvedTarget | None]]
 #: The attributes a resolution depends on, each with its type.
-_ResolveKey = tuple[tuple[type, object], ...]
+_ResolveKey = tuple[object, ...]
 
 _MISSING = object()
 _RESOLVERS: WeakKeyDictionary[PolicySet, tuple[tuple[str, ...], dict[_ResolveKey, Resolved]]] = (
@@ -161,7 +166,7 @@ _RESOLVERS: WeakKeyDictionary[PolicySet, tuple[tuple[str, ...], dict[_ResolveKey
 )
 
 
-def _resolve(policies: PolicySet, attributes: Mapping[str, object]) -> Resolved:
+def _resolve(policies: PolicySet, attributes: Mapping[str, object], created: int | None) -> Resolved:
     """Per metric, (policy, target) for the attributes; cached across tickets.
 
     The key holds only the attributes some policy matches on, and the
@@ -169,12 +174,15 @@ def _resolve(policies: PolicySet, attributes: Mapping[str, object]) -> Resolved:
     """
     entry = _RESOLVERS.get(policies)
     if entry is None:
-        keys = tuple(sorted({"priority"}.union(*(p.condition.keys() for p in policies.policies))))
+        keys = policies.resolution_keys
         entry = _RESOLVERS[policies] = (keys, {})
     keys, cache = entry
     # Types are part of the key: 1, 1.0 and True are equal in Python but
     # "1" and "1.0" are different priority names.
-    key: _ResolveKey = tuple([(type(v), v) for v in [attributes.get(k, _MISSING) for k in keys]])
+    key: _ResolveKey = (
+        policies.era(created),
+        *[(type(v), v) for v in [attributes.get(k, _MISSING) for k in keys]],
+    )
     cacheable = True
     try:
         return cache[key]
@@ -182,10 +190,10 @@ def _resolve(policies: PolicySet, attributes: Mapping[str, object]) -> Resolved:
         pass
     except TypeError:  # an unhashable attribute value: no caching
         cacheable = False
-    policy = policies.policy_for(attributes)
+    policy = policies.policy_for(attributes, created)
     priority = attributes.get("priority")
     found = {
-        metric: (policy, None if policy is None else policy.target(metric, priority))
+        metric: (policy, None if policy is None else policy.target(metric, priority, attributes))
         for metric in policies.metrics
     }
     if cacheable and len(cache) < 100_000:
@@ -207,12 +215,13 @@ def judge_cycle(
     open_at_now = end is None
     if end is None:
         end = now
-    attributes = clock.attributes_at(end)
+    # Judged at its start (group_ownership) or at its end (every other metric).
+    attributes = cycle.start_attributes if cycle.start_attributes is not None else clock.attributes_at(end)
     # The clock keeps one dict per attribute state, so its identity is a
     # safe key while the clock lives: policy lookup once per state.
     resolved = memo.get(id(attributes)) if memo is not None else None
     if resolved is None:
-        resolved = _resolve(policies, attributes)
+        resolved = _resolve(policies, attributes, clock.created_at)
         if memo is not None:
             memo[id(attributes)] = resolved
     policy, target = resolved[metric]

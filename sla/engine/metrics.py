@@ -66,6 +66,14 @@ class MetricDef:
     cycles: CycleMode = "once"
     cancel_on_done: bool = False
     needs_prior_response: bool = False
+    #: The response that ends a cycle starts the next one (update metrics).
+    restart_on_stop: bool = False
+    #: No cycle starts while the ticket is done.
+    start_needs_open: bool = False
+    #: A cycle per stay of this attribute's non-null value (group_ownership).
+    ownership_field: str | None = None
+    #: Judged by the policy in force at the cycle's start, not its end.
+    judged_at_start: bool = False
     description: str = ""
     builtin: bool = False
     # Derived flags so the engine's hot loop tests booleans, not tuples.
@@ -105,6 +113,38 @@ BUILTIN_METRICS: dict[str, MetricDef] = {
         builtin=True,
         description="From creation until the ticket is done; resumes on reopen.",
     ),
+    "periodic_update": MetricDef(
+        "periodic_update",
+        start=(_t(RESPONSE),),
+        stop=(_t(RESPONSE),),
+        cycles="repeat",
+        cancel_on_done=True,
+        restart_on_stop=True,
+        start_needs_open=True,
+        builtin=True,
+        description="From a public response to the next one: how long the customer waits for each update.",
+    ),
+    "pausable_update": MetricDef(
+        "pausable_update",
+        start=(_t(RESPONSE),),
+        stop=(_t(RESPONSE),),
+        cycles="repeat",
+        cancel_on_done=True,
+        restart_on_stop=True,
+        start_needs_open=True,
+        pause_statuses=frozenset({"pending", "on_hold"}),
+        builtin=True,
+        description="Like periodic_update, paused while pending or on hold.",
+    ),
+    "group_ownership": MetricDef(
+        "group_ownership",
+        start=(),
+        stop=(),
+        ownership_field="group",
+        judged_at_start=True,
+        builtin=True,
+        description="Each stay of the ticket with one group (team), judged by the policy at its start.",
+    ),
     "requester_wait": MetricDef(
         "requester_wait",
         start=(_t(CREATED),),
@@ -128,17 +168,25 @@ BUILTIN_METRICS: dict[str, MetricDef] = {
 }
 
 
+#: Which built-in metrics take which options besides description and pause_statuses.
+RESPONDER_METRICS = frozenset({"first_response", "next_response", "periodic_update", "pausable_update"})
+FIELD_METRICS = frozenset({"group_ownership"})
+
+
 def with_options(
     metric: MetricDef,
     *,
     pause_statuses: Iterable[str] | None = None,
     responders: Iterable[str] | None = None,
+    field: str | None = None,
 ) -> MetricDef:
     """A built-in metric with its options replaced."""
     if pause_statuses is not None:
         metric = replace(metric, pause_statuses=frozenset(pause_statuses))
     if responders is not None:
         metric = replace(metric, responders=frozenset(responders))
+    if field is not None:
+        metric = replace(metric, ownership_field=field)
     return metric
 
 

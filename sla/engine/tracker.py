@@ -114,7 +114,10 @@ class Tracker:
         tracker = cls(policies, data.get("ticket_id"))  # type: ignore[arg-type]  # checked there
         try:
             tracker.clock = TicketClock.from_json(
-                data["clock"], [policies.metrics[m] for m in policies.active_metrics], policies.done_statuses
+                data["clock"],
+                [policies.metrics[m] for m in policies.active_metrics],
+                policies.done_statuses,
+                policies.derive,
             )
             tracker._seq = int(data["seq"])
         except (KeyError, TypeError, ValueError, IndexError) as exc:

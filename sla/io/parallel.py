@@ -23,6 +23,7 @@ from sla.io.sinks import Part, feed
 from sla.io.sources import jsonl_range
 from sla.io.spill import partition_tickets
 from sla.io.summary import Rejection, RunSummary
+from sla.policy.compile import PolicySet
 
 PartMaker = Callable[[str], Part[Any]]
 _WORKER: dict[str, PartMaker] = {}
@@ -46,10 +47,16 @@ def pool(jobs: int, maker: PartMaker) -> Pool:
     return context.Pool(jobs, initializer=_init_worker, initargs=(maker,))
 
 
+def _zone_fallbacks(maker: PartMaker) -> set[str]:
+    policies = getattr(maker, "policies", None)
+    return set(policies.zone_fallbacks()) if isinstance(policies, PolicySet) else set()
+
+
 def run_partition(maker: PartMaker, path: str, out_path: str) -> tuple[Any, RunSummary]:
     """One spilled partition through a part (line numbers are the file's own)."""
     part, summary = maker(out_path), RunSummary()
     feed(partition_tickets(path), part, summary)
+    summary.zone_fallbacks = _zone_fallbacks(maker)
     return part.close(), summary
 
 
@@ -76,6 +83,7 @@ def range_job(task: tuple[str, int, int, str]) -> tuple[Any, RunSummary, list[st
         part.close()
         return None
     summary.rejections += [Rejection.of_line(e) for e in line_errors]
+    summary.zone_fallbacks = _zone_fallbacks(_WORKER["maker"])
     return part.close(), summary, ids
 
 

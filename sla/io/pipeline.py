@@ -82,6 +82,9 @@ def run(
             summary = _stream(sink, path, input_format, progress)
         if summary is None:
             summary = _sorted(sink, path, input_format, jobs, size, scratch, progress)
+    policies = getattr(sink, "policies", None)
+    if isinstance(policies, PolicySet):  # in-process paths counted here, workers' in their summaries
+        summary.zone_fallbacks |= policies.zone_fallbacks()
     summary.rejections.sort()
     return summary
 

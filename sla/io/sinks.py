@@ -280,6 +280,7 @@ class ReportSink:
         period: str | None = None,
         tz: str | tzinfo = "UTC",
     ):
+        self.policies = policies
         self.maker = BuilderMaker(policies, now, {"by": tuple(by), "period": period, "tz": tz})
         self.builder = self.maker("").builder  # bad options fail here, before any reading
 

@@ -51,6 +51,8 @@ class RunSummary:
     tickets: int = 0
     rows: int = 0
     rejections: list[Rejection] = field(default_factory=list)
+    #: Attribute values that named no known time zone (the default zone was used).
+    zone_fallbacks: set[str] = field(default_factory=set)
 
     @property
     def rejected_tickets(self) -> int:
@@ -64,6 +66,7 @@ class RunSummary:
         """Add a part's counts; its line numbers start ``line_offset`` lines into the file."""
         self.tickets += other.tickets
         self.rows += other.rows
+        self.zone_fallbacks |= other.zone_fallbacks
         self.rejections += (
             [r.shifted(line_offset) for r in other.rejections] if line_offset else other.rejections
         )

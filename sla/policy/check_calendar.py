@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from sla.calendar.hours import (
     DAY_NAMES,
@@ -24,7 +25,7 @@ from sla.calendar.hours import (
 from sla.calendar.index import Calendar, load_zone
 from sla.errors import CalendarError, Problem
 from sla.policy.messages import key_text, show, suggest
-from sla.policy.model import CalendarSpec
+from sla.policy.model import CalendarSpec, ZoneChoice
 from sla.policy.source import Located
 
 _CALENDAR_KEYS = ("timezone", "hours", "holidays", "overrides")
@@ -385,14 +386,30 @@ def check_calendar(
         return
     _check_known_keys(raw, _CALENDAR_KEYS, loc, located, problems)
     if "timezone" in raw:
-        try:
-            load_zone(raw["timezone"])
-        except CalendarError as exc:
-            zone = raw["timezone"]
-            hint = ""
-            if isinstance(zone, str):
-                hint = suggest(zone, sorted(_zone_names()))
-            problems.append(located.problem(loc + ("timezone",), f"{exc}{hint}"))
+        zone, zone_loc = raw["timezone"], loc + ("timezone",)
+        if isinstance(zone, dict):  # {by: attribute, default: zone}: the zone comes from the ticket
+            _check_known_keys(zone, ("by", "default"), zone_loc, located, problems)
+            if not isinstance(zone.get("by"), str) or not zone.get("by"):
+                problems.append(
+                    located.problem(
+                        zone_loc + ("by",),
+                        "timezone.by names the attribute holding the zone, like requester_tz",
+                    )
+                )
+            if "default" not in zone:
+                problems.append(
+                    located.problem(
+                        zone_loc, "timezone {by: ...} needs a default zone, like default: Europe/London"
+                    )
+                )
+            else:
+                zone, zone_loc = zone["default"], zone_loc + ("default",)
+        if not isinstance(zone, dict):
+            try:
+                load_zone(zone)
+            except CalendarError as exc:
+                hint = suggest(zone, sorted(_zone_names())) if isinstance(zone, str) else ""
+                problems.append(located.problem(zone_loc, f"{exc}{hint}"))
     if "hours" not in raw:
         problems.append(
             located.problem(
@@ -417,12 +434,21 @@ def _zone_names() -> set[str]:
     return _ZONES
 
 
-def build_calendar(
-    name: str, spec: CalendarSpec, loc: tuple[object, ...], located: Located, problems: list[Problem]
-) -> Calendar | None:
+def calendar_mapping(spec: CalendarSpec) -> dict[str, Any]:
+    """A calendar as Calendar.from_dict reads it; a zone chosen per ticket
+    becomes its default zone (sla.policy.calendar_choice reads the others)."""
     mapping = spec.model_dump(exclude_none=True)
     if spec.holidays is not None:
         mapping["holidays"] = spec.holidays.model_dump(exclude_none=True)
+    if isinstance(spec.timezone, ZoneChoice):
+        mapping["timezone"] = spec.timezone.default
+    return mapping
+
+
+def build_calendar(
+    name: str, spec: CalendarSpec, loc: tuple[object, ...], located: Located, problems: list[Problem]
+) -> Calendar | None:
+    mapping = calendar_mapping(spec)
     try:
         return Calendar.from_dict(mapping, name=name)
     except CalendarError as exc:

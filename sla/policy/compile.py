@@ -24,23 +24,35 @@ Calendar checks live in :mod:`sla.policy.check_calendar`, message texts in
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from bisect import bisect_right
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
 from sla.calendar.index import ALWAYS_OPEN, Calendar
-from sla.engine.metrics import BUILTIN_METRICS, MetricDef, Trigger, finish, with_options
+from sla.engine.metrics import (
+    BUILTIN_METRICS,
+    FIELD_METRICS,
+    RESPONDER_METRICS,
+    MetricDef,
+    Trigger,
+    finish,
+    with_options,
+)
 from sla.errors import PolicyError, Problem
-from sla.policy.check_calendar import build_calendar, check_calendar
+from sla.policy.calendar_choice import ZonedCalendar
+from sla.policy.check_calendar import build_calendar, calendar_mapping, check_calendar
 from sla.policy.conditions import AttributeCondition, Predicate, parse_condition
 from sla.policy.messages import key_text, show, suggest, validate_part
 from sla.policy.model import (
     TOP_LEVEL_KEYS,
+    CalendarChoice,
     CalendarSpec,
     Condition,
     MetricOptions,
     Policy,
     PolicyFile,
+    ZoneChoice,
 )
 from sla.policy.source import Located, document_problems, render_path
 
@@ -75,8 +87,26 @@ class CompiledPolicy:
     calendar_name: str
     hours: str
     spec: Policy
+    #: Every calendar of the file by name, and those whose zone an attribute picks.
+    calendars: Mapping[str, Calendar]
+    zoned: Mapping[str, ZonedCalendar]
 
-    def target(self, metric: str, priority: object) -> ResolvedTarget | None:
+    def calendar_for(self, attributes: Mapping[str, object]) -> tuple[Calendar, str]:
+        """The calendar that judges a ticket with these attributes, and its name."""
+        choice = self.spec.calendar
+        name = (
+            choice.choose(attributes.get(choice.by))
+            if isinstance(choice, CalendarChoice)
+            else self.calendar_name
+        )
+        zoned = self.zoned.get(name)
+        return (zoned.for_attributes(attributes) if zoned is not None else self.calendars[name]), name
+
+    def target(
+        self, metric: str, priority: object, attributes: Mapping[str, object] | None = None
+    ) -> ResolvedTarget | None:
+        """The target for a metric and priority; with ``attributes``, on the
+        calendar they choose (else on the policy's default calendar)."""
         spec = self.spec.targets.get(metric)
         if spec is None:
             return None
@@ -84,7 +114,43 @@ class CompiledPolicy:
         if within is None:
             return None
         hours = within.hours or self.hours
-        return ResolvedTarget(within.within, hours, self.calendar if hours == BUSINESS else ALWAYS_OPEN)
+        if hours != BUSINESS:
+            return ResolvedTarget(within.within, hours, ALWAYS_OPEN)
+        calendar = self.calendar if attributes is None else self.calendar_for(attributes)[0]
+        return ResolvedTarget(within.within, hours, calendar)
+
+
+Assignments = tuple[tuple[str, object], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DeriveRule:
+    """A compiled derive rule: when ``holds`` (None: always), apply ``assign``."""
+
+    condition: AttributeCondition | None
+    holds: Predicate | None
+    assign: Assignments
+
+    def describe(self) -> str:
+        sets = ", ".join(f"{k} = {'null' if v is None else v}" for k, v in self.assign)
+        return f"set {sets}" + (f" when {self.condition.describe()}" if self.condition is not None else "")
+
+
+def derive_function(rules: tuple[DeriveRule, ...]) -> Callable[[Mapping[str, object]], dict[str, object]]:
+    """The attributes after the rules, in order, each seeing the earlier results."""
+
+    def derive(fields: Mapping[str, object]) -> dict[str, object]:
+        attributes = dict(fields)
+        for rule in rules:
+            if rule.holds is None or rule.holds(attributes):
+                for key, value in rule.assign:
+                    if value is None:
+                        attributes.pop(key, None)
+                    else:
+                        attributes[key] = value
+        return attributes
+
+    return derive
 
 
 class PolicySet:
@@ -107,12 +173,65 @@ class PolicySet:
         targeted = {name for p in policies for name in p.spec.targets}
         #: The metrics some policy has a target for, in name order: the only ones worth running.
         self.active_metrics = tuple(sorted(name for name in metrics if name in targeted))
-        self._cache: dict[tuple[tuple[str, type, object], ...], CompiledPolicy | None] = {}
+        self.derive_rules = tuple(
+            DeriveRule(
+                None if rule.when is None else parse_condition(rule.when),
+                None if rule.when is None else parse_condition(rule.when).compile(),
+                tuple(rule.set.items()),
+            )
+            for rule in spec.derive
+        )
+        #: Raw attributes to the ticket's attributes (None: no derive rules).
+        self.derive = derive_function(self.derive_rules) if self.derive_rules else None
+        # Policy versions: the bounds of every `effective` cut time into eras;
+        # a ticket's era (by its created instant) fixes its candidate policies.
+        self.era_bounds = sorted(
+            {
+                b
+                for p in policies
+                if p.spec.effective
+                for b in (p.spec.effective.from_, p.spec.effective.until)
+                if b is not None
+            }
+        )
+        self.era_policies = [
+            tuple(p for p in policies if p.spec.effective is None or p.spec.effective.covers(instant))
+            for instant in [self.era_bounds[0] - 1 if self.era_bounds else 0, *self.era_bounds]
+        ]
+        self._cache: dict[tuple[object, ...], CompiledPolicy | None] = {}
+        zoned = {name: z for p in policies for name, z in p.zoned.items()}
+        #: The calendars whose zone comes from an attribute (section 10).
+        self.zoned_calendars: dict[str, ZonedCalendar] = zoned
+        #: The attributes that decide a cycle's policy, target and calendar:
+        #: the judge caches its lookups by these alone.
+        self.resolution_keys = tuple(
+            sorted(
+                {"priority"}.union(*(p.condition.keys() for p in policies))
+                .union(p.spec.calendar.by for p in policies if isinstance(p.spec.calendar, CalendarChoice))
+                .union(z.by for z in zoned.values())
+            )
+        )
 
-    def policy_for(self, attributes: Mapping[str, object]) -> CompiledPolicy | None:
-        """The first policy, in file order, whose ``match`` holds for the attributes."""
+    def zone_fallbacks(self) -> frozenset[str]:
+        """Attribute values that named no known zone since the file was loaded
+        (their tickets used the calendar's default zone)."""
+        return frozenset().union(*(z.fallbacks for z in self.zoned_calendars.values()))
+
+    def era(self, created: int | None) -> int:
+        """The index of the policy versions for a ticket created at ``created``."""
+        return 0 if created is None or not self.era_bounds else bisect_right(self.era_bounds, created)
+
+    def policy_for(
+        self, attributes: Mapping[str, object], created: int | None = None
+    ) -> CompiledPolicy | None:
+        """The first policy, in file order, whose ``match`` holds for the attributes,
+        among those effective for a ticket created at ``created`` (None: all)."""
+        era = self.era(created) if created is not None else -1
         try:  # types are part of the key: true, 1 and "1" are three values
-            key = tuple([(name, type(attributes[name]), attributes[name]) for name in sorted(attributes)])
+            key: tuple[object, ...] | None = (
+                era,
+                *[(name, type(attributes[name]), attributes[name]) for name in sorted(attributes)],
+            )
             hash(key)
         except TypeError:
             key = None
@@ -121,16 +240,17 @@ class PolicySet:
                 return self._cache[key]
             except KeyError:
                 pass
-        found = next((p for p in self.policies if p.matches(attributes)), None)
+        candidates = self.policies if era < 0 else self.era_policies[era]
+        found = next((p for p in candidates if p.matches(attributes)), None)
         if key is not None and len(self._cache) < 100_000:
             self._cache[key] = found
         return found
 
     def target_for(
-        self, attributes: Mapping[str, object], metric: str
+        self, attributes: Mapping[str, object], metric: str, created: int | None = None
     ) -> tuple[CompiledPolicy, ResolvedTarget] | None:
         """The policy in force for the attributes and its target for a metric, if any."""
-        policy = self.policy_for(attributes)
+        policy = self.policy_for(attributes, created)
         if policy is None:
             return None
         target = policy.target(metric, attributes.get("priority"))
@@ -162,6 +282,9 @@ def _compile_metric(
     name: str, options: MetricOptions, loc: tuple[object, ...], located: Located, problems: list[Problem]
 ) -> MetricDef | None:
     if name in BUILTIN_METRICS:
+        takes = ["pause_statuses"]
+        takes += ["responders"] if name in RESPONDER_METRICS else []
+        takes += ["field"] if name in FIELD_METRICS else []
         wrong = [
             key
             for key in ("start", "stop", "resume", "cycles", "cancel_on_done")
@@ -171,15 +294,32 @@ def _compile_metric(
             problems.append(
                 located.problem(
                     loc + (key,),
-                    f"the built-in metric {name} takes only pause_statuses and responders; "
+                    f"the built-in metric {name} takes only {' and '.join(takes)}; "
                     f"define a custom metric under another name to change {key}",
                 )
             )
+        for key, allowed in (("responders", RESPONDER_METRICS), ("field", FIELD_METRICS)):
+            if getattr(options, key) is not None and name not in allowed:
+                wrong.append(key)
+                problems.append(
+                    located.problem(
+                        loc + (key,),
+                        f"unknown key {key!r}: the built-in metric {name} takes only {' and '.join(takes)}",
+                    )
+                )
         if wrong:
             return None
         return with_options(
-            BUILTIN_METRICS[name], pause_statuses=options.pause_statuses, responders=options.responders
+            BUILTIN_METRICS[name],
+            pause_statuses=options.pause_statuses,
+            responders=options.responders,
+            field=options.field,
         )
+    if options.field is not None:
+        problems.append(
+            located.problem(loc + ("field",), "unknown key 'field': only group_ownership takes a field")
+        )
+        return None
     missing = [key for key in ("start", "stop") if not getattr(options, key)]
     if missing:
         close = difflib.get_close_matches(name, list(BUILTIN_METRICS), n=1, cutoff=0.6)
@@ -320,6 +460,7 @@ def compile_document(located: Located) -> PolicySet:
         data, "calendars", dict, located, problems, "a mapping of calendar names to calendars"
     )
     calendars: dict[str, Calendar] = {"24x7": ALWAYS_OPEN}
+    zoned: dict[str, ZonedCalendar] = {}
     calendar_names = {"24x7"} | {key_text(k) for k in raw_calendars}
     for key, raw in raw_calendars.items():
         name = key_text(key)
@@ -338,6 +479,14 @@ def compile_document(located: Located) -> PolicySet:
             built = build_calendar(name, calendar_spec, loc, located, problems)
             if built is not None:
                 calendars[name] = built
+                if isinstance(calendar_spec.timezone, ZoneChoice):
+                    zoned[name] = ZonedCalendar(
+                        name,
+                        calendar_mapping(calendar_spec),
+                        calendar_spec.timezone.by,
+                        calendar_spec.timezone.default,
+                    )
+                    calendars[name] = zoned[name].base
 
     # metrics
     raw_metrics = _section(data, "metrics", dict, located, problems, "a mapping of metric names to options")
@@ -406,11 +555,18 @@ def compile_document(located: Located) -> PolicySet:
                     )
                 )
             seen_names.setdefault(policy_name, index)
-        calendar_name = raw.get("calendar", "24x7")
-        if isinstance(calendar_name, str) and calendar_name not in calendar_names:
-            known = sorted(calendar_names)
-            hint = suggest(calendar_name, known) or f"; known calendars: {', '.join(known)}"
-            problems.append(located.problem(loc + ("calendar",), f"unknown calendar {calendar_name!r}{hint}"))
+        chosen = raw.get("calendar", "24x7")
+        references: list[tuple[tuple[object, ...], object]] = [(loc + ("calendar",), chosen)]
+        if isinstance(chosen, dict):
+            mapped = chosen.get("map")
+            references = [(loc + ("calendar", "default"), chosen.get("default"))]
+            if isinstance(mapped, dict):
+                references += [(loc + ("calendar", "map", key_text(k)), v) for k, v in mapped.items()]
+        for where, calendar_name in references:
+            if isinstance(calendar_name, str) and calendar_name not in calendar_names:
+                known = sorted(calendar_names)
+                hint = suggest(calendar_name, known) or f"; known calendars: {', '.join(known)}"
+                problems.append(located.problem(where, f"unknown calendar {calendar_name!r}{hint}"))
         targets = raw.get("targets")
         if isinstance(targets, dict):
             for metric in targets:
@@ -426,18 +582,21 @@ def compile_document(located: Located) -> PolicySet:
                     problems.append(
                         located.problem(loc + ("targets", metric), f"unknown metric {metric!r}{hint}")
                     )
-        if policy is not None and policy.calendar in calendars and not problems:
+        if policy is not None and not problems:
             condition = parse_condition(policy.match)
+            name = policy.calendar.default if isinstance(policy.calendar, CalendarChoice) else policy.calendar
             compiled.append(
                 CompiledPolicy(
                     policy.name,
                     index,
                     condition,
                     condition.compile(),
-                    calendars[policy.calendar],
-                    policy.calendar,
+                    calendars[name],
+                    name,
                     policy.hours,
                     policy,
+                    calendars,
+                    zoned,
                 )
             )
 

@@ -14,7 +14,7 @@ each keeps next to it the validator that names what is wrong with a value.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -33,7 +33,8 @@ from sla.errors import SlaError
 from sla.policy.conditions import parse_condition
 from sla.policy.duration import parse_duration_us
 from sla.policy.messages import LocatedValueError, show, suggest
-from sla.policy.source import ScalarKey, scalar_key
+from sla.policy.source import BoolKey, ScalarKey, scalar_key
+from sla.timefmt import parse_instant, to_us
 
 
 # ------------------------------------------------------------ durations
@@ -203,11 +204,20 @@ class Holidays(Model):
         return _listify(value)
 
 
+class ZoneChoice(Model):
+    """A calendar's zone taken from a ticket attribute: ``{by: requester_tz, default: Europe/London}``."""
+
+    by: str = Field(description="The attribute holding an IANA zone name.")
+    default: str = Field(description="The zone when the attribute is missing or not a known zone name.")
+
+
 class CalendarSpec(Model):
     """A business calendar as written in the file."""
 
-    timezone: str = Field(
-        "UTC", description="IANA time zone of the calendar's wall-clock hours (default UTC)."
+    timezone: str | ZoneChoice = Field(
+        "UTC",
+        description="IANA time zone of the calendar's wall-clock hours (default UTC), or {by: attribute, "
+        "default: zone} to read the hours in each ticket's own zone.",
     )
     hours: dict[str, list[str] | str] = Field(
         description="Weekly schedule: day keys (mon..sun, ranges mon-fri or sat-mon, lists mon,wed) to intervals."
@@ -385,6 +395,10 @@ class MetricOptions(Model):
             )
         ),
     ] = None
+    field: str | None = Field(
+        None,
+        description="group_ownership only: the attribute whose stays are measured (default: group).",
+    )
     start: Conditions = None
     stop: Conditions = None
     resume: Conditions = None
@@ -421,6 +435,137 @@ def _match(value: object) -> object:
     return value
 
 
+# ------------------------------------------------------------ versions
+_INSTANT_EXPECTED = "an RFC 3339 timestamp with an offset, like 2027-01-01T00:00:00+01:00, or a date"
+
+
+def _instant(value: object) -> object:
+    """An ``effective`` bound as epoch microseconds: a timestamp with an
+    offset (``T`` or a space before the time), or a date meaning 00:00 UTC."""
+    if isinstance(value, (int, float)):  # true/false are ints too
+        raise LocatedValueError(f"{show(value)}; expected {_INSTANT_EXPECTED}")
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise LocatedValueError(f"{value.isoformat()} has no UTC offset; add Z or an offset like +01:00")
+        return to_us(value)
+    if isinstance(value, date):
+        return to_us(datetime(value.year, value.month, value.day, tzinfo=UTC))
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) == 10:
+            try:
+                day = date.fromisoformat(text)
+            except ValueError:
+                raise LocatedValueError(
+                    f"{show(value)} is not a date; expected {_INSTANT_EXPECTED}"
+                ) from None
+            return to_us(datetime(day.year, day.month, day.day, tzinfo=UTC))
+        try:
+            return parse_instant(text.replace(" ", "T", 1) if len(text) > 10 and text[10] == " " else text)
+        except SlaError as exc:
+            raise LocatedValueError(str(exc)) from None
+    raise LocatedValueError(f"{show(value)}; expected {_INSTANT_EXPECTED}")
+
+
+Instant = Annotated[int, BeforeValidator(_instant), WithJsonSchema({"x-sla-ref": "Instant"})]
+
+
+class Effective(Model):
+    """When a policy applies: to tickets created at or after ``from`` and before ``until``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    from_: Instant | None = Field(
+        None, alias="from", description="Tickets created at or after this instant (a date is 00:00 UTC)."
+    )
+    until: Instant | None = Field(
+        None, description="Tickets created before this instant (a date is 00:00 UTC)."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Effective:
+        if self.from_ is None and self.until is None:
+            raise ValueError("effective needs from, until or both")
+        if self.from_ is not None and self.until is not None and self.from_ >= self.until:
+            raise ValueError("effective from must be before until")
+        return self
+
+    def covers(self, created: int) -> bool:
+        return (self.from_ is None or self.from_ <= created) and (self.until is None or created < self.until)
+
+
+# ------------------------------------------------------------ derive
+def _when(value: object) -> object:
+    if isinstance(value, dict):
+        parse_condition(value, what="when")
+    return value
+
+
+def _set_values(value: object) -> object:
+    if not isinstance(value, dict):
+        return value
+    if not value:
+        raise LocatedValueError("set needs at least one attribute, like {priority: urgent}")
+    problems: list[tuple[tuple[object, ...], str]] = []
+    for key, item in value.items():
+        if not isinstance(key, str) or isinstance(key, BoolKey):
+            problems.append(((key,), f"set key {show(key)} is not an attribute name; write it as text"))
+        elif isinstance(item, (dict, list)):
+            kind = "a list" if isinstance(item, list) else "a mapping"
+            problems.append(
+                ((key,), f"{show(item)} is {kind}; set takes a text, a number, true/false or null")
+            )
+        elif isinstance(item, date):
+            problems.append(((key,), f"{show(item)} is a date; quote it to set the text"))
+    if problems:
+        raise LocatedValueError.collect(problems)
+    return value
+
+
+class DeriveRule(Model):
+    """Attributes computed from others: when ``when`` holds, ``set`` replaces them."""
+
+    when: Annotated[dict[str, Any] | None, BeforeValidator(_when)] = Field(
+        None,
+        description="A condition on the attributes as the rules before left them; omitted: always applies.",
+    )
+    set: Annotated[dict[str, Scalar], BeforeValidator(_set_values)] = Field(
+        description="Attributes to set (null removes one).",
+    )
+
+
+def _text_keys(value: object) -> object:
+    """A calendar map's keys read as text: YAML's 1, true or a date are "1", "true", "2026-01-01"."""
+    if not isinstance(value, dict):
+        return value
+    return {
+        (
+            key.isoformat()
+            if isinstance(key, date)
+            else show(key)
+            if isinstance(key, (bool, BoolKey))
+            else str(key)
+        ): item
+        for key, item in value.items()
+    }
+
+
+class CalendarChoice(Model):
+    """A calendar chosen by a ticket attribute: ``{by: region, map: {emea: berlin}, default: berlin}``."""
+
+    by: str = Field(description="The attribute whose text value picks the calendar.")
+    map: Annotated[dict[str, str], BeforeValidator(_text_keys)] = Field(
+        description="Attribute value (as text) to calendar name."
+    )
+    default: str = Field(description="The calendar for a missing value or one not in map.")
+
+    def choose(self, value: object) -> str:
+        """The calendar name for an attribute value: a text equal to a key, else ``default``."""
+        if type(value) is str:
+            return self.map.get(value, self.default)
+        return self.default
+
+
 class Policy(Model):
     """One policy: which tickets (``match``), on which calendar, with which targets."""
 
@@ -432,7 +577,11 @@ class Policy(Model):
         "attribute, a list must contain it, an operator map ({gte: 10000}) must hold; any/all/not combine "
         "condition maps. Omitted: every ticket.",
     )
-    calendar: str = Field("24x7", description="A calendar under calendars, or the built-in 24x7 (default).")
+    calendar: str | CalendarChoice = Field(
+        "24x7",
+        description="A calendar under calendars, the built-in 24x7 (default), or {by: attribute, map: "
+        "{value: calendar}, default: calendar} to choose one per ticket.",
+    )
     hours: HoursKind = Field(
         "business",
         description="Default kind of hours of this policy's targets: business "
@@ -442,6 +591,10 @@ class Policy(Model):
         default_factory=dict, description="Metric name (built-in or custom) to its target."
     )
     warnings: Warnings | None = Field(None, description="When an open cycle warns before it breaches.")
+    effective: Effective | None = Field(
+        None,
+        description="Policy versions: only tickets created in [from, until) are candidates for this policy.",
+    )
 
     @field_validator("targets", mode="before")
     @classmethod
@@ -467,6 +620,11 @@ class PolicyFile(Model):
         "file-wide.",
     )
     calendars: dict[str, CalendarSpec] = Field(default_factory=dict, description="Named business calendars.")
+    derive: list[DeriveRule] = Field(
+        default_factory=list,
+        description="Rules in order, each seeing the earlier ones' results: when its condition holds, "
+        "its set replaces attributes. The result is the ticket's attributes everywhere.",
+    )
     policies: list[Policy] = Field(
         min_length=1, description="Policies in order: the first that matches a ticket wins."
     )
@@ -476,6 +634,11 @@ class PolicyFile(Model):
     def _none_is_empty(cls, value: object) -> object:
         return {} if value is None else value
 
+    @field_validator("derive", mode="before")
+    @classmethod
+    def _none_is_no_rules(cls, value: object) -> object:
+        return [] if value is None else value
 
-TOP_LEVEL_KEYS = ("done_statuses", "metrics", "calendars", "policies")
+
+TOP_LEVEL_KEYS = ("done_statuses", "metrics", "calendars", "derive", "policies")
 BUILTIN_METRIC_NAMES = ("first_response", "next_response", "resolution", "requester_wait", "agent_work")

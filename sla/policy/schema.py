@@ -106,6 +106,13 @@ _INTERVALS_SCHEMA: dict[str, Any] = {
 _SCALAR_SCHEMA: dict[str, Any] = {"type": ["string", "number", "boolean"]}
 _SCALARS_SCHEMA: dict[str, Any] = {"type": "array", "items": _SCALAR_SCHEMA}
 _NUMBER_SCHEMA: dict[str, Any] = {"type": "number"}
+INSTANT_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "description": "An RFC 3339 timestamp with an offset (T or a space before the time), or a date "
+    "(00:00 UTC of that day).",
+    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?$",
+    "examples": ["2027-01-01T00:00:00+01:00", "2027-01-01"],
+}
 OPERATORS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "Operators on one attribute; every one must hold.",
@@ -304,6 +311,18 @@ def json_schema() -> dict[str, Any]:
     defs["Within"] = _WITHIN_SCHEMA
     defs["Target"] = TARGET_SCHEMA
     defs["Interval"] = _INTERVAL_SCHEMA
+    defs["Instant"] = INSTANT_SCHEMA
+    defs["DeriveRule"]["properties"]["when"] = {
+        "x-sla-ref": "AttributeCondition",
+        "description": defs["DeriveRule"]["properties"]["when"]["description"],
+    }
+    defs["DeriveRule"]["properties"]["set"] = {
+        "type": "object",
+        "description": defs["DeriveRule"]["properties"]["set"]["description"],
+        "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
+        "minProperties": 1,
+        "examples": [{"priority": "urgent", "segment": "vip"}],
+    }
     defs["AttributeCondition"] = copy.deepcopy(ATTRIBUTE_CONDITION_SCHEMA)
     defs["Operators"] = OPERATORS_SCHEMA
     schema["properties"]["policies"]["minItems"] = 1

@@ -22,8 +22,9 @@ from collections.abc import Iterable
 from sla.calendar.hours import DAY_NAMES
 from sla.engine.metrics import Trigger
 from sla.policy.compile import PolicySet
-from sla.policy.model import Target, Within
+from sla.policy.model import CalendarChoice, Target, Within
 from sla.policy.source import scalar_text
+from sla.timefmt import format_instant
 
 
 def _duration(us: int) -> str:
@@ -114,7 +115,9 @@ def summarize(policies: PolicySet, path: str) -> str:
     ]
     for name, cal in calendars.items():
         assert cal.schedule is not None  # only the built-in 24x7 has no weekly hours
-        lines.append(f"  calendar {name} ({cal.zone.key}): {weekly_hours(cal.schedule.days)}")
+        zoned = policies.zoned_calendars.get(name)
+        zone = cal.zone.key if zoned is None else f"zone from {zoned.by}, else {zoned.default}"
+        lines.append(f"  calendar {name} ({zone}): {weekly_hours(cal.schedule.days)}")
         extra = []
         if cal.holiday_country:
             where = cal.holiday_country + (f"-{cal.holiday_subdivision}" if cal.holiday_subdivision else "")
@@ -167,15 +170,28 @@ def summarize(policies: PolicySet, path: str) -> str:
         lines.append(
             f"  note: custom metric(s) {', '.join(unused)} have no target in any policy, so are not measured"
         )
+    if policies.derive_rules:
+        lines.append("  derive, in order (each rule sees the ones before):")
+        for number, rule in enumerate(policies.derive_rules, 1):
+            note = "; never applies" if rule.condition is not None and rule.condition.never() else ""
+            lines.append(f"    {number}. {rule.describe()}{note}")
     lines.append("  policies, first match wins:")
     catch_all = None
     for policy in policies.policies:
-        where = (
-            "calendar 24x7 (always open)"
-            if policy.calendar_name == "24x7"
-            else f"calendar {policy.calendar_name}, {policy.hours} hours"
-        )
+        choice = policy.spec.calendar
+        if isinstance(choice, CalendarChoice):
+            picks = ", ".join(f"{value} {name}" for value, name in choice.map.items())
+            where = f"calendar by {choice.by} ({picks}; else {choice.default}), {policy.hours} hours"
+        elif policy.calendar_name == "24x7":
+            where = "calendar 24x7 (always open)"
+        else:
+            where = f"calendar {policy.calendar_name}, {policy.hours} hours"
         lines.append(f"    {policy.index + 1}. {policy.name}: {policy.condition.describe()}; {where}")
+        effective = policy.spec.effective
+        if effective is not None:
+            bounds = [f"from {format_instant(effective.from_)}"] if effective.from_ is not None else []
+            bounds += [f"until {format_instant(effective.until)}"] if effective.until is not None else []
+            lines.append(f"         for tickets created {' '.join(bounds)}")
         width = max((len(m) for m in policy.spec.targets), default=0)
         for metric_name, target in policy.spec.targets.items():
             lines.append(f"         {metric_name.ljust(width)}  {_target_text(target)}")
@@ -193,6 +209,6 @@ def summarize(policies: PolicySet, path: str) -> str:
             lines.append(
                 f"         note: never applies, policy {catch_all.index + 1} ({catch_all.name}) matches every ticket"
             )
-        elif not policy.condition.keys() and not policy.condition.never():
-            catch_all = policy
+        elif not policy.condition.keys() and policy.spec.effective is None:
+            catch_all = policy  # matches every ticket of every creation date
     return "\n".join(lines)

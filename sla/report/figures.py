@@ -118,6 +118,7 @@ class ReportBuilder:
         self.policies = policies
         self.attr_keys = tuple(k for k in self.by if k != POLICY_KEY)
         self.by_policy = POLICY_KEY in self.by
+        self.judged_at_start = frozenset(n for n, m in policies.metrics.items() if m.judged_at_start)
         self.sla_acc: dict[tuple[GroupKey, str], SlaAcc] = {}
         self.kpi_acc: dict[GroupKey, KpiAcc] = {}
         self.overall_sla: dict[str, SlaAcc] = {}
@@ -161,7 +162,12 @@ class ReportBuilder:
         # Clock figures: each cycle grouped by the attributes at its end (or now).
         for result in judge_ticket(ticket.ticket_id, clock, policies, now):
             end = result.ended_at if result.ended_at is not None else now
-            attrs = clock.attributes_at(end) if self.attr_keys else {}
+            if not self.attr_keys:
+                attrs: Mapping[str, object] = {}
+            elif result.metric in self.judged_at_start:
+                attrs = clock.judging_attributes(result.metric, result.cycle, end)
+            else:
+                attrs = clock.attributes_at(end)
             gkey = self._group_of(attrs, result.policy, result.started_at)
             acc = self.sla_acc.get((gkey, result.metric))
             if acc is None:
@@ -177,17 +183,17 @@ class ReportBuilder:
                 extras.breaches_by_day.setdefault(day, Counter())[result.metric] += 1
 
         # Ticket figures: grouped by the attributes (and policy) at now.
-        attrs_now = clock.fields
+        attrs_now = clock.attributes
         policy_now = None
         if self.by_policy:
-            policy = policies.policy_for(attrs_now)
+            policy = policies.policy_for(attrs_now, created_at)
             policy_now = None if policy is None else policy.name
         gkey = self._group_of(attrs_now, policy_now, created_at)
         kacc = self.kpi_acc.get(gkey)
         if kacc is None:
             kacc = self.kpi_acc[gkey] = KpiAcc()
         figures = ticket_figures(ticket.events, created_at, now, policies.done_statuses)
-        requester = attrs_now.get("requester")
+        requester = clock.fields.get("requester")  # the events' own field, not a derived one
         done = clock.status in policies.done_statuses
         kacc.add(figures, requester, done)
         self.overall_kpi.add(figures, requester, done)
