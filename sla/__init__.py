@@ -11,13 +11,22 @@ from sla.calendar.index import ALWAYS_OPEN, Calendar
 from sla.engine.batch import evaluate_many, evaluate_ticket
 from sla.engine.judge import CycleResult
 from sla.engine.tracker import Tracker
-from sla.errors import CalendarError, DurationError, EventError, PolicyError, SlaError, TimestampError
+from sla.errors import (
+    ArgumentError,
+    CalendarError,
+    DurationError,
+    EventError,
+    PolicyError,
+    SlaError,
+    TimestampError,
+)
 from sla.io.policy_files import load_policies
 from sla.policy.compile import PolicySet
 from sla.policy.duration import parse_duration
 
 __all__ = [
     "ALWAYS_OPEN",
+    "ArgumentError",
     "Calendar",
     "CalendarError",
     "CycleResult",

@@ -67,3 +67,44 @@ def test_load_policies_names_a_wrong_source():
     with pytest.raises(sla.PolicyError, match="not UTF-8"):
         sla.load_policies(b"\xff\xfe policies: []")
     assert sla.load_policies(b"policies:\n  - name: all\n").policies[0].name == "all"
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "words"),
+    [
+        (
+            lambda: sla.evaluate_ticket("p.yaml", [], now="2026-03-02T09:00:00Z"),
+            ArgumentError,
+            "policies: expected",
+        ),
+        (
+            lambda: sla.evaluate_ticket(POLICIES, 5, now="2026-03-02T09:00:00Z"),
+            ArgumentError,
+            "events: expected",
+        ),
+        (lambda: sla.evaluate_ticket(POLICIES, [CREATED], now=None), ArgumentError, "now: expected"),
+        (lambda: sla.evaluate_ticket(POLICIES, [CREATED], now=1.5), ArgumentError, "now: expected"),
+        (lambda: sla.evaluate_ticket(POLICIES, [CREATED], now=True), ArgumentError, "now: expected"),
+        (
+            lambda: sla.evaluate_ticket(POLICIES, [5], now="2026-03-02T09:00:00Z"),
+            sla.EventError,
+            "must be a dict",
+        ),
+        (
+            lambda: list(sla.evaluate_many(POLICIES, [{}], now="2026-03-02T09:00:00Z")),
+            ArgumentError,
+            "tickets: expected",
+        ),
+        (lambda: sla.Tracker(POLICIES, "T").snapshot(None), ArgumentError, "now: expected"),
+    ],
+)
+def test_batch_calls_name_a_wrong_argument(call, error, words):
+    with pytest.raises(error, match=words):
+        call()
+
+
+def test_calendar_add_names_a_wrong_duration():
+    from datetime import UTC, datetime
+
+    with pytest.raises(sla.CalendarError, match="duration: expected a timedelta"):
+        sla.ALWAYS_OPEN.add(datetime(2026, 3, 2, tzinfo=UTC), "1h")  # type: ignore[arg-type]

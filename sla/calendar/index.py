@@ -818,6 +818,8 @@ class Calendar:
             t_us = (t - EPOCH) // _ONE_US
         except TypeError:
             t_us = to_us(t)
+        if not isinstance(duration, timedelta):
+            raise CalendarError(f"duration: expected a timedelta, got {type(duration).__name__} {duration!r}")
         return EPOCH + _ONE_US * self.add_us(t_us, delta_to_us(duration))
 
     def is_open(self, t: datetime) -> bool:

@@ -20,7 +20,7 @@ from weakref import WeakKeyDictionary
 from sla.engine.clock import ClockPlan, TicketClock, plan
 from sla.engine.events import Event, TicketEvents, events_from_dicts
 from sla.engine.judge import CycleResult, judge_ticket
-from sla.errors import EventError
+from sla.errors import ArgumentError, EventError, check_argument
 from sla.policy.compile import PolicySet
 from sla.timefmt import check_range, parse_instant, to_us
 
@@ -32,7 +32,12 @@ def as_us(now: datetime | str | int) -> int:
         return to_us(now)
     if isinstance(now, str):
         return parse_instant(now)
-    return check_range(int(now))
+    check_argument("now", now, int, "an aware datetime, an RFC 3339 timestamp or epoch microseconds")
+    if isinstance(now, bool):
+        raise ArgumentError(
+            "now: expected an aware datetime, an RFC 3339 timestamp or epoch microseconds, got bool"
+        )
+    return check_range(now)
 
 
 _PLANS: WeakKeyDictionary[PolicySet, ClockPlan] = WeakKeyDictionary()
@@ -77,6 +82,11 @@ def evaluate_ticket(
     with_warnings: bool = False,
 ) -> list[CycleResult]:
     """Evaluate one ticket's events (dicts as in the JSONL format, or typed events) at ``now``."""
+    check_argument("policies", policies, PolicySet, "a PolicySet from sla.load_policies")
+    if isinstance(events, (str, bytes, Mapping)) or not isinstance(events, Iterable):
+        raise ArgumentError(
+            f"events: expected a list of events (dicts or sla Events), got {type(events).__name__}"
+        )
     ticket = events_from_dicts(events, ticket_id)
     return evaluate_events(policies, ticket, as_us(now), with_warnings)
 
@@ -88,8 +98,12 @@ def evaluate_many(
     rejected: list[EventError] | None = None,
 ) -> Iterator[CycleResult]:
     """Evaluate tickets in order; rejected ones are appended to ``rejected`` and skipped."""
+    check_argument("policies", policies, PolicySet, "a PolicySet from sla.load_policies")
     now_us = as_us(now)
     for ticket in tickets:
+        check_argument(
+            "tickets", ticket, TicketEvents, "TicketEvents, as sla.engine.events.read_jsonl gives them"
+        )
         if ticket.error is not None:
             if rejected is not None:
                 rejected.append(ticket.error)

@@ -509,6 +509,10 @@ def events_from_dicts(
             )
             ticket.events.append(event)
             continue
+        given: object = record  # untyped callers pass anything
+        if not isinstance(given, Mapping):
+            ticket.reject(f"an event must be a dict as in the JSONL format, got {shown(given)}", number)
+            continue
         if ticket_id is None and "ticket_id" in record:
             ticket.ticket_id = ticket_key(record["ticket_id"]) or ""
         try:
