@@ -250,3 +250,24 @@ def test_unknown_zones_are_noted_once(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("note:") == 1
     assert "2 attribute value(s) named no known time zone ('Mars/Olympus', 'Moon/Base')" in err
+
+
+def test_warnings_at_100_percent_and_before_due_as_long_as_the_target():
+    policies = sla.load_policies(
+        "policies:\n  - name: a\n    targets: {first_response: 1h}\n"
+        "    warnings: {at_percent: [100], before_due: [1h, 30m]}\n"
+    )
+    rows = sla.evaluate_ticket(
+        policies,
+        [{"at": "2026-03-02T08:00:00Z", "type": "created", "fields": {}}],
+        now="2026-03-02T08:10:00Z",
+        ticket_id="T",
+        with_warnings=True,
+    )
+    from sla.timefmt import format_instant
+
+    # 100% is the due instant; a before_due as long as the target gives none.
+    assert [(label, format_instant(at)) for label, at in rows[0].warnings] == [
+        ("30m before due", "2026-03-02T08:30:00Z"),
+        ("100%", "2026-03-02T09:00:00Z"),
+    ]

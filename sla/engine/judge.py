@@ -272,7 +272,7 @@ def _warnings(
 ) -> tuple[tuple[str, int], ...]:
     amounts = [(f"{p:g}%", int(target.us * p / 100)) for p in spec.at_percent]
     amounts += [
-        (f"{compact_duration(d)} before due", target.us - d) for d in spec.before_due if d <= target.us
+        (f"{compact_duration(d)} before due", target.us - d) for d in spec.before_due if d < target.us
     ]
     out: list[tuple[str, int]] = []
     for label, amount in amounts:

@@ -194,7 +194,7 @@ def _message(
         return f"{show(value)} is not allowed{suggest(value, options)}; expected {expected}"
     if kind in ("greater_than", "less_than", "greater_than_equal", "less_than_equal"):
         if "at_percent" in loc:
-            return f"{show(value)} is not a percentage between 0 and 100 (exclusive)"
+            return f"{show(value)} is not a percentage above 0 and at most 100"
         return f"{show(value)} is out of range ({item['msg'].lower()})"
     if kind == "too_short":
         return f"{show(value)} is empty; give at least one"

@@ -417,9 +417,9 @@ class MetricOptions(Model):
 class Warnings(Model):
     """When an open cycle warns: at shares of its target and/or a time before due."""
 
-    at_percent: list[Annotated[float, Field(gt=0, lt=100)]] = Field(
+    at_percent: list[Annotated[float, Field(gt=0, le=100)]] = Field(
         default_factory=list,
-        description="Warn when an open cycle has used this share of its target (0 < p < 100).",
+        description="Warn when an open cycle has used this share of its target (0 < p <= 100; 100 is the due instant).",
     )
     before_due: list[Duration] = Field(
         default_factory=list, description="Warn this much (business) time before the cycle is due."
