@@ -29,7 +29,7 @@ derive:
   - when: {priority: urgent, group: {exists: true}}
     set: {escalated: true}
 metrics:
-  requester_wait: {pause_statuses: [pending]}
+  requester_wait: {pause_statuses: [pending], pause_when: {escalated: true}}
   next_response: {responders: [agent, bot]}
   group_ownership: {pause_statuses: [pending]}
   periodic_update: {responders: [agent, bot]}

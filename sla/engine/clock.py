@@ -185,6 +185,8 @@ def relevant_event_kinds(metric: MetricDef) -> frozenset[int]:
         kinds.add(MESSAGE)
     if metric.ownership_field is not None:
         kinds |= {CREATED, UPDATE, STATUS}
+    if metric.pause_when is not None:
+        kinds |= {CREATED, UPDATE}
     return frozenset(kinds)
 
 
@@ -351,7 +353,9 @@ class TicketClock:
             clock.seen_response = True
         # Whether the clock is paused depends only on the status and on the
         # cycle's own state: other events leave it as it was.
-        if current is not None and (changed or kind in (STATUS, CREATED)):
+        if current is not None and (
+            changed or kind in (STATUS, CREATED) or (kind == UPDATE and metric.pause_when is not None)
+        ):
             self._update_pause(current, metric, at)
 
     def _step_ownership(self, clock: MetricClock, step: _Step, name: str) -> None:
@@ -370,7 +374,10 @@ class TicketClock:
             current = Cycle(len(cycles) + 1, at, step.attributes)
             cycles.append(current)
             self._update_pause(current, metric, at)
-        elif current is not None and step.event.kind in (STATUS, CREATED):
+        elif current is not None and (
+            step.event.kind in (STATUS, CREATED)
+            or (step.event.kind == UPDATE and metric.pause_when is not None)
+        ):
             self._update_pause(current, metric, at)
 
     @staticmethod
@@ -391,7 +398,11 @@ class TicketClock:
                 cycle.pause_from = None
             return
         # A stopped resumable cycle counts as paused until it resumes.
-        paused = cycle.end is not None or self.status in metric.pause_statuses
+        paused = (
+            cycle.end is not None
+            or self.status in metric.pause_statuses
+            or (metric.pause_when is not None and metric.pause_when(self.attributes))
+        )
         if paused:
             if cycle.pause_from is None:
                 # A stretch is maximal: a pause that resumes at the instant

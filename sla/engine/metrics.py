@@ -7,7 +7,7 @@ any definition; nothing in it is specific to a metric name.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -74,6 +74,9 @@ class MetricDef:
     ownership_field: str | None = None
     #: Judged by the policy in force at the cycle's start, not its end.
     judged_at_start: bool = False
+    #: Paused, besides pause_statuses, while the attributes satisfy this (pause_when).
+    pause_when: Callable[[Mapping[str, object]], bool] | None = field(default=None, compare=False)
+    pause_when_text: str = ""
     description: str = ""
     builtin: bool = False
     # Derived flags so the engine's hot loop tests booleans, not tuples.
@@ -179,14 +182,17 @@ def with_options(
     pause_statuses: Iterable[str] | None = None,
     responders: Iterable[str] | None = None,
     field: str | None = None,
+    pause_when: tuple[Callable[[Mapping[str, object]], bool], str] | None = None,
 ) -> MetricDef:
-    """A built-in metric with its options replaced."""
+    """A metric with its options replaced (``pause_when``: a predicate and its words)."""
     if pause_statuses is not None:
         metric = replace(metric, pause_statuses=frozenset(pause_statuses))
     if responders is not None:
         metric = replace(metric, responders=frozenset(responders))
     if field is not None:
         metric = replace(metric, ownership_field=field)
+    if pause_when is not None:
+        metric = replace(metric, pause_when=pause_when[0], pause_when_text=pause_when[1])
     return metric
 
 

@@ -278,6 +278,13 @@ def _trigger(spec: object) -> Trigger:
     )
 
 
+def _pause_when(options: MetricOptions) -> tuple[Predicate, str] | None:
+    if options.pause_when is None:
+        return None
+    condition = parse_condition(options.pause_when)
+    return condition.compile(), condition.describe()
+
+
 def _compile_metric(
     name: str, options: MetricOptions, loc: tuple[object, ...], located: Located, problems: list[Problem]
 ) -> MetricDef | None:
@@ -314,6 +321,7 @@ def _compile_metric(
             pause_statuses=options.pause_statuses,
             responders=options.responders,
             field=options.field,
+            pause_when=_pause_when(options),
         )
     if options.field is not None:
         problems.append(
@@ -348,16 +356,19 @@ def _compile_metric(
             )
         )
         return None
-    return MetricDef(
-        name,
-        start=tuple(_trigger(c) for c in options.start or ()),
-        stop=tuple(_trigger(c) for c in options.stop or ()),
-        resume=tuple(_trigger(c) for c in options.resume or ()),
-        pause_statuses=frozenset(options.pause_statuses or ()),
-        responders=frozenset(options.responders or ("agent",)),
-        cycles=cycles,
-        cancel_on_done=bool(options.cancel_on_done),
-        description=options.description or "",
+    return with_options(
+        MetricDef(
+            name,
+            start=tuple(_trigger(c) for c in options.start or ()),
+            stop=tuple(_trigger(c) for c in options.stop or ()),
+            resume=tuple(_trigger(c) for c in options.resume or ()),
+            pause_statuses=frozenset(options.pause_statuses or ()),
+            responders=frozenset(options.responders or ("agent",)),
+            cycles=cycles,
+            cancel_on_done=bool(options.cancel_on_done),
+            description=options.description or "",
+        ),
+        pause_when=_pause_when(options),
     )
 
 

@@ -370,6 +370,13 @@ Conditions = Annotated[
 ]
 
 
+def _when(value: object) -> object:
+    """A condition map (derive's when, a metric's pause_when): checked here, compiled later."""
+    if isinstance(value, dict):
+        parse_condition(value, what="when")
+    return value
+
+
 class MetricOptions(Model):
     """Options of a built-in metric, or the whole definition of a custom one."""
 
@@ -398,6 +405,10 @@ class MetricOptions(Model):
     field: str | None = Field(
         None,
         description="group_ownership only: the attribute whose stays are measured (default: group).",
+    )
+    pause_when: Annotated[dict[str, Any] | None, BeforeValidator(_when)] = Field(
+        None,
+        description="Also paused while the ticket's attributes satisfy this condition, like {waiting_on: vendor}.",
     )
     start: Conditions = None
     stop: Conditions = None
@@ -495,12 +506,6 @@ class Effective(Model):
 
 
 # ------------------------------------------------------------ derive
-def _when(value: object) -> object:
-    if isinstance(value, dict):
-        parse_condition(value, what="when")
-    return value
-
-
 def _set_values(value: object) -> object:
     if not isinstance(value, dict):
         return value

@@ -267,7 +267,11 @@ def json_schema() -> dict[str, Any]:
 
     # Metrics: built-ins take options; any other name is a custom metric.
     options = defs["MetricOptions"]
-    builtin_keys = ("description", "pause_statuses", "responders")
+    options["properties"]["pause_when"] = {
+        "x-sla-ref": "AttributeCondition",
+        "description": options["properties"]["pause_when"]["description"],
+    }
+    builtin_keys = ("description", "pause_statuses", "responders", "field", "pause_when")
     defs["BuiltinMetricOptions"] = {
         "type": "object",
         "description": "Options of a built-in metric.",
@@ -275,6 +279,7 @@ def json_schema() -> dict[str, Any]:
         "additionalProperties": False,
     }
     custom = copy.deepcopy(options)
+    del custom["properties"]["field"]  # group_ownership only
     custom["description"] = "A custom metric: start and stop conditions, and how its cycles repeat."
     custom["required"] = ["start", "stop"]
     defs["CustomMetric"] = custom
