@@ -271,3 +271,48 @@ def test_warnings_at_100_percent_and_before_due_as_long_as_the_target():
         ("30m before due", "2026-03-02T08:30:00Z"),
         ("100%", "2026-03-02T09:00:00Z"),
     ]
+
+
+# ------------------------------------------------------------ explain
+def test_explain_tells_versions_calendars_zones_and_derive_rules(capsys):
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parent / "scenarios" / "spec-customer-value.yaml"
+    import yaml
+
+    doc = yaml.safe_load(example.read_text())
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        policy, events = Path(folder) / "p.yaml", Path(folder) / "e.jsonl"
+        policy.write_text(doc["policy"])
+        events.write_text(doc["events_jsonl"])
+
+        def explain(ticket: str) -> str:
+            argv = ["explain", "--policies", str(policy), "--events", str(events), "--now", doc["now"]]
+            assert main([*argv, "--ticket", ticket]) == 0
+            return capsys.readouterr().out
+
+        s1, s2, b1, r2 = explain("S1"), explain("S2"), explain("B1"), explain("R2")
+    assert (
+        "policy 'social-2026-03' is another version: it applies to tickets created from 2026-03-04T00:00:00Z"
+        in s1
+    )
+    assert "rules fired: 2. set segment = influencer when followers >= 100000; 3. set priority = high" in s2
+    assert "on calendar 'new-york' (region is 'amer': its map entry)" in b1
+    assert "in Europe/London (requester_tz 'Moon/Base', no known zone: the default zone)" in r2
+
+
+def test_explain_judges_ownership_at_its_start(tmp_path, capsys):
+    policy = tmp_path / "p.yaml"
+    policy.write_text("policies:\n  - name: all\n    targets: {group_ownership: {urgent: 1h, default: 4h}}\n")
+    events = tmp_path / "e.jsonl"
+    events.write_text(
+        '{"ticket_id": "G", "at": "2026-03-02T08:00:00Z", "type": "created", "fields": {"group": "t1", "priority": "urgent"}}\n'
+        '{"ticket_id": "G", "at": "2026-03-02T08:30:00Z", "type": "update", "fields": {"priority": "low"}}\n'
+    )
+    argv = ["explain", "--policies", str(policy), "--events", str(events), "--now", "2026-03-02T10:00:00Z"]
+    assert main([*argv, "--ticket", "G"]) == 0
+    out = capsys.readouterr().out
+    assert "attributes at its start: {'group': 't1', 'priority': 'urgent'}" in out
+    assert "target 01:00:00" in out and "re-targeted" not in out

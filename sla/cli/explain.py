@@ -26,7 +26,9 @@ from sla.engine.batch import run_clock
 from sla.engine.clock import TicketClock
 from sla.engine.events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, Event, TicketEvents
 from sla.engine.judge import CycleResult, judge_ticket
-from sla.policy.compile import PolicySet
+from sla.policy.compile import CompiledPolicy, PolicySet
+from sla.policy.messages import show
+from sla.policy.model import CalendarChoice
 from sla.timefmt import format_instant
 
 
@@ -55,10 +57,20 @@ def _event_text(event: Event) -> str:
     return "?"  # pragma: no cover
 
 
-def why_policy(policies: PolicySet, attributes: Mapping[str, object]) -> list[str]:
-    """Sentences explaining which policy is in force for the attributes."""
+def why_policy(
+    policies: PolicySet, attributes: Mapping[str, object], created: int | None = None
+) -> list[str]:
+    """Sentences explaining which policy is in force for the attributes, for a
+    ticket created at ``created`` (policy versions)."""
     lines = []
     for policy in policies.policies:
+        effective = policy.spec.effective
+        if created is not None and effective is not None and not effective.covers(created):
+            lines.append(
+                f"policy {policy.name!r} is another version: it applies to tickets created "
+                f"{_range_text(effective.from_, effective.until)}; this one was created {format_instant(created)}"
+            )
+            continue
         reason = policy.condition.why_not(attributes)
         if reason is None:
             lines.append(
@@ -75,11 +87,19 @@ def why_policy(policies: PolicySet, attributes: Mapping[str, object]) -> list[st
     return lines
 
 
-def _target_text(policies: PolicySet, attributes: Mapping[str, object], metric: str) -> str:
-    policy = policies.policy_for(attributes)
+def _range_text(start: int | None, until: int | None) -> str:
+    parts = [f"from {format_instant(start)}"] if start is not None else []
+    parts += [f"before {format_instant(until)}"] if until is not None else []
+    return " ".join(parts)
+
+
+def _target_text(
+    policies: PolicySet, attributes: Mapping[str, object], metric: str, created: int | None
+) -> str:
+    policy = policies.policy_for(attributes, created)
     if policy is None:
         return "no policy"
-    target = policy.target(metric, attributes.get("priority"))
+    target = policy.target(metric, attributes.get("priority"), attributes)
     if target is None:
         return f"policy {policy.name!r}, no target"
     return f"policy {policy.name!r}, target {_dur(target.us)} ({target.hours} hours)"
@@ -88,10 +108,11 @@ def _target_text(policies: PolicySet, attributes: Mapping[str, object], metric: 
 def _retargeting(policies: PolicySet, clock: TicketClock, start: int, end: int, metric: str) -> list[str]:
     """Lines telling how the policy or target changed while the cycle ran."""
     lines = []
-    previous = _target_text(policies, clock.attributes_at(start), metric)
+    created = clock.created_at
+    previous = _target_text(policies, clock.attributes_at(start), metric, created)
     for at in clock.history_at:
         if start < at <= end:
-            now_text = _target_text(policies, clock.attributes_at(at), metric)
+            now_text = _target_text(policies, clock.attributes_at(at), metric, created)
             if now_text != previous:
                 lines.append(
                     f"re-targeted at {format_instant(at)}: {previous} -> {now_text}; "
@@ -99,6 +120,42 @@ def _retargeting(policies: PolicySet, clock: TicketClock, start: int, end: int, 
                 )
                 previous = now_text
     return lines
+
+
+def _calendar_text(policy: CompiledPolicy, attributes: Mapping[str, object]) -> str:
+    """Which calendar (and zone) judges the cycle, and why."""
+    calendar, name = policy.calendar_for(attributes)
+    choice = policy.spec.calendar
+    text = f" on calendar {name!r}"
+    if isinstance(choice, CalendarChoice):
+        value = attributes.get(choice.by)
+        picked = type(value) is str and value in choice.map
+        text += f" ({choice.by} is {show(value)}: " + ("its map entry" if picked else "the default") + ")"
+    zoned = policy.zoned.get(name)
+    if zoned is not None:
+        value = attributes.get(zoned.by)
+        if calendar is zoned.base and value != zoned.default:
+            why = "missing" if value is None else f"{show(value)}, no known zone"
+            text += f" in {zoned.default} ({zoned.by} {why}: the default zone)"
+        else:
+            text += f" in {calendar.zone.key} (from {zoned.by})"
+    return text
+
+
+def _derive_lines(policies: PolicySet, ticket: TicketEvents, now: int) -> list[str]:
+    """When the attributes changed, which derive rules fired."""
+    if not policies.derive_rules:
+        return []
+    out = ["", "Derived attributes (rules in file order, each seeing the ones before):"]
+    fields: dict[str, object] = {}
+    for event in ticket.events:
+        if event.at > now or event.kind not in (CREATED, UPDATE):
+            continue
+        fields = dict(event.fields or {}) if event.kind == CREATED else {**fields, **(event.fields or {})}
+        fired = policies.derive_trace(fields)
+        rules = "; ".join(f"{i + 1}. {policies.derive_rules[i].describe()}" for i in fired) or "none"
+        out.append(f"  {format_instant(event.at)}  line {event.line}: rules fired: {rules}")
+    return out
 
 
 def explain_ticket(policies: PolicySet, ticket: TicketEvents, now: int) -> str:
@@ -111,6 +168,8 @@ def explain_ticket(policies: PolicySet, ticket: TicketEvents, now: int) -> str:
         out.append("")
         out.append("The ticket was created after now: no clocks yet.")
         return "\n".join(out) + "\n"
+    out += _derive_lines(policies, ticket, now)
+    created = clock.created_at
     results = {
         (r.metric, r.cycle): r
         for r in judge_ticket(ticket.ticket_id, clock, policies, now, with_warnings=True)
@@ -128,29 +187,32 @@ def explain_ticket(policies: PolicySet, ticket: TicketEvents, now: int) -> str:
                     + (
                         "the ticket became done"
                         if cycle.ended_by == "done"
-                        else "stop condition: " + ", ".join(t.describe() for t in metric.stop)
+                        else "stop condition: " + (", ".join(t.describe() for t in metric.stop) or "a change")
                     )
                     + ")"
                     if cycle.end is not None
                     else "still open at now"
                 )
             )
-            attributes = clock.attributes_at(end)
-            out.append(f"  attributes at {'its end' if cycle.end is not None else 'now'}: {dict(attributes)}")
-            out += ["  " + line for line in why_policy(policies, attributes)]
-            out += ["  " + line for line in _retargeting(policies, clock, cycle.start, end, metric.name)]
+            attributes = clock.judging_attributes(metric.name, cycle.number, end)
+            when = "its start" if metric.judged_at_start else "its end" if cycle.end is not None else "now"
+            out.append(f"  attributes at {when}: {dict(attributes)}")
+            out += ["  " + line for line in why_policy(policies, attributes, created)]
+            if not metric.judged_at_start:
+                out += ["  " + line for line in _retargeting(policies, clock, cycle.start, end, metric.name)]
             if result is None:
                 out.append("  no target for this metric and priority: not measured")
                 continue
+            policy = policies.policy_for(attributes, created)
             out.append(
                 f"  target {_dur(result.target_us)} in {result.hours} hours"
                 + (
-                    f" on calendar {policy.calendar_name!r}"
-                    if result.hours == "business" and (policy := policies.policy_for(attributes)) is not None
+                    _calendar_text(policy, attributes)
+                    if result.hours == "business" and policy is not None
                     else ""
                 )
             )
-            _stretch_lines(out, clock, result, policies, attributes, now)
+            _stretch_lines(out, result, policies, attributes, created, now)
             out.append(
                 f"  elapsed {_dur(result.elapsed_us)}, remaining {_dur(result.remaining_us)}, state {result.state}"
             )
@@ -167,14 +229,16 @@ def explain_ticket(policies: PolicySet, ticket: TicketEvents, now: int) -> str:
 
 def _stretch_lines(
     out: list[str],
-    clock: TicketClock,
     result: CycleResult,
     policies: PolicySet,
     attributes: Mapping[str, object],
+    created: int | None,
     now: int,
 ) -> None:
-    policy = policies.policy_for(attributes)
-    target = policy.target(result.metric, attributes.get("priority")) if policy is not None else None
+    policy = policies.policy_for(attributes, created)
+    target = (
+        policy.target(result.metric, attributes.get("priority"), attributes) if policy is not None else None
+    )
     if target is None:  # judged cycles always have both; explain says so rather than crash
         return
     calendar = target.calendar

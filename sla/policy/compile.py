@@ -217,6 +217,19 @@ class PolicySet:
         (their tickets used the calendar's default zone)."""
         return frozenset().union(*(z.fallbacks for z in self.zoned_calendars.values()))
 
+    def derive_trace(self, fields: Mapping[str, object]) -> list[int]:
+        """The indexes of the derive rules that fire for these fields, in order."""
+        attributes, fired = dict(fields), []
+        for index, rule in enumerate(self.derive_rules):
+            if rule.holds is None or rule.holds(attributes):
+                fired.append(index)
+                for key, value in rule.assign:
+                    if value is None:
+                        attributes.pop(key, None)
+                    else:
+                        attributes[key] = value
+        return fired
+
     def era(self, created: int | None) -> int:
         """The index of the policy versions for a ticket created at ``created``."""
         return 0 if created is None or not self.era_bounds else bisect_right(self.era_bounds, created)
