@@ -116,6 +116,7 @@ TOOLS = {
     "pytest-cov",
     "pytest-xdist",
     "types-PyYAML",
+    "types-python-dateutil",
     "pyarrow-stubs",
     "mkdocs-material",
     "mkdocstrings",

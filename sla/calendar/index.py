@@ -38,6 +38,7 @@ from sla.calendar.hours import (
     name_calendar,
     parse_shifts,
 )
+from sla.calendar.recurring import RecurringHoliday
 from sla.errors import CalendarError
 from sla.timefmt import (
     EPOCH,
@@ -162,6 +163,7 @@ class Calendar:
         "holiday_country",
         "holiday_subdivision",
         "holiday_categories",
+        "holiday_rules",
         "always_open",
         "_holiday_years",
         "_holidays",
@@ -193,6 +195,7 @@ class Calendar:
         holiday_country: str | None = None,
         holiday_subdivision: str | None = None,
         holiday_categories: tuple[str, ...] | None = None,
+        holiday_rules: tuple[RecurringHoliday, ...] = (),
         always_open: bool = False,
     ):
         self.name = name
@@ -203,6 +206,7 @@ class Calendar:
         self.holiday_country = holiday_country
         self.holiday_subdivision = holiday_subdivision
         self.holiday_categories = holiday_categories
+        self.holiday_rules = holiday_rules
         self.always_open = always_open
         self._holiday_years: set[int] = set()
         self._holidays: set[date] = set(holiday_dates)
@@ -277,9 +281,9 @@ class Calendar:
                 f"calendar {name!r}: holidays must be a mapping with country, subdivision, dates", "holidays"
             )
         for key in holidays:
-            if key not in {"country", "subdivision", "dates", "categories"}:
+            if key not in {"country", "subdivision", "dates", "categories", "ics"}:
                 raise located_error(
-                    f"calendar {name!r}: unknown holidays key {key!r}; expected country, subdivision, categories or dates",
+                    f"calendar {name!r}: unknown holidays key {key!r}; expected country, subdivision, categories, dates or ics",
                     f"holidays.{key}",
                 )
         dates = holidays.get("dates") or []
@@ -313,6 +317,12 @@ class Calendar:
                 f"holidays categories {categories!r} must be a list of names like [public]",
                 "holidays.categories",
             )
+        rules = holidays.get("ics") or ()
+        if not isinstance(rules, (list, tuple)) or not all(isinstance(r, RecurringHoliday) for r in rules):
+            raise located_error(
+                "holidays.ics must hold the events of iCalendar files (sla.load_policies reads them)",
+                "holidays.ics",
+            )
         overrides_in = mapping.get("overrides") or {}
         if not isinstance(overrides_in, Mapping):
             raise located_error("overrides must map dates to lists of intervals", "overrides")
@@ -332,6 +342,7 @@ class Calendar:
             holiday_country=country,
             holiday_subdivision=str(subdivision) if subdivision is not None else None,
             holiday_categories=tuple(categories) if categories else None,
+            holiday_rules=tuple(rules),
         )
         cal._check_overrides()
         return cal
@@ -370,20 +381,26 @@ class Calendar:
 
     # -------------------------------------------------------------- holidays
     def _holidays_for_year(self, year: int) -> None:
-        if year in self._holiday_years or self.holiday_country is None:
+        if year in self._holiday_years or (self.holiday_country is None and not self.holiday_rules):
             return
-        import holidays as holidays_package
+        found: set[date] = set()
+        if self.holiday_country is not None:
+            import holidays as holidays_package
 
-        try:
-            found = holidays_package.country_holidays(
-                self.holiday_country,
-                subdiv=self.holiday_subdivision,
-                years=year,
-                categories=self.holiday_categories,
-            )
-        except (NotImplementedError, ValueError, TypeError, AttributeError) as exc:
-            raise self._holiday_error(exc) from None
-        self._holidays.update(found.keys())
+            try:
+                found.update(
+                    holidays_package.country_holidays(
+                        self.holiday_country,
+                        subdiv=self.holiday_subdivision,
+                        years=year,
+                        categories=self.holiday_categories,
+                    ).keys()
+                )
+            except (NotImplementedError, ValueError, TypeError, AttributeError) as exc:
+                raise self._holiday_error(exc) from None
+        for rule in self.holiday_rules:
+            found |= rule.dates_in(year)
+        self._holidays.update(found)
         for day in found:
             self._year_holidays.setdefault(day.year, []).append(day)
         self._holiday_years.add(year)

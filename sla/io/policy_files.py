@@ -19,7 +19,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from sla.errors import PolicyError, Problem, check_argument
+from sla.calendar.recurring import RecurringHoliday
+from sla.errors import PolicyError, Problem, SlaError, check_argument
+from sla.io.ics import read_ics
 from sla.policy.compile import PolicySet, compile_document
 from sla.policy.source import Located, parse_json, parse_text, parse_toml
 
@@ -88,7 +90,27 @@ def load_policies(source: str | bytes | Path | Mapping[str, object]) -> PolicySe
         except UnicodeDecodeError:
             raise PolicyError([Problem("", "the policy text is not UTF-8")]) from None
         located = parse_text(text)
-    return compile_document(located)
+    return compile_document(located, _ics_files(located))
+
+
+def _ics_files(located: Located) -> dict[str, list[RecurringHoliday] | str]:
+    """The iCalendar files a document names under calendars.*.holidays.ics,
+    read relative to the policy file (else the working folder): each name
+    as written to its events, or to the reason it could not be read."""
+    names: list[str] = []
+    calendars = located.data.get("calendars") if isinstance(located.data, dict) else None
+    for calendar in calendars.values() if isinstance(calendars, dict) else []:
+        holidays = calendar.get("holidays") if isinstance(calendar, dict) else None
+        files = holidays.get("ics") if isinstance(holidays, dict) else None
+        names += [files] if isinstance(files, str) else [f for f in files or [] if isinstance(f, str)]
+    base = Path(located.source).parent if located.source else Path.cwd()
+    found: dict[str, list[RecurringHoliday] | str] = {}
+    for name in names:
+        try:
+            found[name] = read_ics(base / name)
+        except SlaError as exc:
+            found[name] = str(exc)
+    return found
 
 
 __all__ = ["load_policies", "read_document"]

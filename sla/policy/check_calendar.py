@@ -23,13 +23,14 @@ from sla.calendar.hours import (
     parse_day_key,
 )
 from sla.calendar.index import Calendar, load_zone
+from sla.calendar.recurring import RecurringHoliday
 from sla.errors import CalendarError, Problem
 from sla.policy.messages import key_text, show, suggest
 from sla.policy.model import CalendarSpec, ZoneChoice
 from sla.policy.source import Located
 
 _CALENDAR_KEYS = ("timezone", "hours", "holidays", "overrides")
-_HOLIDAY_KEYS = ("country", "subdivision", "categories", "dates")
+_HOLIDAY_KEYS = ("country", "subdivision", "categories", "dates", "ics")
 
 
 #: Calendar dates must lie in these years: an instant near the ends of what
@@ -434,21 +435,53 @@ def _zone_names() -> set[str]:
     return _ZONES
 
 
-def calendar_mapping(spec: CalendarSpec) -> dict[str, Any]:
+IcsFiles = Mapping[str, "list[RecurringHoliday] | str"]
+
+
+def calendar_mapping(spec: CalendarSpec, ics: IcsFiles | None = None) -> dict[str, Any]:
     """A calendar as Calendar.from_dict reads it; a zone chosen per ticket
-    becomes its default zone (sla.policy.calendar_choice reads the others)."""
+    becomes its default zone (sla.policy.calendar_choice reads the others);
+    iCalendar files named under holidays.ics become their events (``ics``
+    maps each name as written to its events, read by sla.io.policy_files)."""
     mapping = spec.model_dump(exclude_none=True)
     if spec.holidays is not None:
         mapping["holidays"] = spec.holidays.model_dump(exclude_none=True)
+        names = spec.holidays.ics_files()
+        if names:
+            found = ics or {}
+            mapping["holidays"]["ics"] = [
+                rule for name in names for rule in found.get(name, []) if isinstance(rule, RecurringHoliday)
+            ]
     if isinstance(spec.timezone, ZoneChoice):
         mapping["timezone"] = spec.timezone.default
     return mapping
 
 
 def build_calendar(
-    name: str, spec: CalendarSpec, loc: tuple[object, ...], located: Located, problems: list[Problem]
+    name: str,
+    spec: CalendarSpec,
+    loc: tuple[object, ...],
+    located: Located,
+    problems: list[Problem],
+    ics: IcsFiles | None = None,
 ) -> Calendar | None:
-    mapping = calendar_mapping(spec)
+    if spec.holidays is not None:
+        names = spec.holidays.ics_files()
+        for index, file_name in enumerate(names):
+            where = loc + ("holidays", "ics") + ((index,) if isinstance(spec.holidays.ics, list) else ())
+            found = (ics or {}).get(file_name)
+            if found is None:
+                problems.append(
+                    located.problem(
+                        where,
+                        f"the iCalendar file {file_name!r} was not read; load the policy file with sla.load_policies",
+                    )
+                )
+            elif isinstance(found, str):
+                problems.append(located.problem(where, found))
+        if any(isinstance((ics or {}).get(n), str) or (ics or {}).get(n) is None for n in names):
+            return None
+    mapping = calendar_mapping(spec, ics)
     try:
         return Calendar.from_dict(mapping, name=name)
     except CalendarError as exc:

@@ -41,7 +41,7 @@ from sla.engine.metrics import (
 )
 from sla.errors import PolicyError, Problem
 from sla.policy.calendar_choice import ZonedCalendar
-from sla.policy.check_calendar import build_calendar, calendar_mapping, check_calendar
+from sla.policy.check_calendar import IcsFiles, build_calendar, calendar_mapping, check_calendar
 from sla.policy.conditions import AttributeCondition, Predicate, parse_condition
 from sla.policy.messages import key_text, show, suggest, validate_part
 from sla.policy.model import (
@@ -404,7 +404,7 @@ def _section(
     return value
 
 
-def compile_document(located: Located) -> PolicySet:
+def compile_document(located: Located, ics: IcsFiles | None = None) -> PolicySet:
     """Validate a parsed document and compile it; every problem is reported at once.
 
     Each calendar, metric and policy is checked on its own, so one broken
@@ -500,13 +500,13 @@ def compile_document(located: Located) -> PolicySet:
             continue
         calendar_spec = validate_part(CalendarSpec, raw, loc, located, problems)
         if calendar_spec is not None:
-            built = build_calendar(name, calendar_spec, loc, located, problems)
+            built = build_calendar(name, calendar_spec, loc, located, problems, ics)
             if built is not None:
                 calendars[name] = built
                 if isinstance(calendar_spec.timezone, ZoneChoice):
                     zoned[name] = ZonedCalendar(
                         name,
-                        calendar_mapping(calendar_spec),
+                        calendar_mapping(calendar_spec, ics),
                         calendar_spec.timezone.by,
                         calendar_spec.timezone.default,
                     )

@@ -192,6 +192,15 @@ class Holidays(Model):
         None, description="The `holidays` package's categories (default: public)."
     )
     dates: list[date] = Field(default_factory=list, description="Extra whole-day closures, YYYY-MM-DD.")
+    ics: str | list[str] | None = Field(
+        None,
+        description="iCalendar (.ics) files, relative to the policy file: each all-day event closes the days "
+        "it covers, recurring ones (RRULE) at every occurrence.",
+    )
+
+    def ics_files(self) -> list[str]:
+        """The .ics files named, as written."""
+        return [] if self.ics is None else [self.ics] if isinstance(self.ics, str) else list(self.ics)
 
     @field_validator("subdivision", mode="before")
     @classmethod

@@ -125,6 +125,9 @@ def summarize(policies: PolicySet, path: str) -> str:
                 f"{where} holidays"
                 + (f" ({', '.join(cal.holiday_categories)})" if cal.holiday_categories else "")
             )
+        if cal.holiday_rules:
+            recurring = sum(1 for rule in cal.holiday_rules if rule.rule is not None)
+            extra.append(f"{_plural(len(cal.holiday_rules), 'iCalendar holiday')} ({recurring} recurring)")
         if cal.holiday_dates:
             extra.append(
                 f"closed {', '.join(d.isoformat() for d in sorted(cal.holiday_dates)[:4])}"
