@@ -236,6 +236,7 @@ class TicketClock:
         "last_at",
         "created_at",
         "_by_kind",
+        "_owners_by_kind",
         "derive",
         "attributes",
     )
@@ -250,7 +251,15 @@ class TicketClock:
         self.metrics = [MetricClock(m) for m in definitions]
         # Per event kind, the metric clocks it can affect (a message cannot
         # move a resolution clock): most events touch few metrics.
-        self._by_kind = [[self.metrics[i] for i in route] for route in routes]
+        # Ownership clocks (group_ownership) step differently: kept apart so
+        # the common loop tests nothing per clock.
+        self._by_kind = [
+            [c for c in (self.metrics[i] for i in route) if c.metric.ownership_field is None] for route in routes
+        ]
+        self._owners_by_kind = [
+            [c for c in (self.metrics[i] for i in route) if c.metric.ownership_field is not None]
+            for route in routes
+        ]
         self.done_statuses = done_statuses
         self.status: str | None = None
         self.fields: dict[str, object] = {}  # as the events set them
@@ -295,7 +304,8 @@ class TicketClock:
             self.attributes = self.fields if self.derive is None else self.derive(self.fields)
             self._remember(event.at)
         clocks = self._by_kind[kind]
-        if clocks:
+        owners = self._owners_by_kind[kind]
+        if clocks or owners:
             step = _Step(
                 event,
                 became_done,
@@ -306,8 +316,11 @@ class TicketClock:
                 self.attributes,
                 self.status in done,
             )
+            step_metric = self._step_metric
             for clock in clocks:
-                self._step_metric(clock, step)
+                step_metric(clock, step)
+            for clock in owners:
+                self._step_ownership(clock, step, clock.metric.ownership_field)  # type: ignore[arg-type]
 
     def _remember(self, at: int) -> None:
         if self.history_at and self.history_at[-1] == at:
@@ -318,9 +331,6 @@ class TicketClock:
 
     def _step_metric(self, clock: MetricClock, step: _Step) -> None:
         metric = clock.metric
-        if metric.ownership_field is not None:
-            self._step_ownership(clock, step, metric.ownership_field)
-            return
         event = step.event
         at = event.at
         cycles = clock.cycles
