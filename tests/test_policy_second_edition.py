@@ -316,3 +316,12 @@ def test_explain_judges_ownership_at_its_start(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "attributes at its start: {'group': 't1', 'priority': 'urgent'}" in out
     assert "target 01:00:00" in out and "re-targeted" not in out
+
+
+def test_a_zoned_calendar_answers_in_its_default_zone_and_in_zone_switches():
+    policies = sla.load_policies(ZONED)
+    calendar = policies.calendars["local"]
+    assert calendar.zone.key == "Europe/London"
+    tokyo = calendar.in_zone("Asia/Tokyo")
+    assert tokyo.zone.key == "Asia/Tokyo" and calendar.in_zone("Asia/Tokyo") is tokyo  # built once
+    assert calendar.in_zone("Moon/Base") is calendar and calendar.in_zone(5) is calendar

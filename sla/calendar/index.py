@@ -27,6 +27,7 @@ import itertools
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta, timezone  # noqa: F401  (timezone: doctests)
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sla.calendar.hours import (
@@ -133,6 +134,15 @@ def _parse_date(value: object, path: str) -> date:
     raise located_error(f"{value!r} is not a date; expected YYYY-MM-DD like 2026-12-24", path)
 
 
+@cache
+def known_zones() -> frozenset[str]:
+    """The zone names a ticket may carry: the tz database's, links such as
+    US/Eastern included, but not its ``localtime`` and ``posixrules`` files."""
+    from zoneinfo import available_timezones
+
+    return frozenset(available_timezones()) - {"localtime", "posixrules"}
+
+
 def load_zone(name: object, path: str = "timezone") -> ZoneInfo:
     """The IANA zone ``name``; a :class:`CalendarError` naming it if unknown."""
     if not isinstance(name, str) or not name:
@@ -170,6 +180,8 @@ class Calendar:
         "_week_parts",
         "_week_index",
         "_static_by_year",
+        "_source",
+        "_in_zones",
         "_year_holidays",
         "_year_los",
         "_year_totals",
@@ -223,6 +235,8 @@ class Calendar:
             for shifts in week
         ]
         self._static_by_year: dict[int, list[date]] | None = None
+        self._source: dict[str, object] | None = None  # the mapping it was built from (in_zone)
+        self._in_zones: dict[str, Calendar] | None = None
         self._year_holidays: dict[int, list[date]] = {}
         # The index: per local year a block of merged open intervals, clipped
         # to the year's instants, built when a query first falls in it;
@@ -345,7 +359,30 @@ class Calendar:
             holiday_rules=tuple(rules),
         )
         cal._check_overrides()
+        cal._source = dict(mapping)
         return cal
+
+    def in_zone(self, name: object) -> Calendar:
+        """The same calendar with its hours, holidays and overrides read in
+        another IANA zone; an unknown name (or a calendar not built from a
+        mapping) gives this one. Each zone's calendar is built once.
+
+        >>> cal = Calendar.from_dict({"timezone": "Europe/London", "hours": {"mon-fri": ["09:00-17:00"]}})
+        >>> cal.in_zone("Asia/Tokyo").zone.key, cal.in_zone("Moon/Base").zone.key
+        ('Asia/Tokyo', 'Europe/London')
+        """
+        if self._source is None or type(name) is not str or name == self.zone.key:
+            return self
+        if self._in_zones is None:
+            self._in_zones = {}
+        found = self._in_zones.get(name)
+        if found is None:
+            if name not in known_zones():
+                return self
+            found = self._in_zones[name] = Calendar.from_dict(
+                {**self._source, "timezone": name}, name=self.name
+            )
+        return found
 
     def _check_holiday_source(self) -> None:
         try:

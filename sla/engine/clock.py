@@ -254,7 +254,8 @@ class TicketClock:
         # Ownership clocks (group_ownership) step differently: kept apart so
         # the common loop tests nothing per clock.
         self._by_kind = [
-            [c for c in (self.metrics[i] for i in route) if c.metric.ownership_field is None] for route in routes
+            [c for c in (self.metrics[i] for i in route) if c.metric.ownership_field is None]
+            for route in routes
         ]
         self._owners_by_kind = [
             [c for c in (self.metrics[i] for i in route) if c.metric.ownership_field is not None]

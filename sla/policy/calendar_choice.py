@@ -12,18 +12,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
-from sla.calendar.index import Calendar
-
-
-@cache
-def known_zones() -> frozenset[str]:
-    """The zone names a ticket may carry: the tz database's, links included."""
-    from zoneinfo import available_timezones
-
-    return frozenset(available_timezones()) - {"localtime", "posixrules"}
+from sla.calendar.index import Calendar, known_zones
 
 
 class ZonedCalendar:
