@@ -185,7 +185,7 @@ def test_generate_is_deterministic_and_valid(tmp_path, capsys):
     assert first.read_bytes() == second.read_bytes()
     lines = first.read_text().splitlines()
     assert 300 * 5 < len(lines) < 300 * 9
-    from sla.engine.events import read_jsonl
+    from sla.engine.jsonl import read_jsonl
 
     tickets, errors = read_jsonl(lines)
     assert not errors and len(tickets) == 300

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sla.engine.batch import evaluate_many, evaluate_ticket
-from sla.engine.events import read_jsonl
+from sla.engine.jsonl import read_jsonl
 from sla.engine.tracker import Tracker
 from sla.io.policy_files import load_policies
 from sla.timefmt import format_instant, parse_instant

@@ -15,7 +15,7 @@ import pytest
 
 from sla import load_policies
 from sla.cli.app import main
-from sla.engine.events import MAX_LINE_BYTES, jsonl_records, read_jsonl
+from sla.engine.jsonl import MAX_LINE_BYTES, jsonl_records, read_jsonl
 from sla.engine.tracker import Tracker
 from sla.errors import EventError
 from sla.io.sources import csv_records

@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from sla.engine.batch import evaluate_events
-from sla.engine.events import read_jsonl
+from sla.engine.jsonl import read_jsonl
 from sla.io import pipeline
 from sla.io.generate import generate
 from sla.io.policy_files import load_policies

@@ -837,7 +837,7 @@ def test_table_carries_the_json_numbers(tmp_path):
 
 # ----------------------------------------------------------- the API
 def test_typed_report_api(tmp_path):
-    from sla.engine.events import read_jsonl
+    from sla.engine.jsonl import read_jsonl
     from sla.io.policy_files import load_policies
     from sla.report.figures import build_report
     from sla.report.results import Report
@@ -856,7 +856,7 @@ def test_typed_report_api(tmp_path):
 
 def test_chart_extras_match_a_direct_count(tmp_path):
     """The HTML-only figures: misses per local day of due_at, creations by local weekday and hour."""
-    from sla.engine.events import read_jsonl
+    from sla.engine.jsonl import read_jsonl
     from sla.io.policy_files import load_policies
     from sla.report.figures import build_report
 
@@ -889,7 +889,7 @@ def test_chart_extras_match_a_direct_count(tmp_path):
 
 
 def test_to_pandas_and_arrow_when_installed(tmp_path):
-    from sla.engine.events import read_jsonl
+    from sla.engine.jsonl import read_jsonl
     from sla.io.policy_files import load_policies
     from sla.report.figures import build_report
 

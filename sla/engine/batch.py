@@ -102,7 +102,7 @@ def evaluate_many(
     now_us = as_us(now)
     for ticket in tickets:
         check_argument(
-            "tickets", ticket, TicketEvents, "TicketEvents, as sla.engine.events.read_jsonl gives them"
+            "tickets", ticket, TicketEvents, "TicketEvents, as sla.engine.jsonl.read_jsonl gives them"
         )
         if ticket.error is not None:
             if rejected is not None:

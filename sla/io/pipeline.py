@@ -30,15 +30,8 @@ from contextlib import contextmanager
 from datetime import tzinfo
 from typing import IO, Any
 
-from sla.engine.events import (
-    LONG_LINE,
-    MAX_LINE_BYTES,
-    LineError,
-    NotGrouped,
-    bounded_lines,
-    collect_all,
-    stream_grouped,
-)
+from sla.engine.events import LineError, NotGrouped, collect_all, stream_grouped
+from sla.engine.jsonl import LONG_LINE, MAX_LINE_BYTES, bounded_lines
 from sla.errors import SlaError
 from sla.io.parallel import count_lines, partition_job, range_job, run_partition, ticket_ranges
 from sla.io.parallel import pool as _pool

@@ -14,17 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from sla.engine.events import (
-    LONG_LINE,
-    MAX_LINE_BYTES,
-    LineError,
-    TicketEvents,
-    Unreadable,
-    bounded_lines,
-    collect_all,
-    jsonl_records,
-    loads_value,
-)
+from sla.engine.events import LineError, TicketEvents, collect_all
+from sla.engine.jsonl import LONG_LINE, MAX_LINE_BYTES, Unreadable, bounded_lines, jsonl_records, loads_value
 
 FORMATS = ("jsonl", "csv", "parquet")
 EVENT_COLUMNS = ("ticket_id", "at", "type", "fields", "status", "author", "public", "score")

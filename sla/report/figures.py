@@ -11,7 +11,7 @@ rates, CSAT).  ``Report.to_dict()`` is the exact JSON object of
 ``sla report --format json``.
 
 >>> from sla import load_policies
->>> from sla.engine.events import read_jsonl
+>>> from sla.engine.jsonl import read_jsonl
 >>> policies = load_policies("policies:\\n  - name: all\\n    targets: {first_response: 1h}\\n")
 >>> tickets, _ = read_jsonl([
 ...     '{"ticket_id": "T1", "at": "2026-03-02T08:00:00Z", "type": "created", "fields": {"channel": "email"}}',
@@ -268,7 +268,7 @@ def build_report(
 ) -> Report:
     """Aggregate every accepted ticket created at or before ``now`` (section 7).
 
-    ``tickets``: as returned by :func:`sla.engine.events.read_jsonl` (or any iterable
+    ``tickets``: as returned by :func:`sla.engine.jsonl.read_jsonl` (or any iterable
     of :class:`TicketEvents`); rejected ones are skipped and, unless
     ``rejected`` is given, counted.  ``by``: attribute names and/or
     ``policy``; ``period``: ``day``, ``week`` or ``month`` in ``tz``.

@@ -1,5 +1,10 @@
 """Reference implementation of ``sla evaluate --format jsonl`` from SEMANTICS.md.
 
+Sections 1-7 (first edition) and 8-12 (second edition: conditions, derive
+rules, a calendar per ticket, policy versions, ``periodic_update``,
+``pausable_update``, ``group_ownership``), plus the project's own metric
+option ``pause_when`` (docs/policies.md).
+
 Written from the spec only, to be obviously right rather than fast:
 
 * instants are integer microseconds since the epoch (UTC);
@@ -24,7 +29,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import holidays as holidays_package
 
@@ -34,15 +39,32 @@ US = 1_000_000
 DAY_US = 86_400 * US
 PROJECTION_LIMIT_US = 1096 * DAY_US
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-METRICS = ("first_response", "next_response", "resolution", "requester_wait", "agent_work")
+METRICS = (
+    "first_response",
+    "next_response",
+    "resolution",
+    "requester_wait",
+    "agent_work",
+    "periodic_update",
+    "pausable_update",
+    "group_ownership",
+)
 DONE_CLOCKS = ("resolution", "requester_wait", "agent_work")
+# metrics whose cycle, ended by the ticket becoming done, is `cancelled` unless breached
+CANCEL_ON_DONE = ("first_response", "next_response", "periodic_update", "pausable_update")
+RESPONSE_METRICS = CANCEL_ON_DONE
 DEFAULT_PAUSES = {
     "first_response": (),
     "next_response": (),
     "resolution": (),
     "requester_wait": ("pending",),
     "agent_work": ("pending", "on_hold"),
+    "periodic_update": (),
+    "pausable_update": ("pending", "on_hold"),
+    "group_ownership": (),
 }
+# SEMANTICS 10: a known zone is a name of the tz database, `localtime` and `posixrules` excluded.
+KNOWN_ZONES = frozenset(available_timezones()) - {"localtime", "posixrules"}
 
 
 # ------------------------------------------------------------------ instants
@@ -154,11 +176,11 @@ def _parse_days(key: str) -> list[int]:
 class RefCalendar:
     """Brute-force business calendar. ``spec=None`` is 24x7."""
 
-    def __init__(self, spec: dict | None):
+    def __init__(self, spec: dict | None, zone: str | None = None):
         self.always = spec is None
         if self.always:
             return
-        self.zone = ZoneInfo(spec["timezone"])
+        self.zone = ZoneInfo(zone if zone is not None else spec.get("timezone", "UTC"))
         self.weekly: dict[int, list[tuple[int, int]]] = {i: [] for i in range(7)}
         for key, intervals in (spec.get("hours") or {}).items():
             for day in _parse_days(key):
@@ -238,7 +260,7 @@ class RefCalendar:
 ALWAYS = RefCalendar(None)
 
 
-# ------------------------------------------------------------------ policies
+# ---------------------------------------------------------------- conditions
 def same(a: Any, b: Any) -> bool:
     """Values equal under the policy language: same kind (text, number,
     boolean, list, object) and equal; 1 equals 1.0, true never equals 1."""
@@ -255,25 +277,134 @@ def same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _operator_holds(op: str, operand: Any, have: Any) -> bool:
+    """SEMANTICS 8; ``have`` is None for a missing (absent or null) attribute."""
+    missing = have is None
+    if op == "exists":
+        return (not missing) is bool(operand)
+    if op == "ne":
+        return missing or not same(have, operand)
+    if op == "not_in":
+        return missing or not any(same(have, x) for x in operand)
+    if missing:
+        return False
+    if op == "eq":
+        return same(have, operand)
+    if op == "in":
+        return any(same(have, x) for x in operand)
+    if op in ("gt", "gte", "lt", "lte"):
+        if not _is_number(have):
+            return False
+        return {
+            "gt": have > operand,
+            "gte": have >= operand,
+            "lt": have < operand,
+            "lte": have <= operand,
+        }[op]
+    if op == "matches":
+        return isinstance(have, str) and re.search(operand, have) is not None
+    if op == "contains":
+        if isinstance(have, list):
+            return any(same(x, operand) for x in have)
+        if isinstance(have, str):
+            return isinstance(operand, str) and operand in have
+        return False
+    raise ValueError(f"unknown operator {op!r}")
+
+
+def holds(condition: dict | None, attrs: dict) -> bool:
+    """A condition map (SEMANTICS 8) against attributes (None values count as missing)."""
+    for key, want in (condition or {}).items():
+        if key == "any":
+            if not any(holds(c, attrs) for c in want):
+                return False
+        elif key == "all":
+            if not all(holds(c, attrs) for c in want):
+                return False
+        elif key == "not":
+            if holds(want, attrs):
+                return False
+        else:
+            have = attrs.get(key)
+            if isinstance(want, dict):
+                if not all(_operator_holds(op, operand, have) for op, operand in want.items()):
+                    return False
+            elif isinstance(want, list):
+                if have is None or not any(same(have, w) for w in want):
+                    return False
+            elif have is None or not same(have, want):
+                return False
+    return True
+
+
+def derive(rules: list[dict], raw: dict) -> dict:
+    """SEMANTICS 9: rules in order, each seeing the result of those before it."""
+    attrs = {k: v for k, v in raw.items() if v is not None}
+    for rule in rules:
+        if "when" not in rule or holds(rule["when"], attrs):
+            for key, value in (rule.get("set") or {}).items():
+                if value is None:
+                    attrs.pop(key, None)
+                else:
+                    attrs[key] = value
+    return attrs
+
+
+# ------------------------------------------------------------------ policies
+def _bound_us(value: Any) -> int:
+    """An `effective` bound: an instant with an offset, or a date (00:00 UTC)."""
+    if isinstance(value, datetime):
+        return parse_instant(value)
+    if isinstance(value, date):
+        return to_us(datetime.combine(value, time(), tzinfo=UTC))
+    text = str(value).strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return to_us(datetime.combine(date.fromisoformat(text), time(), tzinfo=UTC))
+    return parse_instant(text)
+
+
+def _key_text(key: Any) -> str:
+    """A YAML mapping key read as text (SEMANTICS 10)."""
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if isinstance(key, (date, datetime)):
+        return key.isoformat()
+    return str(key)
+
+
 class Policy:
-    def __init__(self, doc: dict, calendars: dict[str, RefCalendar]):
+    def __init__(self, doc: dict, pf: PolicyFile):
+        self.pf = pf
         self.name = doc["name"]
         self.match = doc.get("match") or {}
-        self.calendar = calendars[doc.get("calendar", "24x7")]
+        self.calendar_spec = doc.get("calendar", "24x7")
         self.hours = doc.get("hours", "business")
         self.targets = doc.get("targets") or {}
+        eff = doc.get("effective")
+        self.since = _bound_us(eff["from"]) if eff and eff.get("from") is not None else None
+        self.until = _bound_us(eff["until"]) if eff and eff.get("until") is not None else None
+
+    def effective_for(self, created: int) -> bool:
+        return (self.since is None or self.since <= created) and (self.until is None or created < self.until)
 
     def matches(self, attrs: dict) -> bool:
-        for key, want in self.match.items():
-            have = attrs.get(key)
-            if have is None:
-                return False
-            if isinstance(want, list):
-                if not any(same(have, w) for w in want):
-                    return False
-            elif not same(have, want):
-                return False
-        return True
+        return holds(self.match, attrs)
+
+    def calendar(self, attrs: dict) -> RefCalendar:
+        spec = self.calendar_spec
+        if isinstance(spec, dict):
+            value = attrs.get(spec["by"])
+            name = spec["default"]
+            if isinstance(value, str):
+                for key, cal in (spec.get("map") or {}).items():
+                    if _key_text(key) == value:
+                        name = cal
+            return self.pf.calendar(name, attrs)
+        return self.pf.calendar(spec, attrs)
 
     def _resolve(self, value: Any) -> tuple[int, str]:
         if isinstance(value, dict):
@@ -297,33 +428,51 @@ class Policy:
 
 class PolicyFile:
     def __init__(self, doc: dict):
-        calendars = {"24x7": ALWAYS}
-        for name, spec in (doc.get("calendars") or {}).items():
-            calendars[name] = RefCalendar(spec)
-        self.calendars = calendars
-        self.policies = [Policy(p, calendars) for p in doc.get("policies") or []]
+        self.calendar_specs = dict(doc.get("calendars") or {})
+        self._calendars: dict[tuple[str, str | None], RefCalendar] = {}
+        self.derive_rules = list(doc.get("derive") or [])
+        self.policies = [Policy(p, self) for p in doc.get("policies") or []]
         self.done = set(doc.get("done_statuses", ["solved", "closed"]))
         options = doc.get("metrics") or {}
         self.pauses = {}
         self.responders = {}
+        self.pause_when = {}
+        self.field = {}
         for metric in METRICS:
             opt = options.get(metric) or {}
             self.pauses[metric] = set(opt.get("pause_statuses", DEFAULT_PAUSES[metric]))
             self.responders[metric] = set(opt.get("responders", ["agent"]))
+            self.pause_when[metric] = opt.get("pause_when")
+            self.field[metric] = opt.get("field", "group")
 
-    def policy_for(self, attrs: dict) -> Policy | None:
+    def calendar(self, name: str, attrs: dict) -> RefCalendar:
+        """The named calendar, read in the zone the attributes pick (SEMANTICS 10)."""
+        if name == "24x7":
+            return ALWAYS
+        spec = self.calendar_specs[name]
+        zone = spec.get("timezone", "UTC")
+        if isinstance(zone, dict):
+            value = attrs.get(zone["by"])
+            zone = value if isinstance(value, str) and value in KNOWN_ZONES else zone["default"]
+        key = (name, zone)
+        if key not in self._calendars:
+            self._calendars[key] = RefCalendar(spec, zone)
+        return self._calendars[key]
+
+    def policy_for(self, attrs: dict, created: int) -> Policy | None:
         for policy in self.policies:
-            if policy.matches(attrs):
+            if policy.effective_for(created) and policy.matches(attrs):
                 return policy
         return None
 
 
 # -------------------------------------------------------------------- ticket
 class Cycle:
-    def __init__(self, start: int):
+    def __init__(self, start: int, judge_attrs: dict | None = None):
         self.start = start
         self.end: int | None = None
-        self.reason: str | None = None  # "response" or "done"
+        self.reason: str | None = None  # "response", "done" or "change"
+        self.judge_attrs = judge_attrs  # group_ownership: judged at its start
 
 
 def _merge(pieces: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -345,55 +494,61 @@ class Ticket:
         self.events = sorted(events, key=lambda e: (e[0], 0 if e[2]["type"] == "created" else 1, e[1]))
         assert self.events and self.events[0][2]["type"] == "created"
         self.created_at = self.events[0][0]
-
-    # -- attributes and status
-    def attrs_at(self, t: int) -> dict:
-        attrs: dict = {}
+        # after each event: (instant, status, attributes with the derive rules applied)
+        self.after: list[tuple[int, str, dict]] = []
+        raw: dict = {}
+        status = "new"
         for at, _, ev in self.events:
-            if at > t:
-                break
             if ev["type"] in ("created", "update"):
-                attrs.update(ev.get("fields") or {})
-        return attrs
-
-    def status_steps(self) -> list[tuple[int, str]]:
-        """(instant, status after every event at that instant), one per instant."""
-        steps: list[tuple[int, str]] = []
-        status = None
-        for at, _, ev in self.events:
+                raw.update(ev.get("fields") or {})
             if ev["type"] == "created":
                 status = ev.get("status", "new")
             elif ev["type"] == "status":
                 status = ev["status"]
+            self.after.append((at, status, derive(pf.derive_rules, raw)))
+
+    # -- attributes and status
+    def attrs_at(self, t: int) -> dict:
+        attrs: dict = {}
+        for at, _, derived in self.after:
+            if at > t:
+                break
+            attrs = derived
+        return attrs
+
+    def steps(self) -> list[tuple[int, str, dict]]:
+        """(instant, status, attributes) after every event at that instant, one per instant."""
+        out: list[tuple[int, str, dict]] = []
+        for step in self.after:
+            if out and out[-1][0] == step[0]:
+                out[-1] = step
             else:
-                continue
-            if steps and steps[-1][0] == at:
-                steps[-1] = (at, status)
-            else:
-                steps.append((at, status))
-        return steps
+                out.append(step)
+        return out
 
     def paused_set(self, pausing) -> tuple[list[tuple[int, int]], bool]:
         """Paused intervals over [created, now) and whether paused at now."""
-        steps = self.status_steps()
+        steps = self.steps()
         pieces = []
-        for i, (t, status) in enumerate(steps):
+        for i, (t, status, attrs) in enumerate(steps):
             nxt = steps[i + 1][0] if i + 1 < len(steps) else self.now
-            if pausing(status) and t < nxt:
+            if pausing(status, attrs) and t < nxt:
                 pieces.append((t, nxt))
-        return _merge(pieces), pausing(steps[-1][1])
+        return _merge(pieces), pausing(steps[-1][1], steps[-1][2])
 
     # -- cycles per metric
     def cycles(self, metric: str) -> list[Cycle]:
         done = self.pf.done
         responders = self.pf.responders[metric]
+        field = self.pf.field[metric]
         out: list[Cycle] = []
         open_cycle: Cycle | None = None
         status = None
         responded = False
-        for at, _, ev in self.events:
+        for i, (at, _, ev) in enumerate(self.events):
             kind = ev["type"]
             became_done = False
+            left_done = False
             is_response = False
             is_customer = False
             if kind == "created":
@@ -429,6 +584,42 @@ class Ticket:
                 if open_cycle is not None and became_done:
                     open_cycle.end, open_cycle.reason = at, "done"
                     open_cycle = None
+            elif metric in ("periodic_update", "pausable_update"):
+                if is_response:
+                    if open_cycle is not None:
+                        open_cycle.end, open_cycle.reason = at, "response"
+                        open_cycle = None
+                    if status not in done:
+                        open_cycle = Cycle(at)
+                        out.append(open_cycle)
+                if open_cycle is not None and became_done:
+                    open_cycle.end, open_cycle.reason = at, "done"
+                    open_cycle = None
+            elif metric == "group_ownership":
+                attrs_after = self.after[i][2]
+                after = attrs_after.get(field)
+                before = self.after[i - 1][2].get(field) if i > 0 else None
+                if became_done:
+                    if open_cycle is not None:
+                        open_cycle.end, open_cycle.reason = at, "done"
+                        open_cycle = None
+                elif status in done:
+                    pass  # while done no cycle is open and changes start none
+                elif left_done:
+                    if after is not None:
+                        open_cycle = Cycle(at, attrs_after)
+                        out.append(open_cycle)
+                else:
+                    changed = (before is None) != (after is None) or (
+                        before is not None and not same(before, after)
+                    )
+                    if changed:
+                        if open_cycle is not None:
+                            open_cycle.end, open_cycle.reason = at, "change"
+                            open_cycle = None
+                        if after is not None:
+                            open_cycle = Cycle(at, attrs_after)
+                            out.append(open_cycle)
             else:
                 if kind == "created":
                     out.append(Cycle(at))
@@ -444,14 +635,13 @@ class Ticket:
         rows = []
         for metric in sorted(METRICS):
             pause_statuses = self.pf.pauses[metric]
-            if metric in DONE_CLOCKS:
+            when = self.pf.pause_when[metric]
+            with_done = metric in DONE_CLOCKS
 
-                def pausing(s, p=pause_statuses):
-                    return s in p or s in self.pf.done
-            else:
-
-                def pausing(s, p=pause_statuses):
-                    return s in p
+            def pausing(s, attrs, p=pause_statuses, w=when, d=with_done):
+                if s in p or (d and s in self.pf.done):
+                    return True
+                return w is not None and holds(w, attrs)
 
             paused_all, paused_now = self.paused_set(pausing)
             for number, cycle in enumerate(self.cycles(metric), start=1):
@@ -464,15 +654,15 @@ class Ticket:
         now = self.now
         is_open = cycle.end is None
         end = now if is_open else cycle.end
-        attrs = self.attrs_at(end)
-        policy = self.pf.policy_for(attrs)
+        attrs = cycle.judge_attrs if cycle.judge_attrs is not None else self.attrs_at(end)
+        policy = self.pf.policy_for(attrs, self.created_at)
         if policy is None:
             return None
         target = policy.target(metric, attrs)
         if target is None:
             return None
         target_us, kind = target
-        calendar = policy.calendar if kind == "business" else ALWAYS
+        calendar = policy.calendar(attrs) if kind == "business" else ALWAYS
 
         # paused stretches clipped to [start, end)
         listed: list[list[int | None]] = []
@@ -529,7 +719,7 @@ class Ticket:
             state = "breached" if breached else ("paused" if paused_now else "running")
         elif breached:
             state = "breached"
-        elif cycle.reason == "done" and metric in ("first_response", "next_response"):
+        elif cycle.reason == "done" and metric in CANCEL_ON_DONE:
             state = "cancelled"
         else:
             state = "achieved"
