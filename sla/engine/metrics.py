@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 # Signals the engine derives from each event (see sla.engine.batch).
 CREATED = "created"
@@ -87,6 +87,17 @@ def _t(kind: str) -> Trigger:
     return Trigger(kind)
 
 
+# Update metrics: each response ends the open cycle and starts the next.
+_UPDATES: dict[str, Any] = {
+    "start": (_t(RESPONSE),),
+    "stop": (_t(RESPONSE),),
+    "cycles": "repeat",
+    "cancel_on_done": True,
+    "restart_on_stop": True,
+    "start_needs_open": True,
+    "builtin": True,
+}
+
 BUILTIN_METRICS: dict[str, MetricDef] = {
     "first_response": MetricDef(
         "first_response",
@@ -118,25 +129,13 @@ BUILTIN_METRICS: dict[str, MetricDef] = {
     ),
     "periodic_update": MetricDef(
         "periodic_update",
-        start=(_t(RESPONSE),),
-        stop=(_t(RESPONSE),),
-        cycles="repeat",
-        cancel_on_done=True,
-        restart_on_stop=True,
-        start_needs_open=True,
-        builtin=True,
+        **_UPDATES,
         description="From a public response to the next one: how long the customer waits for each update.",
     ),
     "pausable_update": MetricDef(
         "pausable_update",
-        start=(_t(RESPONSE),),
-        stop=(_t(RESPONSE),),
-        cycles="repeat",
-        cancel_on_done=True,
-        restart_on_stop=True,
-        start_needs_open=True,
+        **_UPDATES,
         pause_statuses=frozenset({"pending", "on_hold"}),
-        builtin=True,
         description="Like periodic_update, paused while pending or on hold.",
     ),
     "group_ownership": MetricDef(

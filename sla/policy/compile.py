@@ -140,17 +140,25 @@ def derive_function(rules: tuple[DeriveRule, ...]) -> Callable[[Mapping[str, obj
     """The attributes after the rules, in order, each seeing the earlier results."""
 
     def derive(fields: Mapping[str, object]) -> dict[str, object]:
-        attributes = dict(fields)
-        for rule in rules:
-            if rule.holds is None or rule.holds(attributes):
-                for key, value in rule.assign:
-                    if value is None:
-                        attributes.pop(key, None)
-                    else:
-                        attributes[key] = value
-        return attributes
+        return apply_rules(rules, fields)[0]
 
     return derive
+
+
+def apply_rules(
+    rules: tuple[DeriveRule, ...], fields: Mapping[str, object]
+) -> tuple[dict[str, object], list[int]]:
+    """The attributes after the rules, and the indexes of the rules that fired."""
+    attributes, fired = dict(fields), []
+    for index, rule in enumerate(rules):
+        if rule.holds is None or rule.holds(attributes):
+            fired.append(index)
+            for key, value in rule.assign:
+                if value is None:
+                    attributes.pop(key, None)
+                else:
+                    attributes[key] = value
+    return attributes, fired
 
 
 class PolicySet:
@@ -219,16 +227,7 @@ class PolicySet:
 
     def derive_trace(self, fields: Mapping[str, object]) -> list[int]:
         """The indexes of the derive rules that fire for these fields, in order."""
-        attributes, fired = dict(fields), []
-        for index, rule in enumerate(self.derive_rules):
-            if rule.holds is None or rule.holds(attributes):
-                fired.append(index)
-                for key, value in rule.assign:
-                    if value is None:
-                        attributes.pop(key, None)
-                    else:
-                        attributes[key] = value
-        return fired
+        return apply_rules(self.derive_rules, fields)[1]
 
     def era(self, created: int | None) -> int:
         """The index of the policy versions for a ticket created at ``created``."""
