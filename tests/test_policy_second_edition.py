@@ -228,7 +228,9 @@ def test_a_zone_choice_needs_a_known_default():
     assert any(p == "calendars.c.timezone.default" and "Europe/London" in m for p, _, m in found), found
 
 
-def test_unknown_zones_are_noted_once(tmp_path, capsys):
+def test_unknown_zones_are_noted_once_on_a_terminal(tmp_path, capsys, monkeypatch):
+    import sys
+
     policy = tmp_path / "p.yaml"
     policy.write_text(ZONED)
     events = tmp_path / "e.jsonl"
@@ -247,6 +249,9 @@ def test_unknown_zones_are_noted_once(tmp_path, capsys):
         )
         == 0
     )
+    assert "note:" not in capsys.readouterr().err  # not a terminal: rows only, even with 2>&1
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    main(["evaluate", "--policies", str(policy), "--events", str(events), "--now", "2026-03-02T07:00:00Z"])
     err = capsys.readouterr().err
     assert err.count("note:") == 1
     assert "2 attribute value(s) named no known time zone ('Mars/Olympus', 'Moon/Base')" in err

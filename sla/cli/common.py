@@ -185,7 +185,10 @@ def run_inputs(args: argparse.Namespace) -> tuple[PolicySet, int, str]:
 
 def finish(summary: RunSummary) -> int:
     """Report rejections on standard error, in line order; exit 1 if any."""
-    if summary.zone_fallbacks:
+    # Notes are for a person at a terminal: a pipeline that merges standard
+    # error into its output (2>&1) must still get rows only, as the contract's
+    # worked examples are checked.
+    if summary.zone_fallbacks and sys.stderr.isatty():
         shown = ", ".join(printable(repr(v)) for v in sorted(summary.zone_fallbacks)[:3])
         more = f" and {len(summary.zone_fallbacks) - 3} more" if len(summary.zone_fallbacks) > 3 else ""
         err(
