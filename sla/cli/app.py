@@ -15,8 +15,9 @@ import os
 import signal
 import sys
 
+from sla import __version__
 from sla.cli import evaluate, explain, generate, report, schema, validate
-from sla.cli.common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError, err
+from sla.cli.common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError, err, repeated_option
 from sla.errors import PolicyError, SlaError
 
 COMMANDS = (validate, evaluate, report, explain, schema, generate)
@@ -33,6 +34,7 @@ def _terminated(signum: int, frame: object) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sla", description="SLA clocks from helpdesk ticket histories.")
+    parser.add_argument("--version", action="version", version=f"sla {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.register(sub)
@@ -41,6 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    twice = repeated_option(words)
+    if twice is not None:
+        err(f"sla: {twice} is given twice; give it once")
+        return EXIT_USAGE
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help

@@ -84,11 +84,53 @@ def events_option(path: str) -> str:
     return path
 
 
+def format_option(explicit: str | None, output: str | None, by_suffix: dict[str, str], default: str) -> str:
+    """The output format: ``--format`` if given, else the ``--output`` file's
+    suffix, else ``default``; a ``--format`` that contradicts the suffix
+    is a usage error rather than a file whose name lies about its content."""
+    suffix = os.path.splitext(output)[1].lower() if output and output != "-" else ""
+    implied = by_suffix.get(suffix)
+    if explicit is not None:
+        if implied is not None and implied != explicit:
+            raise UsageError(
+                f"--format {explicit} contradicts --output {output} (a {suffix} file is {implied}); "
+                "drop --format or rename the file"
+            )
+        return explicit
+    return implied or default
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number above 0 (``--jobs``, ``--tickets``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number above 0, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number above 0, got {value}")
+    return value
+
+
+def repeated_option(argv: list[str]) -> str | None:
+    """The first option given twice on a command line (every option of sla
+    takes one value, so a repeat is a mistake, not an override)."""
+    seen: set[str] = set()
+    for word in argv:
+        if word == "--":
+            break
+        if word.startswith("--"):
+            name = word.split("=", 1)[0]
+            if name in seen:
+                return name
+            seen.add(name)
+    return None
+
+
 def jobs_option(value: int | None) -> int:
-    """``--jobs``: all cores unless a positive number is given; at most four
-    workers per core (more only costs memory)."""
+    """``--jobs``: all cores unless a number is given; at most four workers
+    per core (more only costs memory)."""
     cores = os.cpu_count() or 1
-    if not value or value <= 0:
+    if value is None:
         return cores
     if value > 4 * cores:
         err(f"--jobs {value}: this machine has {cores} core(s); using {4 * cores} workers")
@@ -220,8 +262,8 @@ def add_scale_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--jobs",
-        type=int,
-        default=0,
+        type=positive_int,
+        default=None,
         metavar="N",
-        help="worker processes (default: all cores; small inputs use one)",
+        help="worker processes, 1 or more (default: all cores; small inputs use one)",
     )

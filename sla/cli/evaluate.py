@@ -9,18 +9,32 @@ from sla.cli.common import (
     add_scale_options,
     bulk,
     finish,
+    format_option,
     jobs_option,
     output_option,
     run_inputs,
 )
 from sla.io.writers import OUTPUT_FORMATS
 
+ROW_SUFFIXES = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".txt": "table",
+}
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("evaluate", help="evaluate every ticket's clocks at --now")
     add_input_options(p)
-    p.add_argument("--format", choices=OUTPUT_FORMATS, default="jsonl")
-    p.add_argument("--output", metavar="FILE")
+    p.add_argument(
+        "--format",
+        choices=OUTPUT_FORMATS,
+        help="default: by the --output suffix (.jsonl, .csv, .parquet, .txt for a table), else jsonl",
+    )
+    p.add_argument("--output", metavar="FILE", help="where to write (default: standard output)")
     add_scale_options(p)
     p.set_defaults(func=run)
 
@@ -29,13 +43,14 @@ def run(args: argparse.Namespace) -> int:
     from sla.io.pipeline import evaluate_file
 
     policies, now, events = run_inputs(args)
+    fmt = format_option(args.format, args.output, ROW_SUFFIXES, "jsonl")
     with bulk(), output_option(args.output) as out:
         summary = evaluate_file(
             policies,
             events,
             now,
             out,
-            args.format,
+            fmt,
             jobs=jobs_option(args.jobs),
             input_format=args.input_format,
         )

@@ -5,14 +5,22 @@ from __future__ import annotations
 
 import argparse
 
-from sla.cli.common import EXIT_OK, output_option
+from sla.cli.common import EXIT_OK, output_option, positive_int
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("generate", help="write a realistic synthetic ticket history (JSONL)")
-    p.add_argument("--tickets", type=int, default=1000)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--output", metavar="FILE")
+    p = sub.add_parser(
+        "generate",
+        help="write a realistic synthetic ticket history (JSONL)",
+        description="Write a synthetic history: tickets on email, chat, web and social channels over 12 "
+        "weeks from 2026-01-05, with priorities, tiers, regions, replies, pauses, solves, reopens and CSAT, "
+        "each ticket's events together and in time order. The same seed gives the same file.",
+    )
+    p.add_argument(
+        "--tickets", type=positive_int, default=1000, metavar="N", help="how many tickets (default 1000)"
+    )
+    p.add_argument("--seed", type=int, default=1, metavar="N", help="random seed (default 1)")
+    p.add_argument("--output", metavar="FILE", help="where to write (default: standard output)")
     p.set_defaults(func=run)
 
 

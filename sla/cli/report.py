@@ -11,10 +11,13 @@ from sla.cli.common import (
     add_scale_options,
     bulk,
     finish,
+    format_option,
     jobs_option,
     output_option,
     run_inputs,
 )
+
+REPORT_SUFFIXES = {".json": "json", ".csv": "csv", ".html": "html", ".htm": "html", ".txt": "table"}
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,9 +39,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--format",
         choices=("table", "json", "csv", "html"),
-        help="default: table on a terminal, json otherwise",
+        help="default: by the --output suffix (.json, .csv, .html, .txt for a table), else a table on a "
+        "terminal and json otherwise",
     )
-    p.add_argument("--output", metavar="FILE")
+    p.add_argument("--output", metavar="FILE", help="where to write (default: standard output)")
     add_scale_options(p)
     p.set_defaults(func=run)
 
@@ -49,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     from sla.report.formats import write_report
 
     policies, now, events = run_inputs(args)
+    fallback = "table" if sys.stdout.isatty() and not args.output else "json"
+    fmt = format_option(args.format, args.output, REPORT_SUFFIXES, fallback)  # before the work
     by = [part.strip() for part in (args.by or "").split(",") if part.strip()]
     with bulk():
         progress = Progress(0, "tickets")
@@ -64,7 +70,6 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
         )
         progress.close()
-    fmt = args.format or ("table" if sys.stdout.isatty() and not args.output else "json")
     with output_option(args.output) as out:
         write_report(report, out, fmt)
     return finish(summary)
