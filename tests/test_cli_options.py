@@ -95,3 +95,54 @@ def test_an_unknown_suffix_keeps_the_default(tmp_path):
     out = tmp_path / "rows.out"
     assert main(["evaluate", *COMMON, *NOW, "--output", str(out)]) == 0
     assert json.loads(out.read_bytes().splitlines()[0])["ticket_id"] == "T001"
+
+
+# ------------------------------------------------------------ input that is not what it seems
+def test_gzip_input_is_read_whatever_its_name(tmp_path, capsys):
+    import gzip
+    import shutil
+
+    plain = ROOT / "samples" / "events.jsonl"
+    assert main(["evaluate", "--policies", COMMON[1], "--events", str(plain), *NOW]) == 0
+    want = capsys.readouterr().out
+    for name in ("events.jsonl.gz", "events-without-suffix"):
+        packed = tmp_path / name
+        with plain.open("rb") as source, gzip.open(packed, "wb") as target:
+            shutil.copyfileobj(source, target)
+        assert main(["evaluate", "--policies", COMMON[1], "--events", str(packed), *NOW]) == 0
+        assert capsys.readouterr().out == want
+    assert main(["explain", "--policies", COMMON[1], "--events", str(packed), *NOW, "--ticket", "T001"]) == 0
+
+
+def test_a_csv_file_read_as_jsonl_stops_with_a_hint(tmp_path, capsys):
+    path = tmp_path / "events.jsonl"
+    path.write_text(
+        "ticket_id,at,type\n" + "".join(f"T{i},2026-03-02T08:00:00Z,created\n" for i in range(100))
+    )
+    assert main(["evaluate", "--policies", COMMON[1], "--events", str(path), *NOW]) == 2
+    err = capsys.readouterr().err
+    assert "the first 20 lines are not JSON Lines; it looks like CSV" in err
+    assert err.count("rejected:") == 0
+
+
+def test_a_binary_file_is_named_as_such(tmp_path, capsys):
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"\x00\x01\x02garbage\n" * 50)
+    assert main(["evaluate", "--policies", COMMON[1], "--events", str(path), *NOW]) == 2
+    assert "it looks like a binary file" in capsys.readouterr().err
+
+
+def test_rejections_are_capped_on_stderr_and_all_written_with_rejects(tmp_path, capsys):
+    events = tmp_path / "events.jsonl"
+    bad = "".join(
+        json.dumps({"ticket_id": f"X{i}", "at": "bad", "type": "created"}) + "\n" for i in range(45)
+    )
+    events.write_text(bad + (ROOT / "samples" / "events.jsonl").read_text())
+    rejects = tmp_path / "rejects.txt"
+    argv = ["evaluate", "--policies", COMMON[1], "--events", str(events), *NOW]
+    assert main([*argv, "--rejects", str(rejects)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("rejected: ") == 20 and "... and 25 more rejection(s)" in err
+    assert len(rejects.read_text().splitlines()) == 45
+    assert main(argv) == 1
+    assert "--rejects FILE writes all of them" in capsys.readouterr().err

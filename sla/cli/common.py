@@ -225,8 +225,19 @@ def run_inputs(args: argparse.Namespace) -> tuple[PolicySet, int, str]:
     return policies, now, events
 
 
-def finish(summary: RunSummary) -> int:
-    """Report rejections on standard error, in line order; exit 1 if any."""
+#: Rejections printed on standard error; the rest are counted (--rejects FILE has all).
+SHOWN_REJECTIONS = 20
+
+
+def finish(summary: RunSummary, rejects: str | None = None) -> int:
+    """Report rejections on standard error, in line order (the first
+    :data:`SHOWN_REJECTIONS`, all of them in ``rejects``); exit 1 if any."""
+    if rejects is not None:
+        try:
+            with open(rejects, "w", encoding="utf-8") as handle:
+                handle.writelines(f"{printable(str(r))}\n" for r in summary.rejections)
+        except OSError as exc:
+            raise UsageError(f"--rejects: cannot write {rejects}: {exc.strerror}") from None
     # Notes are for a person at a terminal: a pipeline that merges standard
     # error into its output (2>&1) must still get rows only, as the contract's
     # worked examples are checked.
@@ -237,8 +248,12 @@ def finish(summary: RunSummary) -> int:
             f"note: {len(summary.zone_fallbacks)} attribute value(s) named no known time zone ({shown}{more}); "
             "those tickets used their calendar's default zone"
         )
-    for rejection in summary.rejections:
+    for rejection in summary.rejections[:SHOWN_REJECTIONS]:
         err(f"rejected: {printable(str(rejection))}")
+    hidden = len(summary.rejections) - SHOWN_REJECTIONS
+    if hidden > 0:
+        where = f"all of them are in {rejects}" if rejects else "--rejects FILE writes all of them"
+        err(f"... and {hidden} more rejection(s); {where}")
     if summary.rejections:
         err(f"{summary.rejected_tickets} ticket(s) and {summary.rejected_lines} line(s) rejected")
     return EXIT_REJECTED if summary.rejections else EXIT_OK
@@ -251,6 +266,14 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--now", metavar="TIMESTAMP", help="evaluate as of this instant (default: the current time)"
+    )
+
+
+def add_rejects_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--rejects",
+        metavar="FILE",
+        help=f"write every rejection to FILE, one per line (standard error shows the first {SHOWN_REJECTIONS})",
     )
 
 

@@ -6,6 +6,7 @@ import argparse
 
 from sla.cli.common import (
     add_input_options,
+    add_rejects_option,
     add_scale_options,
     bulk,
     finish,
@@ -36,6 +37,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--output", metavar="FILE", help="where to write (default: standard output)")
     add_scale_options(p)
+    add_rejects_option(p)
     p.set_defaults(func=run)
 
 
@@ -54,4 +56,4 @@ def run(args: argparse.Namespace) -> int:
             jobs=jobs_option(args.jobs),
             input_format=args.input_format,
         )
-    return finish(summary)
+    return finish(summary, args.rejects)

@@ -8,6 +8,7 @@ import sys
 
 from sla.cli.common import (
     add_input_options,
+    add_rejects_option,
     add_scale_options,
     bulk,
     finish,
@@ -44,6 +45,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--output", metavar="FILE", help="where to write (default: standard output)")
     add_scale_options(p)
+    add_rejects_option(p)
     p.set_defaults(func=run)
 
 
@@ -72,4 +74,4 @@ def run(args: argparse.Namespace) -> int:
         progress.close()
     with output_option(args.output) as out:
         write_report(report, out, fmt)
-    return finish(summary)
+    return finish(summary, args.rejects)

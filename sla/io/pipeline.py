@@ -20,6 +20,7 @@ Rejections are counted here, whatever the sink, and come back sorted by line.
 from __future__ import annotations
 
 import errno
+import gzip
 import os
 import shutil
 import stat
@@ -28,7 +29,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import tzinfo
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from sla.engine.events import LineError, NotGrouped, collect_all, stream_grouped
 from sla.engine.jsonl import LONG_LINE, MAX_LINE_BYTES, bounded_lines
@@ -36,7 +37,7 @@ from sla.errors import SlaError
 from sla.io.parallel import count_lines, partition_job, range_job, run_partition, ticket_ranges
 from sla.io.parallel import pool as _pool
 from sla.io.sinks import Progress, ReportSink, RowSink, Sink, feed
-from sla.io.sources import detect_format, records
+from sla.io.sources import GZIP_MAGIC, detect_format, is_gzip, open_events, records
 from sla.io.spill import spill
 from sla.io.summary import Rejection, RunSummary
 from sla.policy.compile import PolicySet
@@ -138,7 +139,7 @@ def _readable_twice(path: str, scratch: str, input_format: str) -> str:
     read a second time and parallel jobs seek in it. Text is copied line by
     line with over-long lines cut to just over the limit (they are rejected
     all the same), so an endless line cannot fill the disk."""
-    if path != "-" and stat.S_ISREG(os.stat(path).st_mode):
+    if path != "-" and stat.S_ISREG(os.stat(path).st_mode) and not is_gzip(path):
         return path
     copy = os.path.join(scratch, "input")
     with open(copy, "wb") as out, _opened(path) as source:
@@ -155,11 +156,18 @@ def _readable_twice(path: str, scratch: str, input_format: str) -> str:
 
 @contextmanager
 def _opened(path: str) -> Iterator[IO[bytes]]:
-    if path == "-":
-        yield sys.stdin.buffer
-    else:
-        with open(path, "rb") as handle:
+    """The input as bytes, gzip decompressed (a file by its first bytes, standard input too)."""
+    if path != "-":
+        with open_events(path) as handle:
             yield handle
+        return
+    stdin = sys.stdin.buffer
+    peek = getattr(stdin, "peek", None)
+    if peek is not None and peek(2)[:2] == GZIP_MAGIC:
+        with gzip.GzipFile(fileobj=stdin) as handle:
+            yield cast("IO[bytes]", handle)
+    else:
+        yield stdin
 
 
 def _line_rejections(errors: list[LineError]) -> list[Rejection]:

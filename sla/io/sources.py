@@ -8,14 +8,16 @@ and CSV (the header is line 1) and 1-based row numbers for Parquet.
 from __future__ import annotations
 
 import csv
+import gzip
 import sys
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from sla.engine.events import LineError, TicketEvents, collect_all
 from sla.engine.jsonl import LONG_LINE, MAX_LINE_BYTES, Unreadable, bounded_lines, jsonl_records, loads_value
+from sla.errors import SlaError
 
 FORMATS = ("jsonl", "csv", "parquet")
 EVENT_COLUMNS = ("ticket_id", "at", "type", "fields", "status", "author", "public", "score")
@@ -25,7 +27,10 @@ def detect_format(path: str, explicit: str | None = None) -> str:
     """The input format: explicit, else by suffix (.csv, .parquet/.pq), else JSONL."""
     if explicit:
         return explicit
-    suffix = Path(path).suffix.lower()
+    name = Path(path)
+    if name.suffix.lower() == ".gz":  # events.csv.gz is CSV, compressed
+        name = name.with_suffix("")
+    suffix = name.suffix.lower()
     if suffix == ".csv":
         return "csv"
     if suffix in (".parquet", ".pq"):
@@ -33,14 +38,72 @@ def detect_format(path: str, explicit: str | None = None) -> str:
     return "jsonl"
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+#: A JSON Lines input whose first lines are all unreadable stops after this many, with a hint.
+GIVE_UP_AFTER = 20
+
+
+def is_gzip(path: str) -> bool:
+    """Whether a file holds gzip-compressed data (by its first bytes, whatever its name)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(2) == GZIP_MAGIC
+    except OSError:
+        return False
+
+
+def open_events(path: str) -> IO[bytes]:
+    """An event file for reading, decompressed on the fly when it is gzip
+    (looked at without consuming it, so pipes work too)."""
+    handle = open(path, "rb")  # noqa: SIM115 (returned open: the caller's with closes it)
+    if handle.peek(2)[:2] == GZIP_MAGIC:
+        packed = gzip.GzipFile(fileobj=handle, mode="rb")
+        packed.myfileobj = handle  # type: ignore[assignment]  # as gzip.open does: closing it closes the file
+        return cast("IO[bytes]", packed)
+    return handle
+
+
 def jsonl_range(
     path: str, start: int = 0, end: int | None = None, start_line: int = 1
 ) -> Iterator[tuple[int, object]]:
     """Records of the lines that start in the byte range ``[start, end)`` (start at a line start)."""
-    with open(path, "rb") as handle:
-        handle.seek(start)
+    with open_events(path) as handle:
+        if start:
+            handle.seek(start)
         budget = None if end is None else max(0, end - start)
         yield from jsonl_records(bounded_lines(handle, budget), start_line)
+
+
+def _what_it_looks_like(head: bytes) -> str:
+    if head.startswith(GZIP_MAGIC):
+        return "it looks gzip-compressed"
+    if head.startswith(b"PAR1"):
+        return "it looks like Parquet: use --input-format parquet or a .parquet name"
+    if b"\x00" in head or sum(b < 9 or 13 < b < 32 for b in head) > len(head) // 10:
+        return "it looks like a binary file"
+    first = head.split(b"\n", 1)[0]
+    if b"," in first and not first.lstrip().startswith(b"{"):
+        return "it looks like CSV: use --input-format csv or a .csv name"
+    return "each line must be one JSON object"
+
+
+def _give_up_on_garbage(path: str, found: Iterator[tuple[int, object]]) -> Iterator[tuple[int, object]]:
+    """Records as they come, but stop with a hint when the first lines are all
+    unreadable: a file that is not JSON Lines would otherwise reject every line."""
+    bad = 0
+    for number, record in found:
+        if bad is not None:
+            if isinstance(record, LineError):
+                bad += 1
+                if bad >= GIVE_UP_AFTER:
+                    with open(path, "rb") as handle:
+                        head = handle.read(4096)
+                    raise SlaError(
+                        f"{path}: the first {GIVE_UP_AFTER} lines are not JSON Lines; {_what_it_looks_like(head)}"
+                    )
+            else:
+                bad = None  # type: ignore[assignment]  # a good line: the file is JSON Lines
+        yield number, record
 
 
 def _csv_value(column: str, text: str) -> object:
@@ -149,7 +212,7 @@ def csv_records(path: str) -> Iterator[tuple[int, object]]:
     """
     if csv.field_size_limit() < MAX_LINE_BYTES:  # rows are bounded by the reader below
         csv.field_size_limit(MAX_LINE_BYTES)
-    with open(path, "rb") as handle:
+    with open_events(path) as handle:
         lines = _CsvLines(handle)
         reader = csv.reader(lines)
         header: list[str] | None = None
@@ -242,7 +305,7 @@ def records(path: str, fmt: str) -> Iterator[tuple[int, object]]:
         return csv_records(path)
     if fmt == "parquet":
         return parquet_records(path)
-    return jsonl_range(path)
+    return _give_up_on_garbage(path, jsonl_range(path))
 
 
 def read_events_file(path: str, fmt: str | None = None) -> tuple[dict[str, TicketEvents], list[LineError]]:
