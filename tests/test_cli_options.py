@@ -146,3 +146,32 @@ def test_rejections_are_capped_on_stderr_and_all_written_with_rejects(tmp_path, 
     assert len(rejects.read_text().splitlines()) == 45
     assert main(argv) == 1
     assert "--rejects FILE writes all of them" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------ --now as a date
+def test_now_as_a_bare_date_is_midnight_utc(capsys):
+    assert main(["evaluate", *COMMON, "--now", "2026-04-01T00:00:00Z"]) == 0
+    want = capsys.readouterr().out
+    assert main(["evaluate", *COMMON, "--now", "2026-04-01"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == want
+    assert "note:" not in captured.err  # notes are for a terminal
+
+
+def test_now_as_a_bare_date_is_midnight_in_the_reports_zone(capsys, monkeypatch):
+    import sys
+
+    argv = ["report", *COMMON, "--format", "json", "--tz", "Europe/Berlin"]
+    assert main([*argv, "--now", "2026-03-31T22:00:00Z"]) == 0
+    want = json.loads(capsys.readouterr().out)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    assert main([*argv, "--now", "2026-04-01"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == want
+    assert "note: --now 2026-04-01 is 2026-04-01T00:00:00+02:00 (2026-03-31T22:00:00Z)" in captured.err
+
+
+@pytest.mark.parametrize("bad", ["2026-13-01", "2026-02-30"])
+def test_an_impossible_date_for_now_is_a_usage_error(bad, capsys):
+    assert main(["evaluate", *COMMON, "--now", bad]) == 2
+    assert "--now:" in capsys.readouterr().err

@@ -13,14 +13,15 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import IO
 
-from sla.errors import SlaError, TimestampError
+from sla.calendar.index import load_zone
+from sla.errors import CalendarError, SlaError, TimestampError
 from sla.io.summary import RunSummary
 from sla.policy.compile import PolicySet
-from sla.timefmt import parse_instant, to_us
+from sla.timefmt import format_instant, parse_instant, to_us
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
@@ -47,14 +48,27 @@ def err(message: str) -> None:
     sys.stderr.write(message.rstrip("\n") + "\n")
 
 
-def now_option(value: str | None) -> int:
-    """``--now`` as epoch microseconds; the current time when omitted."""
+def now_option(value: str | None, tz: str | None = None) -> int:
+    """``--now`` as epoch microseconds; the current time when omitted. A bare
+    date is 00:00 of that day in ``tz`` (a command's ``--tz``), else UTC, and
+    a terminal is told which instant that is."""
     if value is None:
         return to_us(datetime.now(UTC))
     try:
+        if len(value) == 10 and value[4] == "-" and value[7] == "-":
+            zone = load_zone(tz or "UTC", "--tz")
+            midnight = datetime.combine(date.fromisoformat(value), time(0), tzinfo=zone)
+            instant = to_us(midnight)
+            if sys.stderr.isatty():
+                err(f"note: --now {value} is {midnight.isoformat()} ({format_instant(instant)})")
+            return instant
         return parse_instant(value)
-    except TimestampError as exc:
+    except (TimestampError, CalendarError) as exc:
         raise UsageError(f"--now: {exc}") from None
+    except ValueError:
+        raise UsageError(
+            f"--now: {value!r} is not a date; expected YYYY-MM-DD or an RFC 3339 timestamp"
+        ) from None
 
 
 def policies_option(path: str) -> PolicySet:
@@ -219,7 +233,7 @@ def run_inputs(args: argparse.Namespace) -> tuple[PolicySet, int, str]:
     """The policies, ``now`` and events path of a command that reads a history
     and may write ``--output`` (checked not to be one of its inputs)."""
     policies = policies_option(args.policies)
-    now = now_option(args.now)
+    now = now_option(args.now, getattr(args, "tz", None))
     events = events_option(args.events)
     check_distinct(getattr(args, "output", None), events, args.policies)
     return policies, now, events
@@ -265,7 +279,10 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
         "--events", required=True, metavar="FILE", help="event file ('-' for JSONL on standard input)"
     )
     parser.add_argument(
-        "--now", metavar="TIMESTAMP", help="evaluate as of this instant (default: the current time)"
+        "--now",
+        metavar="TIMESTAMP",
+        help="evaluate as of this instant, or a date (00:00 in --tz where the command has it, else UTC); "
+        "default: the current time",
     )
 
 
