@@ -286,6 +286,14 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The options every command that reads a history and writes a result
+    shares: --output, the scale options and --rejects."""
+    parser.add_argument("--output", metavar="FILE", help="where to write (default: standard output)")
+    add_scale_options(parser)
+    add_rejects_option(parser)
+
+
 def add_rejects_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rejects",

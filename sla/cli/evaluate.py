@@ -6,8 +6,7 @@ import argparse
 
 from sla.cli.common import (
     add_input_options,
-    add_rejects_option,
-    add_scale_options,
+    add_run_options,
     bulk,
     finish,
     format_option,
@@ -35,9 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         choices=OUTPUT_FORMATS,
         help="default: by the --output suffix (.jsonl, .csv, .parquet, .txt for a table), else jsonl",
     )
-    p.add_argument("--output", metavar="FILE", help="where to write (default: standard output)")
-    add_scale_options(p)
-    add_rejects_option(p)
+    add_run_options(p)
     p.set_defaults(func=run)
 
 

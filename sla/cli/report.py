@@ -8,8 +8,7 @@ import sys
 
 from sla.cli.common import (
     add_input_options,
-    add_rejects_option,
-    add_scale_options,
+    add_run_options,
     bulk,
     finish,
     format_option,
@@ -43,9 +42,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="default: by the --output suffix (.json, .csv, .html, .txt for a table), else a table on a "
         "terminal and json otherwise",
     )
-    p.add_argument("--output", metavar="FILE", help="where to write (default: standard output)")
-    add_scale_options(p)
-    add_rejects_option(p)
+    add_run_options(p)
     p.set_defaults(func=run)
 
 
