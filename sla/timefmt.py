@@ -118,3 +118,46 @@ def format_seconds(us: int) -> int | float:
     if us % US_PER_SECOND == 0:
         return us // US_PER_SECOND
     return us / US_PER_SECOND
+
+
+def duration_text(us: int | float | None, *, business: bool = True, exact: bool = False) -> str:
+    """The one human form of a duration, the same in every command.
+
+    Units run ``h``, ``m``, ``s`` with no spaces, the syntax of policy files
+    (``2h15m``, ``59m18s``, ``80h``). Business durations never use days,
+    because a ``d`` is 24 hours even on a business calendar and would read as
+    "one working day"; calendar durations use ``d`` from a week up. By default
+    the two largest units of the whole seconds are shown (``2h15m`` for
+    2h15m40s); ``exact=True`` shows every unit down to the microsecond.
+    ``None`` is ``-``.
+
+    >>> duration_text(5_400_000_000), duration_text(288_000_000_000)
+    ('1h30m', '80h')
+    >>> duration_text(8_100_000_000 + 40_500_000, exact=True), duration_text(-117_000_000)
+    ('2h15m40.5s', '-1m57s')
+    >>> duration_text(700_000 * 1_000_000, business=False), duration_text(7_240_000_000), duration_text(0)
+    ('8d2h', '2h', '0s')
+    """
+    if us is None:
+        return "-"
+    sign = "-" if us < 0 else ""
+    whole, micro = divmod(abs(int(round(us))), US_PER_SECOND)
+    if not exact:
+        whole += 1 if micro >= US_PER_SECOND // 2 else 0
+        micro = 0
+    units: tuple[tuple[str, int], ...] = (("h", 3600), ("m", 60), ("s", 1))
+    if not business and whole >= 7 * 86400:
+        units = (("d", 86400), *units)
+    parts: list[str] = []
+    shown = 0  # units looked at since the first non-zero one
+    for unit, size in units:
+        count, whole = divmod(whole, size)
+        if parts or count:
+            shown += 1
+        if not exact and shown > 2:
+            break
+        if count or (unit == "s" and micro):
+            parts.append(
+                f"{count}.{micro:06d}".rstrip("0").rstrip(".") + "s" if unit == "s" else f"{count}{unit}"
+            )
+    return sign + "".join(parts) if parts else "0s"

@@ -16,11 +16,11 @@ import signal
 import sys
 
 from sla import __version__
-from sla.cli import evaluate, explain, generate, report, schema, validate
+from sla.cli import calendar, compare, evaluate, explain, generate, report, schema, validate
 from sla.cli.common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError, err, repeated_option
 from sla.errors import PolicyError, SlaError
 
-COMMANDS = (validate, evaluate, report, explain, schema, generate)
+COMMANDS = (validate, evaluate, report, explain, compare, calendar, schema, generate)
 
 
 class _Terminated(BaseException):
