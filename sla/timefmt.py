@@ -161,3 +161,13 @@ def duration_text(us: int | float | None, *, business: bool = True, exact: bool 
                 f"{count}.{micro:06d}".rstrip("0").rstrip(".") + "s" if unit == "s" else f"{count}{unit}"
             )
     return sign + "".join(parts) if parts else "0s"
+
+
+def header_instant(us: int) -> str:
+    """An instant for headers and notes: UTC to the second, microseconds
+    dropped (rows keep them).
+
+    >>> header_instant(1_500_000)
+    '1970-01-01T00:00:01Z'
+    """
+    return format_instant(us - us % US_PER_SECOND)

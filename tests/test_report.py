@@ -602,7 +602,11 @@ def test_fcr_is_null_without_done_tickets_and_csat_empty_shape(tmp_path):
 def test_no_tickets_at_all(tmp_path):
     events = [ev("A", 100, "created", fields={})]
     report = run(tmp_path, events, now=at(10), expect=0)
+    meta = report.pop("meta")
     assert report == {"now": at(10), "tickets": 0, "rejected": 0, "sla": [], "kpis": []}
+    # the created-after-now ticket is in the file's range, but measured by nothing
+    assert meta["events"] == {"first": at(100), "last": at(100)}
+    assert (meta["unmeasured_tickets"], meta["no_policy_tickets"], meta["hours"]) == (0, 0, {})
 
 
 def test_redirect_means_changing_an_existing_channel(tmp_path):
@@ -765,14 +769,16 @@ def test_csv_carries_the_json_numbers(tmp_path):
     report = run(tmp_path, lines, *args, policy=POLICY, now=GEN_NOW)
     text = run(tmp_path, lines, *args, policy=POLICY, now=GEN_NOW, fmt="csv")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert list(rows[0]) == ["section", "group", "metric", "figure", "value"]
-    cells = {(r["section"], r["group"], r["metric"], r["figure"]): r["value"] for r in rows}
+    assert list(rows[0]) == ["section", "channel", "period", "metric", "figure", "value"]
+    cells = {(r["section"], (r["channel"], r["period"]), r["metric"], r["figure"]): r["value"] for r in rows}
     assert len(cells) == len(rows)
-    assert cells[("report", "{}", "", "tickets")] == str(report["tickets"])
-    assert cells[("report", "{}", "", "now")] == report["now"]
+    assert cells[("report", ("", ""), "", "tickets")] == str(report["tickets"])
+    assert cells[("report", ("", ""), "", "now")] == report["now"]
+    assert cells[("report", ("", ""), "", "meta.unmeasured_tickets")] == str(report["meta"]["unmeasured_tickets"])
+    assert cells[("report", ("", ""), "", "meta.events.first")] == report["meta"]["events"]["first"]
 
     def check(section, row, metric):
-        g = json.dumps(row["group"], separators=(",", ":"))
+        g = (row["group"]["channel"] or "", row["group"]["period"])
         flat = {}
         for key, value in row.items():
             if key in ("group", "metric"):
@@ -819,7 +825,7 @@ def test_table_carries_the_json_numbers(tmp_path):
         assert cells[7] == _pct(row["compliance"])
         if row["compliance"] is not None and row["compliance"] < 0.8:
             assert cells[8] == "!!"
-    kpi_lines = lines_out[lines_out.index("Tickets") :]
+    kpi_lines = lines_out[lines_out.index("Tickets  (FRT: first response time, calendar time)") :]
     for row in report["kpis"]:
         name = "(none)" if row["group"]["channel"] is None else row["group"]["channel"]
         volume, rates = [line.split() for line in kpi_lines if line.split()[:1] == [name]]
@@ -847,7 +853,11 @@ def test_typed_report_api(tmp_path):
     report = build_report(load_policies(POLICY), tickets, GEN_NOW, by=["channel"], period="day")
     assert isinstance(report, Report)
     cli = run(tmp_path, lines, "--by", "channel", "--period", "day", policy=POLICY, now=GEN_NOW)
-    assert json.loads(json.dumps(report.to_dict())) == cli
+    assert cli["meta"].pop("policies") == [str(tmp_path / "policy.yaml")]
+    assert report.to_dict()["meta"].pop("policies") == []  # policies given as text name no file
+    mine = json.loads(json.dumps(report.to_dict()))
+    del mine["meta"]["policies"]
+    assert mine == cli
     records = report.records("kpis")
     assert {"channel", "period", "tickets", "csat.mean", "first_response_seconds.p90"} <= set(records[0])
     assert len(report.records("sla")) == len(report.sla)

@@ -132,7 +132,7 @@ def test_page_is_self_contained_and_has_every_chart(tmp_path):
 def test_json_shape_is_unchanged_by_extras(tmp_path):
     lines = cases.random_history(22, tickets=80)
     report = cases.run(tmp_path, lines, policy=cases.POLICY, now=cases.GEN_NOW)
-    assert set(report) == {"now", "tickets", "rejected", "sla", "kpis"}
+    assert set(report) == {"now", "tickets", "rejected", "sla", "kpis", "meta"}  # section 7, plus meta
 
 
 @needs_chromium

@@ -143,6 +143,24 @@ def known_zones() -> frozenset[str]:
     return frozenset(available_timezones()) - {"localtime", "posixrules"}
 
 
+def zone_suggestion(name: str) -> str:
+    """``; did you mean 'Europe/Berlin'?`` for a zone name that is nearly right:
+    another spelling of case, a city without its region, a near miss.
+
+    >>> zone_suggestion("europe/berlin"), zone_suggestion("Berlin"), zone_suggestion("Europe/Berlim")
+    ("; did you mean 'Europe/Berlin'?", "; did you mean 'Europe/Berlin'?", "; did you mean 'Europe/Berlin'?")
+    """
+    import difflib
+
+    zones = sorted(known_zones())
+    folded = name.strip().casefold().replace(" ", "_")
+    for zone in zones:
+        if zone.casefold() == folded or zone.casefold().rsplit("/", 1)[-1] == folded:
+            return f"; did you mean {zone!r}?"
+    close = difflib.get_close_matches(name, zones, n=1, cutoff=0.75)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def load_zone(name: object, path: str = "timezone") -> ZoneInfo:
     """The IANA zone ``name``; a :class:`CalendarError` naming it if unknown."""
     if not isinstance(name, str) or not name:
@@ -151,7 +169,8 @@ def load_zone(name: object, path: str = "timezone") -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise located_error(
-            f"unknown time zone {name!r}; expected an IANA name like Europe/Berlin or America/New_York",
+            f"unknown time zone {name!r}"
+            + (zone_suggestion(name) or "; expected an IANA name like Europe/Berlin or America/New_York"),
             path,
         ) from None
 

@@ -110,8 +110,12 @@ def format_option(explicit: str | None, output: str | None, by_suffix: dict[str,
                 f"--format {explicit} contradicts --output {output} (a {suffix} file is {implied}); "
                 "drop --format or rename the file"
             )
-        return explicit
-    return implied or default
+        chosen = explicit
+    else:
+        chosen = implied or default
+    if chosen == "parquet" and (output is None or output == "-") and sys.stdout.isatty():
+        raise UsageError("--format parquet is binary; give --output FILE.parquet or redirect the output")
+    return chosen
 
 
 def positive_int(text: str) -> int:

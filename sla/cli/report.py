@@ -10,6 +10,7 @@ from sla.cli.common import (
     add_input_options,
     add_run_options,
     bulk,
+    err,
     finish,
     format_option,
     jobs_option,
@@ -17,7 +18,15 @@ from sla.cli.common import (
     run_inputs,
 )
 
-REPORT_SUFFIXES = {".json": "json", ".csv": "csv", ".html": "html", ".htm": "html", ".txt": "table"}
+REPORT_SUFFIXES = {
+    ".json": "json",
+    ".csv": "csv",
+    ".html": "html",
+    ".htm": "html",
+    ".txt": "table",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,9 +47,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--format",
-        choices=("table", "json", "csv", "html"),
-        help="default: by the --output suffix (.json, .csv, .html, .txt for a table), else a table on a "
-        "terminal and json otherwise",
+        choices=("table", "json", "csv", "html", "parquet"),
+        help="default: by the --output suffix (.json, .csv, .html, .parquet, .txt for a table), else a "
+        "table on a terminal and json otherwise",
     )
     add_run_options(p)
     p.set_defaults(func=run)
@@ -49,7 +58,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     from sla.cli.progress import Progress
     from sla.io.pipeline import report_file
+    from sla.report.figures import unknown_group_keys
     from sla.report.formats import write_report
+    from sla.report.text import unmeasured_line
 
     policies, now, events = run_inputs(args)
     fallback = "table" if sys.stdout.isatty() and not args.output else "json"
@@ -69,6 +80,11 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
         )
         progress.close()
+    for warning in unknown_group_keys(report):
+        err(f"sla report: {warning}")
+    unmeasured = unmeasured_line(report)
+    if unmeasured and fmt != "table":
+        err(f"sla report: {unmeasured}")
     with output_option(args.output) as out:
         write_report(report, out, fmt)
     return finish(summary, args.rejects)

@@ -34,14 +34,16 @@ from datetime import datetime, tzinfo
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sla.calendar.index import zone_suggestion
 from sla.engine.batch import as_us, run_clock
 from sla.engine.events import TicketEvents
 from sla.engine.judge import judge_ticket
 from sla.errors import SlaError
 from sla.policy.compile import PolicySet
+from sla.policy.messages import suggest
 from sla.report.accumulators import KpiAcc, SlaAcc, kpi_row, sla_row, ticket_figures, value_key
 from sla.report.localtime import LocalTime
-from sla.report.results import PERIOD_KEY, Report, ReportExtras
+from sla.report.results import PERIOD_KEY, Report, ReportExtras, ReportMeta
 from sla.timefmt import US_PER_SECOND
 
 PERIODS = ("day", "week", "month")
@@ -79,7 +81,8 @@ def _zone(tz: str | tzinfo) -> tzinfo:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise ReportError(
-            f"--tz: unknown time zone {tz!r}; expected an IANA name like Europe/Berlin"
+            f"--tz: unknown time zone {tz!r}"
+            + (zone_suggestion(tz) or "; expected an IANA name like Europe/Berlin")
         ) from None
 
 
@@ -127,6 +130,11 @@ class ReportBuilder:
         self.extras = ReportExtras()
         self.accepted = 0
         self.rejected = 0
+        self.first_event: int | None = None
+        self.last_event: int | None = None
+        self.unmeasured = 0
+        self.no_policy = 0
+        self.metric_hours: dict[str, set[str]] = {}
 
     def __getstate__(self) -> dict[str, object]:
         # Workers send builders back to the parent; the policies and the
@@ -153,14 +161,28 @@ class ReportBuilder:
             self.rejected += 1
             return
         policies, now, local, extras = self.policies, self.now, self.local, self.extras
-        clock = run_clock(policies, ticket.events, now)
+        events = ticket.events
+        if events:  # in processing order: the first and the last are the extremes
+            first, last = events[0].at, events[-1].at
+            if self.first_event is None or first < self.first_event:
+                self.first_event = first
+            if self.last_event is None or last > self.last_event:
+                self.last_event = last
+        clock = run_clock(policies, events, now)
         if clock is None or clock.created_at is None:  # created after now
             return
         self.accepted += 1
         created_at = clock.created_at
 
         # Clock figures: each cycle grouped by the attributes at its end (or now).
+        measured = False
+        metric_hours = self.metric_hours
         for result in judge_ticket(ticket.ticket_id, clock, policies, now):
+            measured = True
+            kinds = metric_hours.get(result.metric)
+            if kinds is None:
+                kinds = metric_hours[result.metric] = set()
+            kinds.add(result.hours)
             end = result.ended_at if result.ended_at is not None else now
             if not self.attr_keys:
                 attrs: Mapping[str, object] = {}
@@ -184,6 +206,11 @@ class ReportBuilder:
 
         # Ticket figures: grouped by the attributes (and policy) at now.
         attrs_now = clock.attributes
+        extras.attribute_names.update(attrs_now)
+        if not measured:
+            self.unmeasured += 1
+            if policies.policy_for(attrs_now, created_at) is None:
+                self.no_policy += 1
         policy_now = None
         if self.by_policy:
             policy = policies.policy_for(attrs_now, created_at)
@@ -216,11 +243,21 @@ class ReportBuilder:
         for day, counts in other.extras.breaches_by_day.items():
             self.extras.breaches_by_day.setdefault(day, Counter()).update(counts)
         self.extras.csat_scores.update(other.extras.csat_scores)
+        self.extras.attribute_names |= other.extras.attribute_names
         for mine, theirs in zip(self.extras.created_by_hour, other.extras.created_by_hour, strict=False):
             for hour, count in enumerate(theirs):
                 mine[hour] += count
         self.accepted += other.accepted
         self.rejected += other.rejected
+        for bound, pick in (("first_event", min), ("last_event", max)):
+            theirs = getattr(other, bound)
+            mine = getattr(self, bound)
+            if theirs is not None:
+                setattr(self, bound, theirs if mine is None else pick(mine, theirs))
+        self.unmeasured += other.unmeasured
+        self.no_policy += other.no_policy
+        for metric, kinds in other.metric_hours.items():
+            self.metric_hours.setdefault(metric, set()).update(kinds)
 
     def finish(self, rejected: int | None = None) -> Report:
         extras = self.extras
@@ -253,7 +290,42 @@ class ReportBuilder:
             period,
             self.tz_name,
             extras,
+            ReportMeta(
+                () if self.policies is None or self.policies.source is None else (self.policies.source,),
+                self.first_event,
+                self.last_event,
+                self.unmeasured,
+                self.no_policy,
+                {
+                    m: next(iter(kinds)) if len(kinds) == 1 else "mixed"
+                    for m, kinds in sorted(self.metric_hours.items())
+                },
+            ),
         )
+
+
+def unknown_group_keys(report: Report) -> list[str]:
+    """Warnings for ``--by`` attribute keys that no ticket had, with the
+    nearest attribute name the tickets do have.
+
+    >>> from sla.report.results import Report
+    >>> report = Report(0, 1, 0, [], [], by=("tier",))
+    >>> report.extras.attribute_names.update({"tiers", "channel"})
+    >>> unknown_group_keys(report)
+    ["--by tier: no ticket has this attribute, so it groups every ticket as null; did you mean 'tiers'?"]
+    """
+    names = report.extras.attribute_names
+    out = []
+    for key in report.by:
+        if key != POLICY_KEY and key not in names and report.tickets:
+            out.append(
+                f"--by {key}: no ticket has this attribute, so it groups every ticket as null"
+                + (
+                    suggest(key, sorted(names))
+                    or f"; the tickets have {', '.join(sorted(names)) or 'no attributes'}"
+                )
+            )
+    return out
 
 
 def build_report(

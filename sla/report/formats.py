@@ -8,19 +8,30 @@ import csv
 import io
 import json
 import math
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO
 
 from sla.report.html import render_html
-from sla.report.results import Report, SlaGroup
-from sla.report.text import GOOD, WARN, cut, duration_text, group_text, percent_text
-from sla.timefmt import format_instant
+from sla.report.results import Report, ReportMeta, SlaGroup
+from sla.report.text import (
+    GOOD,
+    WARN,
+    cut,
+    duration_text,
+    group_text,
+    hours_label,
+    percent_text,
+    source_text,
+    unmeasured_line,
+)
+from sla.timefmt import header_instant
 
-FORMATS = ("table", "json", "csv", "html")
+FORMATS = ("table", "json", "csv", "html", "parquet")
 
 
 def write_report(report: Report, out: IO[bytes], fmt: str = "json") -> None:
-    """Write the report to a binary stream in ``table``, ``json``, ``csv`` or ``html``."""
+    """Write the report to a binary stream in ``table``, ``json``, ``csv``, ``html`` or ``parquet``."""
     if fmt == "json":
         text = render_json(report)
     elif fmt == "csv":
@@ -29,6 +40,10 @@ def write_report(report: Report, out: IO[bytes], fmt: str = "json") -> None:
         text = render_table(report)
     elif fmt == "html":
         text = render_html(report)
+    elif fmt == "parquet":
+        write_parquet(report, out)
+        out.flush()
+        return
     else:
         raise ValueError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
     out.write(text.encode("utf-8"))
@@ -58,11 +73,24 @@ def finite_only(value: object) -> object:
 
 
 # -------------------------------------------------------------------- csv
-CSV_COLUMNS = ("section", "group", "metric", "figure", "value")
+CSV_FIGURE_COLUMNS = ("metric", "figure", "value")
 
 
 def group_json(group: Mapping[str, object]) -> str:
     return json.dumps(group, ensure_ascii=False, separators=(",", ":"))
+
+
+def group_cell(value: object) -> str:
+    """A group key's value in a cell: text as it is, null empty, others as JSON."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def group_columns(report: Report) -> list[str]:
+    """One column per group key; a key named like a fixed column is written ``group.<key>``."""
+    fixed = {"section", *CSV_FIGURE_COLUMNS}
+    return [f"group.{k}" if k in fixed else k for k in report.group_keys]
 
 
 def _flat_figures(row: Mapping[str, object], prefix: str = "") -> Iterable[tuple[str, object]]:
@@ -78,36 +106,69 @@ def _flat_figures(row: Mapping[str, object], prefix: str = "") -> Iterable[tuple
             yield prefix + key, value
 
 
-def csv_rows(report: Report) -> Iterable[tuple[str, str, str, str, object]]:
-    """Tidy rows: one per group and figure (``report`` rows carry now, tickets, rejected)."""
+def csv_rows(report: Report) -> Iterable[tuple[str, tuple[str, ...], str, str, object]]:
+    """Tidy rows: (section, group cells, metric, figure, value), one per group
+    and figure; ``report`` rows carry now, tickets, rejected and the ``meta``
+    figures, with empty group cells."""
     data = report.to_dict()
-    yield ("report", "{}", "", "now", data["now"])
-    yield ("report", "{}", "", "tickets", data["tickets"])
-    yield ("report", "{}", "", "rejected", data["rejected"])
+    keys = report.group_keys
+    none = ("",) * len(keys)
+    for figure in ("now", "tickets", "rejected"):
+        yield ("report", none, "", figure, data[figure])
+    for figure, value in _flat_figures(dict(data["meta"]), "meta."):
+        yield ("report", none, "", figure, ", ".join(value) if isinstance(value, list) else value)
     for row in data["sla"]:
+        cells = tuple(group_cell(row["group"].get(k)) for k in keys)
         for figure, value in _flat_figures(row):
-            yield ("sla", group_json(row["group"]), row["metric"], figure, value)
+            yield ("sla", cells, row["metric"], figure, value)
     for kpis in data["kpis"]:
+        cells = tuple(group_cell(kpis["group"].get(k)) for k in keys)
         for figure, value in _flat_figures(kpis):
-            yield ("kpis", group_json(kpis["group"]), "", figure, value)
+            yield ("kpis", cells, "", figure, value)
 
 
 def render_csv(report: Report) -> str:
     """Null values are empty cells; floats are written in full (Python's repr)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for section, group, metric, figure, value in csv_rows(report):
-        writer.writerow(
-            (
-                section,
-                group,
-                metric,
-                figure,
-                "" if value is None else repr(value) if isinstance(value, float) else value,
-            )
-        )
+    writer.writerow(("section", *group_columns(report), *CSV_FIGURE_COLUMNS))
+    for section, cells, metric, figure, value in csv_rows(report):
+        shown = "" if value is None else repr(value) if isinstance(value, float) else value
+        writer.writerow((section, *cells, metric, figure, shown))
     return buffer.getvalue()
+
+
+# ---------------------------------------------------------------- parquet
+def write_parquet(report: Report, out: IO[bytes]) -> None:
+    """One row per SLA group and metric (``section`` ``sla``) and per ticket
+    group (``kpis``): the section, one text column per group key, ``metric``,
+    then every figure flattened (``elapsed_seconds.p50``); the report's
+    ``now``, counts and ``meta`` are the file's key-value metadata (JSON)."""
+    try:
+        import pyarrow
+        import pyarrow.parquet as pq
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ImportError('--format parquet needs pyarrow: pip install "sla[arrow]"') from None
+    keys, columns = report.group_keys, group_columns(report)
+    rows: list[dict[str, object]] = []
+    for section, groups in (("sla", report.sla), ("kpis", report.kpis)):
+        for group in groups:
+            record: dict[str, object] = {"section": section}
+            record.update(
+                {c: group_cell(group.group.get(k)) or None for c, k in zip(columns, keys, strict=True)}
+            )
+            record["metric"] = getattr(group, "metric", None)
+            record.update(_flat_figures(group.to_dict()))
+            rows.append(record)
+    text = pyarrow.string()
+    table = pyarrow.Table.from_pylist(rows) if rows else pyarrow.table({"section": pyarrow.array([], text)})
+    for name in columns:  # a key no ticket has is all null: still a text column
+        if name in table.column_names and table.schema.field(name).type != text:
+            table = table.set_column(table.column_names.index(name), name, table[name].cast(text))
+    data = report.to_dict()
+    head = {k: v for k, v in data.items() if k not in ("sla", "kpis")}
+    table = table.replace_schema_metadata({"sla.report": json.dumps(head, ensure_ascii=False)})
+    pq.write_table(table, out)
 
 
 def flag(share: float | None) -> str:
@@ -149,8 +210,9 @@ SLA_WIDTHS = (6, 6, 6, 5, 5, 7, 2, 7, 7)
 SLA_HEADER = ("cycles", "achvd", "brchd", "canc", "open", "compl", "", "p50", "p90")
 
 
-def _sla_cells(row: SlaGroup) -> tuple[str, ...]:
+def _sla_cells(row: SlaGroup, meta: ReportMeta) -> tuple[str, ...]:
     el = row.elapsed_seconds
+    business = meta.hours_of(row.metric) != "calendar"
     return (
         str(row.cycles),
         str(row.achieved),
@@ -159,8 +221,29 @@ def _sla_cells(row: SlaGroup) -> tuple[str, ...]:
         str(row.running + row.paused),
         percent_text(row.compliance),
         flag(row.compliance),
-        duration_text(None if el is None else el.p50),
-        duration_text(None if el is None else el.p90),
+        duration_text(None if el is None else el.p50, business),
+        duration_text(None if el is None else el.p90, business),
+    )
+
+
+def header_lines(report: Report) -> list[str]:
+    """Where the figures come from: ``now``, the policy file(s), the events' time range."""
+    lines = [
+        f"SLA report as of {header_instant(report.now)}: {report.tickets:,} tickets, {report.rejected:,} rejected"
+    ]
+    lines += source_text(report).split("; ")
+    return lines
+
+
+def hours_line(report: Report) -> str | None:
+    """Which metrics' elapsed times are business time and which calendar time."""
+    kinds: dict[str, list[str]] = {}
+    for metric, hours in report.meta.hours.items():
+        kinds.setdefault(hours_label(hours), []).append(metric)
+    if not kinds:
+        return None
+    return "p50/p90: elapsed time counted in the target's hours; " + "; ".join(
+        f"{label}: {', '.join(metrics)}" for label, metrics in sorted(kinds.items())
     )
 
 
@@ -172,13 +255,12 @@ def render_table(report: Report) -> str:
     """
     keys = report.group_keys
     key_title = " / ".join(keys) if keys else "group"
-    out = [
-        f"SLA report as of {format_instant(report.now)}: {report.tickets:,} tickets, {report.rejected:,} rejected"
-    ]
+    out = header_lines(report)
     if keys:
         out.append(f"grouped by {', '.join(keys)}" + (f" (periods in {report.tz})" if report.period else ""))
     out.append("")
     out.append("SLA compliance  (achieved / (achieved + breached); ! below 95%, !! below 80%)")
+    meta = report.meta
     if not report.sla:
         out.append("(no cycles with a target)")
     elif max(len(group_text(r.group)) for r in report.sla) <= 20:
@@ -188,7 +270,7 @@ def render_table(report: Report) -> str:
             if keys and previous is not None and row.metric != previous:
                 rows.append("")
             previous = row.metric
-            rows.append((row.metric, group_text(row.group), *_sla_cells(row)))
+            rows.append((row.metric, group_text(row.group), *_sla_cells(row, meta)))
         out += _format_rows(("metric", key_title, *SLA_HEADER), rows, (16, 20, *SLA_WIDTHS), 2)
     else:
         rows = []
@@ -198,10 +280,13 @@ def render_table(report: Report) -> str:
             if label != previous_group:
                 rows.append(f"{key_title}: {label}")
                 previous_group = label
-            rows.append(("  " + row.metric, *_sla_cells(row)))
+            rows.append(("  " + row.metric, *_sla_cells(row, meta)))
         out += _format_rows(("metric", *SLA_HEADER), rows, (18, *SLA_WIDTHS), 1)
+    for note in (hours_line(report), unmeasured_line(report)):
+        if note:
+            out += textwrap.wrap(note, 100, subsequent_indent="  ")
     out.append("")
-    out.append("Tickets")
+    out.append("Tickets  (FRT: first response time, calendar time)")
     if report.kpis:
         widths: tuple[int, ...] = (22, 7, 7, 7, 6, 8, 8, 8, 5, 5, 6)
         header: tuple[str, ...] = (

@@ -16,8 +16,17 @@ from sla.report.charts import (
     chart_misses_per_day,
 )
 from sla.report.results import KpiGroup, Report
-from sla.report.text import GOOD, WARN, duration_text, esc, percent_text
-from sla.timefmt import format_instant
+from sla.report.text import (
+    GOOD,
+    WARN,
+    duration_text,
+    esc,
+    hours_label,
+    percent_text,
+    source_text,
+    unmeasured_line,
+)
+from sla.timefmt import header_instant
 
 CSS = f"""
 :root {{ --ink:#0f172a; --muted:#64748b; --line:#e2e8f0; --bg:#f1f5f9; --card:#ffffff; --accent:#2563eb; }}
@@ -71,10 +80,10 @@ def _td(value: object, numeric: bool = True, title: str | None = None) -> str:
     return f'<td class="n"{t}>{esc(value)}</td>' if numeric else f"<td{t}>{esc(value)}</td>"
 
 
-def _duration_td(seconds: float | None) -> str:
+def _duration_td(seconds: float | None, hours: str = "calendar") -> str:
     return _td(
-        None if seconds is None else duration_text(seconds),
-        title=None if seconds is None else f"{seconds:g} s",
+        None if seconds is None else duration_text(seconds, hours == "business"),
+        title=None if seconds is None else f"{seconds:g} s, {hours_label(hours)}",
     )
 
 
@@ -98,7 +107,7 @@ def table_sla(report: Report) -> str:
     head += (
         "<th>metric</th><th class=n>cycles</th><th class=n>achieved</th><th class=n>breached</th>"
         "<th class=n>cancelled</th><th class=n>running</th><th class=n>paused</th><th class=n>compliance</th>"
-        "<th class=n>elapsed mean</th><th class=n>p50</th><th class=n>p90</th>"
+        "<th class=n>elapsed mean</th><th class=n>p50</th><th class=n>p90</th><th>time counted</th>"
     )
     rows = []
     for r in report.sla:
@@ -113,7 +122,11 @@ def table_sla(report: Report) -> str:
             + f"<td>{esc(r.metric)}</td>"
             + "".join(_td(v) for v in (r.cycles, r.achieved, r.breached, r.cancelled, r.running, r.paused))
             + pill
-            + "".join(_duration_td(None if el is None else getattr(el, p)) for p in ("mean", "p50", "p90"))
+            + "".join(
+                _duration_td(None if el is None else getattr(el, p), report.meta.hours_of(r.metric))
+                for p in ("mean", "p50", "p90")
+            )
+            + f"<td>{esc(hours_label(report.meta.hours_of(r.metric)))}</td>"
             + "</tr>"
         )
     if not rows:
@@ -128,7 +141,7 @@ def table_kpis(report: Report) -> str:
     groups = "".join(f"<th>{esc(k)}</th>" for k in report.group_keys)
     head1 = groups + (
         "<th class=n>tickets</th><th class=n>messages in</th><th class=n>messages out</th>"
-        "<th class=n>unique requesters</th><th class=n>first response mean</th>"
+        "<th class=n>unique requesters</th><th class=n>first response mean (calendar time)</th>"
         "<th class=n>p50</th><th class=n>p90</th>"
     )
     head2 = groups + (
@@ -243,7 +256,9 @@ def _panel(ident: str, title: str, note: str, body: str) -> str:
 
 def render_html(report: Report) -> str:
     """One self-contained page: summary cards, five inline SVG charts, the full tables."""
-    now = format_instant(report.now)
+    now = header_instant(report.now)
+    source = source_text(report)
+    unmeasured = unmeasured_line(report)
     keys = report.group_keys
     grouping = f"grouped by {', '.join(keys)}" if keys else "all tickets in one group"
     parts = [
@@ -252,7 +267,9 @@ def render_html(report: Report) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>SLA report as of {esc(now)}</title><style>{CSS}</style></head><body><main>",
         f"<header><h1>SLA report</h1><p>as of <b>{esc(now)}</b> · {esc(grouping)} · "
-        f"local times in {esc(report.tz)}</p></header>",
+        f"local times in {esc(report.tz)}</p><p>{esc(source)}</p>"
+        + (f'<p class="note">{esc(unmeasured)}</p>' if unmeasured else "")
+        + "</header>",
         _cards(report),
         _panel(
             "compliance",

@@ -62,6 +62,20 @@ class KpiGroupJson(TypedDict):
     csat: CsatJson
 
 
+class EventRangeJson(TypedDict):
+    first: str | None
+    last: str | None
+
+
+class MetaJson(TypedDict):
+    policies: list[str]
+    events: EventRangeJson
+    tz: str
+    unmeasured_tickets: int
+    no_policy_tickets: int
+    hours: dict[str, str]
+
+
 class ReportJson(TypedDict):
     """The JSON object of ``sla report --format json``."""
 
@@ -70,6 +84,7 @@ class ReportJson(TypedDict):
     rejected: int
     sla: list[SlaGroupJson]
     kpis: list[KpiGroupJson]
+    meta: MetaJson
 
 
 # ---------------------------------------------------------------- results
@@ -182,6 +197,35 @@ class ReportExtras:
     overall_sla: list[SlaGroup] = field(default_factory=list)
     #: The ``kpis`` figures over the whole report (group ``{}``).
     overall_kpis: KpiGroup | None = None
+    #: Every attribute name the tickets had at ``now`` (to check ``--by`` keys).
+    attribute_names: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class ReportMeta:
+    """What a reader needs to trust the figures: where they come from and
+    what they leave out.
+
+    ``policies``: the policy file(s) judged by; ``first_event`` and
+    ``last_event``: the earliest and latest event instant of the accepted
+    tickets (epoch microseconds; ``None`` with no ticket);
+    ``unmeasured_tickets``: tickets with no cycle that has a target, of which
+    ``no_policy_tickets`` have no policy in force at ``now`` (a ``match``
+    rule that fits none of them is the usual cause); ``hours``: per metric,
+    whether its elapsed times are ``business`` or ``calendar`` time, or
+    ``mixed`` when policies differ.
+    """
+
+    policies: tuple[str, ...] = ()
+    first_event: int | None = None
+    last_event: int | None = None
+    unmeasured_tickets: int = 0
+    no_policy_tickets: int = 0
+    hours: dict[str, str] = field(default_factory=dict)
+
+    def hours_of(self, metric: str) -> str:
+        """``business``, ``calendar`` or ``mixed``; ``business`` when unknown."""
+        return self.hours.get(metric, "business")
 
 
 @dataclass
@@ -197,6 +241,7 @@ class Report:
     period: str | None = None
     tz: str = "UTC"
     extras: ReportExtras = field(default_factory=ReportExtras)
+    meta: ReportMeta = field(default_factory=ReportMeta)
 
     @property
     def group_keys(self) -> tuple[str, ...]:
@@ -209,6 +254,17 @@ class Report:
             "rejected": self.rejected,
             "sla": [row.to_dict() for row in self.sla],
             "kpis": [row.to_dict() for row in self.kpis],
+            "meta": {
+                "policies": list(self.meta.policies),
+                "events": {
+                    "first": None if self.meta.first_event is None else format_instant(self.meta.first_event),
+                    "last": None if self.meta.last_event is None else format_instant(self.meta.last_event),
+                },
+                "tz": self.tz,
+                "unmeasured_tickets": self.meta.unmeasured_tickets,
+                "no_policy_tickets": self.meta.no_policy_tickets,
+                "hours": dict(self.meta.hours),
+            },
         }
 
     # --------------------------------------------------------- flat records

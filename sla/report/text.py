@@ -9,31 +9,31 @@ import json
 from collections.abc import Mapping
 from html import escape
 
+from sla.report.results import Report
+from sla.timefmt import US_PER_SECOND, header_instant
+from sla.timefmt import duration_text as format_duration
+
 #: Compliance at or above GOOD is fine, below WARN is flagged as low.
 GOOD, WARN = 0.95, 0.80
 
 
-def duration_text(seconds: float | None) -> str:
-    """A short human duration: the two largest units.
+def duration_text(seconds: float | None, business: bool = False) -> str:
+    """A report figure in seconds as the one duration form of every command
+    (:func:`sla.timefmt.duration_text`: the two largest units, no days in
+    business time).
 
-    >>> duration_text(5400), duration_text(93784), duration_text(7231), duration_text(42.4), duration_text(None)
-    ('1h 30m', '1d 2h', '2h', '42s', '-')
+    >>> duration_text(5400), duration_text(93784), duration_text(93784, business=True), duration_text(None)
+    ('1h30m', '26h3m', '26h3m', '-')
+    >>> duration_text(700000)
+    '8d2h'
     """
-    if seconds is None:
-        return "-"
-    sign = "-" if seconds < 0 else ""
-    total = int(round(abs(seconds)))
-    units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
-    for i, (unit, size) in enumerate(units):
-        if total >= size or unit == "s":
-            text = f"{total // size}{unit}"
-            if i + 1 < len(units):
-                next_unit, next_size = units[i + 1]
-                rest = (total % size) // next_size
-                if rest:
-                    text += f" {rest}{next_unit}"
-            return sign + text
-    return sign + "0s"  # pragma: no cover - the loop always returns
+    return "-" if seconds is None else format_duration(round(seconds * US_PER_SECOND), business=business)
+
+
+def hours_label(hours: str) -> str:
+    """How a figure's time is counted, for labels: ``business time``, ``calendar time``,
+    ``business or calendar time`` (policies differ)."""
+    return "business or calendar time" if hours == "mixed" else f"{hours} time"
 
 
 def percent_text(share: float | None, digits: int = 1) -> str:
@@ -61,3 +61,25 @@ def cut(text: str, width: int) -> str:
 def esc(value: object) -> str:
     """``value`` as text escaped for HTML content and attribute values."""
     return escape(str(value), quote=True)
+
+
+def source_text(report: Report) -> str:
+    """Where the figures come from: the policy file(s) and the events' time range."""
+    meta = report.meta
+    text = f"policies: {', '.join(meta.policies)}" if meta.policies else "policies: (given in code)"
+    if meta.first_event is not None and meta.last_event is not None:
+        text += f"; events: {header_instant(meta.first_event)} .. {header_instant(meta.last_event)}"
+    return text
+
+
+def unmeasured_line(report: Report) -> str | None:
+    """The tickets that no SLA figure covers, and the likely cause."""
+    meta = report.meta
+    if not meta.unmeasured_tickets:
+        return None
+    line = f"{meta.unmeasured_tickets:,} of {report.tickets:,} tickets have no cycle with a target"
+    if meta.no_policy_tickets == meta.unmeasured_tickets:
+        return line + ": no policy is in force for them (check the policies' match rules)"
+    if meta.no_policy_tickets:
+        return line + f"; {meta.no_policy_tickets:,} of them have no policy in force (check the match rules)"
+    return line + " (their policy targets none of their metrics at their priority)"
