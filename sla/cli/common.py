@@ -11,7 +11,7 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -21,7 +21,8 @@ from sla.calendar.index import load_zone
 from sla.errors import CalendarError, SlaError, TimestampError
 from sla.io.summary import RunSummary
 from sla.policy.compile import PolicySet
-from sla.timefmt import format_instant, parse_instant, to_us
+from sla.policy.messages import suggest
+from sla.timefmt import format_instant, header_instant, parse_instant, to_us
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
@@ -69,6 +70,47 @@ def now_option(value: str | None, tz: str | None = None) -> int:
         raise UsageError(
             f"--now: {value!r} is not a date; expected YYYY-MM-DD or an RFC 3339 timestamp"
         ) from None
+
+
+#: How old the newest event may be before a default ``--now`` earns a note.
+STALE_AFTER_US = 7 * 86_400 * 1_000_000
+
+
+def stale_now_note(command: str, given_now: str | None, now: int, last_event: int | None) -> None:
+    """Say once, on standard error, that a history whose newest event is over
+    a week old is judged as of the current time because ``--now`` was omitted
+    (open cycles then read as long breaches)."""
+    if given_now is None and last_event is not None and now - last_event > STALE_AFTER_US:
+        err(
+            f"note: the newest event is {header_instant(last_event)}, over a week before now "
+            f"({header_instant(now)}); without --now, open cycles are judged as of now. "
+            "Give --now to judge the history as of another instant"
+        )
+
+
+def tz_option(value: str | None) -> str | None:
+    """``--tz``, checked to be a known IANA zone (did-you-mean if not)."""
+    if value is not None:
+        try:
+            load_zone(value, "--tz")
+        except CalendarError as exc:
+            raise UsageError(str(exc).replace("at timezone: ", "")) from None
+    return value
+
+
+def names_option(option: str, value: str | None, known: Iterable[str], what: str) -> frozenset[str] | None:
+    """A comma-separated list of names, each one of ``known`` (did-you-mean if not)."""
+    if value is None:
+        return None
+    names = frozenset(part.strip() for part in value.split(",") if part.strip())
+    choices = sorted(known)
+    for name in sorted(names):
+        if name not in choices:
+            raise UsageError(
+                f"{option}: {name!r} is not {what}"
+                + (suggest(name, choices) or f"; expected one of {', '.join(choices)}")
+            )
+    return names
 
 
 def policies_option(path: str) -> PolicySet:

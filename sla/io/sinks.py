@@ -33,8 +33,9 @@ import orjson
 
 from sla.engine.batch import evaluate_events
 from sla.engine.events import TicketEvents
+from sla.io.row_filter import DueOrder, RowFilter
 from sla.io.summary import Rejection, RunSummary
-from sla.io.writers import JsonlWriter, RowWriter, open_writer
+from sla.io.writers import JsonlWriter, Row, RowWriter, TableOptions, TableWriter, open_writer
 from sla.policy.compile import PolicySet
 from sla.report.figures import ReportBuilder
 from sla.report.results import Report
@@ -122,16 +123,49 @@ class Output:
             self.spool.close()
 
 
+class EventRange:
+    """The earliest and latest event instant of the accepted tickets seen."""
+
+    __slots__ = ("first", "last")
+
+    def __init__(self, first: int | None = None, last: int | None = None):
+        self.first, self.last = first, last
+
+    def see(self, ticket: TicketEvents) -> None:
+        events = ticket.events
+        if events:  # in processing order: the first and the last are the extremes
+            first, last = events[0].at, events[-1].at
+            if self.first is None or first < self.first:
+                self.first = first
+            if self.last is None or last > self.last:
+                self.last = last
+
+    def merge(self, first: int | None, last: int | None) -> None:
+        if first is not None and (self.first is None or first < self.first):
+            self.first = first
+        if last is not None and (self.last is None or last > self.last):
+            self.last = last
+
+
+def _rows_of(policies: PolicySet, ticket: TicketEvents, now: int, keep: RowFilter | None) -> list[Row]:
+    results = evaluate_events(policies, ticket, now)
+    if keep is None:
+        return [r.to_row() for r in results]
+    return [r.to_row() for r in results if keep.keep(r)]
+
+
 class _DirectRows:
     """Rows of whole-input tickets straight into the output's writer."""
 
-    def __init__(self, policies: PolicySet, now: int, writer: RowWriter):
-        self.policies, self.now, self.writer = policies, now, writer
+    def __init__(self, sink: RowSink, writer: RowWriter):
+        self.policies, self.now, self.keep, self.writer = sink.policies, sink.now, sink.keep, writer
+        self.range = sink.range = EventRange()
         self.rows = 0
 
     def add(self, ticket: TicketEvents) -> None:
         if ticket.error is None:
-            rows = [r.to_row() for r in evaluate_events(self.policies, ticket, self.now)]
+            self.range.see(ticket)
+            rows = _rows_of(self.policies, ticket, self.now, self.keep)
             self.rows += len(rows)
             self.writer.write_ticket(rows)
 
@@ -143,12 +177,15 @@ class _DirectRows:
 @dataclass(frozen=True)
 class RowFile:
     """A piece's rows as JSONL in ``path``; ticket ``i`` began on input line
-    ``first_lines[i]`` and its rows end at byte ``ends[i]``."""
+    ``first_lines[i]`` and its rows end at byte ``ends[i]``; ``first_event``
+    and ``last_event`` bound its accepted tickets' events."""
 
     path: str
     first_lines: array[int]
     ends: array[int]
     rows: int
+    first_event: int | None = None
+    last_event: int | None = None
 
     def entries(self) -> Iterator[tuple[int, bytes]]:
         """(first input line, JSONL rows) per ticket, in the piece's order."""
@@ -160,16 +197,18 @@ class RowFile:
 
 
 class _RowFileWriter:
-    def __init__(self, policies: PolicySet, now: int, path: str):
-        self.policies, self.now, self.path = policies, now, path
+    def __init__(self, policies: PolicySet, now: int, keep: RowFilter | None, path: str):
+        self.policies, self.now, self.keep, self.path = policies, now, keep, path
         self.handle = open(path, "wb", buffering=1 << 20)  # noqa: SIM115 (closed in close)
         self.first_lines, self.ends = array("q"), array("q")
         self.position = self.rows = 0
+        self.range = EventRange()
 
     def add(self, ticket: TicketEvents) -> None:
         if ticket.error is not None:
             return
-        rows = [r.to_row() for r in evaluate_events(self.policies, ticket, self.now)]
+        self.range.see(ticket)
+        rows = _rows_of(self.policies, ticket, self.now, self.keep)
         dumps = orjson.dumps
         data = b"".join(dumps(row) + b"\n" for row in rows)
         self.handle.write(data)
@@ -180,7 +219,7 @@ class _RowFileWriter:
 
     def close(self) -> RowFile:
         self.handle.close()
-        return RowFile(self.path, self.first_lines, self.ends, self.rows)
+        return RowFile(self.path, self.first_lines, self.ends, self.rows, self.range.first, self.range.last)
 
 
 @dataclass(frozen=True)
@@ -189,38 +228,64 @@ class RowFileMaker:
 
     policies: PolicySet
     now: int
+    keep: RowFilter | None = None
 
     def __call__(self, path: str) -> _RowFileWriter:
-        return _RowFileWriter(self.policies, self.now, path)
+        return _RowFileWriter(self.policies, self.now, self.keep, path)
 
 
 class RowSink:
-    """``sla evaluate``: one row per cycle, in input order, in any output format."""
+    """``sla evaluate``: one row per cycle, in input order, in any output format.
 
-    def __init__(self, policies: PolicySet, now: int, target: IO[bytes], fmt: str = "jsonl"):
+    ``keep`` filters the rows; ``sort_due`` writes them by due instant;
+    ``table`` options (the zone of local times, the header's source line)
+    go to the table writer. ``range`` bounds the accepted tickets' events.
+    """
+
+    def __init__(
+        self,
+        policies: PolicySet,
+        now: int,
+        target: IO[bytes],
+        fmt: str = "jsonl",
+        *,
+        keep: RowFilter | None = None,
+        sort_due: bool = False,
+        table: TableOptions | None = None,
+    ):
         self.policies, self.now, self.fmt = policies, now, fmt
+        self.keep = keep if keep is not None and keep.active else None
+        self.sort_due, self.table = sort_due, table
         self.output = Output(target)
         self.started = False
         self.direct: _DirectRows | None = None  # counts its rows itself
         self.rows = 0
+        self.range = EventRange()
 
     def _writer(self) -> RowWriter:
         if self.started:  # what an abandoned attempt wrote must not stay
             self.output.restart()
         self.started = True
-        return open_writer(self.fmt, self.output.stream)
+        if self.fmt == "table":
+            writer: RowWriter = TableWriter(self.output.stream, self.table, lambda: self.range)
+        else:
+            writer = open_writer(self.fmt, self.output.stream)
+        return DueOrder(writer) if self.sort_due else writer
 
     def open(self) -> _DirectRows:
-        self.direct = _DirectRows(self.policies, self.now, self._writer())
+        self.direct = _DirectRows(self, self._writer())
         return self.direct
 
     def part_maker(self) -> RowFileMaker:
-        return RowFileMaker(self.policies, self.now)
+        return RowFileMaker(self.policies, self.now, self.keep)
 
     def gather(self, parts: Sequence[RowFile], *, interleaved: bool) -> None:
         writer = self._writer()
         self.direct = None
         self.rows = sum(part.rows for part in parts)
+        self.range = EventRange()
+        for part in parts:
+            self.range.merge(part.first_event, part.last_event)
         raw = writer if isinstance(writer, JsonlWriter) else None
         if interleaved:  # hashed partitions: tickets back in order of first line
             entries = heapq.merge(*(part.entries() for part in parts))

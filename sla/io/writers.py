@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
 
 import orjson
 
-from sla.texts import compact_duration
+from sla.timefmt import duration_text, from_us, header_instant, parse_instant
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -38,6 +40,13 @@ ROW_FIELDS = (
 OUTPUT_FORMATS = ("jsonl", "csv", "table", "parquet")
 
 Row = dict[str, Any]
+
+
+class EventBounds(Protocol):
+    """The earliest and latest event instants of a run (``None``: no event)."""
+
+    first: int | None
+    last: int | None
 
 
 class RowWriter(Protocol):
@@ -98,8 +107,19 @@ class CsvWriter:
         self.out.flush()
 
 
+@dataclass(frozen=True)
+class TableOptions:
+    """What the table's header says: ``now``, the zone of its due times
+    (``None``: UTC) and where the rows come from (the policy file)."""
+
+    now: int
+    zone: str | None = None
+    policies: str | None = None
+
+
 class TableWriter:
-    """A readable table; breached rows are marked with ``!``."""
+    """A readable table; breached rows are marked with ``!``. Durations are
+    in the one form of every command, in the hours the ``hours`` column names."""
 
     HEADERS = (
         "",
@@ -115,13 +135,28 @@ class TableWriter:
         "hours",
     )
 
-    def __init__(self, out: IO[bytes]):
+    def __init__(
+        self,
+        out: IO[bytes],
+        options: TableOptions | None = None,
+        event_range: Callable[[], EventBounds] | None = None,
+    ):
         self.out = out
+        self.options = options
+        self.event_range = event_range
+        self.zone = ZoneInfo(options.zone) if options is not None and options.zone else None
         self.rows: list[tuple[str, ...]] = []
+
+    def _due(self, due: str | None) -> str:
+        if not due:
+            return ""
+        if self.zone is None:
+            return due.replace("T", " ").rstrip("Z")[:16]
+        return from_us(parse_instant(due)).astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
 
     def write_ticket(self, rows: list[Row]) -> None:
         for row in rows:
-            due = row["due_at"] or ""
+            business = row["hours"] == "business"
             self.rows.append(
                 (
                     "!" if row["breached"] else "",
@@ -130,18 +165,38 @@ class TableWriter:
                     row["metric"],
                     str(row["cycle"]),
                     row["state"],
-                    compact_duration(int(row["elapsed_seconds"] * 1_000_000), 2),
-                    compact_duration(int(row["target_seconds"] * 1_000_000), 2),
-                    compact_duration(int(row["remaining_seconds"] * 1_000_000), 2),
-                    due.replace("T", " ").rstrip("Z")[:16],
+                    duration_text(round(row["elapsed_seconds"] * 1_000_000), business=business),
+                    duration_text(round(row["target_seconds"] * 1_000_000), business=business),
+                    duration_text(round(row["remaining_seconds"] * 1_000_000), business=business),
+                    self._due(row["due_at"]),
                     row["hours"],
                 )
             )
 
+    def _header(self) -> list[str]:
+        options = self.options
+        if options is None:
+            return []
+        zone = options.zone or "UTC"
+        lines = [
+            f"cycles as of {header_instant(options.now)}; due times in {zone}; "
+            "durations in the hours of the last column"
+        ]
+        source = [f"policies: {options.policies}"] if options.policies else []
+        bounds = self.event_range() if self.event_range is not None else None
+        if bounds is not None and bounds.first is not None and bounds.last is not None:
+            source.append(f"events: {header_instant(bounds.first)} .. {header_instant(bounds.last)}")
+        if source:
+            lines.append("; ".join(source))
+        return lines + [""]
+
     def close(self) -> None:
-        rows = [self.HEADERS] + self.rows
-        widths = [max(len(r[i]) for r in rows) for i in range(len(self.HEADERS))]
-        lines = []
+        headers = self.HEADERS
+        if self.zone is not None:
+            headers = (*headers[:9], f"due ({self.options.zone if self.options else ''})", headers[10])
+        rows = [headers] + self.rows
+        widths = [max(len(r[i]) for r in rows) for i in range(len(headers))]
+        lines = self._header()
         for index, row in enumerate(rows):
             lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)).rstrip())
             if index == 0:
