@@ -86,6 +86,7 @@ def _row_filter(args: argparse.Namespace, policies: PolicySet, now: int) -> RowF
 
 
 def run(args: argparse.Namespace) -> int:
+    from sla.cli.progress import input_progress
     from sla.io.pipeline import run as run_pipeline
     from sla.io.sinks import RowSink
     from sla.io.writers import TableOptions
@@ -105,7 +106,11 @@ def run(args: argparse.Namespace) -> int:
             sort_due=sort_due,
             table=TableOptions(now, args.tz, policies.source),
         )
-        summary = run_pipeline(sink, events, jobs=jobs_option(args.jobs), input_format=args.input_format)
+        progress = input_progress(events)
+        summary = run_pipeline(
+            sink, events, jobs=jobs_option(args.jobs), input_format=args.input_format, progress=progress
+        )
+        progress.close()
         summary.rows = sink.finish()
     stale_now_note("evaluate", args.now, now, sink.range.last)
     return finish(summary, args.rejects)

@@ -12,6 +12,8 @@ False
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 import time
 from typing import IO
@@ -41,10 +43,15 @@ class Progress:
         self.last_draw = 0.0
         self.drawn = False
         # Reading the clock on every ticket costs more than the check below.
-        self.every = max(1, self.total // 1000) if self.total else 500
+        self.every = 256
+        self.calls = 0
 
     def update(self, done: int) -> None:
-        if not self.enabled or done % self.every:
+        """``done`` of the total so far (tickets, or the line a ticket began on)."""
+        if not self.enabled:
+            return
+        self.calls += 1
+        if self.calls % self.every:
             return
         now = time.monotonic()
         if now - self.started < self.delay or now - self.last_draw < self.interval:
@@ -77,3 +84,24 @@ class Progress:
             self.stream.write("\r" + " " * (self.width + 70) + "\r")
             self.stream.flush()
             self.drawn = False
+
+
+def input_progress(path: str, stream: IO[str] | None = None) -> Progress:
+    """A bar over the lines of an event file: on a terminal, for a plain file,
+    the lines are counted first (a fast pass) so the bar shows a percentage
+    and an ETA; gzip input and pipes get a running count instead."""
+    bar = Progress(0, "lines", stream=stream)
+    if not bar.enabled or path == "-":
+        return bar
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return bar
+        with open(path, "rb") as handle:
+            if handle.read(2) == b"\x1f\x8b":  # gzip: its lines are not countable cheaply
+                return bar
+        from sla.io.parallel import count_lines
+
+        lines = count_lines(path, 0, os.path.getsize(path)) + 1  # a last line without newline
+    except OSError:
+        return bar
+    return Progress(lines, "lines", stream=stream)

@@ -56,7 +56,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sla.cli.progress import Progress
+    from sla.cli.progress import input_progress
     from sla.io.pipeline import report_file
     from sla.report.figures import unknown_group_keys
     from sla.report.formats import write_report
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     fmt = format_option(args.format, args.output, REPORT_SUFFIXES, fallback)  # before the work
     by = [part.strip() for part in (args.by or "").split(",") if part.strip()]
     with bulk():
-        progress = Progress(0, "tickets")
+        progress = input_progress(events)
         report, summary = report_file(
             policies,
             events,

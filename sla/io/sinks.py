@@ -74,7 +74,8 @@ class Sink(Protocol[PartResult, Result_co]):
 def feed(
     tickets: Iterable[TicketEvents], part: Part[object], summary: RunSummary, progress: Progress | None = None
 ) -> None:
-    """Hand tickets to a part, counting them and their rejections."""
+    """Hand tickets to a part, counting them and their rejections; ``progress``
+    is told the input line each ticket began on (tickets come in that order)."""
     add, rejections = part.add, summary.rejections
     for ticket in tickets:
         summary.tickets += 1
@@ -82,7 +83,7 @@ def feed(
             rejections.append(Rejection.of_ticket(ticket))
         add(ticket)
         if progress is not None:
-            progress.update(summary.tickets)
+            progress.update(ticket.first_line)
 
 
 # ------------------------------------------------------------------- rows
