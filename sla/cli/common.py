@@ -19,6 +19,7 @@ from typing import IO
 
 from sla.calendar.index import load_zone
 from sla.errors import CalendarError, SlaError, TimestampError
+from sla.io.csv_map import CsvMap, MappedPath, load_mapping
 from sla.io.summary import RunSummary
 from sla.policy.compile import PolicySet
 from sla.policy.messages import suggest
@@ -277,12 +278,38 @@ def bulk() -> Iterator[None]:
 
 def run_inputs(args: argparse.Namespace) -> tuple[PolicySet, int, str]:
     """The policies, ``now`` and events path of a command that reads a history
-    and may write ``--output`` (checked not to be one of its inputs)."""
+    and may write ``--output`` (checked not to be one of its inputs). With
+    ``--map``, the path is a :class:`~sla.io.csv_map.MappedPath` that carries
+    the checked mapping to :func:`sla.io.pipeline.run`."""
     policies = policies_option(args.policies)
     now = now_option(args.now, getattr(args, "tz", None))
     events = events_option(args.events)
-    check_distinct(getattr(args, "output", None), events, args.policies)
-    return policies, now, events
+    mapping = map_option(args, events)
+    check_distinct(getattr(args, "output", None), events, args.policies, *([args.map] if mapping else []))
+    return policies, now, events if mapping is None else MappedPath(events, mapping)
+
+
+def map_option(args: argparse.Namespace, events: str) -> CsvMap | None:
+    """``--map``: the checked column mapping for CSV ``events``, or None.
+
+    A mapping reads CSV only: with JSON Lines or Parquet input it is a usage
+    error. A bad mapping file raises its located problems (exit 2) before any
+    event is read."""
+    path = getattr(args, "map", None)
+    if path is None:
+        return None
+    from sla.io.sources import detect_format
+
+    fmt = detect_format(events, getattr(args, "input_format", None))
+    if fmt != "csv":
+        where = "standard input" if events == "-" else events
+        raise UsageError(
+            f"--map reads the columns of CSV input, but {where} is read as {fmt}; "
+            "give a .csv file or --input-format csv"
+        )
+    if not Path(path).is_file():
+        raise UsageError(f"--map: no such file: {path}")
+    return load_mapping(path)
 
 
 #: Rejections printed on standard error; the rest are counted (--rejects FILE has all).
@@ -329,6 +356,12 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
         metavar="TIMESTAMP",
         help="evaluate as of this instant, or a date (00:00 in --tz where the command has it, else UTC); "
         "default: the current time",
+    )
+    parser.add_argument(
+        "--map",
+        metavar="FILE",
+        help="CSV input with its own columns: a mapping file (YAML, JSON or TOML) from columns to "
+        "event fields; see docs/events.md",
     )
 
 

@@ -13,6 +13,11 @@ sink (:mod:`sla.io.sinks`):
   boundaries and other input into hashed partitions; a process pool runs the
   pieces (:mod:`sla.io.parallel`) and the sink gathers them in input order,
   so the output is identical to ``jobs=1``.
+- A CSV file read through a column mapping (``--map``, :mod:`sla.io.csv_map`)
+  is mapped as it is read, by the process that reads it: workers get
+  spilled partitions of mapped records, so what they evaluate is the same
+  for every ``jobs``. A mapped row that cannot be read rejects its ticket;
+  its reason is put back into the rejection here.
 
 Rejections are counted here, whatever the sink, and come back sorted by line.
 """
@@ -26,14 +31,16 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import tzinfo
+from functools import partial
 from typing import IO, Any, cast
 
 from sla.engine.events import LineError, NotGrouped, collect_all, stream_grouped
 from sla.engine.jsonl import LONG_LINE, MAX_LINE_BYTES, bounded_lines
 from sla.errors import SlaError
+from sla.io.csv_rows import CsvMap, MappedPath, explain_row_errors
 from sla.io.parallel import count_lines, partition_job, range_job, run_partition, ticket_ranges
 from sla.io.parallel import pool as _pool
 from sla.io.sinks import Progress, ReportSink, RowSink, Sink, feed
@@ -47,6 +54,7 @@ _FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 IN_MEMORY_LIMIT_BYTES = 256 * 1024 * 1024  # ungrouped input below this is sorted in memory
 PARTITION_BYTES = 48 * 1024 * 1024
 MIN_PARALLEL_BYTES = 16 * 1024 * 1024  # smaller input is not worth starting workers for
+Records = Callable[[], Iterator[tuple[int, object]]]  # reads the input (again) from the start
 
 
 def run(
@@ -57,28 +65,37 @@ def run(
     input_format: str | None = None,
     workdir: str | None = None,
     progress: Progress | None = None,
+    mapping: CsvMap | None = None,
 ) -> RunSummary:
     """Read every ticket of an event file into ``sink`` by the best path.
 
-    ``path`` is a file or ``-`` (JSONL on standard input). The caller then
-    calls ``sink.finish()`` for the sink's result.
+    ``path`` is a file or ``-`` (JSONL on standard input, or CSV with
+    ``input_format="csv"``). ``mapping`` reads a CSV file's own columns
+    (:mod:`sla.io.csv_map`); a :class:`~sla.io.csv_map.MappedPath` brings
+    its own. The caller then calls ``sink.finish()`` for the sink's result.
     """
+    if mapping is None and isinstance(path, MappedPath):
+        mapping = path.mapping
     input_format = detect_format(path, input_format)
+    name = "standard input" if path == "-" else str(path)
+    row_errors: dict[int, str] = {}  # mapped rows that could not be read, by line
     with tempfile.TemporaryDirectory(prefix="sla-", dir=workdir) as scratch:
         with _scratch_writes(scratch):
             path = _readable_twice(path, scratch, input_format)
+        read = partial(records, path, input_format, mapping, row_errors, name)
         size = os.path.getsize(path)
         jobs = 1 if size < MIN_PARALLEL_BYTES else max(1, jobs)
         summary = None
         if jobs > 1 and input_format == "jsonl":
             summary = _parallel_ranges(sink, path, jobs, scratch)
         elif jobs == 1:
-            summary = _stream(sink, path, input_format, progress)
+            summary = _stream(sink, read, progress)
         if summary is None:
-            summary = _sorted(sink, path, input_format, jobs, size, scratch, progress)
+            summary = _sorted(sink, read, jobs, size, scratch, progress)
     policies = getattr(sink, "policies", None)
     if isinstance(policies, PolicySet):  # in-process paths counted here, workers' in their summaries
         summary.zone_fallbacks |= policies.zone_fallbacks()
+    summary.rejections = explain_row_errors(summary.rejections, row_errors)
     summary.rejections.sort()
     return summary
 
@@ -106,10 +123,11 @@ def evaluate_file(
     jobs: int = 1,
     input_format: str | None = None,
     workdir: str | None = None,
+    mapping: CsvMap | None = None,
 ) -> RunSummary:
     """Evaluate every ticket of an event file into ``target`` in the output format."""
     sink = RowSink(policies, now, target, fmt)
-    summary = run(sink, path, jobs=jobs, input_format=input_format, workdir=workdir)
+    summary = run(sink, path, jobs=jobs, input_format=input_format, workdir=workdir, mapping=mapping)
     summary.rows = sink.finish()
     return summary
 
@@ -126,10 +144,13 @@ def report_file(
     input_format: str | None = None,
     workdir: str | None = None,
     progress: Progress | None = None,
+    mapping: CsvMap | None = None,
 ) -> tuple[Report, RunSummary]:
     """Build the report of an event file; returns the report and the run's rejections."""
     sink = ReportSink(policies, now, by=by, period=period, tz=tz)
-    summary = run(sink, path, jobs=jobs, input_format=input_format, workdir=workdir, progress=progress)
+    summary = run(
+        sink, path, jobs=jobs, input_format=input_format, workdir=workdir, progress=progress, mapping=mapping
+    )
     return sink.finish(), summary
 
 
@@ -174,14 +195,12 @@ def _line_rejections(errors: list[LineError]) -> list[Rejection]:
     return [Rejection.of_line(e) for e in errors]
 
 
-def _stream(
-    sink: Sink[Any, Any], path: str, input_format: str, progress: Progress | None
-) -> RunSummary | None:
+def _stream(sink: Sink[Any, Any], read: Records, progress: Progress | None) -> RunSummary | None:
     """Grouped input, one ticket at a time; None if it turns out not grouped."""
     summary, line_errors = RunSummary(), list[LineError]()
     part = sink.open()
     try:
-        feed(stream_grouped(records(path, input_format), line_errors), part, summary, progress)
+        feed(stream_grouped(read(), line_errors), part, summary, progress)
     except NotGrouped:
         part.close()  # now, before the sink starts over: nothing of it may come later
         return None
@@ -192,8 +211,7 @@ def _stream(
 
 def _sorted(
     sink: Sink[Any, Any],
-    path: str,
-    input_format: str,
+    read: Records,
     jobs: int,
     size: int,
     scratch: str,
@@ -202,7 +220,7 @@ def _sorted(
     """Any input: sorted in memory when small and serial, else spilled to partitions."""
     summary = RunSummary()
     if jobs == 1 and size < IN_MEMORY_LIMIT_BYTES:
-        tickets, line_errors = collect_all(records(path, input_format))
+        tickets, line_errors = collect_all(read())
         part = sink.open()
         feed(tickets.values(), part, summary, progress)
         part.close()
@@ -210,7 +228,7 @@ def _sorted(
         return summary
     count = max(jobs * 2, -(-size // PARTITION_BYTES), 2)
     with _scratch_writes(scratch):
-        parts, problems = spill(records(path, input_format), scratch, count)
+        parts, problems = spill(read(), scratch, count)
         tasks = [(p, p + ".out") for p in parts]
         if jobs > 1:
             with _pool(jobs, sink.part_maker()) as workers:

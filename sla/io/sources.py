@@ -11,13 +11,14 @@ import csv
 import gzip
 import sys
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, cast
 
 from sla.engine.events import LineError, TicketEvents, collect_all
 from sla.engine.jsonl import LONG_LINE, MAX_LINE_BYTES, Unreadable, bounded_lines, jsonl_records, loads_value
-from sla.errors import SlaError
+from sla.errors import EventError, SlaError
+from sla.io.csv_rows import CsvMap, csv_value
 
 FORMATS = ("jsonl", "csv", "parquet")
 EVENT_COLUMNS = ("ticket_id", "at", "type", "fields", "status", "author", "public", "score")
@@ -106,23 +107,6 @@ def _give_up_on_garbage(path: str, found: Iterator[tuple[int, object]]) -> Itera
         yield number, record
 
 
-def _csv_value(column: str, text: str) -> object:
-    if column == "fields":
-        try:
-            return loads_value(text)
-        except Unreadable:
-            return text  # validation reports the bad value
-    if column == "public":
-        lowered = text.strip().lower()
-        return {"true": True, "false": False, "1": True, "0": False}.get(lowered, text)
-    if column == "score":
-        try:
-            return float(text)  # "nan", "inf", "1e999": the score's own rule rejects them
-        except ValueError:
-            return text
-    return text
-
-
 #: A quoted cell that runs over more lines than this is taken for an unterminated quote.
 MAX_ROW_LINES = 1000
 #: Columns whose cells are one line: a newline in one means a quote ran on.
@@ -191,24 +175,37 @@ class _CsvLines:
         return f"a quoted cell runs on from line {first} to line {last} ({what}): an unterminated quote?"
 
 
-def _row_runs_on(header: list[str], row: list[str], record: dict[str, object]) -> bool:
-    """A row over several lines that is no good row: a quote ran on over other rows."""
+def _row_runs_on(header: list[str], row: list[str], targets: Mapping[str, str]) -> bool:
+    """A row over several lines that is no good row: a quote ran on over other
+    rows (``targets``: the event field each column gives)."""
     if len(row) > len(header):
         return True
     for column, cell in zip(header, row, strict=False):
-        if column in _ONE_LINE_COLUMNS and ("\n" in cell or "\r" in cell):
+        target = targets.get(column)
+        if target in _ONE_LINE_COLUMNS and ("\n" in cell or "\r" in cell):
             return True
-    fields = record.get("fields")
-    return isinstance(fields, str) and "\n" in fields
+        if target == "fields" and "\n" in cell and isinstance(csv_value(target, cell), str):
+            return True  # not JSON: a quote that ran on, not a pretty-printed object
+    return False
 
 
-def csv_records(path: str) -> Iterator[tuple[int, object]]:
-    """Records of a CSV file with a header row (``fields`` holds a JSON object).
+def csv_records(
+    path: str,
+    mapping: CsvMap | None = None,
+    row_errors: dict[int, str] | None = None,
+    name: str | None = None,
+) -> Iterator[tuple[int, object]]:
+    """Records of a CSV file with a header row (``fields`` holds a JSON object),
+    or with the export's own columns read through ``mapping``.
 
-    An empty cell is an absent field.  Unknown columns are kept as data.  A
-    row that cannot be read (bytes that are not UTF-8, longer than
-    :data:`MAX_LINE_BYTES`, a quote never closed) is rejected by its first
-    line alone, and the lines after it are read as rows again.
+    An empty cell is an absent field.  Unknown columns are kept as data (with
+    a mapping, only mapped columns are read).  A row that cannot be read
+    (bytes that are not UTF-8, longer than :data:`MAX_LINE_BYTES`, a quote
+    never closed) is rejected by its first line alone, and the lines after it
+    are read as rows again.  A mapped row with a bad value rejects its ticket:
+    it comes as a record naming only the ticket, its reason in ``row_errors``
+    by line (:func:`sla.io.csv_rows.explain_row_errors`).  ``name`` is the
+    file as messages call it.
     """
     if csv.field_size_limit() < MAX_LINE_BYTES:  # rows are bounded by the reader below
         csv.field_size_limit(MAX_LINE_BYTES)
@@ -233,6 +230,10 @@ def csv_records(path: str) -> Iterator[tuple[int, object]]:
             number = lines.row[0][0] if lines.row else lines.number
             if header is None:
                 header = row
+                targets: Mapping[str, str] = {c: c for c in header}
+                if mapping is not None:
+                    read_row = mapping.reader(header, name or path)
+                    targets = {c.name: c.target for c in mapping.columns}
                 continue
             if lines.bad is not None:
                 yield number, LineError(number, lines.bad)
@@ -250,15 +251,21 @@ def csv_records(path: str) -> Iterator[tuple[int, object]]:
                     LineError(number, f"{len(row)} cells but the header names {len(header)} columns"),
                 )
                 continue
-            record = {
-                column: _csv_value(column, cell)
-                for column, cell in zip(header, row, strict=False)
-                if cell != ""
-            }
-            if spans and _row_runs_on(header, row, record):
+            if spans and _row_runs_on(header, row, targets):
                 yield number, LineError(number, lines.runaway("its cells do not fit the header"))
                 lines.read_again(lines.row[1:])
                 continue
+            if mapping is None:
+                yield (
+                    number,
+                    {c: csv_value(c, cell) for c, cell in zip(header, row, strict=False) if cell != ""},
+                )
+                continue
+            record, problem = read_row(row)
+            if problem is not None and "ticket_id" in record:
+                if row_errors is not None:
+                    row_errors[number] = problem
+                record = {"ticket_id": record["ticket_id"]}  # no type: the ticket is rejected at this line
             yield number, record
 
 
@@ -284,8 +291,6 @@ def parquet_records(path: str) -> Iterator[tuple[int, object]]:
     try:
         import pyarrow.parquet as pq
     except ImportError:
-        from sla.errors import SlaError
-
         raise SlaError('reading Parquet needs pyarrow: pip install "sla[arrow]"') from None
     number = 0
     for batch in pq.ParquetFile(path).iter_batches(batch_size=65_536):
@@ -297,20 +302,39 @@ def parquet_records(path: str) -> Iterator[tuple[int, object]]:
             yield number, record
 
 
-def records(path: str, fmt: str) -> Iterator[tuple[int, object]]:
-    """The (line, record) pairs of an event file ('-' is standard input, JSONL)."""
+def records(
+    path: str,
+    fmt: str,
+    mapping: CsvMap | None = None,
+    row_errors: dict[int, str] | None = None,
+    name: str | None = None,
+) -> Iterator[tuple[int, object]]:
+    """The (line, record) pairs of an event file ('-' is standard input, JSONL);
+    ``mapping`` reads a CSV file's own columns (see :func:`csv_records`)."""
+    if mapping is not None and fmt != "csv":
+        raise SlaError(
+            f"a column mapping ({mapping.source}) reads CSV input; {name or path} is read as {fmt}"
+        )
     if path == "-":
         return jsonl_records(sys.stdin.buffer)
     if fmt == "csv":
-        return csv_records(path)
+        return csv_records(path, mapping, row_errors, name)
     if fmt == "parquet":
         return parquet_records(path)
     return _give_up_on_garbage(path, jsonl_range(path))
 
 
-def read_events_file(path: str, fmt: str | None = None) -> tuple[dict[str, TicketEvents], list[LineError]]:
+def read_events_file(
+    path: str, fmt: str | None = None, mapping: CsvMap | None = None
+) -> tuple[dict[str, TicketEvents], list[LineError]]:
     """All tickets of an event file, in memory, by first appearance."""
-    return collect_all(records(path, detect_format(path, fmt)))
+    row_errors: dict[int, str] = {}
+    tickets, line_errors = collect_all(records(path, detect_format(path, fmt), mapping, row_errors))
+    for ticket in tickets.values():
+        error = ticket.error
+        if error is not None and error.line in row_errors:
+            ticket.error = EventError(row_errors[error.line], error.line, ticket.ticket_id)
+    return tickets, line_errors
 
 
 __all__ = ["EVENT_COLUMNS", "FORMATS", "detect_format", "jsonl_range", "read_events_file", "records"]
