@@ -392,3 +392,27 @@ def test_progress_stays_silent_off_a_terminal(tmp_path):
     bar.update(1)
     bar.close()
     assert quiet.getvalue() == "" and not bar.enabled
+
+
+def test_parallel_runs_report_progress_by_pieces(tmp_path, monkeypatch):
+    import sla.io.pipeline as pipeline
+    from sla import load_policies
+    from sla.cli.progress import Progress
+    from sla.io.sinks import ReportSink
+
+    monkeypatch.setattr(pipeline, "MIN_PARALLEL_BYTES", 0)
+    big = tmp_path / "events.jsonl"
+    assert main(["generate", "--tickets", "300", "--seed", "8", "--output", str(big)]) == 0
+    policies = load_policies(Path(B2B))
+    for shuffled in (False, True):
+        path = big
+        if shuffled:  # ungrouped input goes through spilled partitions
+            lines = big.read_text().splitlines()
+            path = tmp_path / "shuffled.jsonl"
+            path.write_text("\n".join(lines[1::2] + lines[0::2]) + "\n")
+        screen = FakeTerminal()
+        bar = Progress(0, "lines", stream=screen, delay=0, interval=0)
+        sink = ReportSink(policies, 0)
+        pipeline.run(sink, str(path), jobs=2, progress=bar)
+        label = "partitions" if shuffled else "input"
+        assert f"100% of the {label}" in screen.getvalue()

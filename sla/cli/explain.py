@@ -371,13 +371,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sla.cli.progress import input_progress
     from sla.io.sources import read_events_file
 
     tz_option(args.tz)
     policies = policies_option(args.policies)
     now = now_option(args.now, args.tz)
     events = events_option(args.events)
-    tickets, _ = read_events_file(events, mapping=map_option(args, events))
+    progress = input_progress(events)
+    tickets, _ = read_events_file(
+        events, mapping=map_option(args, events), only=args.ticket, progress=progress
+    )
+    progress.close()
     ticket = tickets.get(args.ticket)
     if ticket is None:
         raise UsageError(f"ticket {args.ticket!r} is not in {args.events}")

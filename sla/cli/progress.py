@@ -39,7 +39,7 @@ class Progress:
             self.enabled = bool(self.stream.isatty())
         except (AttributeError, ValueError):
             self.enabled = False
-        self.started = time.monotonic()
+        self.started = self.phase_started = time.monotonic()
         self.last_draw = 0.0
         self.drawn = False
         # Reading the clock on every ticket costs more than the check below.
@@ -59,8 +59,21 @@ class Progress:
         self.last_draw = now
         self._draw(done, now)
 
-    def _draw(self, done: int, now: float) -> None:
-        elapsed = now - self.started
+    def share(self, fraction: float, label: str) -> None:
+        """A run measured in pieces (parallel jobs): ``fraction`` of the
+        ``label`` phase is done. A new label starts its own clock for the ETA."""
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if label != self.label:
+            self.label, self.total, self.phase_started = label, 1000, now
+        if now - self.started < self.delay:
+            return
+        done = int(1000 * min(max(fraction, 0.0), 1.0))
+        self._draw(done, now, self.phase_started, f"{fraction:.0%} of the {label}")
+
+    def _draw(self, done: int, now: float, since: float | None = None, what: str | None = None) -> None:
+        elapsed = now - (self.started if since is None else since)
         rate = done / elapsed if elapsed > 0 else 0.0
         if not self.total:  # streaming: the total is not known yet
             self.stream.write(f"\r{done:,} {self.label}  {rate:,.0f}/s ")
@@ -70,12 +83,10 @@ class Progress:
         share = done / self.total if self.total else 1.0
         filled = int(self.width * share)
         bar = "#" * filled + "-" * (self.width - filled)
-        elapsed = now - self.started
-        rate = done / elapsed if elapsed > 0 else 0.0
         eta = (self.total - done) / rate if rate > 0 else 0.0
-        self.stream.write(
-            f"\r[{bar}] {share:6.1%} {done:,}/{self.total:,} {self.label}  {rate:,.0f}/s  ETA {eta:4.0f}s "
-        )
+        if what is None:
+            what = f"{done:,}/{self.total:,} {self.label}  {rate:,.0f}/s"
+        self.stream.write(f"\r[{bar}] {share:6.1%} {what}  ETA {eta:4.0f}s ")
         self.stream.flush()
         self.drawn = True
 

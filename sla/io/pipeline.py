@@ -87,7 +87,7 @@ def run(
         jobs = 1 if size < MIN_PARALLEL_BYTES else max(1, jobs)
         summary = None
         if jobs > 1 and input_format == "jsonl":
-            summary = _parallel_ranges(sink, path, jobs, scratch)
+            summary = _parallel_ranges(sink, path, jobs, scratch, progress)
         elif jobs == 1:
             summary = _stream(sink, read, progress)
         if summary is None:
@@ -228,14 +228,22 @@ def _sorted(
         return summary
     count = max(jobs * 2, -(-size // PARTITION_BYTES), 2)
     with _scratch_writes(scratch):
-        parts, problems = spill(read(), scratch, count)
+        parts, problems = spill(_told(read(), progress), scratch, count)
         tasks = [(p, p + ".out") for p in parts]
         if jobs > 1:
             with _pool(jobs, sink.part_maker()) as workers:
-                results = workers.map(partition_job, tasks, chunksize=1)
+                results = []
+                for result in workers.imap(partition_job, tasks, chunksize=1):
+                    results.append(result)
+                    if progress is not None:
+                        progress.share(len(results) / len(tasks), "partitions")
         else:
             maker = sink.part_maker()
-            results = [run_partition(maker, p, out) for p, out in tasks]
+            results = []
+            for p, out in tasks:
+                results.append(run_partition(maker, p, out))
+                if progress is not None:
+                    progress.share(len(results) / len(tasks), "partitions")
     summary.rejections += problems
     for _, part_summary in results:
         summary.absorb(part_summary)
@@ -243,12 +251,32 @@ def _sorted(
     return summary
 
 
-def _parallel_ranges(sink: Sink[Any, Any], path: str, jobs: int, scratch: str) -> RunSummary | None:
+def _told(found: Iterator[tuple[int, object]], progress: Progress | None) -> Iterator[tuple[int, object]]:
+    """The records, telling ``progress`` each line read (spilling to partitions)."""
+    if progress is None:
+        yield from found
+        return
+    update = progress.update
+    for number, record in found:
+        update(number)
+        yield number, record
+
+
+def _parallel_ranges(
+    sink: Sink[Any, Any], path: str, jobs: int, scratch: str, progress: Progress | None
+) -> RunSummary | None:
     """Grouped JSONL in byte ranges on worker processes; None if not grouped."""
-    ranges = ticket_ranges(path, jobs * 2)
+    finer = getattr(progress, "enabled", False)  # smaller pieces move a bar on a terminal more often
+    ranges = ticket_ranges(path, jobs * 4 if finer else jobs * 2)
     tasks = [(path, a, b, os.path.join(scratch, f"range-{i:04d}.jsonl")) for i, (a, b) in enumerate(ranges)]
+    total = max(1, sum(b - a for a, b in ranges))
     with _scratch_writes(scratch), _pool(jobs, sink.part_maker()) as workers:
-        results = workers.map(range_job, tasks, chunksize=1)
+        results, done_bytes = [], 0
+        for (a, b), result in zip(ranges, workers.imap(range_job, tasks, chunksize=1), strict=True):
+            results.append(result)
+            done_bytes += b - a
+            if progress is not None:
+                progress.share(done_bytes / total, "input")
     done = [result for result in results if result is not None]
     if len(done) != len(results):
         return None  # a range was not grouped

@@ -50,6 +50,9 @@ class Progress(Protocol):
 
     def update(self, done: int) -> None: ...
 
+    def share(self, fraction: float, label: str) -> None:
+        """Parallel runs: ``fraction`` of the ``label`` phase is done."""
+
 
 class Part(Protocol[PartResult_co]):
     """Takes the finished tickets of (a piece of) the input, in input order."""

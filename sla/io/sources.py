@@ -15,10 +15,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, cast
 
-from sla.engine.events import LineError, TicketEvents, collect_all
+from sla.engine.events import LineError, TicketEvents, collect_all, ticket_key
 from sla.engine.jsonl import LONG_LINE, MAX_LINE_BYTES, Unreadable, bounded_lines, jsonl_records, loads_value
 from sla.errors import EventError, SlaError
 from sla.io.csv_rows import CsvMap, csv_value
+from sla.io.sinks import Progress
 
 FORMATS = ("jsonl", "csv", "parquet")
 EVENT_COLUMNS = ("ticket_id", "at", "type", "fields", "status", "author", "public", "score")
@@ -325,16 +326,36 @@ def records(
 
 
 def read_events_file(
-    path: str, fmt: str | None = None, mapping: CsvMap | None = None
+    path: str,
+    fmt: str | None = None,
+    mapping: CsvMap | None = None,
+    *,
+    only: str | None = None,
+    progress: Progress | None = None,
 ) -> tuple[dict[str, TicketEvents], list[LineError]]:
-    """All tickets of an event file, in memory, by first appearance."""
+    """All tickets of an event file, in memory, by first appearance; with
+    ``only``, just that ticket (the rest is read past, not kept), and
+    ``progress`` told each line number read."""
     row_errors: dict[int, str] = {}
-    tickets, line_errors = collect_all(records(path, detect_format(path, fmt), mapping, row_errors))
+    found = records(path, detect_format(path, fmt), mapping, row_errors)
+    if only is not None or progress is not None:
+        found = _picked(found, only, progress)
+    tickets, line_errors = collect_all(found)
     for ticket in tickets.values():
         error = ticket.error
         if error is not None and error.line in row_errors:
             ticket.error = EventError(row_errors[error.line], error.line, ticket.ticket_id)
     return tickets, line_errors
+
+
+def _picked(
+    found: Iterator[tuple[int, object]], only: str | None, progress: Progress | None
+) -> Iterator[tuple[int, object]]:
+    for number, record in found:
+        if progress is not None:
+            progress.update(number)
+        if only is None or (isinstance(record, dict) and ticket_key(record.get("ticket_id")) == only):
+            yield number, record
 
 
 __all__ = ["EVENT_COLUMNS", "FORMATS", "detect_format", "jsonl_range", "read_events_file", "records"]
