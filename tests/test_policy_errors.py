@@ -597,6 +597,71 @@ CASES = [
         4,
         ["policies[0].targets", "given twice", "line 3"],
     ),
+    (
+        "duration-in-words",
+        """\
+        policies:
+          - name: a
+            targets: {first_response: 8 hours}
+        """,
+        3,
+        ["policies[0].targets.first_response", "'8 hours' is not a duration", "did you mean '8h'?"],
+    ),
+    (
+        "duration-in-words-within",
+        """\
+        policies:
+          - name: a
+            targets:
+              resolution: {within: 1.5 hrs, hours: calendar}
+        """,
+        4,
+        ["policies[0].targets.resolution.within", "'1.5 hrs'", "did you mean '1.5h'?"],
+    ),
+    (
+        "duration-in-words-per-priority",
+        """\
+        policies:
+          - name: a
+            targets:
+              next_response: {urgent: 30 min, default: 4h}
+        """,
+        4,
+        ["policies[0].targets.next_response.urgent", "'30 min'", "did you mean '30m'?"],
+    ),
+    (
+        "within-misspelt",
+        """\
+        policies:
+          - name: a
+            targets:
+              resolution: {withn: 3d, hours: calendar}
+        """,
+        4,
+        ["policies[0].targets.resolution.withn", "unknown key 'withn'; did you mean 'within'?"],
+    ),
+    (
+        "hours-misspelt-in-a-target",
+        """\
+        policies:
+          - name: a
+            targets:
+              resolution: {within: 3d, hour: calendar}
+        """,
+        4,
+        ["policies[0].targets.resolution.hour", "unknown key 'hour'; did you mean 'hours'?"],
+    ),
+    (
+        "within-misspelt-per-priority",
+        """\
+        policies:
+          - name: a
+            targets:
+              resolution: {urgent: {witin: 8h, hours: calendar}, default: 40h}
+        """,
+        4,
+        ["policies[0].targets.resolution.urgent.witin", "did you mean 'within'?"],
+    ),
 ]
 
 
@@ -609,6 +674,81 @@ def test_broken_file_is_refused_with_line_and_culprit(tmp_path, capsys, text, li
     matching = [entry for entry in lines if all(c in entry for c in culprits)]
     assert matching, f"no message names {culprits}:\n{err}"
     assert any(entry.startswith(f"{path}:{line}:") for entry in matching), f"expected line {line}:\n{err}"
+
+
+def test_a_misspelt_target_key_gets_one_message_each(tmp_path, capsys):
+    """{withn: 3d, hours: calendar} is a target with a typo, not two priorities
+    named withn and hours (whose 'calendar' would not be a duration)."""
+    status, _out, err, path = run_validate(
+        tmp_path,
+        capsys,
+        """\
+        policies:
+          - name: a
+            targets:
+              resolution: {withn: 3d, hours: calendar}
+              first_response: {within: 1h, hors: calendar, extra: 1}
+              next_response: {hours: calendar}
+        """,
+    )
+    assert status == 2
+    assert err.splitlines() == [
+        f"{path}:4:20: at policies[0].targets.resolution.withn: unknown key 'withn'; did you mean 'within'?",
+        f"{path}:5:36: at policies[0].targets.first_response.hors: unknown key 'hors'; did you mean 'hours'?",
+        f"{path}:5:52: at policies[0].targets.first_response.extra: unknown key 'extra'; "
+        "expected a duration like 4h, or {within: <duration>, hours: business|calendar}",
+        f"{path}:6:7: at policies[0].targets.next_response: missing within; "
+        "expected a duration like 4h, or {within: <duration>, hours: business|calendar}",
+    ]
+
+
+@pytest.mark.parametrize(
+    "text, fix",
+    [
+        ("8 hours", "8h"),
+        ("1 hour 30 minutes", "1h30m"),
+        ("2 days, 4 hours", "2d4h"),
+        ("4H", "4h"),
+        ("pt4h", "PT4H"),
+    ],
+)
+def test_a_duration_in_words_suggests_the_short_form(text, fix):
+    from sla.errors import DurationError
+    from sla.policy.duration import parse_duration_us
+
+    with pytest.raises(DurationError) as caught:
+        parse_duration_us(text)
+    assert str(caught.value) == (
+        f"{text!r} is not a duration; expected a duration like 15m, 1h30m, 2d, PT4H or a number of seconds; "
+        f"did you mean {fix!r}?"
+    )
+    assert parse_duration_us(fix) > 0  # the suggestion is a duration
+
+
+@pytest.mark.parametrize("text", ["30m1h", "5 mins 1 hour", "soon", "-8 hours", "8 fortnights"])
+def test_no_suggestion_without_a_clear_reading(text):
+    from sla.errors import DurationError
+    from sla.policy.duration import parse_duration_us
+
+    with pytest.raises(DurationError) as caught:
+        parse_duration_us(text)
+    assert "did you mean" not in str(caught.value)
+
+
+def test_a_one_digit_hour_suggests_two_digits(tmp_path, capsys):
+    status, _out, err, path = run_validate(
+        tmp_path,
+        capsys,
+        """\
+        calendars:
+          office: {hours: {mon-fri: ["9:00-17:00"]}}
+        policies:
+          - {name: a, calendar: office, targets: {first_response: 4h}}
+        """,
+    )
+    assert status == 2
+    assert f"{path}:2:30: at calendars.office.hours.mon-fri[0]:" in err
+    assert "'9:00' is not a clock time" in err and "did you mean '09:00'?" in err
 
 
 def test_every_problem_of_a_file_comes_at_once(tmp_path, capsys):

@@ -11,7 +11,7 @@ import pytest
 
 from sla import cli
 from sla.io.policy_files import read_document
-from sla.policy.schema import json_schema
+from sla.policy.schema import SCHEMA_ID, json_schema
 from sla.policy.source import parse_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,10 +63,53 @@ def test_policy_files_validate_against_the_schema(validator, path):
     assert found == []
 
 
-def test_example_files_point_editors_at_the_schema():
+def test_example_files_point_editors_at_the_schema_by_its_id():
+    """Not a path into this repository: the line still works in a copy of the file."""
     for path in sorted((ROOT / "policies").glob("*.yaml")):
         first = path.read_text(encoding="utf-8").splitlines()[0]
-        assert first == "# yaml-language-server: $schema=../docs/policy.schema.json", path
+        assert first == f"# yaml-language-server: $schema={SCHEMA_ID}", path
+
+
+def test_the_schema_has_a_stable_id():
+    schema = json_schema()
+    assert schema["$id"] == SCHEMA_ID == "https://sla.dev/schema/policy/v2.json"
+    assert list(schema)[:2] == ["$schema", "$id"]
+    shipped = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    assert shipped["$id"] == SCHEMA_ID  # the copy editors use is the same schema
+
+
+def _patterned(node: object, out: list[dict]) -> list[dict]:
+    if isinstance(node, dict):
+        if isinstance(node.get("pattern"), str):
+            out.append(node)
+        for value in node.values():
+            _patterned(value, out)
+    elif isinstance(node, list):
+        for value in node:
+            _patterned(value, out)
+    return out
+
+
+def test_every_pattern_has_words_for_editors():
+    """VS Code and the YAML language server show patternErrorMessage (errorMessage
+    for a value of the wrong kind) instead of "does not match the pattern ^(?=..."."""
+    found = _patterned(json_schema(), [])
+    assert len(found) >= 6
+    for node in found:
+        words = node.get("patternErrorMessage")
+        assert words and words.startswith("Expected ") and "^" not in words, node
+        assert node["errorMessage"] == words
+
+
+def test_a_bad_duration_reads_like_a_duration():
+    duration = json_schema()["$defs"]["Duration"]
+    text, number = duration["anyOf"]
+    assert "a duration like 15m, 4h or PT4H" in text["patternErrorMessage"]
+    assert number["errorMessage"] == text["patternErrorMessage"]
+    interval = json_schema()["$defs"]["Interval"]
+    assert "09:00, not 9:00" in interval["patternErrorMessage"]
+    hours = json_schema()["$defs"]["CalendarSpec"]["properties"]["hours"]
+    assert "mon-fri" in hours["propertyNames"]["patternErrorMessage"]
 
 
 @pytest.mark.parametrize(
@@ -109,7 +152,7 @@ def test_schema_rejects_what_the_loader_rejects(validator, text, culprit):
 
 def test_schema_accepts_every_documented_form(validator):
     text = """\
-        $schema: ../docs/policy.schema.json
+        $schema: https://sla.dev/schema/policy/v2.json
         x-hours: &office ["09:00-12:00", "13:00-17:00"]
         done_statuses: [solved, closed]
         metrics:

@@ -148,3 +148,42 @@ def test_summary_is_one_screen_for_every_example():
     for path in sorted((ROOT / "policies").glob("*.yaml")):
         text = summarize(load_policies(path), str(path))
         assert len(text.splitlines()) <= 50, path
+
+
+def test_summary_durations_are_those_of_every_command(tmp_path, capsys):
+    """sla.timefmt.duration_text: business durations never in days, calendar
+    ones with d from a week up; targets exact to the second."""
+    from sla.timefmt import duration_text
+
+    status, out, _err = validate(
+        tmp_path,
+        capsys,
+        """\
+        calendars:
+          office: {hours: {mon-fri: ["09:00-17:00"]}}
+        policies:
+          - name: a
+            calendar: office
+            targets:
+              resolution: {urgent: 336h, high: {within: 14d, hours: calendar}, default: 1h30m15s}
+              next_response: {within: 3d, hours: calendar}
+            warnings: {before_due: [90m]}
+          - name: b
+            match: {tier: free}
+            hours: calendar
+            calendar: office
+            targets: {resolution: 8d, first_response: 0.5s}
+        """,
+    )
+    assert status == 0
+    assert "resolution     urgent 336h, high 14d (calendar hours), default 1h30m15s" in out
+    assert "next_response  72h (calendar hours)" in out
+    assert "warnings at 1h30m before due" in out
+    assert "resolution      8d" in out and "first_response  0.5s" in out
+    assert duration_text(336 * 3_600_000_000, business=True) == "336h"
+    assert duration_text(14 * 86_400_000_000, business=False) == "14d"
+
+
+def test_strict_is_in_the_help(capsys):
+    assert cli.main(["validate", "--help"]) == 0
+    assert "--strict    exit 1 when a file has notes" in capsys.readouterr().out

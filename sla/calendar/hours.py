@@ -52,7 +52,9 @@ def parse_clock(text: str, *, allow_24: bool, path: str) -> int:
     """Seconds after midnight of ``HH:MM`` or ``HH:MM:SS``."""
     match = _CLOCK.match(text.strip())
     if not match:
-        raise located_error(f"{text!r} is not a clock time; expected HH:MM or HH:MM:SS", path)
+        short = re.fullmatch(r"([0-9]):([0-9]{2}(?::[0-9]{2})?)", text.strip())
+        hint = f"; did you mean '0{short[1]}:{short[2]}'?" if short else ""
+        raise located_error(f"{text!r} is not a clock time; expected HH:MM or HH:MM:SS{hint}", path)
     hours, minutes, seconds = int(match[1]), int(match[2]), int(match[3] or 0)
     if hours == 24 and minutes == 0 and seconds == 0 and allow_24:
         return DAY_SECONDS

@@ -90,10 +90,10 @@ def load_policies(source: str | bytes | Path | Mapping[str, object]) -> PolicySe
         except UnicodeDecodeError:
             raise PolicyError([Problem("", "the policy text is not UTF-8")]) from None
         located = parse_text(text)
-    return compile_document(located, _ics_files(located))
+    return compile_document(located, ics_files(located))
 
 
-def _ics_files(located: Located) -> dict[str, list[RecurringHoliday] | str]:
+def ics_files(located: Located) -> dict[str, list[RecurringHoliday] | str]:
     """The iCalendar files a document names under calendars.*.holidays.ics,
     read relative to the policy file (else the working folder): each name
     as written to its events, or to the reason it could not be read."""

@@ -411,9 +411,8 @@ def check_calendar(
         if not isinstance(zone, dict):
             try:
                 load_zone(zone)
-            except CalendarError as exc:
-                hint = suggest(zone, sorted(_zone_names())) if isinstance(zone, str) else ""
-                problems.append(located.problem(zone_loc, f"{exc}{hint}"))
+            except CalendarError as exc:  # its message suggests the nearest zone
+                problems.append(located.problem(zone_loc, str(exc)))
     if "hours" not in raw:
         problems.append(
             located.problem(
@@ -424,18 +423,6 @@ def check_calendar(
         _check_hours(raw["hours"], loc + ("hours",), name, located, problems)
     _check_holidays(raw.get("holidays"), loc + ("holidays",), located, problems)
     _check_overrides(raw.get("overrides"), loc + ("overrides",), name, located, problems)
-
-
-_ZONES: set[str] | None = None
-
-
-def _zone_names() -> set[str]:
-    global _ZONES
-    if _ZONES is None:
-        from zoneinfo import available_timezones
-
-        _ZONES = {name for name in available_timezones() if "/" in name or name == "UTC"}
-    return _ZONES
 
 
 IcsFiles = Mapping[str, "list[RecurringHoliday] | str"]

@@ -77,7 +77,52 @@ def parse_duration_us(value: object) -> int:
     hint = ""
     if text.startswith("-"):
         hint = " (durations cannot be negative)"
-    raise DurationError(f"{value!r} is not a duration{hint}; expected {EXPECTED}")
+    fix = written_out(text)
+    raise DurationError(
+        f"{value!r} is not a duration{hint}; expected {EXPECTED}"
+        + (f"; did you mean {fix!r}?" if fix else "")
+    )
+
+
+# A number and a unit word: ``8 hours``, ``30 min``, ``1.5 hrs``, ``4H``.
+_WORD_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]+)[\s,]*(?:and\s+)?")
+_UNIT_WORDS = {
+    "d": ("d", "day", "days"),
+    "h": ("h", "hr", "hrs", "hour", "hours"),
+    "m": ("m", "min", "mins", "minute", "minutes"),
+    "s": ("s", "sec", "secs", "second", "seconds"),
+}
+_UNIT_OF = {word: unit for unit, words in _UNIT_WORDS.items() for word in words}
+
+
+def written_out(text: str) -> str | None:
+    """The duration a rejected text probably means, in the file's syntax:
+    ``8 hours`` -> ``8h``, ``1 hour 30 mins`` -> ``1h30m``, ``pt4h`` -> ``PT4H``;
+    None when there is no clear reading (units out of order, unknown words).
+
+    >>> written_out("1.5 hrs"), written_out("30 min"), written_out("2 Days, 4 Hours"), written_out("soon")
+    ('1.5h', '30m', '2d4h', None)
+    """
+    stripped = text.strip()
+    if stripped.upper() != stripped and _ISO.match(stripped.upper()) and any(c.isdigit() for c in stripped):
+        return stripped.upper()
+    parts: list[tuple[str, str]] = []
+    end = 0
+    for found in _WORD_PART.finditer(stripped):
+        if found.start() != end:
+            return None
+        unit = _UNIT_OF.get(found[2].lower())
+        if unit is None:
+            return None
+        parts.append((found[1], unit))
+        end = found.end()
+    if not parts or end != len(stripped):
+        return None
+    fix = "".join(number + unit for number, unit in parts)
+    units = [unit for _number, unit in parts]
+    if units != sorted(units, key="dhms".index) or len(set(units)) != len(units) or fix == stripped:
+        return None
+    return fix
 
 
 def parse_duration(value: object) -> timedelta:

@@ -105,6 +105,33 @@ class Target(Model):
 
 
 _WITHIN_EXPECTED = "a duration like 4h, or {within: <duration>, hours: business|calendar}"
+_WITHIN_KEYS = ("within", "hours")
+#: The hint a misspelt ``within`` gets: ``; did you mean 'within'?``.
+_MEANS_WITHIN = suggest("within", _WITHIN_KEYS)
+
+
+def _within_keys_problems(
+    value: dict[Any, Any], subpath: tuple[object, ...]
+) -> list[tuple[tuple[object, ...], str]]:
+    """Unknown keys of a ``{within, hours}`` mapping, each with a did-you-mean
+    when one is close (``withn:``, ``hour:``); a missing ``within`` unless a
+    misspelt one already says so."""
+    problems: list[tuple[tuple[object, ...], str]] = []
+    misspelt_within = False
+    for key in value:
+        if key in _WITHIN_KEYS:
+            continue
+        hint = suggest(key, _WITHIN_KEYS)
+        misspelt_within = misspelt_within or hint == _MEANS_WITHIN
+        problems.append(
+            (
+                subpath + (key,),
+                f"unknown key {str(key)!r}" + (hint or f"; expected {_WITHIN_EXPECTED}"),
+            )
+        )
+    if "within" not in value and not misspelt_within:
+        problems.append((subpath, f"missing within; expected {_WITHIN_EXPECTED}"))
+    return problems
 
 
 def _within(value: object, subpath: tuple[object, ...]) -> Within:
@@ -112,18 +139,7 @@ def _within(value: object, subpath: tuple[object, ...]) -> Within:
     if isinstance(value, Within):
         return value
     if isinstance(value, dict):
-        problems: list[tuple[tuple[object, ...], str]] = []
-        for key in value:
-            if key not in ("within", "hours"):
-                problems.append(
-                    (
-                        subpath + (key,),
-                        f"unknown key {str(key)!r}{suggest(key, ['within', 'hours'])}; "
-                        f"expected {_WITHIN_EXPECTED}",
-                    )
-                )
-        if "within" not in value:
-            problems.append((subpath, f"missing within; expected {_WITHIN_EXPECTED}"))
+        problems = _within_keys_problems(value, subpath)
         hours = value.get("hours")
         if hours is not None and hours not in ("business", "calendar"):
             problems.append((subpath + ("hours",), f"hours is {show(hours)}; expected business or calendar"))
@@ -144,10 +160,22 @@ def _within(value: object, subpath: tuple[object, ...]) -> Within:
         raise LocatedValueError(str(exc), subpath) from None
 
 
+def _meant_as_within(value: dict[Any, Any]) -> bool:
+    """A mapping without ``within`` that is still a ``{within, hours}`` target
+    with a misspelt key (``{withn: 3d, hours: calendar}``), not priorities:
+    every key is ``hours`` or close to ``within``/``hours``, and one is
+    ``hours: business|calendar`` or close to ``within``."""
+    if not value or not all(key == "hours" or suggest(key, _WITHIN_KEYS) for key in value):
+        return False
+    return value.get("hours") in ("business", "calendar") or any(
+        key != "hours" and suggest(key, _WITHIN_KEYS) == _MEANS_WITHIN for key in value
+    )
+
+
 def _target(value: object) -> Target:
     if isinstance(value, Target):
         return value
-    if isinstance(value, dict) and "within" not in value:
+    if isinstance(value, dict) and "within" not in value and not _meant_as_within(value):
         if not value:
             raise LocatedValueError(
                 "an empty map; expected a duration, or priorities like {urgent: 1h, default: 8h}"

@@ -7,8 +7,16 @@ custom metrics needing start and stop.  The pieces below are the schema's
 own definitions (``$defs``); ``{"x-sla-ref": NAME}`` placeholders in the
 models become ``$ref`` s to them.
 
->>> json_schema()["title"]
-'sla policy file'
+Patterns carry the words an editor shows when a value does not fit
+(``patternErrorMessage``, and ``errorMessage`` for a value of the wrong
+kind: keywords of VS Code's JSON and Red Hat's YAML language servers, which
+other validators ignore), so a bad duration reads "a duration like 15m, 4h
+or PT4H" rather than a regular expression.  The schema's ``$id``,
+:data:`SCHEMA_ID`, names version 2 of the policy language; it is an
+identifier, kept while the language stays compatible.
+
+>>> json_schema()["title"], json_schema()["$id"] == SCHEMA_ID
+('sla policy file', True)
 """
 
 from __future__ import annotations
@@ -27,6 +35,18 @@ from sla.policy.model import (
     names_schema,
 )
 
+#: The schema's identifier: version 2 of the policy language (conditions,
+#: derive, versions).  A name, not a promise of a download; example files
+#: name it in their ``# yaml-language-server: $schema=`` line.
+SCHEMA_ID = "https://sla.dev/schema/policy/v2.json"
+
+
+def _worded(schema: dict[str, Any], words: str) -> dict[str, Any]:
+    """``schema`` with the message editors show when a value does not fit it."""
+    pattern = {"patternErrorMessage": words} if "pattern" in schema else {}
+    return {**schema, **pattern, "errorMessage": words}
+
+
 # ------------------------------------------------------------ durations
 _NUM = r"[0-9]+(\.[0-9]+)?"
 DURATION_PATTERN = (
@@ -34,10 +54,11 @@ DURATION_PATTERN = (
     rf"|^P(?!$)({_NUM}D)?(T(?=[0-9])({_NUM}H)?({_NUM}M)?({_NUM}S)?)?$"
     r"|^[0-9]+$"
 )
+DURATION_WORDS = "a duration like 15m, 4h or PT4H (units d, h, m, s in that order), or a number of seconds"
 DURATION_SCHEMA: dict[str, Any] = {
     "anyOf": [
-        {"type": "string", "pattern": DURATION_PATTERN},
-        {"type": "number", "minimum": 0},
+        _worded({"type": "string", "pattern": DURATION_PATTERN}, f"Expected {DURATION_WORDS}."),
+        _worded({"type": "number", "minimum": 0}, f"Expected {DURATION_WORDS}."),
     ],
     "description": f"A duration: {DURATION_EXPECTED}. Units d (24 hours), h, m, s in that order.",
     "examples": ["15m", "1h30m", "8h", "2d", "PT4H"],
@@ -90,9 +111,13 @@ def _day_pattern() -> str:
 
 DAY_KEY_PATTERN = _day_pattern()
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_DATE_WORDS = "Expected a date YYYY-MM-DD, like 2026-12-24."
+_DAY_KEY_WORDS = "Expected a day (mon..sun), a range like mon-fri or a list like mon,wed."
 _INTERVAL_SCHEMA: dict[str, Any] = {
-    "type": "string",
-    "pattern": INTERVAL_PATTERN,
+    **_worded(
+        {"type": "string", "pattern": INTERVAL_PATTERN},
+        "Expected an interval like 09:00-17:00: HH:MM-HH:MM with two-digit hours (09:00, not 9:00).",
+    ),
     "description": "HH:MM-HH:MM (or HH:MM:SS) in local time, [start, end); an end at or before the start "
     "runs into the next day (22:00-06:00); 24:00 is allowed as an end.",
     "examples": ["09:00-17:00", "22:00-06:00", "00:00-24:00"],
@@ -105,12 +130,15 @@ _INTERVALS_SCHEMA: dict[str, Any] = {
 # ------------------------------------------------------------ policies
 _SCALAR_SCHEMA: dict[str, Any] = {"type": ["string", "number", "boolean"]}
 _SCALARS_SCHEMA: dict[str, Any] = {"type": "array", "items": _SCALAR_SCHEMA}
+_INSTANT_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?$"
 _NUMBER_SCHEMA: dict[str, Any] = {"type": "number"}
 INSTANT_SCHEMA: dict[str, Any] = {
-    "type": "string",
+    **_worded(
+        {"type": "string", "pattern": _INSTANT_PATTERN},
+        "Expected an RFC 3339 timestamp with an offset, like 2027-01-01T00:00:00+01:00, or a date.",
+    ),
     "description": "An RFC 3339 timestamp with an offset (T or a space before the time), or a date "
     "(00:00 UTC of that day).",
-    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?$",
     "examples": ["2027-01-01T00:00:00+01:00", "2027-01-01"],
 }
 OPERATORS_SCHEMA: dict[str, Any] = {
@@ -213,6 +241,7 @@ def json_schema() -> dict[str, Any]:
     defs = schema["$defs"]
     schema = {
         "$schema": "http://json-schema.org/draft-07/schema#",
+        "$id": SCHEMA_ID,
         "title": "sla policy file",
         "description": "SLA policies for the sla SDK: calendars, metric options and policies with targets. "
         "See docs/policies.md.",
@@ -230,7 +259,7 @@ def json_schema() -> dict[str, Any]:
     cal["properties"]["hours"].update(
         {
             "type": "object",
-            "propertyNames": {"pattern": DAY_KEY_PATTERN},
+            "propertyNames": _worded({"pattern": DAY_KEY_PATTERN}, _DAY_KEY_WORDS),
             "additionalProperties": _INTERVALS_SCHEMA,
             "minProperties": 1,
             "examples": [{"mon-fri": ["09:00-12:00", "13:00-17:00"], "sat": ["10:00-14:00"]}],
@@ -239,13 +268,15 @@ def json_schema() -> dict[str, Any]:
     cal["properties"]["overrides"].update(
         {
             "type": "object",
-            "propertyNames": {"pattern": DATE_PATTERN},
+            "propertyNames": _worded({"pattern": DATE_PATTERN}, _DATE_WORDS),
             "additionalProperties": {"anyOf": [*_INTERVALS_SCHEMA["anyOf"], {"type": "null"}]},
             "examples": [{"2026-12-24": ["09:00-12:00"], "2026-12-25": []}],
         }
     )
     hol = defs["Holidays"]["properties"]
-    hol["dates"]["items"] = {"type": "string", "pattern": DATE_PATTERN, "format": "date"}
+    hol["dates"]["items"] = _worded(
+        {"type": "string", "pattern": DATE_PATTERN, "format": "date"}, _DATE_WORDS
+    )
     hol["dates"]["examples"] = [["2026-12-24", "2026-12-31"]]
     hol["country"]["examples"] = ["DE", "US", "GB", "FR"]
     hol["categories"] = names_schema(hol["categories"].get("description", ""), examples=[["public"]])

@@ -1,5 +1,11 @@
 """A one-screen summary of a policy file, for ``sla validate``.
 
+Durations print as every command prints them (:func:`sla.timefmt.duration_text`):
+business ones in hours, calendar ones with days from a week up.  What is
+legal but probably not meant (a policy that never applies, a metric no policy
+targets) is not told here but by :mod:`sla.policy.notes`, each note located,
+which ``sla validate`` prints after the summary.
+
 >>> from sla import load_policies
 >>> print(summarize(load_policies('''
 ... calendars:
@@ -24,25 +30,7 @@ from sla.engine.metrics import Trigger
 from sla.policy.compile import PolicySet
 from sla.policy.model import CalendarChoice, Target, Within
 from sla.policy.source import scalar_text
-from sla.timefmt import format_instant
-
-
-def _duration(us: int) -> str:
-    """Microseconds as the shortest readable duration (``1d4h``, ``90s``, ``0.5s``)."""
-    seconds, micro = divmod(us, 1_000_000)
-    if seconds == 0 and micro == 0:
-        return "0s"
-    parts = []
-    # Days only past a week: a "d" is 24 hours even on a business calendar,
-    # which reads better as hours.
-    units = (("d", 86400), ("h", 3600), ("m", 60)) if seconds >= 7 * 86400 else (("h", 3600), ("m", 60))
-    for unit, size in units:
-        if seconds >= size:
-            parts.append(f"{seconds // size}{unit}")
-            seconds %= size
-    if seconds or micro:
-        parts.append(f"{seconds}.{micro:06d}".rstrip("0").rstrip(".") + "s")
-    return "".join(parts)
+from sla.timefmt import duration_text, format_instant
 
 
 def _plural(n: int, word: str) -> str:
@@ -90,9 +78,16 @@ def _triggers(triggers: Iterable[Trigger]) -> str:
     return " or ".join(t.describe() for t in triggers)
 
 
-def _target_text(target: Target) -> str:
+def _target_text(target: Target, hours: str) -> str:
+    """A target per priority, durations in the form of every command
+    (:func:`sla.timefmt.duration_text`, exact): business ones in hours,
+    calendar ones with days from a week up."""
+
     def one(w: Within) -> str:
-        return _duration(w.within) + (f" ({w.hours} hours)" if w.hours else "")
+        business = (w.hours or hours) == "business"
+        return duration_text(w.within, business=business, exact=True) + (
+            f" ({w.hours} hours)" if w.hours else ""
+        )
 
     parts = [f"{scalar_text(prio)} {one(w)}" for prio, w in target.by_priority.items()]
     if target.default is not None:
@@ -147,39 +142,30 @@ def summarize(policies: PolicySet, path: str) -> str:
     tuned = []
     for name in policies.active_metrics:
         metric = policies.metrics[name]
-        notes = []
+        rules = []
         if metric.pause_statuses:
-            notes.append(f"paused while {', '.join(sorted(metric.pause_statuses))}")
+            rules.append(f"paused while {', '.join(sorted(metric.pause_statuses))}")
         if metric.responders != frozenset({"agent"}):
-            notes.append(f"responses from {', '.join(sorted(metric.responders))}")
+            rules.append(f"responses from {', '.join(sorted(metric.responders))}")
         if metric.builtin:
-            if notes:
-                tuned.append(f"{name} {'; '.join(notes)}")
+            if rules:
+                tuned.append(f"{name} {'; '.join(rules)}")
             continue
         lines.append(
             f"  custom metric {name}: starts on {_triggers(metric.start)}; "
             f"stops on {_triggers(metric.stop)}"
             + (f"; resumes on {_triggers(metric.resume)}" if metric.resume else "")
             + f"; cycles {metric.cycles}"
-            + (f"; {'; '.join(notes)}" if notes else "")
+            + (f"; {'; '.join(rules)}" if rules else "")
             + ("; cancelled when done" if metric.cancel_on_done else "")
         )
     if tuned:
         lines.append(f"  clock rules: {' | '.join(tuned)}")
-    unused = [
-        m.name for m in policies.metrics.values() if not m.builtin and m.name not in policies.active_metrics
-    ]
-    if unused:
-        lines.append(
-            f"  note: custom metric(s) {', '.join(unused)} have no target in any policy, so are not measured"
-        )
     if policies.derive_rules:
         lines.append("  derive, in order (each rule sees the ones before):")
         for number, rule in enumerate(policies.derive_rules, 1):
-            note = "; never applies" if rule.condition is not None and rule.condition.never() else ""
-            lines.append(f"    {number}. {rule.describe()}{note}")
+            lines.append(f"    {number}. {rule.describe()}")
     lines.append("  policies, first match wins:")
-    catch_all = None
     for policy in policies.policies:
         choice = policy.spec.calendar
         if isinstance(choice, CalendarChoice):
@@ -197,21 +183,14 @@ def summarize(policies: PolicySet, path: str) -> str:
             lines.append(f"         for tickets created {' '.join(bounds)}")
         width = max((len(m) for m in policy.spec.targets), default=0)
         for metric_name, target in policy.spec.targets.items():
-            lines.append(f"         {metric_name.ljust(width)}  {_target_text(target)}")
+            lines.append(f"         {metric_name.ljust(width)}  {_target_text(target, policy.hours)}")
         if not policy.spec.targets:
             lines.append("         (no targets: matching tickets are not measured)")
         warnings = policy.spec.warnings
         if warnings is not None and (warnings.at_percent or warnings.before_due):
             parts = [f"{p:g}%" for p in warnings.at_percent] + [
-                f"{_duration(d)} before due" for d in warnings.before_due
+                f"{duration_text(d, business=policy.hours == 'business', exact=True)} before due"
+                for d in warnings.before_due
             ]
             lines.append(f"         warnings at {', '.join(parts)}")
-        if policy.condition.never():
-            lines.append("         note: never applies, its match can never hold")
-        elif catch_all is not None:
-            lines.append(
-                f"         note: never applies, policy {catch_all.index + 1} ({catch_all.name}) matches every ticket"
-            )
-        elif not policy.condition.keys() and policy.spec.effective is None:
-            catch_all = policy  # matches every ticket of every creation date
     return "\n".join(lines)
