@@ -4,6 +4,8 @@ AttributeError from deep inside."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import sla
@@ -20,6 +22,7 @@ CREATED = {"at": "2026-03-02T08:00:00Z", "type": "created", "fields": {}}
         (lambda: sla.Tracker(POLICIES, 7), "ticket_id"),
         (lambda: sla.Tracker(POLICIES, "T1").feed(["created"]), "event"),
         (lambda: sla.Tracker.from_json(POLICIES, "{}"), "data"),
+        (lambda: sla.Tracker.from_json("policies.yaml", {}), "policies"),
     ],
 )
 def test_a_wrong_argument_is_named(call, named):
@@ -35,22 +38,27 @@ def test_argument_errors_are_sla_errors_and_type_errors():
 
 
 @pytest.mark.parametrize(
-    "damage",
+    ("damage", "path"),
     [
-        lambda s: s.pop("clock"),
-        lambda s: s.pop("seq"),
-        lambda s: s.update(clock="nonsense"),
-        lambda s: s.update(clock={}),
-        lambda s: s.update(seq="x"),
+        (lambda s: s.pop("clock"), "clock"),
+        (lambda s: s.pop("seq"), "seq"),
+        (lambda s: s.pop("ticket_id"), "ticket_id"),
+        (lambda s: s.update(clock="nonsense"), "clock"),
+        (lambda s: s.update(clock={}), "clock.status"),
+        (lambda s: s.update(seq="x"), "seq"),
+        (lambda s: s["clock"].pop("metrics"), "clock.metrics"),
     ],
 )
-def test_damaged_tracker_state_is_an_sla_error(damage):
+def test_damaged_tracker_state_is_a_state_error_naming_the_place(damage, path):
     tracker = sla.Tracker(POLICIES, "T1")
     tracker.feed(CREATED)
     state = tracker.to_json()
     damage(state)
-    with pytest.raises(sla.SlaError):
+    with pytest.raises(
+        sla.StateError, match=rf"^tracker state( of ticket T1)?: at {re.escape(path)}: "
+    ) as info:
         sla.Tracker.from_json(POLICIES, state)
+    assert isinstance(info.value, sla.SlaError) and info.value.path == path
 
 
 def test_a_restored_tracker_goes_on_where_it_stopped():
@@ -96,6 +104,17 @@ def test_load_policies_names_a_wrong_source():
             "tickets: expected",
         ),
         (lambda: sla.Tracker(POLICIES, "T").snapshot(None), ArgumentError, "now: expected"),
+        (lambda: sla.Tracker(POLICIES, "T").next_change("soon"), sla.TimestampError, "soon"),
+        (
+            lambda: sla.Tracker(POLICIES, "T").feed({**CREATED, "ticket_id": ["T"]}),
+            sla.EventError,
+            "ticket_id is",
+        ),
+        (
+            lambda: sla.build_report(POLICIES, {}, "2026-03-02T09:00:00Z", tz="Mars/Base"),
+            sla.ReportError,
+            "Mars/Base",
+        ),
     ],
 )
 def test_batch_calls_name_a_wrong_argument(call, error, words):

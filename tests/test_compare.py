@@ -11,7 +11,7 @@ import pickle
 
 import pytest
 
-from sla import load_policies
+from sla import SlaError, load_policies
 from sla.engine.jsonl import read_jsonl
 from sla.report.compare import (
     CHANGES,
@@ -273,5 +273,5 @@ def test_a_history_without_cycles_prints_in_every_format(old, new):
     assert json.loads(render_json(result))["changed_cycles"] == []
     page = render_html(result)
     assert "No cycles with a target" in page and "No cycle changes its verdict." in page
-    with pytest.raises(ValueError, match="unknown compare format 'xml'"):
+    with pytest.raises(SlaError, match="unknown compare format 'xml'"):
         write_comparison(result, io.BytesIO(), "xml")

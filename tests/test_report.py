@@ -774,7 +774,9 @@ def test_csv_carries_the_json_numbers(tmp_path):
     assert len(cells) == len(rows)
     assert cells[("report", ("", ""), "", "tickets")] == str(report["tickets"])
     assert cells[("report", ("", ""), "", "now")] == report["now"]
-    assert cells[("report", ("", ""), "", "meta.unmeasured_tickets")] == str(report["meta"]["unmeasured_tickets"])
+    assert cells[("report", ("", ""), "", "meta.unmeasured_tickets")] == str(
+        report["meta"]["unmeasured_tickets"]
+    )
     assert cells[("report", ("", ""), "", "meta.events.first")] == report["meta"]["events"]["first"]
 
     def check(section, row, metric):
@@ -936,3 +938,17 @@ def test_progress_is_silent_off_a_terminal_and_draws_on_one():
         bar.update(i)
     bar.close()
     assert "%" in tty.getvalue() and "tickets" in tty.getvalue() and tty.getvalue().endswith("\r")
+
+
+def test_an_unknown_report_format_is_an_sla_error():
+    import io as _io
+
+    from sla import SlaError, build_report, load_policies, write_report
+
+    report = build_report(
+        load_policies("policies:\n  - name: all\n    targets: {first_response: 1h}\n"), [], 0
+    )
+    with pytest.raises(
+        SlaError, match="unknown report format 'xml'; expected one of table, json, csv, html, parquet"
+    ):
+        write_report(report, _io.BytesIO(), "xml")

@@ -79,9 +79,26 @@ def evaluate_ticket(
     events: Iterable[Mapping[str, object] | Event],
     now: datetime | str | int,
     ticket_id: str | None = None,
-    with_warnings: bool = False,
+    with_warnings: bool = True,
 ) -> list[CycleResult]:
-    """Evaluate one ticket's events (dicts as in the JSONL format, or typed events) at ``now``."""
+    """Evaluate one ticket's events (dicts as in the JSONL format, or typed events) at ``now``.
+
+    One :class:`~sla.CycleResult` per cycle, by metric name then cycle
+    number; none when the ticket was created after ``now``.  ``warnings``
+    holds each open cycle's warning instants (the policy's ``warnings``);
+    ``with_warnings=False`` skips them, as ``sla evaluate`` does (its rows
+    do not carry them).  :meth:`sla.Tracker.snapshot` gives the same list
+    for the same events and ``now``.  A malformed ticket raises
+    :class:`~sla.errors.EventError`.
+
+    >>> from sla import load_policies
+    >>> policies = load_policies(
+    ...     "policies: [{name: all, targets: {first_response: 1h}, warnings: {at_percent: [50]}}]")
+    >>> [row] = evaluate_ticket(policies, [{"at": "2026-03-02T08:00:00Z", "type": "created", "fields": {}}],
+    ...                         now="2026-03-02T08:10:00Z", ticket_id="T1")
+    >>> row.state, row.due.isoformat(), [(label, at.isoformat()) for label, at in row.warning_times]
+    ('running', '2026-03-02T09:00:00+00:00', [('50%', '2026-03-02T08:30:00+00:00')])
+    """
     check_argument("policies", policies, PolicySet, "a PolicySet from sla.load_policies")
     if isinstance(events, (str, bytes, Mapping)) or not isinstance(events, Iterable):
         raise ArgumentError(
@@ -96,8 +113,27 @@ def evaluate_many(
     tickets: Iterable[TicketEvents],
     now: datetime | str | int,
     rejected: list[EventError] | None = None,
+    with_warnings: bool = True,
 ) -> Iterator[CycleResult]:
-    """Evaluate tickets in order; rejected ones are appended to ``rejected`` and skipped."""
+    """Evaluate tickets in order; rejected ones are appended to ``rejected`` and skipped.
+
+    ``tickets``: the :class:`TicketEvents` of :func:`~sla.read_jsonl`.
+    Yields what :func:`evaluate_ticket` returns for each ticket, one ticket
+    after the other (``with_warnings`` as there).
+
+    >>> from sla import load_policies, read_jsonl
+    >>> policies = load_policies("policies: [{name: all, targets: {first_response: 1h}}]")
+    >>> tickets, _ = read_jsonl([
+    ...     '{"ticket_id": "T1", "at": "2026-03-02T08:00:00Z", "type": "created", "fields": {}}',
+    ...     '{"ticket_id": "T2", "at": "2026-03-02T08:00:00Z", "type": "message", "author": "agent"}',
+    ... ])
+    >>> rejected = []
+    >>> [(r.ticket_id, r.state) for r in evaluate_many(policies, tickets.values(), "2026-03-02T10:00:00Z",
+    ...                                               rejected=rejected)]
+    [('T1', 'breached')]
+    >>> print(rejected[0])
+    line 2: ticket T2: the ticket has no created event
+    """
     check_argument("policies", policies, PolicySet, "a PolicySet from sla.load_policies")
     now_us = as_us(now)
     for ticket in tickets:
@@ -108,4 +144,4 @@ def evaluate_many(
             if rejected is not None:
                 rejected.append(ticket.error)
             continue
-        yield from evaluate_events(policies, ticket, now_us)
+        yield from evaluate_events(policies, ticket, now_us, with_warnings)

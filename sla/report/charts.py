@@ -36,12 +36,12 @@ FRT_BINS = (
 MAX_COMPLIANCE_ROWS = 14
 
 
-def _num(value: float) -> str:
+def number_text(value: float) -> str:
     """Compact SVG coordinates."""
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def _compliance_color(share: float | None) -> str:
+def compliance_color(share: float | None) -> str:
     if share is None:
         return NONE_COLOR
     return OK_COLOR if share >= GOOD else WARN_COLOR if share >= WARN else BAD_COLOR
@@ -62,7 +62,7 @@ def _nice_max(value: float) -> tuple[float, float]:
     return step * math.ceil(value / step), step
 
 
-def _svg_open(kind: str, width: int, height: int, label: str) -> str:
+def svg_open(kind: str, width: int, height: int, label: str) -> str:
     return (
         f'<svg class="chart chart-{kind}" data-chart="{kind}" xmlns="http://www.w3.org/2000/svg" '
         f'viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{esc(label)}" '
@@ -70,21 +70,21 @@ def _svg_open(kind: str, width: int, height: int, label: str) -> str:
     )
 
 
-def _empty_svg(kind: str, label: str, message: str, width: int = 960, height: int = 120) -> str:
+def empty_svg(kind: str, label: str, message: str, width: int = 960, height: int = 120) -> str:
     return (
-        _svg_open(kind, width, height, label)
+        svg_open(kind, width, height, label)
         + f'<rect x="0" y="0" width="{width}" height="{height}" rx="8" fill="#f8fafc"/>'
         f'<text x="{width // 2}" y="{height // 2 + 5}" text-anchor="middle" fill="#64748b" font-size="15">'
         f"{esc(message)}</text></svg>"
     )
 
 
-def _legend(items: Sequence[tuple[str, str]], x: float, y: float) -> str:
+def legend_svg(items: Sequence[tuple[str, str]], x: float, y: float) -> str:
     parts = []
     for label, color in items:
         parts.append(
-            f'<rect x="{_num(x)}" y="{_num(y - 9)}" width="11" height="11" rx="2" fill="{color}"/>'
-            f'<text x="{_num(x + 16)}" y="{_num(y)}" fill="#334155">{esc(label)}</text>'
+            f'<rect x="{number_text(x)}" y="{number_text(y - 9)}" width="11" height="11" rx="2" fill="{color}"/>'
+            f'<text x="{number_text(x + 16)}" y="{number_text(y)}" fill="#334155">{esc(label)}</text>'
         )
         x += 26 + 7 * len(label)
     return "".join(parts)
@@ -95,7 +95,7 @@ def chart_compliance(report: Report) -> str:
     label = "SLA compliance per metric and group"
     rows = [r for r in report.sla if r.cycles]
     if not rows:
-        return _empty_svg("compliance", label, "No cycles with a target")
+        return empty_svg("compliance", label, "No cycles with a target")
     by_metric: dict[str, list[SlaGroup]] = {}
     for row in rows:
         by_metric.setdefault(row.metric, []).append(row)
@@ -129,8 +129,8 @@ def chart_compliance(report: Report) -> str:
             if row.compliance is not None:
                 w = max(bar_w * row.compliance, 1.5)
                 body.append(
-                    f'<rect x="{bar_x}" y="{top + 4}" width="{_num(w)}" height="15" rx="3" '
-                    f'fill="{_compliance_color(row.compliance)}"/>'
+                    f'<rect x="{bar_x}" y="{top + 4}" width="{number_text(w)}" height="15" rx="3" '
+                    f'fill="{compliance_color(row.compliance)}"/>'
                 )
             text = (
                 f"{percent_text(row.compliance)}  ·  {row.breached:,} breached / {row.achieved + row.breached:,}"
@@ -148,9 +148,9 @@ def chart_compliance(report: Report) -> str:
     for share, color in ((WARN, WARN_COLOR), (GOOD, OK_COLOR)):
         gx = bar_x + bar_w * share
         guides.append(
-            f'<line x1="{_num(gx)}" y1="22" x2="{_num(gx)}" y2="{y}" stroke="{color}" '
+            f'<line x1="{number_text(gx)}" y1="22" x2="{number_text(gx)}" y2="{y}" stroke="{color}" '
             f'stroke-dasharray="3 3" stroke-width="1" opacity="0.8"/>'
-            f'<text x="{_num(gx)}" y="14" text-anchor="middle" fill="{color}" font-size="11">'
+            f'<text x="{number_text(gx)}" y="14" text-anchor="middle" fill="{color}" font-size="11">'
             f"{int(share * 100)}%</text>"
         )
     note = ""
@@ -162,7 +162,7 @@ def chart_compliance(report: Report) -> str:
         )
         y += 14
     height = y + 8
-    return _svg_open("compliance", width, height, label) + "".join(guides) + "".join(body) + note + "</svg>"
+    return svg_open("compliance", width, height, label) + "".join(guides) + "".join(body) + note + "</svg>"
 
 
 def _day_range(first: str, last: str) -> list[str]:
@@ -177,7 +177,7 @@ def chart_misses_per_day(report: Report) -> str:
     label = f"SLA misses per day ({report.tz})"
     data = report.extras.breaches_by_day
     if not data:
-        return _empty_svg("misses", label, "No breached cycles")
+        return empty_svg("misses", label, "No breached cycles")
     days = _day_range(min(data), max(data))
     metrics = sorted({m for counts in data.values() for m in counts})
     colors = {m: PALETTE[i % len(PALETTE)] for i, m in enumerate(metrics)}
@@ -187,7 +187,7 @@ def chart_misses_per_day(report: Report) -> str:
     plot_w, plot_h = width - left - right, plot_bottom - plot_top
     slot = plot_w / len(days)
     bar_w = min(max(slot * 0.78, 0.6), 44)
-    parts = [_legend([(m, colors[m]) for m in metrics], left, 14)]
+    parts = [legend_svg([(m, colors[m]) for m in metrics], left, 14)]
     parts += _gridlines(top, step, left, width - right, plot_bottom, plot_h)
     for i, day in enumerate(days):
         counts: Mapping[str, int] = data.get(day, {})
@@ -204,7 +204,7 @@ def chart_misses_per_day(report: Report) -> str:
                 h = plot_h * c / top
                 y -= h
                 parts.append(
-                    f'<rect x="{_num(x)}" y="{_num(y)}" width="{_num(bar_w)}" height="{_num(h)}" '
+                    f'<rect x="{number_text(x)}" y="{number_text(y)}" width="{number_text(bar_w)}" height="{number_text(h)}" '
                     f'fill="{colors[m]}"/>'
                 )
             parts.append("</g>")
@@ -212,7 +212,7 @@ def chart_misses_per_day(report: Report) -> str:
     for i in range(0, len(days), every):
         x = left + i * slot + slot / 2
         parts.append(
-            f'<text x="{_num(x)}" y="{plot_bottom + 18}" text-anchor="middle" fill="#64748b">'
+            f'<text x="{number_text(x)}" y="{plot_bottom + 18}" text-anchor="middle" fill="#64748b">'
             f"{esc(days[i][5:] if len(days) <= 400 else days[i])}</text>"
         )
     parts.append(
@@ -222,7 +222,7 @@ def chart_misses_per_day(report: Report) -> str:
         f'<text x="{left}" y="{height - 8}" fill="#64748b" font-size="11">'
         f"{esc(days[0])} to {esc(days[-1])}: {sum(totals):,} breached cycles by the day they fell due</text>"
     )
-    return _svg_open("misses", width, height, label) + "".join(parts) + "</svg>"
+    return svg_open("misses", width, height, label) + "".join(parts) + "</svg>"
 
 
 def _gridlines(
@@ -234,8 +234,8 @@ def _gridlines(
     while tick <= top + 1e-9:
         ty = plot_bottom - plot_h * tick / top
         out.append(
-            f'<line x1="{left}" y1="{_num(ty)}" x2="{right_x}" y2="{_num(ty)}" stroke="#e2e8f0"/>'
-            f'<text x="{left - 6}" y="{_num(ty + 4)}" text-anchor="end" fill="#64748b">{tick:g}</text>'
+            f'<line x1="{left}" y1="{number_text(ty)}" x2="{right_x}" y2="{number_text(ty)}" stroke="#e2e8f0"/>'
+            f'<text x="{left - 6}" y="{number_text(ty + 4)}" text-anchor="end" fill="#64748b">{tick:g}</text>'
         )
         tick += step
     return out
@@ -264,23 +264,23 @@ def _bars(
         h = plot_h * count / top
         parts.append(
             f'<g class="bar"><title>{esc(name)}: {count:,} ({count / total:.0%})</title>'
-            f'<rect x="{_num(x)}" y="{_num(plot_bottom - h)}" width="{_num(bar_w)}" height="{_num(h)}" '
+            f'<rect x="{number_text(x)}" y="{number_text(plot_bottom - h)}" width="{number_text(bar_w)}" height="{number_text(h)}" '
             f'rx="3" fill="{color}"/>'
         )
         if count:
             parts.append(
-                f'<text x="{_num(x + bar_w / 2)}" y="{_num(plot_bottom - h - 5)}" text-anchor="middle" '
+                f'<text x="{number_text(x + bar_w / 2)}" y="{number_text(plot_bottom - h - 5)}" text-anchor="middle" '
                 f'fill="#0f172a" font-size="11">{count:,}</text>'
             )
         parts.append(
-            f'</g><text x="{_num(x + bar_w / 2)}" y="{plot_bottom + 17}" text-anchor="middle" '
+            f'</g><text x="{number_text(x + bar_w / 2)}" y="{plot_bottom + 17}" text-anchor="middle" '
             f'fill="#334155" font-size="{11 if slot > 44 else 10}">{esc(name)}</text>'
         )
     parts.append(
         f'<line x1="{left}" y1="{plot_bottom}" x2="{width - right}" y2="{plot_bottom}" stroke="#94a3b8"/>'
     )
     parts.append(f'<text x="{left}" y="{height - 8}" fill="#64748b" font-size="11">{esc(caption)}</text>')
-    return _svg_open(kind, width, height, label) + "".join(parts) + "</svg>"
+    return svg_open(kind, width, height, label) + "".join(parts) + "</svg>"
 
 
 def frt_histogram(seconds: Iterable[float]) -> list[int]:
@@ -297,7 +297,7 @@ def chart_first_response(report: Report) -> str:
     label = "Time to first response (calendar time, tickets with a response)"
     values = report.extras.first_response_seconds
     if not values:
-        return _empty_svg("first-response", label, "No ticket has a response yet", 560, 280)
+        return empty_svg("first-response", label, "No ticket has a response yet", 560, 280)
     counts = frt_histogram(values)
     overall = report.extras.overall_kpis
     frt = overall.first_response_seconds if overall else None
@@ -323,7 +323,7 @@ def chart_heatmap(report: Report) -> str:
     grid = report.extras.created_by_hour
     peak = max(max(row) for row in grid)
     if peak == 0:
-        return _empty_svg("heatmap", label, "No tickets")
+        return empty_svg("heatmap", label, "No tickets")
     left, top, cell_w, cell_h, gap = 46, 24, 36, 26, 2
     width = left + 24 * cell_w + 10
     height = top + 7 * cell_h + 46
@@ -369,7 +369,7 @@ def chart_heatmap(report: Report) -> str:
         f'<text x="{left + 226}" y="{ly + 10}" fill="#64748b" font-size="11">more (quietest slot with tickets: {least:,}, '
         f"busiest: {peak:,})</text>"
     )
-    return _svg_open("heatmap", width, height, label) + "".join(parts) + "</svg>"
+    return svg_open("heatmap", width, height, label) + "".join(parts) + "</svg>"
 
 
 def _short(count: int) -> str:
@@ -398,7 +398,7 @@ def chart_csat(report: Report) -> str:
     label = "CSAT: last score per ticket"
     scores = report.extras.csat_scores
     if not scores:
-        return _empty_svg("csat", label, "No CSAT responses", 560, 280)
+        return empty_svg("csat", label, "No CSAT responses", 560, 280)
     labels, counts, middles = csat_bins(scores)
     lo, hi = min(middles), max(middles)
     colors = []

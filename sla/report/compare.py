@@ -37,7 +37,7 @@ from sla.engine.events import TicketEvents
 from sla.engine.judge import CycleResult
 from sla.policy.compile import PolicySet
 from sla.report.accumulators import value_key
-from sla.report.figures import ReportBuilder, _sort_token
+from sla.report.figures import ReportBuilder, sort_token
 from sla.report.results import SlaGroup
 from sla.timefmt import duration_text, format_instant, format_seconds
 
@@ -328,7 +328,7 @@ def paired(before: Sequence[SlaGroup], after: Sequence[SlaGroup]) -> list[Metric
             joined.setdefault(key, (row, {}))[1][side] = row
 
     def order(item: tuple[SlaGroup, dict[int, SlaGroup]]) -> tuple[object, ...]:
-        return (*(_sort_token(v) for v in item[0].group.values()), item[0].metric)
+        return (*(sort_token(v) for v in item[0].group.values()), item[0].metric)
 
     return [
         MetricDelta(dict(row.group), row.metric, Compliance.of(sides.get(0)), Compliance.of(sides.get(1)))

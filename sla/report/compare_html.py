@@ -12,7 +12,14 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import IO
 
-from sla.report.charts import MAX_COMPLIANCE_ROWS, _compliance_color, _empty_svg, _legend, _num, _svg_open
+from sla.report.charts import (
+    MAX_COMPLIANCE_ROWS,
+    compliance_color,
+    empty_svg,
+    legend_svg,
+    number_text,
+    svg_open,
+)
 from sla.report.compare import (
     CHANGES,
     DROPPED,
@@ -23,8 +30,9 @@ from sla.report.compare import (
     MetricDelta,
     verdict_text,
 )
+from sla.report.figures import ReportError
 from sla.report.formats import group_json
-from sla.report.html import CSS, _cls, _panel, _td
+from sla.report.html import CSS, panel, share_class, table_cell
 from sla.report.text import cut, esc, group_text, percent_text, value_text
 from sla.timefmt import format_instant
 
@@ -43,7 +51,7 @@ def write_comparison(comparison: Comparison, out: IO[bytes], fmt: str = "json") 
     """Write the comparison to a binary stream as ``table``, ``json``, ``csv`` or ``html``."""
     renderers = {"table": render_table, "json": render_json, "csv": render_csv, "html": render_html}
     if fmt not in renderers:
-        raise ValueError(f"unknown compare format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        raise ReportError(f"unknown compare format {fmt!r}; expected one of {', '.join(FORMATS)}")
     out.write(renderers[fmt](comparison).encode("utf-8"))
     out.flush()
 
@@ -181,7 +189,7 @@ def _row(cells: Sequence[str], widths: Sequence[int]) -> str:
 # ------------------------------------------------------------------- html
 def _pill(share: float | None) -> str:
     title = "-" if share is None else f"{share:.6g}"
-    return f'<td class="n" title="{esc(title)}"><span class="pill {_cls(share)}">{esc(percent_text(share))}</span></td>'
+    return f'<td class="n" title="{esc(title)}"><span class="pill {share_class(share)}">{esc(percent_text(share))}</span></td>'
 
 
 def _overall_share(rows: Sequence[MetricDelta], side: str) -> float | None:
@@ -198,8 +206,8 @@ def _cards(comparison: Comparison) -> str:
     worse = "bad" if counts[NEWLY_BREACHED] else ""
     cards = [
         ("Tickets", f"{comparison.tickets:,}", f"{comparison.rejected:,} rejected", ""),
-        ("Compliance before", percent_text(before), "all metrics", _cls(before)),
-        ("Compliance after", percent_text(after), f"{delta_text(delta)} points", _cls(after)),
+        ("Compliance before", percent_text(before), "all metrics", share_class(before)),
+        ("Compliance after", percent_text(after), f"{delta_text(delta)} points", share_class(after)),
         ("Newly breached", f"{counts[NEWLY_BREACHED]:,}", "cycles", worse),
         ("No longer breached", f"{counts[NO_LONGER_BREACHED]:,}", "cycles", ""),
         ("New · dropped", f"{counts[NEW]:,} · {counts[DROPPED]:,}", "cycles gaining · losing a target", ""),
@@ -220,7 +228,7 @@ def chart_before_after(comparison: Comparison) -> str:
     label = "SLA compliance before and after per metric and group"
     rows = comparison.sla
     if not rows:
-        return _empty_svg("compare", label, "No cycles with a target")
+        return empty_svg("compare", label, "No cycles with a target")
     width, label_w, bar_x, bar_w, y = 960, 230, 240, 470, 14
     body: list[str] = []
     for metric in dict.fromkeys(r.metric for r in rows):
@@ -239,19 +247,19 @@ def chart_before_after(comparison: Comparison) -> str:
             body.append(
                 f'<text x="{label_w}" y="{y + 17}" text-anchor="end" fill="#334155">{esc(name)}</text>'
             )
-            for offset, share, color in ((4, before, BEFORE_COLOR), (15, after, _compliance_color(after))):
+            for offset, share, color in ((4, before, BEFORE_COLOR), (15, after, compliance_color(after))):
                 body.append(
                     f'<rect x="{bar_x}" y="{y + offset}" width="{bar_w}" height="9" rx="2" fill="#f1f5f9"/>'
                 )
                 if share is not None:
                     body.append(
-                        f'<rect x="{bar_x}" y="{y + offset}" width="{_num(max(bar_w * share, 1.5))}" '
+                        f'<rect x="{bar_x}" y="{y + offset}" width="{number_text(max(bar_w * share, 1.5))}" '
                         f'height="9" rx="2" fill="{color}"/>'
                     )
             body.append(f'<text x="{bar_x + bar_w + 10}" y="{y + 17}" fill="#0f172a">{esc(text)}</text></g>')
             y += 30
-    legend = _legend((("before", BEFORE_COLOR), ("after (by threshold)", _compliance_color(1.0))), bar_x, 12)
-    return _svg_open("compare", width, y + 10, label) + legend + "".join(body) + "</svg>"
+    key = legend_svg((("before", BEFORE_COLOR), ("after (by threshold)", compliance_color(1.0))), bar_x, 12)
+    return svg_open("compare", width, y + 10, label) + key + "".join(body) + "</svg>"
 
 
 def table_deltas(comparison: Comparison) -> str:
@@ -266,9 +274,11 @@ def table_deltas(comparison: Comparison) -> str:
     body = []
     for row in comparison.sla:
         values = (row.group.get(k) for k in comparison.by)
-        cells = "".join(_td(None if v is None else value_text(v), numeric=False) for v in values)
+        cells = "".join(table_cell(None if v is None else value_text(v), numeric=False) for v in values)
         cells += f"<td>{esc(row.metric)}</td>" + "".join(
-            _td(getattr(side, name)) for name in ("cycles", "breached") for side in (row.before, row.after)
+            table_cell(getattr(side, name))
+            for name in ("cycles", "breached")
+            for side in (row.before, row.after)
         )
         cells += _pill(row.before.compliance) + _pill(row.after.compliance)
         points = row.delta_points
@@ -284,7 +294,7 @@ def table_changes(comparison: Comparison, kind: str) -> str:
         return ""
     head = "<th>ticket</th><th>metric</th><th class=n>cycle</th><th>before</th><th>after</th>"
     body = "".join(
-        f"<tr><td>{esc(c.ticket_id)}</td><td>{esc(c.metric)}</td>{_td(c.cycle)}"
+        f"<tr><td>{esc(c.ticket_id)}</td><td>{esc(c.metric)}</td>{table_cell(c.cycle)}"
         f"<td>{esc(verdict_text(c.before))}</td><td>{esc(verdict_text(c.after))}</td></tr>"
         for c in listed
     )
@@ -308,20 +318,20 @@ def render_html(comparison: Comparison) -> str:
         f"<header><h1>SLA policy comparison</h1><p>as of <b>{esc(now)}</b> · before <b>{esc(comparison.before_name)}</b>"
         f" · after <b>{esc(comparison.after_name)}</b> · {esc(grouping)}</p></header>",
         _cards(comparison),
-        _panel(
+        panel(
             "compliance",
             "SLA compliance before and after",
             "Achieved ÷ (achieved + breached) per metric and group under each policy file; "
             "the delta is after minus before in percentage points.",
             chart_before_after(comparison),
         ),
-        _panel(
+        panel(
             "compare-table",
             "Figures per metric and group",
             "Cycles with a target under each file, grouped by the attributes in force at their end (or now).",
             table_deltas(comparison),
         ),
-        _panel(
+        panel(
             "changes",
             "Changed cycles",
             "Cycles (by ticket, metric and cycle number) judged differently by the two files, in input order.",

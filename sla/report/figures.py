@@ -64,7 +64,7 @@ class ProgressSink(Protocol):
     def close(self) -> None: ...
 
 
-def _sort_token(value: object) -> tuple[object, ...]:
+def sort_token(value: object) -> tuple[object, ...]:
     if value is None:
         return (3,)
     if isinstance(value, str):
@@ -271,7 +271,7 @@ class ReportBuilder:
         def order(gkey: GroupKey) -> tuple[object, ...]:
             values = group_values[gkey]
             head = (values[PERIOD_KEY],) if period is not None else ()
-            return head + tuple(_sort_token(values[k]) for k in by)
+            return head + tuple(sort_token(values[k]) for k in by)
 
         sla_rows = [
             sla_row(group_values[gkey], metric, self.sla_acc[(gkey, metric)])

@@ -12,6 +12,7 @@ import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO
 
+from sla.report.figures import ReportError
 from sla.report.html import render_html
 from sla.report.results import Report, ReportMeta, SlaGroup
 from sla.report.text import (
@@ -45,7 +46,7 @@ def write_report(report: Report, out: IO[bytes], fmt: str = "json") -> None:
         out.flush()
         return
     else:
-        raise ValueError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        raise ReportError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
     out.write(text.encode("utf-8"))
     out.flush()
 

@@ -67,13 +67,13 @@ footer {{ color: var(--muted); font-size: 12px; margin-top: 24px; }}
 """
 
 
-def _cls(share: float | None) -> str:
+def share_class(share: float | None) -> str:
     if share is None:
         return "none"
     return "ok" if share >= GOOD else "warn" if share >= WARN else "bad"
 
 
-def _td(value: object, numeric: bool = True, title: str | None = None) -> str:
+def table_cell(value: object, numeric: bool = True, title: str | None = None) -> str:
     t = f' title="{esc(title)}"' if title else ""
     if value is None:
         return f'<td class="n null"{t}>–</td>' if numeric else f'<td class="null"{t}>null</td>'
@@ -81,23 +81,23 @@ def _td(value: object, numeric: bool = True, title: str | None = None) -> str:
 
 
 def _duration_td(seconds: float | None, hours: str = "calendar") -> str:
-    return _td(
+    return table_cell(
         None if seconds is None else duration_text(seconds, hours == "business"),
         title=None if seconds is None else f"{seconds:g} s, {hours_label(hours)}",
     )
 
 
 def _rate_td(share: float | None) -> str:
-    return _td(
+    return table_cell(
         None if share is None else percent_text(share), title=None if share is None else f"{share:.6g}"
     )
 
 
 def _group_cells(report: Report, group: Mapping[str, object]) -> str:
     return "".join(
-        _td(group.get(k), numeric=False)
+        table_cell(group.get(k), numeric=False)
         if group.get(k) is None or isinstance(group.get(k), str)
-        else _td(json.dumps(group.get(k)), numeric=False)
+        else table_cell(json.dumps(group.get(k)), numeric=False)
         for k in report.group_keys
     )
 
@@ -114,13 +114,15 @@ def table_sla(report: Report) -> str:
         el = r.elapsed_seconds
         pill = (
             f'<td class="n" title="{esc("-" if r.compliance is None else f"{r.compliance:.6g}")}">'
-            f'<span class="pill {_cls(r.compliance)}">{esc(percent_text(r.compliance))}</span></td>'
+            f'<span class="pill {share_class(r.compliance)}">{esc(percent_text(r.compliance))}</span></td>'
         )
         rows.append(
             "<tr>"
             + _group_cells(report, r.group)
             + f"<td>{esc(r.metric)}</td>"
-            + "".join(_td(v) for v in (r.cycles, r.achieved, r.breached, r.cancelled, r.running, r.paused))
+            + "".join(
+                table_cell(v) for v in (r.cycles, r.achieved, r.breached, r.cancelled, r.running, r.paused)
+            )
             + pill
             + "".join(
                 _duration_td(None if el is None else getattr(el, p), report.meta.hours_of(r.metric))
@@ -156,7 +158,7 @@ def table_kpis(report: Report) -> str:
         rows1.append(
             "<tr>"
             + cells
-            + "".join(_td(v) for v in (k.tickets, k.messages_in, k.messages_out, k.unique_requesters))
+            + "".join(table_cell(v) for v in (k.tickets, k.messages_in, k.messages_out, k.unique_requesters))
             + "".join(_duration_td(None if frt is None else getattr(frt, p)) for p in ("mean", "p50", "p90"))
             + "</tr>"
         )
@@ -167,8 +169,8 @@ def table_kpis(report: Report) -> str:
                 _rate_td(v)
                 for v in (k.response_rate, k.resolution_rate, k.reopen_rate, k.fcr_rate, k.redirect_rate)
             )
-            + _td(k.csat.responses)
-            + _td(None if k.csat.mean is None else f"{k.csat.mean:.2f}")
+            + table_cell(k.csat.responses)
+            + table_cell(None if k.csat.mean is None else f"{k.csat.mean:.2f}")
             + _rate_td(k.csat.satisfied_share)
             + "</tr>"
         )
@@ -189,8 +191,8 @@ def _misses_table(report: Report) -> str:
     rows = "".join(
         "<tr>"
         + f"<td>{esc(d)}</td>"
-        + "".join(_td(data[d].get(m, 0)) for m in metrics)
-        + _td(sum(data[d].values()))
+        + "".join(table_cell(data[d].get(m, 0)) for m in metrics)
+        + table_cell(sum(data[d].values()))
         + "</tr>"
         for d in sorted(data)
     )
@@ -214,7 +216,7 @@ def _cards(report: Report) -> str:
             "SLA compliance",
             percent_text(share),
             f"{achieved:,} achieved · {breached:,} breached",
-            _cls(share),
+            share_class(share),
         ),
         (
             "SLA cycles",
@@ -250,7 +252,7 @@ def _cards(report: Report) -> str:
     )
 
 
-def _panel(ident: str, title: str, note: str, body: str) -> str:
+def panel(ident: str, title: str, note: str, body: str) -> str:
     return f'<section class="panel" id="{ident}"><h2>{esc(title)}</h2><p class="note">{esc(note)}</p>{body}</section>'
 
 
@@ -271,14 +273,14 @@ def render_html(report: Report) -> str:
         + (f'<p class="note">{esc(unmeasured)}</p>' if unmeasured else "")
         + "</header>",
         _cards(report),
-        _panel(
+        panel(
             "compliance",
             "SLA compliance",
             "Achieved ÷ (achieved + breached) per metric and group; dashed lines at 80% and 95%. "
             "Cancelled and open, unbreached cycles are outside the ratio.",
             chart_compliance(report),
         ),
-        _panel(
+        panel(
             "misses",
             "SLA misses per day",
             f"Breached cycles, open or ended, counted on the day (in {report.tz}) "
@@ -286,28 +288,28 @@ def render_html(report: Report) -> str:
             chart_misses_per_day(report) + _misses_table(report),
         ),
         '<div class="grid2">',
-        _panel(
+        panel(
             "first-response",
             "Time to first response",
             "Calendar time from creation to the first public agent message.",
             chart_first_response(report),
         ),
-        _panel("csat", "CSAT", "Each ticket's last score; satisfied means 4 or more.", chart_csat(report)),
+        panel("csat", "CSAT", "Each ticket's last score; satisfied means 4 or more.", chart_csat(report)),
         "</div>",
-        _panel(
+        panel(
             "volume",
             "Ticket volume by hour of week",
             f"Tickets created, by local weekday and hour in {report.tz}.",
             chart_heatmap(report),
         ),
-        _panel(
+        panel(
             "sla-table",
             "SLA figures",
             "Every cycle with a target, grouped by the attributes in force at its end "
             "(or now); elapsed times over ended cycles that were achieved or breached.",
             table_sla(report),
         ),
-        _panel(
+        panel(
             "kpi-table",
             "Support KPIs",
             "Tickets created at or before now, grouped by their attributes at now; "
