@@ -17,7 +17,13 @@ BASE = ("errors", "timefmt", "texts")
 SHELL = ("io", "cli", "adapters", "importers", "service")
 # Output formats of a report write text and pages: shell modules that live
 # beside the figures they print.
-SHELL_IN_CORE = {"report/formats.py", "report/charts.py", "report/html.py", "report/text.py", "report/compare_html.py"}
+SHELL_IN_CORE = {
+    "report/formats.py",
+    "report/charts.py",
+    "report/html.py",
+    "report/text.py",
+    "report/compare_html.py",
+}
 # Calls that reach the outside world. ZoneInfo reads the tz database, which
 # we treat as part of the platform, like the holidays package's tables.
 FORBIDDEN_CALLS = {
