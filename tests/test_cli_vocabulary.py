@@ -416,3 +416,32 @@ def test_parallel_runs_report_progress_by_pieces(tmp_path, monkeypatch):
         pipeline.run(sink, str(path), jobs=2, progress=bar)
         label = "partitions" if shuffled else "input"
         assert f"100% of the {label}" in screen.getvalue()
+
+
+def test_explain_shows_list_values_as_json_not_python(tmp_path, capsys):
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        "policies:\n  - name: trials\n    match: {plan: trial}\n    targets: {first_response: 1h}\n"
+        "  - name: rest\n    targets: {first_response: 4h}\n"
+    )
+    events = tmp_path / "e.jsonl"
+    events.write_text(
+        '{"ticket_id": "T", "at": "2026-03-02T08:00:00Z", "type": "created",'
+        ' "fields": {"plan": ["free", "trial"], "meta": {"a": 1}}}\n'
+    )
+    status, out, _ = run(
+        capsys,
+        "explain",
+        "--policies",
+        str(policy),
+        "--events",
+        str(events),
+        "--now",
+        "2026-03-02T09:00:00Z",
+        "--ticket",
+        "T",
+    )
+    assert status == 0
+    assert "['" not in out and "{'" not in out
+    assert 'plan is ["free", "trial"]' in out
+    assert '"meta": {"a": 1}' in out

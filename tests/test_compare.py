@@ -232,7 +232,9 @@ def test_formats_carry_the_same_figures(old, new):
         "changes",
         "unlisted",
         "changed_cycles",
+        "events",
     }
+    assert data["events"]["first"] is not None and data["events"]["first"] <= data["events"]["last"]
     assert data["changed_cycles"][0]["change"] == "newly_breached"
     assert data["changed_cycles"][0]["before"]["target_seconds"] == 3600
     rows = list(csv.DictReader(io.StringIO(render_csv(result))))

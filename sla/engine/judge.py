@@ -13,8 +13,7 @@ from weakref import WeakKeyDictionary
 from sla.engine.clock import ENDED_BY_DONE, Cycle, TicketClock
 from sla.policy.compile import CALENDAR, CompiledPolicy, PolicySet, ResolvedTarget
 from sla.policy.model import Warnings
-from sla.texts import compact_duration
-from sla.timefmt import MAX_US, US_PER_SECOND, format_instant, from_us
+from sla.timefmt import MAX_US, US_PER_SECOND, duration_text, format_instant, from_us
 
 RUNNING, PAUSED, ACHIEVED, BREACHED, CANCELLED = "running", "paused", "achieved", "breached", "cancelled"
 PROJECTION_LIMIT_US = 1096 * 86_400 * US_PER_SECOND
@@ -347,7 +346,9 @@ def _warnings(
 ) -> tuple[tuple[str, int], ...]:
     amounts = [(f"{p:g}%", int(target.us * p / 100)) for p in spec.at_percent]
     amounts += [
-        (f"{compact_duration(d)} before due", target.us - d) for d in spec.before_due if d < target.us
+        (f"{duration_text(d, exact=True)} before due", target.us - d)
+        for d in spec.before_due
+        if d < target.us
     ]
     out: list[tuple[str, int]] = []
     for label, amount in amounts:

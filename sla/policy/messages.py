@@ -12,6 +12,7 @@ Model validators that find a problem below their own field raise
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterable
 from datetime import date
 from types import UnionType
@@ -63,7 +64,10 @@ def show(value: object) -> str:
         return {None: "null", True: "true", False: "false"}[value]
     if isinstance(value, BoolKey):
         return value.lower()
-    text = repr(value)
+    if isinstance(value, (list, tuple, dict)):  # data reads as JSON, never as a Python repr
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    else:
+        text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 

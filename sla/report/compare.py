@@ -39,7 +39,7 @@ from sla.policy.compile import PolicySet
 from sla.report.accumulators import value_key
 from sla.report.figures import ReportBuilder, sort_token
 from sla.report.results import SlaGroup
-from sla.timefmt import duration_text, format_instant, format_seconds
+from sla.timefmt import duration_text, format_instant, format_seconds, header_instant
 
 #: The kinds of change, in the order they are listed.
 NEWLY_BREACHED, NO_LONGER_BREACHED, NEW, DROPPED = "newly_breached", "no_longer_breached", "new", "dropped"
@@ -204,6 +204,16 @@ class Comparison:
     changes: dict[str, int]
     #: The first :data:`LISTED_PER_CHANGE` changed cycles of each kind, in input order.
     changed_cycles: dict[str, list[CycleChange]]
+    #: The earliest and latest event instant of the accepted tickets (None: no ticket).
+    first_event: int | None = None
+    last_event: int | None = None
+
+    @property
+    def events_text(self) -> str | None:
+        """``events: FIRST .. LAST`` to the second, for headers."""
+        if self.first_event is None or self.last_event is None:
+            return None
+        return f"events: {header_instant(self.first_event)} .. {header_instant(self.last_event)}"
 
     @property
     def unlisted(self) -> int:
@@ -223,6 +233,10 @@ class Comparison:
             "changes": dict(self.changes),
             "unlisted": self.unlisted,
             "changed_cycles": [c.to_dict() for kind in CHANGES for c in self.changed_cycles[kind]],
+            "events": {
+                "first": None if self.first_event is None else format_instant(self.first_event),
+                "last": None if self.last_event is None else format_instant(self.last_event),
+            },
         }
 
 
@@ -316,6 +330,8 @@ class CompareBuilder:
             paired(before.extras.overall_sla, after.extras.overall_sla),
             dict(self.changes),
             {kind: listed[: self.limit] for kind, listed in self.listed.items()},
+            before.meta.first_event,
+            before.meta.last_event,
         )
 
 

@@ -147,6 +147,8 @@ def render_table(comparison: Comparison) -> str:
         f"before: {_line(comparison.before_name)}",
         f"after:  {_line(comparison.after_name)}",
     ]
+    if comparison.events_text:
+        out.append(comparison.events_text)
     if keys:
         out.append(f"grouped by {', '.join(keys)}")
     out += ["", "Compliance  (achieved / (achieved + breached); delta in percentage points)"]
@@ -316,7 +318,9 @@ def render_html(comparison: Comparison) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>SLA policy comparison as of {esc(now)}</title><style>{CSS}</style></head><body><main>",
         f"<header><h1>SLA policy comparison</h1><p>as of <b>{esc(now)}</b> · before <b>{esc(comparison.before_name)}</b>"
-        f" · after <b>{esc(comparison.after_name)}</b> · {esc(grouping)}</p></header>",
+        f" · after <b>{esc(comparison.after_name)}</b> · {esc(grouping)}</p>"
+        + (f"<p>{esc(comparison.events_text)}</p>" if comparison.events_text else "")
+        + "</header>",
         _cards(comparison),
         panel(
             "compliance",
