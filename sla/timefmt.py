@@ -64,6 +64,15 @@ def delta_to_us(delta: timedelta) -> int:
     return delta // _ONE_US
 
 
+def read_iso(text: str) -> datetime:
+    """An ISO 8601 / RFC 3339 date-time as a datetime (naive if it has no
+    offset); ``ValueError`` if it is not one. RFC 3339 allows ``t`` and ``z``."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return datetime.fromisoformat(text.upper())
+
+
 def parse_instant(text: object) -> int:
     """Parse an RFC 3339 / ISO 8601 timestamp with an offset into microseconds;
     a :class:`TimestampError` outside the supported instants (:data:`MIN_US`).
@@ -74,10 +83,7 @@ def parse_instant(text: object) -> int:
     if not isinstance(text, str):
         raise TimestampError(f"expected a timestamp string like 2026-03-02T08:15:00Z, got {text!r}")
     try:
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            moment = datetime.fromisoformat(text.upper())  # RFC 3339 allows "t" and "z"
+        moment = read_iso(text)
     except ValueError:
         raise TimestampError(
             f"{text!r} is not a timestamp; expected RFC 3339 like 2026-03-02T08:15:00Z"

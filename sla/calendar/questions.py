@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sla.calendar.index import Calendar
 from sla.errors import CalendarError, TimestampError
-from sla.timefmt import MAX_US, MIN_US, check_range, format_instant, from_us, to_us  # noqa: F401 (doctests)
+from sla.timefmt import MAX_US, MIN_US, check_range, format_instant, from_us, read_iso, to_us  # noqa: F401 (doctests)
 
 _ONE_US = timedelta(microseconds=1)
 _NAIVE_EPOCH = datetime(1970, 1, 1)
@@ -85,10 +85,7 @@ def read_instant(text: str, zone: ZoneInfo) -> LocalReading:
     ['2026-12-23T16:00:00Z', '2026-12-23T17:00:00Z']
     """
     try:
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            moment = datetime.fromisoformat(text.upper())  # RFC 3339 allows "t" and "z"
+        moment = read_iso(text)
     except ValueError:
         raise TimestampError(
             f"{text!r} is not a time; expected a local time like 2026-12-23T17:00 (in {zone.key}), "

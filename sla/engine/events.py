@@ -308,3 +308,33 @@ def events_from_dicts(
             ticket.reject(exc.reason, number)
     ticket.finish()
     return ticket
+
+
+class EventRange:
+    """The earliest and latest event instant of the tickets it has seen
+    (``None`` before the first): what a run's outputs name as its data range.
+
+    >>> bounds = EventRange()
+    >>> bounds.merge(5, 9); bounds.merge(2, 7); (bounds.first, bounds.last)
+    (2, 9)
+    """
+
+    __slots__ = ("first", "last")
+
+    def __init__(self, first: int | None = None, last: int | None = None):
+        self.first, self.last = first, last
+
+    def see(self, ticket: TicketEvents) -> None:
+        events = ticket.events
+        if events:  # in processing order: the first and the last are the extremes
+            first, last = events[0].at, events[-1].at
+            if self.first is None or first < self.first:
+                self.first = first
+            if self.last is None or last > self.last:
+                self.last = last
+
+    def merge(self, first: int | None, last: int | None) -> None:
+        if first is not None and (self.first is None or first < self.first):
+            self.first = first
+        if last is not None and (self.last is None or last > self.last):
+            self.last = last

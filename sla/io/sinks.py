@@ -32,7 +32,7 @@ from typing import IO, Any, Protocol, TypeVar
 import orjson
 
 from sla.engine.batch import evaluate_events
-from sla.engine.events import TicketEvents
+from sla.engine.events import EventRange, TicketEvents
 from sla.io.row_filter import DueOrder, RowFilter
 from sla.io.summary import Rejection, RunSummary
 from sla.io.writers import JsonlWriter, Row, RowWriter, TableOptions, TableWriter, open_writer
@@ -125,30 +125,6 @@ class Output:
             shutil.copyfileobj(self.spool, self.target, 1 << 20)
             self.target.flush()
             self.spool.close()
-
-
-class EventRange:
-    """The earliest and latest event instant of the accepted tickets seen."""
-
-    __slots__ = ("first", "last")
-
-    def __init__(self, first: int | None = None, last: int | None = None):
-        self.first, self.last = first, last
-
-    def see(self, ticket: TicketEvents) -> None:
-        events = ticket.events
-        if events:  # in processing order: the first and the last are the extremes
-            first, last = events[0].at, events[-1].at
-            if self.first is None or first < self.first:
-                self.first = first
-            if self.last is None or last > self.last:
-                self.last = last
-
-    def merge(self, first: int | None, last: int | None) -> None:
-        if first is not None and (self.first is None or first < self.first):
-            self.first = first
-        if last is not None and (self.last is None or last > self.last):
-            self.last = last
 
 
 def _rows_of(policies: PolicySet, ticket: TicketEvents, now: int, keep: RowFilter | None) -> list[Row]:

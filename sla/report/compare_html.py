@@ -32,7 +32,7 @@ from sla.report.compare import (
 )
 from sla.report.figures import ReportError
 from sla.report.formats import group_json
-from sla.report.html import CSS, panel, share_class, table_cell
+from sla.report.html import CSS, cards_html, panel, share_class, table_cell
 from sla.report.text import cut, esc, group_text, percent_text, value_text
 from sla.timefmt import format_instant
 
@@ -214,15 +214,7 @@ def _cards(comparison: Comparison) -> str:
         ("No longer breached", f"{counts[NO_LONGER_BREACHED]:,}", "cycles", ""),
         ("New · dropped", f"{counts[NEW]:,} · {counts[DROPPED]:,}", "cycles gaining · losing a target", ""),
     ]
-    return (
-        '<div class="cards">'
-        + "".join(
-            f'<div class="card"><div class="k">{esc(name)}</div><div class="v {cls}">{esc(value)}</div>'
-            f'<div class="s">{esc(sub)}</div></div>'
-            for name, value, sub, cls in cards
-        )
-        + "</div>"
-    )
+    return cards_html(cards)
 
 
 def chart_before_after(comparison: Comparison) -> str:

@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sla.calendar.index import zone_suggestion
 from sla.engine.batch import as_us, run_clock
-from sla.engine.events import TicketEvents
+from sla.engine.events import EventRange, TicketEvents
 from sla.engine.judge import judge_ticket
 from sla.errors import SlaError
 from sla.policy.compile import PolicySet
@@ -130,8 +130,7 @@ class ReportBuilder:
         self.extras = ReportExtras()
         self.accepted = 0
         self.rejected = 0
-        self.first_event: int | None = None
-        self.last_event: int | None = None
+        self.events = EventRange()
         self.unmeasured = 0
         self.no_policy = 0
         self.metric_hours: dict[str, set[str]] = {}
@@ -161,14 +160,8 @@ class ReportBuilder:
             self.rejected += 1
             return
         policies, now, local, extras = self.policies, self.now, self.local, self.extras
-        events = ticket.events
-        if events:  # in processing order: the first and the last are the extremes
-            first, last = events[0].at, events[-1].at
-            if self.first_event is None or first < self.first_event:
-                self.first_event = first
-            if self.last_event is None or last > self.last_event:
-                self.last_event = last
-        clock = run_clock(policies, events, now)
+        self.events.see(ticket)
+        clock = run_clock(policies, ticket.events, now)
         if clock is None or clock.created_at is None:  # created after now
             return
         self.accepted += 1
@@ -249,11 +242,7 @@ class ReportBuilder:
                 mine[hour] += count
         self.accepted += other.accepted
         self.rejected += other.rejected
-        for bound, pick in (("first_event", min), ("last_event", max)):
-            theirs = getattr(other, bound)
-            mine = getattr(self, bound)
-            if theirs is not None:
-                setattr(self, bound, theirs if mine is None else pick(mine, theirs))
+        self.events.merge(other.events.first, other.events.last)
         self.unmeasured += other.unmeasured
         self.no_policy += other.no_policy
         for metric, kinds in other.metric_hours.items():
@@ -292,8 +281,8 @@ class ReportBuilder:
             extras,
             ReportMeta(
                 () if self.policies is None or self.policies.source is None else (self.policies.source,),
-                self.first_event,
-                self.last_event,
+                self.events.first,
+                self.events.last,
                 self.unmeasured,
                 self.no_policy,
                 {

@@ -5,7 +5,7 @@ cards, the inline SVG charts of :mod:`sla.report.charts` and the full tables.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from sla.report.charts import (
     FONT,
@@ -241,6 +241,11 @@ def _cards(report: Report) -> str:
             "",
         ),
     ]
+    return cards_html(cards)
+
+
+def cards_html(cards: Sequence[tuple[str, str, str, str]]) -> str:
+    """Summary cards: (title, big value, small print, CSS class of the value) each."""
     return (
         '<div class="cards">'
         + "".join(
