@@ -44,6 +44,7 @@ from sla.policy.messages import suggest
 from sla.report.accumulators import KpiAcc, SlaAcc, kpi_row, sla_row, ticket_figures, value_key
 from sla.report.localtime import LocalTime
 from sla.report.results import PERIOD_KEY, Report, ReportExtras, ReportMeta
+from sla.report.watchlist import Watchlist
 from sla.timefmt import US_PER_SECOND
 
 PERIODS = ("day", "week", "month")
@@ -131,6 +132,7 @@ class ReportBuilder:
         self.accepted = 0
         self.rejected = 0
         self.events = EventRange()
+        self.watch = Watchlist(self.by)
         self.unmeasured = 0
         self.no_policy = 0
         self.metric_hours: dict[str, set[str]] = {}
@@ -168,10 +170,10 @@ class ReportBuilder:
         created_at = clock.created_at
 
         # Clock figures: each cycle grouped by the attributes at its end (or now).
-        measured = False
+        judged = judge_ticket(ticket.ticket_id, clock, policies, now)
+        measured = bool(judged)
         metric_hours = self.metric_hours
-        for result in judge_ticket(ticket.ticket_id, clock, policies, now):
-            measured = True
+        for result in judged:
             kinds = metric_hours.get(result.metric)
             if kinds is None:
                 kinds = metric_hours[result.metric] = set()
@@ -196,6 +198,8 @@ class ReportBuilder:
             if result.breached and result.due_at is not None:
                 day = local.day_of(result.due_at)
                 extras.breaches_by_day.setdefault(day, Counter())[result.metric] += 1
+
+        self.watch.add(ticket.ticket_id, judged, clock, now)
 
         # Ticket figures: grouped by the attributes (and policy) at now.
         attrs_now = clock.attributes
@@ -243,6 +247,7 @@ class ReportBuilder:
         self.accepted += other.accepted
         self.rejected += other.rejected
         self.events.merge(other.events.first, other.events.last)
+        self.watch.merge(other.watch)
         self.unmeasured += other.unmeasured
         self.no_policy += other.no_policy
         for metric, kinds in other.metric_hours.items():
@@ -250,6 +255,7 @@ class ReportBuilder:
 
     def finish(self, rejected: int | None = None) -> Report:
         extras = self.extras
+        extras.watch = self.watch.finish()
         extras.overall_sla = [
             sla_row({}, metric, self.overall_sla[metric]) for metric in sorted(self.overall_sla)
         ]

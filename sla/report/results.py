@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
 
+from sla.report.watchlist import WatchlistResult
 from sla.timefmt import format_instant
 
 if TYPE_CHECKING:
@@ -199,6 +200,8 @@ class ReportExtras:
     overall_kpis: KpiGroup | None = None
     #: Every attribute name the tickets had at ``now`` (to check ``--by`` keys).
     attribute_names: set[str] = field(default_factory=set)
+    #: Breached and at-risk tickets, misses per owner (:mod:`sla.report.watchlist`).
+    watch: WatchlistResult | None = None
 
 
 @dataclass(frozen=True)
