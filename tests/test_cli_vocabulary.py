@@ -344,7 +344,7 @@ def explain(capsys, *argv: str) -> str:
 def test_explain_defaults_to_the_calendars_zone_and_shows_open_hours(capsys):
     out = explain(capsys, "--ticket", "T010")
     assert "as of 2026-04-01 02:00:00+02:00 (2026-04-01T00:00:00Z)" in out
-    assert "Times are local to Europe/Berlin" in out
+    assert "Times are local to Europe/Berlin" in out and f"Policies: {B2B}" in out
     # the first response fell in the lunch break: the open hours say why 0s counted
     assert "22m57s calendar time, 0s business time counted" in out
     assert "Mon 2026-01-19: open 09:00-12:30, 13:30-18:00" in out

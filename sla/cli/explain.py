@@ -233,6 +233,7 @@ def explain_ticket(policies: PolicySet, ticket: TicketEvents, now: int, zone: Zo
         + ("" if local.zone is None else f" ({header_instant(now)})"),
         f"Times are local to {local.name} (--tz to change); durations are exact, "
         "business time where a target counts only open hours",
+        *([f"Policies: {policies.source}"] if policies.source else []),
         "",
         "Events (in processing order):",
     ]
