@@ -114,7 +114,12 @@ def test_the_check_catches_a_shell_import(tmp_path: Path):
 
 
 # Distribution name -> the module it is imported as, where they differ.
-IMPORT_NAMES = {"PyYAML": "yaml", "python-dateutil": "dateutil", "mkdocstrings": "mkdocstrings"}
+IMPORT_NAMES = {
+    "PyYAML": "yaml",
+    "python-dateutil": "dateutil",
+    "mkdocstrings": "mkdocstrings",
+    "vaderSentiment": "vaderSentiment",
+}
 # Tools run from the command line or as plugins, never imported.
 TOOLS = {
     "ruff",

@@ -51,6 +51,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="default: by the --output suffix (.json, .csv, .html, .parquet, .txt for a table), else a "
         "table on a terminal and json otherwise",
     )
+    p.add_argument(
+        "--score-sentiment",
+        action="store_true",
+        help="score the body of public customer messages that carry no sentiment with VADER "
+        '(English only; supplied scores win; needs pip install "sla[sentiment]"); see docs/sentiment.md',
+    )
     add_run_options(p)
     p.set_defaults(func=run)
 
@@ -66,6 +72,11 @@ def run(args: argparse.Namespace) -> int:
     fallback = "table" if sys.stdout.isatty() and not args.output else "json"
     fmt = format_option(args.format, args.output, REPORT_SUFFIXES, fallback)  # before the work
     by = [part.strip() for part in (args.by or "").split(",") if part.strip()]
+    prepare = None
+    if args.score_sentiment:
+        from sla.io.sentiment import sentiment_scorer
+
+        prepare = sentiment_scorer()  # a missing package stops here, before any event is read
     with bulk():
         progress = input_progress(events)
         report, summary = report_file(
@@ -78,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
             jobs=jobs_option(args.jobs),
             input_format=args.input_format,
             progress=progress,
+            prepare=prepare,
         )
         progress.close()
     for warning in unknown_group_keys(report):

@@ -29,7 +29,20 @@ from sla.policy.messages import show, suggest, validate_part
 from sla.policy.source import BoolKey, Located, document_problems, render_path
 
 #: Event fields a column can give; ``fields.<name>`` gives one ticket attribute.
-TARGETS = ("ticket_id", "at", "type", "status", "author", "public", "score", "id", "fields")
+TARGETS = (
+    "ticket_id",
+    "at",
+    "type",
+    "status",
+    "author",
+    "public",
+    "score",
+    "time_spent",
+    "sentiment",
+    "body",
+    "id",
+    "fields",
+)
 _WHOLE = frozenset({"ticket_id", "at", "fields"})  # taken as written: no value map, no constant
 
 

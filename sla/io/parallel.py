@@ -1,9 +1,10 @@
 """Parallel jobs: what a worker process does with its piece of the input,
 and how grouped JSONL is cut into byte ranges on ticket boundaries.
 
-Workers get the sink's part maker once, when the pool starts; each job
-returns its part's result and a :class:`RunSummary` whose line numbers are
-counted from the start of its piece.
+Workers get the sink's part maker once, when the pool starts, and the
+run's record transform (``prepare``, see :func:`prepared`) if it has one;
+each job returns its part's result and a :class:`RunSummary` whose line
+numbers are counted from the start of its piece.
 """
 
 from __future__ import annotations
@@ -26,10 +27,28 @@ from sla.io.summary import Rejection, RunSummary
 from sla.policy.compile import PolicySet
 
 PartMaker = Callable[[str], Part[Any]]
+#: A record transform applied to every record read (a JSON object) before it
+#: is validated; it returns the record to use (the same one, changed or not).
+Prepare = Callable[[dict[str, Any]], dict[str, Any]]
 _WORKER: dict[str, PartMaker] = {}
+_PREPARE: dict[str, Prepare] = {}
 
 
-def _init_worker(maker: PartMaker) -> None:
+def prepared(found: Iterable[tuple[int, object]], prepare: Prepare | None) -> Iterable[tuple[int, object]]:
+    """The (line, record) pairs with ``prepare`` applied to each record that
+    is a JSON object (unreadable lines pass as they are); ``found`` itself
+    when there is no transform, so the default path costs nothing."""
+    if prepare is None:
+        return found
+    return _prepared(found, prepare)
+
+
+def _prepared(found: Iterable[tuple[int, object]], prepare: Prepare) -> Iterator[tuple[int, object]]:
+    for number, record in found:
+        yield number, prepare(record) if type(record) is dict else record
+
+
+def _init_worker(maker: PartMaker, prepare: Prepare | None = None) -> None:
     gc.disable()  # workers hold many live objects briefly; see sla.cli's bulk mode
     # Ctrl-C reaches the whole process group: the parent alone handles it
     # (ends the pool, cleans the scratch folder, says one line).
@@ -38,13 +57,18 @@ def _init_worker(maker: PartMaker) -> None:
     # the parent had installed for itself.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _WORKER["maker"] = maker
+    _PREPARE.clear()  # a forked worker starts with its parent's
+    if prepare is not None:
+        _PREPARE["record"] = prepare
 
 
-def pool(jobs: int, maker: PartMaker) -> Pool:
-    """A pool of ``jobs`` workers that make their parts with ``maker``."""
+def pool(jobs: int, maker: PartMaker, prepare: Prepare | None = None) -> Pool:
+    """A pool of ``jobs`` workers that make their parts with ``maker`` and,
+    where they read the input themselves (:func:`range_job`), apply
+    ``prepare`` to its records; both must pickle."""
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    return context.Pool(jobs, initializer=_init_worker, initargs=(maker,))
+    return context.Pool(jobs, initializer=_init_worker, initargs=(maker, prepare))
 
 
 def _zone_fallbacks(maker: PartMaker) -> set[str]:
@@ -65,8 +89,9 @@ def partition_job(task: tuple[str, str]) -> tuple[Any, RunSummary]:
 
 
 def range_job(task: tuple[str, int, int, str]) -> tuple[Any, RunSummary, list[str]] | None:
-    """Stream a byte range of grouped JSONL, lines numbered from 1 within it;
-    None if a ticket's lines are not together."""
+    """Stream a byte range of grouped JSONL, lines numbered from 1 within it
+    (each record through the pool's ``prepare``, if any); None if a ticket's
+    lines are not together."""
     path, start, end, out_path = task
     part, summary = _WORKER["maker"](out_path), RunSummary()
     line_errors: list[LineError] = []
@@ -78,7 +103,8 @@ def range_job(task: tuple[str, int, int, str]) -> tuple[Any, RunSummary, list[st
             yield ticket
 
     try:
-        feed(remember(stream_grouped(jsonl_range(path, start, end, 1), line_errors)), part, summary)
+        found = prepared(jsonl_range(path, start, end, 1), _PREPARE.get("record"))
+        feed(remember(stream_grouped(found, line_errors)), part, summary)
     except NotGrouped:
         part.close()
         return None

@@ -18,6 +18,11 @@ sink (:mod:`sla.io.sinks`):
   spilled partitions of mapped records, so what they evaluate is the same
   for every ``jobs``. A mapped row that cannot be read rejects its ticket;
   its reason is put back into the rejection here.
+- A record transform (``prepare``, such as the sentiment scorer of
+  :mod:`sla.io.sentiment`) is applied by whichever process reads a record:
+  here for streaming, sorting and spilling (partitions hold transformed
+  records), in the workers for byte ranges; so every path, and every
+  ``jobs``, evaluates the same records.
 
 Rejections are counted here, whatever the sink, and come back sorted by line.
 """
@@ -31,7 +36,7 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import tzinfo
 from functools import partial
@@ -41,7 +46,15 @@ from sla.engine.events import LineError, NotGrouped, collect_all, stream_grouped
 from sla.engine.jsonl import LONG_LINE, MAX_LINE_BYTES, bounded_lines
 from sla.errors import SlaError
 from sla.io.csv_rows import CsvMap, MappedPath, explain_row_errors
-from sla.io.parallel import count_lines, partition_job, range_job, run_partition, ticket_ranges
+from sla.io.parallel import (
+    Prepare,
+    count_lines,
+    partition_job,
+    prepared,
+    range_job,
+    run_partition,
+    ticket_ranges,
+)
 from sla.io.parallel import pool as _pool
 from sla.io.sinks import Progress, ReportSink, RowSink, Sink, feed
 from sla.io.sources import GZIP_MAGIC, detect_format, is_gzip, open_events, records
@@ -54,7 +67,7 @@ _FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 IN_MEMORY_LIMIT_BYTES = 256 * 1024 * 1024  # ungrouped input below this is sorted in memory
 PARTITION_BYTES = 48 * 1024 * 1024
 MIN_PARALLEL_BYTES = 16 * 1024 * 1024  # smaller input is not worth starting workers for
-Records = Callable[[], Iterator[tuple[int, object]]]  # reads the input (again) from the start
+Records = Callable[[], Iterable[tuple[int, object]]]  # reads the input (again) from the start
 
 
 def run(
@@ -66,13 +79,16 @@ def run(
     workdir: str | None = None,
     progress: Progress | None = None,
     mapping: CsvMap | None = None,
+    prepare: Prepare | None = None,
 ) -> RunSummary:
     """Read every ticket of an event file into ``sink`` by the best path.
 
     ``path`` is a file or ``-`` (JSONL on standard input, or CSV with
     ``input_format="csv"``). ``mapping`` reads a CSV file's own columns
     (:mod:`sla.io.csv_map`); a :class:`~sla.io.csv_map.MappedPath` brings
-    its own. The caller then calls ``sink.finish()`` for the sink's result.
+    its own. ``prepare`` transforms each record read (a JSON object) before
+    it is validated, on every path; it must pickle, for worker processes.
+    The caller then calls ``sink.finish()`` for the sink's result.
     """
     if mapping is None and isinstance(path, MappedPath):
         mapping = path.mapping
@@ -82,12 +98,14 @@ def run(
     with tempfile.TemporaryDirectory(prefix="sla-", dir=workdir) as scratch:
         with _scratch_writes(scratch):
             path = _readable_twice(path, scratch, input_format)
-        read = partial(records, path, input_format, mapping, row_errors, name)
+        read: Records = partial(records, path, input_format, mapping, row_errors, name)
+        if prepare is not None:
+            read = partial(_read_prepared, read, prepare)
         size = os.path.getsize(path)
         jobs = 1 if size < MIN_PARALLEL_BYTES else max(1, jobs)
         summary = None
         if jobs > 1 and input_format == "jsonl":
-            summary = _parallel_ranges(sink, path, jobs, scratch, progress)
+            summary = _parallel_ranges(sink, path, jobs, scratch, progress, prepare)
         elif jobs == 1:
             summary = _stream(sink, read, progress)
         if summary is None:
@@ -124,10 +142,14 @@ def evaluate_file(
     input_format: str | None = None,
     workdir: str | None = None,
     mapping: CsvMap | None = None,
+    prepare: Prepare | None = None,
 ) -> RunSummary:
-    """Evaluate every ticket of an event file into ``target`` in the output format."""
+    """Evaluate every ticket of an event file into ``target`` in the output
+    format (``prepare``: a record transform, see :func:`run`)."""
     sink = RowSink(policies, now, target, fmt)
-    summary = run(sink, path, jobs=jobs, input_format=input_format, workdir=workdir, mapping=mapping)
+    summary = run(
+        sink, path, jobs=jobs, input_format=input_format, workdir=workdir, mapping=mapping, prepare=prepare
+    )
     summary.rows = sink.finish()
     return summary
 
@@ -145,11 +167,22 @@ def report_file(
     workdir: str | None = None,
     progress: Progress | None = None,
     mapping: CsvMap | None = None,
+    prepare: Prepare | None = None,
 ) -> tuple[Report, RunSummary]:
-    """Build the report of an event file; returns the report and the run's rejections."""
+    """Build the report of an event file; returns the report and the run's
+    rejections. ``prepare`` transforms each record read (see :func:`run`;
+    ``sla report --score-sentiment`` passes a
+    :class:`~sla.io.sentiment.SentimentScorer`)."""
     sink = ReportSink(policies, now, by=by, period=period, tz=tz)
     summary = run(
-        sink, path, jobs=jobs, input_format=input_format, workdir=workdir, progress=progress, mapping=mapping
+        sink,
+        path,
+        jobs=jobs,
+        input_format=input_format,
+        workdir=workdir,
+        progress=progress,
+        mapping=mapping,
+        prepare=prepare,
     )
     return sink.finish(), summary
 
@@ -189,6 +222,10 @@ def _opened(path: str) -> Iterator[IO[bytes]]:
             yield cast("IO[bytes]", handle)
     else:
         yield stdin
+
+
+def _read_prepared(read: Records, prepare: Prepare) -> Iterable[tuple[int, object]]:
+    return prepared(read(), prepare)
 
 
 def _line_rejections(errors: list[LineError]) -> list[Rejection]:
@@ -251,7 +288,7 @@ def _sorted(
     return summary
 
 
-def _told(found: Iterator[tuple[int, object]], progress: Progress | None) -> Iterator[tuple[int, object]]:
+def _told(found: Iterable[tuple[int, object]], progress: Progress | None) -> Iterator[tuple[int, object]]:
     """The records, telling ``progress`` each line read (spilling to partitions)."""
     if progress is None:
         yield from found
@@ -263,14 +300,20 @@ def _told(found: Iterator[tuple[int, object]], progress: Progress | None) -> Ite
 
 
 def _parallel_ranges(
-    sink: Sink[Any, Any], path: str, jobs: int, scratch: str, progress: Progress | None
+    sink: Sink[Any, Any],
+    path: str,
+    jobs: int,
+    scratch: str,
+    progress: Progress | None,
+    prepare: Prepare | None = None,
 ) -> RunSummary | None:
-    """Grouped JSONL in byte ranges on worker processes; None if not grouped."""
+    """Grouped JSONL in byte ranges on worker processes (which read and
+    ``prepare`` their records themselves); None if not grouped."""
     finer = getattr(progress, "enabled", False)  # smaller pieces move a bar on a terminal more often
     ranges = ticket_ranges(path, jobs * 4 if finer else jobs * 2)
     tasks = [(path, a, b, os.path.join(scratch, f"range-{i:04d}.jsonl")) for i, (a, b) in enumerate(ranges)]
     total = max(1, sum(b - a for a, b in ranges))
-    with _scratch_writes(scratch), _pool(jobs, sink.part_maker()) as workers:
+    with _scratch_writes(scratch), _pool(jobs, sink.part_maker(), prepare) as workers:
         results, done_bytes = [], 0
         for (a, b), result in zip(ranges, workers.imap(range_job, tasks, chunksize=1), strict=True):
             results.append(result)
