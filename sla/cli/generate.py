@@ -12,9 +12,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "generate",
         help="write a realistic synthetic ticket history (JSONL)",
-        description="Write a synthetic history: tickets on email, chat, web and social channels over 12 "
-        "weeks from 2026-01-05, with priorities, tiers, regions, replies, pauses, solves, reopens and CSAT, "
-        "each ticket's events together and in time order. The same seed gives the same file.",
+        description="Write a synthetic history: tickets on email, web, chat, phone and social channels "
+        "over 12 weeks from 2026-01-05, with what the example policies match on (priority, type, category, "
+        "subject, tier, region, requester and their time zone, lifetime_value, followers on social "
+        "channels). Teams and agents are assigned minutes after creation, some tickets move to billing or "
+        "escalate to tier 2; agents reply in their desk's working hours (Berlin, New York, Singapore; "
+        "urgent tickets and incidents around the clock), bots answer first on social channels; pauses, "
+        "solves, reopens, CSAT, time_spent on agents' work and sentiment on customers' messages, whose "
+        "body text matches it. Each ticket's events are together and in time order. The same seed gives "
+        "the same file.",
     )
     p.add_argument(
         "--tickets", type=positive_int, default=1000, metavar="N", help="how many tickets (default 1000)"
