@@ -97,6 +97,21 @@ WRONG_TYPES = [
     ("0.status", {}, "line 6: ticket B: status is {}; expected a string"),
     ("1.type", [], "line 7: ticket B: type is []; expected one of"),
     ("1.public", [], "line 7: ticket B: public is []; expected true or false"),
+    (
+        "1.sentiment",
+        [],
+        "line 7: ticket B: sentiment is []; expected a finite number from -1 to 1 (or null)",
+    ),
+    (
+        "3.sentiment",
+        {"score": 1},
+        "line 9: ticket B: sentiment is {'score': 1} on a status event; only a message carries",
+    ),
+    (
+        "0.time_spent",
+        ["1h"],
+        "line 6: ticket B: time_spent is ['1h']; expected a finite number of seconds, 0 or more (or null)",
+    ),
 ]
 
 
@@ -252,6 +267,48 @@ def test_csv_a_score_that_is_not_a_plausible_finite_number_rejects_its_ticket(
     )
     status, out, err = evaluate(capsys, path)
     assert "line 11: ticket B: score is " in err and "expected a finite number from -1e6 to 1e6" in err
+    assert_only_rejected(status, out, err, good_rows)
+
+
+@pytest.mark.parametrize(
+    ("column", "cell", "reason"),
+    [
+        ("time_spent", "nan", "time_spent is nan; expected a finite number of seconds, 0 or more"),
+        ("time_spent", "inf", "time_spent is inf; expected a finite number of seconds, 0 or more"),
+        ("time_spent", "1e999", "time_spent is inf; expected a finite number of seconds, 0 or more"),
+        ("time_spent", "-0.5", "time_spent is -0.5; expected a finite number of seconds, 0 or more"),
+        ("sentiment", "nan", "sentiment is nan; expected a finite number from -1 to 1"),
+        ("sentiment", "-inf", "sentiment is -inf; expected a finite number from -1 to 1"),
+        ("sentiment", "1.01", "sentiment is 1.01; expected a finite number from -1 to 1"),
+    ],
+)
+def test_csv_a_time_spent_or_sentiment_that_is_not_a_finite_number_in_range_rejects_its_ticket(
+    tmp_path, capsys, good_rows, column, cell, reason
+):
+    header = CSV_HEADER.replace(b"score\n", b"score,time_spent,sentiment\n")
+    good = csv_ticket("G").replace(b"\n", b",,\n")
+    bad = csv_ticket("B").replace(b"\n", b",,\n")
+    cells = f",{cell}," if column == "time_spent" else f",,{cell}"
+    bad = bad.replace(b"customer,,,,\n", f"customer,,{cells}\n".encode())
+    path = tmp_path / "events.csv"
+    path.write_bytes(header + good + bad)
+    status, out, err = evaluate(capsys, path)
+    assert f"line 8: ticket B: {reason}" in err
+    assert_only_rejected(status, out, err, good_rows)
+
+
+@pytest.mark.parametrize("key", ["time_spent", "sentiment"])
+@pytest.mark.parametrize("raw", [b"1e999", b"-1e999", b"NaN"])
+def test_jsonl_an_infinite_or_nan_time_spent_or_sentiment_costs_only_its_ticket_or_line(
+    tmp_path, capsys, good_rows, key, raw
+):
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(jsonl(ticket("G"), ticket("B", **{f"1.{key}": "@@"})).replace(b'"@@"', raw))
+    status, out, err = evaluate(capsys, path)
+    if raw == b"NaN":  # not JSON: the line alone is rejected, by its number
+        assert "line 7: not valid JSON (NaN is not a JSON value)" in err
+    else:
+        assert f"line 7: ticket B: {key} is {'-' if raw.startswith(b'-') else ''}inf" in err
     assert_only_rejected(status, out, err, good_rows)
 
 

@@ -1,4 +1,4 @@
-"""`sla report` (SEMANTICS.md section 7).
+"""`sla report` (SEMANTICS.md sections 7 and 13).
 
 The random-history tests recompute every figure of the JSON output with
 plain code written from the spec: the cycles come from ``sla evaluate`` (the
@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import random
 import statistics
 from collections import defaultdict
@@ -140,8 +141,16 @@ GEN_START = datetime(2026, 2, 23, tzinfo=UTC)
 GEN_NOW = "2026-03-09T12:00:00Z"
 
 
-def random_history(seed: int, tickets: int = 250) -> list[dict]:
+def random_history(seed: int, tickets: int = 250, extras: bool = True) -> list[dict]:
+    """A shuffled random history of ``tickets`` tickets (about 3% rejected).
+
+    With ``extras`` (section 13), a second random stream adds ``time_spent``
+    and ``sentiment`` (null too), tickets created ``closed``, and a few
+    tickets rejected for a bad value; the events of the first stream are the
+    same either way.
+    """
     rng = random.Random(seed)
+    extra = random.Random(seed * 7919 + 13) if extras else None
     lines: list[dict] = []
     for n in range(tickets):
         tid = f"T{n}"
@@ -159,6 +168,8 @@ def random_history(seed: int, tickets: int = 250) -> list[dict]:
             created["status"] = "solved"
         elif r < 0.2:
             created["status"] = "open"
+        if extra is not None and extra.random() < 0.04:
+            created["status"] = "closed"  # created done: opens no wait
         ticket = [created]
         for _ in range(rng.randrange(0, 14)):
             t = t + (timedelta(0) if rng.random() < 0.15 else timedelta(minutes=rng.expovariate(1 / 240)))
@@ -181,6 +192,8 @@ def random_history(seed: int, tickets: int = 250) -> list[dict]:
             else:
                 e["score"] = rng.choice([1, 2, 3, 4, 5, 5, 4.5, 3.5])
             ticket.append(e)
+        if extra is not None:
+            add_extras(extra, ticket)
         if rng.random() < 0.03:  # rejected: an event before the created one
             ticket.append(
                 {
@@ -197,11 +210,45 @@ def random_history(seed: int, tickets: int = 250) -> list[dict]:
     return lines
 
 
+def add_extras(rng: random.Random, ticket: list[dict]) -> None:
+    """Section 13's numbers on a ticket's events: ``time_spent`` on any event,
+    ``sentiment`` on messages (null now and then), more bot messages, and
+    now and then a value that rejects the ticket."""
+    for e in ticket:
+        if e["type"] == "message" and e["author"] != "bot" and rng.random() < 0.15:
+            e["author"] = "bot"
+        if rng.random() < 0.3:
+            e["time_spent"] = rng.choice([0, 30, 60, 90.5, 300, 1200, 0.25, None])
+        if e["type"] == "message" and rng.random() < 0.5:
+            e["sentiment"] = rng.choice([-1, 1, 0, None, rng.uniform(-1, 1), round(rng.uniform(-1, 1), 2)])
+    if rng.random() < 0.02:
+        e = rng.choice(ticket)
+        bad = [("time_spent", -1), ("time_spent", True), ("time_spent", "60"), ("sentiment", 1.5)]
+        if e["type"] != "message":
+            bad.append(("sentiment", 0.5))
+        key, value = rng.choice(bad)
+        e[key] = value
+
+
 # ------------------------------------------ the independent recomputation
 def us(text: str) -> int:
     return (
         datetime.fromisoformat(text.replace("Z", "+00:00")) - datetime(1970, 1, 1, tzinfo=UTC)
     ) // timedelta(microseconds=1)
+
+
+def is_number(value) -> bool:
+    """A finite JSON number that is not a boolean."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def bad_extras(e: dict) -> bool:
+    """Section 13: time_spent a finite number >= 0, sentiment one in [-1, 1] on
+    a message only; null is absent."""
+    spent, mood = e.get("time_spent"), e.get("sentiment")
+    if spent is not None and not (is_number(spent) and spent >= 0):
+        return True
+    return mood is not None and not (e["type"] == "message" and is_number(mood) and -1 <= mood <= 1)
 
 
 def tickets_of(lines: list[dict]) -> tuple[dict[str, list[tuple[int, int, dict]]], int]:
@@ -212,7 +259,11 @@ def tickets_of(lines: list[dict]) -> tuple[dict[str, list[tuple[int, int, dict]]
     accepted, rejected = {}, 0
     for tid, events in raw.items():
         created = [x for x in events if x[3]["type"] == "created"]
-        if len(created) != 1 or any(x[0] < created[0][0] for x in events):
+        if (
+            len(created) != 1
+            or any(x[0] < created[0][0] for x in events)
+            or any(bad_extras(x[3]) for x in events)
+        ):
             rejected += 1
             continue
         accepted[tid] = sorted(events, key=lambda x: x[:3])
@@ -335,8 +386,10 @@ def expected_report(lines, rows, now: str, by: list[str], period: str | None, tz
                 "redirected": 0,
                 "frt": [],
                 "csat": [],
+                **new_figures_acc(),
             },
         )
+        new_figures_add(k, events, now_us)
         k["tickets"] += 1
         responses, first, reopened, redirected, csat = 0, None, False, False, None
         status, attrs = None, {}
@@ -405,9 +458,94 @@ def expected_report(lines, rows, now: str, by: list[str], period: str | None, tz
                     "mean": sum(c) / len(c) if c else None,
                     "satisfied_share": share(sum(1 for s in c if s >= 4), len(c)),
                 },
+                **new_figures_out(k),
             }
         )
     return {"now": now, "tickets": count, "rejected": rejected, "sla": sla_out, "kpis": kpi_out}
+
+
+# Section 13, recomputed from its words: replies, handle time, sentiment, bots.
+def new_figures_acc() -> dict:
+    return {
+        "waits": [],
+        "handled": [],
+        "first_moods": [],
+        "last_moods": [],
+        "agent_msgs": 0,
+        "bot_msgs": 0,
+        "done_now": 0,
+        "bot_alone": 0,
+    }
+
+
+def new_figures_add(k: dict, events, now_us: int) -> None:
+    """One ticket's section 13 figures into its group's ``k``."""
+    opened = None  # when the open wait opened; None: no wait is open
+    status = None
+    spent = None
+    moods: list[float] = []
+    agents = bots = 0
+    for at_us, _, _, e in events:
+        if at_us > now_us:  # only events at or before now
+            break
+        if e.get("time_spent") is not None:
+            spent = (spent or 0) + e["time_spent"]
+        kind = e["type"]
+        if kind == "created":
+            status = e.get("status") or "new"
+            if status not in DONE:  # created done: no wait at created
+                opened = at_us
+        elif kind == "status":
+            if status not in DONE and e["status"] in DONE:
+                opened = None  # open when the ticket becomes done: not counted, closes
+            status = e["status"]
+        elif kind == "message" and e.get("public", True) is not False:
+            who = e["author"]
+            if who == "customer":
+                if opened is None:
+                    opened = at_us
+                if e.get("sentiment") is not None:
+                    moods.append(e["sentiment"])
+            elif who == "agent":
+                agents += 1
+                if opened is not None:
+                    k["waits"].append((at_us - opened) / 1e6)
+                opened = None
+            else:
+                bots += 1
+    # a wait still open at now is not counted
+    if spent is not None:
+        k["handled"].append(spent)
+    if moods:
+        k["first_moods"].append(moods[0])
+        k["last_moods"].append(moods[-1])
+    k["agent_msgs"] += agents
+    k["bot_msgs"] += bots
+    if status in DONE:
+        k["done_now"] += 1
+        k["bot_alone"] += bots > 0 and agents == 0
+
+
+def new_figures_out(k: dict) -> dict:
+    handled, first, last = k["handled"], k["first_moods"], k["last_moods"]
+    total = float(sum(handled))
+    n = len(first)
+    return {
+        "reply_seconds": dist(k["waits"]),
+        "handle_seconds": {
+            "tickets": len(handled),
+            "total": total,
+            "mean": total / len(handled) if handled else None,
+        },
+        "sentiment": {
+            "tickets": n,
+            "first_mean": sum(first) / n if n else None,
+            "last_mean": sum(last) / n if n else None,
+            "change_mean": sum(b - a for a, b in zip(first, last, strict=True)) / n if n else None,
+        },
+        "bot_share": share(k["bot_msgs"], k["agent_msgs"] + k["bot_msgs"]),
+        "bot_resolved_rate": share(k["bot_alone"], k["done_now"]),
+    }
 
 
 def assert_same(actual, expected, path="$"):
@@ -763,6 +901,13 @@ def _pct(x):
     return "-" if x is None else f"{x * 100:.1f}%"
 
 
+def _duration(seconds):
+    """The table's one duration form (calendar time), from the JSON seconds."""
+    from sla.timefmt import duration_text
+
+    return "-" if seconds is None else duration_text(seconds * 1e6, business=False)
+
+
 def test_csv_carries_the_json_numbers(tmp_path):
     lines = random_history(11, tickets=120)
     args = ("--by", "channel", "--period", "week")
@@ -830,7 +975,7 @@ def test_table_carries_the_json_numbers(tmp_path):
     kpi_lines = lines_out[lines_out.index("Tickets  (FRT: first response time, calendar time)") :]
     for row in report["kpis"]:
         name = "(none)" if row["group"]["channel"] is None else row["group"]["channel"]
-        volume, rates = [line.split() for line in kpi_lines if line.split()[:1] == [name]]
+        volume, rates, work = [line.split() for line in kpi_lines if line.split()[:1] == [name]]
         assert volume[1:5] == [
             str(row["tickets"]),
             str(row["messages_in"]),
@@ -841,6 +986,18 @@ def test_table_carries_the_json_numbers(tmp_path):
             _pct(row[k])
             for k in ("response_rate", "resolution_rate", "reopen_rate", "fcr_rate", "redirect_rate")
         ]
+        reply, handle, mood = row["reply_seconds"], row["handle_seconds"], row["sentiment"]
+        assert work[1:] == [
+            _duration(None if reply is None else reply["p50"]),
+            _duration(None if reply is None else reply["p90"]),
+            str(handle["tickets"]),
+            _duration(handle["mean"]),
+            str(mood["tickets"]),
+            "-" if mood["change_mean"] is None else f"{mood['change_mean']:+.2f}",
+            _pct(row["bot_share"]),
+            _pct(row["bot_resolved_rate"]),
+        ]
+    assert "Replies, work, sentiment, bots  (durations in calendar time)" in lines_out
 
 
 # ----------------------------------------------------------- the API

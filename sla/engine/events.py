@@ -9,6 +9,7 @@ before its creation is rejected whole; the reason names the line.
 from __future__ import annotations
 
 import reprlib
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +29,8 @@ AUTHORS = frozenset({"customer", "agent", "bot"})
 #: A CSAT score must be a finite number no larger than this in magnitude
 #: (scores in the wild are 1-5, 0-10 or 0-100); the mean can then never overflow.
 MAX_SCORE = 1e6
+#: The largest finite float: ``time_spent`` is a finite number from 0 to this.
+_MAX_FLOAT = sys.float_info.max
 
 _shower = reprlib.Repr()
 _shower.maxstring = _shower.maxother = 60
@@ -57,6 +60,10 @@ class Event:
     author: str | None = None
     public: bool = True
     score: float | None = None
+    #: Seconds of agent work logged on the event (any type), ``None`` when absent.
+    time_spent: float | None = None
+    #: A message's sentiment score in [-1, 1], ``None`` when absent.
+    sentiment: float | None = None
 
     def sort_key(self) -> tuple[int, int, int]:
         return (self.at, 0 if self.kind == CREATED else 1, self.seq)
@@ -140,7 +147,55 @@ def parse_event(record: Mapping[str, object], seq: int = 0, line: int | None = N
         if not -MAX_SCORE <= score <= MAX_SCORE:  # also NaN, which compares false
             raise EventError(f"score is {shown(score)}; expected a finite number from -1e6 to 1e6")
         event.score = float(score)
+    # The optional numbers of section 13: two key lookups when absent (the
+    # common case); a plain float or int in range is taken inline, anything
+    # else (null, a subclass, a bad value) goes through the checks below.
+    if "time_spent" in record:
+        spent = record["time_spent"]
+        if type(spent) is float and 0.0 <= spent <= _MAX_FLOAT:
+            event.time_spent = spent
+        elif type(spent) is int and spent >= 0:
+            event.time_spent = _seconds(spent)
+        elif spent is not None:
+            event.time_spent = _time_spent(spent)
+    if "sentiment" in record:
+        mood = record["sentiment"]
+        if type(mood) is float and kind == MESSAGE and -1.0 <= mood <= 1.0:
+            event.sentiment = mood
+        elif mood is not None:
+            event.sentiment = _sentiment(mood, kind, kind_name)
     return event
+
+
+def _seconds(value: int) -> float:
+    """A whole number of seconds (>= 0) as a float, if it has one."""
+    if value > _MAX_FLOAT:
+        raise EventError(
+            f"time_spent is {shown(value)}; expected a finite number of seconds, 0 or more (or null)"
+        )
+    return float(value)
+
+
+def _time_spent(value: object) -> float:
+    """``time_spent`` from a record's value that is not null: a finite number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= _MAX_FLOAT:
+        raise EventError(  # NaN and infinity fail the range test too
+            f"time_spent is {shown(value)}; expected a finite number of seconds, 0 or more (or null)"
+        )
+    return float(value)
+
+
+def _sentiment(value: object, kind: int, kind_name: object) -> float:
+    """``sentiment`` from a record's value that is not null: a finite number in
+    [-1, 1], on a message only."""
+    if kind != MESSAGE:
+        raise EventError(
+            f"sentiment is {shown(value)} on a {kind_name} event; only a message carries a "
+            "sentiment score (drop it or set it to null)"
+        )
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not -1 <= value <= 1:
+        raise EventError(f"sentiment is {shown(value)}; expected a finite number from -1 to 1 (or null)")
+    return float(value)
 
 
 @dataclass
@@ -293,6 +348,8 @@ def events_from_dicts(
                 record.author,
                 record.public,
                 record.score,
+                record.time_spent,
+                record.sentiment,
             )
             ticket.events.append(event)
             continue

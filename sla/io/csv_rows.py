@@ -24,6 +24,9 @@ from sla.io.summary import Rejection
 from sla.policy.messages import suggest
 
 _TRUTH = {"true": True, "false": False, "1": True, "0": False}
+#: Event fields whose cells are numbers (a cell that is no number stays text,
+#: and the event check names it).
+NUMBER_FIELDS = frozenset({"score", "time_spent", "sentiment"})
 #: A row read through a mapping: the record, and why it cannot be used (or None).
 RowResult = tuple[dict[str, object], str | None]
 
@@ -34,13 +37,18 @@ class MappingError(PolicyError):
 
 def csv_value(target: str, text: str) -> object:
     """A CSV cell as the event field ``target`` takes it: ``fields`` JSON,
-    ``public`` true/false/1/0, ``score`` a number; other text as it is (a
-    value that does not convert stays text, and validation names it)."""
+    ``public`` true/false/1/0, ``score``, ``time_spent`` and ``sentiment``
+    numbers; other text as it is (a value that does not convert stays text,
+    and validation names it).
+
+    >>> csv_value("time_spent", "90"), csv_value("sentiment", "-0.5"), csv_value("sentiment", "bad")
+    (90.0, -0.5, 'bad')
+    """
     if target == "public":
         return _TRUTH.get(text.strip().lower(), text)
-    if target == "score":
+    if target in NUMBER_FIELDS:
         try:
-            return float(text)  # "nan", "inf", "1e999": the score's own rule rejects them
+            return float(text)  # "nan", "inf", "1e999": the field's own rule rejects them
         except ValueError:
             return text
     if target == "fields":
@@ -198,4 +206,12 @@ def explain_row_errors(rejections: list[Rejection], row_errors: dict[int, str]) 
     ]
 
 
-__all__ = ["Column", "CsvMap", "MappedPath", "MappingError", "csv_value", "explain_row_errors"]
+__all__ = [
+    "NUMBER_FIELDS",
+    "Column",
+    "CsvMap",
+    "MappedPath",
+    "MappingError",
+    "csv_value",
+    "explain_row_errors",
+]

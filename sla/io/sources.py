@@ -22,7 +22,18 @@ from sla.io.csv_rows import CsvMap, csv_value
 from sla.io.sinks import Progress
 
 FORMATS = ("jsonl", "csv", "parquet")
-EVENT_COLUMNS = ("ticket_id", "at", "type", "fields", "status", "author", "public", "score")
+EVENT_COLUMNS = (
+    "ticket_id",
+    "at",
+    "type",
+    "fields",
+    "status",
+    "author",
+    "public",
+    "score",
+    "time_spent",
+    "sentiment",
+)
 
 
 def detect_format(path: str, explicit: str | None = None) -> str:
@@ -111,7 +122,9 @@ def _give_up_on_garbage(path: str, found: Iterator[tuple[int, object]]) -> Itera
 #: A quoted cell that runs over more lines than this is taken for an unterminated quote.
 MAX_ROW_LINES = 1000
 #: Columns whose cells are one line: a newline in one means a quote ran on.
-_ONE_LINE_COLUMNS = frozenset({"ticket_id", "at", "type", "status", "author", "public", "score"})
+_ONE_LINE_COLUMNS = frozenset(
+    {"ticket_id", "at", "type", "status", "author", "public", "score", "time_spent", "sentiment"}
+)
 
 
 class _RowProblem(Exception):

@@ -2,6 +2,11 @@
 into: :class:`SlaAcc` counts one metric's cycles, :class:`KpiAcc` the ticket
 figures (:func:`ticket_figures` counts those of one ticket).  Accumulators of
 disjoint tickets merge, so parallel workers can each fill their own.
+
+Every figure finishes the same whatever order the tickets came in (and so
+whatever ``--jobs``): counts add up, and sums of floats are taken with
+``math.fsum`` (through ``statistics.fmean``), which rounds the exact sum
+once.
 """
 
 from __future__ import annotations
@@ -11,11 +16,11 @@ import math
 import statistics
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sla.engine.events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, Event
 from sla.engine.judge import ACHIEVED, BREACHED, CANCELLED, PAUSED, RUNNING
-from sla.report.results import Csat, Distribution, KpiGroup, SlaGroup
+from sla.report.results import Csat, Distribution, HandleTime, KpiGroup, SentimentFigures, SlaGroup
 from sla.timefmt import US_PER_SECOND
 
 SATISFIED_SCORE = 4
@@ -84,27 +89,49 @@ class SlaAcc:
         self.elapsed.extend(other.elapsed)
 
 
+#: The counters of :class:`KpiAcc`, which merge by adding up.
+_KPI_COUNTS = (
+    "tickets",
+    "messages_in",
+    "messages_out",
+    "responded",
+    "done",
+    "reopened",
+    "fcr",
+    "redirected",
+    "agent_messages",
+    "bot_messages",
+    "bot_resolved",
+)
+
+
 class KpiAcc:
+    """The ticket figures of one group, as counts and the per-ticket values
+    their statistics need (first responses, waits, CSAT scores, handle
+    totals, first and last sentiment)."""
+
     __slots__ = (
-        "tickets",
-        "messages_in",
-        "messages_out",
+        *_KPI_COUNTS,
         "requesters",
-        "responded",
-        "done",
-        "reopened",
-        "fcr",
-        "redirected",
         "first_response",
         "csat",
+        "waits",
+        "handle",
+        "sentiment_first",
+        "sentiment_last",
     )
 
     def __init__(self) -> None:
         self.tickets = self.messages_in = self.messages_out = 0
         self.responded = self.done = self.reopened = self.fcr = self.redirected = 0
+        self.agent_messages = self.bot_messages = self.bot_resolved = 0
         self.requesters: set[object] = set()
         self.first_response = array("q")
         self.csat = array("d")
+        self.waits = array("q")  # microseconds of each counted wait (reply_seconds)
+        self.handle = array("d")  # each ticket's time_spent total, tickets with one only
+        self.sentiment_first = array("d")  # each ticket's first and last score, pairwise
+        self.sentiment_last = array("d")
 
     def add(self, figures: TicketFigures, requester: object, done: bool) -> None:
         self.tickets += 1
@@ -126,27 +153,41 @@ class KpiAcc:
             self.redirected += 1
         if figures.csat is not None:
             self.csat.append(figures.csat)
+        agent, bot = figures.responses, figures.messages_out - figures.responses
+        self.agent_messages += agent
+        self.bot_messages += bot
+        if done and bot and not agent:
+            self.bot_resolved += 1
+        if figures.waits:
+            self.waits.extend(figures.waits)
+        if figures.handle is not None:
+            self.handle.append(figures.handle)
+        if figures.sentiment_first is not None and figures.sentiment_last is not None:
+            self.sentiment_first.append(figures.sentiment_first)
+            self.sentiment_last.append(figures.sentiment_last)
 
     def merge(self, other: KpiAcc) -> None:
-        for name in (
-            "tickets",
-            "messages_in",
-            "messages_out",
-            "responded",
-            "done",
-            "reopened",
-            "fcr",
-            "redirected",
-        ):
+        for name in _KPI_COUNTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.requesters |= other.requesters
         self.first_response.extend(other.first_response)
         self.csat.extend(other.csat)
+        self.waits.extend(other.waits)
+        self.handle.extend(other.handle)
+        self.sentiment_first.extend(other.sentiment_first)
+        self.sentiment_last.extend(other.sentiment_last)
 
 
 @dataclass(slots=True)
 class TicketFigures:
-    """One ticket's own figures at ``now`` (events at or before ``now`` only)."""
+    """One ticket's own figures at ``now`` (events at or before ``now`` only).
+
+    ``responses`` counts public agent messages, ``messages_out`` public agent
+    and bot ones; ``waits``: microseconds of each customer wait that a
+    response ended; ``handle``: the sum of ``time_spent`` (``None`` when no
+    event has one); ``sentiment_first`` / ``sentiment_last``: the first and
+    last ``sentiment`` of a public customer message.
+    """
 
     messages_in: int = 0
     messages_out: int = 0
@@ -155,34 +196,61 @@ class TicketFigures:
     reopened: bool = False
     redirected: bool = False
     csat: float | None = None
+    waits: list[int] = field(default_factory=list)
+    handle: float | None = None
+    sentiment_first: float | None = None
+    sentiment_last: float | None = None
 
 
 def ticket_figures(
     events: Iterable[Event], created_at: int, now: int, done_statuses: frozenset[str]
 ) -> TicketFigures:
-    """Count a ticket's messages, responses, reopens, redirects and last CSAT score."""
+    """Count a ticket's messages, responses, reopens, redirects, last CSAT
+    score, customer waits, logged work and sentiment.
+
+    A wait opens at ``created`` (unless the ticket is created in a done
+    status) and at a public customer message when none is open; the next
+    public agent message ends it and it is counted; the ticket becoming done
+    closes it uncounted, and one still open at ``now`` is not counted.
+    """
     figures = TicketFigures()
     status: str | None = None
     channel_set = False
     channel: object = None
+    wait_from: int | None = None  # when the open wait started, None when none is open
+    handle: float | None = None
     for event in events:
         if event.at > now:
             break
+        if event.time_spent is not None:
+            handle = event.time_spent if handle is None else handle + event.time_spent
         kind = event.kind
         if kind == MESSAGE:
             if not event.public:
                 continue
             if event.author == "customer":
                 figures.messages_in += 1
+                if wait_from is None:
+                    wait_from = event.at
+                if event.sentiment is not None:
+                    if figures.sentiment_first is None:
+                        figures.sentiment_first = event.sentiment
+                    figures.sentiment_last = event.sentiment
             else:
                 figures.messages_out += 1
                 if event.author == "agent":
                     figures.responses += 1
                     if figures.first_response_us is None:
                         figures.first_response_us = event.at - created_at
+                    if wait_from is not None:
+                        figures.waits.append(event.at - wait_from)
+                        wait_from = None
         elif kind == STATUS:
-            if status in done_statuses and event.status not in done_statuses:
-                figures.reopened = True
+            if status in done_statuses:
+                if event.status not in done_statuses:
+                    figures.reopened = True
+            elif event.status in done_statuses:
+                wait_from = None  # becoming done closes the open wait, uncounted
             status = event.status
         elif kind == UPDATE:
             fields = event.fields
@@ -193,11 +261,14 @@ def ticket_figures(
                 channel, channel_set = new, True
         elif kind == CREATED:
             status = event.status if event.status is not None else "new"
+            if status not in done_statuses:
+                wait_from = event.at
             fields = event.fields
             if fields is not None and "channel" in fields:
                 channel, channel_set = fields["channel"], True
         elif kind == CSAT:
             figures.csat = event.score
+    figures.handle = handle
     return figures
 
 
@@ -234,6 +305,45 @@ def sla_row(group: Mapping[str, object], metric: str, acc: SlaAcc) -> SlaGroup:
     )
 
 
+def exact_sum(values: Sequence[float]) -> float:
+    """The sum rounded once (``math.fsum``), so it does not depend on the
+    order of the values; infinity when it is beyond the float range.
+
+    >>> exact_sum([0.1] * 10), exact_sum([]), exact_sum([1e308, 1e308])
+    (1.0, 0.0, inf)
+    """
+    try:
+        return math.fsum(values)
+    except OverflowError:  # the values are finite and >= 0: only upwards
+        return math.inf
+
+
+def handle_time(totals: Sequence[float]) -> HandleTime:
+    """``handle_seconds`` from each ticket's ``time_spent`` total.
+
+    >>> handle_time([600.0, 1200.0]), handle_time([])
+    (HandleTime(tickets=2, total=1800.0, mean=900.0), HandleTime(tickets=0, total=0.0, mean=None))
+    """
+    total = exact_sum(totals)
+    return HandleTime(len(totals), total, total / len(totals) if totals else None)
+
+
+def sentiment_figures(first: Sequence[float], last: Sequence[float]) -> SentimentFigures:
+    """``sentiment`` from each ticket's first and last score (pairwise).
+
+    >>> sentiment_figures([-0.5, 0.0], [0.5, 0.0])
+    SentimentFigures(tickets=2, first_mean=-0.25, last_mean=0.25, change_mean=0.5)
+    """
+    if not first:
+        return SentimentFigures()
+    return SentimentFigures(
+        len(first),
+        statistics.fmean(first),
+        statistics.fmean(last),
+        statistics.fmean([b - a for a, b in zip(first, last, strict=True)]),
+    )
+
+
 def kpi_row(group: Mapping[str, object], k: KpiAcc) -> KpiGroup:
     scores = k.csat
     csat = Csat(
@@ -254,4 +364,9 @@ def kpi_row(group: Mapping[str, object], k: KpiAcc) -> KpiGroup:
         _rate(k.redirected, k.tickets),
         distribution(k.first_response),
         csat,
+        distribution(k.waits),
+        handle_time(k.handle),
+        sentiment_figures(k.sentiment_first, k.sentiment_last),
+        _rate(k.bot_messages, k.agent_messages + k.bot_messages),
+        _rate(k.bot_resolved, k.done),
     )

@@ -14,7 +14,7 @@ from typing import IO
 
 from sla.report.figures import ReportError
 from sla.report.html import render_html
-from sla.report.results import Report, ReportMeta, SlaGroup
+from sla.report.results import DISTRIBUTION_FIGURES, KpiGroup, Report, ReportMeta, SlaGroup
 from sla.report.text import (
     GOOD,
     WARN,
@@ -100,7 +100,7 @@ def _flat_figures(row: Mapping[str, object], prefix: str = "") -> Iterable[tuple
             continue
         if isinstance(value, dict):
             yield from _flat_figures(value, f"{prefix}{key}.")
-        elif value is None and key in ("elapsed_seconds", "first_response_seconds"):
+        elif value is None and key in DISTRIBUTION_FIGURES:
             for part in ("mean", "p50", "p90"):
                 yield f"{prefix}{key}.{part}", None
         else:
@@ -129,12 +129,17 @@ def csv_rows(report: Report) -> Iterable[tuple[str, tuple[str, ...], str, str, o
 
 
 def render_csv(report: Report) -> str:
-    """Null values are empty cells; floats are written in full (Python's repr)."""
+    """Null values are empty cells, as are figures that are not finite (JSON
+    writes them null); floats are written in full (Python's repr)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(("section", *group_columns(report), *CSV_FIGURE_COLUMNS))
     for section, cells, metric, figure, value in csv_rows(report):
-        shown = "" if value is None else repr(value) if isinstance(value, float) else value
+        shown: object = value
+        if isinstance(value, float):
+            shown = repr(value) if math.isfinite(value) else ""
+        elif value is None:
+            shown = ""
         writer.writerow((section, *cells, metric, figure, shown))
     return buffer.getvalue()
 
@@ -162,6 +167,10 @@ def write_parquet(report: Report, out: IO[bytes]) -> None:
             record.update(_flat_figures(group.to_dict()))
             rows.append(record)
     text = pyarrow.string()
+    # Every row gets every column (null where a figure belongs to the other
+    # section): from_pylist takes its columns from the first row alone.
+    names = list(dict.fromkeys(name for row in rows for name in row))
+    rows = [{name: row.get(name) for name in names} for row in rows]
     table = pyarrow.Table.from_pylist(rows) if rows else pyarrow.table({"section": pyarrow.array([], text)})
     for name in columns:  # a key no ticket has is all null: still a text column
         if name in table.column_names and table.schema.field(name).type != text:
@@ -224,6 +233,34 @@ def _sla_cells(row: SlaGroup, meta: ReportMeta) -> tuple[str, ...]:
         flag(row.compliance),
         duration_text(None if el is None else el.p50, business),
         duration_text(None if el is None else el.p90, business),
+    )
+
+
+#: The third ticket table (SEMANTICS.md section 13): replies, logged work,
+#: sentiment and bots, with a note under it that says what each column counts.
+WORK_TITLE = "Replies, work, sentiment, bots  (durations in calendar time)"
+WORK_HEADER = ("reply p50", "reply p90", "logged", "handle avg", "sentim.", "change", "bot share", "bot solo")
+WORK_WIDTHS = (9, 9, 7, 10, 7, 6, 9, 8)
+WORK_NOTE = (
+    "reply: a customer's wait for an agent reply; logged: tickets with time_spent, handle avg: "
+    "their mean total; sentim.: tickets with a customer sentiment, change: mean last - first; "
+    "bot share: of public agent and bot messages; bot solo: of the done tickets, those only a bot answered"
+)
+
+
+def _work_cells(k: KpiGroup) -> tuple[str, ...]:
+    """Reply times, tickets with logged work and its mean, tickets with a
+    sentiment and its mean change, the bot share and the bot-alone rate."""
+    reply, handle, mood = k.reply_seconds, k.handle_seconds, k.sentiment
+    return (
+        duration_text(None if reply is None else reply.p50),
+        duration_text(None if reply is None else reply.p90),
+        str(handle.tickets),
+        duration_text(handle.mean if handle.mean is not None and math.isfinite(handle.mean) else None),
+        str(mood.tickets),
+        "-" if mood.change_mean is None else f"{mood.change_mean:+.2f}",
+        percent_text(k.bot_share),
+        percent_text(k.bot_resolved_rate),
     )
 
 
@@ -338,6 +375,11 @@ def render_table(report: Report) -> str:
             for k in report.kpis
         ]
         out += _format_rows(header, rows, widths, 1)
+        out.append("")
+        out.append(WORK_TITLE)
+        rows = [(group_text(k.group), *_work_cells(k)) for k in report.kpis]
+        out += _format_rows((key_title, *WORK_HEADER), rows, (22, *WORK_WIDTHS), 1)
+        out += textwrap.wrap(WORK_NOTE, 100, subsequent_indent="  ")
     else:
         out.append("(no tickets created at or before now)")
     return "\n".join(out) + "\n"

@@ -1,88 +1,59 @@
-"""The HTML report: one self-contained page (no network, no scripts) of summary
-cards, the inline SVG charts of :mod:`sla.report.charts` and the full tables.
+"""The HTML report: one self-contained page (no network, no scripts) for the
+morning stand-up.
+
+Top to bottom: the header (as of, zone, policy files, events' range), cards
+(compliance per metric, what needs action now, ticket figures), the open
+cycles at risk and the breached ones, SLA misses per day per owner, each
+metric's trend over ``--period``, compliance per group worst first, misses
+per day, the ticket charts, and the full ``sla`` and ``kpis`` tables.  The
+pieces are drawn by the ``sla.report.charts*`` modules; the page prints in a
+few pages (folded rows are not printed) and reflows down to a phone.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from datetime import tzinfo
 
-from sla.report.charts import (
-    FONT,
-    chart_compliance,
-    chart_csat,
-    chart_first_response,
-    chart_heatmap,
-    chart_misses_per_day,
-)
-from sla.report.results import KpiGroup, Report
-from sla.report.text import (
-    GOOD,
-    WARN,
+from sla.report.charts import chart_compliance, chart_misses_per_day, misses_table
+from sla.report.charts_base import (
+    cards_html,
     duration_text,
     esc,
-    hours_label,
+    local_minute,
+    panel,
     percent_text,
-    source_text,
-    unmeasured_line,
+    share_class,
+    table_cell,
+    zone_of,
 )
+from sla.report.charts_cards import metric_cards, ticket_cards
+from sla.report.charts_style import CSS
+from sla.report.charts_tickets import chart_csat, chart_first_response, chart_heatmap
+from sla.report.charts_trend import trend_panel
+from sla.report.charts_watch import owner_panels, watch_note, watch_table
+from sla.report.results import Distribution, KpiGroup, Report
+from sla.report.text import events_text, hours_label, policies_text, unmeasured_line
+from sla.report.watchlist import MISS_DAYS, MISS_OWNERS
 from sla.timefmt import header_instant
 
-CSS = f"""
-:root {{ --ink:#0f172a; --muted:#64748b; --line:#e2e8f0; --bg:#f1f5f9; --card:#ffffff; --accent:#2563eb; }}
-* {{ box-sizing: border-box; }}
-body {{ margin: 0; background: var(--bg); color: var(--ink); font: 14px/1.45 {FONT}; }}
-main {{ max-width: 1180px; margin: 0 auto; padding: 28px 24px 48px; }}
-header h1 {{ font-size: 26px; margin: 0 0 4px; letter-spacing: -0.01em; }}
-header p {{ margin: 0; color: var(--muted); }}
-.cards {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(160px, 1fr)); gap: 12px; margin: 22px 0; }}
-.card {{ background: var(--card); border-radius: 12px; box-shadow: 0 1px 2px rgba(15,23,42,.06), 0 1px 8px rgba(15,23,42,.04);
-        padding: 14px 16px; }}
-.card .k {{ color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }}
-.card .v {{ font-size: 26px; font-weight: 650; margin-top: 2px; font-variant-numeric: tabular-nums; }}
-.card .s {{ color: var(--muted); font-size: 12px; }}
-.ok {{ color: #15803d; }} .warn {{ color: #b45309; }} .bad {{ color: #b91c1c; }}
-section.panel {{ background: var(--card); border-radius: 12px; padding: 18px 20px 14px; margin: 16px 0;
-                box-shadow: 0 1px 2px rgba(15,23,42,.06), 0 1px 8px rgba(15,23,42,.04); }}
-section.panel h2 {{ font-size: 17px; margin: 0 0 2px; }}
-section.panel h3 {{ font-size: 14px; margin: 18px 0 6px; }}
-section.panel p.note {{ margin: 0 0 12px; color: var(--muted); font-size: 13px; }}
-.grid2 {{ display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }}
-.grid2 section.panel {{ margin: 0; }}
-@media (max-width: 900px) {{ .grid2 {{ grid-template-columns: 1fr; }} }}
-svg.chart {{ display: block; height: auto; }}
-.scroll {{ overflow-x: auto; }}
-table {{ border-collapse: collapse; width: 100%; font-size: 13px; font-variant-numeric: tabular-nums; }}
-th, td {{ padding: 6px 9px; border-bottom: 1px solid var(--line); white-space: nowrap; }}
-th {{ text-align: left; color: var(--muted); font-weight: 600; background: #f8fafc; position: sticky; top: 0; }}
-td.n, th.n {{ text-align: right; }}
-tr:hover td {{ background: #f8fafc; }}
-.pill {{ display: inline-block; min-width: 58px; text-align: center; padding: 1px 8px; border-radius: 999px;
-        font-weight: 600; font-size: 12px; }}
-.pill.ok {{ background: #dcfce7; }} .pill.warn {{ background: #fef3c7; }} .pill.bad {{ background: #fee2e2; }}
-.pill.none {{ background: #f1f5f9; color: var(--muted); }}
-td.null {{ color: #cbd5e1; }}
-details {{ margin-top: 10px; }} summary {{ cursor: pointer; color: var(--accent); font-size: 13px; }}
-footer {{ color: var(--muted); font-size: 12px; margin-top: 24px; }}
-"""
+__all__ = ["CSS", "cards_html", "panel", "render_html", "share_class", "table_cell"]
+
+#: Tables with more rows than this are folded (and so not printed).
+FOLD_ROWS = 40
 
 
-def share_class(share: float | None) -> str:
-    if share is None:
-        return "none"
-    return "ok" if share >= GOOD else "warn" if share >= WARN else "bad"
-
-
-def table_cell(value: object, numeric: bool = True, title: str | None = None) -> str:
-    t = f' title="{esc(title)}"' if title else ""
-    if value is None:
-        return f'<td class="n null"{t}>–</td>' if numeric else f'<td class="null"{t}>null</td>'
-    return f'<td class="n"{t}>{esc(value)}</td>' if numeric else f"<td{t}>{esc(value)}</td>"
+def report_zone(report: Report) -> tzinfo:
+    """The zone of the report's local times (see :func:`~sla.report.charts_base.zone_of`)."""
+    return zone_of(report.tz)
 
 
 def _duration_td(seconds: float | None, hours: str = "calendar") -> str:
+    """A duration cell; ``hours``: ``business`` or ``logged`` time is written
+    in hours (no days), ``calendar`` time from a week up in days."""
     return table_cell(
-        None if seconds is None else duration_text(seconds, hours == "business"),
+        None if seconds is None else duration_text(seconds, hours != "calendar"),
         title=None if seconds is None else f"{seconds:g} s, {hours_label(hours)}",
     )
 
@@ -93,7 +64,14 @@ def _rate_td(share: float | None) -> str:
     )
 
 
+def _number_td(value: float | None, digits: int = 2) -> str:
+    return table_cell(
+        None if value is None else f"{value:+.{digits}f}", title=None if value is None else repr(value)
+    )
+
+
 def _group_cells(report: Report, group: Mapping[str, object]) -> str:
+    """The group key cells of a row: text as it is, null as ``null``, other values as JSON."""
     return "".join(
         table_cell(group.get(k), numeric=False)
         if group.get(k) is None or isinstance(group.get(k), str)
@@ -102,7 +80,19 @@ def _group_cells(report: Report, group: Mapping[str, object]) -> str:
     )
 
 
+def _folded(cls: str, head: str, rows: list[str], what: str) -> str:
+    """A table; folded under a summary (and so not printed) beyond :data:`FOLD_ROWS` rows."""
+    table = (
+        f'<div class="scroll"><table class="{cls}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+    if len(rows) <= FOLD_ROWS:
+        return table
+    return f"<details><summary>All {len(rows):,} {what} (folded; not printed)</summary>{table}</details>"
+
+
 def table_sla(report: Report) -> str:
+    """Every ``sla`` row, in the JSON's order."""
     head = "".join(f"<th>{esc(k)}</th>" for k in report.group_keys)
     head += (
         "<th>metric</th><th class=n>cycles</th><th class=n>achieved</th><th class=n>breached</th>"
@@ -116,6 +106,7 @@ def table_sla(report: Report) -> str:
             f'<td class="n" title="{esc("-" if r.compliance is None else f"{r.compliance:.6g}")}">'
             f'<span class="pill {share_class(r.compliance)}">{esc(percent_text(r.compliance))}</span></td>'
         )
+        hours = report.meta.hours_of(r.metric)
         rows.append(
             "<tr>"
             + _group_cells(report, r.group)
@@ -125,21 +116,35 @@ def table_sla(report: Report) -> str:
             )
             + pill
             + "".join(
-                _duration_td(None if el is None else getattr(el, p), report.meta.hours_of(r.metric))
-                for p in ("mean", "p50", "p90")
+                _duration_td(None if el is None else getattr(el, p), hours) for p in ("mean", "p50", "p90")
             )
-            + f"<td>{esc(hours_label(report.meta.hours_of(r.metric)))}</td>"
-            + "</tr>"
+            + f"<td>{esc(hours_label(hours))}</td></tr>"
         )
     if not rows:
-        return '<p class="note">No cycles with a target.</p>'
-    return f'<div class="scroll"><table class="sla"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+        return '<p class="empty">No cycles with a target.</p>'
+    return _folded("sla", head, rows, "rows")
+
+
+def _has_new_figures(rows: list[KpiGroup]) -> bool:
+    """Whether the ticket figures of SEMANTICS.md section 13 are there and say anything."""
+    for k in rows:
+        handle = getattr(k, "handle_seconds", None)
+        sentiment = getattr(k, "sentiment", None)
+        if (
+            getattr(k, "reply_seconds", None) is not None
+            or getattr(k, "bot_share", None) is not None
+            or (handle is not None and handle.tickets)
+            or (sentiment is not None and sentiment.tickets)
+        ):
+            return True
+    return False
 
 
 def table_kpis(report: Report) -> str:
-    """Two tables of the ticket figures: volume and response times, then rates and CSAT."""
+    """The ticket figures: volume and response times, rates and CSAT, and
+    replies, handle time, sentiment and bots when the report has them."""
     if not report.kpis:
-        return '<p class="note">No tickets created at or before now.</p>'
+        return '<p class="empty">No tickets created at or before now.</p>'
     groups = "".join(f"<th>{esc(k)}</th>" for k in report.group_keys)
     head1 = groups + (
         "<th class=n>tickets</th><th class=n>messages in</th><th class=n>messages out</th>"
@@ -151,7 +156,13 @@ def table_kpis(report: Report) -> str:
         "<th class=n>FCR</th><th class=n>redirected</th><th class=n>CSAT responses</th>"
         "<th class=n>CSAT mean</th><th class=n>satisfied</th>"
     )
-    rows1, rows2 = [], []
+    head3 = groups + (
+        "<th class=n>reply p50 (calendar time)</th><th class=n>reply p90</th><th class=n>tickets with time logged</th>"
+        "<th class=n>handle total (logged)</th><th class=n>handle mean</th><th class=n>tickets with sentiment</th>"
+        "<th class=n>first</th><th class=n>last</th><th class=n>change</th><th class=n>bot share</th>"
+        "<th class=n>bot-only resolved</th>"
+    )
+    rows1, rows2, rows3 = [], [], []
     for k in report.kpis:
         frt = k.first_response_seconds
         cells = _group_cells(report, k.group)
@@ -174,115 +185,100 @@ def table_kpis(report: Report) -> str:
             + _rate_td(k.csat.satisfied_share)
             + "</tr>"
         )
-    return (
-        f'<div class="scroll"><table class="kpis kpis-volume"><thead><tr>{head1}</tr></thead>'
-        f"<tbody>{''.join(rows1)}</tbody></table></div>"
-        f'<h3>Rates and CSAT</h3><div class="scroll"><table class="kpis kpis-rates"><thead><tr>{head2}</tr>'
-        f"</thead><tbody>{''.join(rows2)}</tbody></table></div>"
-    )
-
-
-def _misses_table(report: Report) -> str:
-    data = report.extras.breaches_by_day
-    if not data:
-        return ""
-    metrics = sorted({m for counts in data.values() for m in counts})
-    head = "<th>day</th>" + "".join(f"<th class=n>{esc(m)}</th>" for m in metrics) + "<th class=n>total</th>"
-    rows = "".join(
-        "<tr>"
-        + f"<td>{esc(d)}</td>"
-        + "".join(table_cell(data[d].get(m, 0)) for m in metrics)
-        + table_cell(sum(data[d].values()))
-        + "</tr>"
-        for d in sorted(data)
-    )
-    return (
-        f"<details><summary>Misses per day as a table ({len(data)} days)</summary><div class=scroll>"
-        f'<table class="misses"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div></details>'
-    )
-
-
-def _cards(report: Report) -> str:
-    overall = report.extras.overall_sla
-    achieved = sum(r.achieved for r in overall)
-    breached = sum(r.breached for r in overall)
-    cycles = sum(r.cycles for r in overall)
-    share = achieved / (achieved + breached) if achieved + breached else None
-    k: KpiGroup | None = report.extras.overall_kpis
-    frt = k.first_response_seconds if k else None
-    cards = [
-        ("Tickets", f"{report.tickets:,}", f"{report.rejected:,} rejected", ""),
-        (
-            "SLA compliance",
-            percent_text(share),
-            f"{achieved:,} achieved · {breached:,} breached",
-            share_class(share),
-        ),
-        (
-            "SLA cycles",
-            f"{cycles:,}",
-            f"{sum(r.running + r.paused for r in overall):,} open · "
-            f"{sum(r.cancelled for r in overall):,} cancelled",
-            "",
-        ),
-        ("First response", duration_text(frt.p50) if frt else "-", "median, calendar time", ""),
-        (
-            "Resolved",
-            percent_text(k.resolution_rate if k else None),
-            f"reopened {percent_text(k.reopen_rate if k else None)}",
-            "",
-        ),
-        (
-            "CSAT",
-            "-" if not k or k.csat.mean is None else f"{k.csat.mean:.2f}",
-            "no responses"
-            if not k or not k.csat.responses
-            else f"{k.csat.responses:,} responses · {percent_text(k.csat.satisfied_share, 0)} satisfied",
-            "",
-        ),
-    ]
-    return cards_html(cards)
-
-
-def cards_html(cards: Sequence[tuple[str, str, str, str]]) -> str:
-    """Summary cards: (title, big value, small print, CSS class of the value) each."""
-    return (
-        '<div class="cards">'
-        + "".join(
-            f'<div class="card"><div class="k">{esc(name)}</div><div class="v {cls}">{esc(value)}</div>'
-            f'<div class="s">{esc(sub)}</div></div>'
-            for name, value, sub, cls in cards
+        reply: Distribution | None = getattr(k, "reply_seconds", None)
+        handle = getattr(k, "handle_seconds", None)
+        sentiment = getattr(k, "sentiment", None)
+        rows3.append(
+            "<tr>"
+            + cells
+            + "".join(_duration_td(None if reply is None else getattr(reply, p)) for p in ("p50", "p90"))
+            + table_cell(None if handle is None else handle.tickets)
+            + _duration_td(None if handle is None else handle.total, "logged")
+            + _duration_td(None if handle is None else handle.mean, "logged")
+            + table_cell(None if sentiment is None else sentiment.tickets)
+            + "".join(
+                _number_td(None if sentiment is None else getattr(sentiment, p))
+                for p in ("first_mean", "last_mean", "change_mean")
+            )
+            + _rate_td(getattr(k, "bot_share", None))
+            + _rate_td(getattr(k, "bot_resolved_rate", None))
+            + "</tr>"
         )
-        + "</div>"
+    out = _folded("kpis kpis-volume", head1, rows1, "rows") + "<h3>Rates and CSAT</h3>"
+    out += _folded("kpis kpis-rates", head2, rows2, "rows")
+    if _has_new_figures(report.kpis):
+        out += "<h3>Replies, handle time, sentiment and bots</h3>" + _folded(
+            "kpis kpis-more", head3, rows3, "rows"
+        )
+    return out
+
+
+def header_html(report: Report, zone: tzinfo) -> str:
+    """Title, as-of instant (UTC and local), zone, grouping, policy files and events' range."""
+    now = header_instant(report.now)
+    keys = report.by
+    grouping = ", ".join(keys) if keys else "all tickets in one group"
+    if report.period:
+        grouping += f"; per {report.period}"
+    items = [
+        ("as of", f"{now} · {local_minute(report.now, zone)} local"),
+        ("policies", policies_text(report)),
+        ("time zone", f"{report.tz} (every local time and day on this page)"),
+        ("events", events_text(report) or "none"),
+        ("grouped by", grouping),
+    ]
+    unmeasured = unmeasured_line(report)
+    return (
+        '<header><h1>SLA report</h1><dl class="meta">'
+        + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in items)
+        + "</dl>"
+        + (f'<p class="note">{esc(unmeasured)}</p>' if unmeasured else "")
+        + "</header>"
     )
-
-
-def panel(ident: str, title: str, note: str, body: str) -> str:
-    return f'<section class="panel" id="{ident}"><h2>{esc(title)}</h2><p class="note">{esc(note)}</p>{body}</section>'
 
 
 def render_html(report: Report) -> str:
-    """One self-contained page: summary cards, five inline SVG charts, the full tables."""
+    """One self-contained page: header, cards, watch tables, charts, the full tables."""
     now = header_instant(report.now)
-    source = source_text(report)
-    unmeasured = unmeasured_line(report)
-    keys = report.group_keys
-    grouping = f"grouped by {', '.join(keys)}" if keys else "all tickets in one group"
+    zone = report_zone(report)
+    watch = report.extras.watch
+    owners = [
+        panel(
+            f"owners-{key}",
+            f"SLA misses per day per {key}",
+            f"Breached cycles by the local day (in {report.tz}) their target fell due, and the {key} "
+            f"at that instant; the last {MISS_DAYS} days up to now, the {MISS_OWNERS} with the most misses "
+            "(a phone shows the last week).",
+            table,
+        )
+        for key, table in owner_panels(report, zone)
+    ]
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>SLA report as of {esc(now)}</title><style>{CSS}</style></head><body><main>",
-        f"<header><h1>SLA report</h1><p>as of <b>{esc(now)}</b> · {esc(grouping)} · "
-        f"local times in {esc(report.tz)}</p><p>{esc(source)}</p>"
-        + (f'<p class="note">{esc(unmeasured)}</p>' if unmeasured else "")
-        + "</header>",
-        _cards(report),
+        header_html(report, zone),
+        f'<h2 class="set">SLA compliance by metric</h2><div class="cards metrics">{metric_cards(report)}</div>',
+        f'<h2 class="set">Now and tickets</h2><div class="cards">{ticket_cards(report)}</div>',
+        panel("at-risk", "Open cycles at risk", watch_note(watch, "risk"), watch_table(report, "risk", zone)),
+        panel(
+            "breached", "Breached cycles", watch_note(watch, "breach"), watch_table(report, "breach", zone)
+        ),
+        *owners,
+        panel(
+            "trend",
+            "Trend per metric",
+            f"Compliance and breached cycles per {report.period or 'period'}, summed over the other group keys "
+            "(cycles by the local day they started); dashed lines at 80% and 95%. A period with open cycles is "
+            "incomplete (hollow): its compliance can still fall.",
+            trend_panel(report),
+        ),
         panel(
             "compliance",
-            "SLA compliance",
-            "Achieved ÷ (achieved + breached) per metric and group; dashed lines at 80% and 95%. "
-            "Cancelled and open, unbreached cycles are outside the ratio.",
+            "SLA compliance by group, worst first",
+            "Achieved ÷ (achieved + breached). Groups below 95% first, most breaches beyond the 95% goal first; "
+            "dashed lines at 80% and 95%. Cancelled and open, unbreached cycles are outside the ratio.",
             chart_compliance(report),
         ),
         panel(
@@ -290,7 +286,7 @@ def render_html(report: Report) -> str:
             "SLA misses per day",
             f"Breached cycles, open or ended, counted on the day (in {report.tz}) "
             "their target fell due, stacked by metric.",
-            chart_misses_per_day(report) + _misses_table(report),
+            chart_misses_per_day(report) + misses_table(report),
         ),
         '<div class="grid2">',
         panel(

@@ -48,6 +48,19 @@ class CsatJson(TypedDict):
     satisfied_share: float | None
 
 
+class HandleTimeJson(TypedDict):
+    tickets: int
+    total: float
+    mean: float | None
+
+
+class SentimentJson(TypedDict):
+    tickets: int
+    first_mean: float | None
+    last_mean: float | None
+    change_mean: float | None
+
+
 class KpiGroupJson(TypedDict):
     group: dict[str, object]
     tickets: int
@@ -61,6 +74,11 @@ class KpiGroupJson(TypedDict):
     redirect_rate: float | None
     first_response_seconds: DistributionJson | None
     csat: CsatJson
+    reply_seconds: DistributionJson | None
+    handle_seconds: HandleTimeJson
+    sentiment: SentimentJson
+    bot_share: float | None
+    bot_resolved_rate: float | None
 
 
 class EventRangeJson(TypedDict):
@@ -144,8 +162,51 @@ class Csat:
 
 
 @dataclass(frozen=True, slots=True)
+class HandleTime:
+    """Logged agent work (``time_spent``) of a group's tickets, in seconds:
+    ``tickets`` with at least one ``time_spent``, their ``total`` (0 when
+    none) and ``mean`` = total / tickets (``None`` when no ticket has one)."""
+
+    tickets: int = 0
+    total: float = 0.0
+    mean: float | None = None
+
+    def to_dict(self) -> HandleTimeJson:
+        return {"tickets": self.tickets, "total": self.total, "mean": self.mean}
+
+
+@dataclass(frozen=True, slots=True)
+class SentimentFigures:
+    """Customer sentiment of a group's tickets: over the ``tickets`` with a
+    public customer message that carries ``sentiment``, the means of each
+    ticket's first and last score and of last minus first (``None`` when
+    ``tickets`` is 0)."""
+
+    tickets: int = 0
+    first_mean: float | None = None
+    last_mean: float | None = None
+    change_mean: float | None = None
+
+    def to_dict(self) -> SentimentJson:
+        return {
+            "tickets": self.tickets,
+            "first_mean": self.first_mean,
+            "last_mean": self.last_mean,
+            "change_mean": self.change_mean,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class KpiGroup:
-    """Ticket figures of one group."""
+    """Ticket figures of one group (SEMANTICS.md sections 7 and 13).
+
+    ``reply_seconds``: calendar seconds of every customer wait that ended
+    with a public agent message; ``handle_seconds``: logged ``time_spent``;
+    ``sentiment``: first and last customer sentiment per ticket;
+    ``bot_share``: public bot messages / (public agent + bot messages);
+    ``bot_resolved_rate``: of the tickets done at ``now``, the share a bot
+    answered alone (docs/reports.md has every formula).
+    """
 
     group: dict[str, object]
     tickets: int
@@ -159,6 +220,11 @@ class KpiGroup:
     redirect_rate: float | None
     first_response_seconds: Distribution | None
     csat: Csat
+    reply_seconds: Distribution | None = None
+    handle_seconds: HandleTime = HandleTime()
+    sentiment: SentimentFigures = SentimentFigures()
+    bot_share: float | None = None
+    bot_resolved_rate: float | None = None
 
     def to_dict(self) -> KpiGroupJson:
         return {
@@ -176,6 +242,11 @@ class KpiGroup:
             if self.first_response_seconds is None
             else self.first_response_seconds.to_dict(),
             "csat": self.csat.to_dict(),
+            "reply_seconds": None if self.reply_seconds is None else self.reply_seconds.to_dict(),
+            "handle_seconds": self.handle_seconds.to_dict(),
+            "sentiment": self.sentiment.to_dict(),
+            "bot_share": self.bot_share,
+            "bot_resolved_rate": self.bot_resolved_rate,
         }
 
 
@@ -304,6 +375,11 @@ class Report:
         return pyarrow.Table.from_pylist(self.records(section))
 
 
+#: The figures that are a ``{mean, p50, p90}`` object or null: a null one
+#: flattens to three empty cells, so every row has the same columns.
+DISTRIBUTION_FIGURES = frozenset({"elapsed_seconds", "first_response_seconds", "reply_seconds"})
+
+
 def _flatten(mapping: Mapping[str, object], prefix: str = "") -> dict[str, object]:
     out: dict[str, object] = {}
     for key, value in mapping.items():
@@ -311,7 +387,7 @@ def _flatten(mapping: Mapping[str, object], prefix: str = "") -> dict[str, objec
             out[key] = value
         elif isinstance(value, Mapping):
             out.update(_flatten(value, f"{prefix}{key}."))
-        elif value is None and key in ("elapsed_seconds", "first_response_seconds"):
+        elif value is None and key in DISTRIBUTION_FIGURES:
             out.update({f"{prefix}{key}.{part}": None for part in ("mean", "p50", "p90")})
         else:
             out[prefix + key] = value

@@ -1,47 +1,41 @@
 """Text helpers shared by the report formats: short durations and percentages,
-group labels, cutting to a width, HTML escaping, and the compliance thresholds
-that the table, the charts and the HTML page all flag by.
+group labels, cutting to a width, HTML escaping, the compliance thresholds
+that the table, the charts and the HTML page all flag by, and the header
+lines that say where the figures come from.
+
+The thresholds and the forms of numbers are defined in the pure
+:mod:`sla.report.charts_base` (the chart modules use them too) and
+re-exported here.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from html import escape
 
+from sla.report.charts_base import GOOD, WARN, duration_text, esc, hours_label, percent_text
 from sla.report.results import Report
-from sla.timefmt import US_PER_SECOND, header_instant
-from sla.timefmt import duration_text as format_duration
+from sla.timefmt import header_instant
 
-#: Compliance at or above GOOD is fine, below WARN is flagged as low.
-GOOD, WARN = 0.95, 0.80
-
-
-def duration_text(seconds: float | None, business: bool = False) -> str:
-    """A report figure in seconds as the one duration form of every command
-    (:func:`sla.timefmt.duration_text`: the two largest units, no days in
-    business time).
-
-    >>> duration_text(5400), duration_text(93784), duration_text(93784, business=True), duration_text(None)
-    ('1h30m', '26h3m', '26h3m', '-')
-    >>> duration_text(700000)
-    '8d2h'
-    """
-    return "-" if seconds is None else format_duration(round(seconds * US_PER_SECOND), business=business)
-
-
-def hours_label(hours: str) -> str:
-    """How a figure's time is counted, for labels: ``business time``, ``calendar time``,
-    ``business or calendar time`` (policies differ)."""
-    return "business or calendar time" if hours == "mixed" else f"{hours} time"
-
-
-def percent_text(share: float | None, digits: int = 1) -> str:
-    """``0.8624 -> '86.2%'``; null is ``-``."""
-    return "-" if share is None else f"{share * 100:.{digits}f}%"
+__all__ = [
+    "GOOD",
+    "WARN",
+    "cut",
+    "duration_text",
+    "esc",
+    "events_text",
+    "group_text",
+    "hours_label",
+    "percent_text",
+    "policies_text",
+    "source_text",
+    "unmeasured_line",
+    "value_text",
+]
 
 
 def value_text(value: object) -> str:
+    """An attribute value for labels: text as it is, null as ``(none)``, else JSON."""
     if value is None:
         return "(none)"
     if isinstance(value, str):
@@ -50,6 +44,7 @@ def value_text(value: object) -> str:
 
 
 def group_text(group: Mapping[str, object]) -> str:
+    """A group's values joined by `` / ``; the one group of a report without keys is ``(all)``."""
     return " / ".join(value_text(v) for v in group.values()) if group else "(all)"
 
 
@@ -58,18 +53,24 @@ def cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def esc(value: object) -> str:
-    """``value`` as text escaped for HTML content and attribute values."""
-    return escape(str(value), quote=True)
+def policies_text(report: Report) -> str:
+    """The policy file(s) the figures were judged by, or ``(given in code)``."""
+    return ", ".join(report.meta.policies) or "(given in code)"
+
+
+def events_text(report: Report) -> str | None:
+    """The events' time range, ``first .. last`` (UTC); None without events."""
+    meta = report.meta
+    if meta.first_event is None or meta.last_event is None:
+        return None
+    return f"{header_instant(meta.first_event)} .. {header_instant(meta.last_event)}"
 
 
 def source_text(report: Report) -> str:
     """Where the figures come from: the policy file(s) and the events' time range."""
-    meta = report.meta
-    text = f"policies: {', '.join(meta.policies)}" if meta.policies else "policies: (given in code)"
-    if meta.first_event is not None and meta.last_event is not None:
-        text += f"; events: {header_instant(meta.first_event)} .. {header_instant(meta.last_event)}"
-    return text
+    text = f"policies: {policies_text(report)}"
+    events = events_text(report)
+    return text if events is None else f"{text}; events: {events}"
 
 
 def unmeasured_line(report: Report) -> str | None:
