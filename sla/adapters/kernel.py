@@ -5,7 +5,7 @@ Input batches must hold each ticket's events together (sorted by ticket,
 then by input order); a ticket may straddle two incoming batches (it is
 carried over) but never two partitions.  Columns: ``ticket_id``, ``at``
 (text or timestamp with zone), ``type``, ``fields`` (JSON text, struct or
-map), ``status``, ``author``, ``public``, ``score`` and optionally ``line``
+map), ``status``, ``author``, ``public``, ``score``, ``time_spent``, ``sentiment`` and optionally ``line``
 (the input line, used in error messages and for same-instant order).
 
 A rejected ticket becomes one row with ``state = "rejected"`` and the reason

@@ -66,7 +66,19 @@ def evaluate_spark(
         events = events.withColumn("fields", F.to_json("fields"))
     columns = [
         c
-        for c in ("ticket_id", "at", "type", "fields", "status", "author", "public", "score", "line")
+        for c in (
+            "ticket_id",
+            "at",
+            "type",
+            "fields",
+            "status",
+            "author",
+            "public",
+            "score",
+            "time_spent",
+            "sentiment",
+            "line",
+        )
         if c in events.columns
     ]
     events = events.select(*columns)

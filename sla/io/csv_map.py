@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sla.calendar.index import load_zone
 from sla.engine.events import AUTHORS, TYPE_CODES
 from sla.errors import CalendarError, Problem
-from sla.io.csv_rows import Column, CsvMap, MappedPath, MappingError, csv_value
+from sla.io.csv_rows import NUMBER_FIELDS, Column, CsvMap, MappedPath, MappingError, csv_value
 from sla.policy.messages import show, suggest, validate_part
 from sla.policy.source import BoolKey, Located, document_problems, render_path
 
@@ -144,7 +144,7 @@ def _value_problem(target: str, value: object) -> str | None:
         return f"{show(value)} is not an author{suggest(value, AUTHORS)}; expected customer, agent or bot"
     if target == "public" and not isinstance(value, bool):
         return f"{show(value)} is not true or false"
-    if target == "score" and (isinstance(value, bool) or not isinstance(value, (int, float))):
+    if target in NUMBER_FIELDS and (isinstance(value, bool) or not isinstance(value, (int, float))):
         return f"{show(value)} is not a number"
     if (
         target in ("status", "id")

@@ -48,10 +48,12 @@ def duration_text(seconds: float | None, business: bool = False) -> str:
 
     >>> duration_text(5400), duration_text(93784), duration_text(93784, business=True), duration_text(None)
     ('1h30m', '26h3m', '26h3m', '-')
-    >>> duration_text(700000)
-    '8d2h'
+    >>> duration_text(700000), duration_text(float("inf"))
+    ('8d2h', '-')
     """
-    return "-" if seconds is None else format_duration(round(seconds * US_PER_SECOND), business=business)
+    if seconds is None or not math.isfinite(seconds):  # a sum beyond float range: no figure
+        return "-"
+    return format_duration(round(seconds * US_PER_SECOND), business=business)
 
 
 def hours_label(hours: str) -> str:
