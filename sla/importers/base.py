@@ -1,0 +1,142 @@
+"""What every importer shares: record positions, the source interface, the
+vendor's own SLA verdicts, and the run summary.
+
+A :class:`Source` is handed documents (one saved API response page, or one
+record of a JSON Lines file) and says which records they hold
+(:meth:`Source.recognise`); it then reads each record (:meth:`Source.read`),
+learning lookups (users, request types, id maps) and emitting events for
+tickets (:class:`Emit`) and the vendor's own SLA verdicts
+(:class:`VendorCycle`, for ``sla reconcile``). After every file has been
+read, :meth:`Source.finish_ticket` turns one ticket's emitted events into
+final section-3 events: placeholders resolved with what was learnt (an
+author's role from a users file read later), ids renamed, a ticket without
+a creation refused. The driver sorts each ticket's events by time, ties in
+emission order, so events of one audit keep the audit's order.
+
+A record a source cannot map raises :class:`RecordError`; the driver
+reports it with its :class:`Position` and goes on.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from sla.errors import SlaError
+
+#: Events are dicts of section 3's fields (``ticket_id`` is set by the
+#: driver); keys starting with ``_`` are a source's placeholders, removed
+#: by :meth:`Source.finish_ticket`.
+EventDict = dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a record was read: a file, its 1-based line (1 for a whole-file
+    JSON page), and the 0-based index of the record in a page.
+
+    >>> str(Position("audits/p1.json", 1, 3)), str(Position("events.jsonl", 12))
+    ('audits/p1.json:1 record 4', 'events.jsonl:12')
+    """
+
+    file: str
+    line: int
+    record: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}"
+        return where if self.record is None else f"{where} record {self.record + 1}"
+
+
+class RecordError(SlaError):
+    """A record that cannot be mapped: the reason, without the position
+    (the driver adds it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Emit:
+    """An event for a ticket, keyed by the vendor's ticket id (as a string)."""
+
+    ticket: str
+    event: EventDict
+
+
+@dataclass(frozen=True, slots=True)
+class VendorCycle:
+    """One SLA cycle as the vendor itself judged it (``sla reconcile``).
+
+    ``metric`` is this contract's metric name (``first_response``, ...),
+    ``vendor_metric`` the vendor's own name; ``cycle`` counts from 1 in
+    start order per ticket and metric; ``breached`` is the vendor's verdict
+    (``None`` when it has none yet); ``elapsed_seconds`` what the vendor
+    counted, when it says; instants are epoch microseconds.
+    """
+
+    ticket: str
+    metric: str
+    vendor_metric: str
+    cycle: int
+    breached: bool | None
+    ended: bool
+    elapsed_seconds: float | None = None
+    started_at: int | None = None
+    ended_at: int | None = None
+    target_seconds: float | None = None
+
+
+class Source(ABC):
+    """One vendor's export format."""
+
+    #: The ``SOURCE`` word of ``sla import SOURCE``.
+    name: ClassVar[str]
+
+    @abstractmethod
+    def recognise(self, doc: object) -> list[tuple[str, list[object]]] | None:
+        """The records of ``doc`` by kind (``[("audits", [...])]``), or None
+        when the document is not this vendor's. ``doc`` is a parsed saved
+        page (an envelope such as ``{"audits": [...], "next_page": ...}``) or
+        one record of a JSON Lines file."""
+
+    @abstractmethod
+    def read(self, kind: str, record: object) -> Iterable[Emit | VendorCycle]:
+        """Learn from one record and/or emit what it says; raise
+        :class:`RecordError` for a record that cannot be mapped."""
+
+    @abstractmethod
+    def finish_ticket(self, ticket: str, events: list[EventDict]) -> tuple[str, list[EventDict]]:
+        """The ticket's final id and events (in time order, placeholders
+        resolved), after every file was read; :class:`RecordError` refuses
+        the whole ticket."""
+
+    def notes(self) -> list[str]:
+        """Lines for the summary: what the export cannot show, defaults taken."""
+        return []
+
+
+@dataclass
+class ImportSummary:
+    """What an import read, wrote and skipped (printed at the end)."""
+
+    files: int = 0
+    records: int = 0
+    tickets: int = 0
+    events: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)  # by record kind
+    tickets_refused: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """The summary as printed on standard error."""
+        out = [
+            f"{self.files:,} file(s), {self.records:,} record(s) read; "
+            f"{self.tickets:,} ticket(s), {self.events:,} event(s) written"
+        ]
+        if self.skipped:
+            out.append("skipped: " + ", ".join(f"{n:,} {kind}" for kind, n in sorted(self.skipped.items())))
+        if self.tickets_refused:
+            out.append(f"{self.tickets_refused:,} ticket(s) refused (no creation, or unusable)")
+        out += [f"note: {note}" for note in self.notes]
+        return out
