@@ -89,7 +89,7 @@ def table_lines(capsys, *argv: str) -> list[str]:
 def test_table_header_names_now_zone_policy_file_and_event_range(capsys):
     lines = table_lines(capsys)
     assert lines[0].startswith("cycles as of 2026-04-01T00:00:00Z; due times in UTC")
-    assert lines[1] == f"policies: {B2B}; events: 2026-01-05T04:56:22Z .. 2026-03-30T16:19:38Z"
+    assert lines[1] == f"policies: {B2B}; events: 2026-01-05T02:33:49Z .. 2026-03-30T13:48:54Z"
 
 
 def test_table_durations_follow_each_rows_hours(capsys):
@@ -194,7 +194,7 @@ def test_filters_are_the_same_with_parallel_jobs(tmp_path, capsys, monkeypatch):
 def test_a_stale_history_without_now_is_noted_once(capsys):
     status, _, err = run(capsys, "evaluate", "--policies", B2B, "--events", EVENTS, "--output", "/dev/null")
     assert status == 0
-    assert err.count("note: the newest event is 2026-03-30T16:19:38Z, over a week before now") == 1
+    assert err.count("note: the newest event is 2026-03-30T13:48:54Z, over a week before now") == 1
     status, _, err = run(capsys, "evaluate", "--policies", B2B, "--events", EVENTS, "--now", NOW)
     assert "note:" not in err
 
@@ -212,17 +212,17 @@ def test_report_meta_counts_tickets_no_policy_measures(capsys):
     report, err = report_json(capsys, policies=SOCIAL)
     meta = report["meta"]
     assert meta["policies"] == [SOCIAL]
-    assert meta["events"] == {"first": "2026-01-05T04:56:22Z", "last": "2026-03-30T16:19:38Z"}
+    assert meta["events"] == {"first": "2026-01-05T02:33:49Z", "last": "2026-03-30T13:48:54Z"}
     # independently: the tickets evaluate gives no row for
     status, out, _ = run(capsys, "evaluate", "--policies", SOCIAL, "--events", EVENTS, "--now", NOW)
     measured = {json.loads(line)["ticket_id"] for line in out.splitlines()}
-    assert meta["unmeasured_tickets"] == report["tickets"] - len(measured) == 395
-    assert meta["no_policy_tickets"] == 395
-    assert "395 of 500 tickets have no cycle with a target: no policy is in force" in err
+    assert meta["unmeasured_tickets"] == report["tickets"] - len(measured) == 404
+    assert meta["no_policy_tickets"] == 404
+    assert "404 of 500 tickets have no cycle with a target: no policy is in force" in err
     status, table, _ = run(
         capsys, "report", "--policies", SOCIAL, "--events", EVENTS, "--now", NOW, "--format", "table"
     )
-    assert "395 of 500 tickets have no cycle with a target" in table
+    assert "404 of 500 tickets have no cycle with a target" in table
 
 
 def test_report_says_which_figures_are_business_time(capsys):
@@ -238,7 +238,7 @@ def test_report_says_which_figures_are_business_time(capsys):
     )
     assert "elapsed time counted in the target's hours" in table
     assert "FRT: first response time, calendar time" in table
-    assert f"policies: {B2B}" in table and "events: 2026-01-05T04:56:22Z .. 2026-03-30T16:19:38Z" in table
+    assert f"policies: {B2B}" in table and "events: 2026-01-05T02:33:49Z .. 2026-03-30T13:48:54Z" in table
 
 
 def test_report_by_unknown_key_warns_with_did_you_mean(capsys):
@@ -342,25 +342,26 @@ def explain(capsys, *argv: str) -> str:
 
 
 def test_explain_defaults_to_the_calendars_zone_and_shows_open_hours(capsys):
-    out = explain(capsys, "--ticket", "T010")
+    out = explain(capsys, "--ticket", "T012")
     assert "as of 2026-04-01 02:00:00+02:00 (2026-04-01T00:00:00Z)" in out
     assert "Times are local to Europe/Berlin" in out and f"Policies: {B2B}" in out
     # the first response fell in the lunch break: the open hours say why 0s counted
-    assert "22m57s calendar time, 0s business time counted" in out
-    assert "Mon 2026-01-19: open 09:00-12:30, 13:30-18:00" in out
+    assert "ended 2026-01-07 12:49:31+01:00 (stop condition: response)" in out
+    assert "4m6s calendar time, 0s business time counted" in out
+    assert "Wed 2026-01-07: open 09:00-12:30, 13:30-18:00" in out
     assert "target 160h in business hours" in out  # never 6d16h
 
 
 def test_explain_tz_option_and_no_python_reprs(capsys):
-    out = explain(capsys, "--ticket", "T010", "--tz", "UTC")
-    assert "Times are local to UTC" in out and "2026-01-19 11:44:34Z" in out
+    out = explain(capsys, "--ticket", "T012", "--tz", "UTC")
+    assert "Times are local to UTC" in out and "2026-01-07 11:45:25Z" in out
     assert "{'" not in out and "['" not in out
-    assert '"channel": "chat"' in out
+    assert '"channel": "email"' in out
 
 
 def test_explain_bad_tz(capsys):
     status, _, err = run(
-        capsys, "explain", "--policies", B2B, "--events", EVENTS, "--ticket", "T010", "--tz", "Europe/Berln"
+        capsys, "explain", "--policies", B2B, "--events", EVENTS, "--ticket", "T012", "--tz", "Europe/Berln"
     )
     assert status == 2 and "did you mean 'Europe/Berlin'?" in err
 

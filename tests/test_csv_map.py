@@ -18,7 +18,7 @@ from sla.cli.app import main
 from sla.io import pipeline
 from sla.io.csv_map import MappedPath, MappingError, load_mapping
 from sla.io.policy_files import load_policies
-from sla.io.sources import read_events_file
+from sla.io.sources import read_events_file, records
 from sla.timefmt import parse_instant
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,16 +88,23 @@ def test_the_flat_sample_gives_the_rows_of_the_jsonl_sample(capsys, tmp_path):
         "json",
     )
     assert status == 0 and json.loads(report)
-    tickets, _ = read_events_file(
-        str(SAMPLES / "flat-events.csv"), mapping=load_mapping(SAMPLES / "flat-map.yaml")
-    )
+    mapping = load_mapping(SAMPLES / "flat-map.yaml")
+    tickets, _ = read_events_file(str(SAMPLES / "flat-events.csv"), mapping=mapping)
     reference, _ = read_events_file(str(subset))
     assert list(tickets) == list(reference)
+
+    def shape(e):
+        return (e.at, e.kind, e.fields, e.status, e.author, e.public, e.score, e.time_spent, e.sentiment)
+
     for key, ticket in tickets.items():
-        got = [(e.at, e.kind, e.fields, e.status, e.author, e.public, e.score) for e in ticket.events]
-        assert got == [
-            (e.at, e.kind, e.fields, e.status, e.author, e.public, e.score) for e in reference[key].events
-        ]
+        assert [shape(e) for e in ticket.events] == [shape(e) for e in reference[key].events]
+    # what the sample's tickets carry comes through: assignments, numbers, message text
+    events = [e for t in tickets.values() for e in t.events]
+    assert {"group", "assignee"} <= {k for e in events if e.type == "update" for k in e.fields or {}}
+    assert any(e.time_spent for e in events) and any(e.sentiment for e in events)
+    assert any(isinstance((e.fields or {}).get("lifetime_value"), float) for e in events)
+    bodies = [r.get("body") for _, r in records(str(SAMPLES / "flat-events.csv"), "csv", mapping)]
+    assert bodies == [r.get("body") for _, r in records(str(subset), "jsonl")] and any(bodies)
 
 
 def test_jobs_2_gives_what_jobs_1_gives(tmp_path, monkeypatch):
@@ -105,7 +112,7 @@ def test_jobs_2_gives_what_jobs_1_gives(tmp_path, monkeypatch):
     policies = load_policies(Path(POLICIES))
     mapping = load_mapping(SAMPLES / "flat-map.yaml")
     body = (SAMPLES / "flat-events.csv").read_text()
-    bad = "X9,99.99.2026 00:00:00,Ticket created,,,,,email,High,free,emea,order,u1\n"
+    bad = "X9,99.99.2026 00:00:00,Ticket created,,,,,,,email,High,,,question,Order,free,emea,order,u1,Europe/Berlin,,\n"
     path = write(tmp_path, "events.csv", body + bad)
 
     def rows(jobs: int) -> tuple[bytes, list[str]]:
@@ -160,7 +167,8 @@ def test_explain_reads_through_the_mapping(capsys):
         "--ticket",
         "T044",
     )
-    assert status == 0 and '"channel": "twitter"' in out and "update" in out
+    assert status == 0 and '"channel": "chat"' in out and '"lifetime_value": 1888.29' in out
+    assert 'update {"group": "billing", "assignee": "Laura Fischer"}' in out
 
 
 # --------------------------------------------------------- rows and their values
@@ -490,9 +498,9 @@ def test_the_docs_show_the_real_samples_and_messages(capsys, tmp_path, monkeypat
     assert shown[0] == sample[0] and set(shown) <= set(sample)
     head = (SAMPLES / "flat-events.csv").read_text().splitlines(keepends=True)[:12]
     rows = [
-        "X1,25.10.2026 02:30:00,Ticket created,,,,,email,High,free,emea,order,u1\n",
-        "X4,01.03.2026 10:00:00,Ticket created,,,,,email,High,free,emea,order,u1\n",
-        "X4,01.03.2026 10:05:00,Comment,,Admin,no,,,,,,,\n",
+        "X1,25.10.2026 02:30:00,Ticket created,,,,,,,email,High,,,question,Order,free,emea,order,u1,Europe/Berlin,,\n",
+        "X4,01.03.2026 10:00:00,Ticket created,,,,,,,email,High,,,question,Order,free,emea,order,u1,Europe/Berlin,,\n",
+        "X4,01.03.2026 10:05:00,Comment,,Admin,no,,,,,,,,,,,,,,,,\n",
     ]
     events = write(tmp_path, "rows.csv", "".join(head + rows))
     monkeypatch.chdir(ROOT)
