@@ -121,7 +121,18 @@ def test_usage_errors_exit_2(example, capsys, argv, needle):
 
 
 def test_help_answers_for_every_subcommand(capsys):
-    for command in ("validate", "evaluate", "report", "explain", "compare", "calendar", "schema", "generate"):
+    for command in (
+        "validate",
+        "evaluate",
+        "report",
+        "explain",
+        "compare",
+        "calendar",
+        "import",
+        "reconcile",
+        "schema",
+        "generate",
+    ):
         assert main([command, "--help"]) == 0
         assert command in capsys.readouterr().out
 

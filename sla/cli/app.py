@@ -16,11 +16,22 @@ import signal
 import sys
 
 from sla import __version__
-from sla.cli import calendar, compare, evaluate, explain, generate, report, schema, validate
+from sla.cli import (
+    calendar,
+    compare,
+    evaluate,
+    explain,
+    generate,
+    importing,
+    reconcile,
+    report,
+    schema,
+    validate,
+)
 from sla.cli.common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError, err, repeated_option
 from sla.errors import PolicyError, SlaError
 
-COMMANDS = (validate, evaluate, report, explain, compare, calendar, schema, generate)
+COMMANDS = (validate, evaluate, report, explain, compare, calendar, schema, generate, importing, reconcile)
 
 
 class _Terminated(BaseException):

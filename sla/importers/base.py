@@ -15,13 +15,17 @@ emission order, so events of one audit keep the audit's order.
 
 A record a source cannot map raises :class:`RecordError`; the driver
 reports it with its :class:`Position` and goes on.
+
+How files become documents is the source's too (:meth:`Source.documents`):
+by default JSON, a saved page or JSON Lines (:mod:`sla.importers.files`);
+a source of tables (``csv``) reads its own format.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -49,6 +53,42 @@ class Position:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}"
         return where if self.record is None else f"{where} record {self.record + 1}"
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One parsed document of an input file: a saved page (at line 1), one
+    line of a JSON Lines file, or one row of a table."""
+
+    position: Position
+    value: object
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A part of an input file that could not be parsed (a line that is not
+    JSON, a file that is not JSON at all, a row that is not CSV), and why."""
+
+    position: Position
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProblem:
+    """Something skipped or refused, for standard error and ``--rejects``:
+    where (a :class:`Position`, or ``ticket 35436``), what (a record kind,
+    ``unreadable``, ``unrecognised`` or ``refused``) and why.
+
+    >>> str(ImportProblem(Position("audits/p1.json", 1, 3), "audits", "no ticket_id"))
+    'audits/p1.json:1 record 4: audits: no ticket_id'
+    """
+
+    where: Position | str
+    kind: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.kind}: {self.reason}"
 
 
 class RecordError(SlaError):
@@ -111,6 +151,21 @@ class Source(ABC):
         resolved), after every file was read; :class:`RecordError` refuses
         the whole ticket."""
 
+    def documents(self, path: str) -> Iterator[Document | Unreadable]:
+        """The documents of one input file (``-``: standard input), in file
+        order, with their positions.
+
+        The default reads JSON, plain or gzip (by its first bytes, whatever
+        the name): a file that is one JSON value (a saved API response page,
+        pretty-printed or not) is one document at line 1; a JSON Lines file
+        is one document per line, at its line
+        (:func:`sla.importers.files.read_documents`). A source whose exports
+        are not JSON (``csv``) overrides this; its documents then go through
+        :meth:`recognise` and :meth:`read` like any other."""
+        from sla.importers.files import read_documents
+
+        return read_documents(path)
+
     def notes(self) -> list[str]:
         """Lines for the summary: what the export cannot show, defaults taken."""
         return []
@@ -127,6 +182,14 @@ class ImportSummary:
     skipped: Counter[str] = field(default_factory=Counter)  # by record kind
     tickets_refused: int = 0
     notes: list[str] = field(default_factory=list)
+    #: What was skipped or refused, in the order found (tickets refused last),
+    #: when the driver was given no ``on_problem`` to hand them to.
+    problems: list[ImportProblem] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """Whether everything read was mapped: nothing skipped, no ticket refused."""
+        return not self.skipped and not self.tickets_refused
 
     def lines(self) -> list[str]:
         """The summary as printed on standard error."""

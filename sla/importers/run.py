@@ -1,0 +1,267 @@
+"""The import driver: files in, section-3 events out, grouped by ticket.
+
+:func:`import_events` runs in three passes, in memory bounded by one
+partition whatever the export's size:
+
+1. Read: every file's documents (:meth:`Source.documents`) are recognised
+   and their records read; each event emitted gets a global sequence number
+   and goes to disk through the pipeline's spill (:func:`sla.io.spill.spill`),
+   in partition files hashed by ticket. The vendor's own SLA verdicts
+   (:class:`~sla.importers.base.VendorCycle`) are kept in a list.
+2. Finish: one partition at a time, each ticket's events (in emission order)
+   go through :meth:`Source.finish_ticket`, are sorted by time (ties in
+   emission order: one audit keeps its order), and are written as JSON Lines
+   to a second scratch file, ticket by ticket, in order of first emission.
+3. Merge: the finished partitions are merged on each ticket's first
+   sequence number, so tickets come out in the order the export first named
+   them, each ticket's lines together.
+
+Nothing is printed here: what was skipped or refused goes to ``on_problem``
+(or :attr:`ImportSummary.problems`) with its position.
+"""
+
+from __future__ import annotations
+
+import errno
+import heapq
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from operator import itemgetter
+from typing import IO
+
+import orjson
+
+from sla.errors import SlaError, TimestampError
+from sla.importers.base import (
+    Document,
+    Emit,
+    EventDict,
+    ImportProblem,
+    ImportSummary,
+    Position,
+    RecordError,
+    Source,
+    VendorCycle,
+)
+from sla.importers.files import STDIN, walk
+from sla.io.sinks import Progress
+from sla.io.sources import is_gzip
+from sla.io.spill import numbered_records, spill
+from sla.timefmt import EPOCH, parse_instant
+
+#: Spilled events per partition, roughly: the input's size over this many bytes.
+PARTITION_INPUT_BYTES = 48 << 20
+#: Partitions at most (each holds an open file while spilling).
+MAX_PARTITIONS = 256
+#: Partitions for standard input, whose size is not known in advance.
+STDIN_PARTITIONS = 64
+#: A gzip file's input size is taken as this many times its size on disk.
+GZIP_RATIO = 6
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_fromisoformat = datetime.fromisoformat
+_ONE_US = timedelta(microseconds=1)
+
+OnProblem = Callable[[ImportProblem], None]
+
+
+def import_events(
+    source: Source,
+    paths: Sequence[str],
+    out: IO[bytes],
+    *,
+    workdir: str | None = None,
+    progress: Progress | None = None,
+    on_problem: OnProblem | None = None,
+) -> tuple[ImportSummary, list[VendorCycle]]:
+    """Import the files and folders ``paths`` (``-``: standard input) read
+    by ``source`` into ``out``, as section-3 events grouped by ticket in
+    time order; returns the summary and the vendor's own SLA cycles.
+
+    ``workdir`` holds the scratch files (default: the system's temporary
+    folder); ``progress`` is told the records read, then the share of
+    partitions finished; ``on_problem`` gets each record skipped, part
+    unreadable, file unrecognised and ticket refused (default: kept in the
+    summary's ``problems``).
+    """
+    summary = ImportSummary()
+    report = summary.problems.append if on_problem is None else on_problem
+    files = list(walk(paths))  # a missing path fails before anything is read
+    cycles: list[VendorCycle] = []
+    with tempfile.TemporaryDirectory(prefix="sla-import-", dir=workdir) as scratch, _scratch_writes(scratch):
+        emitted = _emissions(source, files, summary, cycles, report, progress)
+        parts, _ = spill(emitted, scratch, _partition_count(files))  # every record names its ticket
+        refused: list[tuple[int, ImportProblem]] = []
+        finished = []
+        for index, part in enumerate(parts):
+            finished.append(_finish_partition(source, part, summary, refused))
+            if progress is not None:
+                progress.share((index + 1) / len(parts), "partitions")
+        for _, problem in sorted(refused, key=itemgetter(0)):
+            report(problem)
+        _merge(finished, out)
+    summary.notes = source.notes()
+    return summary, cycles
+
+
+@contextmanager
+def _scratch_writes(scratch: str) -> Iterator[None]:
+    """Name the scratch folder when it fills up (a write error names no file)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in _FULL:
+            raise
+        raise SlaError(
+            f"no space left for scratch files in {os.path.dirname(scratch)} ({exc.strerror}); "
+            "set TMPDIR to a folder with room (about the export's size)"
+        ) from None
+
+
+def _partition_count(files: list[str]) -> int:
+    """Partitions enough that each holds about :data:`PARTITION_INPUT_BYTES` of input."""
+    if STDIN in files:
+        return STDIN_PARTITIONS
+    size = sum(os.path.getsize(f) * (GZIP_RATIO if is_gzip(f) else 1) for f in files)
+    return max(2, min(MAX_PARTITIONS, -(-size // PARTITION_INPUT_BYTES)))
+
+
+def _emissions(
+    source: Source,
+    files: list[str],
+    summary: ImportSummary,
+    cycles: list[VendorCycle],
+    report: OnProblem,
+    progress: Progress | None,
+) -> Iterator[tuple[int, object]]:
+    """Every event emitted, numbered in emission order, as a record the
+    spill files by ticket; records counted, problems reported."""
+    sequence = 0
+    skipped = summary.skipped
+    for path in files:
+        summary.files += 1
+        unrecognised = 0
+        first_unrecognised: Position | None = None
+        for item in source.documents(path):
+            if not isinstance(item, Document):
+                skipped["unreadable"] += 1
+                report(ImportProblem(item.position, "unreadable", item.reason))
+                continue
+            found = source.recognise(item.value)
+            if found is None:
+                unrecognised += 1
+                first_unrecognised = first_unrecognised or item.position
+                continue
+            for kind, records in found:
+                for index, record in enumerate(records):
+                    summary.records += 1
+                    try:
+                        results = list(source.read(kind, record))  # all or nothing of a record
+                    except RecordError as exc:
+                        skipped[kind] += 1
+                        report(ImportProblem(_where(item, found, index), kind, str(exc)))
+                        continue
+                    for result in results:
+                        if isinstance(result, Emit):
+                            sequence += 1
+                            yield sequence, {"ticket_id": str(result.ticket), "e": result.event}
+                        else:
+                            cycles.append(result)
+                    if progress is not None:
+                        progress.update(summary.records)
+        if unrecognised:
+            skipped["unrecognised"] += unrecognised
+            assert first_unrecognised is not None
+            what = "a document that is" if unrecognised == 1 else f"{unrecognised:,} documents that are"
+            report(ImportProblem(first_unrecognised, "unrecognised", f"{what} not {source.name} data"))
+
+
+def _where(document: Document, found: list[tuple[str, list[object]]], index: int) -> Position:
+    """A record's position: its document's, with its index when the document holds more than one."""
+    where = document.position
+    if sum(len(records) for _, records in found) == 1:
+        return where
+    return Position(where.file, where.line, index)
+
+
+def _finish_partition(
+    source: Source, path: str, summary: ImportSummary, refused: list[tuple[int, ImportProblem]]
+) -> str:
+    """Finish a partition's tickets into ``path.done``: per ticket, a header
+    line ``first-sequence byte-count`` and its JSON Lines, in order of first
+    emission. The partition file is removed (disk is freed as it goes)."""
+    tickets: dict[str, tuple[int, list[EventDict]]] = {}
+    for sequence, record in numbered_records(path):
+        assert isinstance(record, dict)
+        ticket = record["ticket_id"]
+        entry = tickets.get(ticket)
+        if entry is None:
+            tickets[ticket] = (sequence, [record["e"]])
+        else:
+            entry[1].append(record["e"])
+    os.remove(path)
+    done = path + ".done"
+    with open(done, "wb", buffering=1 << 20) as out:
+        for ticket, (first, events) in tickets.items():
+            try:
+                final, finished = source.finish_ticket(ticket, events)
+                block = ticket_lines(final, finished)
+            except RecordError as exc:
+                summary.tickets_refused += 1
+                refused.append((first, ImportProblem(f"ticket {ticket}", "refused", str(exc))))
+                continue
+            if not finished:
+                continue
+            summary.tickets += 1
+            summary.events += len(finished)
+            out.write(b"%d %d\n" % (first, len(block)))
+            out.write(block)
+        tickets.clear()
+    return done
+
+
+def ticket_lines(ticket: str, events: list[EventDict]) -> bytes:
+    """One ticket's events as JSON Lines, ``ticket_id`` first, sorted by their
+    instant with ties in the given order; a :class:`RecordError` for an event
+    whose ``at`` is no instant."""
+    instants = []
+    for number, event in enumerate(events, 1):
+        at = event.get("at")
+        try:
+            moment = _fromisoformat(at)  # type: ignore[arg-type]  # the common case, inline
+            if moment.tzinfo is None:
+                raise ValueError
+            instants.append((moment - EPOCH) // _ONE_US)
+        except (TypeError, ValueError):
+            try:
+                instants.append(parse_instant(at))  # its checks and messages
+            except TimestampError as exc:
+                raise RecordError(f"event {number} ({event.get('type', 'no type')}): at: {exc}") from None
+    order = sorted(range(len(events)), key=instants.__getitem__)
+    dumps, option = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+    lines = []
+    for i in order:
+        line = {"ticket_id": ticket, **events[i]}
+        line["ticket_id"] = ticket  # first, and the driver's, whatever the event says
+        lines.append(dumps(line, default=str, option=option))
+    return b"".join(lines)
+
+
+def _blocks(path: str) -> Iterator[tuple[int, bytes]]:
+    """The (first sequence, JSON Lines) ticket blocks of a finished partition."""
+    with open(path, "rb") as handle:
+        while header := handle.readline():
+            first, size = header.split()
+            yield int(first), handle.read(int(size))
+
+
+def _merge(finished: list[str], out: IO[bytes]) -> None:
+    """The finished partitions' tickets, in order of first emission, into ``out``."""
+    write = out.write
+    for _, block in heapq.merge(*(_blocks(p) for p in finished), key=itemgetter(0)):
+        write(block)
+
+
+__all__ = ["import_events", "ticket_lines"]

@@ -1,0 +1,111 @@
+"""Zammad's names behind ids: states, priorities and article types, from
+the installation's lists when saved (``GET /api/v1/ticket_states``,
+``GET /api/v1/ticket_priorities``), else the names a record gives
+(``expand=true``, a history value), else Zammad's stock seeds."""
+
+from __future__ import annotations
+
+import re
+
+#: Stock ids (Zammad's seeds; the API's states and priorities lists say the
+#: names of an installation, and win): states (``ticket_states`` docs),
+#: priorities (``ticket_priorities`` docs), article types
+#: (``db/seeds/ticket_article_types.rb``).
+STOCK_STATES = {
+    1: "new",
+    2: "open",
+    3: "pending reminder",
+    4: "closed",
+    5: "merged",
+    6: "removed",
+    7: "pending close",
+}
+STOCK_PRIORITIES = {1: "1 low", 2: "2 normal", 3: "3 high"}
+ARTICLE_TYPES = {
+    1: "email",
+    2: "sms",
+    3: "chat",
+    4: "fax",
+    5: "phone",
+    6: "twitter status",
+    7: "twitter direct-message",
+    8: "facebook feed post",
+    9: "facebook feed comment",
+    10: "note",
+    11: "web",
+    12: "telegram personal-message",
+    13: "facebook direct-message",
+    14: "whatsapp message",
+}
+#: State types that end work (``db/seeds/ticket_state_types.rb``): closed, merged, removed.
+CLOSED_TYPES = {5, 6, 7}
+CLOSED_NAMES = {"closed", "merged", "removed"}
+#: The owner a ticket has when nobody owns it: the system user.
+NOBODY = 1
+
+
+def normalise(name: str) -> str:
+    """A state or channel name as this contract writes it.
+
+    >>> normalise("pending reminder"), normalise("twitter direct-message")
+    ('pending_reminder', 'twitter_direct_message')
+    """
+    return name.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def priority_name(name: str) -> str:
+    """A Zammad priority without its ordering number.
+
+    >>> priority_name("2 normal"), priority_name("urgent")
+    ('normal', 'urgent')
+    """
+    return normalise(re.sub(r"^\s*\d+\s+", "", name))
+
+
+def number(value: object) -> int | None:
+    """An id (an int, not a bool), None otherwise."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+class ZammadNames:
+    """The states and priorities an installation listed, and which stock
+    names had to be assumed."""
+
+    def __init__(self) -> None:
+        self.states: dict[int, tuple[str, int | None, bool]] = {}  # id -> name, type id, ignore_escalation
+        self.priorities: dict[int, str] = {}
+        self.stock: set[str] = set()
+
+    def state(self, state_id: object, given: object) -> str | None:
+        """A state's name: the states list's, the name given (expanded, or a
+        history value), Zammad's stock name; normalised."""
+        sid = number(state_id)
+        if sid is not None and sid in self.states:
+            return normalise(self.states[sid][0])
+        if isinstance(given, str) and given.strip():
+            return normalise(given)
+        if sid is not None and sid in STOCK_STATES:
+            self.stock.add(f"state {sid}")
+            return normalise(STOCK_STATES[sid])
+        return None if sid is None else f"state_{sid}"
+
+    def priority(self, priority_id: object, given: object) -> str | None:
+        """A priority's name, found like :meth:`state`'s, without its number."""
+        pid = number(priority_id)
+        if pid is not None and pid in self.priorities:
+            return priority_name(self.priorities[pid])
+        if isinstance(given, str) and given.strip():
+            return priority_name(given)
+        if pid is not None and pid in STOCK_PRIORITIES:
+            self.stock.add(f"priority {pid}")
+            return priority_name(STOCK_PRIORITIES[pid])
+        return None if pid is None else str(pid)
+
+    def is_closed(self, state_id: object, name: str | None) -> bool:
+        sid = number(state_id)
+        if sid is not None and sid in self.states:
+            return self.states[sid][1] in CLOSED_TYPES
+        return name in CLOSED_NAMES
+
+
+__all__ = ["ARTICLE_TYPES", "NOBODY", "ZammadNames", "normalise", "number", "priority_name"]

@@ -1,0 +1,95 @@
+"""Zendesk values as this contract writes them: ticket and user ids as
+strings, instants, statuses, via channels (section 14).
+
+>>> id_text(35436), id_text("35436"), status_name("hold"), channel_name("Web form")
+('35436', '35436', 'on_hold', 'web_form')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sla.errors import TimestampError
+from sla.importers.base import RecordError
+from sla.timefmt import US_PER_SECOND, check_range, format_instant, parse_instant
+
+#: Zendesk's system user: its comments and changes are ``bot`` (section 14).
+SYSTEM_USER = "-1"
+#: ``via.channel`` values of triggers, automations and Zendesk's own bots.
+BOT_CHANNELS = frozenset({"rule", "answer_bot", "ai_agent"})
+#: Via ids of the Via types reference that are channels this importer needs
+#: by name (8 is "rule": a trigger or an automation).
+VIA_IDS = {8: "rule"}
+
+
+def as_object(record: object, what: str) -> Mapping[str, object]:
+    """``record`` if it is a JSON object, else a :class:`RecordError`."""
+    if not isinstance(record, Mapping):
+        raise RecordError(f"{what}: expected a JSON object, got {type(record).__name__}")
+    return record
+
+
+def id_text(value: object) -> str | None:
+    """A Zendesk id as a string (ids come as integers or, in Change events,
+    as strings); ``None`` for null or anything that is not an id."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def ticket_of(record: Mapping[str, object], key: str = "ticket_id") -> str:
+    """The record's ticket id as a string, or a :class:`RecordError`."""
+    ticket = id_text(record.get(key))
+    if ticket is None:
+        raise RecordError(f"{key} is {record.get(key)!r}; expected a ticket id")
+    return ticket
+
+
+def instant_us(value: object, what: str) -> int:
+    """An ISO 8601 timestamp (or Unix seconds, as incremental exports write
+    ``timestamp``) as epoch microseconds, or a :class:`RecordError`."""
+    try:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return check_range(value * US_PER_SECOND, value)
+        return parse_instant(value)
+    except TimestampError as exc:
+        raise RecordError(f"{what}: {exc}") from None
+
+
+def instant_text(value: object, what: str) -> str:
+    """The same instant as section 3's text (UTC, ``Z``)."""
+    return format_instant(instant_us(value, what))
+
+
+def status_name(value: object) -> str | None:
+    """A status as section 14 writes it: lower-cased, spaces and hyphens as
+    ``_``, Zendesk's ``hold`` as ``on_hold``; ``None`` for anything else."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    name = value.strip().lower().replace(" ", "_").replace("-", "_")
+    return "on_hold" if name == "hold" else name
+
+
+def channel_name(value: object) -> str | None:
+    """A via channel: ``via.channel`` strings as they are (``web``,
+    ``email``, ``rule``); display names of the ticket event export
+    (``"Web form"``) lower-cased with ``_`` for spaces; integer via ids as
+    :data:`VIA_IDS` names them, else as their decimal text."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return VIA_IDS.get(value, str(value))
+    if isinstance(value, str) and value.strip():
+        return value.strip().lower().replace(" ", "_").replace("-", "_")
+    return None
+
+
+def via_channel(via: object) -> str | None:
+    """The channel of a ``via``: an object's ``channel``, or a display string."""
+    if isinstance(via, Mapping):
+        return channel_name(via.get("channel"))
+    return channel_name(via)
