@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,9 @@ from sla.importers.base import Emit, RecordError
 from sla.importers.zammad import ZammadSource, record_kind
 from sla.importers.zammad_names import priority_name
 from sla.timefmt import parse_instant
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from importer_support import fixture_documents, run_source
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "zammad"
 NOW = "2025-06-25T00:00:00Z"
@@ -35,35 +39,12 @@ policies:
 
 def documents(*names: str) -> list[object]:
     """The fixture files' documents: a whole JSON file, or one per JSON line."""
-    docs: list[object] = []
-    for name in names or sorted(p.name for p in FIXTURES.iterdir()):
-        text = (FIXTURES / name).read_text()
-        if name.endswith(".jsonl"):
-            docs += [json.loads(line) for line in text.splitlines() if line.strip()]
-        else:
-            docs.append(json.loads(text))
-    return docs
+    return fixture_documents(FIXTURES, *names)
 
 
 def run(docs: list[object], source: ZammadSource | None = None) -> dict[str, list[dict[str, object]]]:
-    """What the driver does, without it: recognise, read, group by ticket
-    (through JSON, as the spill does), finish, sort by time keeping ties."""
-    source = source or ZammadSource()
-    emitted: dict[str, list[dict[str, object]]] = {}
-    for doc in docs:
-        found = source.recognise(doc)
-        assert found is not None, doc
-        for kind, records in found:
-            for record in records:
-                for item in source.read(kind, record):
-                    assert isinstance(item, Emit)
-                    emitted.setdefault(item.ticket, []).append(json.loads(json.dumps(item.event)))
-    out = {}
-    for ticket, events in emitted.items():
-        final, finished = source.finish_ticket(ticket, events)
-        assert all(not key.startswith("_") for e in finished for key in e)
-        out[final] = sorted(finished, key=lambda e: parse_instant(e["at"]))
-    return out
+    """What the driver does, without it (see importer_support)."""
+    return run_source(source or ZammadSource(), docs)
 
 
 def ticket(**changes: object) -> dict[str, object]:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from sla.adapters.kernel import SPARK_DDL, ArrowKernel
 from sla.engine.batch import as_us
+from sla.io.sources import EVENT_COLUMNS
 from sla.policy.compile import PolicySet
 
 if TYPE_CHECKING:
@@ -64,23 +65,7 @@ def evaluate_spark(
         events = events.repartition(target, "ticket_id").sortWithinPartitions("ticket_id", "line")
     if "fields" in events.columns and dict(events.dtypes)["fields"] != "string":
         events = events.withColumn("fields", F.to_json("fields"))
-    columns = [
-        c
-        for c in (
-            "ticket_id",
-            "at",
-            "type",
-            "fields",
-            "status",
-            "author",
-            "public",
-            "score",
-            "time_spent",
-            "sentiment",
-            "line",
-        )
-        if c in events.columns
-    ]
+    columns = [c for c in (*EVENT_COLUMNS, "line") if c in events.columns]
     events = events.select(*columns)
 
     def run(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
