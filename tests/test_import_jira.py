@@ -22,8 +22,9 @@ import pytest
 
 from sla import evaluate_ticket
 from sla.importers.base import Emit, EventDict, RecordError, VendorCycle
+from sla.importers.base import word as status_name
 from sla.importers.jira import JiraSource
-from sla.importers.jira_shapes import comment_text, instant, status_name
+from sla.importers.jira_shapes import comment_text, instant
 from sla.importers.jira_sla import DEFAULT_METRIC_MAP, MetricMapError, build_metric_map, parse_metric_map
 from sla.io.policy_files import load_policies
 from sla.timefmt import parse_instant

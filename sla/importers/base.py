@@ -25,11 +25,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from sla.errors import SlaError
+from sla.errors import SlaError, TimestampError
+from sla.timefmt import parse_instant
 
 #: Events are dicts of section 3's fields (``ticket_id`` is set by the
 #: driver); keys starting with ``_`` are a source's placeholders, removed
@@ -203,3 +204,49 @@ class ImportSummary:
             out.append(f"{self.tickets_refused:,} ticket(s) refused (no creation, or unusable)")
         out += [f"note: {note}" for note in self.notes]
         return out
+
+
+# ------------------------------------------------------- shared value rules
+def word(name: str) -> str:
+    """A status or channel name as section 14 writes it: lower-cased, spaces
+    and hyphens as ``_`` (every vendor's statuses go through this one rule).
+
+    >>> word("Waiting for support"), word(" Work-in progress "), word("pending reminder")
+    ('waiting_for_support', 'work_in_progress', 'pending_reminder')
+    """
+    return name.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def id_text(value: object) -> str | None:
+    """A vendor id as a string (ids come as integers or strings: ``5`` ->
+    ``"5"``), ``None`` for null or anything that is not an id.
+
+    >>> id_text(5), id_text(" 7 "), id_text(None), id_text(True)
+    ('5', '7', None, None)
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def record_instant(record: Mapping[str, object], key: str, *, required: bool = False) -> int | None:
+    """The RFC 3339 instant under ``key`` in epoch microseconds (``None`` when
+    absent or null, unless ``required``); a :class:`RecordError` naming the
+    key when it is not a timestamp.
+
+    >>> record_instant({"at": "1970-01-01T00:00:01Z"}, "at"), record_instant({}, "at")
+    (1000000, None)
+    """
+    value = record.get(key)
+    if value is None:
+        if required:
+            raise RecordError(f"{key} is missing")
+        return None
+    try:
+        return parse_instant(value)
+    except TimestampError as exc:
+        raise RecordError(f"{key}: {exc}") from None

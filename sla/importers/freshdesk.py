@@ -30,9 +30,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from sla.importers.base import Emit, EventDict, RecordError, Source, VendorCycle
+from sla.importers.base import Emit, EventDict, RecordError, Source, VendorCycle, id_text
+from sla.importers.base import record_instant as instant
+from sla.importers.base import word as normalise
 from sla.importers.freshdesk_finish import MESSAGE, TICKET, FreshdeskTickets
-from sla.importers.freshdesk_stats import PRIORITY_NAMES, code, id_text, instant, normalise, read_stats
+from sla.importers.freshdesk_stats import PRIORITY_NAMES, code, read_stats
 from sla.timefmt import format_instant
 
 _ID_FIELDS = (

@@ -25,9 +25,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sla.errors import TimestampError
 from sla.importers.base import RecordError
-from sla.timefmt import parse_instant
+from sla.importers.base import record_instant as instant
 
 #: Ticket status codes (API reference, "Ticket Properties").
 OPEN, PENDING, RESOLVED, CLOSED = 2, 3, 4, 5
@@ -63,49 +62,9 @@ STATS_KEYS = (
 )
 
 
-def normalise(name: str) -> str:
-    """A vendor's word as this contract's status or channel: lower case,
-    spaces and hyphens as ``_``.
-
-    >>> normalise("Waiting on Customer"), normalise("Feedback Widget")
-    ('waiting_on_customer', 'feedback_widget')
-    """
-    return name.strip().lower().replace(" ", "_").replace("-", "_")
-
-
-def id_text(value: object) -> str | None:
-    """An id as a string (``5`` -> ``"5"``), None when absent or unusable.
-
-    >>> id_text(5), id_text(None), id_text(True)
-    ('5', None, None)
-    """
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None
-
-
 def code(value: object) -> int | None:
     """A numeric code (an int, not a bool), None otherwise."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def instant(record: Mapping[str, object], key: str, *, required: bool = False) -> int | None:
-    """The instant under ``key`` in epoch microseconds (None when absent or
-    null, unless ``required``); a :class:`RecordError` naming the key when
-    it is not a timestamp."""
-    value = record.get(key)
-    if value is None:
-        if required:
-            raise RecordError(f"{key} is missing")
-        return None
-    try:
-        return parse_instant(value)
-    except TimestampError as exc:
-        raise RecordError(f"{key}: {exc}") from None
 
 
 def read_stats(value: object) -> dict[str, int | None] | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sla.importers.base import EventDict, RecordError
+from sla.importers.base import word as status_name
 from sla.importers.jira_shapes import (
     as_map,
     change_attribute,
@@ -20,7 +21,6 @@ from sla.importers.jira_shapes import (
     named,
     organization_name,
     request_type_field,
-    status_name,
     user_account,
 )
 from sla.timefmt import format_instant

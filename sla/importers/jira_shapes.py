@@ -13,6 +13,7 @@ import re
 
 from sla.errors import SlaError
 from sla.importers.base import RecordError
+from sla.importers.base import word as status_name
 from sla.timefmt import parse_instant
 
 #: Roles by the platform's ``accountType`` (``UserDetails``): "'atlassian'
@@ -95,15 +96,6 @@ def instant(value: object, what: str) -> int:
         return parse_instant(value)
     except SlaError as exc:
         raise RecordError(f"{what}: {exc}") from None
-
-
-def status_name(name: str) -> str:
-    """A status as this contract writes it: lower-cased, spaces and hyphens as ``_``.
-
-    >>> status_name("Waiting for support"), status_name("Work-in progress")
-    ('waiting_for_support', 'work_in_progress')
-    """
-    return name.strip().lower().replace(" ", "_").replace("-", "_")
 
 
 def user_account(user: object) -> tuple[str | None, str | None]:

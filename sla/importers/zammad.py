@@ -33,11 +33,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from sla.errors import TimestampError
 from sla.importers.base import Emit, EventDict, RecordError, Source, VendorCycle
+from sla.importers.base import record_instant as _instant
 from sla.importers.zammad_finish import ARTICLE, ATTRIBUTES, CHANGE, HISTORY, TICKET, ZammadTickets
 from sla.importers.zammad_names import number
-from sla.timefmt import format_instant, parse_instant
+from sla.timefmt import format_instant
 
 #: Article senders by name and by stock id (``db/seeds/ticket_article_senders.rb``).
 AUTHORS = {"Agent": "agent", "Customer": "customer", "System": "bot"}
@@ -91,18 +91,6 @@ def _asset_tickets(doc: Mapping[str, object], only: set[object] | None = None) -
         for t in tickets.values()
         if record_kind(t) == "tickets" and (only is None or (isinstance(t, Mapping) and t.get("id") in only))
     ]
-
-
-def _instant(record: Mapping[str, object], key: str, *, required: bool = False) -> int | None:
-    value = record.get(key)
-    if value is None:
-        if required:
-            raise RecordError(f"{key} is missing")
-        return None
-    try:
-        return parse_instant(value)
-    except TimestampError as exc:
-        raise RecordError(f"{key}: {exc}") from None
 
 
 class ZammadSource(Source):

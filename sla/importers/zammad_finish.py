@@ -22,7 +22,8 @@ from collections import Counter
 from collections.abc import Mapping
 
 from sla.importers.base import EventDict, RecordError
-from sla.importers.zammad_names import ARTICLE_TYPES, CLOSED_TYPES, NOBODY, ZammadNames, normalise, number
+from sla.importers.base import word as normalise
+from sla.importers.zammad_names import ARTICLE_TYPES, CLOSED_TYPES, NOBODY, ZammadNames, number
 from sla.timefmt import format_instant, parse_instant
 
 #: Placeholder keys of emitted events.

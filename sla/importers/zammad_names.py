@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from sla.importers.base import word as normalise
+
 #: Stock ids (Zammad's seeds; the API's states and priorities lists say the
 #: names of an installation, and win): states (``ticket_states`` docs),
 #: priorities (``ticket_priorities`` docs), article types
@@ -42,15 +44,6 @@ CLOSED_TYPES = {5, 6, 7}
 CLOSED_NAMES = {"closed", "merged", "removed"}
 #: The owner a ticket has when nobody owns it: the system user.
 NOBODY = 1
-
-
-def normalise(name: str) -> str:
-    """A state or channel name as this contract writes it.
-
-    >>> normalise("pending reminder"), normalise("twitter direct-message")
-    ('pending_reminder', 'twitter_direct_message')
-    """
-    return name.strip().lower().replace(" ", "_").replace("-", "_")
 
 
 def priority_name(name: str) -> str:

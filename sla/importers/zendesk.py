@@ -54,7 +54,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
-from sla.importers.base import Emit, EventDict, RecordError, Source, VendorCycle
+from sla.importers.base import Emit, EventDict, RecordError, Source, VendorCycle, id_text
 from sla.importers.zendesk_audits import (
     ATTRIBUTE_NAMES,
     Mapped,
@@ -73,13 +73,7 @@ from sla.importers.zendesk_finish import (
     without_placeholders,
 )
 from sla.importers.zendesk_metrics import MetricEvents, ZendeskCycle
-from sla.importers.zendesk_values import (
-    as_object,
-    id_text,
-    instant_us,
-    ticket_of,
-    via_channel,
-)
+from sla.importers.zendesk_values import as_object, instant_us, ticket_of, via_channel
 from sla.timefmt import format_instant
 
 __all__ = ["ZendeskCycle", "ZendeskSource", "record_kind"]

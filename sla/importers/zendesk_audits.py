@@ -37,12 +37,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sla.importers.base import EventDict, RecordError
+from sla.importers.base import EventDict, RecordError, id_text
 from sla.importers.zendesk_values import (
     BOT_CHANNELS,
     SYSTEM_USER,
     as_object,
-    id_text,
     instant_text,
     status_name,
     via_channel,

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sla.importers.base import EventDict
-from sla.importers.zendesk_values import SYSTEM_USER, id_text
+from sla.importers.base import EventDict, id_text
+from sla.importers.zendesk_values import SYSTEM_USER
 from sla.timefmt import parse_instant
 
 #: Roles of the users API that are agents (section 14).

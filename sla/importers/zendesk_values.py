@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sla.errors import TimestampError
-from sla.importers.base import RecordError
+from sla.importers.base import RecordError, id_text, word
 from sla.timefmt import US_PER_SECOND, check_range, format_instant, parse_instant
 
 #: Zendesk's system user: its comments and changes are ``bot`` (section 14).
@@ -27,18 +27,6 @@ def as_object(record: object, what: str) -> Mapping[str, object]:
     if not isinstance(record, Mapping):
         raise RecordError(f"{what}: expected a JSON object, got {type(record).__name__}")
     return record
-
-
-def id_text(value: object) -> str | None:
-    """A Zendesk id as a string (ids come as integers or, in Change events,
-    as strings); ``None`` for null or anything that is not an id."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None
 
 
 def ticket_of(record: Mapping[str, object], key: str = "ticket_id") -> str:
@@ -70,7 +58,7 @@ def status_name(value: object) -> str | None:
     ``_``, Zendesk's ``hold`` as ``on_hold``; ``None`` for anything else."""
     if not isinstance(value, str) or not value.strip():
         return None
-    name = value.strip().lower().replace(" ", "_").replace("-", "_")
+    name = word(value)
     return "on_hold" if name == "hold" else name
 
 
@@ -84,7 +72,7 @@ def channel_name(value: object) -> str | None:
     if isinstance(value, int):
         return VIA_IDS.get(value, str(value))
     if isinstance(value, str) and value.strip():
-        return value.strip().lower().replace(" ", "_").replace("-", "_")
+        return word(value)
     return None
 
 
