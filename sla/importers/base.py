@@ -27,7 +27,7 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from sla.errors import SlaError, TimestampError
 from sla.timefmt import parse_instant
@@ -97,9 +97,9 @@ class RecordError(SlaError):
     (the driver adds it)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Emit:
-    """An event for a ticket, keyed by the vendor's ticket id (as a string)."""
+class Emit(NamedTuple):
+    """An event for a ticket, keyed by the vendor's ticket id (as a string).
+    A tuple: importers make one per event, millions of them."""
 
     ticket: str
     event: EventDict
@@ -224,6 +224,8 @@ def id_text(value: object) -> str | None:
     >>> id_text(5), id_text(" 7 "), id_text(None), id_text(True)
     ('5', '7', None, None)
     """
+    if type(value) is int:  # the common case first (a bool is no id)
+        return str(value)
     if isinstance(value, bool):
         return None
     if isinstance(value, int):

@@ -67,10 +67,10 @@ from sla.importers.zendesk_finish import (
     Roles,
     complete_creation,
     drop_copies,
+    drop_placeholders,
     latest_rating,
-    processing_order,
     resolve_authors,
-    without_placeholders,
+    sort_for_processing,
 )
 from sla.importers.zendesk_metrics import MetricEvents, ZendeskCycle
 from sla.importers.zendesk_values import as_object, instant_us, ticket_of, via_channel
@@ -101,6 +101,7 @@ POLICY_KINDS = frozenset({"sla_policies", "schedules", "holidays"})
 #: Which copy of an audit read twice is kept: the lower rank.
 _RANK = {"audits": 0, "ticket_events": 1}
 _SCORES = {"good": 5, "bad": 1}
+_WHAT = {"audits": "an audit", "ticket_events": "a ticket event"}
 
 
 def record_kind(record: Mapping[str, object]) -> str | None:
@@ -167,8 +168,7 @@ class ZendeskSource(Source):
         """Learn from one record or emit its events (see the module text)."""
         if kind in POLICY_KINDS:
             return []
-        what = {"audits": "an audit", "ticket_events": "a ticket event"}.get(kind, "a record")
-        data = as_object(record, what)
+        data = record if isinstance(record, Mapping) else as_object(record, _WHAT.get(kind, "a record"))
         if kind == "audits":
             at, channel, steps = audit_steps(data)
             return self._update(ticket_of(data), kind, data.get("id"), map_steps(at, channel, steps))
@@ -265,7 +265,7 @@ class ZendeskSource(Source):
         kept, dropped = drop_copies([dict(e) for e in events])
         self._copies_dropped += dropped
         kept = latest_rating(kept)
-        kept.sort(key=processing_order)
+        sort_for_processing(kept)
         created = [e for e in kept if e.get("type") == "created"]
         if not created:
             raise RecordError(
@@ -278,7 +278,7 @@ class ZendeskSource(Source):
             raise RecordError(f"an update at {kept[0]['at']} comes before the creation at {created[0]['at']}")
         complete_creation(created[0], kept, self._tickets.get(ticket, (0, {}))[1])
         resolve_authors(kept, self._roles)
-        return ticket, [without_placeholders(e) for e in kept]
+        return ticket, drop_placeholders(kept)
 
     def notes(self) -> list[str]:
         """What the summary should say about defaults taken."""

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sla.importers.base import EventDict, RecordError, id_text
 from sla.importers.zendesk_values import (
@@ -125,10 +126,10 @@ def attribute_value(field_name: object, value: object) -> object:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     """One event of an update: ``kind`` is ``Create``, ``Change`` or
-    ``Comment`` (``previous`` holds ``previous_value`` when ``has_previous``)."""
+    ``Comment`` (``previous`` holds ``previous_value`` when ``has_previous``).
+    A tuple: one is made per field change of every update."""
 
     kind: str
     field_name: object = None
@@ -223,7 +224,7 @@ def audit_steps(audit: Mapping[str, object]) -> tuple[str, str | None, list[Step
         raise RecordError(f"events is {type(events).__name__}; expected a list of audit events")
     steps = []
     for index, raw in enumerate(events):
-        event = as_object(raw, f"event {index + 1}")
+        event = raw if isinstance(raw, Mapping) else as_object(raw, f"event {index + 1}")
         kind = event.get("type")
         if kind in ("Create", "Change"):
             steps.append(
@@ -246,21 +247,27 @@ def ticket_event_steps(record: Mapping[str, object]) -> tuple[str, str | None, l
     Its ``via`` is a display string (``"Web form"``); the channel is taken
     from the first child with a ``via`` object (a comment's), else from it.
     """
-    raw_at = record["created_at"] if record.get("created_at") is not None else record.get("timestamp")
-    at = instant_text(raw_at, "created_at")
+    raw_at = record.get("created_at")
+    at = instant_text(record.get("timestamp") if raw_at is None else raw_at, "created_at")
     author = id_text(record.get("updater_id"))
     children = record.get("child_events")
     if not isinstance(children, list):
         raise RecordError(f"child_events is {type(children).__name__}; expected a list of events")
-    objects = [as_object(child, f"child event {i + 1}") for i, child in enumerate(children)]
-    channel = next(
-        (via_channel(c["via"]) for c in objects if isinstance(c.get("via"), Mapping)),
-        via_channel(record.get("via")),
-    )
+    channel: str | None = None
+    with_via = False
+    for i, child in enumerate(children):
+        if not isinstance(child, dict) and not isinstance(child, Mapping):
+            as_object(child, f"child event {i + 1}")  # its error
+        if not with_via:
+            via = child.get("via")
+            if isinstance(via, (dict, Mapping)):
+                channel, with_via = via_channel(via), True
+    if not with_via:
+        channel = via_channel(record.get("via"))
     steps: list[Step] = []
     has_comment = False
     flagged: Mapping[str, object] | None = None
-    for child in objects:
+    for child in children:
         kind = child.get("event_type")
         declared = child.get("type")
         if kind is None and isinstance(declared, str) and declared[:1].isupper():
@@ -269,7 +276,7 @@ def ticket_event_steps(record: Mapping[str, object]) -> tuple[str, str | None, l
             steps.append(_comment(child, author, channel))
             has_comment = True
             continue
-        if kind is not None and kind not in ("Create", "Change"):
+        if kind is not None and kind != "Create" and kind != "Change":
             continue  # a notification, a satisfaction rating, ...
         step_kind = "Create" if kind == "Create" else "Change"
         if "field_name" in child:
@@ -282,10 +289,14 @@ def ticket_event_steps(record: Mapping[str, object]) -> tuple[str, str | None, l
                 for key, value in child.items()
                 if key not in CHILD_KEYS and (key != "type" or _ticket_type(declared))
             ]
-        one = len(changed) == 1
-        for name, value in changed:
-            previous = one and "previous_value" in child
-            steps.append(Step(step_kind, name, value, previous, child.get("previous_value")))
+        if len(changed) == 1:
+            name, value = changed[0]
+            if "previous_value" in child:
+                steps.append(Step(step_kind, name, value, True, child["previous_value"]))
+            else:
+                steps.append(Step(step_kind, name, value))
+        else:
+            steps += [Step(step_kind, name, value) for name, value in changed]
         if child.get("comment_present") is True:
             flagged = child
     if flagged is not None and not has_comment:
@@ -302,5 +313,7 @@ def _ticket_type(value: object) -> bool:
 def _comment(event: Mapping[str, object], author: str | None, channel: str | None) -> Step:
     """A comment step: its own author and via, else the update's."""
     own = id_text(event.get("author_id"))
-    via = via_channel(event["via"]) if event.get("via") is not None else channel
-    return Step("Comment", author=own or author, public=event.get("public"), channel=via)
+    via = event.get("via")
+    if via is not None:
+        channel = via_channel(via)
+    return Step("Comment", None, None, False, None, own or author, event.get("public"), channel)

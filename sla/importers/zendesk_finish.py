@@ -78,6 +78,21 @@ class Roles:
 def drop_copies(events: list[EventDict]) -> tuple[list[EventDict], int]:
     """One copy of each audit (the audits API's, then the first read) and
     how many copies were dropped."""
+    copies: dict[int, tuple[int, int]] = {}
+    for event in events:  # the common case: every audit read once
+        mark = event.get("_audit")
+        if (
+            type(mark) is list
+            and type(mark[1]) is int
+            and copies.setdefault(mark[1], (mark[0], mark[2]))
+            != (
+                mark[0],
+                mark[2],
+            )
+        ):
+            break
+    else:
+        return events, 0
     best: dict[int, tuple[int, int]] = {}
     for event in events:
         mark = event.get("_audit")
@@ -149,16 +164,35 @@ def resolve_authors(events: list[EventDict], roles: Roles) -> None:
             event["author"] = roles.author(id_text(event.get("_author")))
 
 
-def processing_order(event: EventDict) -> tuple[int, int, list[int]]:
-    """Section 3's order: by instant, ``created`` first, then audit order."""
-    order = event.get("_order")
-    return (
-        parse_instant(event.get("at")),
-        0 if event.get("type") == "created" else 1,
-        order if isinstance(order, list) else [2, 0, 0],
-    )
+def sort_for_processing(events: list[EventDict]) -> None:
+    """Sort into section 3's order: by instant, ``created`` first, then
+    audit order (``_order``)."""
+    instants: dict[object, int] = {}  # an update's events share their instant
+
+    def order(event: EventDict) -> tuple[int, int, list[int]]:
+        at = event.get("at")
+        instant = instants.get(at)
+        if instant is None:
+            instant = instants[at] = parse_instant(at)
+        mark = event.get("_order")
+        return (
+            instant,
+            0 if event.get("type") == "created" else 1,
+            mark if isinstance(mark, list) else [2, 0, 0],
+        )
+
+    events.sort(key=order)
 
 
-def without_placeholders(event: EventDict) -> EventDict:
-    """The event as written: keys starting with ``_`` removed."""
-    return {k: v for k, v in event.items() if not k.startswith("_")}
+#: Every placeholder the Zendesk readers put on events (see the module text).
+PLACEHOLDERS = ("_audit", "_order", "_author", "_previous", "_previous_status", "_rating")
+
+
+def drop_placeholders(events: list[EventDict]) -> list[EventDict]:
+    """The events as written: every placeholder removed, in place (the
+    events are the finishing step's own copies)."""
+    for event in events:
+        for key in PLACEHOLDERS:
+            if key in event:
+                del event[key]
+    return events

@@ -8,6 +8,7 @@ strings, instants, statuses, via channels (section 14).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from sla.errors import TimestampError
 from sla.importers.base import RecordError, id_text, word
@@ -49,8 +50,33 @@ def instant_us(value: object, what: str) -> int:
 
 
 def instant_text(value: object, what: str) -> str:
-    """The same instant as section 3's text (UTC, ``Z``)."""
+    """The same instant as section 3's text (UTC, ``Z``).
+
+    >>> instant_text("2026-03-02T08:00:00Z", "at"), instant_text("2026-03-02T09:00:00+01:00", "at")
+    ('2026-03-02T08:00:00Z', '2026-03-02T08:00:00Z')
+    """
+    if type(value) is str and _canonical(value):
+        return value  # already the output's form (Zendesk writes whole seconds in UTC)
     return format_instant(instant_us(value, what))
+
+
+def _canonical(text: str) -> bool:
+    """Whether ``text`` is a whole-second UTC instant in section 3's own form
+    (``2026-03-02T08:00:00Z``), a real date and time inside the supported range."""
+    if len(text) != 20 or text[19] != "Z" or text[10] != "T" or text[4] != "-" or text[7] != "-":
+        return False
+    if text[13] != ":" or text[16] != ":" or not _IN_RANGE[0] <= text <= _IN_RANGE[1]:
+        return False
+    try:
+        _fromisoformat(text[:19])
+    except ValueError:
+        return False
+    return True
+
+
+#: The supported range (:func:`sla.timefmt.check_range`), as text.
+_IN_RANGE = ("0001-01-02T00:00:00Z", "9999-12-30T23:59:59Z")
+_fromisoformat = datetime.fromisoformat
 
 
 def status_name(value: object) -> str | None:
@@ -71,13 +97,22 @@ def channel_name(value: object) -> str | None:
         return None
     if isinstance(value, int):
         return VIA_IDS.get(value, str(value))
-    if isinstance(value, str) and value.strip():
-        return word(value)
+    if isinstance(value, str):
+        name = _CHANNELS.get(value)
+        if name is None and value.strip():
+            if len(_CHANNELS) > 1024:
+                _CHANNELS.clear()
+            name = _CHANNELS[value] = word(value)
+        return name
     return None
+
+
+#: Channel names by their text: an export repeats a handful of them.
+_CHANNELS: dict[str, str] = {}
 
 
 def via_channel(via: object) -> str | None:
     """The channel of a ``via``: an object's ``channel``, or a display string."""
-    if isinstance(via, Mapping):
+    if isinstance(via, (dict, Mapping)):
         return channel_name(via.get("channel"))
     return channel_name(via)
