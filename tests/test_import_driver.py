@@ -332,7 +332,7 @@ def test_vendor_cycles_are_collected(tmp_path: Path):
 def test_many_tickets_spill_across_partitions_and_come_out_in_first_emission_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setattr(run, "_partition_count", lambda found: 7)
+    monkeypatch.setattr(run, "_partition_count", lambda found, sizes: 7)
     records: list[object] = []
     order = [(i * 37) % 500 for i in range(500)]  # tickets first named in a scrambled order
     for ticket in order:

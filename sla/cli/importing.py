@@ -24,7 +24,9 @@ from sla.cli.common import (
     bulk,
     check_distinct,
     err,
+    jobs_option,
     output_option,
+    positive_int,
     printable,
 )
 from sla.importers.base import ImportProblem, Source
@@ -65,6 +67,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--policies-output",
         metavar="FILE",
         help="zendesk only: also write the account's SLA policies and business-hour schedules as a policy file",
+    )
+    p.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="worker processes for zendesk exports of several files (default: all cores; small exports "
+        "use one); the output is the same",
     )
     add_rejects_option(p)
     p.set_defaults(func=run)
@@ -192,7 +202,9 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress(0, "records")
     try:
         with bulk(), output_option(args.output) as out:
-            summary, _ = import_events(source, paths, out, progress=progress, on_problem=problems)
+            summary, _ = import_events(
+                source, paths, out, progress=progress, on_problem=problems, jobs=jobs_option(args.jobs)
+            )
     finally:
         progress.close()
         if rejects is not None:

@@ -171,6 +171,36 @@ class Source(ABC):
         """Lines for the summary: what the export cannot show, defaults taken."""
         return []
 
+    # -- reading with several processes (sla.importers.parallel) -----------
+
+    #: Whether :meth:`learnt` and :meth:`absorb` let several processes read
+    #: the files, each with its own copy of this source.
+    mergeable: ClassVar[bool] = False
+
+    def start_file(self, index: int) -> None:
+        """Told before each file is read, with the file's index among all
+        the import's files (whichever process reads it): a source that
+        tells reads apart by their order uses it."""
+        return None  # most sources need not know
+
+    def learnt(self) -> object:
+        """What this copy learnt while reading (lookups, ticket records),
+        to be folded into another copy by :meth:`absorb`."""
+        raise NotImplementedError
+
+    def absorb(self, learnt: object) -> None:
+        """Fold in what another copy :meth:`learnt` from later files."""
+        raise NotImplementedError
+
+    def finish_facts(self) -> object:
+        """What finishing tickets noted since the last call (for
+        :meth:`notes`), taken away from this copy."""
+        raise NotImplementedError
+
+    def absorb_finish(self, facts: object) -> None:
+        """Fold in another copy's :meth:`finish_facts`."""
+        raise NotImplementedError
+
 
 @dataclass
 class ImportSummary:

@@ -16,6 +16,9 @@ partition whatever the export's size:
    sequence number, so tickets come out in the order the export first named
    them, each ticket's lines together.
 
+With ``jobs`` above 1, passes 1 and 2 run in worker processes
+(:mod:`sla.importers.parallel`); the merge and the output are the same.
+
 Nothing is printed here: what was skipped or refused goes to ``on_problem``
 (or :attr:`ImportSummary.problems`) with its position.
 """
@@ -48,6 +51,7 @@ from sla.importers.base import (
     VendorCycle,
 )
 from sla.importers.files import STDIN, walk
+from sla.importers.parallel import finish_parallel, read_parallel, worker_count
 from sla.io.sinks import Progress
 from sla.io.sources import is_gzip
 from sla.io.spill import Partitions, numbered_records
@@ -76,6 +80,7 @@ def import_events(
     workdir: str | None = None,
     progress: Progress | None = None,
     on_problem: OnProblem | None = None,
+    jobs: int = 1,
 ) -> tuple[ImportSummary, list[VendorCycle]]:
     """Import the files and folders ``paths`` (``-``: standard input) read
     by ``source`` into ``out``, as section-3 events grouped by ticket in
@@ -85,28 +90,49 @@ def import_events(
     folder); ``progress`` is told the records read, then the share of
     partitions finished; ``on_problem`` gets each record skipped, part
     unreadable, file unrecognised and ticket refused (default: kept in the
-    summary's ``problems``).
+    summary's ``problems``). ``jobs`` above 1 reads and finishes with that
+    many processes where the source allows it (:mod:`sla.importers.parallel`);
+    the output is the same. The vendor's cycles are then the workers' in
+    file order: ``sla reconcile`` reads in one process, so that a cycle whose
+    records are in files of two workers is one cycle.
     """
     summary = ImportSummary()
     report = summary.problems.append if on_problem is None else on_problem
     files = list(walk(paths))  # a missing path fails before anything is read
+    sizes = _input_sizes(files)
+    count = _partition_count(files, sizes)
+    workers = worker_count(source, files, sizes, jobs)
     cycles: list[VendorCycle] = []
     with (
         tempfile.TemporaryDirectory(prefix="sla-import-", dir=workdir) as scratch,
         _scratch_writes(scratch),
         _no_cycle_collection(),
     ):
-        partitions = Partitions(scratch, _partition_count(files))  # every event names its ticket
-        try:
-            _read_all(source, files, partitions, summary, cycles, report, progress)
-        finally:
-            parts = partitions.close()
+        if workers == 1:
+            partitions = Partitions(scratch, count)  # every event names its ticket
+            try:
+                _read_all(source, files, partitions, summary, cycles, report, progress)
+            finally:
+                parts = [[path] for path in partitions.close()]
+        else:
+            results = read_parallel(source, files, sizes, workers, scratch, count, _read_all, progress)
+            for result in results:  # in file order
+                summary.files += result.files
+                summary.records += result.records
+                summary.skipped.update(result.skipped)
+                for problem in result.problems:
+                    report(problem)
+                cycles += result.cycles
+            parts = [[result.paths[index] for result in results] for index in range(count)]
         refused: list[tuple[int, ImportProblem]] = []
-        finished = []
-        for index, part in enumerate(parts):
-            finished.append(_finish_partition(source, part, summary, refused))
-            if progress is not None:
-                progress.share((index + 1) / len(parts), "partitions")
+        if workers == 1:
+            finished = []
+            for index, part in enumerate(parts):
+                finished.append(finish_partition(source, part, summary, refused))
+                if progress is not None:
+                    progress.share((index + 1) / len(parts), "partitions")
+        else:
+            finished = finish_parallel(source, parts, workers, finish_partition, summary, refused, progress)
         for _, problem in sorted(refused, key=itemgetter(0)):
             report(problem)
         _merge(finished, out)
@@ -142,12 +168,17 @@ def _scratch_writes(scratch: str) -> Iterator[None]:
         ) from None
 
 
-def _partition_count(files: list[str]) -> int:
+def _input_sizes(files: list[str]) -> list[int]:
+    """Each file's size as input (a gzip file's as :data:`GZIP_RATIO` times
+    its size on disk; standard input's as 0)."""
+    return [0 if f == STDIN else os.path.getsize(f) * (GZIP_RATIO if is_gzip(f) else 1) for f in files]
+
+
+def _partition_count(files: list[str], sizes: list[int]) -> int:
     """Partitions enough that each holds about :data:`PARTITION_INPUT_BYTES` of input."""
     if STDIN in files:
         return STDIN_PARTITIONS
-    size = sum(os.path.getsize(f) * (GZIP_RATIO if is_gzip(f) else 1) for f in files)
-    return max(2, min(MAX_PARTITIONS, -(-size // PARTITION_INPUT_BYTES)))
+    return max(2, min(MAX_PARTITIONS, -(-sum(sizes) // PARTITION_INPUT_BYTES)))
 
 
 def _read_all(
@@ -158,16 +189,22 @@ def _read_all(
     cycles: list[VendorCycle],
     report: OnProblem,
     progress: Progress | None,
+    *,
+    first_sequence: int = 0,
+    first_file: int = 0,
 ) -> None:
     """Every event emitted goes to ``partitions`` with a global sequence
-    number (emission order); records counted, problems reported."""
-    sequence = 0
+    number (emission order, from ``first_sequence``); records counted,
+    problems reported. ``files`` are the import's files from index
+    ``first_file`` on (:meth:`Source.start_file`)."""
+    sequence = first_sequence
     skipped = summary.skipped
     write = partitions.write
     dumps = orjson.dumps
     records = 0
-    for path in files:
+    for number, path in enumerate(files, first_file):
         summary.files += 1
+        source.start_file(number)
         unrecognised = 0
         first_unrecognised: Position | None = None
         for item in source.documents(path):
@@ -217,23 +254,26 @@ def _where(document: Document, found: list[tuple[str, list[object]]], index: int
     return Position(where.file, where.line, index)
 
 
-def _finish_partition(
-    source: Source, path: str, summary: ImportSummary, refused: list[tuple[int, ImportProblem]]
+def finish_partition(
+    source: Source, paths: list[str], summary: ImportSummary, refused: list[tuple[int, ImportProblem]]
 ) -> str:
-    """Finish a partition's tickets into ``path.done``: per ticket, a header
-    line ``first-sequence byte-count`` and its JSON Lines, in order of first
-    emission. The partition file is removed (disk is freed as it goes)."""
+    """Finish a partition's tickets into ``paths[0] + ".done"``: per ticket, a
+    header line ``first-sequence byte-count`` and its JSON Lines, in order of
+    first emission. A partition is one spill file per reading process, in
+    the order of their files (so their sequence numbers ascend). The spill
+    files are removed (disk is freed as it goes)."""
     tickets: dict[str, tuple[int, list[EventDict]]] = {}
-    for sequence, record in numbered_records(path):
-        assert isinstance(record, list)
-        ticket, event = record
-        entry = tickets.get(ticket)
-        if entry is None:
-            tickets[ticket] = (sequence, [event])
-        else:
-            entry[1].append(event)
-    os.remove(path)
-    done = path + ".done"
+    for path in paths:
+        for sequence, record in numbered_records(path):
+            assert isinstance(record, list)
+            ticket, event = record
+            entry = tickets.get(ticket)
+            if entry is None:
+                tickets[ticket] = (sequence, [event])
+            else:
+                entry[1].append(event)
+        os.remove(path)
+    done = paths[0] + ".done"
     with open(done, "wb", buffering=1 << 20) as out:
         for ticket, (first, events) in tickets.items():
             try:

@@ -52,7 +52,7 @@ events); after every file, :meth:`ZendeskSource.finish_ticket`:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from sla.importers.base import Emit, EventDict, RecordError, Source, VendorCycle, id_text
 from sla.importers.zendesk_audits import (
@@ -72,7 +72,7 @@ from sla.importers.zendesk_finish import (
     resolve_authors,
     sort_for_processing,
 )
-from sla.importers.zendesk_metrics import MetricEvents, ZendeskCycle
+from sla.importers.zendesk_metrics import MetricEvents, MetricsLearnt, ZendeskCycle
 from sla.importers.zendesk_values import as_object, instant_us, ticket_of, via_channel
 from sla.timefmt import format_instant
 
@@ -102,6 +102,12 @@ POLICY_KINDS = frozenset({"sla_policies", "schedules", "holidays"})
 _RANK = {"audits": 0, "ticket_events": 1}
 _SCORES = {"good": 5, "bad": 1}
 _WHAT = {"audits": "an audit", "ticket_events": "a ticket event"}
+#: What a copy of the source learnt while reading (``ZendeskSource.learnt``).
+_Learnt = tuple[
+    tuple[dict[str, set[str]], set[str]],
+    dict[str, tuple[tuple[int, int], dict[str, object]]],
+    MetricsLearnt,
+]
 
 
 def record_kind(record: Mapping[str, object]) -> str | None:
@@ -136,7 +142,9 @@ class ZendeskSource(Source):
 
     def __init__(self) -> None:
         self._roles = Roles()
-        self._tickets: dict[str, tuple[int, dict[str, object]]] = {}  # id -> (updated_at, attributes)
+        # id -> ((updated_at, -file index), attributes): the latest record, the first read of equals
+        self._tickets: dict[str, tuple[tuple[int, int], dict[str, object]]] = {}
+        self._file = 0  # the index of the file being read
         self._metrics = MetricEvents()
         self._reads = 0  # numbers each update read, to tell copies of an audit apart
         self._copies_dropped = 0
@@ -232,7 +240,7 @@ class ZendeskSource(Source):
         if isinstance(attrs.get("assignee"), str):
             self._roles.assignees.add(str(attrs["assignee"]))
         raw = ticket.get("updated_at")
-        updated = instant_us(raw, "updated_at") if raw is not None else -1
+        updated = (instant_us(raw, "updated_at") if raw is not None else -1, -self._file)
         if tid not in self._tickets or updated > self._tickets[tid][0]:
             self._tickets[tid] = (updated, attrs)
 
@@ -255,6 +263,41 @@ class ZendeskSource(Source):
         event["_rating"] = [at, number]
         event["_order"] = [1, number, 0]
         return [Emit(ticket, event)]
+
+    # -- reading with several processes -------------------------------------
+
+    mergeable: ClassVar[bool] = True
+
+    def start_file(self, index: int) -> None:
+        """Number the updates of file ``index`` after every earlier file's,
+        whichever process read those (copies of an audit: the first read wins)."""
+        self._file = index
+        self._reads = index << 32
+
+    def learnt(self) -> _Learnt:
+        """Roles, assignees, ticket records and metric events read."""
+        return self._roles.learnt(), self._tickets, self._metrics.learnt()
+
+    def absorb(self, learnt: object) -> None:
+        """Fold in another copy's :meth:`learnt`."""
+        roles, tickets, metrics = cast(_Learnt, learnt)
+        self._roles.absorb(roles)
+        for tid, (updated, attrs) in tickets.items():
+            if tid not in self._tickets or updated > self._tickets[tid][0]:
+                self._tickets[tid] = (updated, attrs)
+        self._metrics.absorb(metrics)
+
+    def finish_facts(self) -> object:
+        """Authors noted and audit copies dropped since the last call."""
+        facts = self._roles.take_finish_facts(), self._copies_dropped
+        self._copies_dropped = 0
+        return facts
+
+    def absorb_finish(self, facts: object) -> None:
+        """Fold in another copy's :meth:`finish_facts`."""
+        roles, dropped = cast(tuple[tuple[set[str], set[str]], int], facts)
+        self._roles.absorb_finish(roles)
+        self._copies_dropped += dropped
 
     # -- finishing ---------------------------------------------------------
 

@@ -58,6 +58,29 @@ class Roles:
             self._unknown.add(user or "(no author)")
         return "customer"
 
+    def learnt(self) -> tuple[dict[str, set[str]], set[str]]:
+        """The roles and assignees read (for :meth:`absorb`)."""
+        return self._roles, self.assignees
+
+    def absorb(self, learnt: tuple[dict[str, set[str]], set[str]]) -> None:
+        """Fold in another copy's :meth:`learnt` (every fact is a union)."""
+        roles, assignees = learnt
+        for uid, seen in roles.items():
+            self._roles.setdefault(uid, set()).update(seen)
+        self.assignees |= assignees
+
+    def take_finish_facts(self) -> tuple[set[str], set[str]]:
+        """The authors noted while finishing (unknown, agents by
+        assignment) since the last call, taken away from this copy."""
+        facts = self._unknown, self._by_assignment
+        self._unknown, self._by_assignment = set(), set()
+        return facts
+
+    def absorb_finish(self, facts: tuple[set[str], set[str]]) -> None:
+        """Fold in another copy's :meth:`take_finish_facts`."""
+        self._unknown |= facts[0]
+        self._by_assignment |= facts[1]
+
     def notes(self) -> list[str]:
         """Summary lines: authors read as customers for want of a users
         record, authors read as agents for their assignments."""

@@ -89,6 +89,8 @@ class _Record:
     status: Mapping[str, object] | None
 
 
+#: What a copy of :class:`MetricEvents` read (its records and unknown metrics).
+MetricsLearnt = tuple[dict[tuple[str, str, int], dict[int, _Record]], Counter[str]]
 #: Records without an id sort after those with one at the same instant.
 _NO_ID = 1 << 80
 
@@ -100,6 +102,17 @@ class MetricEvents:
         self._cycles: dict[tuple[str, str, int], dict[int, _Record]] = {}
         #: Records of metrics this contract has no name for, by metric name.
         self.unknown: Counter[str] = Counter()
+
+    def learnt(self) -> MetricsLearnt:
+        """The records kept and the unknown metrics counted (for :meth:`absorb`)."""
+        return self._cycles, self.unknown
+
+    def absorb(self, learnt: MetricsLearnt) -> None:
+        """Fold in another copy's :meth:`learnt` (a record read by both counts once)."""
+        cycles, unknown = learnt
+        for key, records in cycles.items():
+            self._cycles.setdefault(key, {}).update(records)
+        self.unknown.update(unknown)
 
     def add(self, record: Mapping[str, object]) -> ZendeskCycle | None:
         """Keep one metric event; the cycle it belongs to as it now stands,
