@@ -173,6 +173,11 @@ class Source(ABC):
 
     # -- reading with several processes (sla.importers.parallel) -----------
 
+    #: Whether :meth:`finish_ticket` returns the events sorted by instant
+    #: (ties in processing order), every ``at`` checked: the driver then
+    #: writes them as they are.
+    finishes_in_time_order: ClassVar[bool] = False
+
     #: Whether :meth:`learnt` and :meth:`absorb` let several processes read
     #: the files, each with its own copy of this source.
     mergeable: ClassVar[bool] = False

@@ -262,6 +262,7 @@ def finish_partition(
     first emission. A partition is one spill file per reading process, in
     the order of their files (so their sequence numbers ascend). The spill
     files are removed (disk is freed as it goes)."""
+    in_time_order = source.finishes_in_time_order
     tickets: dict[str, tuple[int, list[EventDict]]] = {}
     for path in paths:
         for sequence, record in numbered_records(path):
@@ -278,7 +279,7 @@ def finish_partition(
         for ticket, (first, events) in tickets.items():
             try:
                 final, finished = source.finish_ticket(ticket, events)
-                block = ticket_lines(final, finished)
+                block = ticket_lines(final, finished, in_time_order=in_time_order)
             except RecordError as exc:
                 summary.tickets_refused += 1
                 refused.append((first, ImportProblem(f"ticket {ticket}", "refused", str(exc))))
@@ -293,10 +294,28 @@ def finish_partition(
     return done
 
 
-def ticket_lines(ticket: str, events: list[EventDict]) -> bytes:
+def ticket_lines(ticket: str, events: list[EventDict], *, in_time_order: bool = False) -> bytes:
     """One ticket's events as JSON Lines, ``ticket_id`` first, sorted by their
     instant with ties in the given order; a :class:`RecordError` for an event
-    whose ``at`` is no instant."""
+    whose ``at`` is no instant. ``in_time_order``: the events are sorted
+    already and their instants checked (:attr:`Source.finishes_in_time_order`)."""
+    if not in_time_order:
+        events = _in_time_order(events)
+    dumps, option = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+    head = b'{"ticket_id":' + dumps(ticket) + b","
+    lines = []
+    for event in events:
+        if event and "ticket_id" not in event:
+            lines.append(head + dumps(event, default=str, option=option)[1:])  # no dict to build
+        else:
+            line = {"ticket_id": ticket, **event}
+            line["ticket_id"] = ticket  # first, and the driver's, whatever the event says
+            lines.append(dumps(line, default=str, option=option))
+    return b"".join(lines)
+
+
+def _in_time_order(events: list[EventDict]) -> list[EventDict]:
+    """The events sorted by instant, ties in the given order."""
     instants: list[int] = []
     known: dict[str, int] = {}  # an update's events share their instant
     for number, event in enumerate(events, 1):
@@ -307,20 +326,9 @@ def ticket_lines(ticket: str, events: list[EventDict]) -> bytes:
             if type(at) is str:
                 known[at] = instant
         instants.append(instant)
-    ordered = events
     if any(instants[i] > instants[i + 1] for i in range(len(instants) - 1)):
-        ordered = [events[i] for i in sorted(range(len(events)), key=instants.__getitem__)]
-    dumps, option = orjson.dumps, orjson.OPT_APPEND_NEWLINE
-    head = b'{"ticket_id":' + dumps(ticket) + b","
-    lines = []
-    for event in ordered:
-        if event and "ticket_id" not in event:
-            lines.append(head + dumps(event, default=str, option=option)[1:])  # no dict to build
-        else:
-            line = {"ticket_id": ticket, **event}
-            line["ticket_id"] = ticket  # first, and the driver's, whatever the event says
-            lines.append(dumps(line, default=str, option=option))
-    return b"".join(lines)
+        return [events[i] for i in sorted(range(len(events)), key=instants.__getitem__)]
+    return events
 
 
 def _instant(at: object, number: int, event: EventDict) -> int:

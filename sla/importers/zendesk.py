@@ -267,6 +267,7 @@ class ZendeskSource(Source):
     # -- reading with several processes -------------------------------------
 
     mergeable: ClassVar[bool] = True
+    finishes_in_time_order: ClassVar[bool] = True  # section 3's processing order, every `at` made here
 
     def start_file(self, index: int) -> None:
         """Number the updates of file ``index`` after every earlier file's,

@@ -260,7 +260,9 @@ def ticket_event_steps(record: Mapping[str, object]) -> tuple[str, str | None, l
             as_object(child, f"child event {i + 1}")  # its error
         if not with_via:
             via = child.get("via")
-            if isinstance(via, (dict, Mapping)):
+            if type(via) is dict or (
+                via is not None and not isinstance(via, str) and isinstance(via, Mapping)
+            ):
                 channel, with_via = via_channel(via), True
     if not with_via:
         channel = via_channel(record.get("via"))
@@ -284,11 +286,16 @@ def ticket_event_steps(record: Mapping[str, object]) -> tuple[str, str | None, l
         else:
             # The changed field is the key; `type` is a field when it is the
             # ticket type (lower case or null), not the event's type.
-            changed = [
-                (key, value)
-                for key, value in child.items()
-                if key not in CHILD_KEYS and (key != "type" or _ticket_type(declared))
-            ]
+            fields = child.keys() - CHILD_KEYS
+            if len(fields) == 1 and "type" not in fields:
+                (key,) = fields  # the common case, found without a loop in Python
+                changed = [(key, child[key])]
+            else:
+                changed = [
+                    (key, value)
+                    for key, value in child.items()
+                    if key not in CHILD_KEYS and (key != "type" or _ticket_type(declared))
+                ]
         if len(changed) == 1:
             name, value = changed[0]
             if "previous_value" in child:

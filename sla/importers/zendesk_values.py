@@ -113,6 +113,8 @@ _CHANNELS: dict[str, str] = {}
 
 def via_channel(via: object) -> str | None:
     """The channel of a ``via``: an object's ``channel``, or a display string."""
+    if isinstance(via, str):  # the ticket event export's display name
+        return channel_name(via)
     if isinstance(via, (dict, Mapping)):
         return channel_name(via.get("channel"))
     return channel_name(via)
