@@ -531,9 +531,14 @@ def test_request_sla_records_are_vendor_cycles(everything: Imported) -> None:
         ),
         VendorCycle(
             "SD-2", "resolution", "Time to resolution", 1, False, False, 5400.0,
-            us("2024-03-04T10:00:00Z"), None, 28800.0,
+            us("2024-03-04T10:00:00Z"), None, 28800.0, breach_at=us("2024-03-04T18:00:00Z"),
         ),
     ]  # fmt: skip
+    # the open cycle is judged at reconcile's now, by its breachTime, not at the export's
+    open_cycle = cycles[-1]
+    assert open_cycle.verdict(us("2024-03-04T17:59:59Z")) is None
+    assert open_cycle.verdict(us("2024-03-04T18:00:00Z")) is True
+    assert cycles[0].verdict(us("2030-01-01T00:00:00Z")) is False  # a completed cycle: the export's verdict
     assert any(
         n == "SLA 'Time to close after resolution' (1 record(s)) maps to no metric: "
         "add --metric-map 'Time to close after resolution=METRIC'"

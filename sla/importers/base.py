@@ -112,8 +112,10 @@ class VendorCycle:
     ``metric`` is this contract's metric name (``first_response``, ...),
     ``vendor_metric`` the vendor's own name; ``cycle`` counts from 1 in
     start order per ticket and metric; ``breached`` is the vendor's verdict
-    (``None`` when it has none yet); ``elapsed_seconds`` what the vendor
-    counted, when it says; instants are epoch microseconds.
+    (``None`` when it has none yet), as of the export; ``elapsed_seconds``
+    what the vendor counted, when it says; ``breach_at`` the instant the
+    vendor says the cycle breaches or breached (an open JSM cycle's
+    ``breachTime``), when it says; instants are epoch microseconds.
     """
 
     ticket: str
@@ -126,6 +128,25 @@ class VendorCycle:
     started_at: int | None = None
     ended_at: int | None = None
     target_seconds: float | None = None
+    breach_at: int | None = None
+
+    def verdict(self, now: int) -> bool | None:
+        """The vendor's verdict as of ``now`` (epoch microseconds): with a
+        ``breach_at``, breached once it lies at or before ``now``, not
+        breached when the cycle ended before it, else none yet; without
+        one, the verdict the export gives.
+
+        >>> open_cycle = VendorCycle("1", "resolution", "Time to resolution", 1, False, False, breach_at=20)
+        >>> open_cycle.verdict(10), open_cycle.verdict(20)
+        (None, True)
+        """
+        if self.breach_at is None:
+            return self.breached
+        if self.breach_at <= now:
+            return True
+        if self.ended and (self.ended_at is None or self.ended_at <= now):
+            return False
+        return None
 
 
 class Source(ABC):

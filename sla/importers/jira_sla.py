@@ -85,7 +85,9 @@ def _at(record: dict[str, object], key: str, what: str) -> int | None:
 
 def vendor_cycles(ticket: str, record: dict[str, object], metric: str) -> list[VendorCycle]:
     """One :class:`VendorCycle` per completed cycle (in start order) and one
-    for the ongoing cycle, numbered from 1 as JSM counts them."""
+    for the ongoing cycle, numbered from 1 as JSM counts them; the ongoing
+    cycle's ``breach_at`` is its ``breachTime`` (unless paused), so that
+    ``sla reconcile --now`` judges it at that ``now``, not at the export's."""
     name = get_text(record, "name") or ""
     what = f"SLA {name!r}"
     rows: list[tuple[int | None, dict[str, object], bool]] = []
@@ -101,6 +103,10 @@ def vendor_cycles(ticket: str, record: dict[str, object], metric: str) -> list[V
     out = []
     for number, (started, cycle, ended) in enumerate(rows, start=1):
         breached = cycle.get("breached")
+        # An open cycle's breachTime is when it breaches if nothing stops
+        # it (JSM's projection); a paused cycle's clock stands, so its
+        # projection says nothing.
+        breach_at = None if ended or cycle.get("paused") is True else _at(cycle, "breachTime", what)
         out.append(
             VendorCycle(
                 ticket=ticket,
@@ -113,6 +119,7 @@ def vendor_cycles(ticket: str, record: dict[str, object], metric: str) -> list[V
                 started_at=started,
                 ended_at=_at(cycle, "stopTime", what) if ended else None,
                 target_seconds=_millis(cycle, "goalDuration"),
+                breach_at=breach_at,
             )
         )
     return out

@@ -98,11 +98,10 @@ class Reconciliation:
 
 
 def vendor_figures(cycle: VendorCycle, now: int) -> Figures:
-    """The vendor's figures as of ``now``: a cycle with a ``verdict(now)``
-    (Zendesk's: a breach counts once it lies at or before ``now``) gives its
-    verdict; an end after ``now`` has not happened yet."""
-    verdict = getattr(cycle, "verdict", None)  # ZendeskCycle: its breach instant against now
-    breached = verdict(now) if callable(verdict) else cycle.breached
+    """The vendor's figures as of ``now``: its :meth:`~VendorCycle.verdict`
+    at ``now`` (a breach counts once it lies at or before ``now``); an end
+    after ``now`` has not happened yet."""
+    breached = cycle.verdict(now)
     ended = cycle.ended and (cycle.ended_at is None or cycle.ended_at <= now)
     state = "breached" if breached else ("achieved" if breached is False else "ended") if ended else "open"
     return Figures(

@@ -58,7 +58,6 @@ class ZendeskCycle(VendorCycle):
     ``business_hours`` whether the target counts business hours.
     """
 
-    breach_at: int | None = None
     business_hours: bool | None = None
 
     def verdict(self, now: int) -> bool | None:
