@@ -26,12 +26,25 @@ from sla.cli import (
     reconcile,
     report,
     schema,
+    serve,
     validate,
 )
 from sla.cli.common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError, err, repeated_option
 from sla.errors import PolicyError, SlaError
 
-COMMANDS = (validate, evaluate, report, explain, compare, calendar, schema, generate, importing, reconcile)
+COMMANDS = (
+    validate,
+    evaluate,
+    report,
+    explain,
+    compare,
+    calendar,
+    schema,
+    generate,
+    importing,
+    reconcile,
+    serve,
+)
 
 
 class _Terminated(BaseException):

@@ -172,16 +172,26 @@ def positive_int(text: str) -> int:
     return value
 
 
+#: Options that may be given more than once: their values add up
+#: (``sla serve --webhook A --webhook B``).
+REPEATABLE = frozenset({"--webhook"})
+
+
 def repeated_option(argv: list[str]) -> str | None:
     """The first option given twice on a command line (every option of sla
-    takes one value, so a repeat is a mistake, not an override)."""
+    takes one value, so a repeat is a mistake, not an override), except the
+    few in :data:`REPEATABLE`, whose values add up.
+
+    >>> repeated_option(["serve", "--webhook", "a", "--webhook", "b"]), repeated_option(["--now", "x", "--now=y"])
+    (None, '--now')
+    """
     seen: set[str] = set()
     for word in argv:
         if word == "--":
             break
         if word.startswith("--"):
             name = word.split("=", 1)[0]
-            if name in seen:
+            if name in seen and name not in REPEATABLE:
                 return name
             seen.add(name)
     return None

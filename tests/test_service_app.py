@@ -1,0 +1,335 @@
+"""``sla serve`` in process (httpx over ASGI, the lifespan run as uvicorn
+runs it) on SQLite: ingest, idempotency, rejections, queries, auth, limits,
+the status page and the OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+pytest.importorskip("fastapi")
+
+from service_support import ROOT, FakeClock, InProcess, check_generated_history
+
+import sla
+from sla.service.settings import Settings
+
+POLICY = """
+policies:
+  - name: all
+    calendar: 24x7
+    targets: {first_response: 1h, resolution: 4h}
+    warnings: {at_percent: [50], before_due: [10m]}
+"""
+TOKEN = "s3cret-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def created(ticket: str, at: str, **extra: object) -> dict[str, object]:
+    return {"ticket_id": ticket, "at": at, "type": "created", "fields": {"priority": "high"}, **extra}
+
+
+def message(ticket: str, at: str, author: str = "agent", **extra: object) -> dict[str, object]:
+    return {"ticket_id": ticket, "at": at, "type": "message", "author": author, **extra}
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock("2026-03-02T08:30:00Z")
+
+
+@pytest.fixture
+def svc(tmp_path: Path, clock: FakeClock) -> Iterator[InProcess]:
+    settings = Settings(
+        sla.load_policies(POLICY),
+        db_url=f"sqlite:///{tmp_path}/state.db",
+        token=TOKEN,
+        clock=clock,
+        max_body_bytes=4096,
+        max_depth=6,
+    )
+    service = InProcess(settings)
+    yield service
+    service.close()
+
+
+def post(svc: InProcess, events: object, **headers: str) -> dict[str, object]:
+    answer = svc.post("/v1/events", content=orjson.dumps(events), headers={**AUTH, **headers})
+    assert answer.status_code == 200, answer.text
+    data: dict[str, object] = answer.json()
+    return data
+
+
+def rows(svc: InProcess, ticket: str, now: str | None = None) -> list[dict[str, object]]:
+    answer = svc.get(f"/v1/tickets/{ticket}", params={"now": now} if now else {}, headers=AUTH)
+    assert answer.status_code == 200, answer.text
+    data = answer.json()
+    assert data["ticket_id"] == ticket
+    result: list[dict[str, object]] = data["rows"]
+    return result
+
+
+def test_accepted_events_are_judged_like_evaluate(svc: InProcess) -> None:
+    answer = post(
+        svc, [created("T1", "2026-03-02T08:00:00Z", id="e1"), message("T1", "2026-03-02T08:20:00Z", id="e2")]
+    )
+    assert answer == {"accepted": 2, "duplicates": 0, "rejected": []}
+    got = rows(svc, "T1", "2026-03-02T09:00:00Z")
+    expected = sla.evaluate_ticket(
+        sla.load_policies(POLICY),
+        [created("T1", "2026-03-02T08:00:00Z"), message("T1", "2026-03-02T08:20:00Z")],
+        "2026-03-02T09:00:00Z",
+        with_warnings=False,
+    )
+    assert got == [r.to_row() for r in expected]
+    assert [r["state"] for r in rows(svc, "T1")] == ["achieved", "running"]  # the server's clock
+
+
+def test_a_retried_request_changes_nothing(svc: InProcess) -> None:
+    batch = [created("T1", "2026-03-02T08:00:00Z", id="e1"), message("T1", "2026-03-02T08:20:00Z", id=2)]
+    assert post(svc, batch)["accepted"] == 2
+    assert post(svc, batch) == {"accepted": 0, "duplicates": 2, "rejected": []}
+    # the same id twice in one request: the second is the duplicate
+    again = [message("T1", "2026-03-02T08:25:00Z", id="e3"), message("T1", "2026-03-02T08:26:00Z", id="e3")]
+    assert post(svc, again) == {"accepted": 1, "duplicates": 1, "rejected": []}
+    # events without an id are never duplicates
+    assert post(svc, [message("T1", "2026-03-02T08:27:00Z")] * 2)["accepted"] == 2
+
+
+def test_each_bad_event_is_rejected_alone(svc: InProcess) -> None:
+    answer = post(
+        svc,
+        [
+            created("T1", "2026-03-02T08:00:00Z"),
+            created("T1", "2026-03-02T08:05:00Z"),  # a second created
+            {"ticket_id": "T1", "at": "2026-03-02T08:10:00", "type": "message", "author": "agent"},
+            {"at": "2026-03-02T08:10:00Z", "type": "message"},
+            {"ticket_id": True, "at": "2026-03-02T08:10:00Z", "type": "message"},
+            ["not", "an", "object"],
+            message("T1", "2026-03-02T07:00:00Z"),  # before created
+            message("T1", "2026-03-02T08:10:00Z", id={"a": 1}),
+            {"ticket_id": "T2", "at": "2026-03-02T08:10:00Z", "type": "status"},
+            message("T1", "2026-03-02T08:10:00Z", fields={"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}}),
+            message(7, "2026-03-02T08:10:00Z", author="robot"),
+            message("T1", "2026-03-02T08:15:00Z"),
+        ],
+    )
+    assert answer["accepted"] == 2 and answer["duplicates"] == 0
+    rejected = answer["rejected"]
+    assert isinstance(rejected, list)
+    assert [r["index"] for r in rejected] == list(range(1, 11))
+    reasons = {r["index"]: (r["ticket_id"], r["error"]) for r in rejected}
+    assert reasons[1] == ("T1", reasons[1][1]) and "already has a created event" in reasons[1][1]
+    assert "no UTC offset" in reasons[2][1]
+    assert reasons[3] == (None, "ticket_id is missing")
+    assert reasons[4][0] is None and "expected a string or an integer" in reasons[4][1]
+    assert "JSON object" in reasons[5][1]
+    assert "before the ticket's created event" in reasons[6][1]
+    assert reasons[7][1].startswith("id:")
+    assert reasons[8][0] == "T2" and "status" in reasons[8][1]
+    assert "deeper than 6" in reasons[9][1]
+    assert reasons[10][0] == "7" and "author" in reasons[10][1]
+    # nothing of the rejected ones was stored
+    assert svc.get("/v1/tickets/T2", headers=AUTH).status_code == 404
+    assert len(rows(svc, "T1", "2026-03-02T08:20:00Z")) == 2
+
+
+def test_ticket_ids_with_slashes_and_integers(svc: InProcess) -> None:
+    post(svc, [created("JIRA/SUP-1", "2026-03-02T08:00:00Z"), created(42, "2026-03-02T08:00:00Z")])
+    assert rows(svc, "JIRA/SUP-1")[0]["ticket_id"] == "JIRA/SUP-1"
+    assert rows(svc, "42")[0]["ticket_id"] == "42"
+
+
+def test_events_before_created_wait_for_it(svc: InProcess) -> None:
+    post(
+        svc, [message("T1", "2026-03-02T08:10:00Z", author="customer"), message("T1", "2026-03-02T08:20:00Z")]
+    )
+    assert rows(svc, "T1") == []
+    # a created after an event already stored would put that event before it
+    late = post(svc, [created("T1", "2026-03-02T08:15:00Z")])
+    assert late["accepted"] == 0 and "before this created event" in late["rejected"][0]["error"]
+    assert post(svc, [created("T1", "2026-03-02T08:00:00Z")])["accepted"] == 1
+    [first, resolution] = rows(svc, "T1", "2026-03-02T09:00:00Z")
+    assert first["state"] == "achieved" and first["ended_at"] == "2026-03-02T08:20:00Z"
+    assert resolution["state"] == "running"
+
+
+def test_events_at_one_instant_take_created_first_then_acceptance_order(svc: InProcess) -> None:
+    at = "2026-03-02T08:00:00Z"
+    post(svc, [{"ticket_id": "T1", "at": at, "type": "status", "status": "solved"}])
+    post(svc, [created("T1", at)])
+    post(svc, [{"ticket_id": "T1", "at": at, "type": "status", "status": "open"}])
+    expected = sla.evaluate_ticket(
+        sla.load_policies(POLICY),
+        [
+            {"ticket_id": "T1", "at": at, "type": "status", "status": "solved"},
+            created("T1", at),
+            {"ticket_id": "T1", "at": at, "type": "status", "status": "open"},
+        ],
+        "2026-03-02T09:00:00Z",
+        with_warnings=False,
+    )
+    assert rows(svc, "T1", "2026-03-02T09:00:00Z") == [r.to_row() for r in expected]
+
+
+def test_shuffled_batches_equal_sla_evaluate(svc: InProcess, tmp_path: Path, clock: FakeClock) -> None:
+    """A generated history posted in shuffled batches, with retries: every
+    ticket's rows are the bytes ``sla evaluate --format jsonl`` prints over
+    the accepted events, at instants inside and after the history."""
+    policies = ROOT / "policies" / "ecommerce.yaml"
+    settings = Settings(sla.load_policies(policies), db_url=f"sqlite:///{tmp_path}/gen.db", clock=clock)
+    clock.set("2026-04-01T00:00:00Z")
+    service = InProcess(settings)
+    try:
+        check_generated_history(service, policies, tmp_path, seed=3)
+    finally:
+        service.close()
+
+
+def test_json_lines_bodies(svc: InProcess) -> None:
+    body = b'{"ticket_id": "T1", "at": "2026-03-02T08:00:00Z", "type": "created", "fields": {}}\n\n' + (
+        b'{"ticket_id": "T1", "at": "2026-03-02T08:05:00Z", "type": "status"}\n'
+    )
+    answer = svc.post("/v1/events", content=body, headers={**AUTH, "Content-Type": "application/x-ndjson"})
+    assert answer.status_code == 200
+    assert answer.json()["rejected"][0]["index"] == 1  # among the non-empty lines
+    # JSON Lines without the media type are recognised too
+    body = b'{"ticket_id": "T2", "at": "2026-03-02T08:00:00Z", "type": "created", "fields": {}}\n' * 2
+    assert svc.post("/v1/events", content=body, headers=AUTH).json()["accepted"] == 1
+    # a single object is one event
+    assert post(svc, created("T3", "2026-03-02T08:00:00Z"))["accepted"] == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "message"),
+    [
+        (b"not json", "application/json", "not JSON"),
+        (
+            b'{"ticket_id": "T9", "at": "2026-03-02T08:00:00Z", "type": "created", "fields": {}}\nnope\n',
+            "application/x-ndjson",
+            "line 2",
+        ),
+        (b"42", "application/json", "expected an array"),
+        (b"[" * 2000 + b"]" * 2000, "application/json", "not JSON"),
+    ],
+)
+def test_a_body_that_is_not_json_is_400_and_stores_nothing(
+    svc: InProcess, body: bytes, content_type: str, message: str
+) -> None:
+    answer = svc.post("/v1/events", content=body, headers={**AUTH, "Content-Type": content_type})
+    assert answer.status_code == 400 and message in answer.json()["detail"]
+    assert svc.get("/v1/tickets/T9", headers=AUTH).status_code == 404
+
+
+def test_a_body_over_the_limit_is_413(svc: InProcess) -> None:
+    big = [created(f"T{i}", "2026-03-02T08:00:00Z") for i in range(100)]
+    answer = svc.post("/v1/events", content=orjson.dumps(big), headers=AUTH)
+    assert answer.status_code == 413 and "limit" in answer.json()["detail"]
+
+    async def chunks():  # no Content-Length: counted as it streams
+        for _ in range(10):
+            yield b" " * 1000
+
+    answer = svc.post("/v1/events", content=chunks(), headers=AUTH)
+    assert answer.status_code == 413
+    assert svc.get("/v1/tickets/T0", headers=AUTH).status_code == 404
+
+
+def test_auth(svc: InProcess) -> None:
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic eDp5"}):
+        for method, url in (("GET", "/v1/tickets/T1"), ("GET", "/v1/due?within=1h"), ("POST", "/v1/events")):
+            answer = svc.request(method, url, headers=headers, content=b"[]")
+            assert answer.status_code == 401, (method, url, headers)
+            assert answer.headers["www-authenticate"] == "Bearer"
+    assert svc.get("/healthz").status_code == 200
+    assert svc.get("/openapi.json").status_code == 200
+    assert svc.get("/").status_code == 401
+    assert svc.get("/", auth=("anyone", TOKEN)).status_code == 200
+    assert svc.get("/", headers=AUTH).status_code == 200
+
+
+def test_queries(svc: InProcess, clock: FakeClock) -> None:
+    assert svc.get("/v1/tickets/nope", headers=AUTH).status_code == 404
+    post(svc, [created("T1", "2026-03-02T08:00:00Z"), created("T2", "2026-03-02T08:10:00Z")])
+    post(svc, [message("T2", "2026-03-02T08:15:00Z")])
+    due = svc.get("/v1/due", params={"within": "1h"}, headers=AUTH).json()
+    assert due["now"] == "2026-03-02T08:30:00Z"
+    assert [(r["ticket_id"], r["metric"]) for r in due["rows"]] == [("T1", "first_response")]
+    due = svc.get("/v1/due", params={"within": "4h", "now": "2026-03-02T08:12:00Z"}, headers=AUTH).json()
+    assert [(r["ticket_id"], r["metric"], r["due_at"]) for r in due["rows"]] == [
+        ("T1", "first_response", "2026-03-02T09:00:00Z"),
+        ("T2", "first_response", "2026-03-02T09:10:00Z"),
+        ("T1", "resolution", "2026-03-02T12:00:00Z"),
+        ("T2", "resolution", "2026-03-02T12:10:00Z"),
+    ]
+    # a past instant before the ticket was created, and far in the future
+    assert rows(svc, "T2", "2026-03-01T00:00:00Z") == []
+    assert rows(svc, "T1", "2027-01-01T00:00:00Z")[0]["state"] == "breached"
+    for params, message_ in (
+        ({}, "within is required"),
+        ({"within": "soon"}, "within:"),
+        ({"within": "1h", "now": "yesterday"}, "now:"),
+    ):
+        answer = svc.get("/v1/due", params=params, headers=AUTH)
+        assert answer.status_code == 400 and message_ in answer.json()["detail"]
+    assert svc.get("/v1/tickets/T1", params={"now": "2026-03-02"}, headers=AUTH).status_code == 400
+
+
+def test_status_page_and_openapi(svc: InProcess) -> None:
+    post(svc, [created("T<1>", "2026-03-02T08:00:00Z")])
+    page = svc.get("/", headers=AUTH)
+    assert page.headers["content-type"].startswith("text/html")
+    assert "T&lt;1&gt;" in page.text and "open cycles" in page.text and "<script" not in page.text
+    assert svc.get("/", params={"within": "1d", "x": 1}, headers=AUTH).status_code == 200
+    assert svc.get("/", params={"within": "never"}, headers=AUTH).status_code == 400
+    schema = svc.get("/openapi.json").json()
+    assert {"/v1/events", "/v1/tickets/{ticket_id}", "/v1/due", "/healthz"} <= set(schema["paths"])
+    assert {"EventIn", "EventsAnswer", "TicketAnswer", "DueAnswer", "Alert", "Row"} <= set(
+        schema["components"]["schemas"]
+    )
+    assert schema["paths"]["/v1/events"]["post"]["requestBody"]["content"]["application/json"]
+    health = svc.get("/healthz").json()
+    assert health == {"status": "ok", "database": "sqlite", "schema_version": 1}
+
+
+def test_state_survives_a_restart_and_a_policy_change(tmp_path: Path, clock: FakeClock) -> None:
+    url = f"sqlite:///{tmp_path}/state.db"
+    first = InProcess(Settings(sla.load_policies(POLICY), db_url=url, clock=clock))
+    try:
+        first.post("/v1/events", content=orjson.dumps([created("T1", "2026-03-02T08:00:00Z")]))
+        with pytest.raises(sla.SlaError, match="another sla serve process"):
+            InProcess(Settings(sla.load_policies(POLICY), db_url=url, clock=clock))
+    finally:
+        first.close()
+    tighter = POLICY.replace("first_response: 1h", "first_response: 2h")
+    second = InProcess(Settings(sla.load_policies(tighter), db_url=url, clock=clock))
+    try:
+        [row, _] = second.get("/v1/tickets/T1").json()["rows"]
+        assert row["target_seconds"] == 7200 and row["due_at"] == "2026-03-02T10:00:00Z"
+        due = second.get("/v1/due", params={"within": "1h"}).json()["rows"]
+        assert due == []  # the stored due time was recomputed under the new file
+    finally:
+        second.close()
+    db = sqlite3.connect(f"{tmp_path}/state.db")
+    at = [
+        json.loads(b)["at"]
+        for (b,) in db.execute("SELECT body FROM alerts WHERE body LIKE '%breach%' ORDER BY at_us")
+    ]
+    assert at == ["2026-03-02T10:00:00Z", "2026-03-02T12:00:00Z"]
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path, clock: FakeClock) -> None:
+    url = f"sqlite:///{tmp_path}/state.db"
+    InProcess(Settings(sla.load_policies(POLICY), db_url=url, clock=clock)).close()
+    with sqlite3.connect(f"{tmp_path}/state.db") as db:
+        db.execute("INSERT INTO schema_version VALUES (99)")
+    with pytest.raises(sla.SlaError, match="newer than this sla"):
+        InProcess(Settings(sla.load_policies(POLICY), db_url=url, clock=clock))
