@@ -1,16 +1,28 @@
-"""Scale benchmark: `sla evaluate` and `sla report` against the read floor.
+"""Scale benchmark: `sla evaluate` and `sla report` against the read floor,
+on the interpreted and the compiled engine, with one job and with all cores.
 
 The read floor is one process that orjson-parses every line and its `at`
 timestamp (`datetime.fromisoformat(...).timestamp()`), nothing else: the
 least any JSONL tool must do.  Every figure is a ratio measured in the same
-run on the same file, so a busy machine moves both sides.  Peak memory is
-the maximum summed RSS of the process and all its children (psutil, polled
-every 20 ms).
+run on the same file, so a busy machine moves both sides.  Wall time and
+CPU time (user + system of the process and all its children) are both
+measured; peak memory is the maximum summed RSS of the process and all its
+children (psutil, polled every 20 ms).  "tickets/s/core" is tickets per
+CPU-second: what a run costs when cores are paid for by the hour.
+
+The interpreted engine runs through tests/engine_shim.py (the compiled
+modules bypassed); the compiled one is the installed package, when its
+modules are compiled (`pip install .` with a C compiler; see setup.py).
 
     python benchmarks/bench_scale.py                      # 10k and 100k tickets
-    python benchmarks/bench_scale.py --tickets 10000,100000,1000000 --repeat 3
+    python benchmarks/bench_scale.py --tickets 10000,100000,1000000 --repeat 3 \\
+        --markdown table.md --chart docs/performance-scale.svg
 
-Histories come from `sla generate` (cached under benchmarks/.data/).
+A last section times the batch calendar API (`sla.calendar.batch`, numpy)
+against the scalar `Calendar.elapsed_us`.
+
+Histories come from `sla generate --seed 1` (cached under benchmarks/.data/);
+rows are written to a regular file there (then removed), as a user would.
 """
 
 from __future__ import annotations
@@ -18,19 +30,24 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import random
+import resource
 import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 DATA = HERE / ".data"
 POLICY = HERE / "scale-policy.yaml"
 NOW = "2026-04-01T00:00:00Z"
-SLA = [sys.executable, "-m", "sla.cli"]
+SHIM = ROOT / "tests" / "engine_shim.py"
+SLA = {"interpreted": [sys.executable, str(SHIM)], "compiled": [sys.executable, "-m", "sla.cli"]}
 FLOOR = [
     sys.executable,
     "-c",
@@ -44,8 +61,16 @@ FLOOR = [
 ]
 
 
-def measure(argv: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (bytes) of the process tree."""
+@dataclass
+class Sample:
+    wall: float
+    cpu: float
+    peak: int
+
+
+def measure(argv: list[str]) -> Sample:
+    """Wall and CPU seconds and peak RSS (bytes) of the process tree."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     process = psutil.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
@@ -57,123 +82,261 @@ def measure(argv: list[str]) -> tuple[float, int]:
             pass
         time.sleep(0.02)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     if process.returncode not in (0, 1):
+        assert process.stderr is not None
         raise SystemExit(f"{' '.join(argv)} failed:\n{process.stderr.read().decode()}")
-    return elapsed, peak
+    return Sample(elapsed, cpu, peak)
 
 
 def history(tickets: int) -> Path:
     DATA.mkdir(exist_ok=True)
     path = DATA / f"history-{tickets}.jsonl"
     if not path.exists():
+        partial = path.with_suffix(".partial")
         subprocess.run(
-            SLA + ["generate", "--tickets", str(tickets), "--seed", "1", "--output", str(path)], check=True
+            SLA["compiled"]
+            + ["generate", "--tickets", str(tickets), "--seed", "1", "--output", str(partial)],
+            check=True,
         )
+        partial.rename(path)
     return path
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tickets", default="10000,100000")
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument(
-        "--jobs", type=int, default=0, help="--jobs for the parallel runs (default all cores)"
+def compiled_installed() -> bool:
+    code = "import sla.engine; print(sla.engine.engine_kind())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return out.stdout.strip() == "compiled"
+
+
+def commands(engine: str, path: Path, jobs: int, out: Path) -> dict[str, list[str]]:
+    common = ["--policies", str(POLICY), "--events", str(path), "--now", NOW, "--output", str(out)]
+    report = ["--by", "channel,priority", "--format", "json"]
+    sla = SLA[engine]
+    runs = {}
+    for n in sorted({1, jobs}):
+        runs[f"evaluate --jobs {n}"] = sla + ["evaluate", *common, "--jobs", str(n)]
+    for n in sorted({1, jobs}):
+        runs[f"report --jobs {n}"] = sla + ["report", *common, *report, "--jobs", str(n)]
+    return runs
+
+
+@dataclass
+class Row:
+    tickets: int
+    events: int
+    engine: str
+    run: str
+    jobs: int
+    wall: float
+    cpu: float
+    peak: int
+    floor_wall: float
+    floor_cpu: float
+
+
+def scale(sizes: list[int], repeat: int, jobs: int, engines: list[str]) -> list[Row]:
+    header = (
+        f"{'tickets':>9} {'events':>9} {'engine':<11} {'run':<19} {'wall s':>7} {'x floor':>7} "
+        f"{'cpu s':>7} {'x floor':>7} {'tickets/s':>9} {'t/s/core':>8} {'peak MB':>7}"
     )
-    args = parser.parse_args()
-    jobs = args.jobs or os.cpu_count() or 1
-    print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, {psutil.virtual_memory().total / 2**30:.0f} GiB"
-    )
-    header = f"{'tickets':>9} {'events':>9} {'run':<22} {'median s':>9} {'x floor':>8} {'tickets/s':>10} {'peak MB':>8}"
     print(header)
     print("-" * len(header))
-    for tickets in [int(t) for t in args.tickets.split(",")]:
+    rows: list[Row] = []
+    out = DATA / "bench-output"
+    for tickets in sizes:
         path = history(tickets)
         with open(path, "rb") as handle:
             events = sum(1 for _ in handle)
-        repeat = args.repeat if tickets <= 200_000 else 1
-        runs = {
-            "read floor": FLOOR + [str(path)],
-            "evaluate --jobs 1": SLA
-            + [
-                "evaluate",
-                "--policies",
-                str(POLICY),
-                "--events",
-                str(path),
-                "--now",
-                NOW,
-                "--output",
-                os.devnull,
-                "--jobs",
-                "1",
-            ],
-            f"evaluate --jobs {jobs}": SLA
-            + [
-                "evaluate",
-                "--policies",
-                str(POLICY),
-                "--events",
-                str(path),
-                "--now",
-                NOW,
-                "--output",
-                os.devnull,
-                "--jobs",
-                str(jobs),
-            ],
-            "report --jobs 1": SLA
-            + [
-                "report",
-                "--policies",
-                str(POLICY),
-                "--events",
-                str(path),
-                "--now",
-                NOW,
-                "--by",
-                "channel,priority",
-                "--format",
-                "json",
-                "--output",
-                os.devnull,
-                "--jobs",
-                "1",
-            ],
-            f"report --jobs {jobs}": SLA
-            + [
-                "report",
-                "--policies",
-                str(POLICY),
-                "--events",
-                str(path),
-                "--now",
-                NOW,
-                "--by",
-                "channel,priority",
-                "--format",
-                "json",
-                "--output",
-                os.devnull,
-                "--jobs",
-                str(jobs),
-            ],
-        }
-        results: dict[str, tuple[float, int]] = dict.fromkeys(runs, (0.0, 0))
-        samples: dict[str, list[tuple[float, int]]] = {name: [] for name in runs}
-        for _ in range(repeat):  # interleaved, so load changes hit every run alike
-            for name, argv in runs.items():
-                samples[name].append(measure(argv))
-        for name in runs:
-            results[name] = (statistics.median(t for t, _ in samples[name]), max(m for _, m in samples[name]))
-        floor = results["read floor"][0]
-        for name, (seconds, peak) in results.items():
+        runs: dict[tuple[str, str], list[str]] = {("-", "read floor"): FLOOR + [str(path)]}
+        for engine in engines:
+            for name, argv in commands(engine, path, jobs, out).items():
+                runs[(engine, name)] = argv
+        samples: dict[tuple[str, str], list[Sample]] = {key: [] for key in runs}
+        times = repeat if tickets <= 200_000 else 1
+        for _ in range(times):  # interleaved, so load changes hit every run alike
+            for key, argv in runs.items():
+                samples[key].append(measure(argv))
+        out.unlink(missing_ok=True)
+        floor_wall = statistics.median(s.wall for s in samples[("-", "read floor")])
+        floor_cpu = statistics.median(s.cpu for s in samples[("-", "read floor")])
+        for (engine, name), taken in samples.items():
+            wall = statistics.median(s.wall for s in taken)
+            cpu = statistics.median(s.cpu for s in taken)
+            peak = max(s.peak for s in taken)
+            n = int(name.rsplit(" ", 1)[1]) if "--jobs" in name else 1
+            row = Row(tickets, events, engine, name, n, wall, cpu, peak, floor_wall, floor_cpu)
+            rows.append(row)
             print(
-                f"{tickets:>9,} {events:>9,} {name:<22} {seconds:>9.2f} {seconds / floor:>8.1f} "
-                f"{tickets / seconds:>10,.0f} {peak / 2**20:>8.0f}"
+                f"{tickets:>9,} {events:>9,} {engine:<11} {name:<19} {wall:>7.2f} {wall / floor_wall:>7.1f} "
+                f"{cpu:>7.2f} {cpu / floor_cpu:>7.1f} {tickets / wall:>9,.0f} {tickets / cpu:>8,.0f} "
+                f"{peak / 2**20:>7.0f}"
             )
         sys.stdout.flush()
+    return rows
+
+
+def markdown(rows: list[Row]) -> str:
+    lines = [
+        "| tickets | events | engine | run | wall x floor | CPU x floor | tickets/s | tickets/s per core | peak MB |",
+        "|---:|---:|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        if r.run == "read floor":
+            lines.append(
+                f"| {r.tickets:,} | {r.events:,} | | read floor ({r.wall:.2f} s) | 1.0 | 1.0 | "
+                f"{r.tickets / r.wall:,.0f} | {r.tickets / r.cpu:,.0f} | {r.peak / 2**20:.0f} |"
+            )
+            continue
+        lines.append(
+            f"| {r.tickets:,} | {r.events:,} | {r.engine} | {r.run} | {r.wall / r.floor_wall:.1f} | "
+            f"{r.cpu / r.floor_cpu:.1f} | {r.tickets / r.wall:,.0f} | {r.tickets / r.cpu:,.0f} | "
+            f"{r.peak / 2**20:.0f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def chart(rows: list[Row], path: Path) -> None:
+    """An SVG line chart: tickets per CPU-second against ticket count (log
+    scale), one line per engine and run; a flat line is linear scaling."""
+    series: dict[str, list[tuple[int, float]]] = {}
+    for r in rows:
+        if r.run != "read floor":
+            series.setdefault(f"{r.engine}, {r.run}", []).append((r.tickets, r.tickets / r.cpu))
+    if not series:
+        return
+    width, height, left, right, top, bottom = 760, 380, 70, 250, 20, 50
+    xs = sorted({x for points in series.values() for x, _ in points})
+    ymax = max(y for points in series.values() for _, y in points) * 1.15
+    import math
+
+    lo, hi = math.log10(xs[0]), math.log10(xs[-1]) if len(xs) > 1 else math.log10(xs[0]) + 1
+
+    def px(x: int) -> float:
+        return left + (math.log10(x) - lo) / ((hi - lo) or 1) * (width - left - right)
+
+    def py(y: float) -> float:
+        return top + (1 - y / ymax) * (height - top - bottom)
+
+    colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'font-family="sans-serif" font-size="12">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<line x1="{left}" y1="{py(0)}" x2="{width - right}" y2="{py(0)}" stroke="black"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{py(0)}" stroke="black"/>',
+        f'<text x="{(left + width - right) / 2}" y="{height - 10}" text-anchor="middle">tickets in the history</text>',
+        f'<text x="15" y="{(top + height - bottom) / 2}" transform="rotate(-90 15 {(top + height - bottom) / 2})" '
+        'text-anchor="middle">tickets per CPU-second</text>',
+    ]
+    for x in xs:
+        parts.append(f'<text x="{px(x)}" y="{py(0) + 18}" text-anchor="middle">{x:,}</text>')
+    step = 10 ** max(0, int(math.log10(ymax)) - 0)
+    step = step if ymax / step >= 3 else step // 2 or 1
+    tick = 0
+    while tick <= ymax:
+        parts.append(f'<text x="{left - 6}" y="{py(tick) + 4}" text-anchor="end">{tick:,}</text>')
+        parts.append(
+            f'<line x1="{left}" y1="{py(tick)}" x2="{width - right}" y2="{py(tick)}" stroke="#ddd"/>'
+        )
+        tick += step
+    for index, (name, points) in enumerate(sorted(series.items())):
+        colour = colours[index % len(colours)]
+        coords = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in sorted(points))
+        parts.append(f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        for x, y in points:
+            parts.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{colour}"/>')
+        ly = top + 10 + index * 18
+        parts.append(
+            f'<line x1="{width - right + 10}" y1="{ly}" x2="{width - right + 30}" y2="{ly}" '
+            f'stroke="{colour}" stroke-width="2"/>'
+        )
+        parts.append(f'<text x="{width - right + 36}" y="{ly + 4}">{name}</text>')
+    parts.append("</svg>")
+    path.write_text("\n".join(parts) + "\n")
+
+
+def calendar_batch(pairs: int, repeat: int) -> tuple[float, float] | None:
+    """Scalar `elapsed_us` against the numpy batch API on the same pairs:
+    (scalar, batch) queries per second, medians; None without numpy."""
+    try:
+        import numpy as np
+
+        from sla.calendar.batch import elapsed_us_many
+    except ImportError:
+        print("batch calendar API: numpy is not installed; skipped")
+        return None
+    from sla.calendar.index import Calendar
+    from sla.timefmt import parse_instant
+
+    calendar = Calendar.from_dict(
+        {
+            "timezone": "Europe/Berlin",
+            "hours": {"mon-fri": ["09:00-12:00", "13:00-17:00"]},
+            "holidays": {"country": "DE"},
+        }
+    )
+    rng = random.Random(1)
+    base = parse_instant("2024-01-01T00:00:00Z")
+    span = parse_instant("2028-01-01T00:00:00Z") - base
+    starts = [base + rng.randrange(span) for _ in range(pairs)]
+    ends = [s + int(10 ** rng.uniform(6, 12.9)) for s in starts]  # 1 s to 90 days
+    a, b = np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64)
+    elapsed = calendar.elapsed_us
+    want = [elapsed(x, y) for x, y in zip(starts, ends, strict=True)]  # warm-up: builds the index
+    assert elapsed_us_many(calendar, a, b).tolist() == want, "the batch API disagrees with the scalar one"
+    scalar, batch = [], []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        [elapsed(x, y) for x, y in zip(starts, ends, strict=True)]
+        scalar.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        elapsed_us_many(calendar, a, b)
+        batch.append(time.perf_counter() - t)
+    rates = pairs / statistics.median(scalar), pairs / statistics.median(batch)
+    print(
+        f"calendar elapsed, {pairs:,} pairs: scalar {rates[0]:,.0f}/s, numpy batch {rates[1]:,.0f}/s "
+        f"({rates[1] / rates[0]:.1f}x)"
+    )
+    return rates
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--tickets", default="10000,100000")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per figure (medians); 1 above 200k tickets"
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=0, help="--jobs for the parallel runs (default all cores)"
+    )
+    parser.add_argument(
+        "--engines", default="", help="interpreted,compiled (default: both where compiled is installed)"
+    )
+    parser.add_argument("--markdown", type=Path, help="also write the table as Markdown to this file")
+    parser.add_argument(
+        "--chart", type=Path, help="also write an SVG chart of tickets/s per core to this file"
+    )
+    parser.add_argument("--calendar-pairs", type=int, default=200_000)
+    args = parser.parse_args()
+    jobs = args.jobs or os.cpu_count() or 1
+    engines = [e for e in args.engines.split(",") if e] or (
+        ["interpreted", "compiled"] if compiled_installed() else ["interpreted"]
+    )
+    if "compiled" in engines and not compiled_installed():
+        raise SystemExit("the compiled engine is not installed (pip install . with a C compiler)")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {psutil.virtual_memory().total / 2**30:.0f} GiB; "
+        f"engines: {', '.join(engines)}"
+    )
+    rows = scale([int(t) for t in args.tickets.split(",")], args.repeat, jobs, engines)
+    if args.markdown is not None:
+        args.markdown.write_text(markdown(rows))
+    if args.chart is not None:
+        chart(rows, args.chart)
+    calendar_batch(args.calendar_pairs, args.repeat)
 
 
 if __name__ == "__main__":

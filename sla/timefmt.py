@@ -35,7 +35,7 @@ def check_range(us: int, text: object = None) -> int:
     raise TimestampError(f"{shown!r} is outside the supported instants, {RANGE_TEXT}")
 
 
-def to_us(moment: datetime) -> int:
+def to_us(moment: object) -> int:
     """Microseconds since the epoch of an aware datetime, exactly; a
     :class:`TimestampError` outside the supported instants (:data:`MIN_US`).
 
@@ -109,10 +109,8 @@ def format_instant(us: int) -> str:
     # so a small cache pays; isoformat() beats strftime several times over.
     text = _FORMATTED.get(us)
     if text is None:
-        text = (_NAIVE_EPOCH + timedelta(microseconds=us)).isoformat()
-        if len(text) > 19:  # has microseconds: trim trailing zeros
-            text = text.rstrip("0")
-        text += "Z"
+        text = (_NAIVE_EPOCH + _ONE_US * us).isoformat()
+        text = text + "Z" if len(text) == 19 else text.rstrip("0") + "Z"  # trim a fraction's zeros
         if len(_FORMATTED) > 4096:
             _FORMATTED.clear()
         _FORMATTED[us] = text

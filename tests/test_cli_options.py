@@ -24,7 +24,11 @@ NOW = ["--now", "2026-04-01T00:00:00Z"]
 
 def test_version(capsys):
     assert main(["--version"]) == 0
-    assert capsys.readouterr().out.strip() == f"sla {sla.__version__}"
+    from sla.engine import engine_kind
+
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines == [f"sla {sla.__version__}", f"engine: {engine_kind()}"]
+    assert engine_kind() in ("compiled", "interpreted")
 
 
 @pytest.mark.parametrize(

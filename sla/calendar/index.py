@@ -360,9 +360,9 @@ class Calendar:
         if not isinstance(overrides_in, Mapping):
             raise located_error("overrides must map dates to lists of intervals", "overrides")
         overrides: dict[date, tuple[Shift, ...]] = {}
-        for key, value in overrides_in.items():
-            path = f"overrides.{key}"
-            day = _parse_date(key, path)
+        for when, value in overrides_in.items():  # dates or their text (YAML reads both)
+            path = f"overrides.{when}"
+            day = _parse_date(when, path)
             if day in overrides:
                 raise located_error(f"calendar {name!r}: override date {day} is given twice", path)
             overrides[day] = parse_shifts(value if value is not None else [], path)
@@ -701,6 +701,19 @@ class Calendar:
         if self._seg is not None and (self._seg is after or self._seg is before):
             self._use(block)
         return block
+
+    def index_covering(self, a: int, b: int) -> tuple[list[int], list[int], list[int]]:
+        """The open intervals of one built stretch of years holding every
+        supported instant of ``[a, b]``: their starts, ends and the open time
+        before each (from the stretch's start), building the years between.
+        For array queries (:mod:`sla.calendar.batch`); the lists are the
+        calendar's own, not to be changed."""
+        if not MIN_US <= a <= b <= MAX_US:
+            raise CalendarError(f"calendar {self.name!r}: {a}..{b} µs is not a range of supported instants")
+        segment = self._segment(a)
+        while segment.hi <= b:
+            segment = self._segment(segment.hi)  # builds the next year onto it
+        return segment.starts, segment.ends, segment.cum
 
     def _use(self, segment: _Segment) -> None:
         """Make a segment the one the hot paths read."""

@@ -30,6 +30,7 @@ from sla.cli import (
     validate,
 )
 from sla.cli.common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError, err, repeated_option
+from sla.engine import engine_kind
 from sla.errors import PolicyError, SlaError
 
 COMMANDS = (
@@ -57,8 +58,13 @@ def _terminated(signum: int, frame: object) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sla", description="SLA clocks from helpdesk ticket histories.")
-    parser.add_argument("--version", action="version", version=f"sla {__version__}")
+    parser = argparse.ArgumentParser(
+        prog="sla",
+        description="SLA clocks from helpdesk ticket histories.",
+        # keeps the line break in --version's text (and the one-line description as it is)
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"sla {__version__}\nengine: {engine_kind()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.register(sub)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, final
 
 from sla.engine.events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, Event
 from sla.engine.metrics import MetricDef, Trigger
@@ -76,87 +76,22 @@ class MetricClock:
         self.seen_response = False
 
 
-class _Step:
-    """What one event means, computed once and shared by every metric."""
-
-    __slots__ = (
-        "event",
-        "became_done",
-        "reopened",
-        "previous_status",
-        "previous_fields",
-        "previous_attributes",
-        "attributes",
-        "done",
-    )
-
-    def __init__(
-        self,
-        event: Event,
-        became_done: bool,
-        reopened: bool,
-        previous_status: str | None,
-        previous_fields: Mapping[str, object],
-        previous_attributes: Mapping[str, object],
-        attributes: Mapping[str, object],
-        done: bool,
-    ):
-        self.event = event
-        self.became_done = became_done
-        self.reopened = reopened
-        self.previous_status = previous_status
-        # The events' own fields (custom field triggers read these) and the
-        # ticket's attributes after derive rules (ownership follows these).
-        self.previous_fields = previous_fields
-        self.previous_attributes = previous_attributes
-        self.attributes = attributes
-        self.done = done
-
-
-def _fires(trigger: Trigger, step: _Step, metric: MetricDef) -> bool:
-    event = step.event
-    kind = trigger.kind
-    if kind == "response":
-        return event.kind == MESSAGE and event.public and event.author in metric.responders
-    if kind == "created":
-        return event.kind == CREATED
-    if kind == "done":
-        return step.became_done
-    if kind == "reopened":
-        return step.reopened
-    if kind == "customer_message":
-        return event.kind == MESSAGE and event.public and event.author == "customer"
-    if kind == "csat":
-        return event.kind == CSAT
-    if kind == "status_entered":
-        return (
-            (event.kind == STATUS or event.kind == CREATED)
-            and event.status in trigger.statuses
-            and step.previous_status not in trigger.statuses
-        )
-    if kind == "status_left":
-        return (
-            event.kind == STATUS
-            and step.previous_status in trigger.statuses
-            and event.status not in trigger.statuses
-        )
-    if kind == "field_set" or kind == "field_changed":
-        fields, name = event.fields, trigger.field_name
-        if event.kind not in (CREATED, UPDATE) or fields is None or name is None or name not in fields:
-            return False
-        new = fields[name]
-        old = step.previous_fields.get(name)
-        if kind == "field_set":
-            return new is not None and new != old
-        return event.kind == UPDATE and name in step.previous_fields and new != old
-    if kind == "message":
-        return (
-            event.kind == MESSAGE
-            and (trigger.authors is None or event.author in trigger.authors)
-            and (trigger.public is None or trigger.public == event.public)
-        )
-    return False  # pragma: no cover - the loader admits only known kinds
-
+# Trigger codes: a trigger's kind as a small integer, tested in one place.
+_T_CREATED, _T_RESPONSE, _T_CUSTOMER, _T_MESSAGE, _T_DONE, _T_REOPENED = 0, 1, 2, 3, 4, 5
+_T_CSAT, _T_ENTERED, _T_LEFT, _T_FIELD_SET, _T_FIELD_CHANGED = 6, 7, 8, 9, 10
+_TRIGGER_CODES = {
+    "created": _T_CREATED,
+    "response": _T_RESPONSE,
+    "customer_message": _T_CUSTOMER,
+    "message": _T_MESSAGE,
+    "done": _T_DONE,
+    "reopened": _T_REOPENED,
+    "csat": _T_CSAT,
+    "status_entered": _T_ENTERED,
+    "status_left": _T_LEFT,
+    "field_set": _T_FIELD_SET,
+    "field_changed": _T_FIELD_CHANGED,
+}
 
 _TRIGGER_KINDS = {
     "created": (CREATED,),
@@ -171,6 +106,190 @@ _TRIGGER_KINDS = {
     "field_set": (CREATED, UPDATE),
     "field_changed": (UPDATE,),
 }
+_KINDS = (CREATED, MESSAGE, STATUS, UPDATE, CSAT)
+
+
+@final
+class _Trigger:
+    """A trigger compiled for the clock: its code and its refinements."""
+
+    __slots__ = ("code", "statuses", "field_name", "authors", "public")
+
+    def __init__(self, trigger: Trigger):
+        self.code: int = _TRIGGER_CODES[trigger.kind]
+        self.statuses: frozenset[str] = trigger.statuses
+        self.field_name: str | None = trigger.field_name
+        self.authors: frozenset[str] | None = trigger.authors
+        self.public: bool | None = trigger.public
+
+
+#: Per event kind (the index), the compiled triggers that can fire on it.
+_ByKind = tuple[tuple[_Trigger, ...], ...]
+
+
+def _by_kind(triggers: tuple[Trigger, ...]) -> _ByKind:
+    compiled = [(_Trigger(t), _TRIGGER_KINDS[t.kind]) for t in triggers]
+    return tuple(tuple(c for c, kinds in compiled if kind in kinds) for kind in _KINDS)
+
+
+# Signals: what an event means that a trigger may test, as bits of one
+# integer computed once per event.  Messages set one bit per (author, public)
+# pair, so a response trigger is the bits of its metric's responders.
+_S_CREATED, _S_DONE, _S_REOPENED, _S_CSAT = 1, 2, 4, 8
+_AUTHOR_ORDER = ("customer", "agent", "bot")
+#: Per author, the signal of its (private, public) message.
+_MESSAGE_SIGNALS = {author: (16 << (2 * i), 32 << (2 * i)) for i, author in enumerate(_AUTHOR_ORDER)}
+#: Triggers whose firing the signals decide alone; the others look at statuses and fields.
+_SIMPLE = frozenset({_T_CREATED, _T_RESPONSE, _T_CUSTOMER, _T_MESSAGE, _T_DONE, _T_REOPENED, _T_CSAT})
+
+
+def _message_mask(authors: Iterable[str], public: Iterable[bool]) -> int:
+    mask = 0
+    for author in authors:
+        pair = _MESSAGE_SIGNALS.get(author)
+        if pair is not None:
+            for flag in public:
+                mask |= pair[1 if flag else 0]
+    return mask
+
+
+def _signal_mask(trigger: Trigger, responders: frozenset[str]) -> int:
+    """The signals on which a simple trigger fires."""
+    code = _TRIGGER_CODES[trigger.kind]
+    if code == _T_CREATED:
+        return _S_CREATED
+    if code == _T_DONE:
+        return _S_DONE
+    if code == _T_REOPENED:
+        return _S_REOPENED
+    if code == _T_CSAT:
+        return _S_CSAT
+    if code == _T_RESPONSE:
+        return _message_mask(responders, (True,))
+    if code == _T_CUSTOMER:
+        return _message_mask(("customer",), (True,))
+    authors = _AUTHOR_ORDER if trigger.authors is None else tuple(trigger.authors)
+    return _message_mask(authors, (False, True) if trigger.public is None else (trigger.public,))
+
+
+def _masks(triggers: tuple[Trigger, ...], responders: frozenset[str]) -> tuple[int, _ByKind]:
+    """The signals of a trigger list's simple triggers, and per event kind its
+    other triggers (tested one by one with :func:`_hit`)."""
+    mask = 0
+    for trigger in triggers:
+        if _TRIGGER_CODES[trigger.kind] in _SIMPLE:
+            mask |= _signal_mask(trigger, responders)
+    rest = tuple(t for t in triggers if _TRIGGER_CODES[t.kind] not in _SIMPLE)
+    return mask, _by_kind(rest)
+
+
+@final
+class MetricProgram:
+    """A metric definition compiled for the clock's inner loop: per event kind
+    the triggers that can fire, their signals as bit masks, and its options
+    as plain flags."""
+
+    __slots__ = (
+        "metric",
+        "start",
+        "stop",
+        "resume",
+        "start_mask",
+        "stop_mask",
+        "resume_mask",
+        "start_rest",
+        "stop_rest",
+        "resume_rest",
+        "response_mask",
+        "cancel_on_done",
+        "restart_on_stop",
+        "repeat",
+        "resumable",
+        "needs_prior_response",
+        "start_needs_open",
+        "responders",
+        "pause_statuses",
+        "pause_when",
+        "pausable",
+        "owner",
+    )
+
+    def __init__(self, metric: MetricDef):
+        self.metric = metric
+        responders = metric.responders
+        # Every trigger per kind (events whose signals are irregular: typed
+        # events given through the API with an unknown author).
+        self.start = _by_kind(metric.start)
+        self.stop = _by_kind(metric.stop)
+        self.resume = _by_kind(metric.resume)
+        self.start_mask, self.start_rest = _masks(metric.start, responders)
+        self.stop_mask, self.stop_rest = _masks(metric.stop, responders)
+        self.resume_mask, self.resume_rest = _masks(metric.resume, responders)
+        #: The signals of a public response by one of the metric's responders.
+        self.response_mask = _message_mask(responders, (True,))
+        self.cancel_on_done = metric.cancel_on_done
+        self.restart_on_stop = metric.restart_on_stop
+        self.repeat = metric.cycles == "repeat"
+        self.resumable = metric.cycles == "resume"
+        self.needs_prior_response = metric.needs_prior_response
+        self.start_needs_open = metric.start_needs_open
+        self.responders = responders
+        self.pause_statuses = metric.pause_statuses
+        self.pause_when = metric.pause_when
+        #: Can an open cycle of this metric ever be paused?
+        self.pausable = bool(metric.pause_statuses) or metric.pause_when is not None
+        self.owner = metric.ownership_field
+
+
+def _hit(
+    triggers: tuple[_Trigger, ...],
+    event: Event,
+    became_done: bool,
+    reopened: bool,
+    previous_status: str | None,
+    previous_fields: Mapping[str, object],
+    responders: frozenset[str],
+) -> bool:
+    """Does any of the triggers fire on the event?  They are those that can
+    fire on its kind, so the kind is not tested again."""
+    for trigger in triggers:
+        code = trigger.code
+        if code == _T_RESPONSE:
+            if event.public and event.author in responders:
+                return True
+        elif code in (_T_CREATED, _T_CSAT):
+            return True
+        elif code == _T_DONE:
+            if became_done:
+                return True
+        elif code == _T_REOPENED:
+            if reopened:
+                return True
+        elif code == _T_CUSTOMER:
+            if event.public and event.author == "customer":
+                return True
+        elif code == _T_ENTERED:
+            if event.status in trigger.statuses and previous_status not in trigger.statuses:
+                return True
+        elif code == _T_LEFT:
+            if previous_status in trigger.statuses and event.status not in trigger.statuses:
+                return True
+        elif code == _T_MESSAGE:
+            authors, public = trigger.authors, trigger.public
+            if (authors is None or event.author in authors) and (public is None or public == event.public):
+                return True
+        else:  # field_set, field_changed
+            fields, name = event.fields, trigger.field_name
+            if fields is None or name is None or name not in fields:
+                continue
+            new = fields[name]
+            old = previous_fields.get(name)
+            if code == _T_FIELD_SET:
+                if new is not None and new != old:
+                    return True
+            elif event.kind == UPDATE and name in previous_fields and new != old:
+                return True
+    return False
 
 
 @lru_cache(maxsize=256)
@@ -194,27 +313,72 @@ def relevant_event_kinds(metric: MetricDef) -> frozenset[int]:
     return frozenset(kinds)
 
 
-def _any(triggers: tuple[Trigger, ...], step: _Step, metric: MetricDef) -> bool:
-    # A plain loop: any() over a generator costs twice as much here, and this
-    # runs for every metric at every event.
-    for trigger in triggers:
-        if _fires(trigger, step, metric):
-            return True
-    return False
+@final
+class ClockPlan:
+    """The metrics in name order, compiled, and per event kind the indexes of
+    the metrics it can affect (ownership metrics apart): computed once per
+    policy set, shared by every ticket's clock."""
 
+    __slots__ = ("metrics", "programs", "routes", "owner_routes")
 
-class ClockPlan(tuple[tuple[MetricDef, ...], tuple[tuple[int, ...], ...]]):
-    """(metrics in name order, per event kind the indexes of the metrics it can
-    affect): computed once per policy set, shared by every ticket's clock."""
+    def __init__(self, metrics: Iterable[MetricDef]):
+        ordered = tuple(sorted(metrics, key=lambda m: m.name))
+        self.metrics: tuple[MetricDef, ...] = ordered
+        self.programs: tuple[MetricProgram, ...] = tuple(MetricProgram(m) for m in ordered)
+        self.routes: tuple[tuple[int, ...], ...] = tuple(
+            tuple(
+                i
+                for i, m in enumerate(ordered)
+                if kind in relevant_event_kinds(m) and m.ownership_field is None
+            )
+            for kind in _KINDS
+        )
+        self.owner_routes: tuple[tuple[int, ...], ...] = tuple(
+            tuple(
+                i
+                for i, m in enumerate(ordered)
+                if kind in relevant_event_kinds(m) and m.ownership_field is not None
+            )
+            for kind in _KINDS
+        )
 
 
 def plan(metrics: Iterable[MetricDef]) -> ClockPlan:
-    ordered = tuple(sorted(metrics, key=lambda m: m.name))
-    routes = tuple(
-        tuple(i for i, m in enumerate(ordered) if kind in relevant_event_kinds(m))
-        for kind in (CREATED, MESSAGE, STATUS, UPDATE, CSAT)
+    return ClockPlan(metrics)
+
+
+def _update_pause(
+    cycle: Cycle, program: MetricProgram, at: int, status: str | None, attributes: Mapping[str, object]
+) -> None:
+    """Open, extend or close the cycle's pause after an event at ``at``."""
+    end = cycle.end
+    if end is not None and not program.resumable:
+        pause_from = cycle.pause_from
+        if pause_from is not None:  # ended for good: clip the pause to the end
+            if end > pause_from:
+                cycle.pauses.append((pause_from, end))
+            cycle.pause_from = None
+        return
+    # A stopped resumable cycle counts as paused until it resumes.
+    pause_when = program.pause_when
+    paused = (
+        end is not None
+        or status in program.pause_statuses
+        or (pause_when is not None and pause_when(attributes))
     )
-    return ClockPlan((ordered, routes))
+    if paused:
+        if cycle.pause_from is None:
+            # A stretch is maximal: a pause that resumes at the instant
+            # the last one ended (open then pending at once) continues it.
+            pauses = cycle.pauses
+            if pauses and pauses[-1][1] == at:
+                cycle.pause_from = pauses.pop()[0]
+            else:
+                cycle.pause_from = at
+    elif cycle.pause_from is not None:
+        if at > cycle.pause_from:
+            cycle.pauses.append((cycle.pause_from, at))
+        cycle.pause_from = None
 
 
 class TicketClock:
@@ -239,8 +403,7 @@ class TicketClock:
         "history",
         "last_at",
         "created_at",
-        "_by_kind",
-        "_owners_by_kind",
+        "_plan",
         "derive",
         "attributes",
     )
@@ -251,20 +414,9 @@ class TicketClock:
         done_statuses: frozenset[str],
         derive: Callable[[Mapping[str, object]], dict[str, object]] | None = None,
     ):
-        definitions, routes = metrics if isinstance(metrics, ClockPlan) else plan(metrics)
-        self.metrics = [MetricClock(m) for m in definitions]
-        # Per event kind, the metric clocks it can affect (a message cannot
-        # move a resolution clock): most events touch few metrics.
-        # Ownership clocks (group_ownership) step differently: kept apart so
-        # the common loop tests nothing per clock.
-        self._by_kind = [
-            [c for c in (self.metrics[i] for i in route) if c.metric.ownership_field is None]
-            for route in routes
-        ]
-        self._owners_by_kind = [
-            [c for c in (self.metrics[i] for i in route) if c.metric.ownership_field is not None]
-            for route in routes
-        ]
+        clock_plan = metrics if isinstance(metrics, ClockPlan) else ClockPlan(metrics)
+        self._plan = clock_plan
+        self.metrics = [MetricClock(m) for m in clock_plan.metrics]
         self.done_statuses = done_statuses
         self.status: str | None = None
         self.fields: dict[str, object] = {}  # as the events set them
@@ -280,52 +432,172 @@ class TicketClock:
     # ---------------------------------------------------------------- feed
     def feed(self, event: Event) -> None:
         """Apply one event; events must come in processing order."""
-        if self.last_at is not None and event.at < self.last_at:
+        at = event.at
+        if self.last_at is not None and at < self.last_at:
             raise ValueError("events must be fed in time order")
-        if self.created_at is None and event.kind != CREATED:
+        kind = event.kind
+        if self.created_at is None and kind != CREATED:
             raise ValueError("the first event of a ticket must be its created event")
-        self.last_at = event.at
+        self.last_at = at
         previous_status = self.status
         previous_fields = self.fields
         previous_attributes = self.attributes
         became_done = reopened = False
-        done = self.done_statuses
-        kind = event.kind
+        done_statuses = self.done_statuses
         if kind == CREATED:
-            self.created_at = event.at
+            self.created_at = at
             self.status = event.status if event.status is not None else "new"
-            self.fields = dict(event.fields or {})
+            self.fields = dict(event.fields) if event.fields else {}
             self.attributes = self.fields if self.derive is None else self.derive(self.fields)
-            self._remember(event.at)
-            became_done = self.status in done
+            self._remember(at)
+            became_done = self.status in done_statuses
         elif kind == STATUS:
             self.status = event.status
-            was_done = previous_status in done
-            is_done = self.status in done
+            was_done = previous_status in done_statuses
+            is_done = self.status in done_statuses
             became_done = is_done and not was_done
             reopened = was_done and not is_done
         elif kind == UPDATE:
             self.fields = {**self.fields, **(event.fields or {})}
             self.attributes = self.fields if self.derive is None else self.derive(self.fields)
-            self._remember(event.at)
-        clocks = self._by_kind[kind]
-        owners = self._owners_by_kind[kind]
-        if clocks or owners:
-            step = _Step(
-                event,
-                became_done,
-                reopened,
-                previous_status,
-                previous_fields,
-                previous_attributes,
-                self.attributes,
-                self.status in done,
+            self._remember(at)
+        clock_plan = self._plan
+        route = clock_plan.routes[kind]
+        owners = clock_plan.owner_routes[kind]
+        if not route and not owners:
+            return
+        status = self.status
+        attributes = self.attributes
+        done = status in done_statuses
+        # The event's signals, once for every metric.  An event given through
+        # the API with an author or public flag no message can have is
+        # irregular: its triggers are all tested one by one.
+        regular = True
+        signals = 0
+        if kind == MESSAGE:
+            author, public = event.author, event.public
+            pair = _MESSAGE_SIGNALS.get(author) if type(author) is str else None
+            if pair is None or type(public) is not bool:
+                regular = False
+            else:
+                signals = pair[1] if public else pair[0]
+        elif kind == CREATED:
+            signals = _S_CREATED | _S_DONE if became_done else _S_CREATED
+        elif kind == STATUS:
+            if became_done:
+                signals = _S_DONE
+            elif reopened:
+                signals = _S_REOPENED
+        elif kind == CSAT:
+            signals = _S_CSAT
+        programs = clock_plan.programs
+        clocks = self.metrics
+        for i in route:
+            clock = clocks[i]
+            program = programs[i]
+            cycles = clock.cycles
+            current = cycles[-1] if cycles else None
+            changed = False  # did the cycle start, end or resume?
+            if current is not None and current.end is None:
+                hit = regular and (signals & program.stop_mask) != 0
+                if not hit:
+                    rest = program.stop_rest[kind] if regular else program.stop[kind]
+                    hit = bool(rest) and _hit(
+                        rest,
+                        event,
+                        became_done,
+                        reopened,
+                        previous_status,
+                        previous_fields,
+                        program.responders,
+                    )
+                if hit:
+                    current.end, current.ended_by, changed = at, ENDED_BY_STOP, True
+                    if program.restart_on_stop and not done:
+                        # The response that ends an update cycle starts the next one.
+                        _update_pause(current, program, at, status, attributes)
+                        current = Cycle(len(cycles) + 1, at)
+                        cycles.append(current)
+                elif program.cancel_on_done and became_done:
+                    current.end, current.ended_by, changed = at, ENDED_BY_DONE, True
+            elif program.resumable and current is not None:
+                hit = regular and (signals & program.resume_mask) != 0
+                if not hit:
+                    rest = program.resume_rest[kind] if regular else program.resume[kind]
+                    hit = bool(rest) and _hit(
+                        rest,
+                        event,
+                        became_done,
+                        reopened,
+                        previous_status,
+                        previous_fields,
+                        program.responders,
+                    )
+                if hit:
+                    current.end = current.ended_by = None
+                    changed = True
+            elif current is None or program.repeat:
+                hit = regular and (signals & program.start_mask) != 0
+                if not hit:
+                    rest = program.start_rest[kind] if regular else program.start[kind]
+                    hit = bool(rest) and _hit(
+                        rest,
+                        event,
+                        became_done,
+                        reopened,
+                        previous_status,
+                        previous_fields,
+                        program.responders,
+                    )
+                if (
+                    hit
+                    and (not program.needs_prior_response or clock.seen_response)
+                    and not (program.start_needs_open and done)
+                ):
+                    current = Cycle(len(cycles) + 1, at)
+                    cycles.append(current)
+                    if not program.restart_on_stop:  # an update cycle's start is also its stop signal
+                        hit = regular and (signals & program.stop_mask) != 0
+                        if not hit:
+                            rest = program.stop_rest[kind] if regular else program.stop[kind]
+                            hit = bool(rest) and _hit(
+                                rest,
+                                event,
+                                became_done,
+                                reopened,
+                                previous_status,
+                                previous_fields,
+                                program.responders,
+                            )
+                        if hit:
+                            current.end, current.ended_by = at, ENDED_BY_STOP
+                        elif program.cancel_on_done and became_done:
+                            current.end, current.ended_by = at, ENDED_BY_DONE
+                    changed = True
+            if (
+                kind == MESSAGE
+                and not clock.seen_response
+                and event.public
+                and event.author in program.responders
+            ):
+                clock.seen_response = True
+            # Whether the clock is paused depends only on the status and on the
+            # cycle's own state: other events leave it as it was.  A cycle that
+            # can never pause, and is not paused, has nothing to update.
+            if (
+                current is not None
+                and (current.pause_from is not None or program.pausable or current.end is not None)
+                and (
+                    changed
+                    or kind in (STATUS, CREATED)
+                    or (kind == UPDATE and program.pause_when is not None)
+                )
+            ):
+                _update_pause(current, program, at, status, attributes)
+        for i in owners:
+            self._step_ownership(
+                clocks[i], programs[i], event, became_done, reopened, previous_attributes, done
             )
-            step_metric = self._step_metric
-            for clock in clocks:
-                step_metric(clock, step)
-            for clock in owners:
-                self._step_ownership(clock, step, clock.metric.ownership_field)  # type: ignore[arg-type]
 
     def _remember(self, at: int) -> None:
         if self.history_at and self.history_at[-1] == at:
@@ -334,102 +606,38 @@ class TicketClock:
             self.history_at.append(at)
             self.history.append(self.attributes)
 
-    def _step_metric(self, clock: MetricClock, step: _Step) -> None:
-        metric = clock.metric
-        event = step.event
-        at = event.at
-        cycles = clock.cycles
-        current = cycles[-1] if cycles else None
-        changed = False  # did the cycle start, end or resume?
-        if current is not None and current.end is None:
-            changed = self._maybe_end(current, step, metric)
-            if changed and metric.restart_on_stop and current.ended_by == ENDED_BY_STOP and not step.done:
-                # The response that ends an update cycle starts the next one.
-                self._update_pause(current, metric, at)
-                current = Cycle(len(cycles) + 1, at)
-                cycles.append(current)
-        elif metric.cycles == "resume" and current is not None:
-            if _any(metric.resume, step, metric):
-                current.end = current.ended_by = None
-                changed = True
-        elif (
-            (current is None or metric.cycles == "repeat")
-            and _any(metric.start, step, metric)
-            and (not metric.needs_prior_response or clock.seen_response)
-            and not (metric.start_needs_open and step.done)
-        ):
-            current = Cycle(len(cycles) + 1, at)
-            cycles.append(current)
-            if not metric.restart_on_stop:  # an update cycle's start is also its stop signal
-                self._maybe_end(current, step, metric)
-            changed = True
-        kind = event.kind
-        if kind == MESSAGE and not clock.seen_response and event.public and event.author in metric.responders:
-            clock.seen_response = True
-        # Whether the clock is paused depends only on the status and on the
-        # cycle's own state: other events leave it as it was.
-        if current is not None and (
-            changed or kind in (STATUS, CREATED) or (kind == UPDATE and metric.pause_when is not None)
-        ):
-            self._update_pause(current, metric, at)
-
-    def _step_ownership(self, clock: MetricClock, step: _Step, name: str) -> None:
+    def _step_ownership(
+        self,
+        clock: MetricClock,
+        program: MetricProgram,
+        event: Event,
+        became_done: bool,
+        reopened: bool,
+        previous_attributes: Mapping[str, object],
+        done: bool,
+    ) -> None:
         """Who owns the ticket: a cycle per stay of the attribute's value
         (section 12's group_ownership). Ends are normal ends, never cancels."""
-        metric, at = clock.metric, step.event.at
+        name = program.owner
+        assert name is not None
+        at = event.at
+        attributes, status = self.attributes, self.status
         cycles = clock.cycles
         current = cycles[-1] if cycles and cycles[-1].end is None else None
-        before, after = step.previous_attributes.get(name), step.attributes.get(name)
+        before, after = previous_attributes.get(name), attributes.get(name)
         moved = not (before is None and after is None) and not equal(before, after)
-        if current is not None and (step.became_done or moved):
+        if current is not None and (became_done or moved):
             current.end, current.ended_by = at, ENDED_BY_STOP
-            self._update_pause(current, metric, at)
+            _update_pause(current, program, at, status, attributes)
             current = None
-        if current is None and after is not None and not step.done and (moved or step.reopened):
-            current = Cycle(len(cycles) + 1, at, step.attributes)
+        if current is None and after is not None and not done and (moved or reopened):
+            current = Cycle(len(cycles) + 1, at, attributes)
             cycles.append(current)
-            self._update_pause(current, metric, at)
+            _update_pause(current, program, at, status, attributes)
         elif current is not None and (
-            step.event.kind in (STATUS, CREATED)
-            or (step.event.kind == UPDATE and metric.pause_when is not None)
+            event.kind in (STATUS, CREATED) or (event.kind == UPDATE and program.pause_when is not None)
         ):
-            self._update_pause(current, metric, at)
-
-    @staticmethod
-    def _maybe_end(cycle: Cycle, step: _Step, metric: MetricDef) -> bool:
-        if _any(metric.stop, step, metric):
-            cycle.end, cycle.ended_by = step.event.at, ENDED_BY_STOP
-            return True
-        if metric.cancel_on_done and step.became_done:
-            cycle.end, cycle.ended_by = step.event.at, ENDED_BY_DONE
-            return True
-        return False
-
-    def _update_pause(self, cycle: Cycle, metric: MetricDef, at: int) -> None:
-        if cycle.end is not None and metric.cycles != "resume":
-            if cycle.pause_from is not None:  # ended for good: clip the pause to the end
-                if cycle.end > cycle.pause_from:
-                    cycle.pauses.append((cycle.pause_from, cycle.end))
-                cycle.pause_from = None
-            return
-        # A stopped resumable cycle counts as paused until it resumes.
-        paused = (
-            cycle.end is not None
-            or self.status in metric.pause_statuses
-            or (metric.pause_when is not None and metric.pause_when(self.attributes))
-        )
-        if paused:
-            if cycle.pause_from is None:
-                # A stretch is maximal: a pause that resumes at the instant
-                # the last one ended (open then pending at once) continues it.
-                if cycle.pauses and cycle.pauses[-1][1] == at:
-                    cycle.pause_from = cycle.pauses.pop()[0]
-                else:
-                    cycle.pause_from = at
-        elif cycle.pause_from is not None:
-            if at > cycle.pause_from:
-                cycle.pauses.append((cycle.pause_from, at))
-            cycle.pause_from = None
+            _update_pause(current, program, at, status, attributes)
 
     # ------------------------------------------------------------- queries
     def judging_attributes(self, metric: str, cycle: int, end: int) -> Mapping[str, object]:

@@ -13,10 +13,11 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import final
 
 from sla.errors import EventError, TimestampError
+from sla.timefmt import _FORMATTED, MAX_US, MIN_US, parse_instant, to_us
 from sla.timefmt import EPOCH as _EPOCH
-from sla.timefmt import MAX_US, MIN_US, parse_instant, to_us
 
 _fromisoformat = datetime.fromisoformat
 _ONE_US = timedelta(microseconds=1)
@@ -47,23 +48,89 @@ def shown(value: object) -> str:
         return f"<{type(value).__name__}>"
 
 
-@dataclass(slots=True)
-class Event:
-    """One validated event; ``seq`` is its input order, ``line`` its 1-based line."""
+_EVENT_FIELDS = (
+    "at",
+    "kind",
+    "seq",
+    "line",
+    "fields",
+    "status",
+    "author",
+    "public",
+    "score",
+    "time_spent",
+    "sentiment",
+)
 
-    at: int
-    kind: int
-    seq: int = 0
-    line: int | None = None
-    fields: dict[str, object] | None = None
-    status: str | None = None
-    author: str | None = None
-    public: bool = True
-    score: float | None = None
-    #: Seconds of agent work logged on the event (any type), ``None`` when absent.
-    time_spent: float | None = None
-    #: A message's sentiment score in [-1, 1], ``None`` when absent.
-    sentiment: float | None = None
+
+@final
+class Event:
+    """One validated event; ``seq`` is its input order, ``line`` its 1-based line.
+
+    A slotted record with a plain ``__init__`` (it is built once per input
+    line): equal to another event with equal fields, shown as its fields.
+
+    >>> Event(60, MESSAGE, author="agent")
+    Event(at=60, kind=1, seq=0, line=None, fields=None, status=None, author='agent', public=True, score=None, time_spent=None, sentiment=None)
+    """
+
+    __slots__ = _EVENT_FIELDS
+
+    def __init__(
+        self,
+        at: int,
+        kind: int,
+        seq: int = 0,
+        line: int | None = None,
+        fields: dict[str, object] | None = None,
+        status: str | None = None,
+        author: str | None = None,
+        public: bool = True,
+        score: float | None = None,
+        time_spent: float | None = None,
+        sentiment: float | None = None,
+    ) -> None:
+        self.at = at
+        self.kind = kind
+        self.seq = seq
+        self.line = line
+        self.fields = fields
+        self.status = status
+        self.author = author
+        self.public = public
+        self.score = score
+        #: Seconds of agent work logged on the event (any type), ``None`` when absent.
+        self.time_spent = time_spent
+        #: A message's sentiment score in [-1, 1], ``None`` when absent.
+        self.sentiment = sentiment
+
+    def _values(self) -> tuple[object, ...]:
+        return (
+            self.at,
+            self.kind,
+            self.seq,
+            self.line,
+            self.fields,
+            self.status,
+            self.author,
+            self.public,
+            self.score,
+            self.time_spent,
+            self.sentiment,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Event):
+            return NotImplemented
+        return self._values() == other._values()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value: unhashable
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name}={value!r}" for name, value in zip(_EVENT_FIELDS, self._values(), strict=True)
+        )
+        return f"Event({shown})"
 
     def sort_key(self) -> tuple[int, int, int]:
         return (self.at, 0 if self.kind == CREATED else 1, self.seq)
@@ -85,14 +152,15 @@ def ticket_key(value: object) -> str | None:
 def parse_event(record: Mapping[str, object], seq: int = 0, line: int | None = None) -> Event:
     """Validate one event mapping (its ``ticket_id`` is checked by the caller)."""
     kind_name = record.get("type")
-    kind = TYPE_CODES.get(kind_name) if isinstance(kind_name, str) else None
+    kind = TYPE_CODES.get(kind_name) if type(kind_name) is str else None
     if kind is None:
-        raise EventError(
-            f"type is {shown(kind_name)}; expected one of created, message, status, update, csat"
-        )
-    if "at" not in record:
-        raise EventError("at is missing; every event needs a timestamp like 2026-03-02T08:15:00Z")
-    raw_at = record["at"]
+        if isinstance(kind_name, str):  # a str subclass
+            kind = TYPE_CODES.get(str(kind_name))
+        if kind is None:
+            raise EventError(
+                f"type is {shown(kind_name)}; expected one of created, message, status, update, csat"
+            )
+    raw_at = record.get("at", _ABSENT)
     try:
         # The common case inline (this runs once per input line); anything
         # unusual goes through parse_instant for its checks and messages.
@@ -102,51 +170,72 @@ def parse_event(record: Mapping[str, object], seq: int = 0, line: int | None = N
         at = (moment - _EPOCH) // _ONE_US
         if not MIN_US <= at <= MAX_US:
             raise ValueError  # parse_instant below names the supported range
+        # Text already in the output form (2026-03-02T08:15:00Z, what
+        # format_instant writes for whole seconds) is kept for the rows that
+        # name this instant: the formatter's cache is keyed by the instant.
+        if (
+            type(raw_at) is str
+            and len(raw_at) == 20
+            and raw_at[19] == "Z"
+            and raw_at[10] == "T"
+            and raw_at[13] == ":"
+            and raw_at[16] == ":"
+            and raw_at[4] == "-"
+            and raw_at[7] == "-"
+            and not (raw_at[11] == "2" and raw_at[12] == "4")  # 24:00 is no output form
+        ):
+            if len(_FORMATTED) > 4096:
+                _FORMATTED.clear()
+            _FORMATTED[at] = raw_at
     except (TypeError, ValueError):
+        if raw_at is _ABSENT:
+            raise EventError(
+                "at is missing; every event needs a timestamp like 2026-03-02T08:15:00Z"
+            ) from None
         try:
             # Columnar sources (Arrow, Parquet) hand over datetimes, not text.
             at = to_us(raw_at) if isinstance(raw_at, datetime) else parse_instant(raw_at)
         except TimestampError as exc:
             raise EventError(f"at: {exc}") from None
-    event = Event(at, kind, seq, line)
-    if kind in (CREATED, UPDATE):
-        fields = record.get("fields")
-        if not isinstance(fields, dict):
-            raise EventError(
-                f"{kind_name} needs fields, an object of ticket attributes (got {shown(fields)})"
-            )
-        event.fields = fields
-        if kind == CREATED and record.get("status") is not None:  # null is the same as absent
-            status = record["status"]
-            if not isinstance(status, str):
-                raise EventError(f"status is {shown(status)}; expected a string")
-            event.status = status
+    fields: dict[str, object] | None = None
+    status: str | None = None
+    author: str | None = None
+    public = True
+    score: float | None = None
+    if kind == MESSAGE:
+        given = record.get("author")
+        if not isinstance(given, str) or given not in AUTHORS:
+            raise EventError(f"author is {shown(given)}; expected customer, agent or bot")
+        author = given
+        given = record.get("public")
+        if given is not None:  # absent or null: a public message
+            if not isinstance(given, bool):
+                raise EventError(f"public is {shown(given)}; expected true or false")
+            public = given
     elif kind == STATUS:
-        status = record.get("status")
-        if not isinstance(status, str):
-            raise EventError(f"a status event needs status, a string (got {shown(status)})")
-        event.status = status
-    elif kind == MESSAGE:
-        author = record.get("author")
-        try:
-            if author not in AUTHORS:
-                raise TypeError
-        except TypeError:  # not one of them, or unhashable (a list, an object)
-            raise EventError(f"author is {shown(author)}; expected customer, agent or bot") from None
-        event.author = author
-        public = record.get("public")
-        if public is None:  # absent or null: a public message
-            public = True
-        if not isinstance(public, bool):
-            raise EventError(f"public is {shown(public)}; expected true or false")
-        event.public = public
+        given = record.get("status")
+        if not isinstance(given, str):
+            raise EventError(f"a status event needs status, a string (got {shown(given)})")
+        status = given
+    elif kind in (CREATED, UPDATE):
+        given = record.get("fields")
+        if not isinstance(given, dict):
+            raise EventError(f"{kind_name} needs fields, an object of ticket attributes (got {shown(given)})")
+        fields = given
+        if kind == CREATED:
+            given = record.get("status")
+            if given is not None:  # null is the same as absent
+                if not isinstance(given, str):
+                    raise EventError(f"status is {shown(given)}; expected a string")
+                status = given
     else:
-        score = record.get("score")
-        if isinstance(score, bool) or not isinstance(score, (int, float)):
-            raise EventError(f"a csat event needs score, a number (got {shown(score)})")
-        if not -MAX_SCORE <= score <= MAX_SCORE:  # also NaN, which compares false
-            raise EventError(f"score is {shown(score)}; expected a finite number from -1e6 to 1e6")
-        event.score = float(score)
+        given = record.get("score")
+        if isinstance(given, bool) or not isinstance(given, (int, float)):
+            raise EventError(f"a csat event needs score, a number (got {shown(given)})")
+        if not -MAX_SCORE <= given <= MAX_SCORE:  # also NaN, which compares false
+            raise EventError(f"score is {shown(given)}; expected a finite number from -1e6 to 1e6")
+        score = float(given)
+    event = Event(at, kind, seq, line, fields, status, author, public, score)
     # The optional numbers of section 13: two key lookups when absent (the
     # common case); a plain float or int in range is taken inline, anything
     # else (null, a subclass, a bad value) goes through the checks below.
@@ -165,6 +254,9 @@ def parse_event(record: Mapping[str, object], seq: int = 0, line: int | None = N
         elif mood is not None:
             event.sentiment = _sentiment(mood, kind, kind_name)
     return event
+
+
+_ABSENT = object()
 
 
 def _seconds(value: int) -> float:
@@ -215,24 +307,39 @@ class TicketEvents:
         """Check the whole-ticket rules and sort the events in processing order."""
         if self.error is not None:
             return
-        created = [e for e in self.events if e.kind == CREATED]
-        if not created:
+        events = self.events
+        created: Event | None = None
+        count = 0
+        for e in events:
+            if e.kind == CREATED:
+                count += 1
+                if created is None:
+                    created = e
+        if created is None:
             self.reject("the ticket has no created event", self.first_line)
             return
-        if len(created) > 1:
+        if count > 1:
+            lines = [e.line for e in events if e.kind == CREATED]
             self.reject(
-                f"the ticket has {len(created)} created events (lines {', '.join(str(e.line) for e in created)}); expected exactly one",
-                created[1].line,
+                f"the ticket has {count} created events (lines {', '.join(str(n) for n in lines)}); expected exactly one",
+                lines[1],
             )
             return
-        start = created[0].at
-        for e in self.events:
-            if e.at < start:
-                self.reject(
-                    f"{e.type} event before the ticket's created event (line {created[0].line})", e.line
-                )
+        start = created.at
+        # One pass checks the order too: input in processing order (the
+        # common case) needs no sort.
+        in_order = True
+        previous = created
+        for e in events:
+            at = e.at
+            if at < start:
+                self.reject(f"{e.type} event before the ticket's created event (line {created.line})", e.line)
                 return
-        self.events.sort(key=Event.sort_key)
+            if at < previous.at or (at == previous.at and e.kind == CREATED and previous.kind != CREATED):
+                in_order = False
+            previous = e
+        if not in_order:
+            events.sort(key=Event.sort_key)
 
 
 @dataclass
@@ -313,7 +420,19 @@ def stream_grouped(
     collector.line_errors = line_errors
     seen: set[str] = set()
     current: TicketEvents | None = None
+    current_id: str | None = None
+    events: list[Event] = []
+    parse = parse_event
     for number, record in records:
+        # The common line first: an object of the ticket being read.
+        if type(record) is dict and current is not None:
+            key = record.get("ticket_id")
+            if type(key) is str and key == current_id:
+                try:
+                    events.append(parse(record, len(events), number))
+                except EventError as exc:
+                    current.reject(exc.reason, number)
+                continue
         ticket = collector.add(number, record)
         if ticket is None or ticket is current:
             continue
@@ -324,7 +443,7 @@ def stream_grouped(
         if ticket.ticket_id in seen:
             raise NotGrouped(f"line {number}: ticket {ticket.ticket_id} appears again after other tickets")
         seen.add(ticket.ticket_id)
-        current = ticket
+        current, current_id, events = ticket, ticket.ticket_id, ticket.events
     if current is not None:
         current.finish()
         yield current

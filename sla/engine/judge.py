@@ -5,166 +5,18 @@ target and calendar, elapsed business time, state, due time and warnings
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping
-from datetime import datetime, timedelta
-from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
 from sla.engine.clock import ENDED_BY_DONE, Cycle, TicketClock
+from sla.engine.results import CycleResult as CycleResult
 from sla.policy.compile import CALENDAR, CompiledPolicy, PolicySet, ResolvedTarget
 from sla.policy.model import Warnings
-from sla.timefmt import MAX_US, US_PER_SECOND, duration_text, format_instant, from_us
+from sla.timefmt import MAX_US, US_PER_SECOND, duration_text
 
 RUNNING, PAUSED, ACHIEVED, BREACHED, CANCELLED = "running", "paused", "achieved", "breached", "cancelled"
 PROJECTION_LIMIT_US = 1096 * 86_400 * US_PER_SECOND
-
-
-class CycleResult(NamedTuple):
-    """One cycle of one metric of one ticket, judged at ``now``.
-
-    The fields hold instants (``started_at``, ``ended_at``, ``due_at``) and
-    durations (``target_us``, ``elapsed_us``, ``paused_us``) as integers in
-    epoch microseconds, exact and cheap.  Properties give the same values as
-    Python objects: ``started``, ``ended`` and ``due`` as timezone-aware UTC
-    datetimes; ``target``, ``elapsed``, ``remaining`` and ``paused_total`` as
-    timedeltas; ``pauses`` and ``warning_times`` with datetimes (``None``
-    wherever the field is ``None``).
-
-    Immutable; a named tuple because building one is the engine's most
-    frequent allocation (a frozen dataclass costs several times more).  The
-    properties are computed on access and cost nothing per instance.
-
-    >>> from sla import evaluate_ticket, load_policies
-    >>> policies = load_policies("policies:\\n  - name: all\\n    targets: {first_response: 1h}\\n")
-    >>> [row] = evaluate_ticket(policies, [
-    ...     {"at": "2026-03-02T08:00:00Z", "type": "created", "fields": {}}], now="2026-03-02T08:45:00Z")
-    >>> row.state, row.elapsed_us, row.elapsed, row.remaining
-    ('running', 2700000000, datetime.timedelta(seconds=2700), datetime.timedelta(seconds=900))
-    >>> row.started.isoformat(), row.ended, row.due.isoformat()
-    ('2026-03-02T08:00:00+00:00', None, '2026-03-02T09:00:00+00:00')
-    >>> row.elapsed.total_seconds() / 60
-    45.0
-    """
-
-    ticket_id: str
-    policy: str
-    metric: str
-    cycle: int
-    started_at: int
-    ended_at: int | None
-    state: str
-    target_us: int
-    hours: str
-    elapsed_us: int
-    breached: bool
-    due_at: int | None
-    paused_us: int
-    paused: tuple[tuple[int, int | None], ...]
-    warnings: tuple[tuple[str, int], ...] = ()
-
-    @property
-    def remaining_us(self) -> int:
-        """``target_us - elapsed_us``, negative once breached."""
-        return self.target_us - self.elapsed_us
-
-    # The same values as datetimes and timedeltas: properties, so they are
-    # computed on access and a result stays a plain tuple of its fields.
-    @property
-    def started(self) -> datetime:
-        """``started_at`` as an aware UTC datetime."""
-        return from_us(self.started_at)
-
-    @property
-    def ended(self) -> datetime | None:
-        """``ended_at`` as an aware UTC datetime; None while the cycle is open."""
-        ended_at = self.ended_at
-        return None if ended_at is None else from_us(ended_at)
-
-    @property
-    def due(self) -> datetime | None:
-        """``due_at`` as an aware UTC datetime: when the elapsed time reaches
-        (or reached) the target; None when it is not known (paused, ended in
-        time, or beyond the projection horizon)."""
-        due_at = self.due_at
-        return None if due_at is None else from_us(due_at)
-
-    @property
-    def target(self) -> timedelta:
-        """``target_us`` as a timedelta (business or calendar time, see ``hours``)."""
-        return timedelta(microseconds=self.target_us)
-
-    @property
-    def elapsed(self) -> timedelta:
-        """``elapsed_us`` as a timedelta: the time counted against the target."""
-        return timedelta(microseconds=self.elapsed_us)
-
-    @property
-    def remaining(self) -> timedelta:
-        """``remaining_us`` as a timedelta, negative once breached."""
-        return timedelta(microseconds=self.target_us - self.elapsed_us)
-
-    @property
-    def paused_total(self) -> timedelta:
-        """``paused_us`` as a timedelta: the real time spent paused (``paused``
-        holds the stretches themselves)."""
-        return timedelta(microseconds=self.paused_us)
-
-    @property
-    def pauses(self) -> tuple[tuple[datetime, datetime | None], ...]:
-        """``paused`` with datetimes: ``(from, to)`` pairs, ``to`` None while
-        the pause goes on at ``now``."""
-        return tuple((from_us(a), None if b is None else from_us(b)) for a, b in self.paused)
-
-    @property
-    def warning_times(self) -> tuple[tuple[str, datetime], ...]:
-        """``warnings`` with datetimes: ``(label, instant)`` pairs in time order."""
-        return tuple((label, from_us(at)) for label, at in self.warnings)
-
-    def to_row(self) -> dict[str, object]:
-        """The row ``sla evaluate`` prints (SEMANTICS.md section 6)."""
-        # Unpacked once: named-tuple field access and helper calls add up
-        # over millions of rows.
-        (
-            ticket_id,
-            policy,
-            metric,
-            cycle,
-            started_at,
-            ended_at,
-            state,
-            target_us,
-            hours,
-            elapsed_us,
-            breached,
-            due_at,
-            paused_us,
-            paused,
-            _,
-        ) = self
-        remaining_us = target_us - elapsed_us
-        return {
-            "ticket_id": ticket_id,
-            "policy": policy,
-            "metric": metric,
-            "cycle": cycle,
-            "started_at": format_instant(started_at),
-            "ended_at": None if ended_at is None else format_instant(ended_at),
-            "state": state,
-            "target_seconds": target_us // 1_000_000 if target_us % 1_000_000 == 0 else target_us / 1_000_000,
-            "hours": hours,
-            "elapsed_seconds": elapsed_us // 1_000_000
-            if elapsed_us % 1_000_000 == 0
-            else elapsed_us / 1_000_000,
-            "remaining_seconds": (
-                remaining_us // 1_000_000 if remaining_us % 1_000_000 == 0 else remaining_us / 1_000_000
-            ),
-            "breached": breached,
-            "due_at": None if due_at is None else format_instant(due_at),
-            "paused_seconds": paused_us // 1_000_000 if paused_us % 1_000_000 == 0 else paused_us / 1_000_000,
-            "paused": [[format_instant(a), None if b is None else format_instant(b)] for a, b in paused]
-            if paused
-            else [],
-        }
 
 
 def _stretches(
@@ -286,11 +138,12 @@ def judge_cycle(
     memo: dict[int, Resolved] | None = None,
 ) -> CycleResult | None:
     end = cycle.end
-    open_at_now = end is None
-    if end is None:
-        end = now
     # Judged at its start (group_ownership) or at its end (every other metric).
-    attributes = cycle.start_attributes if cycle.start_attributes is not None else clock.attributes_at(end)
+    attributes = (
+        cycle.start_attributes
+        if cycle.start_attributes is not None
+        else clock.attributes_at(now if end is None else end)
+    )
     # The clock keeps one dict per attribute state, so its identity is a
     # safe key while the clock lives: policy lookup once per state.
     resolved = memo.get(id(attributes)) if memo is not None else None
@@ -301,10 +154,44 @@ def judge_cycle(
     policy, target = resolved[metric]
     if policy is None or target is None:
         return None
-    pauses, paused_total, running = _stretches(cycle, end, open_at_now)
-    due_at, elapsed = reach_instant(target, cycle.start, running, target.us)
-    breached = elapsed > target.us
-    paused_now = open_at_now and cycle.pause_from is not None
+    return _judge(ticket_id, metric, cycle, policy, target, now, with_warnings)
+
+
+def _judge(
+    ticket_id: str,
+    metric: str,
+    cycle: Cycle,
+    policy: CompiledPolicy,
+    target: ResolvedTarget,
+    now: int,
+    with_warnings: bool,
+) -> CycleResult:
+    """One cycle judged under its policy and target."""
+    end = cycle.end
+    open_at_now = end is None
+    if end is None:
+        end = now
+    start, amount = cycle.start, target.us
+    if not cycle.pauses and cycle.pause_from is None:
+        # The common case inline: one running stretch, no pauses (as
+        # _stretches and reach_instant would find).
+        pauses: list[tuple[int, int | None]] = []
+        paused_total = 0
+        running = [(start, end)] if end > start else []
+        calendar = target.calendar
+        elapsed = calendar.elapsed_us(start, end) if end > start else 0
+        if amount == 0:
+            due_at: int | None = start
+        elif elapsed >= amount:
+            due_at = calendar.add_us(start, amount)
+        else:
+            due_at = None
+        paused_now = False
+    else:
+        pauses, paused_total, running = _stretches(cycle, end, open_at_now)
+        due_at, elapsed = reach_instant(target, start, running, amount)
+        paused_now = open_at_now and cycle.pause_from is not None
+    breached = elapsed > amount
     if breached:
         state = BREACHED
     elif not open_at_now:
@@ -312,27 +199,35 @@ def judge_cycle(
     else:
         state = PAUSED if paused_now else RUNNING
     if due_at is None and open_at_now and not paused_now:
-        due_at = _project(target, now, target.us - elapsed)
+        due_at = _project(target, now, amount - elapsed)
     warnings: tuple[tuple[str, int], ...] = ()
     if with_warnings and open_at_now and policy.spec.warnings is not None:
         warnings = _warnings(policy.spec.warnings, target, cycle, running, elapsed, now, paused_now)
-    return CycleResult(
-        ticket_id,
-        policy.name,
-        metric,
-        cycle.number,
-        cycle.start,
-        cycle.end,
-        state,
-        target.us,
-        target.hours,
-        elapsed,
-        breached,
-        due_at,
-        paused_total,
-        tuple(pauses),
-        warnings,
+    return _new_result(
+        CycleResult,
+        (
+            ticket_id,
+            policy.name,
+            metric,
+            cycle.number,
+            start,
+            cycle.end,
+            state,
+            amount,
+            target.hours,
+            elapsed,
+            breached,
+            due_at,
+            paused_total,
+            tuple(pauses),
+            warnings,
+        ),
     )
+
+
+#: Builds a result from its fields without the named tuple's Python-level
+#: ``__new__`` (the engine's most frequent allocation).
+_new_result = tuple.__new__
 
 
 def _warnings(
@@ -366,10 +261,25 @@ def judge_ticket(
     """Every row of a ticket at ``now``, by metric name then cycle number."""
     results = []
     memo: dict[int, Resolved] = {}
+    history_at, history = clock.history_at, clock.history
+    created = clock.created_at
     for metric_clock in clock.metrics:  # the clock holds them in name order
         name = metric_clock.metric.name
         for cycle in metric_clock.cycles:
-            result = judge_cycle(ticket_id, name, cycle, clock, policies, now, with_warnings, memo)
-            if result is not None:
-                results.append(result)
+            # As judge_cycle: the attributes at the cycle's start or end, the
+            # policy and target they resolve to (once per attribute state).
+            attributes = cycle.start_attributes
+            if attributes is None:
+                end = cycle.end
+                i = bisect_right(history_at, now if end is None else end) - 1
+                attributes = history[i] if i >= 0 else _NO_ATTRIBUTES
+            resolved = memo.get(id(attributes))
+            if resolved is None:
+                resolved = memo[id(attributes)] = _resolve(policies, attributes, created)
+            policy, target = resolved[name]
+            if policy is not None and target is not None:
+                results.append(_judge(ticket_id, name, cycle, policy, target, now, with_warnings))
     return results
+
+
+_NO_ATTRIBUTES: Mapping[str, object] = {}

@@ -33,6 +33,7 @@ import orjson
 
 from sla.engine.batch import evaluate_events
 from sla.engine.events import EventRange, TicketEvents
+from sla.engine.rows import row_of
 from sla.io.row_filter import DueOrder, RowFilter
 from sla.io.summary import Rejection, RunSummary
 from sla.io.writers import JsonlWriter, Row, RowWriter, TableOptions, TableWriter, open_writer
@@ -130,8 +131,8 @@ class Output:
 def _rows_of(policies: PolicySet, ticket: TicketEvents, now: int, keep: RowFilter | None) -> list[Row]:
     results = evaluate_events(policies, ticket, now)
     if keep is None:
-        return [r.to_row() for r in results]
-    return [r.to_row() for r in results if keep.keep(r)]
+        return [row_of(r) for r in results]
+    return [row_of(r) for r in results if keep.keep(r)]
 
 
 class _DirectRows:
@@ -189,11 +190,11 @@ class _RowFileWriter:
             return
         self.range.see(ticket)
         rows = _rows_of(self.policies, ticket, self.now, self.keep)
-        dumps = orjson.dumps
-        data = b"".join(dumps(row) + b"\n" for row in rows)
+        dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+        data = b"".join([dumps(row, option=newline) for row in rows])
+        self.rows += len(rows)
         self.handle.write(data)
         self.position += len(data)
-        self.rows += len(rows)
         self.first_lines.append(ticket.first_line)
         self.ends.append(self.position)
 

@@ -12,6 +12,7 @@ import gzip
 import sys
 from collections import deque
 from collections.abc import Iterator, Mapping
+from itertools import chain
 from pathlib import Path
 from typing import IO, cast
 
@@ -102,21 +103,20 @@ def _what_it_looks_like(head: bytes) -> str:
 
 def _give_up_on_garbage(path: str, found: Iterator[tuple[int, object]]) -> Iterator[tuple[int, object]]:
     """Records as they come, but stop with a hint when the first lines are all
-    unreadable: a file that is not JSON Lines would otherwise reject every line."""
-    bad = 0
+    unreadable: a file that is not JSON Lines would otherwise reject every line.
+    Once a line reads, the rest passes straight through (no step per line)."""
+    head: list[tuple[int, object]] = []
     for number, record in found:
-        if bad is not None:
-            if isinstance(record, LineError):
-                bad += 1
-                if bad >= GIVE_UP_AFTER:
-                    with open(path, "rb") as handle:
-                        head = handle.read(4096)
-                    raise SlaError(
-                        f"{path}: the first {GIVE_UP_AFTER} lines are not JSON Lines; {_what_it_looks_like(head)}"
-                    )
-            else:
-                bad = None  # type: ignore[assignment]  # a good line: the file is JSON Lines
-        yield number, record
+        head.append((number, record))
+        if not isinstance(record, LineError):
+            break  # a good line: the file is JSON Lines
+        if len(head) >= GIVE_UP_AFTER:
+            with open(path, "rb") as handle:
+                start = handle.read(4096)
+            raise SlaError(
+                f"{path}: the first {GIVE_UP_AFTER} lines are not JSON Lines; {_what_it_looks_like(start)}"
+            )
+    return chain(head, found)
 
 
 #: A quoted cell that runs over more lines than this is taken for an unterminated quote.

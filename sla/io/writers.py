@@ -57,21 +57,45 @@ class RowWriter(Protocol):
     def close(self) -> None: ...
 
 
+#: Rows are serialised into a buffer written out in chunks of about this many bytes.
+CHUNK_BYTES = 1 << 18
+_NEWLINE = orjson.OPT_APPEND_NEWLINE
+
+
 class JsonlWriter:
+    """JSON Lines: each row serialised as it comes into a buffer that is
+    written out in chunks (:data:`CHUNK_BYTES`), so memory stays bounded."""
+
     def __init__(self, out: IO[bytes]):
         self.out = out
-        self._dumps = orjson.dumps
+        self._pending: list[bytes] = []
+        self._size = 0
 
     def write_ticket(self, rows: list[Row]) -> None:
         if rows:
-            dumps = self._dumps
-            self.out.write(b"".join(dumps(row) + b"\n" for row in rows))
+            dumps, pending = orjson.dumps, self._pending
+            size = self._size
+            for row in rows:
+                data = dumps(row, option=_NEWLINE)
+                pending.append(data)
+                size += len(data)
+            self._size = size
+            if size >= CHUNK_BYTES:
+                self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self.out.write(b"".join(self._pending))
+            self._pending.clear()
+            self._size = 0
 
     def write_raw(self, data: bytes) -> None:
         """Already serialised JSONL rows (from a worker process)."""
+        self._flush()
         self.out.write(data)
 
     def close(self) -> None:
+        self._flush()
         self.out.flush()
 
 
