@@ -131,7 +131,14 @@ def test_interrupting_parallel_jobs_says_one_line_and_cleans_up(big_history, tmp
     env["TMPDIR"] = str(scratch)
     shuffled = tmp_path / "shuffled.jsonl"
     lines = big_history.read_bytes().splitlines(keepends=True)
-    shuffled.write_bytes(b"".join(lines[1::2] + lines[0::2]))  # spilled: the scratch folder fills
+    # Spilled (the scratch folder fills), and three times the history under
+    # other ticket ids, so that even the compiled engine is still at work
+    # when the signal comes.
+    copies = [
+        [line.replace(b'"ticket_id":"T', b'"ticket_id":"%c' % letter, 1) for line in lines]
+        for letter in b"TUV"
+    ]
+    shuffled.write_bytes(b"".join(part for copy in copies for part in copy[1::2] + copy[0::2]))
     process = subprocess.Popen(
         [
             sys.executable,
