@@ -17,10 +17,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 pytest.importorskip("fastapi")
 
-from service_support import FakeClock, InProcess, Receiver, wait_until
+from service_support import FakeClock, InProcess, Receiver, Trickle, wait_until
 
 import sla
-from sla.service.settings import Settings
+from sla.service import ingest, store
+from sla.service.db import Database
+from sla.service.settings import Settings, wall_clock_us
+from sla.timefmt import format_instant, parse_instant
 
 POLICY = """
 policies:
@@ -46,16 +49,14 @@ def clock() -> FakeClock:
 
 
 def start(tmp_path: Path, clock: FakeClock, hooks: list[str], **options: object) -> InProcess:
+    tuning: dict[str, object] = {"poll_us": 20 * MS, "retry_initial_us": 50 * MS, "retry_max_us": 200 * MS}
     settings = Settings(
         sla.load_policies(POLICY),
         db_url=f"sqlite:///{tmp_path}/state.db",
         webhooks=tuple(hooks),
         webhook_secret=SECRET,
         clock=clock,
-        poll_us=20 * MS,
-        retry_initial_us=50 * MS,
-        retry_max_us=200 * MS,
-        **options,  # type: ignore[arg-type]
+        **{**tuning, **options},  # type: ignore[arg-type]
     )
     return InProcess(settings)
 
@@ -256,3 +257,267 @@ def test_a_change_of_clock_rules_replays_the_stored_events(tmp_path: Path, clock
         assert second.get("/v1/tickets/T1").json()["rows"][0]["state"] == "cancelled"
     finally:
         second.close()
+
+
+def hook_rows(tmp_path: Path) -> list[tuple[str, str, int, str | None]]:
+    """(webhook, id, attempts, last_error) of every alert row."""
+    with sqlite3.connect(f"{tmp_path}/state.db") as db:
+        return db.execute(
+            "SELECT webhook, id, attempts, last_error FROM alerts ORDER BY webhook, id"
+        ).fetchall()
+
+
+def test_an_attempt_ends_within_its_timeout_and_a_lost_lease_records_nothing(tmp_path: Path) -> None:
+    """httpx's timeout bounds each read alone: a webhook trickling its answer
+    kept one attempt going past its lease, while another process took the
+    alert over (two deliveries without a crash)."""
+    from sla.service.delivery import Scheduler
+
+    hook = Trickle(every=0.1, body_bytes=10)  # answers in full after 1 s
+    settings = Settings(
+        sla.load_policies(POLICY),
+        db_url=f"sqlite:///{tmp_path}/state.db",
+        webhooks=(hook.url,),
+        delivery_timeout_s=0.2,
+    )
+    db = Database(settings.db_url)
+    claimed = store.Claimed("a-1", hook.url, b"{}", 0, None)
+    try:
+        import asyncio
+        import time
+
+        async def one_attempt() -> tuple[str | None, float]:
+            scheduler = Scheduler(db, settings)
+            started = time.monotonic()
+            try:
+                return await scheduler._attempt(claimed), time.monotonic() - started
+            finally:
+                await scheduler.client.aclose()
+
+        error, took = asyncio.run(one_attempt())
+        assert error == "TimeoutError" and took < 0.5, (error, took)
+    finally:
+        hook.close()
+    # A process whose lease was taken over records nothing: the taker's outcome counts.
+    db.migrate()
+    hooks = list(settings.webhooks)
+    with db.transaction() as conn:
+        ingest.ingest(
+            conn,
+            settings.policies,
+            [created("T1", "2026-03-02T08:00:00Z")],
+            at_us("08:10:00"),
+            hooks,
+            32,
+        )
+    late = parse_instant("2026-03-02T10:00:00Z")
+    with db.transaction() as conn:
+        [a, _] = store.claim(conn, "A", late, 1, hooks, 16)
+    with db.transaction() as conn:  # A's lease ended: B takes the alert over
+        b = store.claim(conn, "B", late + 2, 20_000_000, hooks, 16)
+        assert a.id in [c.id for c in b]
+        store.delivered(conn, "A", [(a.id, a.webhook, late + 3)])
+        store.failed(conn, "A", [(a.id, a.webhook, late + 9, "HTTP 500", False)])
+        row = conn.one("SELECT lease_owner, attempts, delivered_us FROM alerts WHERE id = ?", (a.id,))
+    db.close()
+    assert row == ("B", 0, None)
+
+
+def test_alerts_planned_before_a_webhook_was_configured_reach_it(tmp_path: Path, clock: FakeClock) -> None:
+    """Alerts planned without any webhook, or before a webhook was added,
+    are posted to every webhook configured when they fire."""
+    first, second = Receiver(), Receiver()
+    try:
+        clock.set("2026-03-02T08:10:00Z")
+        svc = start(tmp_path, clock, [])
+        post(svc, created("T1", "2026-03-02T08:00:00Z"))  # warning at 08:30, breach at 09:00
+        svc.close()
+        start(tmp_path, clock, [first.url]).close()  # a webhook configured
+        svc = start(tmp_path, clock, [first.url, second.url])  # and another added
+        try:
+            clock.set("2026-03-02T09:30:00Z")
+            svc.service.scheduler.wake()  # type: ignore[union-attr]
+            for receiver in (first, second):
+                wait_until(lambda r=receiver: len(r.alerts()) == 2, 5, "both alerts at each webhook")  # type: ignore[misc]
+                assert sorted(str(a["type"]) for a in receiver.alerts()) == ["breach", "warning"]
+        finally:
+            svc.close()
+        assert {w for w, _, _, _ in hook_rows(tmp_path)} == {first.url, second.url}
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_failure_other_than_http_fails_only_its_own_attempt(tmp_path: Path, clock: FakeClock) -> None:
+    """A URL httpx cannot encode raised out of the whole claim: the good
+    webhook's deliveries were never recorded and went out again after every
+    lease.  (``sla serve`` refuses such a --webhook at start as well.)"""
+    receiver = Receiver()
+    bad = "http://xn--zz.test/hook"
+    clock.set("2026-03-02T09:30:00Z")
+    svc = start(tmp_path, clock, [receiver.url, bad], lease_us=200 * MS)
+    try:
+        post(svc, created("T1", "2026-03-02T08:00:00Z"))
+
+        def recorded() -> bool:
+            rows = hook_rows(tmp_path)
+            return all(attempts > 0 for _, _, attempts, _ in rows)
+
+        wait_until(recorded, 3, "every attempt recorded")
+        errors = {error for webhook, _, _, error in hook_rows(tmp_path) if webhook == bad}
+        assert len(errors) == 1 and None not in errors, errors
+        clock.now_us += 1_000_000  # past the leases: nothing is delivered again
+        svc.service.scheduler.wake()  # type: ignore[union-attr]
+        wait_until(lambda: all(a > 1 for w, _, a, _ in hook_rows(tmp_path) if w == bad), 3, "a retry")
+        assert len(receiver.alerts()) == 2
+    finally:
+        svc.close()
+        receiver.close()
+
+
+def test_a_post_keeps_an_alert_another_process_claimed(tmp_path: Path) -> None:
+    """A POST whose clock is behind the claiming process's deleted the
+    claimed alert as still in the future and added it again, unleased: a
+    third process claimed and sent it a second time."""
+    policies = sla.load_policies(POLICY)
+    db = Database(f"sqlite:///{tmp_path}/state.db")
+    db.migrate()
+    hooks = ["http://hook.test/"]
+
+    def at(text: str) -> int:
+        return parse_instant(text)
+
+    try:
+        with db.transaction() as conn:
+            ingest.ingest(
+                conn,
+                policies,
+                [created("T1", "2026-03-02T08:00:00Z")],
+                at("2026-03-02T08:10:00Z"),
+                hooks,
+                32,
+            )
+        with db.transaction() as conn:  # process A claims the breach, due at 09:00
+            claimed = store.claim(conn, "A", at("2026-03-02T09:00:01Z"), 20_000_000, hooks, 16)
+        assert [json_type(c.body) for c in claimed] == ["warning", "breach"]
+        update = {"ticket_id": "T1", "at": "2026-03-02T08:20:00Z", "type": "update", "fields": {"x": 1}}
+        with db.transaction() as conn:  # process B, its clock 2 s behind A's
+            ingest.ingest(conn, policies, [update], at("2026-03-02T08:59:59Z"), hooks, 32)
+        with db.transaction() as conn:  # process C, while A's lease runs
+            assert store.claim(conn, "C", at("2026-03-02T09:00:02Z"), 20_000_000, hooks, 16) == []
+    finally:
+        db.close()
+
+
+def json_type(body: bytes) -> object:
+    return orjson.loads(body)["type"]
+
+
+def test_a_lease_held_elsewhere_does_not_make_the_scheduler_spin(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from sla.service.delivery import Scheduler
+
+    claims = [0]
+    original = Scheduler._claim
+
+    def counting(self: Scheduler, *args: object) -> list[store.Claimed]:
+        claims[0] += 1
+        return original(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Scheduler, "_claim", counting)
+    clock.set("2026-03-02T08:10:00Z")
+    svc = start(tmp_path, clock, ["http://127.0.0.1:9/closed"], poll_us=1_000_000)
+    try:
+        post(svc, created("T1", "2026-03-02T08:00:00Z"))
+        with sqlite3.connect(tmp_path / "state.db") as raw:  # another process holds both alerts
+            raw.execute("UPDATE alerts SET lease_owner = 'other', lease_until_us = ?", (at_us("09:30:20"),))
+        clock.set("2026-03-02T09:30:00Z")
+        svc.service.scheduler.wake()  # type: ignore[union-attr]
+        time.sleep(0.1)
+        claims[0] = 0
+        time.sleep(0.5)
+        assert claims[0] <= 2, f"{claims[0]} claims in 0.5 s with --poll 1s"
+    finally:
+        svc.close()
+
+
+def at_us(clock_time: str) -> int:
+    return parse_instant(f"2026-03-02T{clock_time}Z")
+
+
+def test_a_slow_webhook_delays_neither_the_retries_nor_the_alerts_of_another(tmp_path: Path) -> None:
+    """A claim was posted and recorded as a whole: a failure waited for the
+    slowest post of its claim before its retry was even planned, and rows
+    to a webhook that never answers held back a healthy one's."""
+    fast_fail = Receiver(fail_first=1)  # 500 at once, then 200
+    slow = Receiver(hang_first=1.5)
+    black_hole = __import__("socket").socket()
+    black_hole.bind(("127.0.0.1", 0))
+    black_hole.listen(500)  # connections accepted by the kernel, never answered
+    hole = f"http://127.0.0.1:{black_hole.getsockname()[1]}/hook"
+    settings = Settings(
+        sla.load_policies(POLICY),
+        db_url=f"sqlite:///{tmp_path}/state.db",
+        webhooks=(fast_fail.url, slow.url, hole),
+        clock=wall_clock_us,
+        poll_us=20 * MS,
+        retry_initial_us=100 * MS,
+        delivery_timeout_s=1.5,
+    )
+    svc = InProcess(settings)
+    try:
+        import time
+
+        two_hours_ago = format_instant(wall_clock_us() - 7_200_000_000)
+        started = time.monotonic()
+        post(svc, *(created(f"T{i}", two_hours_ago) for i in range(4)))  # 8 alerts due
+        wait_until(lambda: len(fast_fail.alerts()) == 8, 5, "8 alerts at the failing-then-good webhook")
+        took = time.monotonic() - started
+        assert took < 1.0, f"the retries came {took:.1f} s after the request"
+    finally:
+        svc.close()
+        fast_fail.close()
+        slow.close()
+        black_hole.close()
+
+
+def test_an_event_stamped_ahead_of_the_clock_swallows_no_alert(tmp_path: Path, clock: FakeClock) -> None:
+    """Alerts fire at the instants the clock passes while the cycle, over the
+    events accepted so far, is open: an event stamped ahead of the clock
+    counts once the clock gets to it, not before."""
+    receiver = Receiver()
+    clock.set("2026-03-02T08:10:00Z")
+    svc = start(tmp_path, clock, [receiver.url])
+    try:
+        # T1 is answered at 10:00 (ahead of the clock): its warning (08:30)
+        # and breach (09:00) come before. T2 is answered at 08:45: its
+        # warning fires, its breach does not.
+        post(
+            svc,
+            created("T1", "2026-03-02T08:00:00Z"),
+            reply("T1", "2026-03-02T10:00:00Z"),
+            created("T2", "2026-03-02T08:00:00Z"),
+            reply("T2", "2026-03-02T08:45:00Z"),
+        )
+        clock.set("2026-03-02T08:40:00Z")
+        svc.service.scheduler.wake()  # type: ignore[union-attr]
+        wait_until(lambda: len(receiver.alerts()) == 2, 5, "the two warnings")
+        clock.set("2026-03-02T10:30:00Z")
+        svc.service.scheduler.wake()  # type: ignore[union-attr]
+        wait_until(lambda: len(receiver.alerts()) == 3, 5, "T1's breach")
+        with sqlite3.connect(f"{tmp_path}/state.db") as db:
+            wait_until(
+                lambda: (
+                    db.execute("SELECT count(*) FROM tickets WHERE replan_us IS NOT NULL").fetchone() == (0,)
+                ),
+                5,
+                "both tickets planned again",
+            )
+        sent = sorted((str(a["ticket_id"]), str(a["type"])) for a in receiver.alerts())
+        assert sent == [("T1", "breach"), ("T1", "warning"), ("T2", "warning")]
+    finally:
+        svc.close()
+        receiver.close()

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import orjson
 import pytest
 
@@ -217,7 +218,6 @@ def test_json_lines_bodies(svc: InProcess) -> None:
             "application/x-ndjson",
             "line 2",
         ),
-        (b"42", "application/json", "expected an array"),
         (b"[" * 2000 + b"]" * 2000, "application/json", "not JSON"),
     ],
 )
@@ -227,6 +227,85 @@ def test_a_body_that_is_not_json_is_400_and_stores_nothing(
     answer = svc.post("/v1/events", content=body, headers={**AUTH, "Content-Type": content_type})
     assert answer.status_code == 400 and message in answer.json()["detail"]
     assert svc.get("/v1/tickets/T9", headers=AUTH).status_code == 404
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/x-ndjson", ""])
+def test_a_json_scalar_body_is_one_rejected_event(svc: InProcess, content_type: str) -> None:
+    # Section 15: a body that is JSON answers 200 whatever was rejected, as
+    # the same bytes read as JSON Lines always did.
+    answer = post_raw(svc, b"42", content_type)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "accepted": 0,
+        "duplicates": 0,
+        "rejected": [{"index": 0, "ticket_id": None, "error": "an event is a JSON object, got a number"}],
+    }
+
+
+def post_raw(svc: InProcess, body: bytes, content_type: str = "application/json") -> httpx.Response:
+    headers = {**AUTH, "Content-Type": content_type} if content_type else AUTH
+    return svc.post("/v1/events", content=body, headers=headers)
+
+
+def test_a_ticket_id_beyond_64_bits_keeps_its_digits_as_evaluate_does(svc: InProcess) -> None:
+    big = "123456789012345678901234567890"
+    event = f'{{"ticket_id": {big}, "at": "2026-03-02T08:00:00Z", "type": "created", "fields": {{}}}}'
+    for body, content_type in [
+        (f"[{event}]", "application/json"),
+        (event.replace('"created"', '"message", "author": "agent"'), "application/json"),
+        (event.replace(big, big + "1") + "\n", "application/x-ndjson"),
+    ]:
+        answer = post_raw(svc, body.encode(), content_type).json()
+        assert answer["accepted"] == 1 and answer["rejected"] == [], answer
+    assert [(r["ticket_id"], r["state"]) for r in rows(svc, big)][0] == (big, "achieved")
+    assert rows(svc, big + "1")[0]["ticket_id"] == big + "1"
+
+
+def test_a_ticket_id_holding_a_newline_is_found(svc: InProcess) -> None:
+    assert post(svc, [created("a\nb", "2026-03-02T08:00:00Z")])["accepted"] == 1
+    answer = svc.get("/v1/tickets/a%0Ab", headers=AUTH)
+    assert answer.status_code == 200 and answer.json()["ticket_id"] == "a\nb"
+
+
+def test_an_id_holding_a_nul_is_rejected_alone(svc: InProcess) -> None:
+    # PostgreSQL's text cannot hold NUL: refused per event, on SQLite too.
+    answer = post(
+        svc,
+        [
+            created("good", "2026-03-02T08:00:00Z"),
+            created("a\u0000b", "2026-03-02T08:00:00Z"),
+            created("other", "2026-03-02T08:00:00Z", id="e\u00001"),
+        ],
+    )
+    rejected = answer["rejected"]
+    assert answer["accepted"] == 1 and isinstance(rejected, list)
+    assert [(r["index"], r["error"].split(":")[0]) for r in rejected] == [(1, "ticket_id"), (2, "id")]
+    assert "NUL" in rejected[0]["error"]
+    assert rows(svc, "good") and svc.get("/v1/tickets/other", headers=AUTH).status_code == 404
+
+
+def test_request_paths_cannot_forge_text_log_lines(svc: InProcess) -> None:
+    import logging
+
+    from sla.service.logs import TextFormatter
+
+    lines: list[str] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(TextFormatter().format(record))
+
+    logger = logging.getLogger("sla.serve.http")
+    handler, level = Capture(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        svc.get("/v1/x%0A2026-03-02T08:00:00Z%20error%20sla.serve:%20forged%0D")
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    [line] = [line for line in lines if "forged" in line]
+    assert "\n" not in line and "\r" not in line and "/v1/x\\n2026" in line
 
 
 def test_a_body_over_the_limit_is_413(svc: InProcess) -> None:
@@ -297,7 +376,7 @@ def test_status_page_and_openapi(svc: InProcess) -> None:
     )
     assert schema["paths"]["/v1/events"]["post"]["requestBody"]["content"]["application/json"]
     health = svc.get("/healthz").json()
-    assert health == {"status": "ok", "database": "sqlite", "schema_version": 1}
+    assert health == {"status": "ok", "database": "sqlite", "schema_version": 2}
 
 
 def test_state_survives_a_restart_and_a_policy_change(tmp_path: Path, clock: FakeClock) -> None:
@@ -333,3 +412,71 @@ def test_a_newer_schema_is_refused(tmp_path: Path, clock: FakeClock) -> None:
         db.execute("INSERT INTO schema_version VALUES (99)")
     with pytest.raises(sla.SlaError, match="newer than this sla"):
         InProcess(Settings(sla.load_policies(POLICY), db_url=url, clock=clock))
+
+
+ICS = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n{}END:VCALENDAR\r\n"
+TUESDAY_CLOSED = "BEGIN:VEVENT\r\nUID:closed\r\nDTSTART;VALUE=DATE:20260303\r\nEND:VEVENT\r\n"
+OFFICE_POLICY = """
+calendars:
+  office:
+    timezone: UTC
+    hours: {mon-fri: ["09:00-17:00"]}
+    holidays: {ics: closed.ics}
+policies:
+  - name: all
+    calendar: office
+    targets: {first_response: 2h}
+"""
+
+
+def test_a_changed_ics_holiday_file_judges_every_ticket_again(tmp_path: Path) -> None:
+    # The policy file names the .ics file; its content is what the due times
+    # were computed from, so a changed file is a policy change at start.
+    (tmp_path / "closed.ics").write_text(ICS.format(TUESDAY_CLOSED))
+    (tmp_path / "p.yaml").write_text(OFFICE_POLICY)
+    clock = FakeClock("2026-03-02T16:30:00Z")
+
+    def start() -> InProcess:
+        policies = sla.load_policies(tmp_path / "p.yaml")
+        return InProcess(Settings(policies, db_url=f"sqlite:///{tmp_path}/state.db", clock=clock))
+
+    first = start()
+    try:
+        first.post("/v1/events", content=orjson.dumps([created("T1", "2026-03-02T16:00:00Z")]))
+        assert first.get("/v1/tickets/T1").json()["rows"][0]["due_at"] == "2026-03-04T10:00:00Z"
+    finally:
+        first.close()
+    (tmp_path / "closed.ics").write_text(ICS.format(""))  # the holiday is withdrawn
+    clock.set("2026-03-03T10:30:00Z")
+    second = start()
+    try:
+        [row] = second.get("/v1/tickets/T1").json()["rows"]
+        assert (row["due_at"], row["state"]) == ("2026-03-03T10:00:00Z", "breached")
+        due = second.get("/v1/due", params={"within": "0s"}).json()["rows"]
+        assert [r["ticket_id"] for r in due] == ["T1"]
+    finally:
+        second.close()
+
+
+def test_a_request_that_keeps_meeting_taken_ids_is_503_without_them_in_the_logs(
+    svc: InProcess, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """After its retries, a POST whose event ids other processes keep
+    committing raised the database's error, which quotes the id, into the
+    server's log; it is a 503 to try again now."""
+    import logging
+
+    from sla.service import ingest
+
+    class Taken(Exception):
+        pass
+
+    def conflicting(*args: object) -> None:
+        raise Taken("duplicate key value: Key (event_id)=(secret-id) already exists")
+
+    monkeypatch.setattr(ingest, "ingest", conflicting)
+    monkeypatch.setattr(svc.service.db, "is_conflict", lambda exc: isinstance(exc, Taken))
+    with caplog.at_level(logging.DEBUG):
+        answer = post_raw(svc, orjson.dumps([created("T1", "2026-03-02T08:00:00Z", id="secret-id")]))
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "1", answer.text
+    assert "secret-id" not in answer.text and "secret-id" not in caplog.text

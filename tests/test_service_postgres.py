@@ -199,3 +199,24 @@ def test_an_id_committed_meanwhile_by_another_process_is_a_duplicate(db_url: str
     finally:
         other.close()
         service.close()
+
+
+def test_a_nul_in_an_id_is_rejected_alone_on_postgresql(db_url: str, policies: Path) -> None:
+    """PostgreSQL's text cannot hold NUL: such an id failed the whole
+    request with a 500, losing the valid events of its body."""
+    service = InProcess(
+        Settings(sla.load_policies(policies), db_url=db_url, clock=FakeClock("2026-03-02T09:00:00Z"))
+    )
+    try:
+        body = [
+            created("good", "2026-03-02T08:00:00Z"),
+            created("a\u0000b", "2026-03-02T08:00:00Z"),
+            {**created("other", "2026-03-02T08:00:00Z"), "id": "e\u00001"},
+        ]
+        answer = service.post("/v1/events", content=orjson.dumps(body))
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["accepted"] == 1
+        assert [r["index"] for r in answer.json()["rejected"]] == [1, 2]
+        assert service.get("/v1/tickets/good").status_code == 200
+    finally:
+        service.close()

@@ -160,6 +160,10 @@ def test_sigterm_lets_requests_finish(policies: Path, tmp_path: Path) -> None:
             ["--webhook", "http://hooks.test/a", "--webhook", "ftp://files.test/x"],
             "--webhook: 'ftp://files.test/x' is not an http(s) URL",
         ),
+        (  # a host the alert client cannot encode: refused at start, not at every delivery
+            ["--webhook", "http://xn--zz.test/hook"],
+            "--webhook: 'http://xn--zz.test/hook' is not a usable URL",
+        ),
         (["--db", "mysql://x"], "--db: expected sqlite:///PATH or postgresql://"),
         (["--lease", "5m"], "--lease: 5m is out of range"),
         (["--retry-max", "soon"], "--retry-max:"),

@@ -93,6 +93,19 @@ def _webhook(url: str) -> str:
         raise UsageError(
             f"--webhook: {url.split('?', 1)[0]!r} is not an http(s) URL; expected like https://host/path"
         )
+    # The client that posts the alerts parses it too (its host as an
+    # internationalised name): what it would refuse is refused here, at
+    # start, rather than failing every delivery.
+    import httpx
+
+    try:
+        httpx.URL(url).host  # noqa: B018 - raises on a host that is not a valid name
+        httpx.Request("POST", url)
+    except Exception as exc:
+        raise UsageError(
+            f"--webhook: {url.split('?', 1)[0]!r} is not a usable URL ({type(exc).__name__}: "
+            f"{str(exc)[:100]}); expected like https://host/path"
+        ) from None
     return url
 
 

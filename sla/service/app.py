@@ -24,6 +24,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 
 from sla import __version__
 from sla.errors import DurationError, SlaError, TimestampError
@@ -32,7 +33,7 @@ from sla.service import status_page
 from sla.service.ingest import BodyError
 from sla.service.models import Alert, DueAnswer, EventIn, EventsAnswer, Health, Problem, TicketAnswer
 from sla.service.queries import join_rows
-from sla.service.runtime import Service
+from sla.service.runtime import BusyError, Service
 from sla.service.settings import Settings
 from sla.timefmt import format_instant, parse_instant
 
@@ -67,6 +68,23 @@ def _now(service: Service, now: str | None) -> int:
         return parse_instant(now)
     except TimestampError as exc:
         raise ApiError(400, f"now: {exc}") from None
+
+
+class _AnyText(Convertor[str]):
+    """A path parameter that is the rest of the path, whatever characters it
+    holds: a ticket id may hold a newline (``sla evaluate`` accepts it), and
+    the ``path`` convertor's ``.*`` stops at one."""
+
+    regex = "(?s:.*)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("anytext", _AnyText())
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -211,12 +229,14 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
             )
         except BodyError as exc:
             raise ApiError(400, str(exc)) from None
+        except BusyError as exc:
+            raise ApiError(503, str(exc), {"Retry-After": "1"}) from None
         rejected = [{"index": r.index, "ticket_id": r.ticket_id, "error": r.error} for r in outcome.rejected]
         answer = {"accepted": outcome.accepted, "duplicates": outcome.duplicates, "rejected": rejected}
         return _json(orjson.dumps(answer))
 
     @app.get(
-        "/v1/tickets/{ticket_id:path}",
+        "/v1/tickets/{ticket_id:anytext}",
         response_model=TicketAnswer,
         responses={**_ERRORS, 404: {"model": Problem, "description": "no event of this ticket was accepted"}},
         dependencies=authorised,

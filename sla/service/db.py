@@ -93,6 +93,15 @@ MIGRATIONS: list[list[dict[Dialect, str]]] = [
         ),
         *(_ddl(sql, sql) for sql in ["CREATE INDEX events_ticket ON events (ticket_id, seq)", *_COMMON_V1]),
     ],
+    # 1 -> 2: a ticket with events after the instant its alerts were planned
+    # at is planned again when the server's clock passes the first of them.
+    [
+        _ddl(sql, sql)
+        for sql in [
+            "ALTER TABLE tickets ADD COLUMN replan_us BIGINT",
+            "CREATE INDEX tickets_replan ON tickets (replan_us) WHERE replan_us IS NOT NULL",
+        ]
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

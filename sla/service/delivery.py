@@ -5,7 +5,14 @@ Delivery is at least once: an attempt is recorded only after the webhook
 answered, so a crash between the answer and the bookkeeping sends the alert
 again (same ``id``), never zero times.  A claim is a lease: if the process
 dies, its claims expire after the lease and another process (or this one,
-restarted) takes them over.
+restarted) takes them over.  An attempt ends, whatever the webhook does,
+within ``delivery_timeout_s`` (at most half the lease), and its outcome is
+recorded only while this process still holds the lease.
+
+Each webhook has its own slots (``delivery_concurrency`` posts at once), and
+each attempt is a task that records its own outcome when it ends: a slow or
+unreachable webhook holds back neither another webhook's alerts nor their
+retries.
 """
 
 from __future__ import annotations
@@ -14,17 +21,23 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Sequence
 
 import httpx
 from starlette.concurrency import run_in_threadpool
 
-from sla.service import store
+from sla.service import ingest, store
 from sla.service.alerts import SIGNATURE_HEADER, backoff_us, signature
 from sla.service.db import Database
 from sla.service.settings import Settings, redact_url
 
 log = logging.getLogger("sla.serve.delivery")
+
+#: The shortest wait between two looks at the database when nothing could be
+#: claimed: a row due but out of reach (every slot of its webhook busy) does
+#: not make the scheduler query in a loop.
+_FLOOR_US = 20_000
+#: Tickets planned again per look (the rest at the next one, at once).
+_REPLAN_BATCH = 100
 
 
 class Scheduler:
@@ -34,63 +47,105 @@ class Scheduler:
         self.db = db
         self.settings = settings
         self.owner = f"{uuid.uuid4().hex[:12]}"
-        self.client = client or httpx.AsyncClient(timeout=settings.delivery_timeout_s, follow_redirects=False)
-        self._stopping = asyncio.Event()
+        connections = max(100, settings.delivery_concurrency * len(settings.webhooks))
+        self.client = client or httpx.AsyncClient(
+            timeout=settings.delivery_timeout_s,
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=connections),
+        )
+        self._stopping = False
         self._wake = asyncio.Event()
-        # At most this many posts at once: a burst of due alerts does not
-        # open a hundred connections to one webhook.
-        self._slots = asyncio.Semaphore(settings.delivery_concurrency)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # At most this many posts at once per webhook: a burst of due alerts
+        # does not open a hundred connections to one webhook.
+        self._busy = dict.fromkeys(settings.webhooks, 0)
+        self._tasks: set[asyncio.Task[None]] = set()
         self.delivered = 0
         self.failed = 0
 
     def wake(self) -> None:
-        """Look for due alerts now (new ones may be due already)."""
-        self._wake.set()
+        """Look for due alerts now (new ones may be due already).  Safe to
+        call from any thread (requests are handled in a thread pool)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            self._wake.set()
+            return
+        with contextlib.suppress(RuntimeError):  # the loop just closed: nothing waits any more
+            loop.call_soon_threadsafe(self._wake.set)
 
     async def stop(self) -> None:
         """Stop claiming; the attempts under way finish, then every lease
         still held is freed for the next process."""
-        self._stopping.set()
+        self._stopping = True
         self._wake.set()
 
     async def run(self) -> None:
         """Claim and deliver until stopped."""
+        self._loop = asyncio.get_running_loop()
         settings = self.settings
         try:
-            while not self._stopping.is_set():
+            while not self._stopping:
+                more = False
                 try:
-                    claimed = await run_in_threadpool(self._claim, settings.clock())
-                    if claimed:
-                        await self._deliver_all(claimed)
-                        if len(claimed) == settings.claim_batch:
-                            continue
-                    next_due = await run_in_threadpool(self._next_due)
+                    await run_in_threadpool(self._replan, settings.clock())
+                    free = {
+                        w: settings.delivery_concurrency - n
+                        for w, n in self._busy.items()
+                        if n < settings.delivery_concurrency
+                    }
+                    asked = {w: min(n, settings.claim_batch) for w, n in free.items()}
+                    claimed = await run_in_threadpool(self._claim, settings.clock(), asked) if asked else []
+                    for c in claimed:
+                        self._start(c)
+                    got = {w: sum(1 for c in claimed if c.webhook == w) for w in asked}
+                    # A full claim with slots still free: there may be more due now.
+                    more = any(got[w] == asked[w] and self._free(w) for w in asked)
+                    hooks = [w for w in self._busy if self._free(w)]
+                    next_due = await run_in_threadpool(self._next_due, hooks) if hooks and not more else None
                 except Exception as exc:  # the database went away: try again at the next poll
                     log.error(
                         "alert scheduling failed", extra={"error": f"{type(exc).__name__}: {exc}"[:300]}
                     )
                     next_due = None
-                await self._sleep(next_due)
+                if not more:
+                    await self._sleep(next_due)
         finally:
+            if self._tasks:
+                await asyncio.gather(*self._tasks, return_exceptions=True)
             await run_in_threadpool(self._release)
             await self.client.aclose()
+
+    def _free(self, webhook: str) -> bool:
+        return self._busy[webhook] < self.settings.delivery_concurrency
 
     async def _sleep(self, next_due: int | None) -> None:
         wait_us = self.settings.poll_us
         if next_due is not None:
-            wait_us = max(0, min(wait_us, next_due - self.settings.clock()))
+            wait_us = min(wait_us, max(_FLOOR_US, next_due - self.settings.clock()))
         self._wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), wait_us / 1e6)
 
-    def _claim(self, now: int) -> list[store.Claimed]:
-        s = self.settings
+    def _replan(self, now: int) -> None:
+        """Plan again the alerts of tickets whose first event after the
+        instant they were planned at has come (an event stamped ahead of the
+        clock changes nothing until the clock gets there)."""
         with self.db.transaction() as conn:
-            return store.claim(conn, self.owner, now, s.lease_us, s.webhooks, s.claim_batch)
+            due = store.replan_due(conn, now, _REPLAN_BATCH)
+            if due:
+                ingest.reevaluate(conn, self.settings.policies, due, now, self.settings.webhooks)
 
-    def _next_due(self) -> int | None:
+    def _claim(self, now: int, asked: dict[str, int]) -> list[store.Claimed]:
+        s = self.settings
+        claimed: list[store.Claimed] = []
+        with self.db.transaction() as conn:
+            for webhook, limit in asked.items():
+                claimed += store.claim(conn, self.owner, now, s.lease_us, [webhook], limit)
+        return claimed
+
+    def _next_due(self, webhooks: list[str]) -> int | None:
         with self.db.transaction(write=False) as conn:
-            return store.next_alert_us(conn, self.settings.webhooks)
+            return store.next_alert_us(conn, webhooks, self.settings.clock())
 
     def _release(self) -> None:
         try:
@@ -99,47 +154,61 @@ class Scheduler:
         except Exception as exc:  # the database may be gone at shutdown; the leases then expire
             log.warning("could not free the alert leases: %s", type(exc).__name__)
 
-    async def _deliver_all(self, claimed: Sequence[store.Claimed]) -> None:
-        results = await asyncio.gather(*(self._attempt(c) for c in claimed))
-        now = self.settings.clock()
-        done = [(c.id, c.webhook, now) for c, error in zip(claimed, results, strict=True) if error is None]
-        failures = []
-        s = self.settings
-        for c, error in zip(claimed, results, strict=True):
-            if error is None:
-                continue
-            attempts = c.attempts + 1
-            first = c.first_attempt_us if c.first_attempt_us is not None else now
-            gave_up = now - first >= s.retry_for_us
-            after = now + backoff_us(attempts, s.retry_initial_us, s.retry_max_us)
-            failures.append((c.id, c.webhook, after, error, gave_up))
-            level = logging.ERROR if gave_up else logging.WARNING
-            log.log(
-                level,
-                "alert delivery failed",
-                extra={
-                    "alert": c.id,
-                    "webhook": redact_url(c.webhook),
-                    "attempt": attempts,
-                    "error": error,
-                    "given_up": gave_up,
-                    "retry_in_s": None if gave_up else (after - now) / 1e6,
-                },
+    def _start(self, claimed: store.Claimed) -> None:
+        self._busy[claimed.webhook] += 1
+        task = asyncio.create_task(self._deliver(claimed))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, claimed: store.Claimed) -> None:
+        """One attempt, and its outcome recorded as of when it ended."""
+        try:
+            error = await self._attempt(claimed)
+            await run_in_threadpool(self._record, claimed, error, self.settings.clock())
+        except Exception as exc:  # not recorded: the lease ends and the alert is tried again
+            log.error(
+                "alert delivery not recorded",
+                extra={"alert": claimed.id, "error": f"{type(exc).__name__}: {exc}"[:300]},
             )
-        self.delivered += len(done)
-        self.failed += len(failures)
+        finally:
+            self._busy[claimed.webhook] -= 1
+            self._wake.set()  # a slot is free
 
-        def record() -> None:
+    def _record(self, c: store.Claimed, error: str | None, now: int) -> None:
+        s = self.settings
+        webhook = redact_url(c.webhook)
+        if error is None:
             with self.db.transaction() as conn:
-                store.delivered(conn, done)
-                store.failed(conn, failures)
-
-        await run_in_threadpool(record)
-        for ident, webhook, _ in done:
-            log.info("alert delivered", extra={"alert": ident, "webhook": redact_url(webhook)})
+                store.delivered(conn, self.owner, [(c.id, c.webhook, now)])
+            self.delivered += 1
+            log.info("alert delivered", extra={"alert": c.id, "webhook": webhook})
+            return
+        attempts = c.attempts + 1
+        first = c.first_attempt_us if c.first_attempt_us is not None else now
+        gave_up = now - first >= s.retry_for_us
+        after = now + backoff_us(attempts, s.retry_initial_us, s.retry_max_us)
+        with self.db.transaction() as conn:
+            store.failed(conn, self.owner, [(c.id, c.webhook, after, error, gave_up)])
+        self.failed += 1
+        log.log(
+            logging.ERROR if gave_up else logging.WARNING,
+            "alert delivery failed",
+            extra={
+                "alert": c.id,
+                "webhook": webhook,
+                "attempt": attempts,
+                "error": error,
+                "given_up": gave_up,
+                "retry_in_s": None if gave_up else (after - now) / 1e6,
+            },
+        )
 
     async def _attempt(self, claimed: store.Claimed) -> str | None:
-        """Post one alert; None when the webhook answered 2xx, else why not."""
+        """Post one alert; None when the webhook answered 2xx, else why not.
+        The whole attempt (connecting, sending, every read of the answer)
+        ends within ``delivery_timeout_s``: httpx's timeout bounds each
+        phase alone, and a webhook trickling its answer would outlive the
+        lease."""
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "sla-serve",
@@ -149,10 +218,10 @@ class Scheduler:
         if secret:
             headers[SIGNATURE_HEADER] = signature(claimed.body, secret)
         try:
-            async with self._slots:
+            async with asyncio.timeout(self.settings.delivery_timeout_s):
                 answer = await self.client.post(claimed.webhook, content=claimed.body, headers=headers)
-        except httpx.HTTPError as exc:
-            return f"{type(exc).__name__}"
+        except Exception as exc:  # any failure of this attempt (a bad URL too) is a failed attempt
+            return type(exc).__name__
         if 200 <= answer.status_code < 300:
             return None
         return f"HTTP {answer.status_code}"

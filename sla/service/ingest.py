@@ -12,13 +12,15 @@ after other events of its ticket, makes the ticket replay its stored events.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from sla import EventError, StateError, Tracker
+from sla.engine.jsonl import loads_slowly, loads_value
 from sla.errors import SlaError
 from sla.policy.compile import PolicySet
 from sla.service import store
@@ -53,32 +55,73 @@ class Outcome:
 
 
 def parse_body(body: bytes, content_type: str) -> list[object]:
-    """The events of a body: a JSON array (a single object is one event) or
-    JSON Lines, whose blank lines are skipped.  Raises :class:`BodyError`
-    when the body is not JSON or a line of it is not."""
+    """The events of a body: a JSON array (any other JSON value is a body of
+    one event, checked like any event) or JSON Lines, whose blank lines are
+    skipped.  Values are read as ``sla evaluate`` reads them (an integer
+    ``ticket_id`` beyond 64 bits keeps its digits).  Raises
+    :class:`BodyError` when the body is not JSON or a line of it is not."""
     media = content_type.split(";", 1)[0].strip().lower()
     if media not in NDJSON_TYPES:
         try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
+            data = loads_value(body)
+        except ValueError as exc:
             if len([line for line in body.splitlines() if line.strip()]) < 2:
                 raise BodyError(f"the body is not JSON: {exc}") from None
         else:
-            if isinstance(data, list):
-                return data
-            if isinstance(data, dict):
-                return [data]
-            raise BodyError(
-                f"the body is JSON {type(data).__name__}; expected an array of events or JSON Lines"
-            )
+            if not isinstance(data, list):
+                return [_exact_event(data, body)]
+            if any(isinstance(item, dict) and type(item.get("ticket_id")) is float for item in data):
+                return _exact_array(body)
+            return data
     events: list[object] = []
     for number, line in enumerate(body.splitlines(), 1):
         if line.strip():
             try:
-                events.append(orjson.loads(line))
-            except orjson.JSONDecodeError as exc:
+                events.append(_exact_event(loads_value(line), line))
+            except ValueError as exc:
                 raise BodyError(f"line {number} of the JSON Lines body is not JSON: {exc}") from None
     return events
+
+
+def _exact_event(value: object, raw: bytes) -> object:
+    """``value`` read from ``raw``, again by the exact reader when orjson
+    made its ``ticket_id`` (an integer beyond 64 bits) a float, as
+    ``sla evaluate`` does."""
+    if isinstance(value, dict) and type(value.get("ticket_id")) is float:
+        return loads_slowly(raw)
+    return value
+
+
+class _Digits(str):
+    """An integer beyond 64 bits (what orjson reads as a float)."""
+
+
+def _int(digits: str) -> object:
+    value = int(digits)
+    return value if -(1 << 63) <= value < (1 << 64) else _Digits(digits)
+
+
+def _exact_array(body: bytes) -> list[object]:
+    """A JSON array of events read exactly (orjson read it first, so it is
+    valid JSON): each event's integer ``ticket_id`` keeps its digits (as a
+    string: it is a name, not a quantity), and any
+    other integer beyond 64 bits is a float, as ``sla evaluate`` reads a line."""
+    data = json.loads(body, parse_int=_int)
+    assert isinstance(data, list)
+    stack: list[object] = []
+    for item in data:
+        if isinstance(item, dict) and type(item.get("ticket_id")) is _Digits:
+            item["ticket_id"] = str(item["ticket_id"])  # its digits, as sla evaluate keeps them
+        stack.append(item)
+    while stack:
+        node = stack.pop()
+        pairs = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, child in list(pairs):
+            if type(child) is _Digits:
+                node[key] = float(child)  # type: ignore[index]
+            elif isinstance(child, (dict, list)):
+                stack.append(child)
+    return data
 
 
 def _ticket_key(value: object) -> str | None:
@@ -202,24 +245,40 @@ class _Ticket:
         self.first_at = at if self.first_at is None else min(self.first_at, at)
         self.new.append(store.NewEvent(self.ticket_id, event_id, at, created, orjson.dumps(event)))
 
-    def rebuild(self, stored: list[store.StoredEvent]) -> None:
-        """Replay every accepted event, in processing order, into a new tracker."""
+    def _processing_order(self, stored: list[store.StoredEvent]) -> list[tuple[int, bool, int, Any]]:
+        """The stored events and this request's, in processing order: time,
+        ``created`` first at one instant, then acceptance order."""
         order = [(e.at_us, not e.created, e.seq, e.body) for e in stored]
         base = (stored[-1].seq + 1) if stored else 0
         order += [(e.at_us, not e.created, base + i, orjson.loads(e.body)) for i, e in enumerate(self.new)]
         order.sort(key=lambda item: item[:3])
+        return order
+
+    def rebuild(self, stored: list[store.StoredEvent]) -> None:
+        """Replay every accepted event, in processing order, into a new tracker."""
         tracker = Tracker(self.policies, self.ticket_id)
-        for _, _, _, body in order:
+        for _, _, _, body in self._processing_order(stored):
             tracker.feed(body)
         self.tracker = tracker
         self.last_at = _at_us(tracker)
 
-    def update(self, now_us: int) -> tuple[store.TicketUpdate, list[store.PlannedRow]]:
-        """The ticket's new stored state, and its alerts judged at ``now_us``."""
+    def needs_history(self, now_us: int) -> bool:
+        """Whether :meth:`update` needs the stored events: to replay them, or
+        to plan alerts over those up to ``now_us`` when some come after."""
+        if self.created_at is None:
+            return False
+        return self.replay or (self.last_at is not None and self.last_at > now_us)
+
+    def update(
+        self, now_us: int, history: list[store.StoredEvent] | None = None
+    ) -> tuple[store.TicketUpdate, list[store.PlannedRow]]:
+        """The ticket's new stored state, and its alerts planned at
+        ``now_us`` (``history``: its stored events, given when
+        :meth:`needs_history` says so)."""
         assert self.first_at is not None
         tracker = self.tracker
         due, open_cycles, planned = None, 0, []
-        state = None
+        state, replan = None, None
         if tracker is not None and self.created_at is not None:
             assert self.last_at is not None
             results = tracker.snapshot(max(now_us, self.last_at), with_warnings=True)
@@ -228,7 +287,26 @@ class _Ticket:
                     open_cycles += 1
                     if r.due_at is not None and (due is None or r.due_at < due):
                         due = r.due_at
-            planned = [(p.id, p.ticket_id, p.at_us, p.body) for p in plan_alerts(results)]
+            if self.last_at > now_us:
+                # An alert fires when the clock passes an instant at which the
+                # cycle, over the events so far, is open: events after now
+                # do not count yet.  The alerts before the first of them are
+                # planned from the state at now; the rest when the clock
+                # passes it (the scheduler plans the ticket again then).
+                assert history is not None
+                order = self._processing_order(history)
+                replan = min(at for at, _, _, _ in order if at > now_us)
+                earlier = [body for at, _, _, body in order if at <= now_us]
+                if self.created_at <= now_us:
+                    at_now = Tracker(self.policies, self.ticket_id)
+                    for body in earlier:
+                        at_now.feed(body)
+                    results = at_now.snapshot(now_us, with_warnings=True)
+                    planned = [
+                        (p.id, p.ticket_id, p.at_us, p.body) for p in plan_alerts(results) if p.at_us < replan
+                    ]
+            else:
+                planned = [(p.id, p.ticket_id, p.at_us, p.body) for p in plan_alerts(results)]
             state = orjson.dumps(tracker.to_json()).decode("utf-8")
         update = store.TicketUpdate(
             self.ticket_id,
@@ -239,27 +317,54 @@ class _Ticket:
             due,
             open_cycles,
             self.stored + len(self.new),
+            replan,
         )
         return update, planned
+
+
+def _json_kind(value: object) -> str:
+    """What a JSON value is, in JSON's words.
+
+    >>> [_json_kind(v) for v in (None, True, 4, 1.5, "x", [])]
+    ['null', 'a boolean', 'a number', 'a number', 'a string', 'an array']
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "a string" if isinstance(value, str) else "an array"
+
+
+def _id_problem(name: str, value: str) -> str | None:
+    """Why an id cannot be stored, None when it can: PostgreSQL's text
+    cannot hold a NUL character (refused on SQLite too, so that both
+    databases accept the same events)."""
+    if "\x00" in value:
+        return f"{name}: holds a NUL character (\\u0000), which the database cannot store; remove it"
+    return None
 
 
 def ingest(
     conn: Connection,
     policies: PolicySet,
     items: Sequence[object],
-    now_us: int,
+    clock: Callable[[], int] | int,
     webhooks: Sequence[str],
     max_depth: int,
 ) -> Outcome:
     """Check and apply a request's events, in body order, and store the
     accepted ones with their tickets' new state and alerts (``conn`` is in
-    the request's transaction)."""
+    the request's transaction).  ``clock`` (or a fixed instant) is read once
+    the request's tickets are locked: alerts are planned at an instant no
+    other request on these tickets has passed meanwhile."""
     outcome = Outcome()
     checked: list[tuple[int, dict[str, Any], str, str | None]] = []
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             outcome.rejected.append(
-                Rejection(index, None, f"an event is a JSON object, got {type(item).__name__}")
+                Rejection(index, None, f"an event is a JSON object, got {_json_kind(item)}")
             )
             continue
         ticket_id = _ticket_key(item.get("ticket_id"))
@@ -271,6 +376,10 @@ def ingest(
             )
             outcome.rejected.append(Rejection(index, None, reason))
             continue
+        problem = _id_problem("ticket_id", ticket_id)
+        if problem is not None:
+            outcome.rejected.append(Rejection(index, None, problem))
+            continue
         raw_id = item.get("id")
         event_id = _ticket_key(raw_id) if raw_id is not None else None
         if raw_id is not None and (event_id is None or not event_id or len(event_id) > 200):
@@ -279,6 +388,10 @@ def ingest(
                     index, ticket_id, "id: expected a non-empty string (at most 200 characters) or an integer"
                 )
             )
+            continue
+        problem = None if event_id is None else _id_problem("id", event_id)
+        if problem is not None:
+            outcome.rejected.append(Rejection(index, ticket_id, problem))
             continue
         if _too_deep(item, max_depth):
             outcome.rejected.append(
@@ -289,6 +402,7 @@ def ingest(
 
     ticket_ids = list(dict.fromkeys(ticket_id for _, _, ticket_id, _ in checked))
     store.lock_tickets(conn, [lock_key(t) for t in ticket_ids])
+    now_us = clock if isinstance(clock, int) else clock()
     seen = store.stored_ids(conn, [e for _, _, _, e in checked if e is not None])
     rows = store.tickets(conn, ticket_ids)
     work = {t: _Ticket(policies, t, rows.get(t)) for t in ticket_ids}
@@ -312,38 +426,39 @@ def ingest(
     outcome.tickets = len(changed)
     if not changed:
         return outcome
-    replayed = [t.ticket_id for t in changed if t.replay and t.created_at is not None]
-    history = store.events_of(conn, replayed) if replayed else {}
-    for ticket_id in replayed:
-        work[ticket_id].rebuild(history[ticket_id])
-    store.insert_events(conn, [e for t in changed for e in t.new])
+    _plan(conn, changed, now_us, webhooks)
+    return outcome
+
+
+def _plan(conn: Connection, work: Sequence[_Ticket], now_us: int, webhooks: Sequence[str]) -> None:
+    """Store ``work``'s new events, state and alerts planned at ``now_us``."""
+    replayed = [t for t in work if t.replay and t.created_at is not None]
+    history = store.events_of(conn, [t.ticket_id for t in replayed]) if replayed else {}
+    for t in replayed:
+        t.rebuild(history[t.ticket_id])
+    later = [t.ticket_id for t in work if t.needs_history(now_us) and t.ticket_id not in history]
+    if later:
+        history.update(store.events_of(conn, later))
+    new = [e for t in work for e in t.new]
+    if new:
+        store.insert_events(conn, new)
     updates, planned = [], []
-    for t in changed:
-        update, alerts = t.update(now_us)
+    for t in work:
+        update, alerts = t.update(now_us, history.get(t.ticket_id))
         updates.append(update)
         planned += alerts
     store.save_tickets(conn, updates)
-    store.replace_alerts(conn, [t.ticket_id for t in changed], planned, webhooks or [""], now_us)
-    return outcome
+    store.replace_alerts(conn, [t.ticket_id for t in work], planned, webhooks or [""], now_us)
 
 
 def reevaluate(
     conn: Connection, policies: PolicySet, ticket_ids: Sequence[str], now_us: int, webhooks: Sequence[str]
 ) -> int:
     """Judge ``ticket_ids`` again under ``policies`` (after the policy file
-    changed) and recompute their pending alerts; how many were created."""
+    changed, or when the clock passed an event their alerts were planned
+    before) and recompute their pending alerts; how many were created."""
     store.lock_tickets(conn, [lock_key(t) for t in ticket_ids])
     rows = store.tickets(conn, ticket_ids)
     work = [_Ticket(policies, t, rows[t]) for t in ticket_ids if t in rows]
-    replayed = [t.ticket_id for t in work if t.replay and t.created_at is not None]
-    history = store.events_of(conn, replayed) if replayed else {}
-    updates, planned = [], []
-    for t in work:
-        if t.ticket_id in history:
-            t.rebuild(history[t.ticket_id])
-        update, alerts = t.update(now_us)
-        updates.append(update)
-        planned += alerts
-    store.save_tickets(conn, updates)
-    store.replace_alerts(conn, [t.ticket_id for t in work], planned, webhooks or [""], now_us)
+    _plan(conn, work, now_us, webhooks)
     return sum(1 for t in work if t.created_at is not None)

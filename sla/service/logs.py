@@ -21,6 +21,27 @@ _STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | 
 }
 
 
+# Control characters as escapes: a value from a request (its path) cannot
+# end the line and start a forged one.
+_ESCAPES = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)} | {
+    ord("\n"): "\\n",
+    ord("\r"): "\\r",
+    ord("\t"): "\\t",
+    0x85: "\\x85",
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+}
+
+
+def _plain(value: object) -> str:
+    """``value`` as text on one line (control characters escaped).
+
+    >>> _plain("/v1/x\\n2026 error forged")
+    '/v1/x\\\\n2026 error forged'
+    """
+    return str(value).translate(_ESCAPES)
+
+
 def _extra(record: logging.LogRecord) -> dict[str, object]:
     return {k: v for k, v in record.__dict__.items() if k not in _STANDARD and not k.startswith("_")}
 
@@ -45,11 +66,11 @@ class TextFormatter(logging.Formatter):
     """A record as one line of text, its extra fields as ``key=value``."""
 
     def format(self, record: logging.LogRecord) -> str:
-        extra = " ".join(f"{k}={v}" for k, v in _extra(record).items())
+        extra = " ".join(f"{_plain(k)}={_plain(v)}" for k, v in _extra(record).items())
         when = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        line = f"{when} {record.levelname.lower():7} {record.name}: {record.getMessage()}"
+        line = f"{when} {record.levelname.lower():7} {record.name}: {_plain(record.getMessage())}"
         if record.exc_info and record.exc_info[0] is not None:
-            line += f" error={record.exc_info[0].__name__}: {record.exc_info[1]}"
+            line += f" error={record.exc_info[0].__name__}: {_plain(record.exc_info[1])}"
         return f"{line} {extra}".rstrip()
 
 

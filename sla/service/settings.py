@@ -38,10 +38,11 @@ class Settings:
     retry_max_us: int = 300 * US
     retry_for_us: int = 24 * 3600 * US
     delivery_timeout_s: float = 10.0
-    # A claim is posted all at once (at most ``delivery_concurrency`` posts
-    # in parallel), each post within ``delivery_timeout_s``: a whole claim is
-    # done well inside its lease, so no other process takes it over while
-    # this one is still at it.
+    # Each webhook has ``delivery_concurrency`` slots; a row is claimed (at
+    # most ``claim_batch`` per look and webhook) only into a free slot, so its
+    # post starts at once and ends, whatever the webhook does, within
+    # ``delivery_timeout_s`` (at most half the lease): no other process takes
+    # a row over while this one is still posting it.
     claim_batch: int = 16
     delivery_concurrency: int = 16
     pool_size: int = 8

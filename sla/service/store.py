@@ -64,6 +64,9 @@ class TicketUpdate:
     due_us: int | None
     open_cycles: int
     events: int
+    #: The first event after the instant the alerts were planned at (None:
+    #: none): the alerts are planned again when the server's clock passes it.
+    replan_us: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +169,7 @@ _TICKET_UPSERT = (
     " ON CONFLICT (ticket_id) DO UPDATE SET first_at_us = excluded.first_at_us, "
     "created_at_us = excluded.created_at_us, last_at_us = excluded.last_at_us, "
     "state = excluded.state, due_us = excluded.due_us, open_cycles = excluded.open_cycles, "
-    "events = excluded.events"
+    "events = excluded.events, replan_us = excluded.replan_us"
 )
 
 
@@ -183,6 +186,7 @@ def save_tickets(conn: Connection, updates: Sequence[TicketUpdate]) -> None:
             u.due_us,
             u.open_cycles,
             u.events,
+            u.replan_us,
         )
         for u in updates
     ]
@@ -190,18 +194,19 @@ def save_tickets(conn: Connection, updates: Sequence[TicketUpdate]) -> None:
         # One statement over arrays: a request's tickets in one round trip.
         conn.execute(
             "INSERT INTO tickets (ticket_id, first_seq, first_at_us, created_at_us, last_at_us, state, "
-            "due_us, open_cycles, events) "
-            "SELECT u.t, (SELECT min(seq) FROM events e WHERE e.ticket_id = u.t), u.f, u.c, u.l, u.s, u.d, u.o, u.n "
-            "FROM unnest(?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[], ?::int[], "
-            "?::int[]) AS u(t, f, c, l, s, d, o, n)" + _TICKET_UPSERT,
-            [list(column) for column in zip(*columns, strict=True)] if columns else [[]] * 8,
+            "due_us, open_cycles, events, replan_us) "
+            "SELECT u.t, (SELECT min(seq) FROM events e WHERE e.ticket_id = u.t), u.f, u.c, u.l, u.s, u.d, u.o, "
+            "u.n, u.r FROM unnest(?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[], "
+            "?::int[], ?::int[], ?::bigint[]) AS u(t, f, c, l, s, d, o, n, r)" + _TICKET_UPSERT,
+            [list(column) for column in zip(*columns, strict=True)] if columns else [[]] * 9,
             binary=True,
         )
         return
     conn.many(
         "INSERT INTO tickets (ticket_id, first_seq, first_at_us, created_at_us, last_at_us, state, "
-        "due_us, open_cycles, events) "
-        "VALUES (?, (SELECT min(seq) FROM events WHERE ticket_id = ?), ?, ?, ?, ?, ?, ?, ?)" + _TICKET_UPSERT,
+        "due_us, open_cycles, events, replan_us) "
+        "VALUES (?, (SELECT min(seq) FROM events WHERE ticket_id = ?), ?, ?, ?, ?, ?, ?, ?, ?)"
+        + _TICKET_UPSERT,
         [(row[0], *row) for row in columns],
     )
 
@@ -216,11 +221,15 @@ def replace_alerts(
     """Recompute the pending alerts of ``ticket_ids``: the alerts still in
     the future are dropped and ``planned`` (id, ticket, instant, body) added,
     one row per webhook.  An alert whose instant has passed stays (it fired:
-    it is never recalled), and one already stored is not added again."""
+    it is never recalled), and one already stored is not added again.  An
+    alert a scheduler has claimed stays too, whatever its instant: another
+    process, whose clock may be ahead of ``now_us``, is posting it (deleting
+    and re-adding it would free it for a second delivery)."""
     for part in _chunks(ticket_ids):
         where, params = conn.in_list("ticket_id", part)
         conn.execute(
-            f"DELETE FROM alerts WHERE {where} AND at_us > ? AND attempts = 0 AND delivered_us IS NULL",
+            f"DELETE FROM alerts WHERE {where} AND at_us > ? AND attempts = 0 AND delivered_us IS NULL "
+            "AND lease_owner IS NULL AND first_attempt_us IS NULL",
             [*params, now_us],
         )
     rows = [
@@ -316,22 +325,25 @@ def claim(
     return claimed
 
 
-def delivered(conn: Connection, done: Sequence[tuple[str, str, int]]) -> None:
-    """Record deliveries answered with a 2xx: (id, webhook, when)."""
+def delivered(conn: Connection, owner: str, done: Sequence[tuple[str, str, int]]) -> None:
+    """Record deliveries answered with a 2xx: (id, webhook, when), for the
+    rows ``owner`` still holds (a process whose lease was taken over records
+    nothing: the taker's outcome counts)."""
     conn.many(
         "UPDATE alerts SET delivered_us = ?, attempts = attempts + 1, lease_owner = NULL, "
-        "lease_until_us = NULL, last_error = NULL WHERE id = ? AND webhook = ?",
-        [(when, ident, webhook) for ident, webhook, when in done],
+        "lease_until_us = NULL, last_error = NULL WHERE id = ? AND webhook = ? AND lease_owner = ?",
+        [(when, ident, webhook, owner) for ident, webhook, when in done],
     )
 
 
-def failed(conn: Connection, failures: Sequence[tuple[str, str, int, str, bool]]) -> None:
-    """Record failed attempts: (id, webhook, next attempt, error, given up)."""
+def failed(conn: Connection, owner: str, failures: Sequence[tuple[str, str, int, str, bool]]) -> None:
+    """Record failed attempts: (id, webhook, next attempt, error, given up),
+    for the rows ``owner`` still holds."""
     conn.many(
         "UPDATE alerts SET attempts = attempts + 1, next_attempt_us = ?, last_error = ?, gave_up = ?, "
-        "lease_owner = NULL, lease_until_us = NULL WHERE id = ? AND webhook = ?",
+        "lease_owner = NULL, lease_until_us = NULL WHERE id = ? AND webhook = ? AND lease_owner = ?",
         [
-            (after, error[:500], int(gave_up), ident, webhook)
+            (after, error[:500], int(gave_up), ident, webhook, owner)
             for ident, webhook, after, error, gave_up in failures
         ],
     )
@@ -350,14 +362,54 @@ def release(conn: Connection, owner: str | None) -> None:
         )
 
 
-def next_alert_us(conn: Connection, webhooks: Sequence[str]) -> int | None:
-    """The earliest instant a delivery is due (None: nothing to deliver)."""
+def next_alert_us(conn: Connection, webhooks: Sequence[str], now_us: int) -> int | None:
+    """The earliest instant a delivery to ``webhooks`` can be claimed, or a
+    ticket's alerts are to be planned again (None: neither).  A row another
+    process holds can be claimed when its lease ends, not before: a due row
+    under a live lease does not make the scheduler look again at once."""
     hooks, params = conn.in_list("webhook", list(webhooks))
     row = conn.one(
-        f"SELECT min(next_attempt_us) FROM alerts WHERE delivered_us IS NULL AND gave_up = 0 AND {hooks}",
-        params,
+        "SELECT min(CASE WHEN lease_until_us IS NOT NULL AND lease_until_us >= ? "
+        "AND lease_until_us + 1 > next_attempt_us THEN lease_until_us + 1 ELSE next_attempt_us END) "
+        f"FROM alerts WHERE delivered_us IS NULL AND gave_up = 0 AND {hooks}",
+        [now_us, *params],
     )
-    return None if row is None or row[0] is None else int(row[0])
+    replan = conn.one("SELECT min(replan_us) FROM tickets WHERE replan_us IS NOT NULL")
+    found = [int(r[0]) for r in (row, replan) if r is not None and r[0] is not None]
+    return min(found) if found else None
+
+
+def replan_due(conn: Connection, now_us: int, limit: int) -> list[str]:
+    """Tickets whose alerts are to be planned again by ``now_us`` (the first
+    of their events after the instant the alerts were planned at has come)."""
+    rows = conn.execute(
+        "SELECT ticket_id FROM tickets WHERE replan_us <= ? ORDER BY replan_us LIMIT ?", (now_us, limit)
+    )
+    return [r[0] for r in rows]
+
+
+def add_webhooks(conn: Connection, webhooks: Sequence[str], now_us: int) -> int:
+    """Give each of ``webhooks`` a row for every alert still to fire (its
+    instant after ``now_us``) that it has none for: the alerts planned
+    before a webhook was configured (or while none was: those rows are under
+    the webhook ``""``) reach it too.  Alerts whose instant has passed are
+    not sent to a webhook added since.  How many rows were added."""
+    added = 0
+    for webhook in webhooks:
+        before = conn.one("SELECT count(*) FROM alerts WHERE webhook = ?", (webhook,))
+        conn.execute(
+            "INSERT INTO alerts (id, webhook, ticket_id, at_us, body, next_attempt_us) "
+            "SELECT DISTINCT id, ?, ticket_id, at_us, body, at_us FROM alerts "
+            "WHERE at_us > ? AND delivered_us IS NULL AND gave_up = 0 AND webhook <> ? "
+            "ON CONFLICT (id, webhook) DO NOTHING",
+            (webhook, now_us, webhook),
+        )
+        after = conn.one("SELECT count(*) FROM alerts WHERE webhook = ?", (webhook,))
+        added += int(after[0] if after else 0) - int(before[0] if before else 0)
+    if webhooks:
+        # The rows kept while no webhook was configured have served their turn.
+        conn.execute("DELETE FROM alerts WHERE webhook = ''")
+    return added
 
 
 def meta(conn: Connection, key: str) -> str | None:

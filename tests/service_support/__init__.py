@@ -214,6 +214,52 @@ class Receiver:
         self.server.server_close()
 
 
+class Trickle:
+    """A webhook that answers 200 and then sends its body one byte every
+    ``every`` seconds: no single read waits long, the whole answer does."""
+
+    def __init__(self, every: float = 0.1, body_bytes: int = 10):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(50)
+        self.every = every
+        self.body_bytes = body_bytes
+        self.requests = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/hook"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            self.requests += 1
+            try:
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % self.body_bytes)
+                for _ in range(self.body_bytes):
+                    time.sleep(self.every)
+                    conn.sendall(b"x")
+            except OSError:
+                pass  # the sender gave up
+
+    def close(self) -> None:
+        self.sock.close()
+
+
 # ------------------------------------------------------- sla serve process
 class Server:
     """``sla serve`` started as a user starts it, on a free loopback port."""
