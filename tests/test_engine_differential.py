@@ -49,6 +49,16 @@ def test_the_shim_bypasses_exactly_the_compiled_modules():
     finally:
         sys.path.remove(str(SHIM.parent))
     assert engine_shim.COMPILED_MODULES == sla.engine.COMPILED_MODULES
+    # setup.py cannot import sla either: its list of files must name the same modules
+    import ast
+
+    tree = ast.parse((SHIM.parents[1] / "setup.py").read_text())
+    (files,) = [
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "COMPILED" for t in node.targets)
+    ]
+    assert tuple(f.removesuffix(".py").replace("/", ".") for f in files) == sla.engine.COMPILED_MODULES
     code = (
         f"import sys; sys.path.insert(0, {str(SHIM.parent)!r}); import engine_shim; engine_shim.install(); "
         "import sla.engine; print(sla.engine.engine_kind())"

@@ -23,6 +23,8 @@ pytest.importorskip("psycopg")
 pytest.importorskip("uvicorn")
 
 from service_support import (
+    FAST_OPTIONS,
+    FAST_POLICY,
     ROOT,
     FakeClock,
     InProcess,
@@ -37,14 +39,8 @@ from service_support import (
 import sla
 from sla.service.settings import Settings
 
-POLICY = """\
-policies:
-  - name: fast
-    calendar: 24x7
-    targets: {first_response: 3s}
-    warnings: {at_percent: [50]}
-"""
-FAST = ["--poll", "0.05s", "--retry-initial", "0.2s", "--retry-max", "1s"]
+POLICY = FAST_POLICY
+FAST = FAST_OPTIONS
 
 
 @pytest.fixture(scope="module")

@@ -19,16 +19,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 pytest.importorskip("uvicorn")
 
-from service_support import ROOT, Receiver, Server, wait_until
+from service_support import FAST_OPTIONS, FAST_POLICY, ROOT, Receiver, Server, wait_until
 
-POLICY = """\
-policies:
-  - name: fast
-    calendar: 24x7
-    targets: {first_response: 3s}
-    warnings: {at_percent: [50]}
-"""
-FAST = ["--poll", "0.05s", "--retry-initial", "0.2s", "--retry-max", "1s"]
+POLICY = FAST_POLICY
+FAST = FAST_OPTIONS
 
 
 def iso(moment: datetime) -> str:

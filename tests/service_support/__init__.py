@@ -25,6 +25,19 @@ ROOT = Path(__file__).resolve().parents[2]
 PG_BIN_DIRS = [Path("/usr/lib/postgresql/15/bin"), *sorted(Path("/usr/lib/postgresql").glob("*/bin"))]
 
 
+#: A policy with a 3-second first response and a warning at half of it:
+#: alerts within seconds of a ticket's creation.
+FAST_POLICY = """\
+policies:
+  - name: fast
+    calendar: 24x7
+    targets: {first_response: 3s}
+    warnings: {at_percent: [50]}
+"""
+#: `sla serve` options that make the scheduler look and retry quickly.
+FAST_OPTIONS = ["--poll", "0.05s", "--retry-initial", "0.2s", "--retry-max", "1s"]
+
+
 def free_port() -> int:
     """A free TCP port on the loopback interface."""
     with socket.socket() as s:
