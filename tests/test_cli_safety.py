@@ -150,6 +150,9 @@ def test_interrupting_parallel_jobs_says_one_line_and_cleans_up(big_history, tmp
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         start_new_session=True,
+        # As from a terminal: Ctrl-C's default action, even where the test
+        # process ignores SIGINT (an ignored signal stays ignored across exec).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 30
     while not any(scratch.iterdir()) and time.monotonic() < deadline and process.poll() is None:
