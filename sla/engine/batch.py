@@ -19,7 +19,7 @@ from weakref import WeakKeyDictionary
 
 from sla.engine.clock import ClockPlan, TicketClock, plan
 from sla.engine.events import Event, TicketEvents, events_from_dicts
-from sla.engine.judge import CycleResult, judge_ticket
+from sla.engine.judge import CycleResult, judge_ticket, resolver_of
 from sla.errors import ArgumentError, EventError, check_argument
 from sla.policy.compile import PolicySet
 from sla.timefmt import check_range, parse_instant, to_us
@@ -43,22 +43,23 @@ def as_us(now: datetime | str | int) -> int:
 _PLANS: WeakKeyDictionary[PolicySet, ClockPlan] = WeakKeyDictionary()
 
 
-def new_clock(policies: PolicySet) -> TicketClock:
-    """An empty clock for one ticket, running the metrics some policy targets."""
+def plan_of(policies: PolicySet) -> ClockPlan:
+    """The clock plan of a policy set (the metrics some policy targets), shared."""
     clock_plan = _PLANS.get(policies)
     if clock_plan is None:
         clock_plan = _PLANS[policies] = plan(policies.metrics[name] for name in policies.active_metrics)
-    return TicketClock(clock_plan, policies.done_statuses, policies.derive)
+    return clock_plan
+
+
+def new_clock(policies: PolicySet) -> TicketClock:
+    """An empty clock for one ticket, running the metrics some policy targets."""
+    return TicketClock(plan_of(policies), policies.done_statuses, policies.derive)
 
 
 def run_clock(policies: PolicySet, events: Iterable[Event], now: int) -> TicketClock | None:
     """Feed a ticket's sorted events up to ``now``; None if it was created after ``now``."""
     clock = new_clock(policies)
-    feed = clock.feed
-    for event in events:
-        if event.at > now:
-            break
-        feed(event)
+    clock.feed_all(events, now)
     return clock if clock.created_at is not None else None
 
 
@@ -72,6 +73,40 @@ def evaluate_events(
     if clock is None:
         return []
     return judge_ticket(ticket.ticket_id, clock, policies, now, with_warnings)
+
+
+class TicketJudge:
+    """:func:`evaluate_events` for many tickets of one policy set at one
+    ``now``: the policy set's plan and caches looked up once, not per ticket.
+
+    >>> from sla import load_policies
+    >>> from sla.engine.events import events_from_dicts
+    >>> policies = load_policies("policies:\\n  - name: all\\n    targets: {first_response: 1h}\\n")
+    >>> judge = TicketJudge(policies, as_us("2026-03-02T09:30:00Z"))
+    >>> ticket = events_from_dicts([{"at": "2026-03-02T08:00:00Z", "type": "created", "fields": {}}], "T1")
+    >>> [(r.ticket_id, r.state) for r in judge(ticket)]
+    [('T1', 'breached')]
+    """
+
+    __slots__ = ("policies", "now", "with_warnings", "plan", "done_statuses", "derive", "resolver")
+
+    def __init__(self, policies: PolicySet, now: int, with_warnings: bool = False):
+        self.policies, self.now, self.with_warnings = policies, now, with_warnings
+        self.plan = plan_of(policies)
+        self.done_statuses = policies.done_statuses
+        self.derive = policies.derive
+        self.resolver = resolver_of(policies)
+
+    def __call__(self, ticket: TicketEvents) -> list[CycleResult]:
+        """As ``evaluate_events(policies, ticket, now, with_warnings)``."""
+        if ticket.error is not None:
+            raise ticket.error
+        now = self.now
+        clock = TicketClock(self.plan, self.done_statuses, self.derive)
+        clock.feed_all(ticket.events, now)
+        if clock.created_at is None:
+            return []
+        return judge_ticket(ticket.ticket_id, clock, self.policies, now, self.with_warnings, self.resolver)
 
 
 def evaluate_ticket(

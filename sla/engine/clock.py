@@ -416,7 +416,7 @@ class TicketClock:
     ):
         clock_plan = metrics if isinstance(metrics, ClockPlan) else ClockPlan(metrics)
         self._plan = clock_plan
-        self.metrics = [MetricClock(m) for m in clock_plan.metrics]
+        self.metrics = list(map(MetricClock, clock_plan.metrics))
         self.done_statuses = done_statuses
         self.status: str | None = None
         self.fields: dict[str, object] = {}  # as the events set them
@@ -432,131 +432,96 @@ class TicketClock:
     # ---------------------------------------------------------------- feed
     def feed(self, event: Event) -> None:
         """Apply one event; events must come in processing order."""
-        at = event.at
-        if self.last_at is not None and at < self.last_at:
-            raise ValueError("events must be fed in time order")
-        kind = event.kind
-        if self.created_at is None and kind != CREATED:
-            raise ValueError("the first event of a ticket must be its created event")
-        self.last_at = at
-        previous_status = self.status
-        previous_fields = self.fields
-        previous_attributes = self.attributes
-        became_done = reopened = False
-        done_statuses = self.done_statuses
-        if kind == CREATED:
-            self.created_at = at
-            self.status = event.status if event.status is not None else "new"
-            self.fields = dict(event.fields) if event.fields else {}
-            self.attributes = self.fields if self.derive is None else self.derive(self.fields)
-            self._remember(at)
-            became_done = self.status in done_statuses
-        elif kind == STATUS:
-            self.status = event.status
-            was_done = previous_status in done_statuses
-            is_done = self.status in done_statuses
-            became_done = is_done and not was_done
-            reopened = was_done and not is_done
-        elif kind == UPDATE:
-            self.fields = {**self.fields, **(event.fields or {})}
-            self.attributes = self.fields if self.derive is None else self.derive(self.fields)
-            self._remember(at)
+        self.feed_all((event,))
+
+    def feed_all(self, events: Iterable[Event], until: int | None = None) -> None:
+        """Apply events in processing order, as :meth:`feed` does one by one;
+        with ``until``, stop before the first event after that instant.
+
+        The clock's state is kept in local variables while the events are
+        applied (the engine's inner loop) and stored back at the end, also
+        when an event is refused."""
+        last_at, created_at = self.last_at, self.created_at
+        status, fields, attributes = self.status, self.fields, self.attributes
+        done_statuses, derive = self.done_statuses, self.derive
+        history_at, history = self.history_at, self.history
         clock_plan = self._plan
-        route = clock_plan.routes[kind]
-        owners = clock_plan.owner_routes[kind]
-        if not route and not owners:
-            return
-        status = self.status
-        attributes = self.attributes
-        done = status in done_statuses
-        # The event's signals, once for every metric.  An event given through
-        # the API with an author or public flag no message can have is
-        # irregular: its triggers are all tested one by one.
-        regular = True
-        signals = 0
-        if kind == MESSAGE:
-            author, public = event.author, event.public
-            pair = _MESSAGE_SIGNALS.get(author) if type(author) is str else None
-            if pair is None or type(public) is not bool:
-                regular = False
-            else:
-                signals = pair[1] if public else pair[0]
-        elif kind == CREATED:
-            signals = _S_CREATED | _S_DONE if became_done else _S_CREATED
-        elif kind == STATUS:
-            if became_done:
-                signals = _S_DONE
-            elif reopened:
-                signals = _S_REOPENED
-        elif kind == CSAT:
-            signals = _S_CSAT
+        routes, owner_routes = clock_plan.routes, clock_plan.owner_routes
         programs = clock_plan.programs
         clocks = self.metrics
-        for i in route:
-            clock = clocks[i]
-            program = programs[i]
-            cycles = clock.cycles
-            current = cycles[-1] if cycles else None
-            changed = False  # did the cycle start, end or resume?
-            if current is not None and current.end is None:
-                hit = regular and (signals & program.stop_mask) != 0
-                if not hit:
-                    rest = program.stop_rest[kind] if regular else program.stop[kind]
-                    hit = bool(rest) and _hit(
-                        rest,
-                        event,
-                        became_done,
-                        reopened,
-                        previous_status,
-                        previous_fields,
-                        program.responders,
-                    )
-                if hit:
-                    current.end, current.ended_by, changed = at, ENDED_BY_STOP, True
-                    if program.restart_on_stop and not done:
-                        # The response that ends an update cycle starts the next one.
-                        _update_pause(current, program, at, status, attributes)
-                        current = Cycle(len(cycles) + 1, at)
-                        cycles.append(current)
-                elif program.cancel_on_done and became_done:
-                    current.end, current.ended_by, changed = at, ENDED_BY_DONE, True
-            elif program.resumable and current is not None:
-                hit = regular and (signals & program.resume_mask) != 0
-                if not hit:
-                    rest = program.resume_rest[kind] if regular else program.resume[kind]
-                    hit = bool(rest) and _hit(
-                        rest,
-                        event,
-                        became_done,
-                        reopened,
-                        previous_status,
-                        previous_fields,
-                        program.responders,
-                    )
-                if hit:
-                    current.end = current.ended_by = None
-                    changed = True
-            elif current is None or program.repeat:
-                hit = regular and (signals & program.start_mask) != 0
-                if not hit:
-                    rest = program.start_rest[kind] if regular else program.start[kind]
-                    hit = bool(rest) and _hit(
-                        rest,
-                        event,
-                        became_done,
-                        reopened,
-                        previous_status,
-                        previous_fields,
-                        program.responders,
-                    )
-                if (
-                    hit
-                    and (not program.needs_prior_response or clock.seen_response)
-                    and not (program.start_needs_open and done)
-                ):
-                    current = Cycle(len(cycles) + 1, at)
-                    cycles.append(current)
-                    if not program.restart_on_stop:  # an update cycle's start is also its stop signal
+        try:
+            for event in events:
+                at = event.at
+                if until is not None and at > until:
+                    break
+                if last_at is not None and at < last_at:
+                    raise ValueError("events must be fed in time order")
+                kind = event.kind
+                if created_at is None and kind != CREATED:
+                    raise ValueError("the first event of a ticket must be its created event")
+                last_at = at
+                previous_status = status
+                previous_fields = fields
+                previous_attributes = attributes
+                became_done = reopened = False
+                if kind == CREATED:
+                    created_at = at
+                    status = event.status if event.status is not None else "new"
+                    fields = dict(event.fields) if event.fields else {}
+                    attributes = fields if derive is None else derive(fields)
+                    if history_at and history_at[-1] == at:
+                        history[-1] = attributes
+                    else:
+                        history_at.append(at)
+                        history.append(attributes)
+                    became_done = status in done_statuses
+                elif kind == STATUS:
+                    status = event.status
+                    was_done = previous_status in done_statuses
+                    is_done = status in done_statuses
+                    became_done = is_done and not was_done
+                    reopened = was_done and not is_done
+                elif kind == UPDATE:
+                    fields = {**fields, **(event.fields or {})}
+                    attributes = fields if derive is None else derive(fields)
+                    if history_at and history_at[-1] == at:
+                        history[-1] = attributes
+                    else:
+                        history_at.append(at)
+                        history.append(attributes)
+                route = routes[kind]
+                owners = owner_routes[kind]
+                if not route and not owners:
+                    continue
+                done = status in done_statuses
+                # The event's signals, once for every metric.  An event given through
+                # the API with an author or public flag no message can have is
+                # irregular: its triggers are all tested one by one.
+                regular = True
+                signals = 0
+                if kind == MESSAGE:
+                    author, public = event.author, event.public
+                    pair = _MESSAGE_SIGNALS.get(author) if type(author) is str else None
+                    if pair is None or type(public) is not bool:
+                        regular = False
+                    else:
+                        signals = pair[1] if public else pair[0]
+                elif kind == CREATED:
+                    signals = _S_CREATED | _S_DONE if became_done else _S_CREATED
+                elif kind == STATUS:
+                    if became_done:
+                        signals = _S_DONE
+                    elif reopened:
+                        signals = _S_REOPENED
+                elif kind == CSAT:
+                    signals = _S_CSAT
+                for i in route:
+                    clock = clocks[i]
+                    program = programs[i]
+                    cycles = clock.cycles
+                    current = cycles[-1] if cycles else None
+                    changed = False  # did the cycle start, end or resume?
+                    if current is not None and current.end is None:
                         hit = regular and (signals & program.stop_mask) != 0
                         if not hit:
                             rest = program.stop_rest[kind] if regular else program.stop[kind]
@@ -570,41 +535,107 @@ class TicketClock:
                                 program.responders,
                             )
                         if hit:
-                            current.end, current.ended_by = at, ENDED_BY_STOP
+                            current.end, current.ended_by, changed = at, ENDED_BY_STOP, True
+                            if program.restart_on_stop and not done:
+                                # The response that ends an update cycle starts the next one.
+                                _update_pause(current, program, at, status, attributes)
+                                current = Cycle(len(cycles) + 1, at)
+                                cycles.append(current)
                         elif program.cancel_on_done and became_done:
-                            current.end, current.ended_by = at, ENDED_BY_DONE
-                    changed = True
-            if (
-                kind == MESSAGE
-                and not clock.seen_response
-                and event.public
-                and event.author in program.responders
-            ):
-                clock.seen_response = True
-            # Whether the clock is paused depends only on the status and on the
-            # cycle's own state: other events leave it as it was.  A cycle that
-            # can never pause, and is not paused, has nothing to update.
-            if (
-                current is not None
-                and (current.pause_from is not None or program.pausable or current.end is not None)
-                and (
-                    changed
-                    or kind in (STATUS, CREATED)
-                    or (kind == UPDATE and program.pause_when is not None)
-                )
-            ):
-                _update_pause(current, program, at, status, attributes)
-        for i in owners:
-            self._step_ownership(
-                clocks[i], programs[i], event, became_done, reopened, previous_attributes, done
-            )
-
-    def _remember(self, at: int) -> None:
-        if self.history_at and self.history_at[-1] == at:
-            self.history[-1] = self.attributes
-        else:
-            self.history_at.append(at)
-            self.history.append(self.attributes)
+                            current.end, current.ended_by, changed = at, ENDED_BY_DONE, True
+                    elif program.resumable and current is not None:
+                        hit = regular and (signals & program.resume_mask) != 0
+                        if not hit:
+                            rest = program.resume_rest[kind] if regular else program.resume[kind]
+                            hit = bool(rest) and _hit(
+                                rest,
+                                event,
+                                became_done,
+                                reopened,
+                                previous_status,
+                                previous_fields,
+                                program.responders,
+                            )
+                        if hit:
+                            current.end = current.ended_by = None
+                            changed = True
+                    elif current is None or program.repeat:
+                        hit = regular and (signals & program.start_mask) != 0
+                        if not hit:
+                            rest = program.start_rest[kind] if regular else program.start[kind]
+                            hit = bool(rest) and _hit(
+                                rest,
+                                event,
+                                became_done,
+                                reopened,
+                                previous_status,
+                                previous_fields,
+                                program.responders,
+                            )
+                        if (
+                            hit
+                            and (not program.needs_prior_response or clock.seen_response)
+                            and not (program.start_needs_open and done)
+                        ):
+                            current = Cycle(len(cycles) + 1, at)
+                            cycles.append(current)
+                            if not program.restart_on_stop:  # an update cycle's start is also its stop signal
+                                hit = regular and (signals & program.stop_mask) != 0
+                                if not hit:
+                                    rest = program.stop_rest[kind] if regular else program.stop[kind]
+                                    hit = bool(rest) and _hit(
+                                        rest,
+                                        event,
+                                        became_done,
+                                        reopened,
+                                        previous_status,
+                                        previous_fields,
+                                        program.responders,
+                                    )
+                                if hit:
+                                    current.end, current.ended_by = at, ENDED_BY_STOP
+                                elif program.cancel_on_done and became_done:
+                                    current.end, current.ended_by = at, ENDED_BY_DONE
+                            changed = True
+                    if (
+                        kind == MESSAGE
+                        and not clock.seen_response
+                        and event.public
+                        and event.author in program.responders
+                    ):
+                        clock.seen_response = True
+                    # Whether the clock is paused depends only on the status and on the
+                    # cycle's own state: other events leave it as it was.  A cycle that
+                    # is not paused has nothing to update if it can never pause while
+                    # open, or if it ended for good (not resumable).
+                    if (
+                        current is not None
+                        and (
+                            current.pause_from is not None
+                            or (program.pausable if current.end is None else program.resumable)
+                        )
+                        and (
+                            changed
+                            or kind in (STATUS, CREATED)
+                            or (kind == UPDATE and program.pause_when is not None)
+                        )
+                    ):
+                        _update_pause(current, program, at, status, attributes)
+                for i in owners:
+                    self._step_ownership(
+                        clocks[i],
+                        programs[i],
+                        event,
+                        became_done,
+                        reopened,
+                        previous_attributes,
+                        done,
+                        attributes,
+                        status,
+                    )
+        finally:
+            self.last_at, self.created_at = last_at, created_at
+            self.status, self.fields, self.attributes = status, fields, attributes
 
     def _step_ownership(
         self,
@@ -615,13 +646,15 @@ class TicketClock:
         reopened: bool,
         previous_attributes: Mapping[str, object],
         done: bool,
+        attributes: Mapping[str, object],
+        status: str | None,
     ) -> None:
         """Who owns the ticket: a cycle per stay of the attribute's value
-        (section 12's group_ownership). Ends are normal ends, never cancels."""
+        (section 12's group_ownership). Ends are normal ends, never cancels.
+        ``attributes`` and ``status``: the ticket's, after the event."""
         name = program.owner
         assert name is not None
         at = event.at
-        attributes, status = self.attributes, self.status
         cycles = clock.cycles
         current = cycles[-1] if cycles and cycles[-1].end is None else None
         before, after = previous_attributes.get(name), attributes.get(name)

@@ -161,42 +161,47 @@ def parse_event(record: Mapping[str, object], seq: int = 0, line: int | None = N
                 f"type is {shown(kind_name)}; expected one of created, message, status, update, csat"
             )
     raw_at = record.get("at", _ABSENT)
-    try:
-        # The common case inline (this runs once per input line); anything
-        # unusual goes through parse_instant for its checks and messages.
-        moment = _fromisoformat(raw_at)  # type: ignore[arg-type]
-        if moment.tzinfo is None:
-            raise ValueError
-        at = (moment - _EPOCH) // _ONE_US
-        if not MIN_US <= at <= MAX_US:
-            raise ValueError  # parse_instant below names the supported range
-        # Text already in the output form (2026-03-02T08:15:00Z, what
-        # format_instant writes for whole seconds) is kept for the rows that
-        # name this instant: the formatter's cache is keyed by the instant.
-        if (
-            type(raw_at) is str
-            and len(raw_at) == 20
-            and raw_at[19] == "Z"
-            and raw_at[10] == "T"
-            and raw_at[13] == ":"
-            and raw_at[16] == ":"
-            and raw_at[4] == "-"
-            and raw_at[7] == "-"
-            and not (raw_at[11] == "2" and raw_at[12] == "4")  # 24:00 is no output form
-        ):
-            if len(_FORMATTED) > 4096:
-                _FORMATTED.clear()
-            _FORMATTED[at] = raw_at
-    except (TypeError, ValueError):
-        if raw_at is _ABSENT:
-            raise EventError(
-                "at is missing; every event needs a timestamp like 2026-03-02T08:15:00Z"
-            ) from None
+    # Text in the output form read lately (a ticket's events often share an
+    # instant) is not parsed again.
+    known = _READ.get(raw_at) if type(raw_at) is str else None
+    if known is not None:
+        at = known
+    else:
         try:
-            # Columnar sources (Arrow, Parquet) hand over datetimes, not text.
-            at = to_us(raw_at) if isinstance(raw_at, datetime) else parse_instant(raw_at)
-        except TimestampError as exc:
-            raise EventError(f"at: {exc}") from None
+            # The common case inline (this runs once per input line); anything
+            # unusual goes through parse_instant for its checks and messages.
+            moment = _fromisoformat(raw_at)  # type: ignore[arg-type]
+            if moment.tzinfo is None:
+                raise ValueError
+            at = (moment - _EPOCH) // _ONE_US
+            if not MIN_US <= at <= MAX_US:
+                raise ValueError  # parse_instant below names the supported range
+            # Text already in the output form (2026-03-02T08:15:00Z, what
+            # format_instant writes for whole seconds) is kept for the rows that
+            # name this instant: the formatter's cache is keyed by the instant.
+            # (Characters 4, 7, 10, 13, 16 and 19 are its separators and its Z.)
+            if (
+                type(raw_at) is str
+                and len(raw_at) == 20
+                and raw_at[4::3] == "--T::Z"
+                and not (raw_at[11] == "2" and raw_at[12] == "4")  # 24:00 is no output form
+            ):
+                if len(_FORMATTED) > 4096:
+                    _FORMATTED.clear()
+                _FORMATTED[at] = raw_at
+                if len(_READ) > 4096:
+                    _READ.clear()
+                _READ[raw_at] = at
+        except (TypeError, ValueError):
+            if raw_at is _ABSENT:
+                raise EventError(
+                    "at is missing; every event needs a timestamp like 2026-03-02T08:15:00Z"
+                ) from None
+            try:
+                # Columnar sources (Arrow, Parquet) hand over datetimes, not text.
+                at = to_us(raw_at) if isinstance(raw_at, datetime) else parse_instant(raw_at)
+            except TimestampError as exc:
+                raise EventError(f"at: {exc}") from None
     fields: dict[str, object] | None = None
     status: str | None = None
     author: str | None = None
@@ -257,6 +262,8 @@ def parse_event(record: Mapping[str, object], seq: int = 0, line: int | None = N
 
 
 _ABSENT = object()
+#: Timestamps in the output form read lately, and their instants.
+_READ: dict[str, int] = {}
 
 
 def _seconds(value: int) -> float:
@@ -308,6 +315,16 @@ class TicketEvents:
         if self.error is not None:
             return
         events = self.events
+        # The common ticket first: its created event first, the others in
+        # processing order after it (none created, none earlier): one pass.
+        if events and events[0].kind == CREATED:
+            previous_at = events[0].at
+            for e in events[1:]:
+                if e.kind == CREATED or e.at < previous_at:
+                    break
+                previous_at = e.at
+            else:
+                return
         created: Event | None = None
         count = 0
         for e in events:

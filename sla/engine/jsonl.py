@@ -146,9 +146,18 @@ LONG_LINE = _LongLine(b"\x00")
 
 # The hot generators, compiled with the engine where it is: they import
 # the names above, so they come last.
-from sla.engine.lines import bounded_lines, jsonl_records  # noqa: E402
+from sla.engine.lines import bounded_chunks, bounded_lines, chunk_records, jsonl_records  # noqa: E402
 
-__all__ = ["LONG_LINE", "MAX_LINE_BYTES", "Unreadable", "bounded_lines", "jsonl_records", "read_jsonl"]
+__all__ = [
+    "LONG_LINE",
+    "MAX_LINE_BYTES",
+    "Unreadable",
+    "bounded_chunks",
+    "bounded_lines",
+    "chunk_records",
+    "jsonl_records",
+    "read_jsonl",
+]
 
 
 def read_jsonl(

@@ -87,28 +87,50 @@ Resolved = dict[str, tuple[CompiledPolicy | None, ResolvedTarget | None]]
 _ResolveKey = tuple[object, ...]
 
 _MISSING = object()
-_RESOLVERS: WeakKeyDictionary[PolicySet, tuple[tuple[str, ...], dict[_ResolveKey, Resolved]]] = (
-    WeakKeyDictionary()
-)
 
 
-def _resolve(policies: PolicySet, attributes: Mapping[str, object], created: int | None) -> Resolved:
+class Resolver:
+    """The resolution cache of one policy set: the attributes some policy
+    matches on, and per their values (and types) the policy and target of
+    each metric."""
+
+    __slots__ = ("policies", "keys", "missing", "cache")
+
+    def __init__(self, policies: PolicySet):
+        self.policies = policies
+        self.keys: tuple[str, ...] = policies.resolution_keys
+        self.missing: tuple[object, ...] = tuple(_MISSING for _ in self.keys)
+        self.cache: dict[_ResolveKey, Resolved] = {}
+
+
+_RESOLVERS: WeakKeyDictionary[PolicySet, Resolver] = WeakKeyDictionary()
+
+
+def resolver_of(policies: PolicySet) -> Resolver:
+    """The shared resolution cache of a policy set."""
+    entry = _RESOLVERS.get(policies)
+    if entry is None:
+        entry = _RESOLVERS[policies] = Resolver(policies)
+    return entry
+
+
+def _resolve(
+    policies: PolicySet,
+    attributes: Mapping[str, object],
+    created: int | None,
+    resolver: Resolver | None = None,
+) -> Resolved:
     """Per metric, (policy, target) for the attributes; cached across tickets.
 
     The key holds only the attributes some policy matches on, and the
     priority, so tickets that differ elsewhere share one entry.
     """
-    entry = _RESOLVERS.get(policies)
-    if entry is None:
-        keys = policies.resolution_keys
-        entry = _RESOLVERS[policies] = (keys, {})
-    keys, cache = entry
+    entry = resolver if resolver is not None else resolver_of(policies)
+    cache = entry.cache
     # Types are part of the key: 1, 1.0 and True are equal in Python but
     # "1" and "1.0" are different priority names.
-    key: _ResolveKey = (
-        policies.era(created),
-        *[(type(v), v) for v in [attributes.get(k, _MISSING) for k in keys]],
-    )
+    values = tuple(map(attributes.get, entry.keys, entry.missing))
+    key: _ResolveKey = (policies.era(created), values, tuple(map(type, values)))
     cacheable = True
     try:
         return cache[key]
@@ -175,9 +197,9 @@ def _judge(
     if not cycle.pauses and cycle.pause_from is None:
         # The common case inline: one running stretch, no pauses (as
         # _stretches and reach_instant would find).
-        pauses: list[tuple[int, int | None]] = []
+        paused: tuple[tuple[int, int | None], ...] = ()
         paused_total = 0
-        running = [(start, end)] if end > start else []
+        running: list[tuple[int, int]] | None = None  # built for warnings only
         calendar = target.calendar
         elapsed = calendar.elapsed_us(start, end) if end > start else 0
         if amount == 0:
@@ -189,6 +211,7 @@ def _judge(
         paused_now = False
     else:
         pauses, paused_total, running = _stretches(cycle, end, open_at_now)
+        paused = tuple(pauses)
         due_at, elapsed = reach_instant(target, start, running, amount)
         paused_now = open_at_now and cycle.pause_from is not None
     breached = elapsed > amount
@@ -202,6 +225,8 @@ def _judge(
         due_at = _project(target, now, amount - elapsed)
     warnings: tuple[tuple[str, int], ...] = ()
     if with_warnings and open_at_now and policy.spec.warnings is not None:
+        if running is None:
+            running = [(start, end)] if end > start else []
         warnings = _warnings(policy.spec.warnings, target, cycle, running, elapsed, now, paused_now)
     return _new_result(
         CycleResult,
@@ -219,7 +244,7 @@ def _judge(
             breached,
             due_at,
             paused_total,
-            tuple(pauses),
+            paused,
             warnings,
         ),
     )
@@ -256,13 +281,26 @@ def _warnings(
 
 
 def judge_ticket(
-    ticket_id: str, clock: TicketClock, policies: PolicySet, now: int, with_warnings: bool = False
+    ticket_id: str,
+    clock: TicketClock,
+    policies: PolicySet,
+    now: int,
+    with_warnings: bool = False,
+    resolver: Resolver | None = None,
 ) -> list[CycleResult]:
-    """Every row of a ticket at ``now``, by metric name then cycle number."""
+    """Every row of a ticket at ``now``, by metric name then cycle number
+    (``resolver``: the policy set's, from :func:`resolver_of`, to skip its look-up)."""
     results = []
     memo: dict[int, Resolved] = {}
     history_at, history = clock.history_at, clock.history
     created = clock.created_at
+    if resolver is None:
+        resolver = resolver_of(policies)
+    # Most cycles are judged by the ticket's last attributes: those and their
+    # resolution are kept at hand, the memo holds any others.
+    last_at = history_at[-1] if history_at else None
+    last: Mapping[str, object] | None = None
+    last_resolved: Resolved | None = None
     for metric_clock in clock.metrics:  # the clock holds them in name order
         name = metric_clock.metric.name
         for cycle in metric_clock.cycles:
@@ -271,12 +309,23 @@ def judge_ticket(
             attributes = cycle.start_attributes
             if attributes is None:
                 end = cycle.end
-                i = bisect_right(history_at, now if end is None else end) - 1
+                if end is None:
+                    end = now
+                if last_at is not None and end >= last_at:
+                    if last_resolved is None:
+                        last = history[-1]
+                        last_resolved = memo[id(last)] = _resolve(policies, last, created, resolver)
+                    resolved = last_resolved
+                    policy, target = resolved[name]
+                    if policy is not None and target is not None:
+                        results.append(_judge(ticket_id, name, cycle, policy, target, now, with_warnings))
+                    continue
+                i = bisect_right(history_at, end) - 1
                 attributes = history[i] if i >= 0 else _NO_ATTRIBUTES
-            resolved = memo.get(id(attributes))
-            if resolved is None:
-                resolved = memo[id(attributes)] = _resolve(policies, attributes, created)
-            policy, target = resolved[name]
+            found = memo.get(id(attributes))
+            if found is None:
+                found = memo[id(attributes)] = _resolve(policies, attributes, created, resolver)
+            policy, target = found[name]
             if policy is not None and target is not None:
                 results.append(_judge(ticket_id, name, cycle, policy, target, now, with_warnings))
     return results

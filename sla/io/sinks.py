@@ -31,7 +31,7 @@ from typing import IO, Any, Protocol, TypeVar
 
 import orjson
 
-from sla.engine.batch import evaluate_events
+from sla.engine.batch import TicketJudge
 from sla.engine.events import EventRange, TicketEvents
 from sla.engine.rows import row_of
 from sla.io.row_filter import DueOrder, RowFilter
@@ -128,10 +128,10 @@ class Output:
             self.spool.close()
 
 
-def _rows_of(policies: PolicySet, ticket: TicketEvents, now: int, keep: RowFilter | None) -> list[Row]:
-    results = evaluate_events(policies, ticket, now)
+def _rows_of(judge: TicketJudge, ticket: TicketEvents, keep: RowFilter | None) -> list[Row]:
+    results = judge(ticket)
     if keep is None:
-        return [row_of(r) for r in results]
+        return list(map(row_of, results))
     return [row_of(r) for r in results if keep.keep(r)]
 
 
@@ -140,13 +140,14 @@ class _DirectRows:
 
     def __init__(self, sink: RowSink, writer: RowWriter):
         self.policies, self.now, self.keep, self.writer = sink.policies, sink.now, sink.keep, writer
+        self.judge = TicketJudge(sink.policies, sink.now)
         self.range = sink.range = EventRange()
         self.rows = 0
 
     def add(self, ticket: TicketEvents) -> None:
         if ticket.error is None:
             self.range.see(ticket)
-            rows = _rows_of(self.policies, ticket, self.now, self.keep)
+            rows = _rows_of(self.judge, ticket, self.keep)
             self.rows += len(rows)
             self.writer.write_ticket(rows)
 
@@ -184,12 +185,13 @@ class _RowFileWriter:
         self.first_lines, self.ends = array("q"), array("q")
         self.position = self.rows = 0
         self.range = EventRange()
+        self.judge = TicketJudge(policies, now)
 
     def add(self, ticket: TicketEvents) -> None:
         if ticket.error is not None:
             return
         self.range.see(ticket)
-        rows = _rows_of(self.policies, ticket, self.now, self.keep)
+        rows = _rows_of(self.judge, ticket, self.keep)
         dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
         data = b"".join([dumps(row, option=newline) for row in rows])
         self.rows += len(rows)

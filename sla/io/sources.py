@@ -17,7 +17,16 @@ from pathlib import Path
 from typing import IO, cast
 
 from sla.engine.events import LineError, TicketEvents, collect_all, ticket_key
-from sla.engine.jsonl import LONG_LINE, MAX_LINE_BYTES, Unreadable, bounded_lines, jsonl_records, loads_value
+from sla.engine.jsonl import (
+    LONG_LINE,
+    MAX_LINE_BYTES,
+    Unreadable,
+    bounded_chunks,
+    bounded_lines,
+    chunk_records,
+    jsonl_records,
+    loads_value,
+)
 from sla.errors import EventError, SlaError
 from sla.io.csv_rows import CsvMap, csv_value
 from sla.io.sinks import Progress
@@ -81,11 +90,16 @@ def jsonl_range(
     path: str, start: int = 0, end: int | None = None, start_line: int = 1
 ) -> Iterator[tuple[int, object]]:
     """Records of the lines that start in the byte range ``[start, end)`` (start at a line start)."""
+    return chunk_records(_range_chunks(path, start, end), start_line)
+
+
+def _range_chunks(path: str, start: int, end: int | None) -> Iterator[list[bytes]]:
+    """The lines of a byte range, a read at a time; the file is open while they are read."""
     with open_events(path) as handle:
         if start:
             handle.seek(start)
         budget = None if end is None else max(0, end - start)
-        yield from jsonl_records(bounded_lines(handle, budget), start_line)
+        yield from bounded_chunks(handle, budget)
 
 
 def _what_it_looks_like(head: bytes) -> str:
