@@ -27,10 +27,11 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import ClassVar, NamedTuple
 
 from sla.errors import SlaError, TimestampError
-from sla.timefmt import parse_instant
+from sla.timefmt import EPOCH, parse_instant
 
 #: Events are dicts of section 3's fields (``ticket_id`` is set by the
 #: driver); keys starting with ``_`` are a source's placeholders, removed
@@ -289,6 +290,30 @@ def id_text(value: object) -> str | None:
     if isinstance(value, str) and value.strip():
         return value.strip()
     return None
+
+
+def instant_of(at: object) -> int:
+    """An event's ``at`` in epoch microseconds: the common RFC 3339 text by
+    ``datetime.fromisoformat``, anything else through
+    :func:`~sla.timefmt.parse_instant` (its checks, and its
+    :class:`~sla.errors.TimestampError`).
+
+    >>> instant_of("1970-01-01T00:00:01Z")
+    1000000
+    """
+    if type(at) is str:
+        try:
+            moment = _fromisoformat(at)
+        except ValueError:
+            pass
+        else:
+            if moment.tzinfo is not None:
+                return (moment - EPOCH) // _ONE_US
+    return parse_instant(at)
+
+
+_fromisoformat = datetime.fromisoformat
+_ONE_US = timedelta(microseconds=1)
 
 
 def record_instant(record: Mapping[str, object], key: str, *, required: bool = False) -> int | None:

@@ -19,12 +19,10 @@ by the content, whatever the file's name.
 
 from __future__ import annotations
 
-import gzip
 import os
-import sys
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
-from typing import IO, cast
+from contextlib import suppress
+from typing import IO
 
 import orjson
 
@@ -32,7 +30,7 @@ from sla.engine.jsonl import Unreadable as NotJson
 from sla.engine.jsonl import loads_value
 from sla.errors import SlaError
 from sla.importers.base import Document, Position, Unreadable
-from sla.io.sources import GZIP_MAGIC, open_events
+from sla.io.sources import opened_input as opened
 
 STDIN = "-"
 #: What messages call standard input.
@@ -77,22 +75,6 @@ def walk(paths: Iterable[str]) -> Iterator[str]:
             yield path
         else:
             raise SlaError(f"no such file or folder: {path}")
-
-
-@contextmanager
-def opened(path: str) -> Iterator[IO[bytes]]:
-    """A file (``-``: standard input) as bytes, gunzipped when it starts as gzip."""
-    if path != STDIN:
-        with open_events(path) as handle:
-            yield handle
-        return
-    stdin = sys.stdin.buffer
-    peek = getattr(stdin, "peek", None)
-    if peek is not None and peek(2)[:2] == GZIP_MAGIC:
-        with gzip.GzipFile(fileobj=stdin) as packed:
-            yield cast("IO[bytes]", packed)
-    else:
-        yield stdin
 
 
 def read_documents(path: str) -> Iterator[Document | Unreadable]:

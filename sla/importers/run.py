@@ -32,7 +32,6 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta
 from operator import itemgetter
 from typing import IO
 
@@ -49,13 +48,13 @@ from sla.importers.base import (
     RecordError,
     Source,
     VendorCycle,
+    instant_of,
 )
 from sla.importers.files import STDIN, walk
 from sla.importers.parallel import finish_parallel, read_parallel, worker_count
 from sla.io.sinks import Progress
 from sla.io.sources import is_gzip
 from sla.io.spill import Partitions, numbered_records
-from sla.timefmt import EPOCH, parse_instant
 
 #: Spilled events per partition, roughly: the input's size over this many bytes.
 PARTITION_INPUT_BYTES = 48 << 20
@@ -66,8 +65,6 @@ STDIN_PARTITIONS = 64
 #: A gzip file's input size is taken as this many times its size on disk.
 GZIP_RATIO = 6
 _FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
-_fromisoformat = datetime.fromisoformat
-_ONE_US = timedelta(microseconds=1)
 
 OnProblem = Callable[[ImportProblem], None]
 
@@ -334,15 +331,9 @@ def _in_time_order(events: list[EventDict]) -> list[EventDict]:
 def _instant(at: object, number: int, event: EventDict) -> int:
     """An event's ``at`` in epoch microseconds, or the ticket's :class:`RecordError`."""
     try:
-        moment = _fromisoformat(at)  # type: ignore[arg-type]  # the common case, inline
-        if moment.tzinfo is None:
-            raise ValueError
-        return (moment - EPOCH) // _ONE_US
-    except (TypeError, ValueError):
-        try:
-            return parse_instant(at)  # its checks and messages
-        except TimestampError as exc:
-            raise RecordError(f"event {number} ({event.get('type', 'no type')}): at: {exc}") from None
+        return instant_of(at)
+    except TimestampError as exc:
+        raise RecordError(f"event {number} ({event.get('type', 'no type')}): at: {exc}") from None
 
 
 def _blocks(path: str) -> Iterator[tuple[int, bytes]]:

@@ -13,11 +13,9 @@ user id), ``_previous`` (an update's previous values), ``_previous_status``,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
 
-from sla.importers.base import EventDict, id_text
+from sla.importers.base import EventDict, id_text, instant_of
 from sla.importers.zendesk_values import SYSTEM_USER
-from sla.timefmt import EPOCH, parse_instant
 
 #: Roles of the users API that are agents (section 14).
 AGENT_ROLES = frozenset({"agent", "admin"})
@@ -186,23 +184,6 @@ def resolve_authors(events: list[EventDict], roles: Roles) -> None:
     for event in events:
         if event.get("type") == "message" and "author" not in event:
             event["author"] = roles.author(id_text(event.get("_author")))
-
-
-_ONE_US = timedelta(microseconds=1)
-_fromisoformat = datetime.fromisoformat
-
-
-def instant_of(at: object) -> int:
-    """An event's ``at`` (made by this importer, so valid) in epoch microseconds."""
-    if type(at) is str:
-        try:
-            moment = _fromisoformat(at)  # the common case, without parse_instant's checks
-        except ValueError:
-            pass
-        else:
-            if moment.tzinfo is not None:
-                return (moment - EPOCH) // _ONE_US
-    return parse_instant(at)
 
 
 def sort_for_processing(events: list[EventDict]) -> None:

@@ -30,17 +30,15 @@ Rejections are counted here, whatever the sink, and come back sorted by line.
 from __future__ import annotations
 
 import errno
-import gzip
 import os
 import shutil
 import stat
-import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import tzinfo
 from functools import partial
-from typing import IO, Any, cast
+from typing import IO, Any
 
 from sla.engine.events import LineError, NotGrouped, collect_all, stream_grouped
 from sla.engine.jsonl import LONG_LINE, MAX_LINE_BYTES, bounded_lines
@@ -57,7 +55,7 @@ from sla.io.parallel import (
 )
 from sla.io.parallel import pool as _pool
 from sla.io.sinks import Progress, ReportSink, RowSink, Sink, feed
-from sla.io.sources import GZIP_MAGIC, detect_format, is_gzip, open_events, records
+from sla.io.sources import detect_format, is_gzip, opened_input, records
 from sla.io.spill import spill
 from sla.io.summary import Rejection, RunSummary
 from sla.policy.compile import PolicySet
@@ -196,7 +194,7 @@ def _readable_twice(path: str, scratch: str, input_format: str) -> str:
     if path != "-" and stat.S_ISREG(os.stat(path).st_mode) and not is_gzip(path):
         return path
     copy = os.path.join(scratch, "input")
-    with open(copy, "wb") as out, _opened(path) as source:
+    with open(copy, "wb") as out, opened_input(path) as source:
         if input_format == "parquet":
             shutil.copyfileobj(source, out, 1 << 20)
         else:
@@ -206,22 +204,6 @@ def _readable_twice(path: str, scratch: str, input_format: str) -> str:
                 write(too_long if line is LONG_LINE else line)
                 write(b"\n")
     return copy
-
-
-@contextmanager
-def _opened(path: str) -> Iterator[IO[bytes]]:
-    """The input as bytes, gzip decompressed (a file by its first bytes, standard input too)."""
-    if path != "-":
-        with open_events(path) as handle:
-            yield handle
-        return
-    stdin = sys.stdin.buffer
-    peek = getattr(stdin, "peek", None)
-    if peek is not None and peek(2)[:2] == GZIP_MAGIC:
-        with gzip.GzipFile(fileobj=stdin) as handle:
-            yield cast("IO[bytes]", handle)
-    else:
-        yield stdin
 
 
 def _read_prepared(read: Records, prepare: Prepare) -> Iterable[tuple[int, object]]:

@@ -12,6 +12,7 @@ import gzip
 import sys
 from collections import deque
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from itertools import chain
 from pathlib import Path
 from typing import IO, cast
@@ -84,6 +85,23 @@ def open_events(path: str) -> IO[bytes]:
         packed.myfileobj = handle  # type: ignore[assignment]  # as gzip.open does: closing it closes the file
         return cast("IO[bytes]", packed)
     return handle
+
+
+@contextmanager
+def opened_input(path: str) -> Iterator[IO[bytes]]:
+    """A file, or standard input for ``-``, as bytes, gunzipped when it
+    starts as gzip (standard input is peeked at, not consumed)."""
+    if path != "-":
+        with open_events(path) as handle:
+            yield handle
+        return
+    stdin = sys.stdin.buffer
+    peek = getattr(stdin, "peek", None)
+    if peek is not None and peek(2)[:2] == GZIP_MAGIC:
+        with gzip.GzipFile(fileobj=stdin) as packed:
+            yield cast("IO[bytes]", packed)
+    else:
+        yield stdin
 
 
 def jsonl_range(
