@@ -28,6 +28,7 @@ from sla.cli.app import main
 from sla.importers.base import Emit, EventDict, RecordError, VendorCycle
 from sla.importers.run import import_events
 from sla.importers.zendesk import ZendeskSource, record_kind
+from sla.importers.zendesk_finish import sort_for_processing
 from sla.importers.zendesk_metrics import ZendeskCycle
 from sla.timefmt import parse_instant
 
@@ -471,6 +472,101 @@ def test_a_comment_without_the_comment_events_sideload_is_read_from_its_flags():
     events = one_ticket(start, note, USERS)
     assert events[0]["fields"] == {"channel": "email"}
     assert [(e["author"], e["public"]) for e in events[1:]] == [("customer", True), ("agent", False)]
+
+
+def test_a_comment_without_a_via_takes_the_updates_channel_even_from_a_later_child():
+    # The update's channel is the first child's via object, wherever it is:
+    # here after the comment, and a trigger's ("rule") makes the comment a bot's.
+    start = {
+        "id": 5,
+        "ticket_id": 1,
+        "created_at": "2024-03-04T09:00:00Z",
+        "updater_id": 10,
+        "via": "Email",
+        "child_events": [{"id": 6, "via": "Email", "status": "new", "event_type": "Create"}],
+    }
+    automated = {
+        "id": 7,
+        "ticket_id": 1,
+        "created_at": "2024-03-04T09:10:00Z",
+        "updater_id": 20,
+        "via": "Rule",
+        "child_events": [
+            {"id": 8, "type": "Comment", "author_id": 20, "public": True, "event_type": "Comment"},
+            {"id": 9, "via": {"channel": "rule", "source": {}}, "status": "pending", "event_type": "Change"},
+        ],
+    }
+    reply = {
+        "id": 10,
+        "ticket_id": 1,
+        "created_at": "2024-03-04T09:20:00Z",
+        "updater_id": 20,
+        "via": "Rule",
+        "child_events": [
+            {"id": 11, "type": "Comment", "author_id": 20, "public": True, "event_type": "Comment"},
+            {"id": 12, "via": {"channel": "web", "source": {}}, "status": "open", "event_type": "Change"},
+        ],
+    }
+    events = one_ticket(start, automated, reply, USERS)
+    assert [(e["type"], e.get("author")) for e in events] == [
+        ("created", None),
+        ("message", "bot"),
+        ("status", None),
+        ("message", "agent"),
+        ("status", None),
+    ]
+
+
+def test_a_childs_event_type_given_as_type_leaves_one_field_with_its_previous_value():
+    # `"type": "Change"` names the event, not the ticket type: the child
+    # changes one field, whose previous value is the ticket's at creation.
+    start = {
+        "id": 5,
+        "ticket_id": 1,
+        "created_at": "2024-03-04T09:00:00Z",
+        "updater_id": 10,
+        "via": "Email",
+        "child_events": [{"id": 6, "via": "Email", "status": "new", "event_type": "Create"}],
+    }
+    change = {
+        "id": 7,
+        "ticket_id": 1,
+        "created_at": "2024-03-04T09:10:00Z",
+        "updater_id": 20,
+        "via": "Web form",
+        "child_events": [
+            {"id": 8, "via": "Web form", "type": "Change", "priority": "high", "previous_value": "low"}
+        ],
+    }
+    events = one_ticket(start, change, USERS)
+    assert events[0]["fields"] == {"channel": "email", "priority": "low"}
+    assert events[1] == {"type": "update", "at": "2024-03-04T09:10:00Z", "fields": {"priority": "high"}}
+
+
+def test_events_are_put_in_processing_order_whatever_order_they_come_in():
+    def event(at: str, kind: str, order: list[int]) -> EventDict:
+        return {"type": kind, "at": at, "_order": order}
+
+    in_order = [
+        event("2024-03-04T09:00:00Z", "created", [0, 5, 0]),
+        event("2024-03-04T09:00:00Z", "message", [0, 5, 1]),
+        event("2024-03-04T09:00:00Z", "status", [0, 7, 0]),
+        event("2024-03-04T09:10:00Z", "message", [0, 8, 0]),
+        event("2024-03-04T09:10:00.500000Z", "csat", [1, 3, 0]),
+    ]
+    rng = random.Random(7)
+    for _ in range(20):
+        shuffled = [dict(e) for e in in_order]
+        rng.shuffle(shuffled)
+        sort_for_processing(shuffled)
+        assert shuffled == in_order
+    # At one instant: the created event before any other, then audit order.
+    later_creation = [in_order[1], in_order[0]]
+    sort_for_processing(later_creation)
+    assert later_creation == in_order[:2]
+    ties = [in_order[2], in_order[1]]
+    sort_for_processing(ties)
+    assert ties == in_order[1:3]
 
 
 def test_an_audit_read_twice_counts_once_and_the_audits_api_copy_wins():

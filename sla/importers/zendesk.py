@@ -67,9 +67,8 @@ from sla.importers.zendesk_finish import (
     Roles,
     complete_creation,
     drop_copies,
-    drop_placeholders,
+    finish_events,
     latest_rating,
-    resolve_authors,
     sort_for_processing,
 )
 from sla.importers.zendesk_metrics import MetricEvents, MetricsLearnt, ZendeskCycle
@@ -97,6 +96,8 @@ ENVELOPES = {
     "holidays": "holidays",
 }
 #: Kinds this source recognises but reads nothing from.
+#: Builds an :class:`Emit` without the named tuple's Python-level ``__new__``.
+_new_emit = tuple.__new__
 POLICY_KINDS = frozenset({"sla_policies", "schedules", "holidays"})
 #: Which copy of an audit read twice is kept: the lower rank.
 _RANK = {"audits": 0, "ticket_events": 1}
@@ -176,17 +177,20 @@ class ZendeskSource(Source):
         """Learn from one record or emit its events (see the module text)."""
         if kind in POLICY_KINDS:
             return []
-        data = record if isinstance(record, Mapping) else as_object(record, _WHAT.get(kind, "a record"))
-        if kind == "audits":
-            at, channel, steps = audit_steps(data)
-            return self._update(ticket_of(data), kind, data.get("id"), map_steps(at, channel, steps))
-        if kind == "ticket_events":
+        if type(record) is dict:  # the common case, without the ABC check
+            data: Mapping[str, object] = record
+        else:
+            data = record if isinstance(record, Mapping) else as_object(record, _WHAT.get(kind, "a record"))
+        if kind == "ticket_events":  # the bulk of an incremental export first
             if "metric" in data and "child_events" not in data:
                 raise RecordError(
                     "a ticket metric event inside ticket_events (copied from Zendesk's documentation "
                     "example, which is wrong): save /api/v2/incremental/ticket_metric_events for these"
                 )
             at, channel, steps = ticket_event_steps(data)
+            return self._update(ticket_of(data), kind, data.get("id"), map_steps(at, channel, steps))
+        if kind == "audits":
+            at, channel, steps = audit_steps(data)
             return self._update(ticket_of(data), kind, data.get("id"), map_steps(at, channel, steps))
         if kind == "users":
             self._user(data)
@@ -205,13 +209,20 @@ class ZendeskSource(Source):
         """One update's events with their placeholders: ``_audit`` (which
         copy of which audit) and ``_order`` (ties in audit order)."""
         self._reads += 1
-        self._roles.assignees |= mapped.assignees
-        audit = raw_id if isinstance(raw_id, int) and not isinstance(raw_id, bool) else None
+        reads = self._reads
+        if mapped.assignees:
+            self._roles.assignees |= mapped.assignees
+        audit = (
+            raw_id
+            if type(raw_id) is int or (isinstance(raw_id, int) and not isinstance(raw_id, bool))
+            else None
+        )
+        rank = _RANK[kind]
         out = []
         for position, event in enumerate(mapped.events):
-            event["_audit"] = [_RANK[kind], audit, self._reads]
+            event["_audit"] = [rank, audit, reads]
             event["_order"] = [0, audit or 0, position]
-            out.append(Emit(ticket, event))
+            out.append(_new_emit(Emit, (ticket, event)))
         return out
 
     def _user(self, user: Mapping[str, object]) -> None:
@@ -305,8 +316,9 @@ class ZendeskSource(Source):
     def finish_ticket(self, ticket: str, events: list[EventDict]) -> tuple[str, list[EventDict]]:
         """The ticket's final events: copies of an audit dropped, the latest
         rating kept, the creation completed, authors resolved, placeholders
-        removed, in section 3's processing order."""
-        kept, dropped = drop_copies([dict(e) for e in events])
+        removed, in section 3's processing order. The events are changed in
+        place: they are the caller's to give up (read back for this call)."""
+        kept, dropped = drop_copies(events)
         self._copies_dropped += dropped
         kept = latest_rating(kept)
         sort_for_processing(kept)
@@ -321,8 +333,7 @@ class ZendeskSource(Source):
         if kept[0] is not created[0]:
             raise RecordError(f"an update at {kept[0]['at']} comes before the creation at {created[0]['at']}")
         complete_creation(created[0], kept, self._tickets.get(ticket, (0, {}))[1])
-        resolve_authors(kept, self._roles)
-        return ticket, drop_placeholders(kept)
+        return ticket, finish_events(kept, self._roles)
 
     def notes(self) -> list[str]:
         """What the summary should say about defaults taken."""

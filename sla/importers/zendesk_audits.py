@@ -35,7 +35,6 @@ Without ``include=comment_events`` a comment is only ``comment_present`` /
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from sla.importers.base import EventDict, RecordError, id_text
@@ -100,6 +99,18 @@ def attribute_name(field_name: object) -> str | None:
     >>> attribute_name("group_id"), attribute_name("360001234567"), attribute_name("subject")
     ('group', 'custom_360001234567', None)
     """
+    if type(field_name) is str:  # the common case, remembered
+        name = _NAMES.get(field_name, _UNKNOWN)
+        if name is not _UNKNOWN:
+            return name
+        if len(_NAMES) > 4096:
+            _NAMES.clear()
+        name = _NAMES[field_name] = _attribute_name(field_name)
+        return name
+    return _attribute_name(field_name)
+
+
+def _attribute_name(field_name: object) -> str | None:
     if isinstance(field_name, int) and not isinstance(field_name, bool):
         return f"custom_{field_name}"
     if isinstance(field_name, str):
@@ -108,6 +119,11 @@ def attribute_name(field_name: object) -> str | None:
         if field_name.isdigit():
             return f"custom_{field_name}"
     return None
+
+
+#: Attribute names (or None) by field name, as found.
+_NAMES: dict[str, str | None] = {}
+_UNKNOWN = ""  # no attribute name is empty
 
 
 def attribute_value(field_name: object, value: object) -> object:
@@ -141,61 +157,71 @@ class Step(NamedTuple):
     channel: str | None = None
 
 
-@dataclass
 class Mapped:
-    """An update's section-3 events and the user ids it shows as assignees."""
+    """An update's section-3 events and the user ids it shows as assignees
+    (a plain slotted class: one is made per update of an export)."""
 
-    events: list[EventDict] = field(default_factory=list)
-    assignees: set[str] = field(default_factory=set)
+    __slots__ = ("events", "assignees")
+
+    def __init__(self) -> None:
+        self.events: list[EventDict] = []
+        self.assignees: set[str] = set()
 
 
 def map_steps(at: str, channel: str | None, steps: list[Step]) -> Mapped:
     """The section-3 events of one update at ``at`` (see the module text)."""
     out = Mapped()
-    creates = [s for s in steps if s.kind == "Create"]
-    if creates:
-        fields: dict[str, object] = {}
-        created: EventDict = {"type": "created", "at": at, "fields": fields}
-        for step in creates:
-            if step.field_name == "status":
-                status = status_name(step.value)
-                if status is not None:
-                    created["status"] = status
-            elif (name := attribute_name(step.field_name)) is not None:
-                fields[name] = _value(step, step.value, out)
+    events = out.events
+    fields: dict[str, object] | None = None
+    # The Create steps first: they make one `created` event, first.
+    for kind, field_name, value, _, _, _, _, _ in steps:
+        if kind != "Create":
+            continue
+        if fields is None:
+            fields = {}
+            created: EventDict = {"type": "created", "at": at, "fields": fields}
+        if field_name == "status":
+            status = status_name(value)
+            if status is not None:
+                created["status"] = status
+        elif (name := attribute_name(field_name)) is not None:
+            fields[name] = _value(field_name, value, out)
+    if fields is not None:
         if channel is not None and "channel" not in fields:
             fields["channel"] = channel
-        out.events.append(created)
+        events.append(created)
     changed: dict[str, object] | None = None  # the open update's fields and previous values
     previous: dict[str, object] = {}
     for step in steps:
-        if step.kind == "Change" and step.field_name == "status":
-            status = status_name(step.value)
-            if status is None:
-                raise RecordError(f"a status change to {step.value!r}; expected a status name")
-            event: EventDict = {"type": "status", "at": at, "status": status}
-            before = status_name(step.previous) if step.has_previous else None
-            if before is not None:
-                event["_previous_status"] = before
-            out.events.append(event)
-            changed = None
-        elif step.kind == "Change" and (name := attribute_name(step.field_name)) is not None:
-            if changed is None:
-                changed, previous = {}, {}
-                out.events.append({"type": "update", "at": at, "fields": changed, "_previous": previous})
-            changed[name] = _value(step, step.value, out)
-            if step.has_previous:
-                previous.setdefault(name, _value(step, step.previous, out))
-        elif step.kind == "Comment":
-            out.events.append(_message(at, step))
+        kind, field_name, value, has_previous, previous_value, _, _, _ = step
+        if kind == "Change":
+            if field_name == "status":
+                status = status_name(value)
+                if status is None:
+                    raise RecordError(f"a status change to {value!r}; expected a status name")
+                event: EventDict = {"type": "status", "at": at, "status": status}
+                before = status_name(previous_value) if has_previous else None
+                if before is not None:
+                    event["_previous_status"] = before
+                events.append(event)
+                changed = None
+            elif (name := attribute_name(field_name)) is not None:
+                if changed is None:
+                    changed, previous = {}, {}
+                    events.append({"type": "update", "at": at, "fields": changed, "_previous": previous})
+                changed[name] = _value(field_name, value, out)
+                if has_previous:
+                    previous.setdefault(name, _value(field_name, previous_value, out))
+        elif kind == "Comment":
+            events.append(_message(at, step))
             changed = None
     return out
 
 
-def _value(step: Step, value: object, out: Mapped) -> object:
+def _value(field_name: object, value: object, out: Mapped) -> object:
     """A field value as imported; an assignee id is noted as an agent's."""
-    imported = attribute_value(step.field_name, value)
-    if step.field_name == "assignee_id" and isinstance(imported, str):
+    imported = attribute_value(field_name, value)
+    if field_name == "assignee_id" and isinstance(imported, str):
         out.assignees.add(imported)
     return imported
 
@@ -253,63 +279,102 @@ def ticket_event_steps(record: Mapping[str, object]) -> tuple[str, str | None, l
     children = record.get("child_events")
     if not isinstance(children, list):
         raise RecordError(f"child_events is {type(children).__name__}; expected a list of events")
+    # One pass over the children (this runs for every child of every update
+    # of an export): the update's channel is known only at the end, so a
+    # comment without a via of its own is given it afterwards.
     channel: str | None = None
     with_via = False
-    for i, child in enumerate(children):
-        if not isinstance(child, dict) and not isinstance(child, Mapping):
-            as_object(child, f"child event {i + 1}")  # its error
-        if not with_via:
-            via = child.get("via")
-            if type(via) is dict or (
-                via is not None and not isinstance(via, str) and isinstance(via, Mapping)
-            ):
-                channel, with_via = via_channel(via), True
-    if not with_via:
-        channel = via_channel(record.get("via"))
     steps: list[Step] = []
-    has_comment = False
+    inheriting: list[int] = []  # comment steps that take the update's channel
     flagged: Mapping[str, object] | None = None
-    for child in children:
+    for i, child in enumerate(children):
+        if type(child) is not dict and not isinstance(child, Mapping):
+            as_object(child, f"child event {i + 1}")  # its error
+        via = child.get("via")
+        if not with_via and via is not None and type(via) is not str and isinstance(via, Mapping):
+            channel, with_via = via_channel(via), True
         kind = child.get("event_type")
         declared = child.get("type")
         if kind is None and isinstance(declared, str) and declared[:1].isupper():
             kind = declared
         if kind in COMMENT_TYPES:
-            steps.append(_comment(child, author, channel))
-            has_comment = True
+            own = id_text(child.get("author_id"))
+            if via is None:
+                inheriting.append(len(steps))
+            steps.append(
+                _new_step(
+                    Step,
+                    (
+                        "Comment",
+                        None,
+                        None,
+                        False,
+                        None,
+                        own or author,
+                        child.get("public"),
+                        None if via is None else via_channel(via),
+                    ),
+                )
+            )
             continue
         if kind is not None and kind != "Create" and kind != "Change":
             continue  # a notification, a satisfaction rating, ...
         step_kind = "Create" if kind == "Create" else "Change"
         if "field_name" in child:
-            changed: list[tuple[object, object]] = [(child["field_name"], child.get("value"))]
+            name, value = child["field_name"], child.get("value")
         else:
             # The changed field is the key; `type` is a field when it is the
             # ticket type (lower case or null), not the event's type.
-            fields = child.keys() - CHILD_KEYS
-            if len(fields) == 1 and "type" not in fields:
-                (key,) = fields  # the common case, found without a loop in Python
-                changed = [(key, child[key])]
-            else:
-                changed = [
-                    (key, value)
-                    for key, value in child.items()
-                    if key not in CHILD_KEYS and (key != "type" or _ticket_type(declared))
-                ]
-        if len(changed) == 1:
-            name, value = changed[0]
-            if "previous_value" in child:
-                steps.append(Step(step_kind, name, value, True, child["previous_value"]))
-            else:
-                steps.append(Step(step_kind, name, value))
+            fields = _changed_keys(child)
+            if len(fields) != 1 or fields[0] == "type":
+                fields = tuple(key for key in fields if key != "type" or _ticket_type(declared))
+                if len(fields) != 1:
+                    steps += [
+                        _new_step(Step, (step_kind, key, child[key], False, None, None, True, None))
+                        for key in fields
+                    ]
+                    if child.get("comment_present") is True:
+                        flagged = child
+                    continue
+            name = fields[0]  # the common case: one field
+            value = child[name]
+        if "previous_value" in child:
+            steps.append(
+                _new_step(Step, (step_kind, name, value, True, child["previous_value"], None, True, None))
+            )
         else:
-            steps += [Step(step_kind, name, value) for name, value in changed]
+            steps.append(_new_step(Step, (step_kind, name, value, False, None, None, True, None)))
         if child.get("comment_present") is True:
             flagged = child
-    if flagged is not None and not has_comment:
+    if not with_via:
+        channel = via_channel(record.get("via"))
+    for index in inheriting:
+        steps[index] = steps[index]._replace(channel=channel)
+    if flagged is not None and not any(step.kind == "Comment" for step in steps):
         public = flagged.get("comment_public")
         steps.append(Step("Comment", author=author, public=public, channel=channel))
     return at, channel, steps
+
+
+#: Builds a step from all its fields without the named tuple's Python-level
+#: ``__new__`` (one is made per field change of every update).
+_new_step = tuple.__new__
+
+
+def _changed_keys(child: Mapping[str, object]) -> tuple[str, ...]:
+    """The keys of an incremental export's child that name changed fields,
+    in order: found once per shape of child (an export has a few dozen)."""
+    shape = tuple(child)
+    keys = _SHAPES.get(shape)
+    if keys is None:
+        if len(_SHAPES) > 4096:
+            _SHAPES.clear()
+        keys = _SHAPES[shape] = tuple(key for key in shape if key not in CHILD_KEYS)
+    return keys
+
+
+#: Children's keys, by the tuple of all their keys.
+_SHAPES: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
 def _ticket_type(value: object) -> bool:

@@ -82,10 +82,23 @@ _fromisoformat = datetime.fromisoformat
 def status_name(value: object) -> str | None:
     """A status as section 14 writes it: lower-cased, spaces and hyphens as
     ``_``, Zendesk's ``hold`` as ``on_hold``; ``None`` for anything else."""
+    if type(value) is str:  # the common case: one of a handful, remembered
+        name = _STATUSES.get(value)
+        if name is not None:
+            return name
     if not isinstance(value, str) or not value.strip():
         return None
     name = word(value)
-    return "on_hold" if name == "hold" else name
+    name = "on_hold" if name == "hold" else name
+    if type(value) is str:
+        if len(_STATUSES) > 1024:
+            _STATUSES.clear()
+        _STATUSES[value] = name
+    return name
+
+
+#: Status names by their text.
+_STATUSES: dict[str, str] = {}
 
 
 def channel_name(value: object) -> str | None:
