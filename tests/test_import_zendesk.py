@@ -474,40 +474,47 @@ def test_a_comment_without_the_comment_events_sideload_is_read_from_its_flags():
     assert [(e["author"], e["public"]) for e in events[1:]] == [("customer", True), ("agent", False)]
 
 
+#: An incremental export's first update of ticket 1: created by email.
+EMAILED_IN = {
+    "id": 5,
+    "ticket_id": 1,
+    "created_at": "2024-03-04T09:00:00Z",
+    "updater_id": 10,
+    "via": "Email",
+    "child_events": [{"id": 6, "via": "Email", "status": "new", "event_type": "Create"}],
+}
+
+
 def test_a_comment_without_a_via_takes_the_updates_channel_even_from_a_later_child():
     # The update's channel is the first child's via object, wherever it is:
     # here after the comment, and a trigger's ("rule") makes the comment a bot's.
-    start = {
-        "id": 5,
-        "ticket_id": 1,
-        "created_at": "2024-03-04T09:00:00Z",
-        "updater_id": 10,
-        "via": "Email",
-        "child_events": [{"id": 6, "via": "Email", "status": "new", "event_type": "Create"}],
-    }
-    automated = {
-        "id": 7,
-        "ticket_id": 1,
-        "created_at": "2024-03-04T09:10:00Z",
-        "updater_id": 20,
-        "via": "Rule",
-        "child_events": [
-            {"id": 8, "type": "Comment", "author_id": 20, "public": True, "event_type": "Comment"},
-            {"id": 9, "via": {"channel": "rule", "source": {}}, "status": "pending", "event_type": "Change"},
-        ],
-    }
-    reply = {
-        "id": 10,
-        "ticket_id": 1,
-        "created_at": "2024-03-04T09:20:00Z",
-        "updater_id": 20,
-        "via": "Rule",
-        "child_events": [
-            {"id": 11, "type": "Comment", "author_id": 20, "public": True, "event_type": "Comment"},
-            {"id": 12, "via": {"channel": "web", "source": {}}, "status": "open", "event_type": "Change"},
-        ],
-    }
-    events = one_ticket(start, automated, reply, USERS)
+    def comment_then_status(update: int, at: str, channel: str, status: str) -> dict[str, object]:
+        return {
+            "id": update,
+            "ticket_id": 1,
+            "created_at": at,
+            "updater_id": 20,
+            "via": "Rule",
+            "child_events": [
+                {
+                    "id": update + 1,
+                    "type": "Comment",
+                    "author_id": 20,
+                    "public": True,
+                    "event_type": "Comment",
+                },
+                {
+                    "id": update + 2,
+                    "via": {"channel": channel, "source": {}},
+                    "status": status,
+                    "event_type": "Change",
+                },
+            ],
+        }
+
+    automated = comment_then_status(7, "2024-03-04T09:10:00Z", "rule", "pending")
+    reply = comment_then_status(10, "2024-03-04T09:20:00Z", "web", "open")
+    events = one_ticket(EMAILED_IN, automated, reply, USERS)
     assert [(e["type"], e.get("author")) for e in events] == [
         ("created", None),
         ("message", "bot"),
@@ -520,14 +527,6 @@ def test_a_comment_without_a_via_takes_the_updates_channel_even_from_a_later_chi
 def test_a_childs_event_type_given_as_type_leaves_one_field_with_its_previous_value():
     # `"type": "Change"` names the event, not the ticket type: the child
     # changes one field, whose previous value is the ticket's at creation.
-    start = {
-        "id": 5,
-        "ticket_id": 1,
-        "created_at": "2024-03-04T09:00:00Z",
-        "updater_id": 10,
-        "via": "Email",
-        "child_events": [{"id": 6, "via": "Email", "status": "new", "event_type": "Create"}],
-    }
     change = {
         "id": 7,
         "ticket_id": 1,
@@ -538,7 +537,7 @@ def test_a_childs_event_type_given_as_type_leaves_one_field_with_its_previous_va
             {"id": 8, "via": "Web form", "type": "Change", "priority": "high", "previous_value": "low"}
         ],
     }
-    events = one_ticket(start, change, USERS)
+    events = one_ticket(EMAILED_IN, change, USERS)
     assert events[0]["fields"] == {"channel": "email", "priority": "low"}
     assert events[1] == {"type": "update", "at": "2024-03-04T09:10:00Z", "fields": {"priority": "high"}}
 
