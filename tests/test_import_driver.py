@@ -351,6 +351,23 @@ def test_many_tickets_spill_across_partitions_and_come_out_in_first_emission_ord
     assert list(scratch.iterdir()) == []  # the scratch files are gone
 
 
+def test_ticket_ids_of_any_text_keep_their_events_apart_through_the_spill(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # The spill keys a ticket by its id as JSON: tabs, newlines, quotes,
+    # backslashes and other scripts in ids must neither split nor merge tickets.
+    monkeypatch.setattr(run, "_partition_count", lambda found, sizes: 3)
+    ids = ["a\tb", "a", "a\nb", 'q"uote', "back\\slash", "ünï", "a\\tb", "\u2028", "7"]
+    records: list[object] = [created(t, "2026-03-02T09:00:00Z") for t in ids]  # type: ignore[arg-type]
+    records += [message(t, "2026-03-02T09:30:00Z", 2) for t in reversed(ids)]  # type: ignore[arg-type]
+    write_jsonl(tmp_path / "a.jsonl", records)
+    write_jsonl(tmp_path / "users.jsonl", [USERS])
+    summary, _, events = do_import(tmp_path / "a.jsonl", tmp_path / "users.jsonl")
+    assert summary.tickets == len(ids) and summary.events == 2 * len(ids)
+    assert [e["ticket_id"] for e in events] == [f"F{t}" for t in ids for _ in range(2)]
+    assert [e["type"] for e in events] == ["created", "message"] * len(ids)
+
+
 def test_gzip_and_standard_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     data = gzip.compress(
         b"".join(json.dumps(r).encode() + b"\n" for r in [created(1, "2026-03-02T09:00:00Z")])

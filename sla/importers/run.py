@@ -32,6 +32,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import islice
 from operator import itemgetter
 from typing import IO
 
@@ -54,7 +55,7 @@ from sla.importers.files import STDIN, walk
 from sla.importers.parallel import finish_parallel, read_parallel, worker_count
 from sla.io.sinks import Progress
 from sla.io.sources import is_gzip
-from sla.io.spill import Partitions, numbered_records
+from sla.io.spill import Partitions
 
 #: Spilled events per partition, roughly: the input's size over this many bytes.
 PARTITION_INPUT_BYTES = 48 << 20
@@ -223,16 +224,21 @@ def _read_all(
                         skipped[kind] += 1
                         report(ImportProblem(_where(item, found, index), kind, str(exc)))
                         continue
+                    kind_records[index] = None  # freed now, while its objects are fresh in the cache
                     for result in results:
                         if type(result) is Emit:
                             sequence += 1
                             ticket = result[0]
-                            write(ticket, sequence, dumps([ticket, result[1]], default=str))
+                            write(ticket, sequence, dumps(ticket) + b"\t" + dumps(result[1], default=str))
                         elif isinstance(result, VendorCycle):
                             cycles.append(result)
                         else:  # a subclass of Emit
                             sequence += 1
-                            write(result.ticket, sequence, dumps([result.ticket, result.event], default=str))
+                            write(
+                                result.ticket,
+                                sequence,
+                                dumps(result.ticket) + b"\t" + dumps(result.event, default=str),
+                            )
             summary.records = records
             if progress is not None:
                 progress.update(records)
@@ -260,33 +266,40 @@ def finish_partition(
     the order of their files (so their sequence numbers ascend). The spill
     files are removed (disk is freed as it goes)."""
     in_time_order = source.finishes_in_time_order
-    tickets: dict[str, tuple[int, list[EventDict]]] = {}
+    # Each ticket's lines kept as bytes, parsed only when the ticket is
+    # finished: the objects of one ticket at a time, fresh in the cache,
+    # rather than a whole partition's parsed long before they are used.
+    tickets: dict[bytes, list[bytes]] = {}  # ticket (as JSON) -> first sequence, then events (as JSON)
     for path in paths:
-        for sequence, record in numbered_records(path):
-            assert isinstance(record, list)
-            ticket, event = record
-            entry = tickets.get(ticket)
-            if entry is None:
-                tickets[ticket] = (sequence, [event])
-            else:
-                entry[1].append(event)
+        with open(path, "rb") as handle:
+            for line in handle:
+                sequence, key, event = line.split(b"\t", 2)
+                lines = tickets.get(key)
+                if lines is None:
+                    tickets[key] = [sequence, event]
+                else:
+                    lines.append(event)
         os.remove(path)
     done = paths[0] + ".done"
+    loads = orjson.loads
     with open(done, "wb", buffering=1 << 20) as out:
-        for ticket, (first, events) in tickets.items():
+        for key, lines in tickets.items():
+            first = int(lines[0])
+            ticket: str = loads(key)
+            events: list[EventDict] = [loads(raw) for raw in islice(lines, 1, None)]
+            lines.clear()
             try:
                 final, finished = source.finish_ticket(ticket, events)
                 block = ticket_lines(final, finished, in_time_order=in_time_order)
             except RecordError as exc:
                 summary.tickets_refused += 1
                 refused.append((first, ImportProblem(f"ticket {ticket}", "refused", str(exc))))
-                continue
-            if not finished:
-                continue
-            summary.tickets += 1
-            summary.events += len(finished)
-            out.write(b"%d %d\n" % (first, len(block)))
-            out.write(block)
+            else:
+                if finished:
+                    summary.tickets += 1
+                    summary.events += len(finished)
+                    out.write(b"%d %d\n" % (first, len(block)))
+                    out.write(block)
         tickets.clear()
     return done
 

@@ -166,7 +166,10 @@ class ZendeskSource(Source):
         for key, kind in ENVELOPES.items():
             value = doc.get(key)
             if isinstance(value, list):
-                found.setdefault(kind, []).extend(value)
+                if kind in found:
+                    found[kind].extend(value)
+                else:
+                    found[kind] = value  # the page's own list: the reader frees its records as it goes
             elif isinstance(value, Mapping):
                 found.setdefault(kind, []).append(value)
         return list(found.items()) or None
