@@ -9,6 +9,7 @@ import gzip
 import io
 import json
 import sys
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -161,7 +162,17 @@ def test_a_missing_path_fails_before_anything_is_read(tmp_path: Path):
 
 
 def docs_of(data: bytes, name: str = "f") -> list[Document | Unreadable]:
-    return list(files.documents_of(io.BytesIO(data), name))
+    """The documents of ``data``, read as a stream (line by line) and as a
+    small file on disk (read whole): both must give the same."""
+    streamed = list(files.documents_of(io.BytesIO(data), name))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "saved"
+        path.write_bytes(data)
+        with open(path, "rb") as handle:
+            assert files._plain_size(handle) == len(data)
+            whole = list(files.documents_of(handle, name))
+    assert whole == streamed
+    return streamed
 
 
 def test_a_pretty_printed_page_is_one_document_at_line_1():
@@ -222,6 +233,20 @@ def test_a_file_that_is_not_json_is_one_unreadable(data: bytes, reason: str):
 
 def test_an_empty_file_holds_nothing():
     assert docs_of(b"") == [] and docs_of(b"\n  \n") == []
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"a": 1}',  # no newline at the end
+        b'{"a": 1}\r\n{"b": 2}\r\n',  # Windows line ends
+        b'{"a":\r 1}\r{"b": 2}\n',  # a lone carriage return is no line end
+        b'\n\n{"a": 1}\n\n\n',
+        b'{"a": 1}\n{"b": 2',  # a last line cut short
+    ],
+)
+def test_a_file_read_whole_has_the_lines_of_one_read_line_by_line(data: bytes):
+    docs_of(data)  # compares the two
 
 
 def test_an_over_long_line_is_unreadable_without_being_held(monkeypatch: pytest.MonkeyPatch):

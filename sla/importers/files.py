@@ -19,7 +19,9 @@ by the content, whatever the file's name.
 
 from __future__ import annotations
 
+import io
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from typing import IO
@@ -40,6 +42,8 @@ MAX_LINE_BYTES = 64 << 20
 #: A file whose first line is no JSON value is gathered whole up to this size
 #: before lines that parse on their own make it JSON Lines (with a bad first line).
 WHOLE_LIMIT_BYTES = 256 << 20
+#: A plain file up to this size is read in one go (then split into lines).
+WHOLE_READ_BYTES = 16 << 20
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -88,6 +92,18 @@ def _lines(handle: IO[bytes]) -> Iterator[tuple[int, bytes]]:
     """(line number, line) pairs; an over-long line comes as ``_LONG``. The
     first line may be as long as a whole page (:data:`WHOLE_LIMIT_BYTES`): a
     page saved minified is one line."""
+    size = _plain_size(handle)
+    if size is not None and size <= min(WHOLE_READ_BYTES, MAX_LINE_BYTES):
+        # A small plain file (a saved page) in one read: reading a long
+        # line a buffer at a time costs several times as much. The lines
+        # are the same as readline's (split at b"\n" only, each with it).
+        pieces = handle.read().split(b"\n")
+        last = pieces.pop()  # what follows the last newline
+        for number, piece in enumerate(pieces, 1):
+            yield number, piece + b"\n"
+        if last:
+            yield len(pieces) + 1, last
+        return
     readline = handle.readline
     number = 0
     limit = WHOLE_LIMIT_BYTES
@@ -104,6 +120,18 @@ def _lines(handle: IO[bytes]) -> Iterator[tuple[int, bytes]]:
             raw = _LONG
         yield number, raw
         limit = MAX_LINE_BYTES
+
+
+def _plain_size(handle: IO[bytes]) -> int | None:
+    """The bytes left in ``handle`` when it is a regular file read as it is
+    (not gunzipped, not a pipe), else ``None``."""
+    if not isinstance(handle, io.BufferedReader):
+        return None
+    try:
+        status = os.fstat(handle.fileno())
+        return status.st_size - handle.tell() if stat.S_ISREG(status.st_mode) else None
+    except (OSError, ValueError):
+        return None
 
 
 def _next_content(lines: Iterator[tuple[int, bytes]]) -> tuple[int, bytes] | None:
