@@ -50,28 +50,26 @@ DATA = HERE / ".data"
 SLA = [sys.executable, "-m", "sla.cli"]
 PAGE = 1000  # ticket events per page: the export's per_page maximum
 USERS_PAGE = 100
+#: Every file of the export, in the order the importer reads them.
+_EACH_FILE = (
+    "import os, sys, orjson\n"
+    "for root, dirs, files in os.walk(sys.argv[1]):\n"
+    "    dirs.sort()\n"
+    "    for name in sorted(files):\n"
+)
 FLOOR = [
     sys.executable,
     "-c",
-    (
-        "import os, sys, orjson\n"
-        "for root, dirs, files in os.walk(sys.argv[1]):\n"
-        "    dirs.sort()\n"
-        "    for name in sorted(files):\n"
-        "        for line in open(os.path.join(root, name), 'rb'):\n"
-        "            orjson.loads(line)\n"
-    ),
+    _EACH_FILE
+    + "        for line in open(os.path.join(root, name), 'rb'):\n            orjson.loads(line)\n",
 ]
 #: The same floor with each file read in one go and split at newlines (as
 #: the importer reads a saved page): shown beside the floor, for comparison.
 FLOOR_WHOLE = [
     sys.executable,
     "-c",
-    (
-        "import os, sys, orjson\n"
-        "for root, dirs, files in os.walk(sys.argv[1]):\n"
-        "    dirs.sort()\n"
-        "    for name in sorted(files):\n"
+    _EACH_FILE
+    + (
         "        with open(os.path.join(root, name), 'rb') as handle:\n"
         "            for line in handle.read().split(b'\\n'):\n"
         "                if line.strip():\n"
