@@ -6,9 +6,12 @@ partition whatever the export's size:
 1. Read: every file's documents (:meth:`Source.documents`) are recognised
    and their records read; each event emitted gets a global sequence number
    and goes to disk through the pipeline's spill files (:class:`sla.io.spill.Partitions`),
-   in partition files hashed by ticket. The vendor's own SLA verdicts
+   in partition files hashed by ticket, one line per event:
+   ``sequence<TAB>ticket id as JSON<TAB>event as JSON``. Each record is
+   freed once read. The vendor's own SLA verdicts
    (:class:`~sla.importers.base.VendorCycle`) are kept in a list.
-2. Finish: one partition at a time, each ticket's events (in emission order)
+2. Finish: one partition at a time, its lines held as bytes, each ticket's
+   events parsed when it is finished (in emission order), then they
    go through :meth:`Source.finish_ticket`, are sorted by time (ties in
    emission order: one audit keeps its order), and are written as JSON Lines
    to a second scratch file, ticket by ticket, in order of first emission.
