@@ -161,7 +161,9 @@ class Source(ABC):
         """The records of ``doc`` by kind (``[("audits", [...])]``), or None
         when the document is not this vendor's. ``doc`` is a parsed saved
         page (an envelope such as ``{"audits": [...], "next_page": ...}``) or
-        one record of a JSON Lines file."""
+        one record of a JSON Lines file. The lists may be the page's own: the
+        driver sets each record's place in them to ``None`` once it is read,
+        so that it is freed at once."""
 
     @abstractmethod
     def read(self, kind: str, record: object) -> Iterable[Emit | VendorCycle]:

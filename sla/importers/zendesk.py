@@ -96,9 +96,9 @@ ENVELOPES = {
     "holidays": "holidays",
 }
 #: Kinds this source recognises but reads nothing from.
+POLICY_KINDS = frozenset({"sla_policies", "schedules", "holidays"})
 #: Builds an :class:`Emit` without the named tuple's Python-level ``__new__``.
 _new_emit = tuple.__new__
-POLICY_KINDS = frozenset({"sla_policies", "schedules", "holidays"})
 #: Which copy of an audit read twice is kept: the lower rank.
 _RANK = {"audits": 0, "ticket_events": 1}
 _SCORES = {"good": 5, "bad": 1}

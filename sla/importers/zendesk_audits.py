@@ -35,7 +35,7 @@ Without ``include=comment_events`` a comment is only ``comment_present`` /
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from sla.importers.base import EventDict, RecordError, id_text
 from sla.importers.zendesk_values import (
@@ -100,9 +100,9 @@ def attribute_name(field_name: object) -> str | None:
     ('group', 'custom_360001234567', None)
     """
     if type(field_name) is str:  # the common case, remembered
-        name = _NAMES.get(field_name, _UNKNOWN)
-        if name is not _UNKNOWN:
-            return name
+        found = _NAMES.get(field_name, _UNKNOWN)
+        if found is not _UNKNOWN:
+            return cast("str | None", found)
         if len(_NAMES) > 4096:
             _NAMES.clear()
         name = _NAMES[field_name] = _attribute_name(field_name)
@@ -123,7 +123,7 @@ def _attribute_name(field_name: object) -> str | None:
 
 #: Attribute names (or None) by field name, as found.
 _NAMES: dict[str, str | None] = {}
-_UNKNOWN = ""  # no attribute name is empty
+_UNKNOWN = object()  # not looked at yet
 
 
 def attribute_value(field_name: object, value: object) -> object:
@@ -298,24 +298,9 @@ def ticket_event_steps(record: Mapping[str, object]) -> tuple[str, str | None, l
         if kind is None and isinstance(declared, str) and declared[:1].isupper():
             kind = declared
         if kind in COMMENT_TYPES:
-            own = id_text(child.get("author_id"))
             if via is None:
                 inheriting.append(len(steps))
-            steps.append(
-                _new_step(
-                    Step,
-                    (
-                        "Comment",
-                        None,
-                        None,
-                        False,
-                        None,
-                        own or author,
-                        child.get("public"),
-                        None if via is None else via_channel(via),
-                    ),
-                )
-            )
+            steps.append(_comment(child, author, None))
             continue
         if kind is not None and kind != "Create" and kind != "Change":
             continue  # a notification, a satisfaction rating, ...
@@ -388,4 +373,4 @@ def _comment(event: Mapping[str, object], author: str | None, channel: str | Non
     via = event.get("via")
     if via is not None:
         channel = via_channel(via)
-    return Step("Comment", None, None, False, None, own or author, event.get("public"), channel)
+    return _new_step(Step, ("Comment", None, None, False, None, own or author, event.get("public"), channel))

@@ -212,13 +212,13 @@ def _in_processing_order(events: list[EventDict]) -> bool:
     time order gives them), found by comparing their ``at`` texts: every
     ``at`` here is made by this importer, and in the output's whole-second
     form (20 characters) text order is time order."""
-    previous: EventDict | None = None
-    previous_at = ""
+    previous: EventDict = {}
+    previous_at = ""  # before every `at`: the first event is never compared
     for event in events:
         at = event.get("at")
         if type(at) is not str or len(at) != 20:
             return False  # another form: sorted by instants
-        if at < previous_at or (at == previous_at and _tie_order(event) < _tie_order(previous)):  # type: ignore[arg-type]
+        if at < previous_at or (at == previous_at and _tie_order(event) < _tie_order(previous)):
             return False
         previous, previous_at = event, at
     return True
