@@ -1,4 +1,5 @@
-"""Build script: the engine's hot modules compiled with mypyc when it can be.
+"""Build script: the engine's and the importers' hot modules compiled with
+mypyc when they can be.
 
 Everything about the package is declared in ``pyproject.toml``; this file
 only adds the compiled extension modules.  The same annotated Python source
@@ -16,7 +17,8 @@ Python, when:
   then warns and carries on without the extensions.
 
 ``sla --version`` says which engine is running (``engine: compiled`` or
-``engine: interpreted``); so does :func:`sla.engine.engine_kind`.
+``engine: interpreted``; the same for ``importers:``); so do
+:func:`sla.engine.engine_kind` and :func:`sla.importers.importer_kind`.
 
 After editing one of the compiled modules in an editable install, build
 again (``pip install -e .``, or ``python setup.py build_ext --inplace``), or
@@ -37,7 +39,8 @@ from setuptools.command.build_ext import build_ext
 
 #: The hot path: reading and validating events, the clock, judging, row
 #: building, instants and business-calendar arithmetic
-#: (sla.engine.COMPILED_MODULES names the same).
+#: (sla.engine.COMPILED_MODULES names the same), then the import's
+#: (sla.importers.COMPILED_MODULES).
 COMPILED = [
     "sla/timefmt.py",
     "sla/engine/lines.py",
@@ -46,6 +49,12 @@ COMPILED = [
     "sla/engine/judge.py",
     "sla/engine/rows.py",
     "sla/calendar/index.py",
+    # The Zendesk importer and the import driver (sla.importers.COMPILED_MODULES).
+    "sla/importers/zendesk_values.py",
+    "sla/importers/zendesk_audits.py",
+    "sla/importers/zendesk_finish.py",
+    "sla/importers/zendesk.py",
+    "sla/importers/run.py",
 ]
 #: The compiled modules share one support library, ``sla._engine__mypyc``.
 GROUP = "sla._engine"

@@ -25,7 +25,10 @@ set size: shared pages split between their sharers), polled every 0.2 s.
     python benchmarks/bench_import.py --tickets 1000000  # the 1M-ticket export
 
 The import runs twice: with `--jobs 1` (one process, the CPU figure that
-matters per core) and with every core (the wall time a user sees).
+matters per core) and with every core (the wall time a user sees), as
+installed (compiled where `pip install` could compile, see docs/release.md;
+the first lines say which). `--interpreted` adds both runs on the
+interpreted modules (tests/engine_shim.py), for comparison.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ import psutil
 HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data"
 SLA = [sys.executable, "-m", "sla.cli"]
+#: The same command with every compiled module bypassed (the interpreted importer).
+SLA_INTERPRETED = [sys.executable, str(HERE.parent / "tests" / "engine_shim.py")]
 PAGE = 1000  # ticket events per page: the export's per_page maximum
 USERS_PAGE = 100
 #: Every file of the export, in the order the importer reads them.
@@ -408,6 +413,9 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=1, help="runs of each side; the best is shown (default 1)"
     )
+    parser.add_argument(
+        "--interpreted", action="store_true", help="also run the import on the interpreted modules"
+    )
     args = parser.parse_args()
     missing = zendesk_available()
     if missing is not None:
@@ -423,14 +431,17 @@ def main() -> None:
     print(f"export: {args.tickets:,} tickets, {len(files):,} files, {size / 2**20:,.0f} MB ({folder})")
     out = folder.parent / f"zendesk-{args.tickets}.events.jsonl"
     cores = os.cpu_count() or 1
-    runs = {
-        "read floor": FLOOR + [str(folder)],
-        "floor, files whole": FLOOR_WHOLE + [str(folder)],
-        "import --jobs 1": SLA + ["import", "zendesk", str(folder), "--output", str(out), "--jobs", "1"],
-        f"import --jobs {cores}": SLA
-        + ["import", "zendesk", str(folder), "--output", str(out), "--jobs", str(cores)],
-    }
-    subprocess.run([*SLA, "--version"], env=RUN_ENV, stdout=subprocess.DEVNULL, check=True)  # bytecode cached
+    version = subprocess.run([*SLA, "--version"], env=RUN_ENV, capture_output=True, text=True, check=True)
+    print(", ".join(version.stdout.split("\n")[1:]).strip(", "))  # engine: ..., importers: ...
+    commands = {"": SLA, " (interpreted)": SLA_INTERPRETED} if args.interpreted else {"": SLA}
+    runs = {"read floor": FLOOR + [str(folder)], "floor, files whole": FLOOR_WHOLE + [str(folder)]}
+    for label, sla in commands.items():
+        subprocess.run(
+            [*sla, "--version"], env=RUN_ENV, stdout=subprocess.DEVNULL, check=True
+        )  # bytecode cached
+        for jobs in sorted({1, cores}):
+            argv = [*sla, "import", "zendesk", str(folder), "--output", str(out), "--jobs", str(jobs)]
+            runs[f"import --jobs {jobs}{label}"] = argv
     best: dict[str, tuple[float, float, int, int, str]] = {}
     for _ in range(args.repeat):  # interleaved, so load changes hit both sides alike
         for name, argv in runs.items():
@@ -439,14 +450,14 @@ def main() -> None:
                 best[name] = result
     floor_wall, floor_cpu = best["read floor"][:2]
     header = (
-        f"{'run':<20} {'wall s':>8} {'cpu s':>8} {'x floor wall':>13} {'x floor cpu':>12} {'tickets/s':>10} "
+        f"{'run':<34} {'wall s':>8} {'cpu s':>8} {'x floor wall':>13} {'x floor cpu':>12} {'tickets/s':>10} "
         f"{'peak RSS MB':>12} {'peak PSS MB':>12}"
     )
     print(header)
     print("-" * len(header))
     for name, (wall, cpu, peak, peak_pss, _) in best.items():
         print(
-            f"{name:<20} {wall:>8.2f} {cpu:>8.2f} {wall / floor_wall:>13.1f} {cpu / floor_cpu:>12.1f} "
+            f"{name:<34} {wall:>8.2f} {cpu:>8.2f} {wall / floor_wall:>13.1f} {cpu / floor_cpu:>12.1f} "
             f"{args.tickets / wall:>10,.0f} {peak / 2**20:>12.0f} {peak_pss / 2**20:>12.0f}"
         )
     print("import summary:", *best["import --jobs 1"][4].strip().splitlines()[-4:], sep="\n  ")

@@ -23,8 +23,9 @@ from collections.abc import Sequence
 from types import ModuleType
 
 #: The modules ``setup.py`` compiles (the test checks this is
-#: ``sla.engine.COMPILED_MODULES``; it cannot be imported from there, since
-#: importing ``sla`` would load the compiled modules first).
+#: ``sla.engine.COMPILED_MODULES`` and ``sla.importers.COMPILED_MODULES``; it
+#: cannot be imported from there, since importing ``sla`` would load the
+#: compiled modules first).
 COMPILED_MODULES = (
     "sla.timefmt",
     "sla.engine.lines",
@@ -33,6 +34,12 @@ COMPILED_MODULES = (
     "sla.engine.judge",
     "sla.engine.rows",
     "sla.calendar.index",
+    # sla.importers.COMPILED_MODULES:
+    "sla.importers.zendesk_values",
+    "sla.importers.zendesk_audits",
+    "sla.importers.zendesk_finish",
+    "sla.importers.zendesk",
+    "sla.importers.run",
 )
 
 

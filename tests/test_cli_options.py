@@ -25,10 +25,12 @@ NOW = ["--now", "2026-04-01T00:00:00Z"]
 def test_version(capsys):
     assert main(["--version"]) == 0
     from sla.engine import engine_kind
+    from sla.importers import importer_kind
 
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines == [f"sla {sla.__version__}", f"engine: {engine_kind()}"]
+    assert lines == [f"sla {sla.__version__}", f"engine: {engine_kind()}", f"importers: {importer_kind()}"]
     assert engine_kind() in ("compiled", "interpreted")
+    assert importer_kind() in ("compiled", "interpreted")
 
 
 @pytest.mark.parametrize(

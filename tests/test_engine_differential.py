@@ -26,6 +26,7 @@ import orjson
 import pytest
 
 import sla.engine
+import sla.importers
 from sla.engine import engine_kind
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +49,8 @@ def test_the_shim_bypasses_exactly_the_compiled_modules():
         import engine_shim
     finally:
         sys.path.remove(str(SHIM.parent))
-    assert engine_shim.COMPILED_MODULES == sla.engine.COMPILED_MODULES
+    compiled = sla.engine.COMPILED_MODULES + sla.importers.COMPILED_MODULES
+    assert compiled == engine_shim.COMPILED_MODULES
     # setup.py cannot import sla either: its list of files must name the same modules
     import ast
 
@@ -58,13 +60,13 @@ def test_the_shim_bypasses_exactly_the_compiled_modules():
         for node in tree.body
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "COMPILED" for t in node.targets)
     ]
-    assert tuple(f.removesuffix(".py").replace("/", ".") for f in files) == sla.engine.COMPILED_MODULES
+    assert tuple(f.removesuffix(".py").replace("/", ".") for f in files) == compiled
     code = (
         f"import sys; sys.path.insert(0, {str(SHIM.parent)!r}); import engine_shim; engine_shim.install(); "
-        "import sla.engine; print(sla.engine.engine_kind())"
+        "import sla.engine, sla.importers; print(sla.engine.engine_kind(), sla.importers.importer_kind())"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "interpreted"
+    assert out.stdout.strip() == "interpreted interpreted"
 
 
 def test_the_installed_engine_is_compiled_when_required():

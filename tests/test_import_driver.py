@@ -357,7 +357,9 @@ def test_vendor_cycles_are_collected(tmp_path: Path):
 def test_many_tickets_spill_across_partitions_and_come_out_in_first_emission_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setattr(run, "_partition_count", lambda found, sizes: 7)
+    # Partitions of a few hundred bytes of input each: several partitions
+    # (a module setting, read when the import starts, compiled or not).
+    monkeypatch.setattr(run, "PARTITION_INPUT_BYTES", 4096)
     records: list[object] = []
     order = [(i * 37) % 500 for i in range(500)]  # tickets first named in a scrambled order
     for ticket in order:
@@ -381,7 +383,7 @@ def test_ticket_ids_of_any_text_keep_their_events_apart_through_the_spill(
 ):
     # The spill keys a ticket by its id as JSON: tabs, newlines, quotes,
     # backslashes and other scripts in ids must neither split nor merge tickets.
-    monkeypatch.setattr(run, "_partition_count", lambda found, sizes: 3)
+    monkeypatch.setattr(run, "PARTITION_INPUT_BYTES", 200)
     ids = ["a\tb", "a", "a\nb", 'q"uote', "back\\slash", "ünï", "a\\tb", "\u2028", "7"]
     records: list[object] = [created(t, "2026-03-02T09:00:00Z") for t in ids]  # type: ignore[arg-type]
     records += [message(t, "2026-03-02T09:30:00Z", 2) for t in reversed(ids)]  # type: ignore[arg-type]

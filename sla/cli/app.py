@@ -32,6 +32,7 @@ from sla.cli import (
 from sla.cli.common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError, err, repeated_option
 from sla.engine import engine_kind
 from sla.errors import PolicyError, SlaError
+from sla.importers import importer_kind
 
 COMMANDS = (
     validate,
@@ -57,6 +58,19 @@ def _terminated(signum: int, frame: object) -> None:
     raise _Terminated
 
 
+class _Version(argparse.Action):
+    """``--version``: the version, then whether the engine and the importers
+    run compiled, worked out only when asked (finding out imports the
+    importers, which other commands need not load)."""
+
+    def __init__(self, option_strings: list[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        print(f"sla {__version__}\nengine: {engine_kind()}\nimporters: {importer_kind()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sla",
@@ -64,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
         # keeps the line break in --version's text (and the one-line description as it is)
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"sla {__version__}\nengine: {engine_kind()}")
+    parser.add_argument(
+        "--version", action=_Version, help="show the version and which modules run compiled, then exit"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.register(sub)

@@ -9,6 +9,7 @@ skips it).  :func:`engine_kind` says which engine this process runs.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from typing import Literal
 
 #: The modules compiled at install time (see ``setup.py``); the same source
@@ -31,7 +32,17 @@ def engine_kind() -> Literal["compiled", "interpreted"]:
     >>> engine_kind() in ("compiled", "interpreted")
     True
     """
-    for name in COMPILED_MODULES:
+    return compiled_kind(COMPILED_MODULES)
+
+
+def compiled_kind(modules: Iterable[str]) -> Literal["compiled", "interpreted"]:
+    """``"compiled"`` when every one of ``modules`` (dotted names) was
+    imported from a compiled extension module, else ``"interpreted"``.
+
+    >>> compiled_kind(["sla.engine.clock"]) in ("compiled", "interpreted")
+    True
+    """
+    for name in modules:
         path = getattr(importlib.import_module(name), "__file__", None) or ""
         if path.endswith((".py", ".pyc")):
             return "interpreted"

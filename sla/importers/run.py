@@ -32,6 +32,7 @@ import errno
 import gc
 import heapq
 import os
+import struct
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -69,6 +70,9 @@ STDIN_PARTITIONS = 64
 #: A gzip file's input size is taken as this many times its size on disk.
 GZIP_RATIO = 6
 _FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+#: A finished partition's header before each ticket's lines: the ticket's
+#: first sequence number and the size of its lines in bytes.
+_BLOCK_HEADER = struct.Struct("<QQ")
 
 OnProblem = Callable[[ImportProblem], None]
 
@@ -264,8 +268,8 @@ def finish_partition(
     source: Source, paths: list[str], summary: ImportSummary, refused: list[tuple[int, ImportProblem]]
 ) -> str:
     """Finish a partition's tickets into ``paths[0] + ".done"``: per ticket, a
-    header line ``first-sequence byte-count`` and its JSON Lines, in order of
-    first emission. A partition is one spill file per reading process, in
+    header (:data:`_BLOCK_HEADER`: its first sequence number and the size of
+    its lines) and its JSON Lines, in order of first emission. A partition is one spill file per reading process, in
     the order of their files (so their sequence numbers ascend). The spill
     files are removed (disk is freed as it goes)."""
     in_time_order = source.finishes_in_time_order
@@ -301,7 +305,7 @@ def finish_partition(
                 if finished:
                     summary.tickets += 1
                     summary.events += len(finished)
-                    out.write(b"%d %d\n" % (first, len(block)))
+                    out.write(_BLOCK_HEADER.pack(first, len(block)))
                     out.write(block)
         tickets.clear()
     return done
@@ -352,19 +356,35 @@ def _instant(at: object, number: int, event: EventDict) -> int:
         raise RecordError(f"event {number} ({event.get('type', 'no type')}): at: {exc}") from None
 
 
-def _blocks(path: str) -> Iterator[tuple[int, bytes]]:
-    """The (first sequence, JSON Lines) ticket blocks of a finished partition."""
-    with open(path, "rb") as handle:
-        while header := handle.readline():
-            first, size = header.split()
-            yield int(first), handle.read(int(size))
-
-
 def _merge(finished: list[str], out: IO[bytes]) -> None:
-    """The finished partitions' tickets, in order of first emission, into ``out``."""
-    write = out.write
-    for _, block in heapq.merge(*(_blocks(p) for p in finished), key=itemgetter(0)):
-        write(block)
+    """The finished partitions' tickets, in order of first emission, into
+    ``out``: a merge on the blocks' first sequence numbers, reading each
+    partition's blocks in file order (one process; a million tickets take
+    about a second)."""
+    handles = [open(path, "rb", buffering=1 << 18) for path in finished]  # noqa: SIM115 (closed below)
+    header_size, unpack = _BLOCK_HEADER.size, _BLOCK_HEADER.unpack
+    try:
+        heap: list[tuple[int, int, int]] = []  # (first sequence, size, partition) of each next block
+        for index, handle in enumerate(handles):
+            header = handle.read(header_size)
+            if header:
+                first, length = unpack(header)
+                heap.append((first, length, index))
+        heapq.heapify(heap)
+        write = out.write
+        while heap:
+            _, size, index = heap[0]
+            handle = handles[index]
+            write(handle.read(size))
+            header = handle.read(header_size)
+            if header:
+                first, length = unpack(header)
+                heapq.heapreplace(heap, (first, length, index))
+            else:
+                heapq.heappop(heap)
+    finally:
+        for handle in handles:
+            handle.close()
 
 
 __all__ = ["import_events", "ticket_lines"]

@@ -35,7 +35,7 @@ Without ``include=comment_events`` a comment is only ``comment_present`` /
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 from sla.importers.base import EventDict, RecordError, id_text
 from sla.importers.zendesk_values import (
@@ -63,8 +63,9 @@ ATTRIBUTE_NAMES = {
 ID_FIELDS = frozenset(
     {"group_id", "assignee_id", "requester_id", "organization_id", "brand_id", "ticket_form_id"}
 )
-#: Audit event types read as messages (the Ticket Audit events reference).
-COMMENT_TYPES = frozenset({"Comment", "VoiceComment", "FacebookComment"})
+#: Audit event types read as messages (the Ticket Audit events reference). A
+#: tuple, not a set: a type that is no text (a list) is then only unknown.
+COMMENT_TYPES = ("Comment", "VoiceComment", "FacebookComment")
 #: Keys of an incremental ticket event's child that are not a changed field.
 CHILD_KEYS = frozenset(
     {
@@ -145,15 +146,17 @@ def attribute_value(field_name: object, value: object) -> object:
 class Step(NamedTuple):
     """One event of an update: ``kind`` is ``Create``, ``Change`` or
     ``Comment`` (``previous`` holds ``previous_value`` when ``has_previous``).
-    A tuple: one is made per field change of every update."""
+    A tuple: one is made per field change of every update. (The values are
+    ``Any`` rather than ``object``: mypyc cannot compile a named tuple with
+    an ``object`` field.)"""
 
     kind: str
-    field_name: object = None
-    value: object = None
+    field_name: Any = None
+    value: Any = None
     has_previous: bool = False
-    previous: object = None
+    previous: Any = None
     author: str | None = None
-    public: object = True
+    public: Any = True
     channel: str | None = None
 
 
