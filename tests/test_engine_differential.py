@@ -72,6 +72,9 @@ def test_the_shim_bypasses_exactly_the_compiled_modules():
 def test_the_installed_engine_is_compiled_when_required():
     if os.environ.get("SLA_REQUIRE_COMPILED", "") not in ("", "0"):
         assert COMPILED, "SLA_REQUIRE_COMPILED is set but the engine runs interpreted"
+        assert sla.importers.importer_kind() == "compiled", (
+            "SLA_REQUIRE_COMPILED is set but not the importers"
+        )
 
 
 def _damage(lines: list[bytes], rng: random.Random) -> list[bytes]:
