@@ -137,6 +137,18 @@ def test_single_records_search_results_and_json_lines() -> None:
     assert source.recognise(history()["history"][0]) == [("history", [history()["history"][0]])]  # type: ignore[index]
 
 
+def test_a_history_with_ids_that_are_no_ids_is_still_recognised() -> None:
+    # A damaged export: an o_id or an asset's id that is an object or a list
+    # must not end the import (they cannot be set members); such a ticket is
+    # simply not one of the history's own.
+    doc = history(change(2, "state_id", "2025-06-24T09:00:00.000Z", id_from=1, id_to=2))
+    doc["history"][1]["o_id"] = {"id": 1}  # type: ignore[index]
+    doc["assets"] = {"Ticket": {"1": ticket(), "2": ticket(id=[2])}}
+    found = ZammadSource().recognise(doc)
+    assert found is not None and [kind for kind, _ in found] == ["history", "tickets"]
+    assert found[1][1] == [ticket()]
+
+
 def test_other_documents_are_not_zammad() -> None:
     source = ZammadSource()
     assert source.recognise([]) == []

@@ -443,6 +443,32 @@ def test_ticket_event_children_in_the_field_name_form_and_unix_timestamps():
     }
 
 
+def test_a_child_or_audit_event_whose_type_is_no_text_is_an_unknown_event():
+    # A damaged export once ended the import here: a list is no set member.
+    record = {
+        "id": 5,
+        "ticket_id": 1,
+        "timestamp": 1709542800,
+        "updater_id": 20,
+        "via": "Web form",
+        "event_type": "Audit",
+        "child_events": [
+            {"id": 6, "event_type": "Create", "field_name": "status", "value": "open"},
+            {"id": 7, "event_type": ["Comment"], "body": "x"},
+            {"id": 8, "type": {"Comment": 1}, "field_name": "priority", "value": "urgent"},
+        ],
+    }
+    # The list-typed child is passed over like an unknown event; a `type`
+    # that is no capitalised text is no event type, so child 8 is a change.
+    created, update = one_ticket(record)
+    assert created["status"] == "open"
+    assert update == {"type": "update", "at": "2024-03-04T09:00:00Z", "fields": {"priority": "urgent"}}
+    solve = audit(
+        1, "2024-03-04T10:00:00Z", 20, [{"id": 5, "type": ["Change"], "field_name": "status"}], id=101
+    )
+    assert [e["type"] for e in one_ticket(CREATE, solve, USERS)] == ["created", "message"]
+
+
 def test_a_comment_without_the_comment_events_sideload_is_read_from_its_flags():
     start = {
         "id": 5,

@@ -80,7 +80,7 @@ def record_kind(record: object) -> str | None:
     return None
 
 
-def _asset_tickets(doc: Mapping[str, object], only: set[object] | None = None) -> list[object]:
+def _asset_tickets(doc: Mapping[str, object], only: set[int | str | None] | None = None) -> list[object]:
     """The ticket records among a response's ``assets`` (those of ``only`` ids)."""
     assets = doc.get("assets")
     tickets = assets.get("Ticket") if isinstance(assets, Mapping) else None
@@ -89,8 +89,15 @@ def _asset_tickets(doc: Mapping[str, object], only: set[object] | None = None) -
     return [
         t
         for t in tickets.values()
-        if record_kind(t) == "tickets" and (only is None or (isinstance(t, Mapping) and t.get("id") in only))
+        if record_kind(t) == "tickets"
+        and (only is None or (isinstance(t, Mapping) and _id(t.get("id")) in only))
     ]
+
+
+def _id(value: object) -> int | str | None:
+    """An id as a set member: a number or a text; anything else (a damaged
+    export's object or list) is no id."""
+    return value if isinstance(value, (int, str)) else None
 
 
 class ZammadSource(Source):
@@ -113,8 +120,11 @@ class ZammadSource(Source):
             history = doc.get("history")
             if isinstance(history, list):
                 own = {
-                    h.get("o_id") for h in history if isinstance(h, Mapping) and h.get("object") == "Ticket"
+                    _id(h.get("o_id"))
+                    for h in history
+                    if isinstance(h, Mapping) and h.get("object") == "Ticket"
                 }
+                own.discard(None)
                 tickets = _asset_tickets(doc, own)
                 return [("history", list(history))] + ([("tickets", tickets)] if tickets else [])
             if isinstance(doc.get("tickets"), list) and isinstance(doc.get("assets"), Mapping):
