@@ -419,21 +419,27 @@ def test_incremental_ticket_events_map_like_audits():
     assert events[5]["fields"] == {"assignee": "235323"}
 
 
-def test_ticket_event_children_in_the_field_name_form_and_unix_timestamps():
-    record = {
+def web_form_ticket_event(*children: dict[str, object]) -> dict[str, object]:
+    """An incremental export's ticket event of ticket 1 at 2024-03-04T09:00:00Z
+    (a Unix timestamp), by user 20 from the web form, with ``children``."""
+    return {
         "id": 5,
         "ticket_id": 1,
         "timestamp": 1709542800,
         "updater_id": 20,
         "via": "Web form",
         "event_type": "Audit",
-        "child_events": [
-            {"id": 6, "event_type": "Create", "field_name": "status", "value": "open"},
-            {"id": 7, "type": "Create", "field_name": "priority", "value": "urgent"},
-            {"id": 8, "via": "Web form", "type": None, "event_type": "Create"},
-            {"id": 9, "event_type": "Notification", "subject": "x", "recipients": [10]},
-        ],
+        "child_events": list(children),
     }
+
+
+def test_ticket_event_children_in_the_field_name_form_and_unix_timestamps():
+    record = web_form_ticket_event(
+        {"id": 6, "event_type": "Create", "field_name": "status", "value": "open"},
+        {"id": 7, "type": "Create", "field_name": "priority", "value": "urgent"},
+        {"id": 8, "via": "Web form", "type": None, "event_type": "Create"},
+        {"id": 9, "event_type": "Notification", "subject": "x", "recipients": [10]},
+    )
     [created] = one_ticket(record)
     assert created == {
         "type": "created",
@@ -445,19 +451,11 @@ def test_ticket_event_children_in_the_field_name_form_and_unix_timestamps():
 
 def test_a_child_or_audit_event_whose_type_is_no_text_is_an_unknown_event():
     # A damaged export once ended the import here: a list is no set member.
-    record = {
-        "id": 5,
-        "ticket_id": 1,
-        "timestamp": 1709542800,
-        "updater_id": 20,
-        "via": "Web form",
-        "event_type": "Audit",
-        "child_events": [
-            {"id": 6, "event_type": "Create", "field_name": "status", "value": "open"},
-            {"id": 7, "event_type": ["Comment"], "body": "x"},
-            {"id": 8, "type": {"Comment": 1}, "field_name": "priority", "value": "urgent"},
-        ],
-    }
+    record = web_form_ticket_event(
+        {"id": 6, "event_type": "Create", "field_name": "status", "value": "open"},
+        {"id": 7, "event_type": ["Comment"], "body": "x"},
+        {"id": 8, "type": {"Comment": 1}, "field_name": "priority", "value": "urgent"},
+    )
     # The list-typed child is passed over like an unknown event; a `type`
     # that is no capitalised text is no event type, so child 8 is a change.
     created, update = one_ticket(record)

@@ -269,9 +269,10 @@ def finish_partition(
 ) -> str:
     """Finish a partition's tickets into ``paths[0] + ".done"``: per ticket, a
     header (:data:`_BLOCK_HEADER`: its first sequence number and the size of
-    its lines) and its JSON Lines, in order of first emission. A partition is one spill file per reading process, in
-    the order of their files (so their sequence numbers ascend). The spill
-    files are removed (disk is freed as it goes)."""
+    its lines) and its JSON Lines, in order of first emission. A partition
+    is one spill file per reading process, in the order of their files (so
+    their sequence numbers ascend). The spill files are removed (disk is
+    freed as it goes)."""
     in_time_order = source.finishes_in_time_order
     # Each ticket's lines kept as bytes, parsed only when the ticket is
     # finished: the objects of one ticket at a time, fresh in the cache,
@@ -359,8 +360,8 @@ def _instant(at: object, number: int, event: EventDict) -> int:
 def _merge(finished: list[str], out: IO[bytes]) -> None:
     """The finished partitions' tickets, in order of first emission, into
     ``out``: a merge on the blocks' first sequence numbers, reading each
-    partition's blocks in file order (one process; a million tickets take
-    about a second)."""
+    partition's blocks in file order (one process, compiled: about 0.09 s
+    of CPU per 100,000 tickets)."""
     handles = [open(path, "rb", buffering=1 << 18) for path in finished]  # noqa: SIM115 (closed below)
     header_size, unpack = _BLOCK_HEADER.size, _BLOCK_HEADER.unpack
     try:
