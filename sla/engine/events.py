@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import final
 
 from sla.errors import EventError, TimestampError
-from sla.timefmt import _FORMATTED, MAX_US, MIN_US, parse_instant, to_us
+from sla.timefmt import _FORMATTED, MAX_US, MIN_US, PLAIN_IS_FAST, parse_instant, plain_utc_us, to_us
 from sla.timefmt import EPOCH as _EPOCH
 
 _fromisoformat = datetime.fromisoformat
@@ -166,6 +166,16 @@ def parse_event(record: Mapping[str, object], seq: int = 0, line: int | None = N
     known = _READ.get(raw_at) if type(raw_at) is str else None
     if known is not None:
         at = known
+    elif PLAIN_IS_FAST and type(raw_at) is str and MIN_US <= (plain := plain_utc_us(raw_at)) <= MAX_US:
+        # Compiled: the output form read digit by digit (what the general
+        # path below would give, in a fraction of its time), and remembered.
+        at = plain
+        if len(_FORMATTED) > 4096:
+            _FORMATTED.clear()
+        _FORMATTED[at] = raw_at
+        if len(_READ) > 4096:
+            _READ.clear()
+        _READ[raw_at] = at
     else:
         try:
             # The common case inline (this runs once per input line); anything
@@ -439,14 +449,13 @@ def stream_grouped(
     current: TicketEvents | None = None
     current_id: str | None = None
     events: list[Event] = []
-    parse = parse_event
     for number, record in records:
         # The common line first: an object of the ticket being read.
         if type(record) is dict and current is not None:
             key = record.get("ticket_id")
             if type(key) is str and key == current_id:
                 try:
-                    events.append(parse(record, len(events), number))
+                    events.append(parse_event(record, len(events), number))
                 except EventError as exc:
                     current.reject(exc.reason, number)
                 continue

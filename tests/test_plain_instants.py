@@ -1,0 +1,93 @@
+"""``sla.timefmt.plain_utc_us``: the compiled engine's fast reading of
+timestamps in the output form (``2026-03-02T08:15:00Z``) gives exactly what
+the general path (``datetime.fromisoformat`` and timedelta arithmetic) gives,
+and takes nothing the general path would refuse.
+
+This runs on whichever build is installed (CI runs it compiled and
+interpreted); the engine's differential test then compares whole runs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sla.engine.events import parse_event
+from sla.errors import EventError
+from sla.timefmt import _ONE_US, EPOCH, MAX_US, MIN_US, NOT_PLAIN, format_instant, plain_utc_us
+
+
+def general(text: str) -> int:
+    """What the general path makes of ``text``: its instant, or NOT_PLAIN
+    when ``datetime.fromisoformat`` refuses it or finds no offset."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return NOT_PLAIN
+    if moment.tzinfo is None:
+        return NOT_PLAIN
+    return (moment - EPOCH) // _ONE_US
+
+
+two = st.integers(0, 99).map(lambda n: f"{n:02d}")
+#: Texts of the plain shape with any two digits in each place: impossible
+#: months, days (30 February, 31 April), hours 24 to 99, year 0000.
+plain_shaped = st.builds(
+    lambda c, y, mo, d, h, mi, s: f"{c}{y}-{mo}-{d}T{h}:{mi}:{s}Z", two, two, two, two, two, two, two
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(plain_shaped)
+def test_any_text_of_the_plain_shape_reads_as_the_general_path_reads_it(text: str):
+    got = plain_utc_us(text)
+    if got != NOT_PLAIN:
+        assert got == general(text)
+    else:  # refused: the general path refuses it too, or it is not plain (hour 24 is not)
+        assert general(text) == NOT_PLAIN or text[11:13] == "24"
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.integers(MIN_US // 1_000_000, MAX_US // 1_000_000))
+def test_every_whole_second_in_range_round_trips_through_its_output_form(seconds: int):
+    us = seconds * 1_000_000
+    text = format_instant(us)
+    assert plain_utc_us(text) == us == general(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-03-02T08:15:00z",  # lower case: the general path's (RFC 3339 allows it)
+        "2026-03-02 08:15:00Z",
+        "2026-03-02T08:15:00+00:00",
+        "2026-03-02T08:15:00.5Z",
+        "2026-03-02T08:15Z",
+        "２026-03-02T08:15:00Z",  # a full-width digit
+        "2026-03-02T08:15:0xZ",
+        "2026-03-02T24:00:00Z",
+        "0000-01-01T00:00:00Z",
+        "2026-02-29T00:00:00Z",
+        "2100-02-29T00:00:00Z",
+        "",
+    ],
+)
+def test_other_forms_are_left_to_the_general_path(text: str):
+    assert plain_utc_us(text) == NOT_PLAIN
+
+
+def test_leap_days_and_the_ends_of_the_range():
+    assert plain_utc_us("2024-02-29T12:00:00Z") == general("2024-02-29T12:00:00Z")
+    assert plain_utc_us("2000-02-29T00:00:00Z") == general("2000-02-29T00:00:00Z")
+    assert plain_utc_us("1969-12-31T23:59:59Z") == -1_000_000
+    assert plain_utc_us("0001-01-01T00:00:00Z") == general("0001-01-01T00:00:00Z") < MIN_US
+    assert plain_utc_us("9999-12-31T23:59:59Z") == general("9999-12-31T23:59:59Z") > MAX_US
+
+
+@pytest.mark.parametrize("at", ["0001-01-01T00:00:00Z", "9999-12-31T00:00:00Z"])
+def test_plain_text_outside_the_supported_instants_is_still_an_event_error(at: str):
+    with pytest.raises(EventError, match="outside the supported instants"):
+        parse_event({"type": "message", "author": "agent", "at": at})
