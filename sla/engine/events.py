@@ -427,9 +427,8 @@ class TicketCollector:
 def collect_all(records: Iterable[tuple[int, object]]) -> tuple[dict[str, TicketEvents], list[LineError]]:
     """Every ticket of the input in memory, finished, in order of first appearance."""
     collector = TicketCollector()
-    add = collector.add
     for number, record in records:
-        add(number, record)
+        collector.add(number, record)  # by name: compiled, a native call
     for ticket in collector.tickets.values():
         ticket.finish()
     return collector.tickets, collector.line_errors

@@ -37,10 +37,10 @@ def row_of(result: CycleResult) -> dict[str, object]:
     remaining_us = target_us - elapsed_us
     # Instants through the formatter's cache inline (rows repeat a ticket's
     # instants); seconds as an int when whole, else a float.
-    cached = _FORMATTED.get
-    started = cached(started_at) or format_instant(started_at)
-    ended = None if ended_at is None else cached(ended_at) or format_instant(ended_at)
-    due = None if due_at is None else cached(due_at) or format_instant(due_at)
+    # (_FORMATTED.get by name, not a local alias: compiled, that is a C call.)
+    started = _FORMATTED.get(started_at) or format_instant(started_at)
+    ended = None if ended_at is None else _FORMATTED.get(ended_at) or format_instant(ended_at)
+    due = None if due_at is None else _FORMATTED.get(due_at) or format_instant(due_at)
     return {
         "ticket_id": ticket_id,
         "policy": policy,
