@@ -170,12 +170,7 @@ def parse_event(record: Mapping[str, object], seq: int = 0, line: int | None = N
         # Compiled: the output form read digit by digit (what the general
         # path below would give, in a fraction of its time), and remembered.
         at = plain
-        if len(_FORMATTED) > 4096:
-            _FORMATTED.clear()
-        _FORMATTED[at] = raw_at
-        if len(_READ) > 4096:
-            _READ.clear()
-        _READ[raw_at] = at
+        _remember(raw_at, at)
     else:
         try:
             # The common case inline (this runs once per input line); anything
@@ -196,12 +191,7 @@ def parse_event(record: Mapping[str, object], seq: int = 0, line: int | None = N
                 and raw_at[4::3] == "--T::Z"
                 and not (raw_at[11] == "2" and raw_at[12] == "4")  # 24:00 is no output form
             ):
-                if len(_FORMATTED) > 4096:
-                    _FORMATTED.clear()
-                _FORMATTED[at] = raw_at
-                if len(_READ) > 4096:
-                    _READ.clear()
-                _READ[raw_at] = at
+                _remember(raw_at, at)
         except (TypeError, ValueError):
             if raw_at is _ABSENT:
                 raise EventError(
@@ -274,6 +264,18 @@ def parse_event(record: Mapping[str, object], seq: int = 0, line: int | None = N
 _ABSENT = object()
 #: Timestamps in the output form read lately, and their instants.
 _READ: dict[str, int] = {}
+
+
+def _remember(text: str, at: int) -> None:
+    """Keep a timestamp read in the output form both ways: its instant for
+    the next event with that text, its text for the rows naming the instant
+    (the formatter's cache). Both caches are small and start over when full."""
+    if len(_FORMATTED) > 4096:
+        _FORMATTED.clear()
+    _FORMATTED[at] = text
+    if len(_READ) > 4096:
+        _READ.clear()
+    _READ[text] = at
 
 
 def _seconds(value: int) -> float:
