@@ -140,7 +140,14 @@ def test_an_alert_due_is_not_recalled_and_a_finished_history_sends_nothing(
         rows = svc.get("/v1/tickets/T2").json()["rows"]
         assert rows[0]["state"] == "achieved"
         db = sqlite3.connect(f"{tmp_path}/state.db")
-        assert db.execute("SELECT count(*) FROM alerts WHERE delivered_us IS NOT NULL").fetchone() == (2,)
+        # the receiver answers before the service records the delivery: wait for the record
+        wait_until(
+            lambda: (
+                db.execute("SELECT count(*) FROM alerts WHERE delivered_us IS NOT NULL").fetchone() == (2,)
+            ),
+            10,
+            "both deliveries recorded",
+        )
     finally:
         svc.close()
 
@@ -162,8 +169,13 @@ def test_a_webhook_that_fails_twice_then_succeeds(tmp_path: Path, clock: FakeClo
         wait_until(delivered, 10, "the third attempt")
         assert receiver.attempts[ident] == 3 and receiver.alerts()[0]["id"] == ident
         db = sqlite3.connect(f"{tmp_path}/state.db")
-        attempts, delivered = db.execute("SELECT attempts, delivered_us FROM alerts").fetchone()
-        assert attempts == 3 and delivered is not None
+        # the receiver answers before the service records the delivery: wait for the record
+        wait_until(
+            lambda: db.execute("SELECT delivered_us FROM alerts").fetchone()[0] is not None,
+            10,
+            "the delivery recorded",
+        )
+        assert db.execute("SELECT attempts FROM alerts").fetchone() == (3,)
         assert "1 delivered" not in svc.get("/").text
     finally:
         svc.close()
