@@ -101,12 +101,21 @@ class TicketJudge:
         """As ``evaluate_events(policies, ticket, now, with_warnings)``."""
         if ticket.error is not None:
             raise ticket.error
-        now = self.now
-        clock = TicketClock(self.plan, self.done_statuses, self.derive)
-        clock.feed_all(ticket.events, now)
-        if clock.created_at is None:
+        clock = self.clock_of(ticket)
+        if clock is None:
             return []
-        return judge_ticket(ticket.ticket_id, clock, self.policies, now, self.with_warnings, self.resolver)
+        return self.judge(ticket.ticket_id, clock)
+
+    def clock_of(self, ticket: TicketEvents) -> TicketClock | None:
+        """The ticket's clock fed its events up to ``now`` (as :func:`run_clock`);
+        None when it was created after ``now``."""
+        clock = TicketClock(self.plan, self.done_statuses, self.derive)
+        clock.feed_all(ticket.events, self.now)
+        return clock if clock.created_at is not None else None
+
+    def judge(self, ticket_id: str, clock: TicketClock) -> list[CycleResult]:
+        """Every row of the ticket whose clock is ``clock`` (as :func:`judge_ticket`)."""
+        return judge_ticket(ticket_id, clock, self.policies, self.now, self.with_warnings, self.resolver)
 
 
 def evaluate_ticket(

@@ -35,9 +35,8 @@ from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sla.calendar.index import zone_suggestion
-from sla.engine.batch import as_us, run_clock
+from sla.engine.batch import TicketJudge, as_us
 from sla.engine.events import EventRange, TicketEvents
-from sla.engine.judge import judge_ticket
 from sla.errors import SlaError
 from sla.policy.compile import PolicySet
 from sla.policy.messages import suggest
@@ -53,6 +52,7 @@ POLICY_KEY = "policy"
 #: A group's identity: its values, each made hashable by
 #: :func:`~sla.report.accumulators.value_key`.
 GroupKey = tuple[object, ...]
+_NO_ATTRIBUTES: Mapping[str, object] = {}
 
 
 class ReportError(SlaError):
@@ -120,6 +120,7 @@ class ReportBuilder:
         self.tz_name = getattr(zone, "key", None) or str(tz)
         self.local = LocalTime(zone, period)
         self.policies = policies
+        self.judge: TicketJudge | None = TicketJudge(policies, self.now)
         self.attr_keys = tuple(k for k in self.by if k != POLICY_KEY)
         self.by_policy = POLICY_KEY in self.by
         self.judged_at_start = frozenset(n for n, m in policies.metrics.items() if m.judged_at_start)
@@ -142,6 +143,7 @@ class ReportBuilder:
         # zone cache stay behind (the parent has its own).
         state = dict(self.__dict__)
         state["policies"] = None
+        state["judge"] = None
         state["local"] = None
         return state
 
@@ -162,42 +164,77 @@ class ReportBuilder:
             self.rejected += 1
             return
         policies, now, local, extras = self.policies, self.now, self.local, self.extras
+        judge = self.judge
+        assert judge is not None, "a builder sent back by a worker only merges"
         self.events.see(ticket)
-        clock = run_clock(policies, ticket.events, now)
-        if clock is None or clock.created_at is None:  # created after now
+        clock = judge.clock_of(ticket)
+        if clock is None:  # created after now
             return
         self.accepted += 1
         created_at = clock.created_at
+        assert created_at is not None
 
         # Clock figures: each cycle grouped by the attributes at its end (or now).
-        judged = judge_ticket(ticket.ticket_id, clock, policies, now)
+        judged = judge.judge(ticket.ticket_id, clock)
         measured = bool(judged)
-        metric_hours = self.metric_hours
+        metric_hours, judged_at_start, by_attributes = self.metric_hours, self.judged_at_start, self.attr_keys
+        sla_acc, overall_sla = self.sla_acc, self.overall_sla
+        # A ticket's cycles mostly share an attribute state (the clock keeps
+        # one dict per state) and a policy: their group is worked out once.
+        # The memo holds each state it names, so no id is reused meanwhile.
+        groups: dict[tuple[int, str], tuple[Mapping[str, object], GroupKey]] = {}
+        by_period = self.period is not None
         for result in judged:
-            kinds = metric_hours.get(result.metric)
+            # Unpacked once: named-tuple field access adds up over every cycle.
+            (
+                _,
+                policy_name,
+                metric,
+                cycle,
+                started_at,
+                ended_at,
+                state,
+                _,
+                hours,
+                elapsed_us,
+                breached,
+                due_at,
+                _,
+                _,
+                _,
+            ) = result
+            kinds = metric_hours.get(metric)
             if kinds is None:
-                kinds = metric_hours[result.metric] = set()
-            kinds.add(result.hours)
-            end = result.ended_at if result.ended_at is not None else now
-            if not self.attr_keys:
-                attrs: Mapping[str, object] = {}
-            elif result.metric in self.judged_at_start:
-                attrs = clock.judging_attributes(result.metric, result.cycle, end)
+                kinds = metric_hours[metric] = set()
+            kinds.add(hours)
+            end = ended_at if ended_at is not None else now
+            if not by_attributes:
+                attrs: Mapping[str, object] = _NO_ATTRIBUTES
+            elif metric in judged_at_start:
+                attrs = clock.judging_attributes(metric, cycle, end)
             else:
                 attrs = clock.attributes_at(end)
-            gkey = self._group_of(attrs, result.policy, result.started_at)
-            acc = self.sla_acc.get((gkey, result.metric))
+            if by_period:
+                gkey = self._group_of(attrs, policy_name, started_at)
+            else:
+                known = groups.get((id(attrs), policy_name))
+                if known is not None and known[0] is attrs:
+                    gkey = known[1]
+                else:
+                    gkey = self._group_of(attrs, policy_name, started_at)
+                    groups[(id(attrs), policy_name)] = (attrs, gkey)
+            acc = sla_acc.get((gkey, metric))
             if acc is None:
-                acc = self.sla_acc[(gkey, result.metric)] = SlaAcc()
-            ended = result.ended_at is not None
-            acc.add(result.state, ended, result.elapsed_us)
-            whole = self.overall_sla.get(result.metric)
+                acc = sla_acc[(gkey, metric)] = SlaAcc()
+            ended = ended_at is not None
+            acc.add(state, ended, elapsed_us)
+            whole = overall_sla.get(metric)
             if whole is None:
-                whole = self.overall_sla[result.metric] = SlaAcc()
-            whole.add(result.state, ended, result.elapsed_us)
-            if result.breached and result.due_at is not None:
-                day = local.day_of(result.due_at)
-                extras.breaches_by_day.setdefault(day, Counter())[result.metric] += 1
+                whole = overall_sla[metric] = SlaAcc()
+            whole.add(state, ended, elapsed_us)
+            if breached and due_at is not None:
+                day = local.day_of(due_at)
+                extras.breaches_by_day.setdefault(day, Counter())[metric] += 1
 
         self.watch.add(ticket.ticket_id, judged, clock, now)
 
