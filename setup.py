@@ -17,8 +17,9 @@ Python, when:
   then warns and carries on without the extensions.
 
 ``sla --version`` says which engine is running (``engine: compiled`` or
-``engine: interpreted``; the same for ``importers:``); so do
-:func:`sla.engine.engine_kind` and :func:`sla.importers.importer_kind`.
+``engine: interpreted``; the same for ``report:`` and ``importers:``); so do
+:func:`sla.engine.engine_kind`, :func:`sla.report.report_kind` and
+:func:`sla.importers.importer_kind`.
 
 After editing one of the compiled modules in an editable install, build
 again (``pip install -e .``, or ``python setup.py build_ext --inplace``), or
@@ -39,8 +40,8 @@ from setuptools.command.build_ext import build_ext
 
 #: The hot path: reading and validating events, the clock, judging, row
 #: building, instants and business-calendar arithmetic
-#: (sla.engine.COMPILED_MODULES names the same), then the import's
-#: (sla.importers.COMPILED_MODULES).
+#: (sla.engine.COMPILED_MODULES names the same), the report's tallies
+#: (sla.report.COMPILED_MODULES), then the import's (sla.importers.COMPILED_MODULES).
 COMPILED = [
     "sla/timefmt.py",
     "sla/engine/lines.py",
@@ -49,6 +50,9 @@ COMPILED = [
     "sla/engine/judge.py",
     "sla/engine/rows.py",
     "sla/calendar/index.py",
+    # A ticket's report figures and tallies, local dates (sla.report.COMPILED_MODULES).
+    "sla/report/accumulators.py",
+    "sla/report/localtime.py",
     # The Zendesk importer and the import driver (sla.importers.COMPILED_MODULES).
     "sla/importers/zendesk_values.py",
     "sla/importers/zendesk_audits.py",

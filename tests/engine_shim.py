@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 #: The modules ``setup.py`` compiles (the test checks this is
-#: ``sla.engine.COMPILED_MODULES`` and ``sla.importers.COMPILED_MODULES``; it
+#: ``sla.engine``'s, ``sla.report``'s and ``sla.importers``'s ``COMPILED_MODULES``; it
 #: cannot be imported from there, since importing ``sla`` would load the
 #: compiled modules first).
 COMPILED_MODULES = (
@@ -34,6 +34,9 @@ COMPILED_MODULES = (
     "sla.engine.judge",
     "sla.engine.rows",
     "sla.calendar.index",
+    # sla.report.COMPILED_MODULES:
+    "sla.report.accumulators",
+    "sla.report.localtime",
     # sla.importers.COMPILED_MODULES:
     "sla.importers.zendesk_values",
     "sla.importers.zendesk_audits",

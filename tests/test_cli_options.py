@@ -26,10 +26,17 @@ def test_version(capsys):
     assert main(["--version"]) == 0
     from sla.engine import engine_kind
     from sla.importers import importer_kind
+    from sla.report import report_kind
 
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines == [f"sla {sla.__version__}", f"engine: {engine_kind()}", f"importers: {importer_kind()}"]
+    assert lines == [
+        f"sla {sla.__version__}",
+        f"engine: {engine_kind()}",
+        f"report: {report_kind()}",
+        f"importers: {importer_kind()}",
+    ]
     assert engine_kind() in ("compiled", "interpreted")
+    assert report_kind() in ("compiled", "interpreted")
     assert importer_kind() in ("compiled", "interpreted")
 
 

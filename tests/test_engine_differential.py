@@ -27,6 +27,7 @@ import pytest
 
 import sla.engine
 import sla.importers
+import sla.report
 from sla.engine import engine_kind
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +50,7 @@ def test_the_shim_bypasses_exactly_the_compiled_modules():
         import engine_shim
     finally:
         sys.path.remove(str(SHIM.parent))
-    compiled = sla.engine.COMPILED_MODULES + sla.importers.COMPILED_MODULES
+    compiled = sla.engine.COMPILED_MODULES + sla.report.COMPILED_MODULES + sla.importers.COMPILED_MODULES
     assert compiled == engine_shim.COMPILED_MODULES
     # setup.py cannot import sla either: its list of files must name the same modules
     import ast
@@ -63,10 +64,11 @@ def test_the_shim_bypasses_exactly_the_compiled_modules():
     assert tuple(f.removesuffix(".py").replace("/", ".") for f in files) == compiled
     code = (
         f"import sys; sys.path.insert(0, {str(SHIM.parent)!r}); import engine_shim; engine_shim.install(); "
-        "import sla.engine, sla.importers; print(sla.engine.engine_kind(), sla.importers.importer_kind())"
+        "import sla.engine, sla.importers, sla.report; "
+        "print(sla.engine.engine_kind(), sla.report.report_kind(), sla.importers.importer_kind())"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "interpreted interpreted"
+    assert out.stdout.strip() == "interpreted interpreted interpreted"
 
 
 def test_the_installed_engine_is_compiled_when_required():
@@ -74,6 +76,9 @@ def test_the_installed_engine_is_compiled_when_required():
         assert COMPILED, "SLA_REQUIRE_COMPILED is set but the engine runs interpreted"
         assert sla.importers.importer_kind() == "compiled", (
             "SLA_REQUIRE_COMPILED is set but not the importers"
+        )
+        assert sla.report.report_kind() == "compiled", (
+            "SLA_REQUIRE_COMPILED is set but not the report's tallies"
         )
 
 
@@ -162,6 +167,9 @@ def test_compiled_and_interpreted_engines_agree(
             ["evaluate", "--policies", str(policy), "--events", str(history), "--now", now, "--jobs", "1"],
             ["report", "--policies", str(policy), "--events", str(history), "--now", now]
             + ["--by", "priority", "--period", "month", "--format", "json", "--jobs", "1"],
+            # the report's compiled tallies and local time: another zone, weeks, the policy as a group
+            ["report", "--policies", str(policy), "--events", str(history), "--now", now]
+            + ["--by", "policy,channel", "--period", "week", "--tz", "America/New_York", "--format", "json"],
         ]
         for words in commands:
             compiled = _run(False, words, tmp_path)

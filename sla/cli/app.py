@@ -33,6 +33,7 @@ from sla.cli.common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError, err, 
 from sla.engine import engine_kind
 from sla.errors import PolicyError, SlaError
 from sla.importers import importer_kind
+from sla.report import report_kind
 
 COMMANDS = (
     validate,
@@ -59,15 +60,17 @@ def _terminated(signum: int, frame: object) -> None:
 
 
 class _Version(argparse.Action):
-    """``--version``: the version, then whether the engine and the importers
-    run compiled, worked out only when asked (finding out imports the
+    """``--version``: the version, then whether the engine, the report's
+    tallies and the importers run compiled, worked out only when asked (finding out imports the
     importers, which other commands need not load)."""
 
     def __init__(self, option_strings: list[str], dest: str, help: str | None = None) -> None:
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
 
     def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
-        print(f"sla {__version__}\nengine: {engine_kind()}\nimporters: {importer_kind()}")
+        print(
+            f"sla {__version__}\nengine: {engine_kind()}\nreport: {report_kind()}\nimporters: {importer_kind()}"
+        )
         parser.exit()
 
 

@@ -33,7 +33,27 @@ Output: :mod:`~sla.report.formats` (JSON, CSV, table; ``write_report``),
 SVG charts), :mod:`~sla.report.text` (text helpers they share).
 """
 
+from typing import Literal
+
+from sla.engine import compiled_kind
 from sla.report.figures import ReportBuilder, ReportError, build_report
 from sla.report.results import Report
 
-__all__ = ["Report", "ReportBuilder", "ReportError", "build_report"]
+__all__ = ["COMPILED_MODULES", "Report", "ReportBuilder", "ReportError", "build_report", "report_kind"]
+
+#: The report modules compiled at install time (see ``setup.py``), beside the
+#: engine's: a ticket's own figures and the tallies every cycle goes into, and
+#: local dates and hours.  The builder itself (:mod:`~sla.report.figures`)
+#: stays interpreted: parallel workers send it back pickled, which a compiled
+#: class without a ``__dict__`` does not allow.
+COMPILED_MODULES = ("sla.report.accumulators", "sla.report.localtime")
+
+
+def report_kind() -> Literal["compiled", "interpreted"]:
+    """``"compiled"`` when the report modules of :data:`COMPILED_MODULES` run
+    compiled, else ``"interpreted"`` (``sla --version``: ``report:``).
+
+    >>> report_kind() in ("compiled", "interpreted")
+    True
+    """
+    return compiled_kind(COMPILED_MODULES)
