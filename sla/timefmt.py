@@ -13,15 +13,15 @@ from typing import Final
 from sla.errors import TimestampError
 
 US_PER_SECOND: Final = 1_000_000
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_NAIVE_EPOCH = datetime(1970, 1, 1)
-_ONE_US = timedelta(microseconds=1)
+EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH: Final = datetime(1970, 1, 1)
+_ONE_US: Final = timedelta(microseconds=1)
 
 #: The representable instants: 0001-01-02T00:00:00Z to 9999-12-30T23:59:59.999999Z.
 #: A day of margin at each end of datetime's years 1 to 9999, so that any
 #: zone's local time and local date of a representable instant exist.
-MIN_US = (datetime(1, 1, 2, tzinfo=UTC) - EPOCH) // _ONE_US
-MAX_US = (datetime(9999, 12, 30, 23, 59, 59, 999_999, tzinfo=UTC) - EPOCH) // _ONE_US
+MIN_US: Final = (datetime(1, 1, 2, tzinfo=UTC) - EPOCH) // _ONE_US
+MAX_US: Final = (datetime(9999, 12, 30, 23, 59, 59, 999_999, tzinfo=UTC) - EPOCH) // _ONE_US
 RANGE_TEXT = "0001-01-02T00:00:00Z to 9999-12-30T23:59:59.999999Z"
 
 
@@ -168,7 +168,7 @@ def parse_instant(text: object) -> int:
     raise TimestampError(f"{text!r} is outside the supported instants, {RANGE_TEXT}")
 
 
-_FORMATTED: dict[int, str] = {}
+_FORMATTED: Final[dict[int, str]] = {}
 
 
 def format_instant(us: int) -> str:

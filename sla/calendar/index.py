@@ -23,11 +23,12 @@ datetime.datetime(2026, 3, 2, 16, 0, tzinfo=datetime.timezone.utc)
 
 from __future__ import annotations
 
+import bisect
 import itertools
-from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta, timezone  # noqa: F401  (timezone: doctests)
 from functools import cache
+from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sla.calendar.hours import (
@@ -53,16 +54,21 @@ from sla.timefmt import (
     to_us,
 )
 
-_ONE_US = timedelta(microseconds=1)
+# Module constants are Final: compiled, a Final name is a C value or a
+# static, where any other module name (an imported function too) is looked
+# up in the module's dict on every use.
+bisect_left: Final = bisect.bisect_left
+bisect_right: Final = bisect.bisect_right
+_ONE_US: Final = timedelta(microseconds=1)
 
 # add() gives up when the due time lies further ahead than this.
-_MAX_SEARCH_DAYS = 400 * 366
-_MAX_SEARCH_US = _MAX_SEARCH_DAYS * DAY_SECONDS * US_PER_SECOND
-_DAY_US = DAY_SECONDS * US_PER_SECOND
-_NAIVE_EPOCH = datetime(1970, 1, 1)
-_EPOCH_ORDINAL = _NAIVE_EPOCH.toordinal()
-_MIN_ORDINAL = date.min.toordinal()
-_MAX_ORDINAL = date.max.toordinal()
+_MAX_SEARCH_DAYS: Final = 400 * 366
+_MAX_SEARCH_US: Final = _MAX_SEARCH_DAYS * DAY_SECONDS * US_PER_SECOND
+_DAY_US: Final = DAY_SECONDS * US_PER_SECOND
+_NAIVE_EPOCH: Final = datetime(1970, 1, 1)
+_EPOCH_ORDINAL: Final = _NAIVE_EPOCH.toordinal()
+_MIN_ORDINAL: Final = date.min.toordinal()
+_MAX_ORDINAL: Final = date.max.toordinal()
 
 
 def _union(raw: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:

@@ -16,14 +16,14 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
-from typing import Any, final
+from typing import Any, Final, final
 
 from sla.engine.events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, Event
 from sla.engine.metrics import MetricDef, Trigger
 from sla.policy.conditions import equal
 
-ENDED_BY_STOP = "stop"
-ENDED_BY_DONE = "done"
+ENDED_BY_STOP: Final = "stop"
+ENDED_BY_DONE: Final = "done"
 
 
 class Cycle:
@@ -77,8 +77,18 @@ class MetricClock:
 
 
 # Trigger codes: a trigger's kind as a small integer, tested in one place.
-_T_CREATED, _T_RESPONSE, _T_CUSTOMER, _T_MESSAGE, _T_DONE, _T_REOPENED = 0, 1, 2, 3, 4, 5
-_T_CSAT, _T_ENTERED, _T_LEFT, _T_FIELD_SET, _T_FIELD_CHANGED = 6, 7, 8, 9, 10
+# (Final, one per line: compiled, each is then a C constant, not a look-up.)
+_T_CREATED: Final = 0
+_T_RESPONSE: Final = 1
+_T_CUSTOMER: Final = 2
+_T_MESSAGE: Final = 3
+_T_DONE: Final = 4
+_T_REOPENED: Final = 5
+_T_CSAT: Final = 6
+_T_ENTERED: Final = 7
+_T_LEFT: Final = 8
+_T_FIELD_SET: Final = 9
+_T_FIELD_CHANGED: Final = 10
 _TRIGGER_CODES = {
     "created": _T_CREATED,
     "response": _T_RESPONSE,
@@ -135,10 +145,13 @@ def _by_kind(triggers: tuple[Trigger, ...]) -> _ByKind:
 # Signals: what an event means that a trigger may test, as bits of one
 # integer computed once per event.  Messages set one bit per (author, public)
 # pair, so a response trigger is the bits of its metric's responders.
-_S_CREATED, _S_DONE, _S_REOPENED, _S_CSAT = 1, 2, 4, 8
+_S_CREATED: Final = 1
+_S_DONE: Final = 2
+_S_REOPENED: Final = 4
+_S_CSAT: Final = 8
 _AUTHOR_ORDER = ("customer", "agent", "bot")
 #: Per author, the signal of its (private, public) message.
-_MESSAGE_SIGNALS = {author: (16 << (2 * i), 32 << (2 * i)) for i, author in enumerate(_AUTHOR_ORDER)}
+_MESSAGE_SIGNALS: Final = {author: (16 << (2 * i), 32 << (2 * i)) for i, author in enumerate(_AUTHOR_ORDER)}
 #: Triggers whose firing the signals decide alone; the others look at statuses and fields.
 _SIMPLE = frozenset({_T_CREATED, _T_RESPONSE, _T_CUSTOMER, _T_MESSAGE, _T_DONE, _T_REOPENED, _T_CSAT})
 

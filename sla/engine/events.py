@@ -13,25 +13,32 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import final
+from typing import Final, final
 
 from sla.errors import EventError, TimestampError
 from sla.timefmt import _FORMATTED, MAX_US, MIN_US, PLAIN_IS_FAST, parse_instant, plain_utc_us, to_us
 from sla.timefmt import EPOCH as _EPOCH
 
-_fromisoformat = datetime.fromisoformat
-_ONE_US = timedelta(microseconds=1)
+# Module constants are Final: compiled, a Final constant is a C value or a
+# static, where any other module name is looked up in the module's dict on
+# every use.
+_fromisoformat: Final = datetime.fromisoformat
+_ONE_US: Final = timedelta(microseconds=1)
 
-CREATED, MESSAGE, STATUS, UPDATE, CSAT = 0, 1, 2, 3, 4
-TYPE_CODES = {"created": CREATED, "message": MESSAGE, "status": STATUS, "update": UPDATE, "csat": CSAT}
-TYPE_NAMES = {code: name for name, code in TYPE_CODES.items()}
-AUTHORS = frozenset({"customer", "agent", "bot"})
+CREATED: Final = 0
+MESSAGE: Final = 1
+STATUS: Final = 2
+UPDATE: Final = 3
+CSAT: Final = 4
+TYPE_CODES: Final = {"created": CREATED, "message": MESSAGE, "status": STATUS, "update": UPDATE, "csat": CSAT}
+TYPE_NAMES: Final = {code: name for name, code in TYPE_CODES.items()}
+AUTHORS: Final = frozenset({"customer", "agent", "bot"})
 
 #: A CSAT score must be a finite number no larger than this in magnitude
 #: (scores in the wild are 1-5, 0-10 or 0-100); the mean can then never overflow.
-MAX_SCORE = 1e6
+MAX_SCORE: Final = 1e6
 #: The largest finite float: ``time_spent`` is a finite number from 0 to this.
-_MAX_FLOAT = sys.float_info.max
+_MAX_FLOAT: Final = sys.float_info.max
 
 _shower = reprlib.Repr()
 _shower.maxstring = _shower.maxother = 60
@@ -149,8 +156,12 @@ def ticket_key(value: object) -> str | None:
     return None
 
 
-def parse_event(record: Mapping[str, object], seq: int = 0, line: int | None = None) -> Event:
-    """Validate one event mapping (its ``ticket_id`` is checked by the caller)."""
+def parse_event(record: dict[str, object], seq: int = 0, line: int | None = None) -> Event:
+    """Validate one event record (its ``ticket_id`` is checked by the caller).
+
+    A ``dict``, not any mapping: compiled, its look-ups are then direct
+    dictionary reads rather than method calls (callers holding another
+    mapping pass ``dict(record)``)."""
     kind_name = record.get("type")
     kind = TYPE_CODES.get(kind_name) if type(kind_name) is str else None
     if kind is None:
@@ -261,9 +272,9 @@ def parse_event(record: Mapping[str, object], seq: int = 0, line: int | None = N
     return event
 
 
-_ABSENT = object()
+_ABSENT: Final = object()
 #: Timestamps in the output form read lately, and their instants.
-_READ: dict[str, int] = {}
+_READ: Final[dict[str, int]] = {}
 
 
 def _remember(text: str, at: int) -> None:
@@ -506,7 +517,8 @@ def events_from_dicts(
         if ticket_id is None and "ticket_id" in record:
             ticket.ticket_id = ticket_key(record["ticket_id"]) or ""
         try:
-            ticket.events.append(parse_event(record, number - 1, number))
+            plain = record if type(record) is dict else dict(record)
+            ticket.events.append(parse_event(plain, number - 1, number))
         except EventError as exc:
             ticket.reject(exc.reason, number)
     ticket.finish()

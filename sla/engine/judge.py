@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Mapping
+from typing import Final
 from weakref import WeakKeyDictionary
 
 from sla.engine.clock import ENDED_BY_DONE, Cycle, TicketClock
@@ -15,8 +16,13 @@ from sla.policy.compile import CALENDAR, CompiledPolicy, PolicySet, ResolvedTarg
 from sla.policy.model import Warnings
 from sla.timefmt import MAX_US, US_PER_SECOND, duration_text
 
-RUNNING, PAUSED, ACHIEVED, BREACHED, CANCELLED = "running", "paused", "achieved", "breached", "cancelled"
-PROJECTION_LIMIT_US = 1096 * 86_400 * US_PER_SECOND
+# (Final: compiled, each is then a C constant or static, not a look-up.)
+RUNNING: Final = "running"
+PAUSED: Final = "paused"
+ACHIEVED: Final = "achieved"
+BREACHED: Final = "breached"
+CANCELLED: Final = "cancelled"
+PROJECTION_LIMIT_US: Final = 1096 * 86_400 * US_PER_SECOND
 
 
 def _stretches(
@@ -252,7 +258,7 @@ def _judge(
 
 #: Builds a result from its fields without the named tuple's Python-level
 #: ``__new__`` (the engine's most frequent allocation).
-_new_result = tuple.__new__
+_new_result: Final = tuple.__new__
 
 
 def _warnings(
@@ -331,4 +337,4 @@ def judge_ticket(
     return results
 
 
-_NO_ATTRIBUTES: Mapping[str, object] = {}
+_NO_ATTRIBUTES: Final[Mapping[str, object]] = {}

@@ -90,7 +90,7 @@ class Tracker:
         if not isinstance(event, Event):
             check_argument("event", event, Mapping, "a dict as in the JSONL format, or an sla Event")
             try:
-                parsed = parse_event(event, self._seq)
+                parsed = parse_event(event if type(event) is dict else dict(event), self._seq)
             except EventError as exc:
                 raise EventError(exc.reason, None, self.ticket_id) from None
             if "ticket_id" in event:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, tzinfo
+from typing import Final
 
 from sla.timefmt import MAX_US, MIN_US, US_PER_SECOND, from_us
 
@@ -23,8 +24,8 @@ def period_label(local: date, period: str) -> str:
     return f"{local.year:04d}-{local.month:02d}"
 
 
-_US_PER_HOUR = 3600 * US_PER_SECOND
-_US_PER_DAY = 24 * _US_PER_HOUR
+_US_PER_HOUR: Final = 3600 * US_PER_SECOND  # Final: compiled, a C constant
+_US_PER_DAY: Final = 24 * _US_PER_HOUR
 _EPOCH_DATE = date(1970, 1, 1)
 
 
