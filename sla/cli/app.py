@@ -61,8 +61,8 @@ def _terminated(signum: int, frame: object) -> None:
 
 class _Version(argparse.Action):
     """``--version``: the version, then whether the engine, the report's
-    tallies and the importers run compiled, worked out only when asked (finding out imports the
-    importers, which other commands need not load)."""
+    tallies and the importers run compiled, worked out only when asked
+    (finding out imports the importers, which other commands need not load)."""
 
     def __init__(self, option_strings: list[str], dest: str, help: str | None = None) -> None:
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)

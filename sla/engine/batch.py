@@ -101,14 +101,10 @@ class TicketJudge:
         """As ``evaluate_events(policies, ticket, now, with_warnings)``."""
         if ticket.error is not None:
             raise ticket.error
-        # clock_of and judge written out: two Python calls fewer per ticket
-        # (this module runs interpreted even in the compiled build).
-        now = self.now
-        clock = TicketClock(self.plan, self.done_statuses, self.derive)
-        clock.feed_all(ticket.events, now)
-        if clock.created_at is None:
+        clock = self.clock_of(ticket)
+        if clock is None:
             return []
-        return judge_ticket(ticket.ticket_id, clock, self.policies, now, self.with_warnings, self.resolver)
+        return self.judge(ticket.ticket_id, clock)
 
     def clock_of(self, ticket: TicketEvents) -> TicketClock | None:
         """The ticket's clock fed its events up to ``now`` (as :func:`run_clock`);
