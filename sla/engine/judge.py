@@ -92,7 +92,7 @@ Resolved = dict[str, tuple[CompiledPolicy | None, ResolvedTarget | None]]
 #: The attributes a resolution depends on, each with its type.
 _ResolveKey = tuple[object, ...]
 
-_MISSING = object()
+_MISSING: Final = object()
 
 
 class Resolver:
@@ -100,12 +100,12 @@ class Resolver:
     matches on, and per their values (and types) the policy and target of
     each metric."""
 
-    __slots__ = ("policies", "keys", "missing", "cache")
+    __slots__ = ("policies", "keys", "era_bounds", "cache")
 
     def __init__(self, policies: PolicySet):
         self.policies = policies
         self.keys: tuple[str, ...] = policies.resolution_keys
-        self.missing: tuple[object, ...] = tuple(_MISSING for _ in self.keys)
+        self.era_bounds: list[int] = list(policies.era_bounds)  # as PolicySet.era reads them
         self.cache: dict[_ResolveKey, Resolved] = {}
 
 
@@ -133,10 +133,16 @@ def _resolve(
     """
     entry = resolver if resolver is not None else resolver_of(policies)
     cache = entry.cache
+    bounds = entry.era_bounds  # policies.era(created), inline
+    parts: list[object] = [bisect_right(bounds, created) if bounds and created is not None else 0]
     # Types are part of the key: 1, 1.0 and True are equal in Python but
-    # "1" and "1.0" are different priority names.
-    values = tuple(map(attributes.get, entry.keys, entry.missing))
-    key: _ResolveKey = (policies.era(created), values, tuple(map(type, values)))
+    # "1" and "1.0" are different priority names.  A str stands for itself
+    # (only a str equals a str, and never a tuple); any other value goes in
+    # with its type.
+    for name in entry.keys:
+        value = attributes.get(name, _MISSING)
+        parts.append(value if type(value) is str else (type(value), value))
+    key: _ResolveKey = tuple(parts)
     cacheable = True
     try:
         return cache[key]
