@@ -91,3 +91,48 @@ def test_leap_days_and_the_ends_of_the_range():
 def test_plain_text_outside_the_supported_instants_is_still_an_event_error(at: str):
     with pytest.raises(EventError, match="outside the supported instants"):
         parse_event({"type": "message", "author": "agent", "at": at})
+
+
+# ---------------------------------------------------------------- the last text read
+# parse_event keeps the last timestamp text it read in the output form, and
+# its instant, so that the next event at the same instant is not parsed again.
+
+instants = st.integers(0, 4_102_444_800).map(lambda s: s * 1_000_000)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(range(4)), min_size=1, max_size=30), st.lists(instants, min_size=4, max_size=4)
+)
+def test_timestamps_read_again_one_after_another_or_later_give_their_own_instant(
+    picks: list[int], choices: list[int]
+):
+    # A few instants repeated in any order: adjacent repeats take the cached
+    # pair, the others are parsed; either way each event gets its own text's instant.
+    for pick in picks:
+        text = format_instant(choices[pick])
+        event = parse_event({"type": "message", "author": "agent", "at": text})
+        assert event.at == choices[pick] == general(text)
+        assert format_instant(event.at) == text
+
+
+def test_threads_parsing_at_once_never_mix_a_text_with_another_instant():
+    # The pair is replaced whole: a thread never reads one timestamp's text
+    # with another's instant (the service parses events on several threads).
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [format_instant(n * 3_600_000_000) for n in range(200)]
+
+    def parse_all(offset: int) -> list[int]:
+        got = []
+        for i in range(4000):
+            text = texts[(i * 7 + offset) % len(texts)]
+            got.append(parse_event({"type": "message", "author": "agent", "at": text}).at)
+            got.append(parse_event({"type": "message", "author": "agent", "at": text}).at)
+        return got
+
+    with ThreadPoolExecutor(4) as pool:
+        runs = list(pool.map(parse_all, range(4)))
+    for offset, got in enumerate(runs):
+        expected = [n for i in range(4000) for n in [general(texts[(i * 7 + offset) % len(texts)])] * 2]
+        assert got == expected

@@ -172,11 +172,12 @@ def parse_event(record: dict[str, object], seq: int = 0, line: int | None = None
                 f"type is {shown(kind_name)}; expected one of created, message, status, update, csat"
             )
     raw_at = record.get("at", _ABSENT)
-    # Text in the output form read lately (a ticket's events often share an
-    # instant) is not parsed again.
-    known = _READ.get(raw_at) if type(raw_at) is str else None
-    if known is not None:
-        at = known
+    # The text of the last timestamp read in the output form is not parsed
+    # again: a ticket's events often share an instant, one after the other
+    # (a reply and its status change); earlier texts rarely come back.
+    last = _LAST_READ.pair
+    if type(raw_at) is str and raw_at == last[0]:
+        at = last[1]
     elif PLAIN_IS_FAST and type(raw_at) is str and MIN_US <= (plain := plain_utc_us(raw_at)) <= MAX_US:
         # Compiled: the output form read digit by digit (what the general
         # path below would give, in a fraction of its time), and remembered.
@@ -273,20 +274,31 @@ def parse_event(record: dict[str, object], seq: int = 0, line: int | None = None
 
 
 _ABSENT: Final = object()
-#: Timestamps in the output form read lately, and their instants.
-_READ: Final[dict[str, int]] = {}
+
+
+@final
+class _LastRead:
+    """The last timestamp text read in the output form, and its instant: one
+    pair, replaced whole, so that threads parsing at once never see the
+    text of one with the instant of another."""
+
+    __slots__ = ("pair",)
+
+    def __init__(self) -> None:
+        self.pair: tuple[str, int] = ("", 0)
+
+
+_LAST_READ: Final = _LastRead()
 
 
 def _remember(text: str, at: int) -> None:
     """Keep a timestamp read in the output form both ways: its instant for
     the next event with that text, its text for the rows naming the instant
-    (the formatter's cache). Both caches are small and start over when full."""
+    (the formatter's cache, small, starting over when full)."""
     if len(_FORMATTED) > 4096:
         _FORMATTED.clear()
     _FORMATTED[at] = text
-    if len(_READ) > 4096:
-        _READ.clear()
-    _READ[text] = at
+    _LAST_READ.pair = (text, at)
 
 
 def _seconds(value: int) -> float:
