@@ -77,9 +77,10 @@ class JsonlWriter:
         if rows:
             # A ticket's rows in one call: serialised as a list, whose commas
             # between rows become newlines.  A row (as row_of makes it) starts
-            # with its ticket_id and holds no object, and JSON text has no
-            # '{"' inside a string, so the pattern only matches between rows
-            # (and every row's line ends up byte for byte as dumps(row)).
+            # with its ticket_id, so the pattern matches between every two
+            # rows; it can match elsewhere only inside a row (an object in a
+            # list), and then the count of parts tells, and the rows are
+            # serialised one by one: every line is byte for byte dumps(row).
             data = orjson.dumps(rows)[1:-1]
             if len(rows) > 1:
                 # (split and join: a third cheaper than replacing, then
