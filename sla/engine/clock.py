@@ -429,7 +429,7 @@ class TicketClock:
     ):
         clock_plan = metrics if isinstance(metrics, ClockPlan) else ClockPlan(metrics)
         self._plan = clock_plan
-        self.metrics = list(map(MetricClock, clock_plan.metrics))
+        self.metrics = [MetricClock(m) for m in clock_plan.metrics]  # compiled: direct constructor calls
         self.done_statuses = done_statuses
         self.status: str | None = None
         self.fields: dict[str, object] = {}  # as the events set them
