@@ -139,8 +139,10 @@ def _resolve(
     # "1" and "1.0" are different priority names.  A str stands for itself
     # (only a str equals a str, and never a tuple); any other value goes in
     # with its type.
+    # (A dict read as one: compiled, a direct look-up, not a method call.)
+    plain = attributes if isinstance(attributes, dict) else dict(attributes)
     for name in entry.keys:
-        value = attributes.get(name, _MISSING)
+        value = plain.get(name, _MISSING)
         parts.append(value if type(value) is str else (type(value), value))
     key: _ResolveKey = tuple(parts)
     cacheable = True
