@@ -462,6 +462,9 @@ class TicketClock:
         routes, owner_routes = clock_plan.routes, clock_plan.owner_routes
         programs = clock_plan.programs
         clocks = self.metrics
+        # Whether the status is a done one, kept up to date when it changes
+        # (a set look-up per status change, not several per event).
+        done = status in done_statuses
         try:
             for event in events:
                 at = event.at
@@ -487,13 +490,13 @@ class TicketClock:
                     else:
                         history_at.append(at)
                         history.append(attributes)
-                    became_done = status in done_statuses
+                    became_done = done = status in done_statuses
                 elif kind == STATUS:
                     status = event.status
-                    was_done = previous_status in done_statuses
-                    is_done = status in done_statuses
-                    became_done = is_done and not was_done
-                    reopened = was_done and not is_done
+                    was_done = done
+                    done = status in done_statuses
+                    became_done = done and not was_done
+                    reopened = was_done and not done
                 elif kind == UPDATE:
                     fields = {**fields, **(event.fields or {})}
                     attributes = fields if derive is None else derive(fields)
@@ -506,7 +509,6 @@ class TicketClock:
                 owners = owner_routes[kind]
                 if not route and not owners:
                     continue
-                done = status in done_statuses
                 # The event's signals, once for every metric.  An event given through
                 # the API with an author or public flag no message can have is
                 # irregular: its triggers are all tested one by one.
