@@ -19,7 +19,7 @@ from weakref import WeakKeyDictionary
 
 from sla.engine.clock import ClockPlan, TicketClock, plan
 from sla.engine.events import Event, TicketEvents, events_from_dicts
-from sla.engine.judge import CycleResult, judge_ticket, resolver_of
+from sla.engine.judge import CycleFields, CycleResult, judge_fields, judge_ticket, resolver_of
 from sla.errors import ArgumentError, EventError, check_argument
 from sla.policy.compile import PolicySet
 from sla.timefmt import check_range, parse_instant, to_us
@@ -116,6 +116,18 @@ class TicketJudge:
     def judge(self, ticket_id: str, clock: TicketClock) -> list[CycleResult]:
         """Every row of the ticket whose clock is ``clock`` (as :func:`judge_ticket`)."""
         return judge_ticket(ticket_id, clock, self.policies, self.now, self.with_warnings, self.resolver)
+
+    def fields(self, ticket: TicketEvents) -> list[CycleFields]:
+        """What calling the judge gives, as plain tuples of the results'
+        fields (no named tuple built: what rows are made from)."""
+        if ticket.error is not None:
+            raise ticket.error
+        clock = self.clock_of(ticket)
+        if clock is None:
+            return []
+        return judge_fields(
+            ticket.ticket_id, clock, self.policies, self.now, self.with_warnings, self.resolver
+        )
 
 
 def evaluate_ticket(

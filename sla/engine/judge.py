@@ -87,6 +87,27 @@ def _project(target: ResolvedTarget, now: int, amount: int) -> int | None:
     return due if due <= MAX_US else None
 
 
+#: A judged cycle's fields in the order of :class:`CycleResult`'s, as a plain
+#: tuple: what the rows of ``sla evaluate`` are made from, with no named
+#: tuple built (:func:`judge_fields`).
+CycleFields = tuple[
+    str,
+    str,
+    str,
+    int,
+    int,
+    int | None,
+    str,
+    int,
+    str,
+    int,
+    bool,
+    int | None,
+    int,
+    tuple[tuple[int, int | None], ...],
+    tuple[tuple[str, int], ...],
+]
+
 #: Per metric name, the policy in force and its target (None: no target).
 Resolved = dict[str, tuple[CompiledPolicy | None, ResolvedTarget | None]]
 #: The attributes a resolution depends on, each with its type.
@@ -190,7 +211,7 @@ def judge_cycle(
     policy, target = resolved[metric]
     if policy is None or target is None:
         return None
-    return _judge(ticket_id, metric, cycle, policy, target, now, with_warnings)
+    return _new_result(CycleResult, _judge(ticket_id, metric, cycle, policy, target, now, with_warnings))
 
 
 def _judge(
@@ -201,7 +222,7 @@ def _judge(
     target: ResolvedTarget,
     now: int,
     with_warnings: bool,
-) -> CycleResult:
+) -> CycleFields:
     """One cycle judged under its policy and target."""
     end = cycle.end
     open_at_now = end is None
@@ -242,30 +263,27 @@ def _judge(
         if running is None:
             running = [(start, end)] if end > start else []
         warnings = _warnings(policy.spec.warnings, target, cycle, running, elapsed, now, paused_now)
-    return _new_result(
-        CycleResult,
-        (
-            ticket_id,
-            policy.name,
-            metric,
-            cycle.number,
-            start,
-            cycle.end,
-            state,
-            amount,
-            target.hours,
-            elapsed,
-            breached,
-            due_at,
-            paused_total,
-            paused,
-            warnings,
-        ),
+    return (
+        ticket_id,
+        policy.name,
+        metric,
+        cycle.number,
+        start,
+        cycle.end,
+        state,
+        amount,
+        target.hours,
+        elapsed,
+        breached,
+        due_at,
+        paused_total,
+        paused,
+        warnings,
     )
 
 
 #: Builds a result from its fields without the named tuple's Python-level
-#: ``__new__`` (the engine's most frequent allocation).
+#: ``__new__``.
 _new_result: Final = tuple.__new__
 
 
@@ -304,7 +322,22 @@ def judge_ticket(
 ) -> list[CycleResult]:
     """Every row of a ticket at ``now``, by metric name then cycle number
     (``resolver``: the policy set's, from :func:`resolver_of`, to skip its look-up)."""
-    results = []
+    return [
+        _new_result(CycleResult, fields)
+        for fields in judge_fields(ticket_id, clock, policies, now, with_warnings, resolver)
+    ]
+
+
+def judge_fields(
+    ticket_id: str,
+    clock: TicketClock,
+    policies: PolicySet,
+    now: int,
+    with_warnings: bool = False,
+    resolver: Resolver | None = None,
+) -> list[CycleFields]:
+    """:func:`judge_ticket`'s results as plain tuples of their fields."""
+    results: list[CycleFields] = []
     memo: dict[int, Resolved] = {}
     history_at, history = clock.history_at, clock.history
     created = clock.created_at

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 from sla.timefmt import _FORMATTED, format_instant
 
 if TYPE_CHECKING:
-    from sla.engine.results import CycleResult
+    from sla.engine.judge import CycleFields
 
 
-def row_of(result: CycleResult) -> dict[str, object]:
-    """The row of one judged cycle (``CycleResult.to_row``)."""
+def row_of(result: CycleFields) -> dict[str, object]:
+    """The row of one judged cycle, a :class:`~sla.engine.results.CycleResult`
+    or its fields as a plain tuple (``CycleResult.to_row``)."""
     # Unpacked once: named-tuple field access and helper calls add up
     # over millions of rows.
     (

@@ -129,10 +129,9 @@ class Output:
 
 
 def _rows_of(judge: TicketJudge, ticket: TicketEvents, keep: RowFilter | None) -> list[Row]:
-    results = judge(ticket)
     if keep is None:
-        return list(map(row_of, results))
-    return [row_of(r) for r in results if keep.keep(r)]
+        return list(map(row_of, judge.fields(ticket)))
+    return [row_of(r) for r in judge(ticket) if keep.keep(r)]
 
 
 class _DirectRows:
