@@ -33,7 +33,6 @@ COMPILED_MODULES = (
     "sla.engine.clock",
     "sla.engine.judge",
     "sla.engine.rows",
-    "sla.engine.batch",
     "sla.calendar.index",
     # sla.report.COMPILED_MODULES:
     "sla.report.accumulators",

@@ -21,7 +21,6 @@ COMPILED_MODULES = (
     "sla.engine.clock",
     "sla.engine.judge",
     "sla.engine.rows",
-    "sla.engine.batch",
     "sla.calendar.index",
 )
 
