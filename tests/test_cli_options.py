@@ -188,3 +188,26 @@ def test_now_as_a_bare_date_is_midnight_in_the_reports_zone(capsys, monkeypatch)
 def test_an_impossible_date_for_now_is_a_usage_error(bad, capsys):
     assert main(["evaluate", *COMMON, "--now", bad]) == 2
     assert "--now:" in capsys.readouterr().err
+
+
+def test_run_as_a_program_sla_freezes_what_start_up_made(tmp_path, monkeypatch, capsys):
+    # As its own process (main() reading sys.argv), the objects of start-up
+    # are moved out of the cyclic collector's reach; called in-process with
+    # its arguments (tests, embedding code), the caller's objects are left alone.
+    import gc
+
+    policy = tmp_path / "p.yaml"
+    policy.write_text("policies:\n  - name: all\n    targets: {first_response: 1h}\n")
+    events = tmp_path / "e.jsonl"
+    events.write_text('{"ticket_id": "T1", "at": "2026-03-02T08:00:00Z", "type": "created", "fields": {}}\n')
+    words = ["evaluate", "--policies", str(policy), "--events", str(events), "--now", "2026-03-02T09:00:00Z"]
+    gc.unfreeze()
+    try:
+        assert main(words) == 0
+        assert gc.get_freeze_count() == 0
+        monkeypatch.setattr("sys.argv", ["sla", *words])
+        assert main() == 0
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    assert capsys.readouterr().out.count('"ticket_id":"T1"') == 2
