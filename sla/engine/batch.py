@@ -19,7 +19,7 @@ from weakref import WeakKeyDictionary
 
 from sla.engine.clock import ClockPlan, TicketClock, plan
 from sla.engine.events import Event, TicketEvents, events_from_dicts
-from sla.engine.judge import CycleFields, CycleResult, judge_fields, judge_ticket, resolver_of
+from sla.engine.judge import CycleFields, CycleResult, judge_ticket, resolver_of, run_and_judge
 from sla.errors import ArgumentError, EventError, check_argument
 from sla.policy.compile import PolicySet
 from sla.timefmt import check_range, parse_instant, to_us
@@ -122,11 +122,16 @@ class TicketJudge:
         fields (no named tuple built: what rows are made from)."""
         if ticket.error is not None:
             raise ticket.error
-        clock = self.clock_of(ticket)
-        if clock is None:
-            return []
-        return judge_fields(
-            ticket.ticket_id, clock, self.policies, self.now, self.with_warnings, self.resolver
+        return run_and_judge(
+            ticket.ticket_id,
+            ticket.events,
+            self.plan,
+            self.done_statuses,
+            self.derive,
+            self.policies,
+            self.now,
+            self.with_warnings,
+            self.resolver,
         )
 
 

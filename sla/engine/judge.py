@@ -6,11 +6,12 @@ target and calendar, elapsed business time, state, due time and warnings
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Final
 from weakref import WeakKeyDictionary
 
-from sla.engine.clock import ENDED_BY_DONE, Cycle, TicketClock
+from sla.engine.clock import ENDED_BY_DONE, ClockPlan, Cycle, TicketClock
+from sla.engine.events import Event
 from sla.engine.results import CycleResult as CycleResult
 from sla.policy.compile import CALENDAR, CompiledPolicy, PolicySet, ResolvedTarget
 from sla.policy.model import Warnings
@@ -326,6 +327,28 @@ def judge_ticket(
         _new_result(CycleResult, fields)
         for fields in judge_fields(ticket_id, clock, policies, now, with_warnings, resolver)
     ]
+
+
+def run_and_judge(
+    ticket_id: str,
+    events: list[Event],
+    clock_plan: ClockPlan,
+    done_statuses: frozenset[str],
+    derive: Callable[[Mapping[str, object]], dict[str, object]] | None,
+    policies: PolicySet,
+    now: int,
+    with_warnings: bool,
+    resolver: Resolver,
+) -> list[CycleFields]:
+    """A ticket's clock fed its events up to ``now``, then judged
+    (:func:`judge_fields`); none when it was created after ``now``.  One
+    call for the batch judge: compiled, the clock's construction, its run
+    and the judging are then native calls."""
+    clock = TicketClock(clock_plan, done_statuses, derive)
+    clock.feed_all(events, now)
+    if clock.created_at is None:
+        return []
+    return judge_fields(ticket_id, clock, policies, now, with_warnings, resolver)
 
 
 def judge_fields(
