@@ -63,3 +63,9 @@ def row_of(result: CycleFields) -> dict[str, object]:
         if paused
         else [],
     }
+
+
+def rows_of(results: list[CycleFields]) -> list[dict[str, object]]:
+    """The rows of a ticket's judged cycles, in order (compiled: each
+    :func:`row_of` a native call, where ``map`` calls it through Python)."""
+    return [row_of(result) for result in results]

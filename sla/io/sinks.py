@@ -33,7 +33,7 @@ import orjson
 
 from sla.engine.batch import TicketJudge
 from sla.engine.events import EventRange, TicketEvents
-from sla.engine.rows import row_of
+from sla.engine.rows import row_of, rows_of
 from sla.io.row_filter import DueOrder, RowFilter
 from sla.io.summary import Rejection, RunSummary
 from sla.io.writers import JsonlWriter, Row, RowWriter, TableOptions, TableWriter, open_writer
@@ -130,7 +130,7 @@ class Output:
 
 def _rows_of(judge: TicketJudge, ticket: TicketEvents, keep: RowFilter | None) -> list[Row]:
     if keep is None:
-        return list(map(row_of, judge.fields(ticket)))
+        return rows_of(judge.fields(ticket))
     return [row_of(r) for r in judge(ticket) if keep.keep(r)]
 
 
