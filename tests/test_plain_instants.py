@@ -9,6 +9,7 @@ interpreted); the engine's differential test then compares whole runs.
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 
 import pytest
@@ -121,18 +122,27 @@ def test_threads_parsing_at_once_never_mix_a_text_with_another_instant():
     # with another's instant (the service parses events on several threads).
     from concurrent.futures import ThreadPoolExecutor
 
-    texts = [format_instant(n * 3_600_000_000) for n in range(200)]
+    # A few texts, so that another thread is often reading the very text
+    # one thread is storing.
+    texts = [format_instant(n * 3_600_000_000) for n in range(3)]
 
     def parse_all(offset: int) -> list[int]:
         got = []
         for i in range(4000):
-            text = texts[(i * 7 + offset) % len(texts)]
+            text = texts[(i + offset) % len(texts)]
             got.append(parse_event({"type": "message", "author": "agent", "at": text}).at)
             got.append(parse_event({"type": "message", "author": "agent", "at": text}).at)
         return got
 
-    with ThreadPoolExecutor(4) as pool:
-        runs = list(pool.map(parse_all, range(4)))
+    # Threads switched as often as the interpreter allows, so that a torn
+    # update (text stored, instant not yet) would be seen.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            runs = list(pool.map(parse_all, range(4)))
+    finally:
+        sys.setswitchinterval(interval)
     for offset, got in enumerate(runs):
-        expected = [n for i in range(4000) for n in [general(texts[(i * 7 + offset) % len(texts)])] * 2]
+        expected = [n for i in range(4000) for n in [general(texts[(i + offset) % len(texts)])] * 2]
         assert got == expected

@@ -66,10 +66,11 @@ _ONE_US: Final = timedelta(microseconds=1)
 def probe_right(values: list[int], x: int) -> int:
     """``bisect.bisect_right(values, x)`` for a sorted list of ints.
 
-    Written for mypyc: compiled, each probe is a machine comparison of
-    unboxed integers, several times cheaper than calling into bisect (which
-    compares Python objects); interpreted, bisect's C loop is the faster, so
-    the hot paths call this only when compiled (:data:`PROBE_IS_NATIVE`).
+    Written for mypyc: compiled, each probe compares machine integers, and
+    a search costs about a quarter fewer instructions than a call into
+    bisect, which compares Python objects (measured with callgrind: 1,085
+    against 1,460); interpreted, bisect's C loop is the faster, so the hot
+    paths call this only when compiled (:data:`PROBE_IS_NATIVE`).
 
     >>> probe_right([10, 20, 20, 30], 20), probe_right([10, 20], 5), probe_right([], 1)
     (3, 0, 0)

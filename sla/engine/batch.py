@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from weakref import WeakKeyDictionary
 
-from sla.engine.clock import ClockPlan, TicketClock, plan
+from sla.engine.clock import ClockPlan, TicketClock, fed_clock, plan
 from sla.engine.events import Event, TicketEvents, events_from_dicts
 from sla.engine.judge import CycleFields, CycleResult, judge_ticket, resolver_of, run_and_judge
 from sla.errors import ArgumentError, EventError, check_argument
@@ -58,9 +58,7 @@ def new_clock(policies: PolicySet) -> TicketClock:
 
 def run_clock(policies: PolicySet, events: Iterable[Event], now: int) -> TicketClock | None:
     """Feed a ticket's sorted events up to ``now``; None if it was created after ``now``."""
-    clock = new_clock(policies)
-    clock.feed_all(events, now)
-    return clock if clock.created_at is not None else None
+    return fed_clock(plan_of(policies), policies.done_statuses, policies.derive, events, now)
 
 
 def evaluate_events(
@@ -109,9 +107,7 @@ class TicketJudge:
     def clock_of(self, ticket: TicketEvents) -> TicketClock | None:
         """The ticket's clock fed its events up to ``now`` (as :func:`run_clock`);
         None when it was created after ``now``."""
-        clock = TicketClock(self.plan, self.done_statuses, self.derive)
-        clock.feed_all(ticket.events, self.now)
-        return clock if clock.created_at is not None else None
+        return fed_clock(self.plan, self.done_statuses, self.derive, ticket.events, self.now)
 
     def judge(self, ticket_id: str, clock: TicketClock) -> list[CycleResult]:
         """Every row of the ticket whose clock is ``clock`` (as :func:`judge_ticket`)."""

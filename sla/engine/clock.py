@@ -744,3 +744,17 @@ class TicketClock:
             metric_clock.seen_response = state["seen_response"]
             metric_clock.cycles = [Cycle.from_json(c) for c in state["cycles"]]
         return clock
+
+
+def fed_clock(
+    clock_plan: ClockPlan,
+    done_statuses: frozenset[str],
+    derive: Callable[[Mapping[str, object]], dict[str, object]] | None,
+    events: Iterable[Event],
+    now: int,
+) -> TicketClock | None:
+    """A ticket's clock fed its events (in processing order) up to ``now``;
+    None when the ticket was created after ``now``."""
+    clock = TicketClock(clock_plan, done_statuses, derive)
+    clock.feed_all(events, now)
+    return clock if clock.created_at is not None else None

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Final
 from weakref import WeakKeyDictionary
 
-from sla.engine.clock import ENDED_BY_DONE, ClockPlan, Cycle, TicketClock
+from sla.engine.clock import ENDED_BY_DONE, ClockPlan, Cycle, TicketClock, fed_clock
 from sla.engine.events import Event
 from sla.engine.results import CycleResult as CycleResult
 from sla.policy.compile import CALENDAR, CompiledPolicy, PolicySet, ResolvedTarget
@@ -127,7 +127,7 @@ class Resolver:
     def __init__(self, policies: PolicySet):
         self.policies = policies
         self.keys: tuple[str, ...] = policies.resolution_keys
-        self.era_bounds: list[int] = list(policies.era_bounds)  # as PolicySet.era reads them
+        self.era_bounds: list[int] = policies.era_bounds  # PolicySet.era's, read inline by _resolve
         self.cache: dict[_ResolveKey, Resolved] = {}
 
 
@@ -183,36 +183,6 @@ def _resolve(
     if cacheable and len(cache) < 100_000:
         cache[key] = found
     return found
-
-
-def judge_cycle(
-    ticket_id: str,
-    metric: str,
-    cycle: Cycle,
-    clock: TicketClock,
-    policies: PolicySet,
-    now: int,
-    with_warnings: bool = False,
-    memo: dict[int, Resolved] | None = None,
-) -> CycleResult | None:
-    end = cycle.end
-    # Judged at its start (group_ownership) or at its end (every other metric).
-    attributes = (
-        cycle.start_attributes
-        if cycle.start_attributes is not None
-        else clock.attributes_at(now if end is None else end)
-    )
-    # The clock keeps one dict per attribute state, so its identity is a
-    # safe key while the clock lives: policy lookup once per state.
-    resolved = memo.get(id(attributes)) if memo is not None else None
-    if resolved is None:
-        resolved = _resolve(policies, attributes, clock.created_at)
-        if memo is not None:
-            memo[id(attributes)] = resolved
-    policy, target = resolved[metric]
-    if policy is None or target is None:
-        return None
-    return _new_result(CycleResult, _judge(ticket_id, metric, cycle, policy, target, now, with_warnings))
 
 
 def _judge(
@@ -344,9 +314,8 @@ def run_and_judge(
     (:func:`judge_fields`); none when it was created after ``now``.  One
     call for the batch judge: compiled, the clock's construction, its run
     and the judging are then native calls."""
-    clock = TicketClock(clock_plan, done_statuses, derive)
-    clock.feed_all(events, now)
-    if clock.created_at is None:
+    clock = fed_clock(clock_plan, done_statuses, derive, events, now)
+    if clock is None:
         return []
     return judge_fields(ticket_id, clock, policies, now, with_warnings, resolver)
 
@@ -374,7 +343,7 @@ def judge_fields(
     for metric_clock in clock.metrics:  # the clock holds them in name order
         name = metric_clock.metric.name
         for cycle in metric_clock.cycles:
-            # As judge_cycle: the attributes at the cycle's start or end, the
+            # The attributes at the cycle's start or end, the
             # policy and target they resolve to (once per attribute state).
             attributes = cycle.start_attributes
             if attributes is None:
