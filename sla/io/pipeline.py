@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import tzinfo
 from functools import partial
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from sla.engine.events import LineError, NotGrouped, collect_all, stream_grouped
 from sla.engine.jsonl import LONG_LINE, MAX_LINE_BYTES, bounded_lines
@@ -59,7 +59,9 @@ from sla.io.sources import detect_format, is_gzip, opened_input, records
 from sla.io.spill import spill
 from sla.io.summary import Rejection, RunSummary
 from sla.policy.compile import PolicySet
-from sla.report.results import Report
+
+if TYPE_CHECKING:
+    from sla.report.results import Report
 
 _FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 IN_MEMORY_LIMIT_BYTES = 256 * 1024 * 1024  # ungrouped input below this is sorted in memory

@@ -27,7 +27,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
-from typing import IO, Any, Protocol, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar
 
 import orjson
 
@@ -38,8 +38,10 @@ from sla.io.row_filter import DueOrder, RowFilter
 from sla.io.summary import Rejection, RunSummary
 from sla.io.writers import JsonlWriter, Row, RowWriter, TableOptions, TableWriter, open_writer
 from sla.policy.compile import PolicySet
-from sla.report.figures import ReportBuilder
-from sla.report.results import Report
+
+if TYPE_CHECKING:
+    from sla.report.figures import ReportBuilder
+    from sla.report.results import Report
 
 PartResult = TypeVar("PartResult")
 PartResult_co = TypeVar("PartResult_co", covariant=True)
@@ -312,6 +314,9 @@ class BuilderMaker:
     options: dict[str, Any]
 
     def __call__(self, path: str) -> _BuilderPart:
+        # imported here: sla evaluate, which never reports, does not load the report modules
+        from sla.report.figures import ReportBuilder
+
         return _BuilderPart(ReportBuilder(self.policies, self.now, **self.options))
 
 

@@ -301,9 +301,9 @@ def _check_holidays(
             )
         )
         return
-    import holidays as holidays_package
+    from sla.calendar.countries import subdivisions, supported_countries
 
-    supported = holidays_package.list_supported_countries()
+    supported = supported_countries()
     if country not in supported:
         hint = (
             suggest(country.upper(), list(supported))
@@ -319,7 +319,7 @@ def _check_holidays(
         )
         return
     if subdivision is not None:
-        known = [str(s) for s in supported[country]]
+        known = subdivisions(country)
         if str(subdivision) not in known:
             shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
             problems.append(
