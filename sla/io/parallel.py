@@ -10,12 +10,10 @@ numbers are counted from the start of its piece.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterable, Iterator
-from multiprocessing.pool import Pool
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -25,6 +23,9 @@ from sla.io.sources import jsonl_range
 from sla.io.spill import partition_tickets
 from sla.io.summary import Rejection, RunSummary
 from sla.policy.compile import PolicySet
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import Pool
 
 PartMaker = Callable[[str], Part[Any]]
 #: A record transform applied to every record read (a JSON object) before it
@@ -66,6 +67,8 @@ def pool(jobs: int, maker: PartMaker, prepare: Prepare | None = None) -> Pool:
     """A pool of ``jobs`` workers that make their parts with ``maker`` and,
     where they read the input themselves (:func:`range_job`), apply
     ``prepare`` to its records; both must pickle."""
+    import multiprocessing  # here: a run with one job starts no workers and need not load it
+
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     return context.Pool(jobs, initializer=_init_worker, initargs=(maker, prepare))
