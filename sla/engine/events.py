@@ -162,7 +162,12 @@ def parse_event(record: dict[str, object], seq: int = 0, line: int | None = None
     A ``dict``, not any mapping: compiled, its look-ups are then direct
     dictionary reads rather than method calls (callers holding another
     mapping pass ``dict(record)``)."""
-    kind_name = record.get("type")
+    # Subscripts, not get(): interpreted, a dict subscript is a specialised
+    # instruction where get() is a method call (a missing key is rare).
+    try:
+        kind_name = record["type"]
+    except KeyError:
+        kind_name = None
     kind = TYPE_CODES.get(kind_name) if type(kind_name) is str else None
     if kind is None:
         if isinstance(kind_name, str):  # a str subclass
@@ -171,7 +176,10 @@ def parse_event(record: dict[str, object], seq: int = 0, line: int | None = None
             raise EventError(
                 f"type is {shown(kind_name)}; expected one of created, message, status, update, csat"
             )
-    raw_at = record.get("at", _ABSENT)
+    try:
+        raw_at = record["at"]
+    except KeyError:
+        raw_at = _ABSENT
     # The text of the last timestamp read in the output form is not parsed
     # again: a ticket's events often share an instant, one after the other
     # (a reply and its status change); earlier texts rarely come back.
@@ -203,7 +211,11 @@ def parse_event(record: dict[str, object], seq: int = 0, line: int | None = None
                 and raw_at[4::3] == "--T::Z"
                 and not (raw_at[11] == "2" and raw_at[12] == "4")  # 24:00 is no output form
             ):
-                _remember(raw_at, at)
+                # (_remember inline: interpreted, this is the path, and a call costs)
+                if len(_FORMATTED) > 4096:
+                    _FORMATTED.clear()
+                _FORMATTED[at] = raw_at
+                _LAST_READ.pair = (raw_at, at)
         except (TypeError, ValueError):
             if raw_at is _ABSENT:
                 raise EventError(
@@ -220,7 +232,10 @@ def parse_event(record: dict[str, object], seq: int = 0, line: int | None = None
     public = True
     score: float | None = None
     if kind == MESSAGE:
-        given = record.get("author")
+        try:
+            given = record["author"]
+        except KeyError:
+            given = None
         if not isinstance(given, str) or given not in AUTHORS:
             raise EventError(f"author is {shown(given)}; expected customer, agent or bot")
         author = given
@@ -230,12 +245,18 @@ def parse_event(record: dict[str, object], seq: int = 0, line: int | None = None
                 raise EventError(f"public is {shown(given)}; expected true or false")
             public = given
     elif kind == STATUS:
-        given = record.get("status")
+        try:
+            given = record["status"]
+        except KeyError:
+            given = None
         if not isinstance(given, str):
             raise EventError(f"a status event needs status, a string (got {shown(given)})")
         status = given
     elif kind in (CREATED, UPDATE):
-        given = record.get("fields")
+        try:
+            given = record["fields"]
+        except KeyError:
+            given = None
         if not isinstance(given, dict):
             raise EventError(f"{kind_name} needs fields, an object of ticket attributes (got {shown(given)})")
         fields = given
@@ -476,7 +497,10 @@ def stream_grouped(
     for number, record in records:
         # The common line first: an object of the ticket being read.
         if type(record) is dict and current is not None:
-            key = record.get("ticket_id")
+            try:
+                key = record["ticket_id"]  # (as in parse_event: a subscript costs less than get())
+            except KeyError:
+                key = None
             if type(key) is str and key == current_id:
                 try:
                     events.append(parse_event(record, len(events), number))
