@@ -110,3 +110,16 @@ def test_the_package_imports_as_usual_afterwards():
     )
     # after the package is imported, countries come from its modules
     assert out == "Germany True True True True"
+
+
+def test_a_package_laid_out_otherwise_falls_back_to_its_own_import(monkeypatch, tmp_path):
+    # no countries/<module>.py where this version keeps them: the package's own import
+    import sla.calendar.countries as countries
+
+    monkeypatch.setattr(countries, "_LOADED", {})
+    monkeypatch.setattr(holidays, "__file__", str(tmp_path / "__init__.py"))
+    monkeypatch.delitem(sys.modules, "holidays.countries", raising=False)
+    assert countries._load_alone("new_zealand") is None
+    entity = country_entity("NZ")
+    assert entity is sys.modules["holidays.countries.new_zealand"].NZ
+    assert dict(country_holidays("NZ", years=2026)) == dict(holidays.country_holidays("NZ", years=2026))
