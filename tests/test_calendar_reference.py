@@ -368,6 +368,23 @@ def test_add_matches_reference(data, case):
 
 @SETTINGS
 @given(data=st.data(), case=calendars())
+def test_add_nearby_is_add_or_nothing(data, case):
+    """add_us_nearby answers as add_us does, or not at all (None) when the
+    answer lies outside the stretch of the index in use."""
+    mapping, base = case
+    cal = Calendar.from_dict(mapping, name="random")
+    for _ in range(4):
+        t = data.draw(instants(base))
+        d = data.draw(st.one_of(st.integers(0, 3 * HOUR_US), st.integers(0, 400 * DAY_US)))
+        cal.elapsed_us(t, t + 1)  # t's stretch of the index in use, as after a ticket's earlier query
+        near = cal.add_us_nearby(t, d)
+        assert near is None or near == cal.add_us(t, d), (t, d)
+        if d == 0:
+            assert near == t
+
+
+@SETTINGS
+@given(data=st.data(), case=calendars())
 def test_boundaries_match_reference(data, case):
     """Queries exactly at the converted shift boundaries, and 1 µs either side."""
     mapping, base = case

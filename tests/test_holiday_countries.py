@@ -119,7 +119,18 @@ def test_a_package_laid_out_otherwise_falls_back_to_its_own_import(monkeypatch, 
     monkeypatch.setattr(countries, "_LOADED", {})
     monkeypatch.setattr(holidays, "__file__", str(tmp_path / "__init__.py"))
     monkeypatch.delitem(sys.modules, "holidays.countries", raising=False)
+    monkeypatch.delitem(sys.modules, "holidays.countries.new_zealand", raising=False)
     assert countries._load_alone("new_zealand") is None
     entity = country_entity("NZ")
     assert entity is sys.modules["holidays.countries.new_zealand"].NZ
     assert dict(country_holidays("NZ", years=2026)) == dict(holidays.country_holidays("NZ", years=2026))
+
+
+def test_a_country_loaded_alone_stays_out_of_sys_modules():
+    import sla.calendar.countries as countries
+
+    before = sys.modules.get("holidays.countries.germany")
+    alone = countries._load_alone("germany")
+    assert alone is not None and alone.Germany.__name__ == "Germany"
+    assert sys.modules.get("holidays.countries.germany") is before
+    assert dict(alone.DE(years=2026)) == dict(holidays.country_holidays("DE", years=2026))

@@ -137,6 +137,9 @@ def near_left(values: list[int], x: int, hint: int) -> int:
 PROBE_IS_NATIVE: Final = not isinstance(near_right, FunctionType)
 
 
+#: What Calendar._add_near gives when the answer is outside its segment (no instant is this low).
+_FAR: Final = -(1 << 62)
+
 # add() gives up when the due time lies further ahead than this.
 _MAX_SEARCH_DAYS: Final = 400 * 366
 _MAX_SEARCH_US: Final = _MAX_SEARCH_DAYS * DAY_SECONDS * US_PER_SECOND
@@ -914,8 +917,33 @@ class Calendar:
             if duration < 0:
                 raise CalendarError(f"calendar {self.name!r}: add() takes a duration of zero or more")
             return t + duration
+        due = self._add_near(t, duration)
+        return due if due != _FAR else self._add_slow(t, duration)
+
+    def add_us_nearby(self, t: int, duration: int) -> int | None:
+        """What :meth:`add_us` gives when the answer lies in the stretch of
+        the index last used (a due time hours or days away, mostly), else
+        None, found without searching further: for callers that bound a far
+        search first, as the judge does when it projects a due time.
+
+        >>> cal = Calendar.from_dict({"timezone": "UTC", "hours": {"mon-fri": ["09:00-17:00"]}})
+        >>> monday_9 = 1_767_603_600_000_000  # 2026-01-05T09:00:00Z
+        >>> hour = 3_600_000_000
+        >>> cal.add_us(monday_9, hour) == monday_9 + hour
+        True
+        >>> cal.add_us_nearby(monday_9, hour) == monday_9 + hour, cal.add_us_nearby(monday_9, 10**6 * hour)
+        (True, None)
+        """
+        if duration <= 0 or self.always_open:
+            return self.add_us(t, duration)
+        due = self._add_near(t, duration)
+        return None if due == _FAR else due
+
+    def _add_near(self, t: int, duration: int) -> int:
+        """:meth:`add_us` (duration > 0) inside the segment the hot paths read; :data:`_FAR` when
+        ``t`` or the answer lies outside it."""
         if t < self._lo or t >= self._hi:
-            return self._add_slow(t, duration)
+            return _FAR
         starts = self._starts
         cum = self._cum
         found = near_right(starts, t, self._hint) if PROBE_IS_NATIVE else bisect_right(starts, t)
@@ -926,7 +954,7 @@ class Calendar:
             end = self._ends[i]
             target = cum[i] + (t if t < end else end) - starts[i] + duration
         if target > self._total:
-            return self._add_slow(t, duration)
+            return _FAR
         # The interval where the cumulative open time reaches the target:
         # the last one starting below it (mostly close to t's).
         if PROBE_IS_NATIVE:

@@ -79,12 +79,20 @@ def _project(target: ResolvedTarget, now: int, amount: int) -> int | None:
         due = now + amount
     else:
         calendar = target.calendar
-        # Ask first whether the horizon holds that much open time, so a sparse
-        # calendar never makes add() search for decades.  (Past MAX_US a
-        # calendar counts no open time.)
-        if calendar.elapsed_us(now, now + PROJECTION_LIMIT_US) < amount:
-            return None
-        due = calendar.add_us(now, amount)
+        # Mostly the due time is near, in the stretch of the calendar's index
+        # in use.  Else ask first whether the horizon holds that much open
+        # time, so a sparse calendar never makes add() search for decades
+        # (past MAX_US a calendar counts no open time): the same answer, as
+        # the horizon holds ``amount`` exactly when the due time is in it.
+        near = calendar.add_us_nearby(now, amount)
+        if near is not None:
+            due = near
+            if due > now + PROJECTION_LIMIT_US:
+                return None
+        else:
+            if calendar.elapsed_us(now, now + PROJECTION_LIMIT_US) < amount:
+                return None
+            due = calendar.add_us(now, amount)
     return due if due <= MAX_US else None
 
 
