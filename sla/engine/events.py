@@ -186,46 +186,52 @@ def parse_event(record: dict[str, object], seq: int = 0, line: int | None = None
     last = _LAST_READ.pair
     if type(raw_at) is str and raw_at == last[0]:
         at = last[1]
-    elif PLAIN_IS_FAST and type(raw_at) is str and MIN_US <= (plain := plain_utc_us(raw_at)) <= MAX_US:
-        # Compiled: the output form read digit by digit (what the general
-        # path below would give, in a fraction of its time), and remembered.
-        at = plain
-        _remember(raw_at, at)
     else:
-        try:
-            # The common case inline (this runs once per input line); anything
-            # unusual goes through parse_instant for its checks and messages.
-            moment = _fromisoformat(raw_at)  # type: ignore[arg-type]
-            if moment.tzinfo is None:
-                raise ValueError
-            at = (moment - _EPOCH) // _ONE_US
-            if not MIN_US <= at <= MAX_US:
-                raise ValueError  # parse_instant below names the supported range
-            # Text already in the output form (2026-03-02T08:15:00Z, what
-            # format_instant writes for whole seconds) is kept for the rows that
-            # name this instant: the formatter's cache is keyed by the instant.
-            # (Characters 4, 7, 10, 13, 16 and 19 are its separators and its Z.)
-            if (
-                type(raw_at) is str
-                and len(raw_at) == 20
-                and raw_at[4::3] == "--T::Z"
-                and not (raw_at[11] == "2" and raw_at[12] == "4")  # 24:00 is no output form
-            ):
-                # (_remember inline: interpreted, this is the path, and a call costs)
-                if len(_FORMATTED) > 4096:
-                    _FORMATTED.clear()
-                _FORMATTED[at] = raw_at
-                _LAST_READ.pair = (raw_at, at)
-        except (TypeError, ValueError):
-            if raw_at is _ABSENT:
-                raise EventError(
-                    "at is missing; every event needs a timestamp like 2026-03-02T08:15:00Z"
-                ) from None
+        output_form: str | None = None  # raw_at, when it is text in the output form
+        if PLAIN_IS_FAST and type(raw_at) is str and MIN_US <= (plain := plain_utc_us(raw_at)) <= MAX_US:
+            # Compiled: the output form read digit by digit (what the general
+            # path below would give, in a fraction of its time).
+            at = plain
+            output_form = raw_at
+        else:
             try:
-                # Columnar sources (Arrow, Parquet) hand over datetimes, not text.
-                at = to_us(raw_at) if isinstance(raw_at, datetime) else parse_instant(raw_at)
-            except TimestampError as exc:
-                raise EventError(f"at: {exc}") from None
+                # The common case inline (this runs once per input line); anything
+                # unusual goes through parse_instant for its checks and messages.
+                moment = _fromisoformat(raw_at)  # type: ignore[arg-type]
+                if moment.tzinfo is None:
+                    raise ValueError
+                at = (moment - _EPOCH) // _ONE_US
+                if not MIN_US <= at <= MAX_US:
+                    raise ValueError  # parse_instant below names the supported range
+                # Text in the output form: 2026-03-02T08:15:00Z, what format_instant
+                # writes for whole seconds (characters 4, 7, 10, 13, 16 and 19
+                # are its separators and its Z).
+                if (
+                    type(raw_at) is str
+                    and len(raw_at) == 20
+                    and raw_at[4::3] == "--T::Z"
+                    and not (raw_at[11] == "2" and raw_at[12] == "4")  # 24:00 is no output form
+                ):
+                    output_form = raw_at
+            except (TypeError, ValueError):
+                if raw_at is _ABSENT:
+                    raise EventError(
+                        "at is missing; every event needs a timestamp like 2026-03-02T08:15:00Z"
+                    ) from None
+                try:
+                    # Columnar sources (Arrow, Parquet) hand over datetimes, not text.
+                    at = to_us(raw_at) if isinstance(raw_at, datetime) else parse_instant(raw_at)
+                except TimestampError as exc:
+                    raise EventError(f"at: {exc}") from None
+        if output_form is not None:
+            # Kept both ways (inline: interpreted, a call here costs): its
+            # instant for the next event with this text, as one pair replaced
+            # whole; its text for the rows naming the instant (the formatter's
+            # cache, keyed by instant, small, starting over when full).
+            if len(_FORMATTED) > 4096:
+                _FORMATTED.clear()
+            _FORMATTED[at] = output_form
+            _LAST_READ.pair = (output_form, at)
     fields: dict[str, object] | None = None
     status: str | None = None
     author: str | None = None
@@ -310,16 +316,6 @@ class _LastRead:
 
 
 _LAST_READ: Final = _LastRead()
-
-
-def _remember(text: str, at: int) -> None:
-    """Keep a timestamp read in the output form both ways: its instant for
-    the next event with that text, its text for the rows naming the instant
-    (the formatter's cache, small, starting over when full)."""
-    if len(_FORMATTED) > 4096:
-        _FORMATTED.clear()
-    _FORMATTED[at] = text
-    _LAST_READ.pair = (text, at)
 
 
 def _seconds(value: int) -> float:
