@@ -1,16 +1,20 @@
 """The JSON Lines writer serialises a ticket's rows in one call and turns the
 commas between them into newlines; whatever the rows hold after their
 ``ticket_id`` (which comes first in every row the engine makes), every line
-must be exactly ``orjson.dumps(row)``."""
+must be exactly ``orjson.dumps(row)``.  The compiled engine writes rows as
+text without making them (``rows_jsonl``): byte for byte the same."""
 
 from __future__ import annotations
 
 import io
 
 import orjson
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sla.engine import engine_kind
+from sla.engine.judge import CycleFields
+from sla.engine.rows import row_of, rows_jsonl
 from sla.io.writers import JsonlWriter
 
 TEXT = st.text(alphabet=st.sampled_from('ab{}[],:"\\\n ticket_id'), max_size=30)
@@ -54,3 +58,95 @@ def test_a_nested_object_that_starts_like_a_row_does_not_split_a_line() -> None:
     ]
     assert written([rows]) == expected([rows])
     assert written([rows]).count(b"\n") == 2  # the pattern inside the first row split nothing
+
+
+# ------------------------------------------------ rows_jsonl: text without dicts
+# Any text orjson writes (lone surrogates are refused on reading), with the
+# characters JSON escapes made likely.
+NAME = st.one_of(
+    st.text(max_size=12),
+    st.text(alphabet=st.sampled_from('a"\\\x00\x1f\x7f\n\t/é€😀 '), max_size=8),
+)
+INSTANT = st.integers(-(10**16), 2 * 10**17)  # about 1653 to 8307
+MICROS = st.one_of(st.integers(-(10**13), 10**13), st.integers(-(10**7), 10**7).map(lambda s: s * 1_000_000))
+CYCLE = st.tuples(
+    NAME,
+    NAME,
+    NAME,
+    st.integers(1, 10**6),
+    INSTANT,
+    st.none() | INSTANT,
+    NAME,
+    MICROS,
+    NAME,
+    MICROS,
+    st.booleans(),
+    st.none() | INSTANT,
+    MICROS,
+    st.lists(st.tuples(INSTANT, st.none() | INSTANT), max_size=3).map(tuple),
+    st.just(()),
+)
+
+
+def as_rows(cycles: list[CycleFields]) -> bytes:
+    return b"".join(orjson.dumps(row_of(c), option=orjson.OPT_APPEND_NEWLINE) for c in cycles)
+
+
+@settings(max_examples=400)
+@given(st.lists(CYCLE, max_size=5))
+def test_rows_jsonl_is_orjson_of_row_of_byte_for_byte(cycles: list[CycleFields]) -> None:
+    assert rows_jsonl(cycles) == as_rows(cycles)
+
+
+@given(st.lists(CYCLE, min_size=1, max_size=4), NAME)
+def test_rows_jsonl_quotes_each_rows_own_ticket(cycles: list[CycleFields], other: str) -> None:
+    # rows of one ticket share its id (rows_jsonl quotes it once); a row of
+    # another ticket in the same call must still get its own
+    shared = "T-1"
+    mixed = [(shared, *c[1:]) if i % 2 else (other, *c[1:]) for i, c in enumerate(cycles)]
+    assert rows_jsonl(mixed) == as_rows(mixed)  # type: ignore[arg-type]
+
+
+def test_rows_jsonl_of_the_engines_results() -> None:
+    # CycleResult named tuples (a filtered run) serialise as their fields do
+    from sla.engine.results import CycleResult
+
+    fields: CycleFields = (
+        "T\n1",
+        "p",
+        "m",
+        2,
+        0,
+        None,
+        "running",
+        1,
+        "h",
+        1_500_000,
+        True,
+        7,
+        0,
+        ((5, None),),
+        (),
+    )
+    result = CycleResult(*fields)
+    assert rows_jsonl([result]) == rows_jsonl([fields]) == as_rows([fields])
+    assert rows_jsonl([]) == b""
+
+
+def test_text_and_dict_rows_interleave_in_order() -> None:
+    out = io.BytesIO()
+    writer = JsonlWriter(out)
+    cycle: CycleFields = ("A", "p", "m", 1, 0, None, "running", 60_000_000, "h", 0, False, None, 0, (), ())
+    writer.write_lines(rows_jsonl([cycle]))
+    writer.write_ticket([{"ticket_id": "B", "n": 1}, {"ticket_id": "B", "n": 2}])
+    writer.write_lines(rows_jsonl([cycle, cycle]))
+    writer.close()
+    lines = out.getvalue().splitlines()
+    assert [orjson.loads(line)["ticket_id"] for line in lines] == ["A", "B", "B", "A", "A"]
+    assert out.getvalue().endswith(b"\n")
+
+
+def test_the_engine_picks_text_only_where_it_is_compiled() -> None:
+    import sla.engine.rows as rows
+
+    assert (engine_kind() == "compiled") == rows.ROWS_TEXT_IS_NATIVE

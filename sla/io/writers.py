@@ -65,12 +65,14 @@ _BETWEEN_LINES = b'}\n{"ticket_id":'
 
 
 class JsonlWriter:
-    """JSON Lines: each row serialised as it comes into a buffer that is
-    written out in chunks (:data:`CHUNK_BYTES`), so memory stays bounded."""
+    """JSON Lines: each ticket's rows serialised as they come into a buffer
+    that is written out in chunks (:data:`CHUNK_BYTES`), so memory stays
+    bounded.  Rows come as dicts (:meth:`write_ticket`) or already as text
+    (:meth:`write_lines`, from :func:`sla.engine.rows.rows_jsonl`)."""
 
     def __init__(self, out: IO[bytes]):
         self.out = out
-        self._pending: list[bytes] = []  # tickets' rows without the last newline, joined by one
+        self._pending: list[bytes] = []  # the text to write, in pieces
         self._size = 0
 
     def write_ticket(self, rows: list[Row]) -> None:
@@ -91,15 +93,20 @@ class JsonlWriter:
                 else:  # rows of another shape: one by one
                     data = b"\n".join(map(orjson.dumps, rows))
             self._pending.append(data)
-            self._size += len(data) + 1
-            if self._size >= CHUNK_BYTES:
-                self._flush()
+            self._size += len(data)
+            self.write_lines(b"\n")  # the last row's newline
+
+    def write_lines(self, data: bytes) -> None:
+        """A ticket's rows already serialised, each line ending in a newline."""
+        self._pending.append(data)
+        self._size += len(data)
+        if self._size >= CHUNK_BYTES:
+            self._flush()
 
     def _flush(self) -> None:
         pending = self._pending
         if pending:
-            pending.append(b"")  # the last row's newline
-            self.out.write(b"\n".join(pending))
+            self.out.write(b"".join(pending))
             pending.clear()
             self._size = 0
 
