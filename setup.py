@@ -49,6 +49,7 @@ COMPILED = [
     "sla/engine/clock.py",
     "sla/engine/judge.py",
     "sla/engine/rows.py",
+    "sla/engine/jsonl_run.py",
     "sla/calendar/index.py",
     # A ticket's report figures and tallies, local dates (sla.report.COMPILED_MODULES).
     "sla/report/accumulators.py",

@@ -33,6 +33,7 @@ COMPILED_MODULES = (
     "sla.engine.clock",
     "sla.engine.judge",
     "sla.engine.rows",
+    "sla.engine.jsonl_run",
     "sla.calendar.index",
     # sla.report.COMPILED_MODULES:
     "sla.report.accumulators",

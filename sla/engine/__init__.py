@@ -21,6 +21,7 @@ COMPILED_MODULES = (
     "sla.engine.clock",
     "sla.engine.judge",
     "sla.engine.rows",
+    "sla.engine.jsonl_run",
     "sla.calendar.index",
 )
 

@@ -13,13 +13,13 @@ events and ``now`` (no clock reads, no files).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from weakref import WeakKeyDictionary
 
 from sla.engine.clock import ClockPlan, TicketClock, fed_clock, plan
 from sla.engine.events import Event, TicketEvents, events_from_dicts
-from sla.engine.judge import CycleFields, CycleResult, judge_ticket, resolver_of, run_and_judge
+from sla.engine.judge import CycleFields, CycleResult, Resolver, judge_ticket, resolver_of, run_and_judge
 from sla.errors import ArgumentError, EventError, check_argument
 from sla.policy.compile import PolicySet
 from sla.timefmt import check_range, parse_instant, to_us
@@ -112,6 +112,20 @@ class TicketJudge:
     def judge(self, ticket_id: str, clock: TicketClock) -> list[CycleResult]:
         """Every row of the ticket whose clock is ``clock`` (as :func:`judge_ticket`)."""
         return judge_ticket(ticket_id, clock, self.policies, self.now, self.with_warnings, self.resolver)
+
+    def run_arguments(
+        self,
+    ) -> tuple[
+        ClockPlan,
+        frozenset[str],
+        Callable[[Mapping[str, object]], dict[str, object]] | None,
+        PolicySet,
+        int,
+        Resolver,
+    ]:
+        """What :class:`~sla.engine.rows.JsonlRun` takes to judge as this
+        judge does (without warnings, as rows carry none)."""
+        return self.plan, self.done_statuses, self.derive, self.policies, self.now, self.resolver
 
     def fields(self, ticket: TicketEvents) -> list[CycleFields]:
         """What calling the judge gives, as plain tuples of the results'

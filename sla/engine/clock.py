@@ -332,11 +332,12 @@ class ClockPlan:
     the metrics it can affect (ownership metrics apart): computed once per
     policy set, shared by every ticket's clock."""
 
-    __slots__ = ("metrics", "programs", "routes", "owner_routes")
+    __slots__ = ("metrics", "names", "programs", "routes", "owner_routes")
 
     def __init__(self, metrics: Iterable[MetricDef]):
         ordered = tuple(sorted(metrics, key=lambda m: m.name))
         self.metrics: tuple[MetricDef, ...] = ordered
+        self.names: tuple[str, ...] = tuple(m.name for m in ordered)
         self.programs: tuple[MetricProgram, ...] = tuple(MetricProgram(m) for m in ordered)
         self.routes: tuple[tuple[int, ...], ...] = tuple(
             tuple(
@@ -416,7 +417,7 @@ class TicketClock:
         "history",
         "last_at",
         "created_at",
-        "_plan",
+        "plan",
         "derive",
         "attributes",
     )
@@ -428,7 +429,7 @@ class TicketClock:
         derive: Callable[[Mapping[str, object]], dict[str, object]] | None = None,
     ):
         clock_plan = metrics if isinstance(metrics, ClockPlan) else ClockPlan(metrics)
-        self._plan = clock_plan
+        self.plan = clock_plan  # the metrics it runs, shared by every ticket's clock
         self.metrics = [MetricClock(m) for m in clock_plan.metrics]  # compiled: direct constructor calls
         self.done_statuses = done_statuses
         self.status: str | None = None
@@ -458,7 +459,7 @@ class TicketClock:
         status, fields, attributes = self.status, self.fields, self.attributes
         done_statuses, derive = self.done_statuses, self.derive
         history_at, history = self.history_at, self.history
-        clock_plan = self._plan
+        clock_plan = self.plan
         routes, owner_routes = clock_plan.routes, clock_plan.owner_routes
         programs = clock_plan.programs
         clocks = self.metrics

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Final
 from weakref import WeakKeyDictionary
 
+from sla.calendar.index import Calendar
 from sla.engine.clock import ENDED_BY_DONE, ClockPlan, Cycle, TicketClock, fed_clock
 from sla.engine.events import Event
 from sla.engine.results import CycleResult as CycleResult
@@ -58,10 +59,9 @@ def _stretches(
 
 
 def reach_instant(
-    target: ResolvedTarget, start: int, running: list[tuple[int, int]], amount: int
+    calendar: Calendar, start: int, running: list[tuple[int, int]], amount: int
 ) -> tuple[int | None, int]:
     """When the elapsed time of the running stretches reaches ``amount`` (or None), and the total elapsed."""
-    calendar = target.calendar
     total = 0
     reached = start if amount == 0 else None
     for a, b in running:
@@ -72,13 +72,13 @@ def reach_instant(
     return reached, total
 
 
-def _project(target: ResolvedTarget, now: int, amount: int) -> int | None:
-    """When ``amount`` more time runs out after ``now``; None if more than
-    1096 days away or past the last supported instant (``MAX_US``)."""
-    if target.hours == CALENDAR:
+def _project(calendar: Calendar, hours: str, now: int, amount: int) -> int | None:
+    """When ``amount`` more time runs out after ``now`` in ``calendar`` (or
+    round the clock, ``hours`` being ``calendar``); None if more than 1096
+    days away or past the last supported instant (``MAX_US``)."""
+    if hours == CALENDAR:
         due = now + amount
     else:
-        calendar = target.calendar
         # Mostly the due time is near, in the stretch of the calendar's index
         # in use.  Else ask first whether the horizon holds that much open
         # time, so a sparse calendar never makes add() search for decades
@@ -117,8 +117,13 @@ CycleFields = tuple[
     tuple[tuple[str, int], ...],
 ]
 
-#: Per metric name, the policy in force and its target (None: no target).
-Resolved = dict[str, tuple[CompiledPolicy | None, ResolvedTarget | None]]
+#: The policy in force for a metric and its target, then what judging
+#: reads of them: the policy's name, and the target's length, hours and
+#: calendar.  (Plain fields: compiled, a tuple's items are read natively,
+#: where the attributes of the policy's classes are Python look-ups.)
+Applied = tuple[CompiledPolicy, ResolvedTarget, str, int, str, Calendar]
+#: Per metric name, what applies to its cycles (None: no policy or no target).
+Resolved = dict[str, Applied | None]
 #: The attributes a resolution depends on, each with its type.
 _ResolveKey = tuple[object, ...]
 
@@ -184,10 +189,14 @@ def _resolve(
         cacheable = False
     policy = policies.policy_for(attributes, created)
     priority = attributes.get("priority")
-    found = {
-        metric: (policy, None if policy is None else policy.target(metric, priority, attributes))
-        for metric in policies.metrics
-    }
+    found: Resolved = {}
+    for metric in policies.metrics:
+        target = None if policy is None else policy.target(metric, priority, attributes)
+        found[metric] = (
+            None
+            if policy is None or target is None
+            else (policy, target, policy.name, target.us, target.hours, target.calendar)
+        )
     if cacheable and len(cache) < 100_000:
         cache[key] = found
     return found
@@ -197,24 +206,23 @@ def _judge(
     ticket_id: str,
     metric: str,
     cycle: Cycle,
-    policy: CompiledPolicy,
-    target: ResolvedTarget,
+    applied: Applied,
     now: int,
     with_warnings: bool,
 ) -> CycleFields:
     """One cycle judged under its policy and target."""
+    policy, target, policy_name, amount, hours, calendar = applied
     end = cycle.end
     open_at_now = end is None
     if end is None:
         end = now
-    start, amount = cycle.start, target.us
+    start = cycle.start
     if not cycle.pauses and cycle.pause_from is None:
         # The common case inline: one running stretch, no pauses (as
         # _stretches and reach_instant would find).
         paused: tuple[tuple[int, int | None], ...] = ()
         paused_total = 0
         running: list[tuple[int, int]] | None = None  # built for warnings only
-        calendar = target.calendar
         elapsed = calendar.elapsed_us(start, end) if end > start else 0
         if amount == 0:
             due_at: int | None = start
@@ -226,7 +234,7 @@ def _judge(
     else:
         pauses, paused_total, running = _stretches(cycle, end, open_at_now)
         paused = tuple(pauses)
-        due_at, elapsed = reach_instant(target, start, running, amount)
+        due_at, elapsed = reach_instant(calendar, start, running, amount)
         paused_now = open_at_now and cycle.pause_from is not None
     breached = elapsed > amount
     if breached:
@@ -236,7 +244,7 @@ def _judge(
     else:
         state = PAUSED if paused_now else RUNNING
     if due_at is None and open_at_now and not paused_now:
-        due_at = _project(target, now, amount - elapsed)
+        due_at = _project(calendar, hours, now, amount - elapsed)
     warnings: tuple[tuple[str, int], ...] = ()
     if with_warnings and open_at_now and policy.spec.warnings is not None:
         if running is None:
@@ -244,14 +252,14 @@ def _judge(
         warnings = _warnings(policy.spec.warnings, target, cycle, running, elapsed, now, paused_now)
     return (
         ticket_id,
-        policy.name,
+        policy_name,
         metric,
         cycle.number,
         start,
         cycle.end,
         state,
         amount,
-        target.hours,
+        hours,
         elapsed,
         breached,
         due_at,
@@ -283,9 +291,9 @@ def _warnings(
     ]
     out: list[tuple[str, int]] = []
     for label, amount in amounts:
-        instant, _ = reach_instant(target, cycle.start, running, amount)
+        instant, _ = reach_instant(target.calendar, cycle.start, running, amount)
         if instant is None and not paused_now:
-            instant = _project(target, now, amount - elapsed)
+            instant = _project(target.calendar, target.hours, now, amount - elapsed)
         if instant is not None:
             out.append((label, instant))
     return tuple(sorted(out, key=lambda item: item[1]))
@@ -348,8 +356,9 @@ def judge_fields(
     last_at = history_at[-1] if history_at else None
     last: Mapping[str, object] | None = None
     last_resolved: Resolved | None = None
-    for metric_clock in clock.metrics:  # the clock holds them in name order
-        name = metric_clock.metric.name
+    names = clock.plan.names
+    for i, metric_clock in enumerate(clock.metrics):  # in the plan's order
+        name = names[i]
         for cycle in metric_clock.cycles:
             # The attributes at the cycle's start or end, the
             # policy and target they resolve to (once per attribute state).
@@ -362,19 +371,18 @@ def judge_fields(
                     if last_resolved is None:
                         last = history[-1]
                         last_resolved = memo[id(last)] = _resolve(policies, last, created, resolver)
-                    resolved = last_resolved
-                    policy, target = resolved[name]
-                    if policy is not None and target is not None:
-                        results.append(_judge(ticket_id, name, cycle, policy, target, now, with_warnings))
+                    applied = last_resolved[name]
+                    if applied is not None:
+                        results.append(_judge(ticket_id, name, cycle, applied, now, with_warnings))
                     continue
                 i = bisect_right(history_at, end) - 1
                 attributes = history[i] if i >= 0 else _NO_ATTRIBUTES
             found = memo.get(id(attributes))
             if found is None:
                 found = memo[id(attributes)] = _resolve(policies, attributes, created, resolver)
-            policy, target = found[name]
-            if policy is not None and target is not None:
-                results.append(_judge(ticket_id, name, cycle, policy, target, now, with_warnings))
+            applied = found[name]
+            if applied is not None:
+                results.append(_judge(ticket_id, name, cycle, applied, now, with_warnings))
     return results
 
 

@@ -182,3 +182,15 @@ def rows_jsonl(results: list[CycleFields]) -> bytes:
 #: evaluate``); interpreted, its dozen helper calls a row cost more than
 #: building the dict and handing it to orjson (+6%), so the shell picks.
 ROWS_TEXT_IS_NATIVE: Final = not isinstance(rows_jsonl, FunctionType)
+
+
+_APPEND_NEWLINE: Final = orjson.OPT_APPEND_NEWLINE
+
+
+def ticket_jsonl(results: list[CycleFields]) -> bytes:
+    """A ticket's rows as JSON Lines, the cheaper way for the engine at hand:
+    compiled, :func:`rows_jsonl`; interpreted, each :func:`row_of` dumped by
+    orjson (the same bytes)."""
+    if ROWS_TEXT_IS_NATIVE:
+        return rows_jsonl(results)
+    return b"".join([orjson.dumps(row_of(result), option=_APPEND_NEWLINE) for result in results])

@@ -33,10 +33,11 @@ import orjson
 
 from sla.engine.batch import TicketJudge
 from sla.engine.events import EventRange, TicketEvents
-from sla.engine.rows import ROWS_TEXT_IS_NATIVE, row_of, rows_jsonl, rows_of
+from sla.engine.jsonl_run import JsonlRun
+from sla.engine.rows import row_of, rows_of, ticket_jsonl
 from sla.io.row_filter import DueOrder, RowFilter
 from sla.io.summary import Rejection, RunSummary
-from sla.io.writers import JsonlWriter, Row, RowWriter, TableOptions, TableWriter, open_writer
+from sla.io.writers import CHUNK_BYTES, JsonlWriter, Row, RowWriter, TableOptions, TableWriter, open_writer
 from sla.policy.compile import PolicySet
 
 if TYPE_CHECKING:
@@ -82,7 +83,14 @@ def feed(
     tickets: Iterable[TicketEvents], part: Part[object], summary: RunSummary, progress: Progress | None = None
 ) -> None:
     """Hand tickets to a part, counting them and their rejections; ``progress``
-    is told the input line each ticket began on (tickets come in that order)."""
+    is told the input line each ticket began on (tickets come in that order).
+    A part that takes them all at once (``add_all``) does, unless a progress
+    bar is drawn (on a terminal: then each ticket is told to it)."""
+    if progress is not None and getattr(progress, "enabled", True) is False:
+        progress = None  # a bar that draws nothing (not a terminal) need not be told
+    add_all = getattr(part, "add_all", None) if progress is None else None
+    if add_all is not None and add_all(tickets, summary):
+        return
     add, rejections = part.add, summary.rejections
     for ticket in tickets:
         summary.tickets += 1
@@ -138,17 +146,11 @@ def _rows_of(judge: TicketJudge, ticket: TicketEvents, keep: RowFilter | None) -
 
 
 def _jsonl_of(judge: TicketJudge, ticket: TicketEvents, keep: RowFilter | None) -> tuple[bytes, int]:
-    """A ticket's rows as JSON Lines, and how many there are: compiled, the
-    text made straight from the cycles; interpreted, the rows made and
-    dumped by orjson (each the cheaper there: see ``ROWS_TEXT_IS_NATIVE``)."""
-    if not ROWS_TEXT_IS_NATIVE:
-        rows = _rows_of(judge, ticket, keep)
-        newline = orjson.OPT_APPEND_NEWLINE
-        return b"".join([orjson.dumps(row, option=newline) for row in rows]), len(rows)
+    """A ticket's rows as JSON Lines, and how many there are."""
     fields: list[CycleFields] = (
         judge.fields(ticket) if keep is None else [r for r in judge(ticket) if keep.keep(r)]
     )
-    return rows_jsonl(fields), len(fields)
+    return ticket_jsonl(fields), len(fields)
 
 
 class _DirectRows:
@@ -156,9 +158,7 @@ class _DirectRows:
 
     def __init__(self, sink: RowSink, writer: RowWriter):
         self.policies, self.now, self.keep, self.writer = sink.policies, sink.now, sink.keep, writer
-        # Compiled, JSON Lines in input order (the usual run) are written as
-        # text straight from the cycles.
-        self.text = writer if ROWS_TEXT_IS_NATIVE and type(writer) is JsonlWriter else None
+        self.jsonl = writer if type(writer) is JsonlWriter else None  # rows as text, never as dicts
         self.judge = TicketJudge(sink.policies, sink.now)
         self.range = sink.range = EventRange()
         self.rows = 0
@@ -166,14 +166,32 @@ class _DirectRows:
     def add(self, ticket: TicketEvents) -> None:
         if ticket.error is None:
             self.range.see(ticket)
-            if self.text is not None:
+            if self.jsonl is not None:
                 data, count = _jsonl_of(self.judge, ticket, self.keep)
                 self.rows += count
-                self.text.write_lines(data)
+                self.jsonl.write_lines(data)
             else:
                 rows = _rows_of(self.judge, ticket, self.keep)
                 self.rows += len(rows)
                 self.writer.write_ticket(rows)
+
+    def add_all(self, tickets: Iterable[TicketEvents], summary: RunSummary) -> bool:
+        """Every ticket at once, when the rows go to JSON Lines unfiltered
+        (the engine's own loop, :class:`JsonlRun`); False, taking none, otherwise."""
+        if self.jsonl is None or self.keep is not None:
+            return False
+        run = JsonlRun(*self.judge.run_arguments(), self.range, CHUNK_BYTES)
+        write, rejections = self.jsonl.write_lines, summary.rejections
+        try:
+            for item in run.chunks(tickets):
+                if isinstance(item, TicketEvents):
+                    rejections.append(Rejection.of_ticket(item))
+                else:
+                    write(item)
+        finally:  # also when the input turns out not grouped (the sink then starts over)
+            summary.tickets += run.tickets
+            self.rows += run.rows
+        return True
 
     def close(self) -> int:
         self.writer.close()

@@ -60,15 +60,14 @@ class RowWriter(Protocol):
 #: Rows are serialised into a buffer written out in chunks of about this many bytes.
 CHUNK_BYTES = 1 << 18
 _NEWLINE = orjson.OPT_APPEND_NEWLINE
-_BETWEEN = b'},{"ticket_id":'
-_BETWEEN_LINES = b'}\n{"ticket_id":'
 
 
 class JsonlWriter:
     """JSON Lines: each ticket's rows serialised as they come into a buffer
     that is written out in chunks (:data:`CHUNK_BYTES`), so memory stays
-    bounded.  Rows come as dicts (:meth:`write_ticket`) or already as text
-    (:meth:`write_lines`, from :func:`sla.engine.rows.rows_jsonl`)."""
+    bounded.  The engine hands it rows already as text (:meth:`write_lines`,
+    from :func:`sla.engine.rows.ticket_jsonl`); rows as dicts (sorted by due
+    instant, say) come through :meth:`write_ticket`."""
 
     def __init__(self, out: IO[bytes]):
         self.out = out
@@ -76,25 +75,7 @@ class JsonlWriter:
         self._size = 0
 
     def write_ticket(self, rows: list[Row]) -> None:
-        if rows:
-            # A ticket's rows in one call: serialised as a list, whose commas
-            # between rows become newlines.  A row (as row_of makes it) starts
-            # with its ticket_id, so the pattern matches between every two
-            # rows; it can match elsewhere only inside a row (an object in a
-            # list), and then the count of parts tells, and the rows are
-            # serialised one by one: every line is byte for byte dumps(row).
-            data = orjson.dumps(rows)[1:-1]
-            if len(rows) > 1:
-                # (split and join: a third cheaper than replacing, then
-                # counting the newlines to check the pattern met every gap)
-                parts = data.split(_BETWEEN)
-                if len(parts) == len(rows):
-                    data = _BETWEEN_LINES.join(parts)
-                else:  # rows of another shape: one by one
-                    data = b"\n".join(map(orjson.dumps, rows))
-            self._pending.append(data)
-            self._size += len(data)
-            self.write_lines(b"\n")  # the last row's newline
+        self.write_lines(b"".join([orjson.dumps(row, option=_NEWLINE) for row in rows]))
 
     def write_lines(self, data: bytes) -> None:
         """A ticket's rows already serialised, each line ending in a newline."""

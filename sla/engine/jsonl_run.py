@@ -1,0 +1,93 @@
+"""The loop of ``sla evaluate``'s usual run: whole tickets in input order,
+judged, their rows as JSON Lines text in chunks.  One of the engine's hot
+modules (compiled where it can be, see ``setup.py``): compiled, no step
+per ticket runs interpreted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING
+
+from sla.engine.events import EventRange, TicketEvents
+from sla.engine.judge import Resolver, run_and_judge
+from sla.engine.rows import ticket_jsonl
+
+if TYPE_CHECKING:
+    from sla.engine.clock import ClockPlan
+    from sla.policy.compile import PolicySet
+
+
+class JsonlRun:
+    """Judged tickets as JSON Lines in chunks: the loop of ``sla evaluate``'s
+    usual run (whole tickets in input order, JSONL out, no row filter),
+    written for the compiler so that no step per ticket runs interpreted.
+
+    :meth:`chunks` yields the rows in chunks of at least ``chunk_bytes``
+    (the last may be shorter) and each rejected ticket as it comes;
+    ``tickets`` and ``rows`` count what it has seen and written, ``seen``
+    is told every accepted ticket (the run's event range).
+
+    >>> from sla import load_policies
+    >>> from sla.engine.batch import TicketJudge
+    >>> from sla.engine.events import EventRange
+    >>> from sla.engine.events import events_from_dicts
+    >>> policies = load_policies("policies:\\n  - name: all\\n    targets: {first_response: 1h}\\n")
+    >>> judge = TicketJudge(policies, 3_600_000_000)
+    >>> run = JsonlRun(*judge.run_arguments(), EventRange(), 1 << 16)
+    >>> ticket = events_from_dicts([{"at": "1970-01-01T00:00:00Z", "type": "created", "fields": {}}], "T1")
+    >>> [chunk.decode()[:30] for chunk in run.chunks([ticket])], run.tickets, run.rows
+    (['{"ticket_id":"T1","policy":"al'], 1, 1)
+    """
+
+    def __init__(
+        self,
+        clock_plan: ClockPlan,
+        done_statuses: frozenset[str],
+        derive: Callable[[Mapping[str, object]], dict[str, object]] | None,
+        policies: PolicySet,
+        now: int,
+        resolver: Resolver,
+        seen: EventRange,
+        chunk_bytes: int,
+    ) -> None:
+        self.clock_plan, self.done_statuses, self.derive = clock_plan, done_statuses, derive
+        self.policies, self.now, self.resolver = policies, now, resolver
+        self.seen, self.chunk_bytes = seen, chunk_bytes
+        self.tickets = 0
+        self.rows = 0
+
+    def chunks(self, tickets: Iterable[TicketEvents]) -> Iterator[bytes | TicketEvents]:
+        """The rows of ``tickets`` in chunks, and the rejected tickets."""
+        clock_plan, done_statuses, derive = self.clock_plan, self.done_statuses, self.derive
+        policies, now, resolver, seen = self.policies, self.now, self.resolver, self.seen
+        chunk_bytes = self.chunk_bytes
+        pending: list[bytes] = []
+        size = 0
+        for ticket in tickets:
+            self.tickets += 1
+            if ticket.error is not None:
+                yield ticket
+                continue
+            seen.see(ticket)
+            results = run_and_judge(
+                ticket.ticket_id,
+                ticket.events,
+                clock_plan,
+                done_statuses,
+                derive,
+                policies,
+                now,
+                False,
+                resolver,
+            )
+            self.rows += len(results)
+            data = ticket_jsonl(results)
+            pending.append(data)
+            size += len(data)
+            if size >= chunk_bytes:
+                yield b"".join(pending)
+                pending.clear()
+                size = 0
+        if pending:
+            yield b"".join(pending)

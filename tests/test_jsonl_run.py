@@ -1,0 +1,130 @@
+"""The loop of ``sla evaluate``'s usual run (``JsonlRun``): tickets judged
+and their rows written as JSON Lines in chunks, compiled with the engine.
+It must give what judging ticket by ticket gives, count what it saw, hand
+back rejected tickets in order, and step aside where rows are filtered or
+a progress bar is drawn."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import orjson
+import pytest
+
+from sla.cli.progress import Progress
+from sla.engine.batch import TicketJudge
+from sla.engine.events import EventRange, TicketEvents, events_from_dicts
+from sla.engine.jsonl import read_jsonl
+from sla.engine.jsonl_run import JsonlRun
+from sla.engine.rows import row_of, ticket_jsonl
+from sla.io import pipeline
+from sla.io.generate import generate
+from sla.io.policy_files import load_policies
+from sla.io.row_filter import RowFilter
+from sla.io.sinks import RowSink
+from sla.timefmt import parse_instant
+
+NOW = parse_instant("2026-04-01T00:00:00Z")
+POLICY = Path(__file__).resolve().parents[1] / "benchmarks" / "scale-policy.yaml"
+
+
+@pytest.fixture(scope="module")
+def policies():
+    return load_policies(POLICY.read_text())
+
+
+@pytest.fixture(scope="module")
+def tickets() -> list[TicketEvents]:
+    lines = [orjson.dumps(e) for e in generate(120, seed=3)]
+    found, errors = read_jsonl(lines)
+    assert not errors
+    bad = events_from_dicts([{"at": "2026-02-01T00:00:00Z", "type": "message", "author": "agent"}], "BAD")
+    assert bad.error is not None
+    listed = list(found.values())
+    return listed[:40] + [bad] + listed[40:]
+
+
+def test_chunks_are_the_tickets_rows_in_order(policies, tickets) -> None:
+    judge = TicketJudge(policies, NOW)
+    seen = EventRange()
+    run = JsonlRun(*judge.run_arguments(), seen, 4096)
+    items = list(run.chunks(tickets))
+    chunks = [item for item in items if isinstance(item, bytes)]
+    rejected = [item for item in items if isinstance(item, TicketEvents)]
+    good = [t for t in tickets if t.error is None]
+    want = b"".join(ticket_jsonl(judge.fields(t)) for t in good)
+    assert b"".join(chunks) == want
+    assert want == b"".join(
+        orjson.dumps(r.to_row(), option=orjson.OPT_APPEND_NEWLINE) for t in good for r in judge(t)
+    )
+    assert all(len(chunk) >= 4096 for chunk in chunks[:-1]) and len(chunks) > 2
+    assert [t.ticket_id for t in rejected] == ["BAD"]
+    assert run.tickets == len(tickets) and run.rows == want.count(b"\n")
+    assert (seen.first, seen.last) == (
+        min(t.events[0].at for t in good),
+        max(t.events[-1].at for t in good),
+    )
+
+
+def test_a_rejected_ticket_comes_before_the_rows_of_later_tickets(policies, tickets) -> None:
+    run = JsonlRun(*TicketJudge(policies, NOW).run_arguments(), EventRange(), 1)  # a chunk per ticket
+    items = list(run.chunks(tickets))
+    assert isinstance(items[40], TicketEvents)  # after 40 tickets' chunks, before the rest
+    assert all(isinstance(item, bytes) for item in items[:40] + items[41:])
+
+
+def test_nothing_in_gives_nothing_out(policies) -> None:
+    run = JsonlRun(*TicketJudge(policies, NOW).run_arguments(), EventRange(), 1 << 16)
+    assert list(run.chunks([])) == [] and run.tickets == run.rows == 0
+
+
+def _events_file(tmp_path: Path) -> Path:
+    path = tmp_path / "events.jsonl"
+    lines = [orjson.dumps(e) for e in generate(150, seed=8)]
+    lines.insert(10, b"not json")
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_drawn_progress_bar_is_told_every_ticket_and_rows_are_the_same(policies, tmp_path) -> None:
+    path = _events_file(tmp_path)
+    plain = io.BytesIO()
+    quiet = pipeline.run(RowSink(policies, NOW, plain), str(path))
+    bar = Progress(0, "lines", stream=_Terminal(), delay=0.0, interval=0.0)
+    bar.every = 1
+    shown = io.BytesIO()
+    told = pipeline.run(RowSink(policies, NOW, shown), str(path), progress=bar)
+    assert shown.getvalue() == plain.getvalue() and plain.getvalue()
+    assert bar.calls == told.tickets == quiet.tickets == 150
+    assert [str(r) for r in told.rejections] == [str(r) for r in quiet.rejections] != []
+
+
+def test_filtered_rows_take_the_ticket_by_ticket_path(policies, tmp_path) -> None:
+    path = _events_file(tmp_path)
+    keep = RowFilter(states=frozenset({"breached"}))
+    out = io.BytesIO()
+    sink = RowSink(policies, NOW, out, keep=keep)
+    summary = pipeline.run(sink, str(path))
+    rows = [orjson.loads(line) for line in out.getvalue().splitlines()]
+    assert rows and {row["state"] for row in rows} == {"breached"}
+    assert sink.finish() == len(rows) and summary.tickets == 150
+    everything = io.BytesIO()
+    pipeline.run(RowSink(policies, NOW, everything), str(path))
+    assert rows == [
+        r for r in map(orjson.loads, everything.getvalue().splitlines()) if r["state"] == "breached"
+    ]
+
+
+def test_row_of_and_the_text_agree_on_a_whole_history(policies, tickets) -> None:
+    judge = TicketJudge(policies, NOW)
+    for ticket in tickets:
+        if ticket.error is None:
+            fields = judge.fields(ticket)
+            want = b"".join(orjson.dumps(row_of(f), option=orjson.OPT_APPEND_NEWLINE) for f in fields)
+            assert ticket_jsonl(fields) == want
