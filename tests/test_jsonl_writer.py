@@ -150,3 +150,15 @@ def test_the_engine_picks_text_only_where_it_is_compiled() -> None:
     import sla.engine.rows as rows
 
     assert (engine_kind() == "compiled") == rows.ROWS_TEXT_IS_NATIVE
+
+
+def test_the_text_caches_stay_bounded_and_right() -> None:
+    import sla.engine.rows as rows
+
+    cycles: list[CycleFields] = [
+        (f"T{i}", f"p{i}", "m", 1, 0, None, f"s{i}", i * 1_000_000, "h", 0, False, None, 0, (), ())
+        for i in range(6000)
+    ]
+    assert rows_jsonl(cycles) == as_rows(cycles)
+    assert len(rows._HEADS) <= 257 and len(rows._MIDDLES) <= 4097 and len(rows._QUOTED) <= 4097
+    assert rows_jsonl(cycles[:3]) == as_rows(cycles[:3])  # after a clear, as before

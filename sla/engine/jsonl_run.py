@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from sla.engine.events import EventRange, TicketEvents
 from sla.engine.judge import Resolver, run_and_judge
-from sla.engine.rows import ticket_jsonl
+from sla.engine.rows import ROWS_TEXT_IS_NATIVE, ticket_jsonl, write_rows
 
 if TYPE_CHECKING:
     from sla.engine.clock import ClockPlan
@@ -24,7 +24,7 @@ class JsonlRun:
     written for the compiler so that no step per ticket runs interpreted.
 
     :meth:`chunks` yields the rows in chunks of at least ``chunk_bytes``
-    (the last may be shorter) and each rejected ticket as it comes;
+    (characters, compiled: bytes for ASCII text; the last may be shorter) and each rejected ticket as it comes;
     ``tickets`` and ``rows`` count what it has seen and written, ``seen``
     is told every accepted ticket (the run's event range).
 
@@ -62,6 +62,10 @@ class JsonlRun:
         clock_plan, done_statuses, derive = self.clock_plan, self.done_statuses, self.derive
         policies, now, resolver, seen = self.policies, self.now, self.resolver, self.seen
         chunk_bytes = self.chunk_bytes
+        # Compiled, the rows' text is kept as str and encoded once a chunk;
+        # interpreted, as the bytes orjson gives (see ROWS_TEXT_IS_NATIVE).
+        as_text = ROWS_TEXT_IS_NATIVE
+        lines: list[str] = []
         pending: list[bytes] = []
         size = 0
         for ticket in tickets:
@@ -82,12 +86,16 @@ class JsonlRun:
                 resolver,
             )
             self.rows += len(results)
-            data = ticket_jsonl(results)
-            pending.append(data)
-            size += len(data)
+            if as_text:
+                size += write_rows(results, lines)
+            else:
+                data = ticket_jsonl(results)
+                pending.append(data)
+                size += len(data)
             if size >= chunk_bytes:
-                yield b"".join(pending)
+                yield "".join(lines).encode() if as_text else b"".join(pending)
+                lines.clear()
                 pending.clear()
                 size = 0
-        if pending:
-            yield b"".join(pending)
+        if size:
+            yield "".join(lines).encode() if as_text else b"".join(pending)

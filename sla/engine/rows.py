@@ -103,6 +103,8 @@ def _name(text: str) -> str:
 
 def _seconds(us: int) -> str:
     """Microseconds as JSON seconds: an integer when whole, else orjson's float."""
+    if us == 0:
+        return "0"
     if us % 1_000_000 == 0:
         return str(us // 1_000_000)
     return _json_text(us / 1_000_000)
@@ -110,6 +112,37 @@ def _seconds(us: int) -> str:
 
 def _instant(us: int) -> str:
     return _FORMATTED.get(us) or format_instant(us)
+
+
+#: The text from a row's policy to its cycle number, per policy and metric.
+_HEADS: Final[dict[str, dict[str, str]]] = {}
+#: The text from a row's state to its elapsed seconds, per state, target and hours.
+_MIDDLES: Final[dict[tuple[str, int, str], str]] = {}
+
+
+def _head(policy: str, metric: str) -> str:
+    by_metric = _HEADS.get(policy)
+    if by_metric is None:
+        if len(_HEADS) > 256:  # names come from policies: a bound, not a working set
+            _HEADS.clear()
+        by_metric = _HEADS[policy] = {}
+    text = by_metric.get(metric)
+    if text is None:
+        text = by_metric[metric] = f',"policy":{_name(policy)},"metric":{_name(metric)},"cycle":'
+    return text
+
+
+def _middle(state: str, target_us: int, hours: str) -> str:
+    key = (state, target_us, hours)
+    text = _MIDDLES.get(key)
+    if text is None:
+        if len(_MIDDLES) > 4096:
+            _MIDDLES.clear()
+        text = _MIDDLES[key] = (
+            f',"state":{_name(state)},"target_seconds":{_seconds(target_us)},'
+            f'"hours":{_name(hours)},"elapsed_seconds":'
+        )
+    return text
 
 
 def rows_jsonl(results: list[CycleFields]) -> bytes:
@@ -124,6 +157,15 @@ def rows_jsonl(results: list[CycleFields]) -> bytes:
     True
     """
     lines: list[str] = []
+    write_rows(results, lines)
+    return "".join(lines).encode()
+
+
+def write_rows(results: list[CycleFields], lines: list[str]) -> int:
+    """Append the JSON Lines text of a ticket's judged cycles to ``lines``
+    (as :func:`rows_jsonl` gives it, one str a row); returns its length in
+    characters."""
+    size = 0
     last_ticket: str | None = None
     ticket = ""
     for result in results:
@@ -145,7 +187,7 @@ def rows_jsonl(results: list[CycleFields]) -> bytes:
             _,
         ) = result
         if ticket_id is not last_ticket:
-            ticket, last_ticket = _quoted(ticket_id), ticket_id
+            ticket, last_ticket = '{"ticket_id":' + _quoted(ticket_id), ticket_id
         # An instant that may be null: its quote marks ('' for null) and text,
         # as pieces of the line rather than concatenated strings.
         if ended_at is None:
@@ -164,17 +206,18 @@ def rows_jsonl(results: list[CycleFields]) -> bytes:
             paused_text = "[" + ",".join(stretches) + "]"
         else:
             paused_text = "[]"
-        lines.append(
-            f'{{"ticket_id":{ticket},"policy":{_name(policy)},"metric":{_name(metric)},'
-            f'"cycle":{cycle},"started_at":"{_instant(started_at)}",'
-            f'"ended_at":{ended_mark}{ended}{ended_mark},'
-            f'"state":{_name(state)},"target_seconds":{_seconds(target_us)},"hours":{_name(hours)},'
-            f'"elapsed_seconds":{_seconds(elapsed_us)},'
+        # The pieces a ticket's rows share are made once: _head and _middle.
+        line = (
+            f"{ticket}{_head(policy, metric)}{cycle},"
+            f'"started_at":"{_instant(started_at)}","ended_at":{ended_mark}{ended}{ended_mark}'
+            f"{_middle(state, target_us, hours)}{_seconds(elapsed_us)},"
             f'"remaining_seconds":{_seconds(target_us - elapsed_us)},'
             f'"breached":{"true" if breached else "false"},"due_at":{due_mark}{due}{due_mark},'
             f'"paused_seconds":{_seconds(paused_us)},"paused":{paused_text}}}\n'
         )
-    return "".join(lines).encode()
+        lines.append(line)
+        size += len(line)
+    return size
 
 
 #: Whether :func:`rows_jsonl` runs compiled.  Compiled, writing the text is

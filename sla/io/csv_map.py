@@ -26,6 +26,7 @@ from sla.engine.events import AUTHORS, TYPE_CODES
 from sla.errors import CalendarError, Problem
 from sla.io.csv_rows import NUMBER_FIELDS, Column, CsvMap, MappedPath, MappingError, csv_value
 from sla.policy.messages import show, suggest, validate_part
+from sla.policy.model import empty_dict, empty_list
 from sla.policy.source import BoolKey, Located, document_problems, render_path
 
 #: Event fields a column can give; ``fields.<name>`` gives one ticket attribute.
@@ -83,10 +84,10 @@ class Timestamps(_Frozen):
 class MapFile(_Frozen):
     """A mapping file as written (checked for shape; :func:`compile_mapping` checks the rest)."""
 
-    columns: dict[str, str] = Field(default_factory=dict)
-    fields: list[str] = Field(default_factory=list)
-    values: dict[str, ValueMap] = Field(default_factory=dict)
-    constants: dict[str, Any] = Field(default_factory=dict)
+    columns: dict[str, str] = Field(default_factory=empty_dict)
+    fields: list[str] = Field(default_factory=empty_list)
+    values: dict[str, ValueMap] = Field(default_factory=empty_dict)
+    constants: dict[str, Any] = Field(default_factory=empty_dict)
     timestamps: Timestamps | None = None
 
     @model_validator(mode="before")
