@@ -1,8 +1,7 @@
-"""The JSON Lines writer serialises a ticket's rows in one call and turns the
-commas between them into newlines; whatever the rows hold after their
-``ticket_id`` (which comes first in every row the engine makes), every line
-must be exactly ``orjson.dumps(row)``.  The compiled engine writes rows as
-text without making them (``rows_jsonl``): byte for byte the same."""
+"""The JSON Lines writer: rows given as dicts (``write_ticket``) or as text
+(``write_lines``) come out in order, every line exactly
+``orjson.dumps(row)``; the compiled engine writes rows as text without
+making them (``rows_jsonl``): byte for byte the same."""
 
 from __future__ import annotations
 

@@ -123,7 +123,7 @@ class TicketJudge:
         int,
         Resolver,
     ]:
-        """What :class:`~sla.engine.rows.JsonlRun` takes to judge as this
+        """What :class:`~sla.engine.jsonl_run.JsonlRun` takes to judge as this
         judge does (without warnings, as rows carry none)."""
         return self.plan, self.done_statuses, self.derive, self.policies, self.now, self.resolver
 
