@@ -15,11 +15,15 @@ import json
 import math
 import statistics
 from array import array
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from sla.engine.clock import TicketClock
 from sla.engine.events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, Event
 from sla.engine.judge import ACHIEVED, BREACHED, CANCELLED, PAUSED, RUNNING
+from sla.engine.results import CycleResult
+from sla.report.localtime import LocalTime
 from sla.report.results import Csat, Distribution, HandleTime, KpiGroup, SentimentFigures, SlaGroup
 from sla.timefmt import US_PER_SECOND
 
@@ -58,11 +62,18 @@ def value_key(value: object) -> object:
 
 
 class SlaAcc:
-    __slots__ = ("cycles", "achieved", "breached", "cancelled", "running", "paused", "elapsed")
+    """One metric's cycles in one group: counts by state, and the elapsed
+    times of the achieved and breached ones (:meth:`elapsed_values`)."""
+
+    __slots__ = ("cycles", "achieved", "breached", "cancelled", "running", "paused", "elapsed", "recent")
 
     def __init__(self) -> None:
         self.cycles = self.achieved = self.breached = self.cancelled = self.running = self.paused = 0
+        # Compact, 8 bytes a value; the latest values wait in a list first
+        # (compiled, appending to a list is a native call, to an array a
+        # method call through Python) and move over in batches.
         self.elapsed = array("q")
+        self.recent: list[int] = []
 
     def add(self, state: str, ended: bool, elapsed_us: int) -> None:
         self.cycles += 1
@@ -77,7 +88,17 @@ class SlaAcc:
         elif state == PAUSED:
             self.paused += 1
         if ended and (state in (ACHIEVED, BREACHED)):
-            self.elapsed.append(elapsed_us)
+            recent = self.recent
+            recent.append(elapsed_us)
+            if len(recent) >= 4096:
+                self.elapsed_values()
+
+    def elapsed_values(self) -> array[int]:
+        """Every elapsed time counted so far, in the order added."""
+        if self.recent:
+            self.elapsed.extend(self.recent)
+            self.recent.clear()
+        return self.elapsed
 
     def merge(self, other: SlaAcc) -> None:
         self.cycles += other.cycles
@@ -86,7 +107,7 @@ class SlaAcc:
         self.cancelled += other.cancelled
         self.running += other.running
         self.paused += other.paused
-        self.elapsed.extend(other.elapsed)
+        self.elapsed_values().extend(other.elapsed_values())
 
 
 #: The counters of :class:`KpiAcc`, which merge by adding up.
@@ -301,7 +322,7 @@ def sla_row(group: Mapping[str, object], metric: str, acc: SlaAcc) -> SlaGroup:
         acc.running,
         acc.paused,
         _rate(acc.achieved, acc.achieved + acc.breached),
-        distribution(acc.elapsed),
+        distribution(acc.elapsed_values()),
     )
 
 
@@ -370,3 +391,104 @@ def kpi_row(group: Mapping[str, object], k: KpiAcc) -> KpiGroup:
         _rate(k.bot_messages, k.agent_messages + k.bot_messages),
         _rate(k.bot_resolved, k.done),
     )
+
+
+#: A report group's identity: its values, each made hashable by :func:`value_key`.
+GroupKey = tuple[object, ...]
+_NO_ATTRIBUTES: Mapping[str, object] = {}
+
+
+def tally_cycles(
+    judged: list[CycleResult],
+    clock: TicketClock,
+    now: int,
+    by_attributes: bool,
+    judged_at_start: frozenset[str],
+    group_of: Callable[[Mapping[str, object], str, int], GroupKey],
+    by_period: bool,
+    metric_hours: dict[str, set[str]],
+    sla_acc: dict[tuple[GroupKey, str], SlaAcc],
+    overall_sla: dict[str, SlaAcc],
+    local: LocalTime,
+    breaches_by_day: dict[str, Counter[str]],
+) -> None:
+    """Count a ticket's judged cycles into the report's SLA accumulators:
+    each in the group of the attributes at its end (or ``now``; at its
+    start for metrics judged there) and in its metric's overall one; a
+    breach with a due time also by its local day.  ``group_of`` names a
+    group (the builder's); compiled, the rest runs native.
+
+    >>> from sla import load_policies
+    >>> from sla.engine.batch import TicketJudge
+    >>> from sla.engine.events import events_from_dicts
+    >>> from sla.report.localtime import LocalTime
+    >>> from datetime import UTC
+    >>> policies = load_policies("policies:\\n  - name: all\\n    targets: {first_response: 1h}\\n")
+    >>> judge = TicketJudge(policies, 7_200_000_000)
+    >>> clock = judge.clock_of(events_from_dicts(
+    ...     [{"at": "1970-01-01T00:00:00Z", "type": "created", "fields": {}}], "T1"))
+    >>> sla_acc, overall, by_day, hours = {}, {}, {}, {}
+    >>> tally_cycles(judge.judge("T1", clock), clock, judge.now, False, frozenset(),
+    ...              lambda attrs, policy, at: (policy,), False, hours, sla_acc, overall,
+    ...              LocalTime(UTC, None), by_day)
+    >>> list(sla_acc), overall["first_response"].breached, dict(by_day["1970-01-01"]), hours
+    ([(('all',), 'first_response')], 1, {'first_response': 1}, {'first_response': {'business'}})
+    """
+    # A ticket's cycles mostly share an attribute state (the clock keeps
+    # one dict per state) and a policy: their group is worked out once.
+    # The memo holds each state it names, so no id is reused meanwhile.
+    groups: dict[tuple[int, str], tuple[Mapping[str, object], GroupKey]] = {}
+    for result in judged:
+        # Unpacked once: named-tuple field access adds up over every cycle.
+        (
+            _,
+            policy_name,
+            metric,
+            cycle,
+            started_at,
+            ended_at,
+            state,
+            _,
+            hours,
+            elapsed_us,
+            breached,
+            due_at,
+            _,
+            _,
+            _,
+        ) = result
+        kinds = metric_hours.get(metric)
+        if kinds is None:
+            kinds = metric_hours[metric] = set()
+        kinds.add(hours)
+        end = ended_at if ended_at is not None else now
+        if not by_attributes:
+            attrs: Mapping[str, object] = _NO_ATTRIBUTES
+        elif metric in judged_at_start:
+            attrs = clock.judging_attributes(metric, cycle, end)
+        else:
+            attrs = clock.attributes_at(end)
+        if by_period:
+            gkey = group_of(attrs, policy_name, started_at)
+        else:
+            known = groups.get((id(attrs), policy_name))
+            if known is not None and known[0] is attrs:
+                gkey = known[1]
+            else:
+                gkey = group_of(attrs, policy_name, started_at)
+                groups[(id(attrs), policy_name)] = (attrs, gkey)
+        acc = sla_acc.get((gkey, metric))
+        if acc is None:
+            acc = sla_acc[(gkey, metric)] = SlaAcc()
+        ended = ended_at is not None
+        acc.add(state, ended, elapsed_us)
+        whole = overall_sla.get(metric)
+        if whole is None:
+            whole = overall_sla[metric] = SlaAcc()
+        whole.add(state, ended, elapsed_us)
+        if breached and due_at is not None:
+            day = local.day_of(due_at)
+            counts = breaches_by_day.get(day)
+            if counts is None:
+                counts = breaches_by_day[day] = Counter()
+            counts[metric] += 1

@@ -40,7 +40,16 @@ from sla.engine.events import EventRange, TicketEvents
 from sla.errors import SlaError
 from sla.policy.compile import PolicySet
 from sla.policy.messages import suggest
-from sla.report.accumulators import KpiAcc, SlaAcc, kpi_row, sla_row, ticket_figures, value_key
+from sla.report.accumulators import (
+    GroupKey,
+    KpiAcc,
+    SlaAcc,
+    kpi_row,
+    sla_row,
+    tally_cycles,
+    ticket_figures,
+    value_key,
+)
 from sla.report.localtime import LocalTime
 from sla.report.results import PERIOD_KEY, Report, ReportExtras, ReportMeta
 from sla.report.watchlist import Watchlist
@@ -48,11 +57,6 @@ from sla.timefmt import US_PER_SECOND
 
 PERIODS = ("day", "week", "month")
 POLICY_KEY = "policy"
-
-#: A group's identity: its values, each made hashable by
-#: :func:`~sla.report.accumulators.value_key`.
-GroupKey = tuple[object, ...]
-_NO_ATTRIBUTES: Mapping[str, object] = {}
 
 
 class ReportError(SlaError):
@@ -177,64 +181,20 @@ class ReportBuilder:
         # Clock figures: each cycle grouped by the attributes at its end (or now).
         judged = judge.judge(ticket.ticket_id, clock)
         measured = bool(judged)
-        metric_hours, judged_at_start, by_attributes = self.metric_hours, self.judged_at_start, self.attr_keys
-        sla_acc, overall_sla = self.sla_acc, self.overall_sla
-        # A ticket's cycles mostly share an attribute state (the clock keeps
-        # one dict per state) and a policy: their group is worked out once.
-        # The memo holds each state it names, so no id is reused meanwhile.
-        groups: dict[tuple[int, str], tuple[Mapping[str, object], GroupKey]] = {}
-        by_period = self.period is not None
-        for result in judged:
-            # Unpacked once: named-tuple field access adds up over every cycle.
-            (
-                _,
-                policy_name,
-                metric,
-                cycle,
-                started_at,
-                ended_at,
-                state,
-                _,
-                hours,
-                elapsed_us,
-                breached,
-                due_at,
-                _,
-                _,
-                _,
-            ) = result
-            kinds = metric_hours.get(metric)
-            if kinds is None:
-                kinds = metric_hours[metric] = set()
-            kinds.add(hours)
-            end = ended_at if ended_at is not None else now
-            if not by_attributes:
-                attrs: Mapping[str, object] = _NO_ATTRIBUTES
-            elif metric in judged_at_start:
-                attrs = clock.judging_attributes(metric, cycle, end)
-            else:
-                attrs = clock.attributes_at(end)
-            if by_period:
-                gkey = self._group_of(attrs, policy_name, started_at)
-            else:
-                known = groups.get((id(attrs), policy_name))
-                if known is not None and known[0] is attrs:
-                    gkey = known[1]
-                else:
-                    gkey = self._group_of(attrs, policy_name, started_at)
-                    groups[(id(attrs), policy_name)] = (attrs, gkey)
-            acc = sla_acc.get((gkey, metric))
-            if acc is None:
-                acc = sla_acc[(gkey, metric)] = SlaAcc()
-            ended = ended_at is not None
-            acc.add(state, ended, elapsed_us)
-            whole = overall_sla.get(metric)
-            if whole is None:
-                whole = overall_sla[metric] = SlaAcc()
-            whole.add(state, ended, elapsed_us)
-            if breached and due_at is not None:
-                day = local.day_of(due_at)
-                extras.breaches_by_day.setdefault(day, Counter())[metric] += 1
+        tally_cycles(
+            judged,
+            clock,
+            now,
+            bool(self.attr_keys),
+            self.judged_at_start,
+            self._group_of,
+            self.period is not None,
+            self.metric_hours,
+            self.sla_acc,
+            self.overall_sla,
+            local,
+            extras.breaches_by_day,
+        )
 
         self.watch.add(ticket.ticket_id, judged, clock, now)
 
