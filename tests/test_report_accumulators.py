@@ -30,7 +30,7 @@ def kept(values: range) -> list[int]:
 
 
 def test_elapsed_values_survive_batches_in_order() -> None:
-    acc = filled(range(25_000))  # 10,000 kept: two batches moved, the rest pending
+    acc = filled(range(25_000))  # 10,000 kept: moved in batches, the last ones pending
     assert list(acc.elapsed_values()) == kept(range(25_000))
     assert (acc.cycles, acc.achieved, acc.breached, acc.cancelled, acc.running, acc.paused) == (
         25_000,
