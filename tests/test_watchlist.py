@@ -21,7 +21,7 @@ import pytest
 from sla import load_policies
 from sla.engine.batch import run_clock
 from sla.engine.jsonl import read_jsonl
-from sla.engine.judge import judge_ticket
+from sla.engine.judge import judge_fields, judge_ticket
 from sla.report import build_report
 from sla.report.watchlist import MISS_DAYS, OWNER_KEYS, Watchlist, WatchlistResult
 
@@ -130,6 +130,26 @@ def test_lists_and_counts_match_evaluate_rows(tmp_path, seed):
         attrs_now = cases.attrs_at(tickets[item.ticket_id], now_us)
         assert item.owner == tuple((k, attrs_now[k]) for k in OWNER_KEYS if k in attrs_now)
     assert watch.owner_keys == ("assignee", "group")
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_plain_fields_and_named_results_are_watched_alike(seed):
+    # the report hands the watch list plain tuples of the fields (no named
+    # result built per cycle); the API hands it results
+    lines = with_owners(cases.random_history(seed, tickets=300), seed)
+    policies = load_policies(cases.POLICY)
+    tickets, _ = read_jsonl([json.dumps(e) for e in lines])
+    now_us = cases.us(cases.GEN_NOW)
+    named, plain = Watchlist(("assignee", "group"), limit=40), Watchlist(("assignee", "group"), limit=40)
+    for t in tickets.values():
+        if t.error is None:
+            clock = run_clock(policies, t.events, now_us)
+            if clock is not None:
+                named.add(t.ticket_id, judge_ticket(t.ticket_id, clock, policies, now_us), clock, now_us)
+                plain.add(t.ticket_id, judge_fields(t.ticket_id, clock, policies, now_us), clock, now_us)
+    expected, got = named.finish(), plain.finish()
+    assert got == expected
+    assert len(got.breached) == 40 and len(got.at_risk) == 40 and got.misses
 
 
 def test_the_default_bound_and_the_hook(tmp_path):

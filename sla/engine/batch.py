@@ -19,7 +19,15 @@ from weakref import WeakKeyDictionary
 
 from sla.engine.clock import ClockPlan, TicketClock, fed_clock, plan
 from sla.engine.events import Event, TicketEvents, events_from_dicts
-from sla.engine.judge import CycleFields, CycleResult, Resolver, judge_ticket, resolver_of, run_and_judge
+from sla.engine.judge import (
+    CycleFields,
+    CycleResult,
+    Resolver,
+    judge_fields,
+    judge_ticket,
+    resolver_of,
+    run_and_judge,
+)
 from sla.errors import ArgumentError, EventError, check_argument
 from sla.policy.compile import PolicySet
 from sla.timefmt import check_range, parse_instant, to_us
@@ -112,6 +120,10 @@ class TicketJudge:
     def judge(self, ticket_id: str, clock: TicketClock) -> list[CycleResult]:
         """Every row of the ticket whose clock is ``clock`` (as :func:`judge_ticket`)."""
         return judge_ticket(ticket_id, clock, self.policies, self.now, self.with_warnings, self.resolver)
+
+    def judge_fields(self, ticket_id: str, clock: TicketClock) -> list[CycleFields]:
+        """What :meth:`judge` gives, as plain tuples of the results' fields."""
+        return judge_fields(ticket_id, clock, self.policies, self.now, self.with_warnings, self.resolver)
 
     def run_arguments(
         self,

@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 
 from sla.engine.clock import TicketClock
 from sla.engine.events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, Event
-from sla.engine.judge import ACHIEVED, BREACHED, CANCELLED, PAUSED, RUNNING
-from sla.engine.results import CycleResult
+from sla.engine.judge import ACHIEVED, BREACHED, CANCELLED, PAUSED, RUNNING, CycleFields
 from sla.report.localtime import LocalTime
 from sla.report.results import Csat, Distribution, HandleTime, KpiGroup, SentimentFigures, SlaGroup
 from sla.timefmt import US_PER_SECOND
@@ -399,7 +398,7 @@ _NO_ATTRIBUTES: Mapping[str, object] = {}
 
 
 def tally_cycles(
-    judged: list[CycleResult],
+    judged: list[CycleFields],
     clock: TicketClock,
     now: int,
     by_attributes: bool,
@@ -428,7 +427,7 @@ def tally_cycles(
     >>> clock = judge.clock_of(events_from_dicts(
     ...     [{"at": "1970-01-01T00:00:00Z", "type": "created", "fields": {}}], "T1"))
     >>> sla_acc, overall, by_day, hours = {}, {}, {}, {}
-    >>> tally_cycles(judge.judge("T1", clock), clock, judge.now, False, frozenset(),
+    >>> tally_cycles(judge.judge_fields("T1", clock), clock, judge.now, False, frozenset(),
     ...              lambda attrs, policy, at: (policy,), False, hours, sla_acc, overall,
     ...              LocalTime(UTC, None), by_day)
     >>> list(sla_acc), overall["first_response"].breached, dict(by_day["1970-01-01"]), hours

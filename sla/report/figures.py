@@ -179,7 +179,7 @@ class ReportBuilder:
         assert created_at is not None
 
         # Clock figures: each cycle grouped by the attributes at its end (or now).
-        judged = judge.judge(ticket.ticket_id, clock)
+        judged = judge.judge_fields(ticket.ticket_id, clock)  # plain tuples: no named result built
         measured = bool(judged)
         tally_cycles(
             judged,

@@ -47,11 +47,17 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta, tzinfo
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from sla.engine.clock import TicketClock
-from sla.engine.judge import BREACHED, PAUSED, RUNNING, CycleResult
+from sla.engine.judge import BREACHED, PAUSED, RUNNING, CycleFields, CycleResult
 from sla.timefmt import US_PER_SECOND, from_us
+
+#: Where a cycle's state is among its fields (``CycleResult.state``).
+_STATE: Final = CycleResult._fields.index("state")
+#: Builds a result from its fields without the named tuple's Python-level ``__new__``.
+_new_result: Final = tuple.__new__
 
 #: The attributes that name a ticket's owner, in the order they are shown.
 OWNER_KEYS = ("assignee", "group")
@@ -284,16 +290,23 @@ class Watchlist:
             owner,
         )
 
-    def add(self, ticket_id: str, results: Sequence[CycleResult], clock: TicketClock, now: int) -> None:
-        """One accepted ticket's judged cycles (every metric) and its clock at ``now``."""
+    def add(
+        self, ticket_id: str, results: Sequence[CycleResult | CycleFields], clock: TicketClock, now: int
+    ) -> None:
+        """One accepted ticket's judged cycles (every metric), as results or
+        as plain tuples of their fields, and its clock at ``now``."""
         self.now = now
         attrs = clock.attributes
         for name in OWNER_KEYS:
             if name in attrs:
                 self.owner_keys.add(name)
         counts = self.counts
-        for result in results:
-            state = result.state
+        for fields in results:
+            state = fields[_STATE]
+            if state != BREACHED and state != RUNNING and state != PAUSED:
+                continue  # most cycles: achieved or cancelled, not watched
+            # A named result for the few watched (none is built for the others).
+            result = fields if type(fields) is CycleResult else _new_result(CycleResult, fields)
             if state == BREACHED:
                 counts["breached"] += 1
                 if result.ended_at is None:
@@ -303,7 +316,7 @@ class Watchlist:
                 due = result.due_at
                 if self.miss_keys and due is not None and due > now - MISS_WINDOW_DAYS * DAY_US:
                     self._count_miss(due, clock)
-            elif state in (RUNNING, PAUSED):
+            else:  # running or paused
                 counts["at_risk"] += 1
                 if state == PAUSED:
                     counts["at_risk_paused"] += 1
