@@ -17,7 +17,7 @@ from sla.engine.batch import TicketJudge
 from sla.engine.events import EventRange, TicketEvents, events_from_dicts
 from sla.engine.jsonl import read_jsonl
 from sla.engine.jsonl_run import JsonlRun
-from sla.engine.rows import row_of, ticket_jsonl
+from sla.engine.rows import row_of, rows_jsonl, ticket_jsonl
 from sla.io import pipeline
 from sla.io.generate import generate
 from sla.io.policy_files import load_policies
@@ -122,9 +122,10 @@ def test_filtered_rows_take_the_ticket_by_ticket_path(policies, tmp_path) -> Non
 
 
 def test_row_of_and_the_text_agree_on_a_whole_history(policies, tickets) -> None:
+    # the text path itself (rows_jsonl), whichever path ticket_jsonl takes here
     judge = TicketJudge(policies, NOW)
     for ticket in tickets:
         if ticket.error is None:
             fields = judge.fields(ticket)
             want = b"".join(orjson.dumps(row_of(f), option=orjson.OPT_APPEND_NEWLINE) for f in fields)
-            assert ticket_jsonl(fields) == want
+            assert rows_jsonl(fields) == ticket_jsonl(fields) == want

@@ -24,8 +24,9 @@ class JsonlRun:
     written for the compiler so that no step per ticket runs interpreted.
 
     :meth:`chunks` yields the rows in chunks of at least ``chunk_bytes``
-    (characters, compiled: bytes for ASCII text; the last may be shorter) and each rejected ticket as it comes;
-    ``tickets`` and ``rows`` count what it has seen and written, ``seen``
+    (the last may be shorter; compiled, the size is counted in characters,
+    the bytes of ASCII text) and each rejected ticket as it comes.
+    ``tickets`` and ``rows`` count what it has seen and written; ``seen``
     is told every accepted ticket (the run's event range).
 
     >>> from sla import load_policies

@@ -270,8 +270,8 @@ def _judge(
 
 
 #: Builds a result from its fields without the named tuple's Python-level
-#: ``__new__``.
-_new_result: Final = tuple.__new__
+#: ``__new__``: ``new_result(CycleResult, fields)``.
+new_result: Final = tuple.__new__
 
 
 def _warnings(
@@ -310,7 +310,7 @@ def judge_ticket(
     """Every row of a ticket at ``now``, by metric name then cycle number
     (``resolver``: the policy set's, from :func:`resolver_of`, to skip its look-up)."""
     return [
-        _new_result(CycleResult, fields)
+        new_result(CycleResult, fields)
         for fields in judge_fields(ticket_id, clock, policies, now, with_warnings, resolver)
     ]
 

@@ -51,13 +51,11 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from sla.engine.clock import TicketClock
-from sla.engine.judge import BREACHED, PAUSED, RUNNING, CycleFields, CycleResult
+from sla.engine.judge import BREACHED, PAUSED, RUNNING, CycleFields, CycleResult, new_result
 from sla.timefmt import US_PER_SECOND, from_us
 
 #: Where a cycle's state is among its fields (``CycleResult.state``).
 _STATE: Final = CycleResult._fields.index("state")
-#: Builds a result from its fields without the named tuple's Python-level ``__new__``.
-_new_result: Final = tuple.__new__
 
 #: The attributes that name a ticket's owner, in the order they are shown.
 OWNER_KEYS = ("assignee", "group")
@@ -306,7 +304,7 @@ class Watchlist:
             if state != BREACHED and state != RUNNING and state != PAUSED:
                 continue  # most cycles: achieved or cancelled, not watched
             # A named result for the few watched (none is built for the others).
-            result = fields if type(fields) is CycleResult else _new_result(CycleResult, fields)
+            result = fields if type(fields) is CycleResult else new_result(CycleResult, fields)
             if state == BREACHED:
                 counts["breached"] += 1
                 if result.ended_at is None:
