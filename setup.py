@@ -54,6 +54,7 @@ COMPILED = [
     # A ticket's report figures and tallies, local dates (sla.report.COMPILED_MODULES).
     "sla/report/accumulators.py",
     "sla/report/localtime.py",
+    "sla/report/tally.py",
     # The Zendesk importer and the import driver (sla.importers.COMPILED_MODULES).
     "sla/importers/zendesk_values.py",
     "sla/importers/zendesk_audits.py",

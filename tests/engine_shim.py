@@ -38,6 +38,7 @@ COMPILED_MODULES = (
     # sla.report.COMPILED_MODULES:
     "sla.report.accumulators",
     "sla.report.localtime",
+    "sla.report.tally",
     # sla.importers.COMPILED_MODULES:
     "sla.importers.zendesk_values",
     "sla.importers.zendesk_audits",

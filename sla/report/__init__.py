@@ -26,6 +26,7 @@ package.
 True
 
 Modules: :mod:`~sla.report.figures` (the mergeable ``ReportBuilder``),
+:mod:`~sla.report.tally` (its step per ticket),
 :mod:`~sla.report.accumulators` (per-group tallies), :mod:`~sla.report.localtime`
 (the report's time zone) and :mod:`~sla.report.results` (the typed ``Report``).
 Output: :mod:`~sla.report.formats` (JSON, CSV, table; ``write_report``),
@@ -42,11 +43,11 @@ from sla.report.results import Report
 __all__ = ["COMPILED_MODULES", "Report", "ReportBuilder", "ReportError", "build_report", "report_kind"]
 
 #: The report modules compiled at install time (see ``setup.py``), beside the
-#: engine's: a ticket's own figures and the tallies every cycle goes into, and
-#: local dates and hours.  The builder itself (:mod:`~sla.report.figures`)
-#: stays interpreted: parallel workers send it back pickled, which a compiled
-#: class without a ``__dict__`` does not allow.
-COMPILED_MODULES = ("sla.report.accumulators", "sla.report.localtime")
+#: engine's: a ticket's own figures and the accumulators, local dates and
+#: hours, and the step per ticket with its loop (:mod:`~sla.report.tally`).
+#: The builder itself (:mod:`~sla.report.figures`) stays interpreted: it
+#: keeps the options and the policies, and runs once per report.
+COMPILED_MODULES = ("sla.report.accumulators", "sla.report.localtime", "sla.report.tally")
 
 
 def report_kind() -> Literal["compiled", "interpreted"]:

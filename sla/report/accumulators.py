@@ -15,14 +15,11 @@ import json
 import math
 import statistics
 from array import array
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sla.engine.clock import TicketClock
 from sla.engine.events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, Event
-from sla.engine.judge import ACHIEVED, BREACHED, CANCELLED, PAUSED, RUNNING, CycleFields
-from sla.report.localtime import LocalTime
+from sla.engine.judge import ACHIEVED, BREACHED, CANCELLED, PAUSED, RUNNING
 from sla.report.results import Csat, Distribution, HandleTime, KpiGroup, SentimentFigures, SlaGroup
 from sla.timefmt import US_PER_SECOND
 
@@ -53,6 +50,10 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 # --------------------------------------------------------------- grouping
+#: A report group's identity: its values, each made hashable by :func:`value_key`.
+GroupKey = tuple[object, ...]
+
+
 def value_key(value: object) -> object:
     """A hashable key for an attribute value that keeps distinct JSON values apart."""
     if value is None or type(value) is str:
@@ -390,104 +391,3 @@ def kpi_row(group: Mapping[str, object], k: KpiAcc) -> KpiGroup:
         _rate(k.bot_messages, k.agent_messages + k.bot_messages),
         _rate(k.bot_resolved, k.done),
     )
-
-
-#: A report group's identity: its values, each made hashable by :func:`value_key`.
-GroupKey = tuple[object, ...]
-_NO_ATTRIBUTES: Mapping[str, object] = {}
-
-
-def tally_cycles(
-    judged: list[CycleFields],
-    clock: TicketClock,
-    now: int,
-    by_attributes: bool,
-    judged_at_start: frozenset[str],
-    group_of: Callable[[Mapping[str, object], str, int], GroupKey],
-    by_period: bool,
-    metric_hours: dict[str, set[str]],
-    sla_acc: dict[tuple[GroupKey, str], SlaAcc],
-    overall_sla: dict[str, SlaAcc],
-    local: LocalTime,
-    breaches_by_day: dict[str, Counter[str]],
-) -> None:
-    """Count a ticket's judged cycles into the report's SLA accumulators:
-    each in the group of the attributes at its end (or ``now``; at its
-    start for metrics judged there) and in its metric's overall one; a
-    breach with a due time also by its local day.  ``group_of`` names a
-    group (the builder's); compiled, the rest runs native.
-
-    >>> from sla import load_policies
-    >>> from sla.engine.batch import TicketJudge
-    >>> from sla.engine.events import events_from_dicts
-    >>> from sla.report.localtime import LocalTime
-    >>> from datetime import UTC
-    >>> policies = load_policies("policies:\\n  - name: all\\n    targets: {first_response: 1h}\\n")
-    >>> judge = TicketJudge(policies, 7_200_000_000)
-    >>> clock = judge.clock_of(events_from_dicts(
-    ...     [{"at": "1970-01-01T00:00:00Z", "type": "created", "fields": {}}], "T1"))
-    >>> sla_acc, overall, by_day, hours = {}, {}, {}, {}
-    >>> tally_cycles(judge.judge_fields("T1", clock), clock, judge.now, False, frozenset(),
-    ...              lambda attrs, policy, at: (policy,), False, hours, sla_acc, overall,
-    ...              LocalTime(UTC, None), by_day)
-    >>> list(sla_acc), overall["first_response"].breached, dict(by_day["1970-01-01"]), hours
-    ([(('all',), 'first_response')], 1, {'first_response': 1}, {'first_response': {'business'}})
-    """
-    # A ticket's cycles mostly share an attribute state (the clock keeps
-    # one dict per state) and a policy: their group is worked out once.
-    # The memo holds each state it names, so no id is reused meanwhile.
-    groups: dict[tuple[int, str], tuple[Mapping[str, object], GroupKey]] = {}
-    for result in judged:
-        # Unpacked once: named-tuple field access adds up over every cycle.
-        (
-            _,
-            policy_name,
-            metric,
-            cycle,
-            started_at,
-            ended_at,
-            state,
-            _,
-            hours,
-            elapsed_us,
-            breached,
-            due_at,
-            _,
-            _,
-            _,
-        ) = result
-        kinds = metric_hours.get(metric)
-        if kinds is None:
-            kinds = metric_hours[metric] = set()
-        kinds.add(hours)
-        end = ended_at if ended_at is not None else now
-        if not by_attributes:
-            attrs: Mapping[str, object] = _NO_ATTRIBUTES
-        elif metric in judged_at_start:
-            attrs = clock.judging_attributes(metric, cycle, end)
-        else:
-            attrs = clock.attributes_at(end)
-        if by_period:
-            gkey = group_of(attrs, policy_name, started_at)
-        else:
-            known = groups.get((id(attrs), policy_name))
-            if known is not None and known[0] is attrs:
-                gkey = known[1]
-            else:
-                gkey = group_of(attrs, policy_name, started_at)
-                groups[(id(attrs), policy_name)] = (attrs, gkey)
-        acc = sla_acc.get((gkey, metric))
-        if acc is None:
-            acc = sla_acc[(gkey, metric)] = SlaAcc()
-        ended = ended_at is not None
-        acc.add(state, ended, elapsed_us)
-        whole = overall_sla.get(metric)
-        if whole is None:
-            whole = overall_sla[metric] = SlaAcc()
-        whole.add(state, ended, elapsed_us)
-        if breached and due_at is not None:
-            day = local.day_of(due_at)
-            counts = breaches_by_day.get(day)
-            if counts is None:
-                counts = breaches_by_day[day] = Counter()
-            counts[metric] += 1

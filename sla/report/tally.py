@@ -1,0 +1,321 @@
+"""A report's running figures, ticket by ticket: :class:`ReportTally` runs
+each ticket's clock once up to ``now``, judges its cycles and counts them
+and the ticket's own figures into the accumulators of their groups.
+
+This is the report's inner loop, compiled with the engine (setup.py): a
+ticket's whole step (clock, judging, grouping, tallies, watch list) runs
+as native calls, and :meth:`ReportTally.add_all` loops over a whole input
+the same way.  The tally holds only what it counts, so parallel workers
+send it back pickled; the policies, the judge and the local-time helper
+are handed in by the caller (:class:`~sla.report.figures.ReportBuilder`),
+which keeps the report's options and finishes the figures.
+
+>>> from sla import load_policies
+>>> from sla.engine.batch import TicketJudge
+>>> from sla.engine.events import events_from_dicts
+>>> from sla.report.localtime import LocalTime
+>>> from datetime import UTC
+>>> policies = load_policies("policies:\\n  - name: all\\n    targets: {first_response: 1h}\\n")
+>>> judge = TicketJudge(policies, 7_200_000_000)
+>>> tally = ReportTally(("channel",), False, frozenset())
+>>> ticket = events_from_dicts(
+...     [{"at": "1970-01-01T00:00:00Z", "type": "created", "fields": {"channel": "chat"}}], "T1")
+>>> tally.add(ticket, judge, LocalTime(UTC, None))
+>>> tally.accepted, list(tally.sla_acc), tally.overall_sla["first_response"].breached
+(1, [(('chat',), 'first_response')], 1)
+>>> tally.group_values, dict(tally.breaches_by_day["1970-01-01"])
+({('chat',): {'channel': 'chat'}}, {'first_response': 1})
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from typing import Final
+
+from sla.engine.batch import TicketJudge
+from sla.engine.clock import ClockPlan, TicketClock, fed_clock
+from sla.engine.events import EventRange, TicketEvents
+from sla.engine.judge import BREACHED, PAUSED, RUNNING, CycleFields, CycleResult, Resolver, judge_fields
+from sla.policy.compile import PolicySet
+from sla.report.accumulators import GroupKey, KpiAcc, SlaAcc, ticket_figures, value_key
+from sla.report.localtime import LocalTime
+from sla.report.results import PERIOD_KEY
+from sla.report.watchlist import OWNER_KEYS, Watchlist
+
+#: The ``--by`` key that groups by the policy in force.
+POLICY_KEY: Final = "policy"
+
+_NO_ATTRIBUTES: Final[Mapping[str, object]] = {}
+#: Where a cycle's state is among its fields.
+_STATE: Final = CycleResult._fields.index("state")
+#: The states of the cycles the watch list keeps or counts.
+_WATCHED: Final = frozenset({BREACHED, RUNNING, PAUSED})
+
+#: A ticket's groups already named, by attribute state and policy: the
+#: state itself is kept beside its key, so no id is reused meanwhile.
+_Named = dict[tuple[int, object], tuple[Mapping[str, object], GroupKey]]
+
+
+class ReportTally:
+    """The report's accumulators and counts, filled one ticket at a time.
+
+    ``by``: the ``--by`` keys (attribute names and/or ``policy``);
+    ``by_period``: whether a period (day, week or month of the creation or
+    cycle start) is part of every group; ``judged_at_start``: the metrics
+    whose cycles are grouped by the attributes at their start.
+    """
+
+    def __init__(
+        self, by: tuple[str, ...] = (), by_period: bool = False, judged_at_start: frozenset[str] = frozenset()
+    ) -> None:
+        # (Defaults for every argument: compiled, unpickling calls the class
+        # without arguments, then sets the attributes.)
+        self.by = by
+        self.by_attributes = any(key != POLICY_KEY for key in by)
+        self.by_policy = POLICY_KEY in by
+        self.by_period = by_period
+        self.judged_at_start = judged_at_start
+        self.sla_acc: dict[tuple[GroupKey, str], SlaAcc] = {}
+        self.kpi_acc: dict[GroupKey, KpiAcc] = {}
+        self.overall_sla: dict[str, SlaAcc] = {}
+        self.overall_kpi = KpiAcc()
+        #: Each group's key and the values it stands for.
+        self.group_values: dict[GroupKey, dict[str, object]] = {}
+        self.accepted = 0
+        self.rejected = 0
+        #: Tickets given to :meth:`add_all` (accepted, rejected or created after now).
+        self.seen = 0
+        self.events = EventRange()
+        self.watch = Watchlist(by)
+        #: Whether the watch list has been told of a ticket (it keeps ``now``), and
+        #: the owner attributes it has been told of: it is told only of tickets
+        #: that change what it keeps.
+        self.watch_told = False
+        self.owners_told: set[str] = set()
+        self.unmeasured = 0
+        self.no_policy = 0
+        #: Per metric, the kinds of hours its cycles were measured in.
+        self.metric_hours: dict[str, set[str]] = {}
+        #: Breached cycles per local day of their due time, per metric.
+        self.breaches_by_day: dict[str, Counter[str]] = {}
+        self.csat_scores: Counter[float] = Counter()
+        #: Every attribute name the tickets had at ``now``.
+        self.attribute_names: set[str] = set()
+        #: Ticket creations by local weekday (0 = Monday) and hour.
+        self.created_by_hour: list[list[int]] = [[0] * 24 for _ in range(7)]
+
+    # ------------------------------------------------------------- groups
+    def group_of(
+        self, attrs: Mapping[str, object], policy_name: object, at: int, local: LocalTime
+    ) -> GroupKey:
+        """The key of the group of ``attrs`` (and the policy, and the period of
+        ``at`` when the report has one), remembering the values it names."""
+        values: dict[str, object] = {}
+        for key in self.by:
+            values[key] = policy_name if key == POLICY_KEY else attrs.get(key)
+        if self.by_period:
+            values[PERIOD_KEY] = local.period_of(at)
+        gkey = tuple([value_key(value) for value in values.values()])
+        if gkey not in self.group_values:
+            self.group_values[gkey] = values
+        return gkey
+
+    def _named_group(
+        self, named: _Named, attrs: Mapping[str, object], policy_name: object, at: int, local: LocalTime
+    ) -> GroupKey:
+        """:meth:`group_of`, once per attribute state and policy of a ticket
+        (unless the period, which depends on ``at``, is part of the key)."""
+        if self.by_period:
+            return self.group_of(attrs, policy_name, at, local)
+        memo_key = (id(attrs), policy_name)
+        known = named.get(memo_key)
+        if known is not None and known[0] is attrs:
+            return known[1]
+        gkey = self.group_of(attrs, policy_name, at, local)
+        named[memo_key] = (attrs, gkey)
+        return gkey
+
+    # ------------------------------------------------------------ tickets
+    def add(self, ticket: TicketEvents, judge: TicketJudge, local: LocalTime) -> None:
+        """Count one ticket (a rejected one only as rejected), judged by ``judge``."""
+        plan, done_statuses, derive, policies, now, resolver = judge.run_arguments()
+        self._add(ticket, plan, done_statuses, derive, policies, now, resolver, local)
+
+    def add_all(
+        self,
+        tickets: Iterable[TicketEvents],
+        judge: TicketJudge,
+        local: LocalTime,
+        rejected: list[TicketEvents],
+    ) -> None:
+        """Count every ticket of ``tickets`` as :meth:`add` does, appending the
+        rejected ones to ``rejected`` in input order.  :attr:`seen` counts the
+        tickets taken (so both hold what was read when reading stops with an
+        error)."""
+        plan, done_statuses, derive, policies, now, resolver = judge.run_arguments()
+        for ticket in tickets:
+            self.seen += 1
+            if ticket.error is not None:
+                rejected.append(ticket)
+            self._add(ticket, plan, done_statuses, derive, policies, now, resolver, local)
+
+    def _add(
+        self,
+        ticket: TicketEvents,
+        plan: ClockPlan,
+        done_statuses: frozenset[str],
+        derive: Callable[[Mapping[str, object]], dict[str, object]] | None,
+        policies: PolicySet,
+        now: int,
+        resolver: Resolver,
+        local: LocalTime,
+    ) -> None:
+        if ticket.error is not None:
+            self.rejected += 1
+            return
+        self.events.see(ticket)
+        clock = fed_clock(plan, done_statuses, derive, ticket.events, now)
+        if clock is None:  # created after now
+            return
+        self.accepted += 1
+        created_at = clock.created_at
+        assert created_at is not None
+        named: _Named = {}
+
+        # Clock figures: each cycle grouped by the attributes at its end (or now).
+        judged = judge_fields(ticket.ticket_id, clock, policies, now, False, resolver)
+        self.tally_cycles(judged, clock, now, local, named)
+        self._watch(ticket.ticket_id, judged, clock, now)
+
+        # Ticket figures: grouped by the attributes (and policy) at now.
+        attrs_now = clock.attributes
+        self.attribute_names.update(attrs_now)
+        if not judged:
+            self.unmeasured += 1
+            if policies.policy_for(attrs_now, created_at) is None:
+                self.no_policy += 1
+        policy_now: str | None = None
+        if self.by_policy:
+            policy = policies.policy_for(attrs_now, created_at)
+            policy_now = None if policy is None else policy.name
+        gkey = self._named_group(
+            named, attrs_now if self.by_attributes else _NO_ATTRIBUTES, policy_now, created_at, local
+        )
+        kacc = self.kpi_acc.get(gkey)
+        if kacc is None:
+            kacc = self.kpi_acc[gkey] = KpiAcc()
+        figures = ticket_figures(ticket.events, created_at, now, done_statuses)
+        requester = clock.fields.get("requester")  # the events' own field, not a derived one
+        done = clock.status in done_statuses
+        kacc.add(figures, requester, done)
+        self.overall_kpi.add(figures, requester, done)
+        if figures.csat is not None:
+            self.csat_scores[figures.csat] += 1
+        weekday, hour = local.weekday_hour(created_at)
+        self.created_by_hour[weekday][hour] += 1
+
+    def tally_cycles(
+        self, judged: list[CycleFields], clock: TicketClock, now: int, local: LocalTime, named: _Named
+    ) -> None:
+        """Count a ticket's judged cycles into the SLA accumulators: each in the
+        group of the attributes at its end (or ``now``; at its start for
+        metrics judged there) and in its metric's overall one; a breach with
+        a due time also by its local day."""
+        metric_hours, sla_acc, overall_sla = self.metric_hours, self.sla_acc, self.overall_sla
+        for result in judged:
+            # Unpacked once: named-tuple field access adds up over every cycle.
+            (
+                _,
+                policy_name,
+                metric,
+                cycle,
+                started_at,
+                ended_at,
+                state,
+                _,
+                hours,
+                elapsed_us,
+                breached,
+                due_at,
+                _,
+                _,
+                _,
+            ) = result
+            kinds = metric_hours.get(metric)
+            if kinds is None:
+                kinds = metric_hours[metric] = set()
+            kinds.add(hours)
+            end = ended_at if ended_at is not None else now
+            if not self.by_attributes:
+                attrs: Mapping[str, object] = _NO_ATTRIBUTES
+            elif metric in self.judged_at_start:
+                attrs = clock.judging_attributes(metric, cycle, end)
+            else:
+                attrs = clock.attributes_at(end)
+            gkey = self._named_group(named, attrs, policy_name, started_at, local)
+            acc = sla_acc.get((gkey, metric))
+            if acc is None:
+                acc = sla_acc[(gkey, metric)] = SlaAcc()
+            ended = ended_at is not None
+            acc.add(state, ended, elapsed_us)
+            whole = overall_sla.get(metric)
+            if whole is None:
+                whole = overall_sla[metric] = SlaAcc()
+            whole.add(state, ended, elapsed_us)
+            if breached and due_at is not None:
+                day = local.day_of(due_at)
+                counts = self.breaches_by_day.get(day)
+                if counts is None:
+                    counts = self.breaches_by_day[day] = Counter()
+                counts[metric] += 1
+
+    def _watch(self, ticket_id: str, judged: list[CycleFields], clock: TicketClock, now: int) -> None:
+        """Tell the watch list of the ticket when that changes what it keeps:
+        a breached, running or paused cycle, an owner attribute it has not
+        seen, or the first ticket (most tickets change nothing)."""
+        tell = not self.watch_told
+        for fields in judged:
+            state = fields[_STATE]
+            if state in _WATCHED:
+                tell = True
+                break
+        attrs = clock.attributes
+        for name in OWNER_KEYS:
+            if name in attrs and name not in self.owners_told:
+                self.owners_told.add(name)
+                tell = True
+        if tell:
+            self.watch_told = True
+            self.watch.add(ticket_id, judged, clock, now)
+
+    # -------------------------------------------------------------- merge
+    def merge(self, other: ReportTally) -> None:
+        """Add the figures of a tally that saw other tickets."""
+        for key, acc in other.sla_acc.items():
+            self.sla_acc.setdefault(key, SlaAcc()).merge(acc)
+        for gkey, kacc in other.kpi_acc.items():
+            self.kpi_acc.setdefault(gkey, KpiAcc()).merge(kacc)
+        for metric, acc in other.overall_sla.items():
+            self.overall_sla.setdefault(metric, SlaAcc()).merge(acc)
+        self.overall_kpi.merge(other.overall_kpi)
+        for gkey, values in other.group_values.items():
+            self.group_values.setdefault(gkey, values)
+        for day, counts in other.breaches_by_day.items():
+            self.breaches_by_day.setdefault(day, Counter()).update(counts)
+        self.csat_scores.update(other.csat_scores)
+        self.attribute_names |= other.attribute_names
+        for mine, theirs in zip(self.created_by_hour, other.created_by_hour, strict=False):
+            for hour, count in enumerate(theirs):
+                mine[hour] += count
+        self.accepted += other.accepted
+        self.rejected += other.rejected
+        self.seen += other.seen
+        self.events.merge(other.events.first, other.events.last)
+        self.watch.merge(other.watch)
+        self.watch_told = self.watch_told or other.watch_told
+        self.owners_told |= other.owners_told
+        self.unmeasured += other.unmeasured
+        self.no_policy += other.no_policy
+        for metric, kinds in other.metric_hours.items():
+            self.metric_hours.setdefault(metric, set()).update(kinds)

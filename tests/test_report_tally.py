@@ -1,0 +1,177 @@
+"""The report's per-ticket step (:mod:`sla.report.tally`): a whole input
+counted in one loop, ticket by ticket, or in pickled parts merged, gives
+the same report; the watch list, told only of the tickets that change it,
+keeps what it would keep if told of every ticket; rejected tickets are
+given back in input order, also when reading stops with an error."""
+
+from __future__ import annotations
+
+import pickle
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC
+from pathlib import Path
+
+import orjson
+import pytest
+
+from sla import load_policies
+from sla.engine.batch import TicketJudge
+from sla.engine.events import NotGrouped, TicketEvents, events_from_dicts
+from sla.engine.jsonl import read_jsonl
+from sla.io.generate import generate
+from sla.report.figures import ReportBuilder
+from sla.report.localtime import LocalTime
+from sla.report.results import Report
+from sla.report.tally import ReportTally
+from sla.report.watchlist import Watchlist
+
+POLICIES = load_policies((Path(__file__).parent.parent / "benchmarks" / "scale-policy.yaml").read_text())
+NOW = "2026-03-20T12:00:00Z"  # inside the history: open, paused and breached cycles alike
+
+
+def history() -> list[TicketEvents]:
+    lines = [orjson.dumps(event).decode() for event in generate(400, seed=11)]
+    lines.insert(5, '{"ticket_id": "BAD1", "at": "2026-01-05T09:00:00Z", "type": "nope"}')
+    lines.append('{"ticket_id": "LATE", "at": "2026-03-30T09:00:00Z", "type": "created", "fields": {}}')
+    lines.append('{"ticket_id": "BAD2", "at": "someday", "type": "created", "fields": {}}')
+    tickets, line_errors = read_jsonl(lines)
+    assert not line_errors
+    return list(tickets.values())
+
+
+TICKETS = history()
+
+
+def everything(report: Report) -> tuple[object, ...]:
+    extras = report.extras
+    return (
+        report.to_dict(),
+        extras.watch,
+        extras.breaches_by_day,
+        extras.created_by_hour,
+        extras.csat_scores,
+        extras.attribute_names,
+        sorted(extras.first_response_seconds),  # in the order the parts came: a histogram's input
+    )
+
+
+@pytest.mark.parametrize(
+    ("by", "period", "tz"),
+    [
+        (("channel", "priority"), None, "UTC"),
+        (("assignee", "policy"), "week", "Europe/Berlin"),
+        ((), "day", "UTC"),
+    ],
+)
+def test_one_loop_one_by_one_and_pickled_parts_give_the_same_report(
+    by: tuple[str, ...], period: str | None, tz: str
+) -> None:
+    one_by_one = ReportBuilder(POLICIES, NOW, by, period, tz)
+    for ticket in TICKETS:
+        one_by_one.add(ticket)
+    in_one_loop = ReportBuilder(POLICIES, NOW, by, period, tz)
+    rejected = in_one_loop.add_all(TICKETS)
+    assert [t.ticket_id for t in rejected] == ["BAD1", "BAD2"]
+    assert in_one_loop.tally.seen == len(TICKETS)
+    merged = ReportBuilder(POLICIES, NOW, by, period, tz)
+    for start in (1, 0):  # interleaved parts, merged in another order than read
+        part = ReportBuilder(POLICIES, NOW, by, period, tz)
+        part.add_all(TICKETS[start::2])
+        merged.merge(pickle.loads(pickle.dumps(part)))  # as workers send them back
+    expected = everything(one_by_one.finish())
+    assert expected == everything(in_one_loop.finish()) == everything(merged.finish())
+    report = one_by_one.finish()
+    created_by_now = [t for t in TICKETS if t.error is None and t.events[0].at <= one_by_one.now]
+    assert report.tickets == len(created_by_now) > 0 and report.rejected == 2
+    assert "LATE" not in {t.ticket_id for t in created_by_now}
+    watch = report.extras.watch
+    assert watch is not None and watch.breached and watch.at_risk  # the watch list has work to show
+
+
+def test_the_watch_list_keeps_what_it_would_if_told_of_every_ticket() -> None:
+    builder = ReportBuilder(POLICIES, NOW, ("assignee", "group"))
+    builder.add_all(TICKETS)
+    judge = TicketJudge(POLICIES, builder.now)
+    told_everything = Watchlist(("assignee", "group"))
+    for ticket in TICKETS:
+        clock = judge.clock_of(ticket) if ticket.error is None else None
+        if clock is not None:
+            told_everything.add(
+                ticket.ticket_id, judge.judge_fields(ticket.ticket_id, clock), clock, judge.now
+            )
+    # most tickets change nothing in it, and are not told
+    assert builder.tally.watch_told and builder.tally.owners_told == {"assignee", "group"}
+    assert builder.tally.watch.finish() == told_everything.finish()
+
+
+def test_a_watch_list_of_no_ticket_has_no_now() -> None:
+    builder = ReportBuilder(POLICIES, NOW)
+    builder.add_all([t for t in TICKETS if t.error is not None])
+    watch = builder.finish().extras.watch
+    assert watch is not None and watch.now is None and not watch.breached
+
+
+def test_rejected_tickets_and_the_count_survive_an_error_while_reading() -> None:
+    def stops_midway() -> Iterator[TicketEvents]:
+        yield from TICKETS[:10]
+        raise NotGrouped("line 99: ticket T001 appears again after other tickets")
+
+    builder = ReportBuilder(POLICIES, NOW)
+    rejected: list[TicketEvents] = []
+    with pytest.raises(NotGrouped):
+        builder.add_all(stops_midway(), rejected)
+    assert [t.ticket_id for t in rejected] == ["BAD1"]  # the 6th ticket of the input
+    created_by_now = [t for t in TICKETS[:10] if t.error is None and t.events[0].at <= builder.now]
+    assert builder.tally.seen == 10 and builder.tally.rejected == 1
+    assert builder.tally.accepted == len(created_by_now) > 0
+
+
+def one_ticket() -> tuple[ReportTally, TicketJudge, TicketEvents]:
+    policies = load_policies("policies:\n  - name: all\n    targets: {first_response: 1h, resolution: 1d}\n")
+    judge = TicketJudge(policies, 3 * 86_400_000_000)
+    ticket = events_from_dicts(
+        [
+            {"at": "1970-01-01T00:00:00Z", "type": "created", "fields": {"channel": "email"}},
+            {"at": "1970-01-01T00:30:00Z", "type": "update", "fields": {"channel": "chat"}},
+            {"at": "1970-01-02T02:00:00Z", "type": "message", "author": "agent"},
+        ],
+        "T1",
+    )
+    return ReportTally(("channel",), False, frozenset()), judge, ticket
+
+
+def test_a_tickets_cycles_are_grouped_once_per_attribute_state() -> None:
+    tally, judge, ticket = one_ticket()
+    clock = judge.clock_of(ticket)
+    assert clock is not None
+    named: dict = {}
+    tally.tally_cycles(judge.judge_fields("T1", clock), clock, judge.now, LocalTime(UTC, None), named)
+    # both cycles end (or are judged at now) under the last attributes: one group, named once
+    assert [gkey for _, gkey in named.values()] == [("chat",)]
+    assert tally.group_values == {("chat",): {"channel": "chat"}}
+    assert sorted(tally.sla_acc) == [(("chat",), "first_response"), (("chat",), "resolution")]
+    assert tally.overall_sla["first_response"].breached == 1 and tally.overall_sla["resolution"].breached == 1
+    assert tally.breaches_by_day == {
+        "1970-01-01": Counter({"first_response": 1}),
+        "1970-01-02": Counter({"resolution": 1}),
+    }
+    assert tally.metric_hours == {"first_response": {"business"}, "resolution": {"business"}}
+
+
+def test_with_a_period_each_cycle_is_grouped_by_its_start() -> None:
+    _, judge, ticket = one_ticket()
+    tally = ReportTally(("channel",), True, frozenset())
+    clock = judge.clock_of(ticket)
+    assert clock is not None
+    named: dict = {}
+    tally.tally_cycles(judge.judge_fields("T1", clock), clock, judge.now, LocalTime(UTC, "day"), named)
+    assert named == {}  # the period depends on each cycle's start: nothing to remember
+    assert sorted(tally.group_values) == [("chat", "1970-01-01")]
+    tally.add(
+        events_from_dicts([{"at": "1970-01-02T05:00:00Z", "type": "created", "fields": {}}], "T2"),
+        judge,
+        LocalTime(UTC, "day"),
+    )
+    assert sorted(tally.group_values, key=str) == [("chat", "1970-01-01"), (None, "1970-01-02")]
+    assert tally.group_values[(None, "1970-01-02")] == {"channel": None, "period": "1970-01-02"}
