@@ -6,8 +6,12 @@ tests/test_report_tally.py."""
 from __future__ import annotations
 
 import pickle
+from array import array
 
-from sla.report.accumulators import SlaAcc
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sla.report.accumulators import FloatColumn, IntColumn, SlaAcc
 
 STATES = ("achieved", "breached", "cancelled", "running", "paused")
 
@@ -50,3 +54,28 @@ def test_pickled_accumulators_keep_pending_values() -> None:
     assert list(copy.elapsed_values()) == kept(range(7_000)) == list(acc.elapsed_values())
     copy.add("achieved", True, 99)
     assert list(copy.elapsed_values())[-1] == 99
+
+
+@given(st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1), max_size=300), st.integers(1, 300))
+def test_an_int_column_holds_what_an_array_would(values: list[int], split: int) -> None:
+    column = IntColumn()
+    for value in values[:split]:
+        column.add(value)
+    column.extend(values[split:])
+    copy = pickle.loads(pickle.dumps(column))  # with values pending, as workers send them
+    assert column.values().tobytes() == array("q", values).tobytes() == copy.values().tobytes()
+    other = IntColumn()
+    other.extend(values)
+    column.merge(other)
+    assert list(column.values()) == values + values
+
+
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=300))
+def test_a_float_column_holds_what_an_array_would(values: list[float]) -> None:
+    column = FloatColumn()
+    for value in values:
+        column.add(value)
+    copy = pickle.loads(pickle.dumps(column))
+    assert column.values().tobytes() == array("d", values).tobytes() == copy.values().tobytes()
+    column.merge(copy)
+    assert column.values().tobytes() == array("d", values + values).tobytes()

@@ -23,7 +23,7 @@ from sla.io.generate import generate
 from sla.report.figures import ReportBuilder
 from sla.report.localtime import LocalTime
 from sla.report.results import Report
-from sla.report.tally import ReportTally
+from sla.report.tally import GroupMemo, ReportTally
 from sla.report.watchlist import Watchlist
 
 POLICIES = load_policies((Path(__file__).parent.parent / "benchmarks" / "scale-policy.yaml").read_text())
@@ -145,10 +145,10 @@ def test_a_tickets_cycles_are_grouped_once_per_attribute_state() -> None:
     tally, judge, ticket = one_ticket()
     clock = judge.clock_of(ticket)
     assert clock is not None
-    named: dict = {}
-    tally.tally_cycles(judge.judge_fields("T1", clock), clock, judge.now, LocalTime(UTC, None), named)
+    memo = GroupMemo()
+    tally.tally_cycles(judge.judge_fields("T1", clock), clock, judge.now, LocalTime(UTC, None), memo)
     # both cycles end (or are judged at now) under the last attributes: one group, named once
-    assert [gkey for _, gkey in named.values()] == [("chat",)]
+    assert memo.attrs is clock.attributes and memo.key == ("chat",)
     assert tally.group_values == {("chat",): {"channel": "chat"}}
     assert sorted(tally.sla_acc) == [(("chat",), "first_response"), (("chat",), "resolution")]
     assert tally.overall_sla["first_response"].breached == 1 and tally.overall_sla["resolution"].breached == 1
@@ -164,9 +164,9 @@ def test_with_a_period_each_cycle_is_grouped_by_its_start() -> None:
     tally = ReportTally(("channel",), True, frozenset())
     clock = judge.clock_of(ticket)
     assert clock is not None
-    named: dict = {}
-    tally.tally_cycles(judge.judge_fields("T1", clock), clock, judge.now, LocalTime(UTC, "day"), named)
-    assert named == {}  # the period depends on each cycle's start: nothing to remember
+    memo = GroupMemo()
+    tally.tally_cycles(judge.judge_fields("T1", clock), clock, judge.now, LocalTime(UTC, "day"), memo)
+    assert memo.attrs is None  # the period depends on each cycle's start: nothing to remember
     assert sorted(tally.group_values) == [("chat", "1970-01-01")]
     tally.add(
         events_from_dicts([{"at": "1970-01-02T05:00:00Z", "type": "created", "fields": {}}], "T2"),

@@ -14,9 +14,11 @@ from __future__ import annotations
 import json
 import math
 import statistics
+import struct
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
 from sla.engine.events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, Event
 from sla.engine.judge import ACHIEVED, BREACHED, CANCELLED, PAUSED, RUNNING
@@ -61,19 +63,86 @@ def value_key(value: object) -> object:
     return ("json", json.dumps(value, sort_keys=True))
 
 
+#: Values a column holds in its list before packing them: a small batch
+#: stays in the cache (batches of 4,096 ran slower, see docs/performance.md).
+_BATCH: Final = 64
+
+
+class IntColumn:
+    """Integers kept compact (8 bytes each, an ``array("q")``), in the order
+    added.  The latest wait in a list and move over in batches, packed by
+    ``struct``: compiled, appending to a list is a native call, and an
+    array's own ``append`` and ``extend`` convert each value through a
+    format parser, about five times slower than packing a batch."""
+
+    __slots__ = ("packed", "pending")
+
+    def __init__(self) -> None:
+        self.packed = array("q")
+        self.pending: list[int] = []
+
+    def add(self, value: int) -> None:
+        pending = self.pending
+        pending.append(value)
+        if len(pending) >= _BATCH:
+            self.values()
+
+    def extend(self, values: Iterable[int]) -> None:
+        self.pending.extend(values)
+        if len(self.pending) >= _BATCH:
+            self.values()
+
+    def values(self) -> array[int]:
+        """Every value added so far, in order."""
+        pending = self.pending
+        if pending:
+            self.packed.frombytes(struct.pack(f"{len(pending)}q", *pending))
+            pending.clear()
+        return self.packed
+
+    def merge(self, other: IntColumn) -> None:
+        """Add ``other``'s values after these."""
+        self.values().extend(other.values())
+
+
+class FloatColumn:
+    """Floats kept compact (8 bytes each, an ``array("d")``), in the order
+    added: as :class:`IntColumn`."""
+
+    __slots__ = ("packed", "pending")
+
+    def __init__(self) -> None:
+        self.packed = array("d")
+        self.pending: list[float] = []
+
+    def add(self, value: float) -> None:
+        pending = self.pending
+        pending.append(value)
+        if len(pending) >= _BATCH:
+            self.values()
+
+    def values(self) -> array[float]:
+        """Every value added so far, in order."""
+        pending = self.pending
+        if pending:
+            self.packed.frombytes(struct.pack(f"{len(pending)}d", *pending))
+            pending.clear()
+        return self.packed
+
+    def merge(self, other: FloatColumn) -> None:
+        """Add ``other``'s values after these."""
+        self.values().extend(other.values())
+
+
 class SlaAcc:
     """One metric's cycles in one group: counts by state, and the elapsed
     times of the achieved and breached ones (:meth:`elapsed_values`)."""
 
-    __slots__ = ("cycles", "achieved", "breached", "cancelled", "running", "paused", "elapsed", "recent")
+    __slots__ = ("cycles", "achieved", "breached", "cancelled", "running", "paused", "elapsed")
 
     def __init__(self) -> None:
         self.cycles = self.achieved = self.breached = self.cancelled = self.running = self.paused = 0
-        # Compact, 8 bytes a value; the latest values wait in a list first
-        # (compiled, appending to a list is a native call, to an array a
-        # method call through Python) and move over in batches.
-        self.elapsed = array("q")
-        self.recent: list[int] = []
+        self.elapsed = IntColumn()
 
     def add(self, state: str, ended: bool, elapsed_us: int) -> None:
         self.cycles += 1
@@ -88,17 +157,11 @@ class SlaAcc:
         elif state == PAUSED:
             self.paused += 1
         if ended and (state in (ACHIEVED, BREACHED)):
-            recent = self.recent
-            recent.append(elapsed_us)
-            if len(recent) >= 64:  # a small batch: it stays in the cache
-                self.elapsed_values()
+            self.elapsed.add(elapsed_us)
 
     def elapsed_values(self) -> array[int]:
         """Every elapsed time counted so far, in the order added."""
-        if self.recent:
-            self.elapsed.extend(self.recent)
-            self.recent.clear()
-        return self.elapsed
+        return self.elapsed.values()
 
     def merge(self, other: SlaAcc) -> None:
         self.cycles += other.cycles
@@ -107,7 +170,7 @@ class SlaAcc:
         self.cancelled += other.cancelled
         self.running += other.running
         self.paused += other.paused
-        self.elapsed_values().extend(other.elapsed_values())
+        self.elapsed.merge(other.elapsed)
 
 
 #: The counters of :class:`KpiAcc`, which merge by adding up.
@@ -147,12 +210,12 @@ class KpiAcc:
         self.responded = self.done = self.reopened = self.fcr = self.redirected = 0
         self.agent_messages = self.bot_messages = self.bot_resolved = 0
         self.requesters: set[object] = set()
-        self.first_response = array("q")
-        self.csat = array("d")
-        self.waits = array("q")  # microseconds of each counted wait (reply_seconds)
-        self.handle = array("d")  # each ticket's time_spent total, tickets with one only
-        self.sentiment_first = array("d")  # each ticket's first and last score, pairwise
-        self.sentiment_last = array("d")
+        self.first_response = IntColumn()
+        self.csat = FloatColumn()
+        self.waits = IntColumn()  # microseconds of each counted wait (reply_seconds)
+        self.handle = FloatColumn()  # each ticket's time_spent total, tickets with one only
+        self.sentiment_first = FloatColumn()  # each ticket's first and last score, pairwise
+        self.sentiment_last = FloatColumn()
 
     def add(self, figures: TicketFigures, requester: object, done: bool) -> None:
         self.tickets += 1
@@ -163,7 +226,7 @@ class KpiAcc:
         if figures.responses:
             self.responded += 1
         if figures.first_response_us is not None:
-            self.first_response.append(figures.first_response_us)
+            self.first_response.add(figures.first_response_us)
         if done:
             self.done += 1
             if figures.responses == 1 and not figures.reopened:
@@ -173,7 +236,7 @@ class KpiAcc:
         if figures.redirected:
             self.redirected += 1
         if figures.csat is not None:
-            self.csat.append(figures.csat)
+            self.csat.add(figures.csat)
         agent, bot = figures.responses, figures.messages_out - figures.responses
         self.agent_messages += agent
         self.bot_messages += bot
@@ -182,21 +245,21 @@ class KpiAcc:
         if figures.waits:
             self.waits.extend(figures.waits)
         if figures.handle is not None:
-            self.handle.append(figures.handle)
+            self.handle.add(figures.handle)
         if figures.sentiment_first is not None and figures.sentiment_last is not None:
-            self.sentiment_first.append(figures.sentiment_first)
-            self.sentiment_last.append(figures.sentiment_last)
+            self.sentiment_first.add(figures.sentiment_first)
+            self.sentiment_last.add(figures.sentiment_last)
 
     def merge(self, other: KpiAcc) -> None:
         for name in _KPI_COUNTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.requesters |= other.requesters
-        self.first_response.extend(other.first_response)
-        self.csat.extend(other.csat)
-        self.waits.extend(other.waits)
-        self.handle.extend(other.handle)
-        self.sentiment_first.extend(other.sentiment_first)
-        self.sentiment_last.extend(other.sentiment_last)
+        self.first_response.merge(other.first_response)
+        self.csat.merge(other.csat)
+        self.waits.merge(other.waits)
+        self.handle.merge(other.handle)
+        self.sentiment_first.merge(other.sentiment_first)
+        self.sentiment_last.merge(other.sentiment_last)
 
 
 @dataclass(slots=True)
@@ -366,7 +429,7 @@ def sentiment_figures(first: Sequence[float], last: Sequence[float]) -> Sentimen
 
 
 def kpi_row(group: Mapping[str, object], k: KpiAcc) -> KpiGroup:
-    scores = k.csat
+    scores = k.csat.values()
     csat = Csat(
         len(scores),
         csat_mean(scores),
@@ -383,11 +446,11 @@ def kpi_row(group: Mapping[str, object], k: KpiAcc) -> KpiGroup:
         _rate(k.reopened, k.tickets),
         _rate(k.fcr, k.done),
         _rate(k.redirected, k.tickets),
-        distribution(k.first_response),
+        distribution(k.first_response.values()),
         csat,
-        distribution(k.waits),
-        handle_time(k.handle),
-        sentiment_figures(k.sentiment_first, k.sentiment_last),
+        distribution(k.waits.values()),
+        handle_time(k.handle.values()),
+        sentiment_figures(k.sentiment_first.values(), k.sentiment_last.values()),
         _rate(k.bot_messages, k.agent_messages + k.bot_messages),
         _rate(k.bot_resolved, k.done),
     )

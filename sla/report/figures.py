@@ -163,7 +163,7 @@ class ReportBuilder:
         tally = self.tally
         extras = ReportExtras(
             breaches_by_day=tally.breaches_by_day,
-            first_response_seconds=[us / US_PER_SECOND for us in tally.overall_kpi.first_response],
+            first_response_seconds=[us / US_PER_SECOND for us in tally.overall_kpi.first_response.values()],
             created_by_hour=tally.created_by_hour,
             csat_scores=tally.csat_scores,
             overall_sla=[

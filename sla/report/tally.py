@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from typing import Final
+from typing import Final, final
 
 from sla.engine.batch import TicketJudge
 from sla.engine.clock import ClockPlan, TicketClock, fed_clock
@@ -52,9 +52,19 @@ _STATE: Final = CycleResult._fields.index("state")
 #: The states of the cycles the watch list keeps or counts.
 _WATCHED: Final = frozenset({BREACHED, RUNNING, PAUSED})
 
-#: A ticket's groups already named, by attribute state and policy: the
-#: state itself is kept beside its key, so no id is reused meanwhile.
-_Named = dict[tuple[int, object], tuple[Mapping[str, object], GroupKey]]
+
+@final
+class GroupMemo:
+    """The group a ticket named last: its attribute state (the very object:
+    a ticket's cycles mostly end under one state, which its clock keeps as
+    one dict), its policy and its key."""
+
+    __slots__ = ("attrs", "policy", "key")
+
+    def __init__(self) -> None:
+        self.attrs: Mapping[str, object] | None = None
+        self.policy: object = None
+        self.key: GroupKey = ()
 
 
 class ReportTally:
@@ -111,29 +121,34 @@ class ReportTally:
     ) -> GroupKey:
         """The key of the group of ``attrs`` (and the policy, and the period of
         ``at`` when the report has one), remembering the values it names."""
-        values: dict[str, object] = {}
+        parts: list[object] = []
         for key in self.by:
-            values[key] = policy_name if key == POLICY_KEY else attrs.get(key)
-        if self.by_period:
-            values[PERIOD_KEY] = local.period_of(at)
-        gkey = tuple([value_key(value) for value in values.values()])
+            parts.append(value_key(policy_name if key == POLICY_KEY else attrs.get(key)))
+        period = local.period_of(at) if self.by_period else None
+        if period is not None:
+            parts.append(period)  # its own key: a string
+        gkey = tuple(parts)
         if gkey not in self.group_values:
+            values: dict[str, object] = {}
+            for key in self.by:
+                values[key] = policy_name if key == POLICY_KEY else attrs.get(key)
+            if period is not None:
+                values[PERIOD_KEY] = period
             self.group_values[gkey] = values
         return gkey
 
     def _named_group(
-        self, named: _Named, attrs: Mapping[str, object], policy_name: object, at: int, local: LocalTime
+        self, memo: GroupMemo, attrs: Mapping[str, object], policy_name: object, at: int, local: LocalTime
     ) -> GroupKey:
-        """:meth:`group_of`, once per attribute state and policy of a ticket
-        (unless the period, which depends on ``at``, is part of the key)."""
+        """:meth:`group_of`, again only when the attribute state or the policy
+        differs from the ticket's last (or the period, which depends on
+        ``at``, is part of the key)."""
         if self.by_period:
             return self.group_of(attrs, policy_name, at, local)
-        memo_key = (id(attrs), policy_name)
-        known = named.get(memo_key)
-        if known is not None and known[0] is attrs:
-            return known[1]
+        if memo.attrs is attrs and memo.policy == policy_name:
+            return memo.key
         gkey = self.group_of(attrs, policy_name, at, local)
-        named[memo_key] = (attrs, gkey)
+        memo.attrs, memo.policy, memo.key = attrs, policy_name, gkey
         return gkey
 
     # ------------------------------------------------------------ tickets
@@ -181,11 +196,11 @@ class ReportTally:
         self.accepted += 1
         created_at = clock.created_at
         assert created_at is not None
-        named: _Named = {}
+        memo = GroupMemo()
 
         # Clock figures: each cycle grouped by the attributes at its end (or now).
         judged = judge_fields(ticket.ticket_id, clock, policies, now, False, resolver)
-        self.tally_cycles(judged, clock, now, local, named)
+        self.tally_cycles(judged, clock, now, local, memo)
         self._watch(ticket.ticket_id, judged, clock, now)
 
         # Ticket figures: grouped by the attributes (and policy) at now.
@@ -200,7 +215,7 @@ class ReportTally:
             policy = policies.policy_for(attrs_now, created_at)
             policy_now = None if policy is None else policy.name
         gkey = self._named_group(
-            named, attrs_now if self.by_attributes else _NO_ATTRIBUTES, policy_now, created_at, local
+            memo, attrs_now if self.by_attributes else _NO_ATTRIBUTES, policy_now, created_at, local
         )
         kacc = self.kpi_acc.get(gkey)
         if kacc is None:
@@ -216,13 +231,14 @@ class ReportTally:
         self.created_by_hour[weekday][hour] += 1
 
     def tally_cycles(
-        self, judged: list[CycleFields], clock: TicketClock, now: int, local: LocalTime, named: _Named
+        self, judged: list[CycleFields], clock: TicketClock, now: int, local: LocalTime, memo: GroupMemo
     ) -> None:
         """Count a ticket's judged cycles into the SLA accumulators: each in the
         group of the attributes at its end (or ``now``; at its start for
         metrics judged there) and in its metric's overall one; a breach with
         a due time also by its local day."""
         metric_hours, sla_acc, overall_sla = self.metric_hours, self.sla_acc, self.overall_sla
+        by_policy = self.by_policy
         for result in judged:
             # Unpacked once: named-tuple field access adds up over every cycle.
             (
@@ -253,7 +269,9 @@ class ReportTally:
                 attrs = clock.judging_attributes(metric, cycle, end)
             else:
                 attrs = clock.attributes_at(end)
-            gkey = self._named_group(named, attrs, policy_name, started_at, local)
+            # (Without --by policy the policy is no part of the key: left out,
+            # the ticket's own group below is mostly the one just named.)
+            gkey = self._named_group(memo, attrs, policy_name if by_policy else None, started_at, local)
             acc = sla_acc.get((gkey, metric))
             if acc is None:
                 acc = sla_acc[(gkey, metric)] = SlaAcc()
