@@ -55,6 +55,7 @@ COMPILED = [
     "sla/report/accumulators.py",
     "sla/report/localtime.py",
     "sla/report/tally.py",
+    "sla/report/watch.py",
     # The Zendesk importer and the import driver (sla.importers.COMPILED_MODULES).
     "sla/importers/zendesk_values.py",
     "sla/importers/zendesk_audits.py",

@@ -39,6 +39,7 @@ COMPILED_MODULES = (
     "sla.report.accumulators",
     "sla.report.localtime",
     "sla.report.tally",
+    "sla.report.watch",
     # sla.importers.COMPILED_MODULES:
     "sla.importers.zendesk_values",
     "sla.importers.zendesk_audits",

@@ -19,12 +19,15 @@ from sla import load_policies
 from sla.engine.batch import TicketJudge
 from sla.engine.events import NotGrouped, TicketEvents, events_from_dicts
 from sla.engine.jsonl import read_jsonl
+from sla.engine.judge import CycleResult
 from sla.io.generate import generate
+from sla.report import tally as tally_module
+from sla.report import watch as watch_module
 from sla.report.figures import ReportBuilder
 from sla.report.localtime import LocalTime
 from sla.report.results import Report
 from sla.report.tally import GroupMemo, ReportTally
-from sla.report.watchlist import Watchlist
+from sla.report.watch import Watchlist
 
 POLICIES = load_policies((Path(__file__).parent.parent / "benchmarks" / "scale-policy.yaml").read_text())
 NOW = "2026-03-20T12:00:00Z"  # inside the history: open, paused and breached cycles alike
@@ -175,3 +178,7 @@ def test_with_a_period_each_cycle_is_grouped_by_its_start() -> None:
     )
     assert sorted(tally.group_values, key=str) == [("chat", "1970-01-01"), (None, "1970-01-02")]
     assert tally.group_values[(None, "1970-01-02")] == {"channel": None, "period": "1970-01-02"}
+
+
+def test_the_state_is_where_the_compiled_modules_read_it() -> None:
+    assert tally_module._STATE == watch_module._STATE == CycleResult._fields.index("state")

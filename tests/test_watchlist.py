@@ -23,7 +23,8 @@ from sla.engine.batch import run_clock
 from sla.engine.jsonl import read_jsonl
 from sla.engine.judge import judge_fields, judge_ticket
 from sla.report import build_report
-from sla.report.watchlist import MISS_DAYS, OWNER_KEYS, Watchlist, WatchlistResult
+from sla.report.watch import Watchlist
+from sla.report.watchlist import MISS_DAYS, OWNER_KEYS, WatchlistResult
 
 _spec = importlib.util.spec_from_file_location("report_cases", Path(__file__).with_name("test_report.py"))
 cases = importlib.util.module_from_spec(_spec)

@@ -47,7 +47,7 @@ __all__ = ["COMPILED_MODULES", "Report", "ReportBuilder", "ReportError", "build_
 #: hours, and the step per ticket with its loop (:mod:`~sla.report.tally`).
 #: The builder itself (:mod:`~sla.report.figures`) stays interpreted: it
 #: keeps the options and the policies, and runs once per report.
-COMPILED_MODULES = ("sla.report.accumulators", "sla.report.localtime", "sla.report.tally")
+COMPILED_MODULES = ("sla.report.accumulators", "sla.report.localtime", "sla.report.tally", "sla.report.watch")
 
 
 def report_kind() -> Literal["compiled", "interpreted"]:

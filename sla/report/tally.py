@@ -30,25 +30,29 @@ which keeps the report's options and finishes the figures.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Final, final
 
 from sla.engine.batch import TicketJudge
 from sla.engine.clock import ClockPlan, TicketClock, fed_clock
 from sla.engine.events import EventRange, TicketEvents
-from sla.engine.judge import BREACHED, PAUSED, RUNNING, CycleFields, CycleResult, Resolver, judge_fields
+from sla.engine.judge import BREACHED, PAUSED, RUNNING, CycleFields, Resolver, judge_fields
 from sla.policy.compile import PolicySet
 from sla.report.accumulators import GroupKey, KpiAcc, SlaAcc, ticket_figures, value_key
 from sla.report.localtime import LocalTime
 from sla.report.results import PERIOD_KEY
-from sla.report.watchlist import OWNER_KEYS, Watchlist
+from sla.report.watch import Watchlist
+from sla.report.watchlist import OWNER_KEYS
 
 #: The ``--by`` key that groups by the policy in force.
 POLICY_KEY: Final = "policy"
 
 _NO_ATTRIBUTES: Final[Mapping[str, object]] = {}
-#: Where a cycle's state is among its fields.
-_STATE: Final = CycleResult._fields.index("state")
+#: Where a cycle's state is among its fields (``CycleResult.state``), as a
+#: literal: compiled, a literal index reads the item, where any other index
+#: first builds a new tuple of all fifteen (tests/test_report_tally.py
+#: checks the place).
+_STATE: Final = 6
 #: The states of the cycles the watch list keeps or counts.
 _WATCHED: Final = frozenset({BREACHED, RUNNING, PAUSED})
 
@@ -293,9 +297,11 @@ class ReportTally:
         a breached, running or paused cycle, an owner attribute it has not
         seen, or the first ticket (most tickets change nothing)."""
         tell = not self.watch_told
-        for fields in judged:
-            state = fields[_STATE]
-            if state in _WATCHED:
+        # The cycles as tuples of objects: compiled, a typed fifteen-field
+        # tuple would be unpacked whole to read its state.
+        cycles: Sequence[tuple[object, ...]] = judged
+        for fields in cycles:
+            if fields[_STATE] in _WATCHED:
                 tell = True
                 break
         attrs = clock.attributes
