@@ -11,7 +11,7 @@ from __future__ import annotations
 import reprlib
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, final
 
@@ -349,14 +349,48 @@ def _sentiment(value: object, kind: int, kind_name: object) -> float:
     return float(value)
 
 
-@dataclass
 class TicketEvents:
-    """One ticket's events as read, and the first reason to reject it, if any."""
+    """One ticket's events as read, and the first reason to reject it, if any.
 
-    ticket_id: str
-    first_line: int
-    events: list[Event] = field(default_factory=list)
-    error: EventError | None = None
+    A plain class, not a dataclass: compiled, a dataclass's ``__init__``
+    (which the dataclasses module writes at import) runs interpreted, and
+    one is made per ticket.
+
+    >>> TicketEvents("T1", 3)
+    TicketEvents(ticket_id='T1', first_line=3, events=[], error=None)
+    """
+
+    __slots__ = ("ticket_id", "first_line", "events", "error")
+
+    def __init__(
+        self,
+        ticket_id: str,
+        first_line: int,
+        events: list[Event] | None = None,
+        error: EventError | None = None,
+    ) -> None:
+        self.ticket_id = ticket_id
+        self.first_line = first_line
+        self.events: list[Event] = [] if events is None else events
+        self.error = error
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TicketEvents):
+            return NotImplemented
+        return (self.ticket_id, self.first_line, self.events, self.error) == (
+            other.ticket_id,
+            other.first_line,
+            other.events,
+            other.error,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value: unhashable
+
+    def __repr__(self) -> str:
+        return (
+            f"TicketEvents(ticket_id={self.ticket_id!r}, first_line={self.first_line!r}, "
+            f"events={self.events!r}, error={self.error!r})"
+        )
 
     def reject(self, reason: str, line: int | None) -> None:
         if self.error is None:

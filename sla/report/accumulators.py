@@ -17,7 +17,6 @@ import statistics
 import struct
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Final
 
 from sla.engine.events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, Event
@@ -189,6 +188,22 @@ _KPI_COUNTS = (
 )
 
 
+#: The fields of :class:`TicketFigures`, in order.
+_FIGURES = (
+    "messages_in",
+    "messages_out",
+    "responses",
+    "first_response_us",
+    "reopened",
+    "redirected",
+    "csat",
+    "waits",
+    "handle",
+    "sentiment_first",
+    "sentiment_last",
+)
+
+
 class KpiAcc:
     """The ticket figures of one group, as counts and the per-ticket values
     their statistics need (first responses, waits, CSAT scores, handle
@@ -262,7 +277,6 @@ class KpiAcc:
         self.sentiment_last.merge(other.sentiment_last)
 
 
-@dataclass(slots=True)
 class TicketFigures:
     """One ticket's own figures at ``now`` (events at or before ``now`` only).
 
@@ -271,19 +285,56 @@ class TicketFigures:
     response ended; ``handle``: the sum of ``time_spent`` (``None`` when no
     event has one); ``sentiment_first`` / ``sentiment_last``: the first and
     last ``sentiment`` of a public customer message.
+
+    A plain class, not a dataclass: compiled, a dataclass's ``__init__``
+    (which the dataclasses module writes at import) runs interpreted, and
+    one is made per ticket.
+
+    >>> TicketFigures(messages_in=2, waits=[60_000_000])
+    TicketFigures(messages_in=2, messages_out=0, responses=0, first_response_us=None, reopened=False, redirected=False, csat=None, waits=[60000000], handle=None, sentiment_first=None, sentiment_last=None)
     """
 
-    messages_in: int = 0
-    messages_out: int = 0
-    responses: int = 0
-    first_response_us: int | None = None
-    reopened: bool = False
-    redirected: bool = False
-    csat: float | None = None
-    waits: list[int] = field(default_factory=list)
-    handle: float | None = None
-    sentiment_first: float | None = None
-    sentiment_last: float | None = None
+    __slots__ = _FIGURES
+
+    def __init__(
+        self,
+        messages_in: int = 0,
+        messages_out: int = 0,
+        responses: int = 0,
+        first_response_us: int | None = None,
+        reopened: bool = False,
+        redirected: bool = False,
+        csat: float | None = None,
+        waits: list[int] | None = None,
+        handle: float | None = None,
+        sentiment_first: float | None = None,
+        sentiment_last: float | None = None,
+    ) -> None:
+        self.messages_in = messages_in
+        self.messages_out = messages_out
+        self.responses = responses
+        self.first_response_us = first_response_us
+        self.reopened = reopened
+        self.redirected = redirected
+        self.csat = csat
+        self.waits: list[int] = [] if waits is None else waits
+        self.handle = handle
+        self.sentiment_first = sentiment_first
+        self.sentiment_last = sentiment_last
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple([getattr(self, name) for name in _FIGURES])
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TicketFigures):
+            return NotImplemented
+        return self._values() == other._values()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value: unhashable
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={value!r}" for name, value in zip(_FIGURES, self._values(), strict=True))
+        return f"TicketFigures({shown})"
 
 
 def ticket_figures(
