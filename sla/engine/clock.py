@@ -702,7 +702,10 @@ class TicketClock:
 
     def attributes_at(self, at: int) -> Mapping[str, object]:
         """The attributes after every event at or before ``at``."""
-        i = bisect_right(self.history_at, at) - 1
+        history_at = self.history_at
+        if history_at and at >= history_at[-1]:  # most asked: the last state
+            return self.history[-1]
+        i = bisect_right(history_at, at) - 1
         return self.history[i] if i >= 0 else {}
 
     # ---------------------------------------------------------- persistence

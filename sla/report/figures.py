@@ -161,15 +161,14 @@ class ReportBuilder:
 
     def finish(self, rejected: int | None = None) -> Report:
         tally = self.tally
+        overall_sla, overall_kpi = tally.overall_sla(), tally.overall_kpi()
         extras = ReportExtras(
             breaches_by_day=tally.breaches_by_day,
-            first_response_seconds=[us / US_PER_SECOND for us in tally.overall_kpi.first_response.values()],
+            first_response_seconds=[us / US_PER_SECOND for us in overall_kpi.first_response.values()],
             created_by_hour=tally.created_by_hour,
             csat_scores=tally.csat_scores,
-            overall_sla=[
-                sla_row({}, metric, tally.overall_sla[metric]) for metric in sorted(tally.overall_sla)
-            ],
-            overall_kpis=kpi_row({}, tally.overall_kpi),
+            overall_sla=[sla_row({}, metric, overall_sla[metric]) for metric in sorted(overall_sla)],
+            overall_kpis=kpi_row({}, overall_kpi),
             attribute_names=tally.attribute_names,
             watch=tally.watch.finish(),
         )
@@ -180,9 +179,10 @@ class ReportBuilder:
             head = (values[PERIOD_KEY],) if period is not None else ()
             return head + tuple(sort_token(values[k]) for k in by)
 
+        cells = [(gkey, metric, acc) for gkey, accs in tally.sla_acc.items() for metric, acc in accs.items()]
         sla_rows = [
-            sla_row(group_values[gkey], metric, tally.sla_acc[(gkey, metric)])
-            for gkey, metric in sorted(tally.sla_acc, key=lambda item: (order(item[0]), item[1]))
+            sla_row(group_values[gkey], metric, acc)
+            for gkey, metric, acc in sorted(cells, key=lambda cell: (order(cell[0]), cell[1]))
         ]
         kpi_rows = [
             kpi_row(group_values[gkey], tally.kpi_acc[gkey]) for gkey in sorted(tally.kpi_acc, key=order)

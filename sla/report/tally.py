@@ -21,8 +21,8 @@ which keeps the report's options and finishes the figures.
 >>> ticket = events_from_dicts(
 ...     [{"at": "1970-01-01T00:00:00Z", "type": "created", "fields": {"channel": "chat"}}], "T1")
 >>> tally.add(ticket, judge, LocalTime(UTC, None))
->>> tally.accepted, list(tally.sla_acc), tally.overall_sla["first_response"].breached
-(1, [(('chat',), 'first_response')], 1)
+>>> tally.accepted, {g: list(accs) for g, accs in tally.sla_acc.items()}, tally.overall_sla()["first_response"].breached
+(1, {('chat',): ['first_response']}, 1)
 >>> tally.group_values, dict(tally.breaches_by_day["1970-01-01"])
 ({('chat',): {'channel': 'chat'}}, {'first_response': 1})
 """
@@ -61,14 +61,15 @@ _WATCHED: Final = frozenset({BREACHED, RUNNING, PAUSED})
 class GroupMemo:
     """The group a ticket named last: its attribute state (the very object:
     a ticket's cycles mostly end under one state, which its clock keeps as
-    one dict), its policy and its key."""
+    one dict), its policy, its key and its SLA accumulators by metric."""
 
-    __slots__ = ("attrs", "policy", "key")
+    __slots__ = ("attrs", "policy", "key", "accs")
 
     def __init__(self) -> None:
         self.attrs: Mapping[str, object] | None = None
         self.policy: object = None
         self.key: GroupKey = ()
+        self.accs: dict[str, SlaAcc] = {}
 
 
 class ReportTally:
@@ -90,10 +91,9 @@ class ReportTally:
         self.by_policy = POLICY_KEY in by
         self.by_period = by_period
         self.judged_at_start = judged_at_start
-        self.sla_acc: dict[tuple[GroupKey, str], SlaAcc] = {}
+        #: Per group, its SLA accumulators by metric.
+        self.sla_acc: dict[GroupKey, dict[str, SlaAcc]] = {}
         self.kpi_acc: dict[GroupKey, KpiAcc] = {}
-        self.overall_sla: dict[str, SlaAcc] = {}
-        self.overall_kpi = KpiAcc()
         #: Each group's key and the values it stands for.
         self.group_values: dict[GroupKey, dict[str, object]] = {}
         self.accepted = 0
@@ -143,17 +143,20 @@ class ReportTally:
 
     def _named_group(
         self, memo: GroupMemo, attrs: Mapping[str, object], policy_name: object, at: int, local: LocalTime
-    ) -> GroupKey:
-        """:meth:`group_of`, again only when the attribute state or the policy
-        differs from the ticket's last (or the period, which depends on
-        ``at``, is part of the key)."""
-        if self.by_period:
-            return self.group_of(attrs, policy_name, at, local)
+    ) -> GroupMemo:
+        """``memo`` naming the group of ``attrs`` (:meth:`group_of`): worked out
+        again only when the attribute state or the policy differs from the
+        ticket's last (or the period, which depends on ``at``, is part of
+        the key)."""
         if memo.attrs is attrs and memo.policy == policy_name:
-            return memo.key
+            return memo
         gkey = self.group_of(attrs, policy_name, at, local)
-        memo.attrs, memo.policy, memo.key = attrs, policy_name, gkey
-        return gkey
+        accs = self.sla_acc.get(gkey)
+        if accs is None:
+            accs = self.sla_acc[gkey] = {}
+        memo.attrs = None if self.by_period else attrs  # with a period, never reused
+        memo.policy, memo.key, memo.accs = policy_name, gkey, accs
+        return memo
 
     # ------------------------------------------------------------ tickets
     def add(self, ticket: TicketEvents, judge: TicketJudge, local: LocalTime) -> None:
@@ -220,7 +223,7 @@ class ReportTally:
             policy_now = None if policy is None else policy.name
         gkey = self._named_group(
             memo, attrs_now if self.by_attributes else _NO_ATTRIBUTES, policy_now, created_at, local
-        )
+        ).key
         kacc = self.kpi_acc.get(gkey)
         if kacc is None:
             kacc = self.kpi_acc[gkey] = KpiAcc()
@@ -228,7 +231,6 @@ class ReportTally:
         requester = clock.fields.get("requester")  # the events' own field, not a derived one
         done = clock.status in done_statuses
         kacc.add(figures, requester, done)
-        self.overall_kpi.add(figures, requester, done)
         if figures.csat is not None:
             self.csat_scores[figures.csat] += 1
         weekday, hour = local.weekday_hour(created_at)
@@ -239,9 +241,9 @@ class ReportTally:
     ) -> None:
         """Count a ticket's judged cycles into the SLA accumulators: each in the
         group of the attributes at its end (or ``now``; at its start for
-        metrics judged there) and in its metric's overall one; a breach with
+        metrics judged there); a breach with
         a due time also by its local day."""
-        metric_hours, sla_acc, overall_sla = self.metric_hours, self.sla_acc, self.overall_sla
+        metric_hours = self.metric_hours
         by_policy = self.by_policy
         for result in judged:
             # Unpacked once: named-tuple field access adds up over every cycle.
@@ -275,16 +277,12 @@ class ReportTally:
                 attrs = clock.attributes_at(end)
             # (Without --by policy the policy is no part of the key: left out,
             # the ticket's own group below is mostly the one just named.)
-            gkey = self._named_group(memo, attrs, policy_name if by_policy else None, started_at, local)
-            acc = sla_acc.get((gkey, metric))
+            accs = self._named_group(memo, attrs, policy_name if by_policy else None, started_at, local).accs
+            acc = accs.get(metric)
             if acc is None:
-                acc = sla_acc[(gkey, metric)] = SlaAcc()
+                acc = accs[metric] = SlaAcc()
             ended = ended_at is not None
             acc.add(state, ended, elapsed_us)
-            whole = overall_sla.get(metric)
-            if whole is None:
-                whole = overall_sla[metric] = SlaAcc()
-            whole.add(state, ended, elapsed_us)
             if breached and due_at is not None:
                 day = local.day_of(due_at)
                 counts = self.breaches_by_day.get(day)
@@ -313,16 +311,37 @@ class ReportTally:
             self.watch_told = True
             self.watch.add(ticket_id, judged, clock, now)
 
+    # ------------------------------------------------------------ overall
+    # The figures over the whole report are its groups' merged at the end,
+    # not counted twice per cycle and ticket (every figure finishes the same
+    # whatever order its values came in).
+    def overall_sla(self) -> dict[str, SlaAcc]:
+        """Each metric's SLA accumulator over every group."""
+        overall: dict[str, SlaAcc] = {}
+        for accs in self.sla_acc.values():
+            for metric, acc in accs.items():
+                whole = overall.get(metric)
+                if whole is None:
+                    whole = overall[metric] = SlaAcc()
+                whole.merge(acc)
+        return overall
+
+    def overall_kpi(self) -> KpiAcc:
+        """The ticket figures' accumulator over every group."""
+        overall = KpiAcc()
+        for kacc in self.kpi_acc.values():
+            overall.merge(kacc)
+        return overall
+
     # -------------------------------------------------------------- merge
     def merge(self, other: ReportTally) -> None:
         """Add the figures of a tally that saw other tickets."""
-        for key, acc in other.sla_acc.items():
-            self.sla_acc.setdefault(key, SlaAcc()).merge(acc)
+        for gkey, accs in other.sla_acc.items():
+            group_accs = self.sla_acc.setdefault(gkey, {})
+            for metric, acc in accs.items():
+                group_accs.setdefault(metric, SlaAcc()).merge(acc)
         for gkey, kacc in other.kpi_acc.items():
             self.kpi_acc.setdefault(gkey, KpiAcc()).merge(kacc)
-        for metric, acc in other.overall_sla.items():
-            self.overall_sla.setdefault(metric, SlaAcc()).merge(acc)
-        self.overall_kpi.merge(other.overall_kpi)
         for gkey, values in other.group_values.items():
             self.group_values.setdefault(gkey, values)
         for day, counts in other.breaches_by_day.items():
