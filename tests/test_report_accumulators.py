@@ -11,7 +11,15 @@ from array import array
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sla.report.accumulators import FloatColumn, IntColumn, SlaAcc
+from sla.report.accumulators import (
+    FloatColumn,
+    IntColumn,
+    SlaAcc,
+    distribution,
+    merged_seconds,
+    sorted_seconds,
+    spread,
+)
 
 STATES = ("achieved", "breached", "cancelled", "running", "paused")
 
@@ -79,3 +87,15 @@ def test_a_float_column_holds_what_an_array_would(values: list[float]) -> None:
     assert column.values().tobytes() == array("d", values).tobytes() == copy.values().tobytes()
     column.merge(copy)
     assert column.values().tobytes() == array("d", values + values).tobytes()
+
+
+@given(st.lists(st.lists(st.integers(min_value=-(10**17), max_value=10**17), max_size=40), max_size=6))
+def test_the_whole_reports_times_from_its_groups_sorted_runs(groups: list[list[int]]) -> None:
+    # the report's end: each group's times sorted once, the whole report's
+    # their runs merged; the figures are those of the values in any order
+    runs = [sorted_seconds(values) for values in groups]
+    everything = [v for values in groups for v in values]
+    assert merged_seconds(runs) == sorted(v / 1_000_000 for v in everything)
+    assert spread(merged_seconds(runs)) == distribution(everything) == distribution(everything[::-1])
+    for values, run in zip(groups, runs, strict=True):
+        assert spread(run) == distribution(values)

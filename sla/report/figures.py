@@ -39,11 +39,10 @@ from sla.engine.events import TicketEvents
 from sla.errors import SlaError
 from sla.policy.compile import PolicySet
 from sla.policy.messages import suggest
-from sla.report.accumulators import GroupKey, kpi_row, sla_row
+from sla.report.accumulators import GroupKey, kpi_row, merged_seconds, sla_row, sorted_seconds
 from sla.report.localtime import LocalTime
-from sla.report.results import PERIOD_KEY, Report, ReportExtras, ReportMeta
+from sla.report.results import PERIOD_KEY, KpiGroup, Report, ReportExtras, ReportMeta, SlaGroup
 from sla.report.tally import POLICY_KEY, ReportTally
-from sla.timefmt import US_PER_SECOND
 
 PERIODS = ("day", "week", "month")
 
@@ -161,17 +160,6 @@ class ReportBuilder:
 
     def finish(self, rejected: int | None = None) -> Report:
         tally = self.tally
-        overall_sla, overall_kpi = tally.overall_sla(), tally.overall_kpi()
-        extras = ReportExtras(
-            breaches_by_day=tally.breaches_by_day,
-            first_response_seconds=[us / US_PER_SECOND for us in overall_kpi.first_response.values()],
-            created_by_hour=tally.created_by_hour,
-            csat_scores=tally.csat_scores,
-            overall_sla=[sla_row({}, metric, overall_sla[metric]) for metric in sorted(overall_sla)],
-            overall_kpis=kpi_row({}, overall_kpi),
-            attribute_names=tally.attribute_names,
-            watch=tally.watch.finish(),
-        )
         group_values, period, by = tally.group_values, self.period, self.by
 
         def order(gkey: GroupKey) -> tuple[object, ...]:
@@ -179,14 +167,42 @@ class ReportBuilder:
             head = (values[PERIOD_KEY],) if period is not None else ()
             return head + tuple(sort_token(values[k]) for k in by)
 
-        cells = [(gkey, metric, acc) for gkey, accs in tally.sla_acc.items() for metric, acc in accs.items()]
-        sla_rows = [
-            sla_row(group_values[gkey], metric, acc)
-            for gkey, metric, acc in sorted(cells, key=lambda cell: (order(cell[0]), cell[1]))
-        ]
-        kpi_rows = [
-            kpi_row(group_values[gkey], tally.kpi_acc[gkey]) for gkey in sorted(tally.kpi_acc, key=order)
-        ]
+        # Each group's times are sorted once, for its percentiles; the whole
+        # report's are its groups' sorted runs merged.  SLA times go metric
+        # by metric, so only one metric's are held as floats at once.
+        overall_sla, overall_kpi = tally.overall_sla(), tally.overall_kpi()
+        sla_cells: dict[tuple[GroupKey, str], SlaGroup] = {}
+        overall_rows: list[SlaGroup] = []
+        for metric in sorted(overall_sla):
+            runs: list[list[float]] = []
+            for gkey, accs in tally.sla_acc.items():
+                acc = accs.get(metric)
+                if acc is not None:
+                    elapsed = sorted_seconds(acc.elapsed_values())
+                    runs.append(elapsed)
+                    sla_cells[(gkey, metric)] = sla_row(group_values[gkey], metric, acc, elapsed)
+            overall_rows.append(sla_row({}, metric, overall_sla[metric], merged_seconds(runs)))
+        sla_rows = [sla_cells[cell] for cell in sorted(sla_cells, key=lambda cell: (order(cell[0]), cell[1]))]
+        kpi_cells: dict[GroupKey, KpiGroup] = {}
+        first_runs: list[list[float]] = []
+        wait_runs: list[list[float]] = []
+        for gkey, kacc in tally.kpi_acc.items():
+            first, waits = sorted_seconds(kacc.first_response.values()), sorted_seconds(kacc.waits.values())
+            first_runs.append(first)
+            wait_runs.append(waits)
+            kpi_cells[gkey] = kpi_row(group_values[gkey], kacc, first, waits)
+        kpi_rows = [kpi_cells[gkey] for gkey in sorted(kpi_cells, key=order)]
+        first_responses = merged_seconds(first_runs)
+        extras = ReportExtras(
+            breaches_by_day=tally.breaches_by_day,
+            first_response_seconds=first_responses,  # (smallest first)
+            created_by_hour=tally.created_by_hour,
+            csat_scores=tally.csat_scores,
+            overall_sla=overall_rows,
+            overall_kpis=kpi_row({}, overall_kpi, first_responses, merged_seconds(wait_runs)),
+            attribute_names=tally.attribute_names,
+            watch=tally.watch.finish(),
+        )
         return Report(
             self.now,
             tally.accepted,
