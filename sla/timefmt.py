@@ -8,9 +8,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from types import FunctionType
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from sla.errors import TimestampError
+
+if TYPE_CHECKING:
+    # Compiled, an i64 is a machine integer: arithmetic without the checks
+    # of a Python int, which may grow past 64 bits.  Only annotations name
+    # it, and they are never evaluated: interpreted, the values are ints
+    # (and mypy_extensions, which comes with mypy, need not be installed).
+    from mypy_extensions import i64
 
 US_PER_SECOND: Final = 1_000_000
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -95,9 +102,9 @@ def plain_utc_us(text: str) -> int:
     >>> plain_utc_us("1970-01-02T00:00:01Z"), plain_utc_us("2024-02-30T00:00:00Z") == NOT_PLAIN
     (86401000000, True)
     """
-    # Written for mypyc: ord() of an index and plain integer operations
-    # compile to C; a tuple (min, divmod, a constant table) would be built
-    # and freed.
+    # Written for mypyc: ord() of an index and machine-integer (i64)
+    # operations compile to plain C; a tuple (min, divmod, a constant table)
+    # would be built and freed.
     if len(text) != 20 or ord(text[19]) != 90 or ord(text[10]) != 84:  # Z, T
         return NOT_PLAIN
     if ord(text[4]) != 45 or ord(text[7]) != 45 or ord(text[13]) != 58 or ord(text[16]) != 58:  # -, :
@@ -114,6 +121,7 @@ def plain_utc_us(text: str) -> int:
     year = century * 100 + of_century
     if year < 1 or month < 1 or month > 12 or hour > 23 or minute > 59 or second > 59 or day < 1:
         return NOT_PLAIN
+    last: i64
     if month == 2:
         last = 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
     elif month == 4 or month == 6 or month == 9 or month == 11:
@@ -123,25 +131,23 @@ def plain_utc_us(text: str) -> int:
     if day > last:
         return NOT_PLAIN
     # Days since 1970-01-01 of a proleptic Gregorian date, in whole numbers
-    # (years counted from March, so that the leap day ends a year).
-    shifted = year - 1 if month <= 2 else year  # >= 0
+    # (years counted from March, so that the leap day ends a year); every
+    # value is >= 0 until the last subtraction, and the instant fits 64 bits
+    # (year 9999 is below 2**58 microseconds).
+    shifted = year - 1 if month <= 2 else year
     era = shifted // 400
     of_era = shifted - era * 400
     day_of_year = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
     day_of_era = of_era * 365 + of_era // 4 - of_era // 100 + day_of_year
     days = era * 146_097 + day_of_era - 719_468
-    # Each part in microseconds from products of two factors below 2**30, a
-    # larger factor written as a smaller one and a shift: compiled, a
-    # product with a factor above that leaves machine integers for a
-    # Python int (86_400_000_000 = 42_187_500 << 11, 3_600_000_000 =
-    # 3_515_625 << 10).
-    return (days * 42_187_500 << 11) + (hour * 3_515_625 << 10) + minute * 60_000_000 + second * 1_000_000
+    us: i64 = days * 86_400_000_000 + hour * 3_600_000_000 + minute * 60_000_000 + second * 1_000_000
+    return int(us)
 
 
-def _two_digits(text: str, at: int) -> int:
+def _two_digits(text: str, at: i64) -> i64:
     """The two ASCII digits of ``text`` at ``at`` as a number, or -1."""
-    tens = ord(text[at]) - 48
-    ones = ord(text[at + 1]) - 48
+    tens: i64 = ord(text[at]) - 48
+    ones: i64 = ord(text[at + 1]) - 48
     return tens * 10 + ones if 0 <= tens <= 9 and 0 <= ones <= 9 else -1
 
 
