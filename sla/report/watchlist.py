@@ -18,27 +18,16 @@ are counted per UTC quarter hour over the :data:`MISS_WINDOW_DAYS` before
 days in any zone (exact in every zone whose offsets are whole quarter hours,
 which every zone has been since 1979).
 
->>> from sla import load_policies
->>> from sla.engine.batch import run_clock
->>> from sla.engine.jsonl import read_jsonl
->>> from sla.engine.judge import judge_ticket
->>> from sla.report.watch import Watchlist
->>> policies = load_policies("policies:\\n  - name: all\\n    targets: {first_response: 1h}\\n")
->>> tickets, _ = read_jsonl([
-...     '{"ticket_id": "T1", "at": "2026-03-02T08:00:00Z", "type": "created", "fields": {"assignee": "ana"}}',
-...     '{"ticket_id": "T2", "at": "2026-03-02T09:30:00Z", "type": "created", "fields": {"assignee": "bo"}}',
-... ])
+A result's misses per owner, as the accumulator
+(:mod:`sla.report.watch`, with a whole example) counts them, turned into
+local days:
+
 >>> now = 1772445600_000_000  # 2026-03-02T10:00:00Z
->>> watch = Watchlist(["assignee"])
->>> for ticket in tickets.values():
-...     clock = run_clock(policies, ticket.events, now)
-...     watch.add(ticket.ticket_id, judge_ticket(ticket.ticket_id, clock, policies, now), clock, now)
->>> result = watch.finish()
->>> [(i.ticket_id, i.owner) for i in result.breached], [(i.ticket_id, i.owner) for i in result.at_risk]
-([('T1', (('assignee', 'ana'),))], [('T2', (('assignee', 'bo'),))])
->>> days = result.misses_per_day("assignee", "UTC")
+>>> quarter = (now - 3_600_000_000) // QUARTER_US  # two breaches due at 09:00Z
+>>> result = WatchlistResult(now=now, misses={"assignee": {"ana": ("ana", {quarter: 2})}})
+>>> days = result.misses_per_day("assignee", "Europe/Berlin")
 >>> days.days[-1], [(row.owner, row.total) for row in days.rows]
-('2026-03-02', [('ana', 1)])
+('2026-03-02', [('ana', 2)])
 """
 
 from __future__ import annotations
