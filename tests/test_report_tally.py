@@ -6,6 +6,7 @@ given back in input order, also when reading stops with an error."""
 
 from __future__ import annotations
 
+import io
 import pickle
 from collections import Counter
 from collections.abc import Iterator
@@ -16,11 +17,14 @@ import orjson
 import pytest
 
 from sla import load_policies
+from sla.cli.progress import Progress
 from sla.engine.batch import TicketJudge
 from sla.engine.events import NotGrouped, TicketEvents, events_from_dicts
 from sla.engine.jsonl import read_jsonl
 from sla.engine.judge import CycleResult
+from sla.io import pipeline
 from sla.io.generate import generate
+from sla.io.sinks import ReportSink
 from sla.report import tally as tally_module
 from sla.report import watch as watch_module
 from sla.report.figures import ReportBuilder
@@ -185,3 +189,34 @@ def test_with_a_period_each_cycle_is_grouped_by_its_start() -> None:
 
 def test_the_state_is_where_the_compiled_modules_read_it() -> None:
     assert tally_module._STATE == watch_module._STATE == CycleResult._fields.index("state")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("bad_at", [20, -1], ids=["ungrouped: the sink starts over", "grouped"])
+def test_the_sinks_loop_and_a_drawn_progress_bar_give_the_same_report(tmp_path: Path, bad_at: int) -> None:
+    # without a drawn bar the report sink takes every ticket in the tally's
+    # own loop (add_all); with one, ticket by ticket
+    lines = [orjson.dumps(e) for e in generate(150, seed=8)]
+    lines.insert(10, b"not json")
+    bad = b'{"ticket_id": "BAD", "at": "someday", "type": "created", "fields": {}}'
+    lines.insert(bad_at if bad_at >= 0 else len(lines), bad)
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    now = ReportBuilder(POLICIES, NOW).now
+    quiet_sink = ReportSink(POLICIES, now, by=("channel",))
+    quiet = pipeline.run(quiet_sink, str(path))
+    bar = Progress(0, "lines", stream=_Terminal(), delay=0.0, interval=0.0)
+    bar.every = 1
+    shown_sink = ReportSink(POLICIES, now, by=("channel",))
+    told = pipeline.run(shown_sink, str(path), progress=bar)
+    assert everything(quiet_sink.finish()) == everything(shown_sink.finish())
+    assert told.tickets == quiet.tickets == 151
+    # (ungrouped, the bar was also told the tickets streamed before the start over)
+    assert bar.calls == 151 if bad_at < 0 else bar.calls > 151
+    assert [str(r) for r in told.rejections] == [str(r) for r in quiet.rejections]
+    assert len(quiet.rejections) == 2  # the line that is not JSON and ticket BAD, once each
+    assert quiet_sink.finish().rejected == 1
