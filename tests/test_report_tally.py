@@ -108,7 +108,7 @@ def test_the_watch_list_keeps_what_it_would_if_told_of_every_ticket() -> None:
                 ticket.ticket_id, judge.judge_fields(ticket.ticket_id, clock), clock, judge.now
             )
     # most tickets change nothing in it, and are not told
-    assert builder.tally.watch_told and builder.tally.owners_told == {"assignee", "group"}
+    assert builder.tally.watch.now == judge.now and builder.tally.watch.owner_keys == {"assignee", "group"}
     assert builder.tally.watch.finish() == told_everything.finish()
 
 

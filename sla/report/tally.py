@@ -101,12 +101,8 @@ class ReportTally:
         #: Tickets given to :meth:`add_all` (accepted, rejected or created after now).
         self.seen = 0
         self.events = EventRange()
+        #: Told only of the tickets that change what it keeps (see :meth:`_watch`).
         self.watch = Watchlist(by)
-        #: Whether the watch list has been told of a ticket (it keeps ``now``), and
-        #: the owner attributes it has been told of: it is told only of tickets
-        #: that change what it keeps.
-        self.watch_told = False
-        self.owners_told: set[str] = set()
         self.unmeasured = 0
         self.no_policy = 0
         #: Per metric, the kinds of hours its cycles were measured in.
@@ -293,8 +289,10 @@ class ReportTally:
     def _watch(self, ticket_id: str, judged: list[CycleFields], clock: TicketClock, now: int) -> None:
         """Tell the watch list of the ticket when that changes what it keeps:
         a breached, running or paused cycle, an owner attribute it has not
-        seen, or the first ticket (most tickets change nothing)."""
-        tell = not self.watch_told
+        seen, or the first ticket, which gives it ``now`` (most tickets
+        change nothing)."""
+        watch = self.watch
+        tell = watch.now is None
         # The cycles as tuples of objects: compiled, a typed fifteen-field
         # tuple would be unpacked whole to read its state.
         cycles: Sequence[tuple[object, ...]] = judged
@@ -304,12 +302,10 @@ class ReportTally:
                 break
         attrs = clock.attributes
         for name in OWNER_KEYS:
-            if name in attrs and name not in self.owners_told:
-                self.owners_told.add(name)
+            if name in attrs and name not in watch.owner_keys:
                 tell = True
         if tell:
-            self.watch_told = True
-            self.watch.add(ticket_id, judged, clock, now)
+            watch.add(ticket_id, judged, clock, now)
 
     # ------------------------------------------------------------ overall
     # The figures over the whole report are its groups' merged at the end,
@@ -356,8 +352,6 @@ class ReportTally:
         self.seen += other.seen
         self.events.merge(other.events.first, other.events.last)
         self.watch.merge(other.watch)
-        self.watch_told = self.watch_told or other.watch_told
-        self.owners_told |= other.owners_told
         self.unmeasured += other.unmeasured
         self.no_policy += other.no_policy
         for metric, kinds in other.metric_hours.items():
