@@ -30,31 +30,23 @@ which keeps the report's options and finishes the figures.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from typing import Final, final
 
 from sla.engine.batch import TicketJudge
 from sla.engine.clock import ClockPlan, TicketClock, fed_clock
 from sla.engine.events import EventRange, TicketEvents
-from sla.engine.judge import BREACHED, PAUSED, RUNNING, CycleFields, Resolver, judge_fields
+from sla.engine.judge import CycleFields, Resolver, judge_fields
 from sla.policy.compile import PolicySet
 from sla.report.accumulators import GroupKey, KpiAcc, SlaAcc, ticket_figures, value_key
 from sla.report.localtime import LocalTime
 from sla.report.results import PERIOD_KEY
 from sla.report.watch import Watchlist
-from sla.report.watchlist import OWNER_KEYS
 
 #: The ``--by`` key that groups by the policy in force.
 POLICY_KEY: Final = "policy"
 
 _NO_ATTRIBUTES: Final[Mapping[str, object]] = {}
-#: Where a cycle's state is among its fields (``CycleResult.state``), as a
-#: literal: compiled, a literal index reads the item, where any other index
-#: first builds a new tuple of all fifteen (tests/test_report_tally.py
-#: checks the place).
-_STATE: Final = 6
-#: The states of the cycles the watch list keeps or counts.
-_WATCHED: Final = frozenset({BREACHED, RUNNING, PAUSED})
 
 
 @final
@@ -101,7 +93,6 @@ class ReportTally:
         #: Tickets given to :meth:`add_all` (accepted, rejected or created after now).
         self.seen = 0
         self.events = EventRange()
-        #: Told only of the tickets that change what it keeps (see :meth:`_watch`).
         self.watch = Watchlist(by)
         self.unmeasured = 0
         self.no_policy = 0
@@ -204,7 +195,7 @@ class ReportTally:
         # Clock figures: each cycle grouped by the attributes at its end (or now).
         judged = judge_fields(ticket.ticket_id, clock, policies, now, False, resolver)
         self.tally_cycles(judged, clock, now, local, memo)
-        self._watch(ticket.ticket_id, judged, clock, now)
+        self.watch.add(ticket.ticket_id, judged, clock, now)
 
         # Ticket figures: grouped by the attributes (and policy) at now.
         attrs_now = clock.attributes
@@ -285,27 +276,6 @@ class ReportTally:
                 if counts is None:
                     counts = self.breaches_by_day[day] = Counter()
                 counts[metric] += 1
-
-    def _watch(self, ticket_id: str, judged: list[CycleFields], clock: TicketClock, now: int) -> None:
-        """Tell the watch list of the ticket when that changes what it keeps:
-        a breached, running or paused cycle, an owner attribute it has not
-        seen, or the first ticket, which gives it ``now`` (most tickets
-        change nothing)."""
-        watch = self.watch
-        tell = watch.now is None
-        # The cycles as tuples of objects: compiled, a typed fifteen-field
-        # tuple would be unpacked whole to read its state.
-        cycles: Sequence[tuple[object, ...]] = judged
-        for fields in cycles:
-            if fields[_STATE] in _WATCHED:
-                tell = True
-                break
-        attrs = clock.attributes
-        for name in OWNER_KEYS:
-            if name in attrs and name not in watch.owner_keys:
-                tell = True
-        if tell:
-            watch.add(ticket_id, judged, clock, now)
 
     # ------------------------------------------------------------ overall
     # The figures over the whole report are its groups' merged at the end,

@@ -40,6 +40,7 @@ from typing import Final
 
 from sla.engine.clock import TicketClock
 from sla.engine.judge import BREACHED, PAUSED, RUNNING, CycleFields, CycleResult
+from sla.report.accumulators import value_key
 from sla.report.watchlist import (
     DAY_US,
     MISS_WINDOW_DAYS,
@@ -49,11 +50,12 @@ from sla.report.watchlist import (
     SortKey,
     WatchItem,
     WatchlistResult,
-    value_key,
 )
 
 #: Where a cycle's state is among its fields (a CycleResult or its plain
-#: tuple), as a literal (see sla.report.tally).
+#: tuple), as a literal: compiled, a literal index reads the item, where
+#: another index of a typed tuple first boxes all fifteen fields
+#: (tests/test_report_tally.py checks the place).
 _STATE: Final = 6
 #: The states of the cycles it keeps or counts.
 _WATCHED: Final = frozenset({BREACHED, RUNNING, PAUSED})

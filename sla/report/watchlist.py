@@ -53,15 +53,6 @@ QUARTER_US = 15 * 60 * US_PER_SECOND
 DAY_US = 86_400 * US_PER_SECOND
 
 
-def value_key(value: object) -> object:
-    """A hashable key for an owner value that keeps distinct JSON values apart
-    (as :func:`sla.report.accumulators.value_key`, which imports the results
-    module that imports this one)."""
-    if value is None or type(value) is str:
-        return value
-    return ("json", json.dumps(value, sort_keys=True))
-
-
 #: A cycle's place in its table: smaller comes first.
 SortKey = tuple[int, int, str, str, int]
 
@@ -141,7 +132,7 @@ class WatchlistResult:
     due_within_day: int = 0
     owner_keys: tuple[str, ...] = ()
     miss_keys: tuple[str, ...] = ()
-    #: Per miss key, per owner (its :func:`value_key`): the owner's value and
+    #: Per miss key, per owner (its :func:`~sla.report.accumulators.value_key`): the owner's value and
     #: its breaches counted per UTC quarter hour of ``due_at``.
     misses: Mapping[str, Mapping[object, tuple[object, Mapping[int, int]]]] = field(default_factory=dict)
 
