@@ -161,3 +161,40 @@ def test_the_text_caches_stay_bounded_and_right() -> None:
     assert rows_jsonl(cycles) == as_rows(cycles)
     assert len(rows._HEADS) <= 257 and len(rows._MIDDLES) <= 4097 and len(rows._QUOTED) <= 4097
     assert rows_jsonl(cycles[:3]) == as_rows(cycles[:3])  # after a clear, as before
+
+
+def _copied(source, target) -> None:
+    from sla.io.writers import copy_file
+
+    copy_file(source, target)
+
+
+def test_copy_file_appends_what_is_left_of_the_source(tmp_path) -> None:
+    """Kernel copy between files, the rest of a source a reader has read
+    ahead in, an append-only target (the kernel refuses), memory buffers."""
+    import io
+    import os
+
+    text = b"".join(b"line %d\n" % i for i in range(100_000))
+    source_path = tmp_path / "source"
+    source_path.write_bytes(text)
+    for mode in ("wb", "ab", "memory"):
+        with open(source_path, "rb") as source:
+            assert source.readline() == b"line 0\n"  # the reader holds more in its buffer
+            target_path = tmp_path / f"target-{mode}"
+            target = io.BytesIO() if mode == "memory" else open(target_path, mode)  # noqa: SIM115
+            target.write(b"head\n")
+            _copied(source, target)
+            target.write(b"tail\n")
+            assert target.tell() == len(text) - len(b"line 0\n") + len(b"head\ntail\n")
+            got = target.getvalue() if mode == "memory" else None
+            target.close()
+            if got is None:
+                got = target_path.read_bytes()
+        assert got == b"head\n" + text[len(b"line 0\n") :] + b"tail\n", mode
+    read_end, write_end = os.pipe()  # a pipe as the source: through a buffer
+    with os.fdopen(write_end, "wb") as writer:
+        writer.write(b"piped\n")
+    with os.fdopen(read_end, "rb") as reader, open(tmp_path / "from-pipe", "wb") as target:
+        _copied(reader, target)
+    assert (tmp_path / "from-pipe").read_bytes() == b"piped\n"

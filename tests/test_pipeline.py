@@ -337,3 +337,38 @@ def test_ungrouped_standard_input_is_read_once_and_evaluated_whole(
             assert rows == reference(policies, data)[0]
         else:
             assert json.loads(captured.out)["tickets"] == 400
+
+
+@pytest.mark.parametrize("grouped", [True, False], ids=["grouped", "shuffled"])
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "table"])
+@pytest.mark.parametrize("opening", ["wb", "ab", "pipe"])
+def test_parallel_runs_write_what_one_job_writes(
+    policies, lines, tmp_path, monkeypatch, grouped, fmt, opening
+):
+    """Workers' pieces reach the output whole and in order, in every format:
+    copied by the kernel into a regular file (JSONL from byte ranges),
+    through a buffer where the kernel refuses (a file opened to append) or
+    cannot (a pipe), read back ticket by ticket otherwise."""
+    data, path = write_input(tmp_path, lines, grouped)
+
+    def evaluate(jobs: int) -> bytes:
+        target = tmp_path / f"rows-{jobs}.{fmt}"
+        if opening == "pipe":
+            pipe = _Pipe()
+            pipeline.evaluate_file(policies, str(path), NOW, pipe, fmt=fmt, jobs=jobs)
+            return bytes(pipe.data)
+        with open(target, opening) as handle:
+            if opening == "ab":
+                handle.write(b"already there\n")
+            pipeline.evaluate_file(policies, str(path), NOW, handle, fmt=fmt, jobs=jobs)
+        return target.read_bytes()
+
+    alone = evaluate(1)
+    if opening == "ab":  # starting over (ungrouped input) cuts back to where the run began
+        assert alone.startswith(b"already there\n") and alone.count(b"already there") == 1
+    jobs, taken = force_path(monkeypatch, "parallel", streamer="_stream")
+    assert evaluate(jobs) == alone
+    assert taken == (["pool"] if grouped else ["pool", "pool"])
+    if fmt == "jsonl":
+        body = alone.removeprefix(b"already there\n") if opening == "ab" else alone
+        assert [json.loads(line) for line in body.splitlines()] == reference(policies, data)[0]

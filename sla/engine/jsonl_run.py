@@ -6,6 +6,7 @@ per ticket runs interpreted.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,11 @@ class JsonlRun:
     (the last may be shorter; compiled, the size is counted in characters,
     the bytes of ASCII text) and each rejected ticket as it comes.
     ``tickets`` and ``rows`` count what it has seen and written; ``seen``
-    is told every accepted ticket (the run's event range).
+    is told every accepted ticket (the run's event range).  With ``log``, a
+    pair of arrays, each accepted ticket's first input line goes to the
+    first and its number of rows (lines) to the second: where a worker's
+    rows are merged with others' by input line, or read back ticket by
+    ticket.
 
     >>> from sla import load_policies
     >>> from sla.engine.batch import TicketJudge
@@ -51,10 +56,11 @@ class JsonlRun:
         resolver: Resolver,
         seen: EventRange,
         chunk_bytes: int,
+        log: tuple[array[int], array[int]] | None = None,
     ) -> None:
         self.clock_plan, self.done_statuses, self.derive = clock_plan, done_statuses, derive
         self.policies, self.now, self.resolver = policies, now, resolver
-        self.seen, self.chunk_bytes = seen, chunk_bytes
+        self.seen, self.chunk_bytes, self.log = seen, chunk_bytes, log
         self.tickets = 0
         self.rows = 0
 
@@ -63,6 +69,7 @@ class JsonlRun:
         clock_plan, done_statuses, derive = self.clock_plan, self.done_statuses, self.derive
         policies, now, resolver, seen = self.policies, self.now, self.resolver, self.seen
         chunk_bytes = self.chunk_bytes
+        log = self.log
         # Compiled, the rows' text is kept as str and encoded once a chunk;
         # interpreted, as the bytes orjson gives (see ROWS_TEXT_IS_NATIVE).
         as_text = ROWS_TEXT_IS_NATIVE
@@ -87,6 +94,9 @@ class JsonlRun:
                 resolver,
             )
             self.rows += len(results)
+            if log is not None:
+                log[0].append(ticket.first_line)
+                log[1].append(len(results))
             if as_text:
                 size += write_rows(results, lines)
             else:

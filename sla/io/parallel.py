@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from sla.engine.events import LineError, NotGrouped, TicketEvents, stream_grouped, ticket_key
+from sla.engine.jsonl import chunk_records
 from sla.io.sinks import Part, feed
-from sla.io.sources import jsonl_range
+from sla.io.sources import range_chunks
 from sla.io.spill import partition_tickets
 from sla.io.summary import Rejection, RunSummary
 from sla.policy.compile import PolicySet
@@ -91,14 +92,29 @@ def partition_job(task: tuple[str, str]) -> tuple[Any, RunSummary]:
     return run_partition(_WORKER["maker"], *task)
 
 
-def range_job(task: tuple[str, int, int, str]) -> tuple[Any, RunSummary, list[str]] | None:
+class _LineCount:
+    """Counts the lines of the chunks that pass through it."""
+
+    def __init__(self) -> None:
+        self.lines = 0
+
+    def through(self, chunks: Iterable[list[bytes]]) -> Iterator[list[bytes]]:
+        for chunk in chunks:
+            self.lines += len(chunk)
+            yield chunk
+
+
+def range_job(task: tuple[str, int, int, str]) -> tuple[Any, RunSummary, list[str], int] | None:
     """Stream a byte range of grouped JSONL, lines numbered from 1 within it
     (each record through the pool's ``prepare``, if any); None if a ticket's
-    lines are not together."""
+    lines are not together.  Besides the part's result and the summary, the
+    ids of its tickets and the number of its lines (so the parent need not
+    read the range again to number the next one's lines)."""
     path, start, end, out_path = task
     part, summary = _WORKER["maker"](out_path), RunSummary()
     line_errors: list[LineError] = []
     ids: list[str] = []
+    count = _LineCount()
 
     def remember(tickets: Iterable[TicketEvents]) -> Iterator[TicketEvents]:
         for ticket in tickets:
@@ -106,14 +122,15 @@ def range_job(task: tuple[str, int, int, str]) -> tuple[Any, RunSummary, list[st
             yield ticket
 
     try:
-        found = prepared(jsonl_range(path, start, end, 1), _PREPARE.get("record"))
+        lines = count.through(range_chunks(path, start, end))
+        found = prepared(chunk_records(lines), _PREPARE.get("record"))
         feed(remember(stream_grouped(found, line_errors)), part, summary)
     except NotGrouped:
         part.close()
         return None
     summary.rejections += [Rejection.of_line(e) for e in line_errors]
     summary.zone_fallbacks = _zone_fallbacks(_WORKER["maker"])
-    return part.close(), summary, ids
+    return part.close(), summary, ids, count.lines
 
 
 _PIECE = 1 << 20

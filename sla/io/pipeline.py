@@ -46,7 +46,6 @@ from sla.errors import SlaError
 from sla.io.csv_rows import CsvMap, MappedPath, explain_row_errors
 from sla.io.parallel import (
     Prepare,
-    count_lines,
     partition_job,
     prepared,
     range_job,
@@ -308,15 +307,15 @@ def _parallel_ranges(
     if len(done) != len(results):
         return None  # a range was not grouped
     seen: set[str] = set()
-    for _, _, ids in done:
+    for _, _, ids, _ in done:
         seen.update(ids)
-    if len(seen) != sum(len(ids) for _, _, ids in done):
+    if len(seen) != sum(len(ids) for _, _, ids, _ in done):
         return None  # a ticket spans two ranges: the input is not grouped
     summary, offset = RunSummary(), 0
-    for (start, end), (_, part_summary, _) in zip(ranges, done, strict=True):
+    for _, part_summary, _, lines in done:
         summary.absorb(part_summary, offset)
-        offset += count_lines(path, start, end)
-    sink.gather([result for result, _, _ in done], interleaved=False)
+        offset += lines
+    sink.gather([result for result, _, _, _ in done], interleaved=False)
     return summary
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import heapq
 import os
-import shutil
 import stat
 import tempfile
 from array import array
@@ -37,7 +36,16 @@ from sla.engine.jsonl_run import JsonlRun
 from sla.engine.rows import row_of, rows_of, ticket_jsonl
 from sla.io.row_filter import DueOrder, RowFilter
 from sla.io.summary import Rejection, RunSummary
-from sla.io.writers import CHUNK_BYTES, JsonlWriter, Row, RowWriter, TableOptions, TableWriter, open_writer
+from sla.io.writers import (
+    CHUNK_BYTES,
+    JsonlWriter,
+    Row,
+    RowWriter,
+    TableOptions,
+    TableWriter,
+    copy_file,
+    open_writer,
+)
 from sla.policy.compile import PolicySet
 
 if TYPE_CHECKING:
@@ -115,9 +123,24 @@ def _can_restart(target: IO[bytes]) -> bool:
             return False
 
 
+def _appends(target: IO[bytes]) -> bool:
+    """Whether every write goes to the end of the target (opened to append):
+    its position before the first write may still be 0."""
+    try:
+        import fcntl  # POSIX: asked of the descriptor, which a shell's >> sets up too
+    except ImportError:  # pragma: no cover - Windows: the file object's own mode
+        return "a" in str(getattr(target, "mode", ""))
+    try:
+        return bool(fcntl.fcntl(target.fileno(), fcntl.F_GETFL) & os.O_APPEND)
+    except (OSError, ValueError, AttributeError):  # no descriptor: an in-memory buffer
+        return False
+
+
 class Output:
     """The destination of rows, able to start over if streaming finds
-    ungrouped input (a pipe is spooled to a temporary file until the end)."""
+    ungrouped input (a pipe is spooled to a temporary file until the end).
+    Starting over keeps what the target held before the run (a file opened
+    to append, ``>>`` in a shell): it is cut back to where the run began."""
 
     def __init__(self, target: IO[bytes]):
         self.target = target
@@ -125,16 +148,19 @@ class Output:
         self.stream: IO[bytes] = target
         if not _can_restart(target):
             self.spool = self.stream = tempfile.TemporaryFile()  # noqa: SIM115 (closed in finish)
+            self.start = 0
+        else:
+            self.start = target.seek(0, os.SEEK_END if _appends(target) else os.SEEK_CUR)
 
     def restart(self) -> None:
-        self.stream.seek(0)
+        self.stream.seek(self.start)
         self.stream.truncate()
 
     def finish(self) -> None:
         self.stream.flush()
         if self.spool is not None:
             self.spool.seek(0)
-            shutil.copyfileobj(self.spool, self.target, 1 << 20)
+            copy_file(self.spool, self.target)
             self.target.flush()
             self.spool.close()
 
@@ -151,6 +177,23 @@ def _jsonl_of(judge: TicketJudge, ticket: TicketEvents, keep: RowFilter | None) 
         judge.fields(ticket) if keep is None else [r for r in judge(ticket) if keep.keep(r)]
     )
     return ticket_jsonl(fields), len(fields)
+
+
+def _run_jsonl(
+    run: JsonlRun, tickets: Iterable[TicketEvents], summary: RunSummary, write: Callable[[bytes], object]
+) -> int:
+    """Tickets through the engine's loop, its chunks of rows to ``write``, its
+    rejections and tickets counted in ``summary``; returns the rows written."""
+    rejections = summary.rejections
+    try:
+        for item in run.chunks(tickets):
+            if isinstance(item, TicketEvents):
+                rejections.append(Rejection.of_ticket(item))
+            else:
+                write(item)
+    finally:  # also when the input turns out not grouped (the sink then starts over)
+        summary.tickets += run.tickets
+    return run.rows
 
 
 class _DirectRows:
@@ -181,16 +224,7 @@ class _DirectRows:
         if self.jsonl is None or self.keep is not None:
             return False
         run = JsonlRun(*self.judge.run_arguments(), self.range, CHUNK_BYTES)
-        write, rejections = self.jsonl.write_lines, summary.rejections
-        try:
-            for item in run.chunks(tickets):
-                if isinstance(item, TicketEvents):
-                    rejections.append(Rejection.of_ticket(item))
-                else:
-                    write(item)
-        finally:  # also when the input turns out not grouped (the sink then starts over)
-            summary.tickets += run.tickets
-            self.rows += run.rows
+        self.rows += _run_jsonl(run, tickets, summary, self.jsonl.write_lines)
         return True
 
     def close(self) -> int:
@@ -201,12 +235,12 @@ class _DirectRows:
 @dataclass(frozen=True)
 class RowFile:
     """A piece's rows as JSONL in ``path``; ticket ``i`` began on input line
-    ``first_lines[i]`` and its rows end at byte ``ends[i]``; ``first_event``
-    and ``last_event`` bound its accepted tickets' events."""
+    ``first_lines[i]`` and has ``counts[i]`` rows (lines) there, in that
+    order; ``first_event`` and ``last_event`` bound its accepted tickets' events."""
 
     path: str
     first_lines: array[int]
-    ends: array[int]
+    counts: array[int]
     rows: int
     first_event: int | None = None
     last_event: int | None = None
@@ -214,18 +248,17 @@ class RowFile:
     def entries(self) -> Iterator[tuple[int, bytes]]:
         """(first input line, JSONL rows) per ticket, in the piece's order."""
         with open(self.path, "rb") as handle:
-            position = 0
-            for first_line, end in zip(self.first_lines, self.ends, strict=True):
-                yield first_line, handle.read(end - position)
-                position = end
+            readline = handle.readline
+            for first_line, count in zip(self.first_lines, self.counts, strict=True):
+                yield first_line, b"".join([readline() for _ in range(count)])
 
 
 class _RowFileWriter:
     def __init__(self, policies: PolicySet, now: int, keep: RowFilter | None, path: str):
         self.policies, self.now, self.keep, self.path = policies, now, keep, path
         self.handle = open(path, "wb", buffering=1 << 20)  # noqa: SIM115 (closed in close)
-        self.first_lines, self.ends = array("q"), array("q")
-        self.position = self.rows = 0
+        self.first_lines, self.counts = array("q"), array("q")
+        self.rows = 0
         self.range = EventRange()
         self.judge = TicketJudge(policies, now)
 
@@ -236,13 +269,22 @@ class _RowFileWriter:
         data, count = _jsonl_of(self.judge, ticket, self.keep)
         self.rows += count
         self.handle.write(data)
-        self.position += len(data)
         self.first_lines.append(ticket.first_line)
-        self.ends.append(self.position)
+        self.counts.append(count)
+
+    def add_all(self, tickets: Iterable[TicketEvents], summary: RunSummary) -> bool:
+        """Every ticket at once in the engine's loop (:class:`JsonlRun`), when
+        no filter applies; False, taking none, otherwise."""
+        if self.keep is not None:
+            return False
+        log = (self.first_lines, self.counts)
+        run = JsonlRun(*self.judge.run_arguments(), self.range, CHUNK_BYTES, log)
+        self.rows += _run_jsonl(run, tickets, summary, self.handle.write)
+        return True
 
     def close(self) -> RowFile:
         self.handle.close()
-        return RowFile(self.path, self.first_lines, self.ends, self.rows, self.range.first, self.range.last)
+        return RowFile(self.path, self.first_lines, self.counts, self.rows, self.range.first, self.range.last)
 
 
 @dataclass(frozen=True)
@@ -320,8 +362,7 @@ class RowSink:
         else:  # byte ranges: each piece is already in input order
             for part in parts:
                 if raw is not None:
-                    with open(part.path, "rb") as handle:
-                        shutil.copyfileobj(handle, self.output.stream, 1 << 20)
+                    raw.write_file(part.path)
                 else:
                     for _, blob in part.entries():
                         if blob:

@@ -108,10 +108,10 @@ def jsonl_range(
     path: str, start: int = 0, end: int | None = None, start_line: int = 1
 ) -> Iterator[tuple[int, object]]:
     """Records of the lines that start in the byte range ``[start, end)`` (start at a line start)."""
-    return chunk_records(_range_chunks(path, start, end), start_line)
+    return chunk_records(range_chunks(path, start, end), start_line)
 
 
-def _range_chunks(path: str, start: int, end: int | None) -> Iterator[list[bytes]]:
+def range_chunks(path: str, start: int, end: int | None) -> Iterator[list[bytes]]:
     """The lines of a byte range, a read at a time; the file is open while they are read."""
     with open_events(path) as handle:
         if start:
@@ -403,4 +403,12 @@ def _picked(
             yield number, record
 
 
-__all__ = ["EVENT_COLUMNS", "FORMATS", "detect_format", "jsonl_range", "read_events_file", "records"]
+__all__ = [
+    "EVENT_COLUMNS",
+    "FORMATS",
+    "detect_format",
+    "jsonl_range",
+    "range_chunks",
+    "read_events_file",
+    "records",
+]

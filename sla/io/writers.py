@@ -8,6 +8,9 @@ safely.
 from __future__ import annotations
 
 import csv
+import errno
+import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Protocol
@@ -57,6 +60,49 @@ class RowWriter(Protocol):
     def close(self) -> None: ...
 
 
+#: Why the kernel may refuse to copy between two files itself: then they are
+#: copied through a buffer.
+_NO_KERNEL_COPY = frozenset(
+    {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EBADF, errno.EOPNOTSUPP, errno.EPERM}
+)
+
+
+def copy_file(source: IO[bytes], target: IO[bytes]) -> None:
+    """All that is left of ``source`` appended to ``target``: by the kernel
+    between two files where it can (``os.copy_file_range``, Linux), so the
+    bytes never pass through Python; through a buffer otherwise (another
+    system, a pipe, an in-memory buffer).
+
+    >>> import io, tempfile
+    >>> with tempfile.TemporaryFile() as a, tempfile.TemporaryFile() as b:
+    ...     _ = a.write(b"rows\\n"); _ = a.seek(0); _ = b.write(b"head\\n")
+    ...     copy_file(a, b); _ = b.seek(0); b.read()
+    b'head\\nrows\\n'
+    """
+    copy_range = getattr(os, "copy_file_range", None)
+    try:
+        source_fd, target_fd = source.fileno(), target.fileno()
+        position = source.tell()  # where its reader is (the descriptor may be ahead: read-ahead)
+    except (OSError, AttributeError, ValueError):  # no descriptor (io.BytesIO and the like), a pipe
+        copy_range = None
+    if copy_range is not None:
+        target.flush()  # what the target holds in its buffer goes first
+        start, refused = position, False
+        try:
+            while part := copy_range(source_fd, target_fd, 1 << 30, position):
+                position += part
+        except OSError as exc:
+            if exc.errno not in _NO_KERNEL_COPY:
+                raise
+            refused = True  # (before copying anything, in practice; else the rest follows)
+        if position > start:  # the target's own idea of its position follows its descriptor's
+            target.seek(0, os.SEEK_CUR)
+        source.seek(position)
+        if not refused:
+            return
+    shutil.copyfileobj(source, target, 1 << 20)
+
+
 #: Rows are serialised into a buffer written out in chunks of about this many bytes.
 CHUNK_BYTES = 1 << 18
 _NEWLINE = orjson.OPT_APPEND_NEWLINE
@@ -95,6 +141,12 @@ class JsonlWriter:
         """Already serialised JSONL rows (from a worker process)."""
         self._flush()
         self.out.write(data)
+
+    def write_file(self, path: str) -> None:
+        """The JSONL rows of a file (a worker's piece of the output), whole."""
+        self._flush()
+        with open(path, "rb") as source:
+            copy_file(source, self.out)
 
     def close(self) -> None:
         self._flush()
