@@ -198,3 +198,41 @@ def test_copy_file_appends_what_is_left_of_the_source(tmp_path) -> None:
     with os.fdopen(read_end, "rb") as reader, open(tmp_path / "from-pipe", "wb") as target:
         _copied(reader, target)
     assert (tmp_path / "from-pipe").read_bytes() == b"piped\n"
+
+
+def test_copy_file_finishes_through_a_buffer_when_the_kernel_stops(tmp_path, monkeypatch) -> None:
+    """The kernel copies a part, then refuses (EXDEV): the rest goes through
+    a buffer from where it stopped; a real error (a full disk) is raised."""
+    import errno
+    import os
+
+    import pytest
+
+    text = b"".join(b"row %d\n" % i for i in range(1000))
+    (tmp_path / "source").write_bytes(text)
+    real = os.copy_file_range
+    calls: list[int] = []
+
+    def once_then(code: int):
+        def copy_range(src, dst, count, offset_src=None):
+            calls.append(count)
+            if len(calls) == 1:
+                return real(src, dst, 100, offset_src)
+            raise OSError(code, os.strerror(code))
+
+        return copy_range
+
+    monkeypatch.setattr(os, "copy_file_range", once_then(errno.EXDEV))
+    with open(tmp_path / "source", "rb") as source, open(tmp_path / "target", "wb") as target:
+        target.write(b"head\n")
+        _copied(source, target)
+    assert (tmp_path / "target").read_bytes() == b"head\n" + text
+    calls.clear()
+    monkeypatch.setattr(os, "copy_file_range", once_then(errno.ENOSPC))
+    with (
+        open(tmp_path / "source", "rb") as source,
+        open(tmp_path / "target", "wb") as target,
+        pytest.raises(OSError) as raised,
+    ):
+        _copied(source, target)
+    assert raised.value.errno == errno.ENOSPC

@@ -63,7 +63,7 @@ class RowWriter(Protocol):
 #: Why the kernel may refuse to copy between two files itself: then they are
 #: copied through a buffer.
 _NO_KERNEL_COPY = frozenset(
-    {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EBADF, errno.EOPNOTSUPP, errno.EPERM}
+    {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EBADF, errno.EOPNOTSUPP, errno.EPERM, errno.ESPIPE}
 )
 
 
