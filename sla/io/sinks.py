@@ -26,6 +26,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
+from itertools import islice
 from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar
 
 import orjson
@@ -248,9 +249,8 @@ class RowFile:
     def entries(self) -> Iterator[tuple[int, bytes]]:
         """(first input line, JSONL rows) per ticket, in the piece's order."""
         with open(self.path, "rb") as handle:
-            readline = handle.readline
             for first_line, count in zip(self.first_lines, self.counts, strict=True):
-                yield first_line, b"".join([readline() for _ in range(count)])
+                yield first_line, b"".join(islice(handle, count))
 
 
 class _RowFileWriter:
