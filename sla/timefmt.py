@@ -6,6 +6,7 @@ compare and subtract.  Datetimes are converted once at the edges.
 
 from __future__ import annotations
 
+import operator
 from datetime import UTC, datetime, timedelta
 from types import FunctionType
 from typing import TYPE_CHECKING, Final
@@ -200,11 +201,31 @@ def format_instant(us: int) -> str:
     return text
 
 
+#: Integers up to this size in magnitude are exact as doubles (2**53 µs is
+#: about 285 years).
+_EXACT_IN_DOUBLE: Final = 1 << 53
+
+
+def seconds_of(us: int) -> float:
+    """Microseconds as seconds, the float nearest the exact quotient, as
+    Python divides integers, compiled or not.
+
+    Compiled, ``int / int`` turns both into doubles first, which rounds
+    twice beyond 2**53 µs: those go through Python's own division.
+
+    >>> seconds_of(1_500_000), seconds_of(9_999_999_999_999_999)
+    (1.5, 9999999999.999998)
+    """
+    if -_EXACT_IN_DOUBLE <= us <= _EXACT_IN_DOUBLE:
+        return us / US_PER_SECOND
+    return float(operator.truediv(us, US_PER_SECOND))
+
+
 def format_seconds(us: int) -> int | float:
     """Microseconds as seconds: an int when whole, else a float."""
     if us % US_PER_SECOND == 0:
         return us // US_PER_SECOND
-    return us / US_PER_SECOND
+    return seconds_of(us)
 
 
 def duration_text(us: int | float | None, *, business: bool = True, exact: bool = False) -> str:

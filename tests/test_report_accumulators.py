@@ -8,7 +8,8 @@ from __future__ import annotations
 import pickle
 from array import array
 
-from hypothesis import given
+import orjson
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from sla.report.accumulators import (
@@ -99,3 +100,25 @@ def test_the_whole_reports_times_from_its_groups_sorted_runs(groups: list[list[i
     assert spread(merged_seconds(runs)) == distribution(everything) == distribution(everything[::-1])
     for values, run in zip(groups, runs, strict=True):
         assert spread(run) == distribution(values)
+
+
+@given(st.integers(min_value=-(10**18), max_value=10**18))
+@example(9_999_999_999_999_999)  # 9999999999.999998, where doubles first would give 1e10
+@example(-(2**53) - 3)
+def test_seconds_are_the_nearest_float_to_the_exact_quotient(us: int) -> None:
+    """Compiled, ``int / int`` turns both into doubles first and rounds twice
+    beyond 2**53 µs; every place that turns microseconds into seconds gives
+    what Python's own division gives, compiled or not."""
+    from sla.engine.rows import row_of, rows_jsonl
+    from sla.timefmt import format_seconds, seconds_of
+
+    want = us / 1_000_000  # run by the interpreter: the int quotient, rounded once
+    assert seconds_of(us) == want
+    assert sorted_seconds([us]) == [want]
+    assert distribution([us]).mean == want
+    if us % 1_000_000:
+        assert format_seconds(us) == want
+        cycle = ("T", "p", "resolution", 1, 0, None, "running", us, "calendar", us, False, None, us, (), ())
+        row = row_of(cycle)
+        assert row["elapsed_seconds"] == row["target_seconds"] == row["paused_seconds"] == want
+        assert orjson.loads(rows_jsonl([cycle]))["elapsed_seconds"] == want

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Final
 
 import orjson
 
-from sla.timefmt import _FORMATTED, format_instant
+from sla.timefmt import _FORMATTED, format_instant, seconds_of
 
 if TYPE_CHECKING:
     from sla.engine.judge import CycleFields
@@ -54,15 +54,15 @@ def row_of(result: CycleFields) -> dict[str, object]:
         "started_at": started,
         "ended_at": ended,
         "state": state,
-        "target_seconds": target_us // 1_000_000 if target_us % 1_000_000 == 0 else target_us / 1_000_000,
+        "target_seconds": target_us // 1_000_000 if target_us % 1_000_000 == 0 else seconds_of(target_us),
         "hours": hours,
-        "elapsed_seconds": elapsed_us // 1_000_000 if elapsed_us % 1_000_000 == 0 else elapsed_us / 1_000_000,
+        "elapsed_seconds": elapsed_us // 1_000_000 if elapsed_us % 1_000_000 == 0 else seconds_of(elapsed_us),
         "remaining_seconds": (
-            remaining_us // 1_000_000 if remaining_us % 1_000_000 == 0 else remaining_us / 1_000_000
+            remaining_us // 1_000_000 if remaining_us % 1_000_000 == 0 else seconds_of(remaining_us)
         ),
         "breached": breached,
         "due_at": due,
-        "paused_seconds": paused_us // 1_000_000 if paused_us % 1_000_000 == 0 else paused_us / 1_000_000,
+        "paused_seconds": paused_us // 1_000_000 if paused_us % 1_000_000 == 0 else seconds_of(paused_us),
         "paused": [[format_instant(a), None if b is None else format_instant(b)] for a, b in paused]
         if paused
         else [],
@@ -107,7 +107,7 @@ def _seconds(us: int) -> str:
         return "0"
     if us % 1_000_000 == 0:
         return str(us // 1_000_000)
-    return _json_text(us / 1_000_000)
+    return _json_text(seconds_of(us))
 
 
 def _instant(us: int) -> str:

@@ -23,9 +23,17 @@ from typing import Final
 from sla.engine.events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, Event
 from sla.engine.judge import ACHIEVED, BREACHED, CANCELLED, PAUSED, RUNNING
 from sla.report.results import Csat, Distribution, HandleTime, KpiGroup, SentimentFigures, SlaGroup
-from sla.timefmt import US_PER_SECOND
+from sla.timefmt import US_PER_SECOND, seconds_of
 
 SATISFIED_SCORE = 4
+
+
+_EXACT: Final = 1 << 53  # integers up to this size are exact as doubles (see seconds_of)
+
+
+def _as_seconds(values_us: Iterable[int]) -> list[float]:
+    # seconds_of's rounding; its test inline, so the common value costs no call
+    return [v / US_PER_SECOND if -_EXACT <= v <= _EXACT else seconds_of(v) for v in values_us]
 
 
 def distribution(values_us: Iterable[int]) -> Distribution | None:
@@ -36,7 +44,7 @@ def distribution(values_us: Iterable[int]) -> Distribution | None:
     >>> distribution([5_000_000]), distribution([])
     (Distribution(mean=5.0, p50=5.0, p90=5.0), None)
     """
-    return spread([v / US_PER_SECOND for v in values_us])
+    return spread(_as_seconds(values_us))
 
 
 def sorted_seconds(values_us: Iterable[int]) -> list[float]:
@@ -45,7 +53,7 @@ def sorted_seconds(values_us: Iterable[int]) -> list[float]:
     >>> sorted_seconds([3_000_000, 500_000])
     [0.5, 3.0]
     """
-    seconds = [v / US_PER_SECOND for v in values_us]
+    seconds = _as_seconds(values_us)
     seconds.sort()
     return seconds
 
