@@ -177,3 +177,26 @@ def test_compiled_and_interpreted_engines_agree(
             assert compiled[0] in (0, 1), compiled[2].decode()
             assert compiled[1], f"{policy.name}: no output"
             assert compiled == interpreted, f"{policy.name}: {' '.join(words[:1])} differs"
+
+
+@needs_compiled
+def test_engines_agree_on_times_beyond_2_53_microseconds(tmp_path: Path):
+    """Cycles open for centuries, with fractions of a second: elapsed times
+    past 2**53 µs, where compiled ``int / int`` would round twice."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("policies:\n  - name: all\n    targets: {first_response: 1h, resolution: 1d}\n")
+    events = [
+        {"ticket_id": "OLD", "at": "1700-01-01T00:00:00.250000Z", "type": "created", "fields": {}},
+        {"ticket_id": "OLD", "at": "1700-01-01T00:00:01Z", "type": "message", "author": "customer"},
+        {"ticket_id": "OLDER", "at": "1601-03-04T05:06:07.123456Z", "type": "created", "fields": {}},
+        {"ticket_id": "OLDER", "at": "1999-12-31T23:59:59.5Z", "type": "message", "author": "agent"},
+    ]
+    history = tmp_path / "old.jsonl"
+    history.write_bytes(b"\n".join(orjson.dumps(e) for e in events) + b"\n")
+    common = ["--policies", str(policy), "--events", str(history), "--now", "2026-04-01T00:00:00.000001Z"]
+    for words in (["evaluate", *common], ["report", *common, "--format", "json"]):
+        compiled = _run(False, words, tmp_path)
+        assert compiled == _run(True, words, tmp_path), words[0]
+        assert compiled[0] == 0, compiled[2].decode()
+    rows = [orjson.loads(line) for line in _run(False, ["evaluate", *common], tmp_path)[1].splitlines()]
+    assert [r["elapsed_seconds"] > 2**53 / 1_000_000 for r in rows if r["ticket_id"] == "OLD"] == [True, True]
