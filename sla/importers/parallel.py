@@ -37,6 +37,7 @@ from multiprocessing.pool import Pool
 from typing import Any
 
 from sla.importers.base import ImportProblem, ImportSummary, Source, VendorCycle
+from sla.io.parallel import finishing
 from sla.io.sinks import Progress
 from sla.io.spill import Partitions
 
@@ -193,7 +194,7 @@ def read_parallel(
         (k, [files[i] for i in run], os.path.join(scratch, f"w{k:03d}"), count, run.start, read_all)
         for k, run in enumerate(runs)
     ]
-    with _pool(len(runs), source, told) as pool:
+    with finishing(_pool(len(runs), source, told)) as pool:
         pending = pool.map_async(_read_job, tasks, chunksize=1)
         read = [0] * len(runs)
         while not pending.ready():
@@ -233,7 +234,7 @@ def finish_parallel(
     """Finish every partition (the files of one partition index) with
     ``workers`` processes; the finished files in partition order."""
     done: list[str] = [""] * len(partitions)
-    with _pool(workers, source, None) as pool:
+    with finishing(_pool(workers, source, None)) as pool:
         tasks = [(index, paths, finish) for index, paths in enumerate(partitions)]
         for finished, result in enumerate(pool.imap_unordered(_finish_job, tasks), 1):
             done[result.index] = result.done

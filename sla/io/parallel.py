@@ -13,6 +13,7 @@ import gc
 import os
 import signal
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -73,6 +74,29 @@ def pool(jobs: int, maker: PartMaker, prepare: Prepare | None = None) -> Pool:
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     return context.Pool(jobs, initializer=_init_worker, initargs=(maker, prepare))
+
+
+@contextmanager
+def finishing(workers: Pool) -> Iterator[Pool]:
+    """A pool that, once the work is done, lets its workers finish and exit
+    on their own (``close``, then ``join``); on an error, ends them
+    (``terminate``).
+
+    ``with Pool(...)`` always terminates, sending each worker SIGTERM. A
+    worker still starting up when the work is already done (small input,
+    one fast worker) may not die of it at once (a test's coverage hooks
+    catch it), and a worker that does die while waiting for a task takes
+    the task queue's lock with it: the other then waits on it forever, and
+    so does the parent joining it."""
+    try:
+        yield workers
+    except BaseException:
+        workers.terminate()
+        raise
+    else:
+        workers.close()
+    finally:
+        workers.join()
 
 
 def _zone_fallbacks(maker: PartMaker) -> set[str]:

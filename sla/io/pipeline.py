@@ -46,6 +46,7 @@ from sla.errors import SlaError
 from sla.io.csv_rows import CsvMap, MappedPath, explain_row_errors
 from sla.io.parallel import (
     Prepare,
+    finishing,
     partition_job,
     prepared,
     range_job,
@@ -251,7 +252,7 @@ def _sorted(
         parts, problems = spill(_told(read(), progress), scratch, count)
         tasks = [(p, p + ".out") for p in parts]
         if jobs > 1:
-            with _pool(jobs, sink.part_maker()) as workers:
+            with finishing(_pool(jobs, sink.part_maker())) as workers:
                 results = []
                 for result in workers.imap(partition_job, tasks, chunksize=1):
                     results.append(result)
@@ -296,7 +297,7 @@ def _parallel_ranges(
     ranges = ticket_ranges(path, jobs * 4 if finer else jobs * 2)
     tasks = [(path, a, b, os.path.join(scratch, f"range-{i:04d}.jsonl")) for i, (a, b) in enumerate(ranges)]
     total = max(1, sum(b - a for a, b in ranges))
-    with _scratch_writes(scratch), _pool(jobs, sink.part_maker(), prepare) as workers:
+    with _scratch_writes(scratch), finishing(_pool(jobs, sink.part_maker(), prepare)) as workers:
         results, done_bytes = [], 0
         for (a, b), result in zip(ranges, workers.imap(range_job, tasks, chunksize=1), strict=True):
             results.append(result)
