@@ -372,3 +372,29 @@ def test_parallel_runs_write_what_one_job_writes(
     if fmt == "jsonl":
         body = alone.removeprefix(b"already there\n") if opening == "ab" else alone
         assert [json.loads(line) for line in body.splitlines()] == reference(policies, data)[0]
+
+
+def test_pools_let_their_workers_finish_and_end_them_only_on_an_error():
+    from sla.io.parallel import finishing
+
+    class FakePool:
+        def __init__(self):
+            self.calls: list[str] = []
+
+        def close(self):
+            self.calls.append("close")
+
+        def terminate(self):
+            self.calls.append("terminate")
+
+        def join(self):
+            self.calls.append("join")
+
+    done = FakePool()
+    with finishing(done) as workers:
+        assert workers is done
+    assert done.calls == ["close", "join"]
+    failed = FakePool()
+    with pytest.raises(KeyboardInterrupt), finishing(failed):
+        raise KeyboardInterrupt
+    assert failed.calls == ["terminate", "join"]
