@@ -117,6 +117,9 @@ def force_path(monkeypatch, mode: str, streamer: str) -> tuple[int, list]:
     monkeypatch.setattr(pipeline, "MIN_PARALLEL_BYTES", 0)
     pool = pipeline._pool
     monkeypatch.setattr(pipeline, "_pool", lambda *a: taken.append("pool") or pool(*a))
+    # JSONL the workers spill themselves, by byte ranges: the parent never does.
+    spill = pipeline.spill
+    monkeypatch.setattr(pipeline, "spill", lambda *a: taken.append("spill") or spill(*a))
     return 2, taken
 
 
@@ -372,6 +375,36 @@ def test_parallel_runs_write_what_one_job_writes(
     if fmt == "jsonl":
         body = alone.removeprefix(b"already there\n") if opening == "ab" else alone
         assert [json.loads(line) for line in body.splitlines()] == reference(policies, data)[0]
+
+
+def test_workers_spilling_ranges_read_every_line_as_one_job_does(policies, lines, tmp_path, monkeypatch):
+    """Ungrouped JSONL spilled by the workers, a byte range each, lines as
+    they came: lines that read in unusual ways (a byte order mark, a ticket
+    id beyond 64 bits, 1e999, a carriage return) and bad lines in every
+    range give the rows and the rejections, with their line numbers, of one
+    job reading the whole file."""
+    odd = [
+        b'{"ticket_id":123456789012345678901234567890,"at":"2026-03-02T08:00:00Z","type":"created",'
+        b'"fields":{"channel":"email","priority":"high","n":1e999}}',
+        b'{"ticket_id":123456789012345678901234567890,"at":"2026-03-02T09:00:00Z","type":"message",'
+        b'"author":"agent"}\r',
+        b'{"ticket_id":"\\u00e9t\\u00e9","at":"2026-03-02T08:00:00Z","type":"created","fields":{}}',
+        b"[1]",
+        b"{broken",
+    ]
+    data = shuffled(lines + odd)
+    data[0] = b"\xef\xbb\xbf" + data[0]
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"\n".join(data) + b"\n")
+    one = run(policies, path)
+    assert sum(1 for row in one[0] if row["ticket_id"] == "123456789012345678901234567890") > 0
+    monkeypatch.setattr(pipeline, "PARTITION_BYTES", 5_000)  # many partitions
+    jobs, taken = force_path(monkeypatch, "parallel", streamer="_stream")
+    two = run(policies, path, jobs=jobs)
+    assert taken == ["pool", "pool"]
+    assert two[0] == one[0]
+    assert two[1] == one[1] and len(one[1]) == 6
+    assert two[2].tickets == one[2].tickets
 
 
 def test_pools_let_their_workers_finish_and_end_them_only_on_an_error():

@@ -309,6 +309,9 @@ def force(monkeypatch, mode: str) -> tuple[int, list[str]]:
         monkeypatch.setattr(pipeline, "MIN_PARALLEL_BYTES", 0)
         pool = pipeline._pool
         monkeypatch.setattr(pipeline, "_pool", lambda *a: taken.append("pool") or pool(*a))
+        # The workers spill byte ranges, scoring as they read: the parent never spills.
+        spill = pipeline.spill
+        monkeypatch.setattr(pipeline, "spill", lambda *a: taken.append("spill") or spill(*a))
         return 2, taken
     return 1, taken
 

@@ -1,5 +1,8 @@
 """Parallel jobs: what a worker process does with its piece of the input,
-and how grouped JSONL is cut into byte ranges on ticket boundaries.
+and how JSONL is cut into byte ranges on ticket boundaries: grouped input
+is evaluated range by range (:func:`range_job`); ungrouped input is spilled
+range by range to hashed partitions (:func:`spill_range_job`), which are
+then evaluated one by one (:func:`partition_job`).
 
 Workers get the sink's part maker once, when the pool starts, and the
 run's record transform (``prepare``, see :func:`prepared`) if it has one;
@@ -22,7 +25,7 @@ from sla.engine.events import LineError, NotGrouped, TicketEvents, stream_groupe
 from sla.engine.jsonl import chunk_records
 from sla.io.sinks import Part, feed
 from sla.io.sources import range_chunks
-from sla.io.spill import partition_tickets
+from sla.io.spill import Partitions, partition_tickets, spill_lines
 from sla.io.summary import Rejection, RunSummary
 from sla.policy.compile import PolicySet
 
@@ -104,16 +107,38 @@ def _zone_fallbacks(maker: PartMaker) -> set[str]:
     return set(policies.zone_fallbacks()) if isinstance(policies, PolicySet) else set()
 
 
-def run_partition(maker: PartMaker, path: str, out_path: str) -> tuple[Any, RunSummary]:
-    """One spilled partition through a part (line numbers are the file's own)."""
+#: One spilled partition: its files as (path, offset to add to the line
+#: numbers written in it), whether they hold input lines as they came (see
+#: :func:`sla.io.spill.partition_tickets`), and the file for the part's output.
+PartitionTask = tuple[list[tuple[str, int]], bool, str]
+
+
+def run_partition(maker: PartMaker, task: PartitionTask) -> tuple[Any, RunSummary]:
+    """One spilled partition through a part (line numbers are the input's)."""
+    pieces, raw, out_path = task
     part, summary = maker(out_path), RunSummary()
-    feed(partition_tickets(path), part, summary)
+    feed(partition_tickets(pieces, raw), part, summary)
     summary.zone_fallbacks = _zone_fallbacks(maker)
     return part.close(), summary
 
 
-def partition_job(task: tuple[str, str]) -> tuple[Any, RunSummary]:
-    return run_partition(_WORKER["maker"], *task)
+def partition_job(task: PartitionTask) -> tuple[Any, RunSummary]:
+    return run_partition(_WORKER["maker"], task)
+
+
+def spill_range_job(task: tuple[str, int, int, str, int]) -> tuple[list[str], list[Rejection], int]:
+    """Spill a byte range of JSONL into ``count`` partition files of its own
+    in ``directory`` (hashed by ticket as every range's are, lines numbered
+    from 1 within the range, records through the pool's ``prepare`` if any).
+    Returns the files in partition order, the lines rejected and the number
+    of lines read (which numbers the next range's lines)."""
+    path, start, end, directory, count = task
+    parts = Partitions(directory, count, name=f"range-{start}")
+    try:
+        problems, lines = spill_lines(range_chunks(path, start, end), parts, _PREPARE.get("record"))
+    finally:
+        paths = parts.close()
+    return paths, problems, lines
 
 
 class _LineCount:

@@ -12,7 +12,8 @@ sink (:mod:`sla.io.sinks`):
 - With ``jobs > 1``, grouped JSONL is cut into byte ranges on ticket
   boundaries and other input into hashed partitions; a process pool runs the
   pieces (:mod:`sla.io.parallel`) and the sink gathers them in input order,
-  so the output is identical to ``jobs=1``.
+  so the output is identical to ``jobs=1``. The workers spill ungrouped
+  JSONL themselves, a byte range each; other input is spilled here.
 - A CSV file read through a column mapping (``--map``, :mod:`sla.io.csv_map`)
   is mapped as it is read, by the process that reads it: workers get
   spilled partitions of mapped records, so what they evaluate is the same
@@ -21,8 +22,8 @@ sink (:mod:`sla.io.sinks`):
 - A record transform (``prepare``, such as the sentiment scorer of
   :mod:`sla.io.sentiment`) is applied by whichever process reads a record:
   here for streaming, sorting and spilling (partitions hold transformed
-  records), in the workers for byte ranges; so every path, and every
-  ``jobs``, evaluates the same records.
+  records), in the workers for byte ranges (streamed or spilled); so every
+  path, and every ``jobs``, evaluates the same records.
 
 Rejections are counted here, whatever the sink, and come back sorted by line.
 """
@@ -45,12 +46,14 @@ from sla.engine.jsonl import LONG_LINE, MAX_LINE_BYTES, bounded_lines
 from sla.errors import SlaError
 from sla.io.csv_rows import CsvMap, MappedPath, explain_row_errors
 from sla.io.parallel import (
+    PartitionTask,
     Prepare,
     finishing,
     partition_job,
     prepared,
     range_job,
     run_partition,
+    spill_range_job,
     ticket_ranges,
 )
 from sla.io.parallel import pool as _pool
@@ -61,6 +64,8 @@ from sla.io.summary import Rejection, RunSummary
 from sla.policy.compile import PolicySet
 
 if TYPE_CHECKING:
+    from multiprocessing.pool import Pool
+
     from sla.report.results import Report
 
 _FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
@@ -109,7 +114,8 @@ def run(
         elif jobs == 1:
             summary = _stream(sink, read, progress)
         if summary is None:
-            summary = _sorted(sink, read, jobs, size, scratch, progress)
+            jsonl_path = path if input_format == "jsonl" else None
+            summary = _sorted(sink, read, jobs, size, scratch, progress, jsonl_path, prepare)
     policies = getattr(sink, "policies", None)
     if isinstance(policies, PolicySet):  # in-process paths counted here, workers' in their summaries
         summary.zone_fallbacks |= policies.zone_fallbacks()
@@ -237,8 +243,13 @@ def _sorted(
     size: int,
     scratch: str,
     progress: Progress | None,
+    jsonl_path: str | None = None,
+    prepare: Prepare | None = None,
 ) -> RunSummary:
-    """Any input: sorted in memory when small and serial, else spilled to partitions."""
+    """Any input: sorted in memory when small and serial, else spilled to
+    partitions. With more jobs, the workers spill byte ranges of a JSONL
+    file (``jsonl_path``, its records through ``prepare``) side by side;
+    other input is spilled here, as ``read`` gives it."""
     summary = RunSummary()
     if jobs == 1 and size < IN_MEMORY_LIMIT_BYTES:
         tickets, line_errors = collect_all(read())
@@ -248,21 +259,25 @@ def _sorted(
         summary.rejections += _line_rejections(line_errors)
         return summary
     count = max(jobs * 2, -(-size // PARTITION_BYTES), 2)
+    results = []
     with _scratch_writes(scratch):
-        parts, problems = spill(_told(read(), progress), scratch, count)
-        tasks = [(p, p + ".out") for p in parts]
         if jobs > 1:
-            with finishing(_pool(jobs, sink.part_maker())) as workers:
-                results = []
+            with finishing(_pool(jobs, sink.part_maker(), prepare)) as workers:
+                if jsonl_path is not None:
+                    tasks, problems = _spill_ranges(
+                        workers, jobs, jsonl_path, scratch, count, progress, prepare
+                    )
+                else:
+                    tasks, problems = _spill_here(read, scratch, count, progress)
                 for result in workers.imap(partition_job, tasks, chunksize=1):
                     results.append(result)
                     if progress is not None:
                         progress.share(len(results) / len(tasks), "partitions")
         else:
+            tasks, problems = _spill_here(read, scratch, count, progress)
             maker = sink.part_maker()
-            results = []
-            for p, out in tasks:
-                results.append(run_partition(maker, p, out))
+            for task in tasks:
+                results.append(run_partition(maker, task))
                 if progress is not None:
                     progress.share(len(results) / len(tasks), "partitions")
     summary.rejections += problems
@@ -270,6 +285,54 @@ def _sorted(
         summary.absorb(part_summary)
     sink.gather([result for result, _ in results], interleaved=True)
     return summary
+
+
+def _spill_here(
+    read: Records, scratch: str, count: int, progress: Progress | None
+) -> tuple[list[PartitionTask], list[Rejection]]:
+    """Spill the records as read, in this process: the partitions' tasks and the lines rejected."""
+    paths, problems = spill(_told(read(), progress), scratch, count)
+    return [([(path, 0)], False, path + ".out") for path in paths], problems
+
+
+def _spill_ranges(
+    workers: Pool,
+    jobs: int,
+    path: str,
+    scratch: str,
+    count: int,
+    progress: Progress | None,
+    prepare: Prepare | None,
+) -> tuple[list[PartitionTask], list[Rejection]]:
+    """Spill a JSONL file on the ``jobs`` workers, by byte ranges: every range
+    writes its own ``count`` partition files, and partition ``i`` is the
+    ``i``-th file of every range, in range order, its line numbers shifted
+    by the lines of the ranges before. The partitions' tasks and the lines
+    rejected."""
+    # Ticket boundaries are line boundaries, and cheap to find in ungrouped input.
+    ranges = ticket_ranges(path, jobs * 2)
+    range_tasks = [(path, start, end, scratch, count) for start, end in ranges]
+    total, done = max(1, sum(end - start for start, end in ranges)), 0
+    spilled, problems, offsets, offset = [], [], [], 0
+    for (start, end), (paths, rejected, lines) in zip(
+        ranges, workers.imap(spill_range_job, range_tasks, chunksize=1), strict=True
+    ):
+        spilled.append(paths)
+        problems += [rejection.shifted(offset) for rejection in rejected]
+        offsets.append(offset)
+        offset += lines
+        done += end - start
+        if progress is not None:
+            progress.share(done / total, "input")
+    tasks: list[PartitionTask] = [
+        (
+            [(paths[i], shift) for paths, shift in zip(spilled, offsets, strict=True)],
+            prepare is None,  # lines as they came, or transformed records written exactly
+            os.path.join(scratch, f"part-{i:04d}.out"),
+        )
+        for i in range(count)
+    ]
+    return tasks, problems
 
 
 def _told(found: Iterable[tuple[int, object]], progress: Progress | None) -> Iterator[tuple[int, object]]:

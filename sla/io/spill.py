@@ -1,17 +1,34 @@
 """Spilling ungrouped input to disk: records hashed by ticket into partition
-files, each small enough to sort in memory, read back with their line numbers."""
+files, each small enough to sort in memory, read back with their line numbers.
+
+Two ways in: :func:`spill` writes records already read (any input format,
+transformed or not) exactly, and :func:`spill_lines` writes JSON Lines as
+they came, so that worker processes can spill byte ranges of one file side
+by side without writing anything again (see :mod:`sla.io.parallel`). The
+lines' partition files are read back by :func:`line_records`, which reads
+each line exactly as the input was read."""
 
 from __future__ import annotations
 
 import json
 import os
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
+from typing import Any
 
 import orjson
 
 from sla.engine.events import LineError, TicketEvents, collect_all, ticket_key
+from sla.engine.jsonl import chunk_records
 from sla.io.summary import Rejection
+
+#: A partition file's write buffer: a megabyte, less when there are many
+#: files, so that the buffers of one process stay within about 32 MB.
+_BUFFER_BYTES = 1 << 20
+_BUFFERS_BYTES = 32 << 20
+#: Lines of a partition file read back at a time (:func:`line_records`).
+_BATCH_LINES = 4096
 
 
 def _unusable(record: object) -> str:
@@ -36,10 +53,11 @@ class Partitions:
     [[], [(7, {})]]
     """
 
-    def __init__(self, directory: str, count: int) -> None:
+    def __init__(self, directory: str, count: int, name: str = "part") -> None:
         self.count = count
-        self.paths = [os.path.join(directory, f"part-{i:04d}.jsonl") for i in range(count)]
-        self._handles = [open(p, "wb", buffering=1 << 20) for p in self.paths]  # noqa: SIM115 (see close)
+        self.paths = [os.path.join(directory, f"{name}-{i:04d}.jsonl") for i in range(count)]
+        buffering = max(64 << 10, min(_BUFFER_BYTES, _BUFFERS_BYTES // count))
+        self._handles = [open(p, "wb", buffering=buffering) for p in self.paths]  # noqa: SIM115 (see close)
 
     def write(self, key: str, number: int, payload: bytes) -> None:
         """One record's line, in the partition of ``key``."""
@@ -74,6 +92,45 @@ def spill(
     return paths, problems
 
 
+def spill_lines(
+    chunks: Iterable[list[bytes]],
+    parts: Partitions,
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> tuple[list[Rejection], int]:
+    """Spill JSON Lines, as :func:`sla.engine.jsonl.bounded_chunks` reads them,
+    numbered from 1: each line that reads as a record naming its ticket is
+    written as it came (read back by :func:`line_records`), or with
+    ``prepare``, the record it makes written exactly (read back by
+    :func:`numbered_records`). Returns the lines rejected and the number of
+    lines read.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     parts = Partitions(folder, 1)
+    ...     spill_lines([[b'{"ticket_id": "T1", "at": 1}', b"", b"[]"]], parts)
+    ...     [list(line_records([(p, 10)])) for p in parts.close()]
+    ([Rejection(line=3, ticket_id=None, reason='not a JSON object')], 3)
+    [[(11, {'ticket_id': 'T1', 'at': 1})]]
+    """
+    problems: list[Rejection] = []
+    write = parts.write
+    read = 0  # lines before this chunk
+    for lines in chunks:
+        for number, record in chunk_records((lines,), read + 1):
+            if isinstance(record, LineError):
+                problems.append(Rejection.of_line(record))
+                continue
+            key = ticket_key(record.get("ticket_id")) if isinstance(record, dict) else None
+            if key is None:
+                problems.append(Rejection(number, None, _unusable(record)))
+            elif prepare is None:
+                write(key, number, lines[number - read - 1])
+            else:
+                write(key, number, dumps_exact(prepare(record)))  # type: ignore[arg-type]
+        read += len(lines)
+    return problems, read
+
+
 def dumps_exact(record: object) -> bytes:
     """A record as one JSON line that reads back as the same record: orjson
     writes NaN and infinities as null, so a record with a null is written by
@@ -84,8 +141,9 @@ def dumps_exact(record: object) -> bytes:
     return payload
 
 
-def numbered_records(path: str) -> Iterator[tuple[int, object]]:
-    """The (original line, record) pairs of a partition file."""
+def numbered_records(path: str, offset: int = 0) -> Iterator[tuple[int, object]]:
+    """The (original line, record) pairs of a partition file written by
+    :func:`spill`; ``offset`` is added to the line numbers."""
     with open(path, "rb") as handle:
         for line in handle:
             number, _, payload = line.partition(b"\t")
@@ -93,10 +151,36 @@ def numbered_records(path: str) -> Iterator[tuple[int, object]]:
                 record = orjson.loads(payload)
             except orjson.JSONDecodeError:  # NaN or Infinity written by dumps_exact
                 record = json.loads(payload)
-            yield int(number), record
+            yield int(number) + offset, record
 
 
-def partition_tickets(path: str) -> list[TicketEvents]:
-    """A partition's tickets, finished, in order of their first input line."""
-    tickets, _ = collect_all(numbered_records(path))  # spill kept no bad lines
+def line_records(pieces: Iterable[tuple[str, int]]) -> Iterator[tuple[int, object]]:
+    """The (original line, record) pairs of partition files written by
+    :func:`spill_lines` without a transform, given as (path, offset to add to
+    its line numbers) in input order: each line read exactly as the input
+    was (:func:`sla.engine.jsonl.chunk_records`), a batch of lines at a time."""
+    for path, offset in pieces:
+        with open(path, "rb") as handle:
+            while batch := list(islice(handle, _BATCH_LINES)):
+                numbers: list[int] = []
+                payloads: list[bytes] = []
+                for line in batch:
+                    number, _, payload = line.partition(b"\t")
+                    numbers.append(int(number))
+                    payloads.append(payload)
+                # Every line written read as a record, so the i-th record is the i-th line.
+                for index, record in chunk_records((payloads,)):
+                    yield numbers[index - 1] + offset, record
+
+
+def partition_tickets(pieces: Sequence[tuple[str, int]], raw: bool = False) -> list[TicketEvents]:
+    """A partition's tickets, finished, in order of their first input line:
+    its files as (path, offset to add to its line numbers) in input order,
+    written by :func:`spill_lines` without a transform (``raw``) or else by
+    :func:`spill` or :func:`spill_lines` with one."""
+    if raw:
+        found = line_records(pieces)
+    else:
+        found = (pair for path, offset in pieces for pair in numbered_records(path, offset))
+    tickets, _ = collect_all(found)  # spilling kept no bad lines
     return sorted(tickets.values(), key=lambda t: t.first_line)
