@@ -133,7 +133,7 @@ def spill_range_job(task: tuple[str, int, int, str, int]) -> tuple[list[str], li
     Returns the files in partition order, the lines rejected and the number
     of lines read (which numbers the next range's lines)."""
     path, start, end, directory, count = task
-    parts = Partitions(directory, count, name=f"range-{start}")
+    parts = Partitions(directory, count, name=f"spill-{start}")
     try:
         problems, lines = spill_lines(range_chunks(path, start, end), parts, _PREPARE.get("record"))
     finally:
