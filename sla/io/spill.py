@@ -39,6 +39,17 @@ def _unusable(record: object) -> str:
     return f"ticket_id is {record['ticket_id']!r}; expected a string or an integer"
 
 
+def _ticket_of(number: int, record: object, problems: list[Rejection]) -> str | None:
+    """The ticket of a line read, or None once the reason it is refused is in ``problems``."""
+    if isinstance(record, LineError):
+        problems.append(Rejection.of_line(record))
+        return None
+    key = ticket_key(record.get("ticket_id")) if isinstance(record, dict) else None
+    if key is None:
+        problems.append(Rejection(number, None, _unusable(record)))
+    return key
+
+
 class Partitions:
     """``count`` partition files in ``directory``, written line by line:
     ``number<TAB>payload``, the file chosen by a hash of the record's key, so
@@ -79,14 +90,9 @@ def spill(
     problems: list[Rejection] = []
     try:
         for number, record in source:
-            if isinstance(record, LineError):
-                problems.append(Rejection.of_line(record))
-                continue
-            key = ticket_key(record.get("ticket_id")) if isinstance(record, dict) else None
-            if key is None:
-                problems.append(Rejection(number, None, _unusable(record)))
-                continue
-            parts.write(key, number, dumps_exact(record))
+            key = _ticket_of(number, record, problems)
+            if key is not None:
+                parts.write(key, number, dumps_exact(record))
     finally:
         paths = parts.close()
     return paths, problems
@@ -117,13 +123,10 @@ def spill_lines(
     read = 0  # lines before this chunk
     for lines in chunks:
         for number, record in chunk_records((lines,), read + 1):
-            if isinstance(record, LineError):
-                problems.append(Rejection.of_line(record))
-                continue
-            key = ticket_key(record.get("ticket_id")) if isinstance(record, dict) else None
+            key = _ticket_of(number, record, problems)
             if key is None:
-                problems.append(Rejection(number, None, _unusable(record)))
-            elif prepare is None:
+                continue
+            if prepare is None:
                 write(key, number, lines[number - read - 1])
             else:
                 write(key, number, dumps_exact(prepare(record)))  # type: ignore[arg-type]
