@@ -193,6 +193,31 @@ def test_a_full_scratch_folder_is_named_with_the_fix(tmp_path, capsys, monkeypat
     assert "no space left for scratch files" in err and "TMPDIR" in err
 
 
+@pytest.mark.skipif(
+    "fork" not in __import__("multiprocessing").get_all_start_methods(),
+    reason="the failing spill reaches the workers by fork",
+)
+def test_a_full_scratch_folder_met_by_a_worker_is_named_with_the_fix(tmp_path, capsys, monkeypatch):
+    """Ungrouped JSONL with --jobs is spilled by the workers: the error of a
+    worker that finds the scratch folder full reaches the parent, which says
+    the same as for its own spill."""
+    import errno
+
+    from sla.io import parallel, pipeline
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(parallel, "spill_lines", full)  # the workers are forked after this
+    monkeypatch.setattr(pipeline, "MIN_PARALLEL_BYTES", 0)
+    events = shuffled_sample(tmp_path)
+    status = main(sla("--events", str(events), "--output", str(tmp_path / "o"), "--jobs", "2"))
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "no space left for scratch files" in err and "TMPDIR" in err
+    assert "Traceback" not in err
+
+
 def test_an_endless_device_as_events_is_refused(capsys):
     assert main(sla("--events", "/dev/zero")) == 2
     assert "never ends" in capsys.readouterr().err
