@@ -185,7 +185,7 @@ def test_a_full_scratch_folder_is_named_with_the_fix(tmp_path, capsys, monkeypat
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(pipeline, "spill", full)
+    monkeypatch.setattr(pipeline, "spill_range", full)  # JSONL is spilled by byte range
     monkeypatch.setattr(pipeline, "IN_MEMORY_LIMIT_BYTES", 0)
     status = main(sla("--events", str(shuffled_sample(tmp_path)), "--output", str(tmp_path / "o")))
     err = capsys.readouterr().err

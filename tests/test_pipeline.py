@@ -107,20 +107,19 @@ def force_path(monkeypatch, mode: str, streamer: str) -> tuple[int, list]:
     if mode == "stream-or-memory":
         return 1, taken
     monkeypatch.setattr(pipeline, "PARTITION_BYTES", 20_000)
+    # What the parent spills: records as read (spill), or JSONL lines as they came (spill_range).
+    for name in ("spill", "spill_range"):
+        original = getattr(pipeline, name)
+        monkeypatch.setattr(pipeline, name, lambda *a, _f=original, _n=name: taken.append(_n) or _f(*a))
     if mode == "spill":
         monkeypatch.setattr(pipeline, "IN_MEMORY_LIMIT_BYTES", 0)
         # Grouped input streams and never spills: make streaming give up.
         monkeypatch.setattr(pipeline, streamer, lambda *a: None)
-        spill = pipeline.spill
-        monkeypatch.setattr(pipeline, "spill", lambda *a: taken.append("spill") or spill(*a))
         return 1, taken
     monkeypatch.setattr(pipeline, "MIN_PARALLEL_BYTES", 0)
     pool = pipeline._pool
     monkeypatch.setattr(pipeline, "_pool", lambda *a: taken.append("pool") or pool(*a))
-    # JSONL the workers spill themselves, by byte ranges: the parent never does.
-    spill = pipeline.spill
-    monkeypatch.setattr(pipeline, "spill", lambda *a: taken.append("spill") or spill(*a))
-    return 2, taken
+    return 2, taken  # JSONL the workers spill themselves, by byte ranges: the parent never does
 
 
 @pytest.mark.parametrize("grouped", [True, False], ids=["grouped", "shuffled"])
@@ -134,7 +133,7 @@ def test_every_path_gives_the_reference_rows(policies, lines, tmp_path, monkeypa
         taken
         == {
             "stream-or-memory": [],
-            "spill": ["spill"],
+            "spill": ["spill_range"],
             "parallel": ["pool"] if grouped else ["pool", "pool"],
         }[mode]
     )
@@ -265,7 +264,7 @@ def test_every_path_gives_the_same_report(policies, lines, tmp_path, monkeypatch
         taken
         == {
             "stream-or-memory": [],
-            "spill": ["spill"],
+            "spill": ["spill_range"],
             "parallel": ["pool"] if grouped else ["pool", "pool"],
         }[mode]
     )

@@ -300,18 +300,18 @@ def force(monkeypatch, mode: str) -> tuple[int, list[str]]:
     what the path did."""
     taken: list[str] = []
     monkeypatch.setattr(pipeline, "PARTITION_BYTES", 20_000)
+    # What the parent spills: records as read (spill), or JSONL by byte range
+    # (spill_range), scoring as it reads; with jobs, the workers do, never the parent.
+    for name in ("spill", "spill_range"):
+        original = getattr(pipeline, name)
+        monkeypatch.setattr(pipeline, name, lambda *a, _f=original, _n=name: taken.append(_n) or _f(*a))
     if mode == "spill":
         monkeypatch.setattr(pipeline, "IN_MEMORY_LIMIT_BYTES", 0)
         monkeypatch.setattr(pipeline, "_stream", lambda *a: None)
-        spill = pipeline.spill
-        monkeypatch.setattr(pipeline, "spill", lambda *a: taken.append("spill") or spill(*a))
     if mode == "parallel":
         monkeypatch.setattr(pipeline, "MIN_PARALLEL_BYTES", 0)
         pool = pipeline._pool
         monkeypatch.setattr(pipeline, "_pool", lambda *a: taken.append("pool") or pool(*a))
-        # The workers spill byte ranges, scoring as they read: the parent never spills.
-        spill = pipeline.spill
-        monkeypatch.setattr(pipeline, "spill", lambda *a: taken.append("spill") or spill(*a))
         return 2, taken
     return 1, taken
 
@@ -329,7 +329,8 @@ def test_every_reading_path_scores_the_same_records(records, tmp_path, monkeypat
     summary = pipeline.run(sink := CaptureSink(), path, jobs=jobs, prepare=SentimentScorer())
     got = sink.finish()
     assert (
-        taken == {"serial": [], "spill": ["spill"], "parallel": ["pool"] if grouped else ["pool"] * 2}[mode]
+        taken
+        == {"serial": [], "spill": ["spill_range"], "parallel": ["pool"] if grouped else ["pool"] * 2}[mode]
     )
     assert got == want_seen
     assert summary.rejections == want.rejections == []

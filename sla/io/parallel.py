@@ -126,31 +126,51 @@ def partition_job(task: PartitionTask) -> tuple[Any, RunSummary]:
     return run_partition(_WORKER["maker"], task)
 
 
-def spill_range_job(task: tuple[str, int, int, str, int]) -> tuple[list[str], list[Rejection], int]:
-    """Spill a byte range of JSONL into ``count`` partition files of its own
-    in ``directory`` (hashed by ticket as every range's are, lines numbered
-    from 1 within the range, records through the pool's ``prepare`` if any).
-    Returns the files in partition order, the lines rejected and the number
-    of lines read (which numbers the next range's lines)."""
-    path, start, end, directory, count = task
+def spill_range(
+    path: str,
+    start: int,
+    end: int | None,
+    directory: str,
+    count: int,
+    prepare: Prepare | None = None,
+    tell: Callable[[int], None] | None = None,
+) -> tuple[list[str], list[Rejection], int]:
+    """Spill a byte range of JSONL (to the end with ``end=None``) into
+    ``count`` partition files of its own in ``directory``, hashed by ticket
+    as every range's are, lines numbered from 1 within the range, records
+    through ``prepare`` if any; ``tell`` is told the lines read so far, a
+    read at a time. Returns the files in partition order, the lines
+    rejected and the number of lines read (which numbers the next range's
+    lines)."""
     parts = Partitions(directory, count, name=f"spill-{start}")
+    lines = _LineCount(tell)
     try:
-        problems, lines = spill_lines(range_chunks(path, start, end), parts, _PREPARE.get("record"))
+        problems, read = spill_lines(lines.through(range_chunks(path, start, end)), parts, prepare)
     finally:
         paths = parts.close()
-    return paths, problems, lines
+    return paths, problems, read
+
+
+def spill_range_job(task: tuple[str, int, int, str, int]) -> tuple[list[str], list[Rejection], int]:
+    """:func:`spill_range` on a worker, its records through the pool's ``prepare``."""
+    path, start, end, directory, count = task
+    return spill_range(path, start, end, directory, count, _PREPARE.get("record"))
 
 
 class _LineCount:
-    """Counts the lines of the chunks that pass through it."""
+    """Counts the lines of the chunks that pass through it, telling ``tell``
+    the count after each chunk if given."""
 
-    def __init__(self) -> None:
+    def __init__(self, tell: Callable[[int], None] | None = None) -> None:
         self.lines = 0
+        self.tell = tell
 
     def through(self, chunks: Iterable[list[bytes]]) -> Iterator[list[bytes]]:
         for chunk in chunks:
             self.lines += len(chunk)
             yield chunk
+            if self.tell is not None:
+                self.tell(self.lines)
 
 
 def range_job(task: tuple[str, int, int, str]) -> tuple[Any, RunSummary, list[str], int] | None:

@@ -53,6 +53,7 @@ from sla.io.parallel import (
     prepared,
     range_job,
     run_partition,
+    spill_range,
     spill_range_job,
     ticket_ranges,
 )
@@ -64,8 +65,6 @@ from sla.io.summary import Rejection, RunSummary
 from sla.policy.compile import PolicySet
 
 if TYPE_CHECKING:
-    from multiprocessing.pool import Pool
-
     from sla.report.results import Report
 
 _FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
@@ -247,9 +246,10 @@ def _sorted(
     prepare: Prepare | None = None,
 ) -> RunSummary:
     """Any input: sorted in memory when small and serial, else spilled to
-    partitions. With more jobs, the workers spill byte ranges of a JSONL
-    file (``jsonl_path``, its records through ``prepare``) side by side;
-    other input is spilled here, as ``read`` gives it."""
+    partitions. A JSONL file (``jsonl_path``, its records through
+    ``prepare``) is spilled by byte ranges, its lines as they came: by the
+    workers side by side with more jobs, else here in one range. Other input
+    is spilled here, as ``read`` gives it."""
     summary = RunSummary()
     if jobs == 1 and size < IN_MEMORY_LIMIT_BYTES:
         tickets, line_errors = collect_all(read())
@@ -263,18 +263,24 @@ def _sorted(
     with _scratch_writes(scratch):
         if jobs > 1:
             with finishing(_pool(jobs, sink.part_maker(), prepare)) as workers:
-                if jsonl_path is not None:
-                    tasks, problems = _spill_ranges(
-                        workers, jobs, jsonl_path, scratch, count, progress, prepare
-                    )
-                else:
+                if jsonl_path is None:
                     tasks, problems = _spill_here(read, scratch, count, progress)
+                else:  # by the workers, a byte range each
+                    ranges = ticket_ranges(jsonl_path, jobs * 2)  # ticket boundaries are line ones
+                    range_tasks = [(jsonl_path, start, end, scratch, count) for start, end in ranges]
+                    by_range = workers.imap(spill_range_job, range_tasks, chunksize=1)
+                    tasks, problems = _partitions_of(ranges, by_range, scratch, count, progress, prepare)
                 for result in workers.imap(partition_job, tasks, chunksize=1):
                     results.append(result)
                     if progress is not None:
                         progress.share(len(results) / len(tasks), "partitions")
         else:
-            tasks, problems = _spill_here(read, scratch, count, progress)
+            if jsonl_path is None:
+                tasks, problems = _spill_here(read, scratch, count, progress)
+            else:  # lines as they came, as the workers do: not parsed and written again
+                tell = None if progress is None else progress.update
+                spilled = [spill_range(jsonl_path, 0, None, scratch, count, prepare, tell)]
+                tasks, problems = _partitions_of([(0, size)], spilled, scratch, count, progress, prepare)
             maker = sink.part_maker()
             for task in tasks:
                 results.append(run_partition(maker, task))
@@ -295,29 +301,24 @@ def _spill_here(
     return [([(path, 0)], False, path + ".out") for path in paths], problems
 
 
-def _spill_ranges(
-    workers: Pool,
-    jobs: int,
-    path: str,
+def _partitions_of(
+    ranges: Sequence[tuple[int, int]],
+    spilled: Iterable[tuple[list[str], list[Rejection], int]],
     scratch: str,
     count: int,
     progress: Progress | None,
     prepare: Prepare | None,
 ) -> tuple[list[PartitionTask], list[Rejection]]:
-    """Spill a JSONL file on the ``jobs`` workers, by byte ranges: every range
-    writes its own ``count`` partition files, and partition ``i`` is the
-    ``i``-th file of every range, in range order, its line numbers shifted
-    by the lines of the ranges before. The partitions' tasks and the lines
-    rejected."""
-    # Ticket boundaries are line boundaries, and cheap to find in ungrouped input.
-    ranges = ticket_ranges(path, jobs * 2)
-    range_tasks = [(path, start, end, scratch, count) for start, end in ranges]
+    """The partitions of a JSONL file spilled by byte ranges
+    (:func:`~sla.io.parallel.spill_range`, ``spilled`` in range order as
+    they finish): every range wrote its own ``count`` files, and partition
+    ``i`` is the ``i``-th file of every range, in range order, its line
+    numbers shifted by the lines of the ranges before. The partitions'
+    tasks and the lines rejected."""
     total, done = max(1, sum(end - start for start, end in ranges)), 0
-    spilled, problems, offsets, offset = [], [], [], 0
-    for (start, end), (paths, rejected, lines) in zip(
-        ranges, workers.imap(spill_range_job, range_tasks, chunksize=1), strict=True
-    ):
-        spilled.append(paths)
+    files, problems, offsets, offset = [], [], [], 0
+    for (start, end), (paths, rejected, lines) in zip(ranges, spilled, strict=True):
+        files.append(paths)
         problems += [rejection.shifted(offset) for rejection in rejected]
         offsets.append(offset)
         offset += lines
@@ -326,7 +327,7 @@ def _spill_ranges(
             progress.share(done / total, "input")
     tasks: list[PartitionTask] = [
         (
-            [(paths[i], shift) for paths, shift in zip(spilled, offsets, strict=True)],
+            [(paths[i], shift) for paths, shift in zip(files, offsets, strict=True)],
             prepare is None,  # lines as they came, or transformed records written exactly
             os.path.join(scratch, f"part-{i:04d}.out"),
         )
