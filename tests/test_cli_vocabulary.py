@@ -417,6 +417,30 @@ def test_parallel_runs_report_progress_by_pieces(tmp_path, monkeypatch):
         pipeline.run(sink, str(path), jobs=2, progress=bar)
         label = "partitions" if shuffled else "input"
         assert f"100% of the {label}" in screen.getvalue()
+        if shuffled:  # the workers spilled it by byte ranges first
+            assert "100% of the input" in screen.getvalue()
+
+
+def test_one_job_spilling_tells_the_lines_read_then_the_partitions(tmp_path, monkeypatch):
+    import sla.io.pipeline as pipeline
+    from sla import load_policies
+    from sla.cli.progress import Progress
+    from sla.io.sinks import ReportSink
+
+    monkeypatch.setattr(pipeline, "IN_MEMORY_LIMIT_BYTES", 0)  # spill, not sort in memory
+    big = tmp_path / "events.jsonl"
+    assert main(["generate", "--tickets", "300", "--seed", "8", "--output", str(big)]) == 0
+    lines = big.read_text().splitlines()
+    path = tmp_path / "shuffled.jsonl"
+    path.write_text("\n".join(lines[1::2] + lines[0::2]) + "\n")
+    screen = FakeTerminal()
+    bar = Progress(0, "lines", stream=screen, delay=0, interval=0)
+    bar.every = 1  # draw every time it is told
+    pipeline.run(ReportSink(load_policies(Path(B2B)), 0), str(path), jobs=1, progress=bar)
+    shown = screen.getvalue()
+    assert f"{len(lines):,} lines" in shown  # every line read, as it was spilled
+    assert shown.index(f"{len(lines):,} lines") < shown.index("100% of the partitions")
+    assert "of the input" not in shown  # one range: its lines were the measure
 
 
 def test_explain_shows_list_values_as_json_not_python(tmp_path, capsys):

@@ -280,7 +280,7 @@ def _sorted(
             else:  # lines as they came, as the workers do: not parsed and written again
                 tell = None if progress is None else progress.update
                 spilled = [spill_range(jsonl_path, 0, None, scratch, count, prepare, tell)]
-                tasks, problems = _partitions_of([(0, size)], spilled, scratch, count, progress, prepare)
+                tasks, problems = _partitions_of([(0, size)], spilled, scratch, count, None, prepare)
             maker = sink.part_maker()
             for task in tasks:
                 results.append(run_partition(maker, task))
@@ -310,11 +310,11 @@ def _partitions_of(
     prepare: Prepare | None,
 ) -> tuple[list[PartitionTask], list[Rejection]]:
     """The partitions of a JSONL file spilled by byte ranges
-    (:func:`~sla.io.parallel.spill_range`, ``spilled`` in range order as
-    they finish): every range wrote its own ``count`` files, and partition
-    ``i`` is the ``i``-th file of every range, in range order, its line
-    numbers shifted by the lines of the ranges before. The partitions'
-    tasks and the lines rejected."""
+    (:func:`~sla.io.parallel.spill_range`; ``spilled`` in range order, each
+    told to ``progress`` as it finishes): every range wrote its own
+    ``count`` files, and partition ``i`` is the ``i``-th file of every
+    range, in range order, its line numbers shifted by the lines of the
+    ranges before. The partitions' tasks and the lines rejected."""
     total, done = max(1, sum(end - start for start, end in ranges)), 0
     files, problems, offsets, offset = [], [], [], 0
     for (start, end), (paths, rejected, lines) in zip(ranges, spilled, strict=True):
