@@ -145,8 +145,9 @@ def dumps_exact(record: object) -> bytes:
 
 
 def numbered_records(path: str, offset: int = 0) -> Iterator[tuple[int, object]]:
-    """The (original line, record) pairs of a partition file written by
-    :func:`spill`; ``offset`` is added to the line numbers."""
+    """The (original line, record) pairs of a partition file of records
+    written exactly (by :func:`spill`, or :func:`spill_lines` with a
+    transform); ``offset`` is added to the line numbers."""
     with open(path, "rb") as handle:
         for line in handle:
             number, _, payload = line.partition(b"\t")
