@@ -66,7 +66,7 @@ def _depth(text: str) -> int:
 def _settle(value: object) -> object:
     """Settle what the slow path read as orjson would: an integer beyond 64 bits
     becomes a float (the top-level ``ticket_id``: its decimal text); a lone
-    surrogate (``"\ud800"``) is not text.  Iterative: no recursion limit."""
+    surrogate (``"\\ud800"``) is not text.  Iterative: no recursion limit."""
 
     def fix(item: object, key: object) -> object:
         if type(item) is _BigInt:
