@@ -339,6 +339,29 @@ def test_dates_at_the_ends_of_the_accepted_range_build(day):
     assert "c" in policies.calendars
 
 
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        # An unquoted date as a key (overrides write them so) where a list was wanted:
+        # found by the fuzz test below, once an internal error (json.dumps refused the key).
+        ("policies:\n  2026-12-23: ['09:00-12:30']\n", '{"2026-12-23": ["09:00-12:30"]}'),
+        (
+            "policies:\n  - name: a\n    targets: [{2026-01-01: 1h}]\n",
+            '[{"2026-01-01": "1h"}]',
+        ),
+        (
+            "policies:\n  - name: a\n    targets: {first_response: 1h}\n"
+            "    match: [{2026-01-01: {2026-01-02: x}}]\n",
+            '[{"2026-01-01": {"2026-01-02": "x"}}]',
+        ),
+    ],
+)
+def test_a_date_key_inside_a_wrong_value_is_shown_as_its_text(tmp_path, capsys, text, shown):
+    status, err = validate(write(tmp_path, "p.yaml", text), capsys)
+    assert status == 2
+    assert shown in err
+
+
 # ------------------------------------------------------------ fuzz
 def _mutate(data: bytes, rng: random.Random) -> bytes:
     lines = data.split(b"\n")

@@ -65,10 +65,26 @@ def show(value: object) -> str:
     if isinstance(value, BoolKey):
         return value.lower()
     if isinstance(value, (list, tuple, dict)):  # data reads as JSON, never as a Python repr
-        text = json.dumps(value, ensure_ascii=False, default=str)
+        text = json.dumps(_json_keys(value), ensure_ascii=False, default=str)
     else:
         text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _json_keys(value: object) -> object:
+    """``value`` with every mapping key one JSON can hold: a YAML key that is
+    a date (``2026-12-24:`` unquoted) becomes its text, as :func:`key_text`
+    writes it (``default=str`` converts values only, never keys)."""
+    if isinstance(value, dict):
+        return {
+            key if key is None or isinstance(key, (str, int, float, bool)) else key_text(key): _json_keys(
+                item
+            )
+            for key, item in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [_json_keys(item) for item in value]
+    return value
 
 
 def suggest(word: object, choices: Iterable[object]) -> str:
