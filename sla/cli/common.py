@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import gc
 import os
 import stat
 import sys
@@ -19,6 +18,7 @@ from typing import IO
 
 from sla.calendar.index import load_zone
 from sla.errors import CalendarError, SlaError, TimestampError
+from sla.io.bulk import bulk as bulk  # the commands' bulk mode
 from sla.io.csv_map import CsvMap, MappedPath, load_mapping
 from sla.io.summary import RunSummary
 from sla.policy.compile import PolicySet
@@ -272,18 +272,6 @@ def output_option(path: str | None) -> Iterator[IO[bytes]]:
     finally:
         if temporary is not None:
             os.unlink(temporary)
-
-
-@contextmanager
-def bulk() -> Iterator[None]:
-    """Keep the cyclic GC from rescanning millions of live event objects."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def run_inputs(args: argparse.Namespace) -> tuple[PolicySet, int, str]:

@@ -55,7 +55,7 @@ def _prepared(found: Iterable[tuple[int, object]], prepare: Prepare) -> Iterator
 
 
 def _init_worker(maker: PartMaker, prepare: Prepare | None = None) -> None:
-    gc.disable()  # workers hold many live objects briefly; see sla.cli's bulk mode
+    gc.disable()  # workers hold many live objects briefly; see sla.io.bulk
     # Ctrl-C reaches the whole process group: the parent alone handles it
     # (ends the pool, cleans the scratch folder, says one line).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
