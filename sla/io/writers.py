@@ -11,8 +11,9 @@ import csv
 import errno
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import IO, TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -308,32 +309,47 @@ def arrow_row_schema() -> pa.Schema:
     return pa.schema(fields)
 
 
+def arrow_batch(rows: Sequence[Sequence[object]], schema: pa.Schema) -> pa.RecordBatch:
+    """Rows given as sequences of the schema's columns, in its order, as one
+    record batch, built a column at a time: from dicts (``from_pylist``)
+    Arrow looks every key up once per row, four times slower here.
+
+    >>> import pyarrow as pa
+    >>> schema = pa.schema([("ticket_id", pa.string()), ("elapsed_seconds", pa.float64())])
+    >>> arrow_batch([("T1", 60), ("T2", None)], schema).to_pylist()
+    [{'ticket_id': 'T1', 'elapsed_seconds': 60.0}, {'ticket_id': 'T2', 'elapsed_seconds': None}]
+    """
+    import pyarrow as pa
+
+    columns: Iterable[Sequence[object]] = zip(*rows, strict=True) if rows else [() for _ in schema]
+    arrays = [pa.array(column, type=field.type) for column, field in zip(columns, schema, strict=True)]
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
 class ParquetWriter:
     """Parquet with row groups cut on ticket boundaries (about ``group_rows`` rows each)."""
 
     def __init__(self, out: IO[bytes], group_rows: int = 65_536):
         try:
-            import pyarrow as pa
             import pyarrow.parquet as pq
         except ImportError:
             from sla.errors import SlaError
 
             raise SlaError('--format parquet needs pyarrow: pip install "sla[arrow]"') from None
-        self.pa = pa
         self.schema = arrow_row_schema()
         self.writer = pq.ParquetWriter(out, self.schema)
         self.group_rows = group_rows
-        self.pending: list[Row] = []
+        self.columns_of = itemgetter(*self.schema.names)  # a row's values, in the schema's order
+        self.pending: list[tuple[object, ...]] = []
 
     def write_ticket(self, rows: list[Row]) -> None:
-        self.pending.extend(rows)
+        self.pending += map(self.columns_of, rows)
         if len(self.pending) >= self.group_rows:
             self._flush()
 
     def _flush(self) -> None:
         if self.pending:
-            table = self.pa.Table.from_pylist(self.pending, schema=self.schema)
-            self.writer.write_table(table, row_group_size=len(self.pending))
+            self.writer.write_batch(arrow_batch(self.pending, self.schema), row_group_size=len(self.pending))
             self.pending = []
 
     def close(self) -> None:
