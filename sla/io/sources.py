@@ -11,11 +11,11 @@ import csv
 import gzip
 import sys
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from itertools import chain
+from itertools import chain, repeat
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, TYPE_CHECKING, cast
 
 from sla.engine.events import LineError, TicketEvents, collect_all, ticket_key
 from sla.engine.jsonl import (
@@ -31,6 +31,9 @@ from sla.engine.jsonl import (
 from sla.errors import EventError, SlaError
 from sla.io.csv_rows import CsvMap, csv_value
 from sla.io.sinks import Progress
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 FORMATS = ("jsonl", "csv", "parquet")
 EVENT_COLUMNS = (
@@ -331,6 +334,55 @@ def normalize_fields(value: object) -> object:
     return value
 
 
+def arrow_records(batches: Iterable[pa.RecordBatch], numbered: bool = False) -> Iterator[tuple[int, object]]:
+    """(number, record) per row of Arrow record batches, each record what a
+    JSONL line would parse to: ``fields`` (JSON text, a struct or a map)
+    made a dict, ``at`` text or a timestamp with a zone, a null column a
+    JSON null (which reads as the key left out), and a null ``ticket_id`` or
+    ``at`` left out (so that such a row is refused as having none). A row's
+    number is its position from 1; with ``numbered``, its ``line`` column
+    where the batch has one and it holds a number (the column is then not
+    part of the record).
+
+    Read a column at a time (``to_pydict``), each row's dict built from its
+    values in one call, lazily: ``to_pylist`` would build a dict per row of
+    the whole batch, keep them all alive at once, and leave the nulls to
+    drop in a second pass.
+
+    >>> import pyarrow as pa
+    >>> batch = pa.record_batch({"ticket_id": ["T1", None], "type": ["created", "message"],
+    ...                          "fields": ['{"channel": "email"}', None], "line": [7, None]})
+    >>> list(arrow_records([batch], numbered=True))
+    [(7, {'ticket_id': 'T1', 'type': 'created', 'fields': {'channel': 'email'}}), (2, {'type': 'message', 'fields': None})]
+    """
+    position = 0
+    for batch in batches:
+        columns = batch.to_pydict()
+        lines = columns.pop("line", None) if numbered else None
+        names = tuple(columns)
+        # Only the columns that hold a null in this batch are looked at per row.
+        null_id = "ticket_id" in columns and batch.column("ticket_id").null_count > 0
+        null_at = "at" in columns and batch.column("at").null_count > 0
+        has_fields = "fields" in columns
+        # (A batch of no columns but the line still has rows: empty records.)
+        rows: Iterable[tuple[object, ...]] = (
+            zip(*columns.values(), strict=True) if names else repeat((), batch.num_rows)
+        )
+        for index, values in enumerate(rows):
+            position += 1
+            record = dict(zip(names, values, strict=True))
+            if null_id and record["ticket_id"] is None:
+                del record["ticket_id"]
+            if null_at and record["at"] is None:
+                del record["at"]
+            if has_fields:
+                fields = record["fields"]
+                if fields is not None:
+                    record["fields"] = normalize_fields(fields)
+            line = lines[index] if lines is not None else None
+            yield (line if type(line) is int and line else position), record
+
+
 def parquet_records(path: str) -> Iterator[tuple[int, object]]:
     """Records of a Parquet file (columns as in the JSONL format; ``fields`` a
     JSON string, a struct or a map; ``at`` text or a timestamp with a zone)."""
@@ -338,14 +390,7 @@ def parquet_records(path: str) -> Iterator[tuple[int, object]]:
         import pyarrow.parquet as pq
     except ImportError:
         raise SlaError('reading Parquet needs pyarrow: pip install "sla[arrow]"') from None
-    number = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=65_536):
-        for row in batch.to_pylist():
-            number += 1
-            record = {k: v for k, v in row.items() if v is not None}
-            if "fields" in record:
-                record["fields"] = normalize_fields(record["fields"])
-            yield number, record
+    yield from arrow_records(pq.ParquetFile(path).iter_batches(batch_size=65_536))
 
 
 def records(
@@ -406,6 +451,7 @@ def _picked(
 __all__ = [
     "EVENT_COLUMNS",
     "FORMATS",
+    "arrow_records",
     "detect_format",
     "jsonl_range",
     "range_chunks",
