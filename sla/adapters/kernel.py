@@ -71,6 +71,9 @@ class ArrowKernel:
         self.schema = kernel_schema()
         self.batch_rows = batch_rows
         self.judge = TicketJudge(policies, self.now)
+        # A rejected ticket's row: its id, state and error, nulls elsewhere.
+        names = self.schema.names
+        self.rejected_at = (names.index("ticket_id"), names.index("state"), names.index("error"))
 
     def __call__(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         line_errors: list[LineError] = []
@@ -82,7 +85,7 @@ class ArrowKernel:
             with bulk():
                 rows, more = self._rows(tickets)
                 if not more:  # lines that name no ticket cannot be attributed: rows too
-                    rows += [_rejected(None, str(line_error)) for line_error in line_errors]
+                    rows += [self._rejected(None, str(line_error)) for line_error in line_errors]
                 batch = arrow_batch(rows, self.schema) if rows else None
             if batch is not None:
                 yield batch
@@ -98,8 +101,8 @@ class ArrowKernel:
         try:
             for ticket in tickets:
                 if ticket.error is not None:
-                    rows.append(_rejected(ticket.ticket_id, str(ticket.error)))
-                else:
+                    rows.append(self._rejected(ticket.ticket_id, str(ticket.error)))
+                else:  # row_of's keys are the schema's columns, in order (tests/test_kernel.py)
                     rows += [(*row_of(fields).values(), None) for fields in judged(ticket)]
                 if len(rows) >= self.batch_rows:
                     return rows, True
@@ -107,13 +110,9 @@ class ArrowKernel:
             raise ValueError(f"{exc}, in one partition: sort or cluster the events by ticket first") from None
         return rows, False
 
-
-#: Where a row's state and error are, in the schema's order.
-_STATE, _ERROR = 6, 15
-
-
-def _rejected(ticket_id: str | None, error: str) -> tuple[object, ...]:
-    """The row of a rejected ticket (or of a line that names none)."""
-    row: list[object] = [None] * 16
-    row[0], row[_STATE], row[_ERROR] = ticket_id, "rejected", error
-    return tuple(row)
+    def _rejected(self, ticket_id: str | None, error: str) -> tuple[object, ...]:
+        """The row of a rejected ticket (or of a line that names none)."""
+        row: list[object] = [None] * len(self.schema)
+        at_id, at_state, at_error = self.rejected_at
+        row[at_id], row[at_state], row[at_error] = ticket_id, "rejected", error
+        return tuple(row)
