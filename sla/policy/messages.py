@@ -72,19 +72,19 @@ def show(value: object) -> str:
 
 
 def _json_keys(value: object) -> object:
-    """``value`` with every mapping key one JSON can hold: a YAML key that is
-    a date (``2026-12-24:`` unquoted) becomes its text, as :func:`key_text`
-    writes it (``default=str`` converts values only, never keys)."""
+    """``value`` with every mapping key one JSON can hold (``default=str``
+    converts values only, never keys)."""
     if isinstance(value, dict):
-        return {
-            key if key is None or isinstance(key, (str, int, float, bool)) else key_text(key): _json_keys(
-                item
-            )
-            for key, item in value.items()
-        }
+        return {_json_key(key): _json_keys(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [_json_keys(item) for item in value]
     return value
+
+
+def _json_key(key: object) -> object:
+    """A key JSON can hold as it is, else its text as :func:`key_text` writes
+    it: a YAML key that is a date (``2026-12-24:`` unquoted) becomes ``2026-12-24``."""
+    return key if key is None or isinstance(key, (str, int, float, bool)) else key_text(key)
 
 
 def suggest(word: object, choices: Iterable[object]) -> str:
