@@ -8,7 +8,6 @@ stretches with business and calendar time, and the breach instant.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
@@ -33,7 +32,7 @@ from sla.engine.clock import TicketClock
 from sla.engine.events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, Event, TicketEvents
 from sla.engine.judge import CycleResult, judge_ticket
 from sla.policy.compile import CompiledPolicy, PolicySet, ResolvedTarget
-from sla.policy.messages import show
+from sla.policy.messages import json_text, show
 from sla.policy.model import CalendarChoice
 from sla.timefmt import duration_text, format_instant, from_us, header_instant, to_us
 
@@ -45,7 +44,7 @@ def _dur(us: int, business: bool = True) -> str:
 
 def _json(value: object) -> str:
     """Data as JSON (``{"channel": "email", "tags": ["free", "trial"]}``), never a Python repr."""
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return json_text(value)
 
 
 class LocalClock:

@@ -64,11 +64,21 @@ def show(value: object) -> str:
         return {None: "null", True: "true", False: "false"}[value]
     if isinstance(value, BoolKey):
         return value.lower()
-    if isinstance(value, (list, tuple, dict)):  # data reads as JSON, never as a Python repr
-        text = json.dumps(_json_keys(value), ensure_ascii=False, default=str)
-    else:
-        text = repr(value)
+    # Data reads as JSON, never as a Python repr.
+    text = json_text(value) if isinstance(value, (list, tuple, dict)) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def json_text(value: object) -> str:
+    """Data as JSON, as messages show it (never a Python repr): text as it
+    is, any value JSON has no type for as its text, and a mapping key JSON
+    cannot hold (a date, from an unquoted YAML key) as its text too.
+
+    >>> from datetime import date
+    >>> json_text({date(2026, 12, 24): ["09:00-12:00"], "tags": ("é", 1)})
+    '{"2026-12-24": ["09:00-12:00"], "tags": ["é", 1]}'
+    """
+    return json.dumps(_json_keys(value), ensure_ascii=False, default=str)
 
 
 def _json_keys(value: object) -> object:
