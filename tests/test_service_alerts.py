@@ -74,6 +74,37 @@ def reply(ticket: str, at: str) -> dict[str, object]:
     return {"ticket_id": ticket, "at": at, "type": "message", "author": "agent"}
 
 
+def distinct(receiver: Receiver) -> list[dict[str, object]]:
+    """The alerts a receiver was sent, each once (delivery is at least once:
+    an attempt the sender gave up on may have arrived), in arrival order."""
+    seen: dict[object, dict[str, object]] = {}
+    for alert in receiver.alerts():
+        seen.setdefault(alert["id"], alert)
+    return list(seen.values())
+
+
+def wait_for_alerts(
+    tmp_path: Path, clock: FakeClock, expected: dict[str, tuple[Receiver, int]], what: str
+) -> None:
+    """Wait until each receiver has its number of distinct alerts.  The clock
+    creeps on meanwhile (10 ms a poll, as a real one would): a failed attempt
+    waits out its back-off on the service's clock, and a clock held still
+    would never try it again.  A timeout tells what each receiver got."""
+
+    def arrived() -> bool:
+        clock.now_us += 10 * MS
+        return all(len(distinct(r)) == n for r, n in expected.values())
+
+    try:
+        wait_until(arrived, 20, what)
+    except AssertionError as exc:
+        got = {name: (len(distinct(r)), n, r.attempts) for name, (r, n) in expected.items()}
+        raise AssertionError(
+            f"{exc}; per receiver (distinct alerts, expected, attempts per id): {got}; "
+            f"alert rows (webhook, id, attempts, last error): {hook_rows(tmp_path)}"
+        ) from None
+
+
 def test_alerts_fire_when_the_clock_passes_their_instant(
     tmp_path: Path, clock: FakeClock, receiver: Receiver
 ) -> None:
@@ -86,8 +117,9 @@ def test_alerts_fire_when_the_clock_passes_their_instant(
         post(svc, created("T0", "2026-03-02T08:29:00Z"))  # and a request wakes the scheduler
         assert receiver.alerts() == []
         clock.set("2026-03-02T08:30:00Z")
-        wait_until(lambda: len(receiver.alerts()) == 2 and len(other.alerts()) == 2, 10, "the warnings")
-        warning = receiver.alerts()[0]
+        both = {"first": (receiver, 2), "other": (other, 2)}
+        wait_for_alerts(tmp_path, clock, both, "the warnings")
+        warning = distinct(receiver)[0]
         assert warning["type"] == "warning" and warning["at"] == "2026-03-02T08:30:00Z"
         assert warning["due_at"] == "2026-03-02T09:00:00Z" and warning["warning"] == "50%"
         assert set(warning) == {
@@ -108,17 +140,17 @@ def test_alerts_fire_when_the_clock_passes_their_instant(
         # T2 answered: its breach never fires; T1's does, once
         post(svc, reply("T2", "2026-03-02T08:40:00Z"))
         clock.set("2026-03-02T09:00:01Z")
-        wait_until(lambda: len(receiver.alerts()) == 4, 10, "T1's breach and T0's warning")
+        wait_for_alerts(tmp_path, clock, {"first": (receiver, 4)}, "T1's breach and T0's warning")
         clock.set("2026-03-02T10:00:00Z")
         # both webhooks: each is sent every alert, in its own time
-        wait_until(lambda: len(receiver.alerts()) == 5 and len(other.alerts()) == 5, 10, "T0's breach")
-        breaches = [a for a in receiver.alerts() if a["type"] == "breach"]
+        both = {"first": (receiver, 5), "other": (other, 5)}
+        wait_for_alerts(tmp_path, clock, both, "T0's breach")
+        breaches = [a for a in distinct(receiver) if a["type"] == "breach"]
         assert [(a["ticket_id"], a["at"]) for a in breaches] == [
             ("T1", "2026-03-02T09:00:00Z"),
             ("T0", "2026-03-02T09:29:00Z"),
         ]
-        assert len({a["id"] for a in receiver.alerts()}) == 5
-        assert sorted(a["id"] for a in other.alerts()) == sorted(a["id"] for a in receiver.alerts())
+        assert sorted(a["id"] for a in distinct(other)) == sorted(a["id"] for a in distinct(receiver))
     finally:
         svc.close()
         other.close()
