@@ -191,38 +191,6 @@ def test_explain_names_the_policies_that_did_not_match(tmp_path, capsys):
     assert "no policy matches" in out
 
 
-def test_explain_shows_parquet_fields_keyed_by_dates(tmp_path, capsys):
-    """A Parquet map column may have keys JSON cannot hold (dates): explain
-    shows them as their text, not an internal error."""
-    pa = pytest.importorskip("pyarrow")
-    import datetime
-
-    import pyarrow.parquet as pq
-
-    policy = tmp_path / "p.yaml"
-    policy.write_text("policies:\n  - name: all\n    targets: {first_response: 1h}\n")
-    events = tmp_path / "e.parquet"
-    fields = pa.array([[(datetime.date(2026, 12, 24), "closed")]], pa.map_(pa.date32(), pa.string()))
-    pq.write_table(
-        pa.table({"ticket_id": ["T"], "at": ["2026-03-02T08:00:00Z"], "type": ["created"], "fields": fields}),
-        events,
-    )
-    status, out, err = run(
-        capsys,
-        "explain",
-        "--policies",
-        str(policy),
-        "--events",
-        str(events),
-        "--now",
-        "2026-03-02T09:00:00Z",
-        "--ticket",
-        "T",
-    )
-    assert status == 0, err
-    assert 'fields {"2026-12-24": "closed"}' in out
-
-
 def test_generate_is_deterministic_and_valid(tmp_path, capsys):
     first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     assert main(["generate", "--tickets", "300", "--seed", "7", "--output", str(first)]) == 0

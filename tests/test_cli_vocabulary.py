@@ -445,6 +445,12 @@ def test_one_job_spilling_tells_the_lines_read_then_the_partitions(tmp_path, mon
     assert "of the input" not in shown  # one range: its lines were the measure
 
 
+def explain_ticket_t(capsys, policy: Path, events: Path) -> tuple[int, str, str]:
+    """``sla explain`` of ticket T at 2026-03-02T09:00:00Z."""
+    argv = ["--policies", str(policy), "--events", str(events), "--now", "2026-03-02T09:00:00Z"]
+    return run(capsys, "explain", *argv, "--ticket", "T")
+
+
 def test_explain_shows_list_values_as_json_not_python(tmp_path, capsys):
     policy = tmp_path / "p.yaml"
     policy.write_text(
@@ -456,19 +462,29 @@ def test_explain_shows_list_values_as_json_not_python(tmp_path, capsys):
         '{"ticket_id": "T", "at": "2026-03-02T08:00:00Z", "type": "created",'
         ' "fields": {"plan": ["free", "trial"], "meta": {"a": 1}}}\n'
     )
-    status, out, _ = run(
-        capsys,
-        "explain",
-        "--policies",
-        str(policy),
-        "--events",
-        str(events),
-        "--now",
-        "2026-03-02T09:00:00Z",
-        "--ticket",
-        "T",
-    )
+    status, out, _ = explain_ticket_t(capsys, policy, events)
     assert status == 0
     assert "['" not in out and "{'" not in out
     assert 'plan is ["free", "trial"]' in out
     assert '"meta": {"a": 1}' in out
+
+
+def test_explain_shows_parquet_fields_keyed_by_dates(tmp_path, capsys):
+    """A Parquet map column may have keys JSON cannot hold (dates): explain
+    shows them as their text, not an internal error."""
+    pa = pytest.importorskip("pyarrow")
+    import datetime
+
+    import pyarrow.parquet as pq
+
+    policy = tmp_path / "p.yaml"
+    policy.write_text("policies:\n  - name: all\n    targets: {first_response: 1h}\n")
+    events = tmp_path / "e.parquet"
+    fields = pa.array([[(datetime.date(2026, 12, 24), "closed")]], pa.map_(pa.date32(), pa.string()))
+    pq.write_table(
+        pa.table({"ticket_id": ["T"], "at": ["2026-03-02T08:00:00Z"], "type": ["created"], "fields": fields}),
+        events,
+    )
+    status, out, err = explain_ticket_t(capsys, policy, events)
+    assert status == 0, err
+    assert 'fields {"2026-12-24": "closed"}' in out
