@@ -46,6 +46,43 @@ def problems_of(text: str) -> list[tuple[str, int | None, str]]:
             "takes a number",
         ),
         ("derive:\n  - when: {v: 1}\npolicies: [{name: a}]\n", "derive[0].set", ""),
+        # an empty when would otherwise set its attributes on every ticket
+        (
+            "derive:\n  - when:\n    set: {p: 1}\npolicies: [{name: a}]\n",
+            "derive[0].when",
+            "null is no condition",
+        ),
+        (
+            "metrics:\n  requester_wait: {pause_when: null}\npolicies: [{name: a}]\n",
+            "metrics.requester_wait.pause_when",
+            "null is no condition",
+        ),
+        # a derive rule's error is told beside the other parts' errors
+        (
+            "derive:\n  - {when: {v: 1}, sett: {p: 1}}\npolicies: [{name: a, calendar: nowhere}]\n",
+            "derive[0].sett",
+            "did you mean 'set'",
+        ),
+        (
+            "policies:\n  - {name: a, warnings: {at_percent: [true]}}\n",
+            "policies[0].warnings.at_percent[0]",
+            "true is a boolean",
+        ),
+        (
+            "policies:\n  - {name: a, warnings: {at_percent: ['50']}}\n",
+            "policies[0].warnings.at_percent[0]",
+            "'50' is text",
+        ),
+        (
+            "metrics:\n  m: {start: created, stop: done, cancel_on_done: 'yes'}\npolicies: [{name: a}]\n",
+            "metrics.m.cancel_on_done",
+            "is not true or false",
+        ),
+        (
+            "metrics:\n  m: {start: {message: {public: 1}}, stop: done}\npolicies: [{name: a}]\n",
+            "metrics.m.start.message.public",
+            "is not true or false",
+        ),
         ("derive:\n  - {sett: {p: 1}}\npolicies: [{name: a}]\n", "derive[0].sett", ""),
         (
             "metrics:\n  resolution: {responders: [bot]}\npolicies: [{name: a}]\n",
@@ -220,12 +257,61 @@ def test_a_bad_calendar_choice_is_located(calendar, path, words):
     assert any(p == path and words in message for p, _, message in found), found
 
 
+def test_a_bad_calendar_choice_is_told_once_not_as_the_text_it_is_not():
+    """calendar is text or a choice: a choice with a bad part is told by
+    that part, without a line saying the mapping is not text."""
+    text = (
+        "calendars:\n  a: {timezone: UTC, hours: {mon-fri: ['09:00-17:00']}}\n"
+        "policies:\n  - name: p\n    calendar: {by: region, map: {x: 5}}\n"
+    )
+    found = problems_of(text)
+    assert sorted(p for p, _, _ in found) == ["policies[0].calendar.default", "policies[0].calendar.map.x"], (
+        found
+    )
+
+
 def test_a_zone_choice_needs_a_known_default():
     found = problems_of(
         "calendars:\n  c:\n    timezone: {by: tz, default: Europe/Londn}\n    hours: {mon-fri: ['09:00-17:00']}\n"
         "policies: [{name: p, calendar: c}]\n"
     )
     assert any(p == "calendars.c.timezone.default" and "Europe/London" in m for p, _, m in found), found
+
+
+@pytest.mark.parametrize("zone", ["localtime", "posixrules", "posix/Europe/Berlin", "right/UTC"])
+@pytest.mark.parametrize("written", ["{by: tz, default: %s}", "%s"])
+def test_a_host_file_is_no_known_zone(zone, written):
+    """ZoneInfo opens these, but their meaning is the machine's (section 10:
+    localtime and posixrules excluded): a calendar naming one is refused."""
+    timezone = written % zone
+    found = problems_of(
+        f"calendars:\n  c:\n    timezone: {timezone}\n    hours: {{mon-fri: ['09:00-17:00']}}\n"
+        "policies: [{name: p, calendar: c}]\n"
+    )
+    path = "calendars.c.timezone.default" if "by" in timezone else "calendars.c.timezone"
+    assert any(p == path and f"unknown time zone {zone!r}" in m for p, _, m in found), found
+
+
+def test_calendar_from_dict_takes_a_zone_chosen_per_ticket():
+    """The mapping a policy file holds builds the same calendar through the
+    Python API: it answers in its default zone (section 2 and 10)."""
+    mapping = {"timezone": {"by": "tz", "default": "Europe/London"}, "hours": {"mon-fri": ["09:00-17:00"]}}
+    calendar = sla.Calendar.from_dict(mapping)
+    assert calendar.zone.key == "Europe/London"
+    assert calendar.in_zone("Asia/Tokyo").zone.key == "Asia/Tokyo"
+    assert calendar.in_zone("localtime") is calendar
+    from_file = sla.load_policies(ZONED).calendars["local"]
+    monday = 1_772_438_400_000_000  # 2026-03-02T08:00:00Z, a Monday
+    assert calendar.add_us(monday, 3_600_000_000) == from_file.add_us(monday, 3_600_000_000)
+    for bad, words in [
+        ({"by": "tz"}, "needs a default zone"),
+        ({"default": "UTC"}, "is not a time zone"),
+        ({"by": "", "default": "UTC"}, "timezone.by names the attribute"),
+        ({"by": "tz", "default": "localtime"}, "unknown time zone 'localtime'"),
+        ({"by": "tz", "default": "UTC", "zone": "x"}, "unknown key 'zone'"),
+    ]:
+        with pytest.raises(sla.CalendarError, match=words):
+            sla.Calendar.from_dict({**mapping, "timezone": bad})
 
 
 def test_unknown_zones_are_noted_once_on_a_terminal(tmp_path, capsys, monkeypatch):

@@ -219,11 +219,37 @@ def zone_suggestion(name: str) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
+def _check_zone_choice(choice: Mapping[object, object], calendar: str) -> None:
+    """``timezone: {by: attribute, default: zone}`` as the policy loader
+    checks it (the default zone itself is checked by :func:`load_zone`)."""
+    for key in choice:
+        if key not in ("by", "default"):
+            raise located_error(
+                f"calendar {calendar!r}: timezone has an unknown key {key!r}; expected by and default",
+                f"timezone.{key}",
+            )
+    if not isinstance(choice.get("by"), str) or not choice.get("by"):
+        raise located_error(
+            f"calendar {calendar!r}: timezone.by names the attribute holding the zone, like requester_tz",
+            "timezone.by",
+        )
+    if "default" not in choice:
+        raise located_error(
+            f"calendar {calendar!r}: timezone {{by: ...}} needs a default zone, like default: Europe/London",
+            "timezone",
+        )
+
+
 def load_zone(name: object, path: str = "timezone") -> ZoneInfo:
     """The IANA zone ``name``; a :class:`CalendarError` naming it if unknown."""
     if not isinstance(name, str) or not name:
         raise located_error(f"{name!r} is not a time zone; expected an IANA name like Europe/Berlin", path)
     try:
+        # Only the tz database's names: ZoneInfo also opens the host's
+        # localtime and posixrules files and the posix/ and right/ copies,
+        # whose meaning depends on the machine (SEMANTICS.md section 10).
+        if name not in known_zones():
+            raise ValueError(name)
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise located_error(
@@ -368,7 +394,17 @@ class Calendar:
                 )
         if "hours" not in mapping:
             raise located_error(f'calendar {name!r} needs hours, like mon-fri: ["09:00-17:00"]', "hours")
-        zone = load_zone(mapping.get("timezone", "UTC"))
+        zone_given = mapping.get("timezone", "UTC")
+        if isinstance(zone_given, Mapping) and "by" in zone_given:
+            # A zone chosen per ticket (section 10): the calendar answers
+            # in its default zone; in_zone() gives it in another.
+            _check_zone_choice(zone_given, name)
+            zone_given = zone_given.get("default")
+            mapping = {**mapping, "timezone": zone_given}
+            path = "timezone.default"
+        else:
+            path = "timezone"
+        zone = load_zone(zone_given, path)
         schedule = WeeklySchedule.parse(mapping["hours"], name)
         holidays = mapping.get("holidays") or {}
         if not isinstance(holidays, Mapping):

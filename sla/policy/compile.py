@@ -54,6 +54,7 @@ from sla.policy.model import (
     PolicyFile,
     ZoneChoice,
 )
+from sla.policy.model import DeriveRule as DeriveRuleSpec
 from sla.policy.source import Located, document_problems, render_path
 
 BUSINESS = "business"
@@ -622,6 +623,13 @@ def compile_document(located: Located, ics: IcsFiles | None = None) -> PolicySet
                     zoned,
                 )
             )
+
+    # Derive rules, each on its own, so their errors are told with the
+    # others' (the whole file is validated below only when the parts are).
+    raw_rules = data.get("derive")
+    if isinstance(raw_rules, list):
+        for index, raw in enumerate(raw_rules):
+            validate_part(DeriveRuleSpec, raw, ("derive", index), located, problems)
 
     file_spec = None
     if not problems:

@@ -237,14 +237,25 @@ def _message(
     return f"{message} (got {show(value)})"
 
 
+_KEY_ERRORS = ("missing", "extra_forbidden")
+
+
 def translate(
     error: ValidationError, data: object, base: tuple[object, ...], model: type[BaseModel], located: Located
 ) -> list[Problem]:
     """Each of pydantic's errors as a problem at its real place in the document."""
     problems = []
-    for item in error.errors(include_url=False):
-        raw_loc = base + tuple(item["loc"])
-        loc = _real_loc(located.data, raw_loc, keep_last=item["type"] in ("missing", "extra_forbidden"))
+    placed = [
+        (item, _real_loc(located.data, base + tuple(item["loc"]), keep_last=item["type"] in _KEY_ERRORS))
+        for item in error.errors(include_url=False)
+    ]
+    for item, loc in placed:
+        if item["type"] in _TYPE_WORDS and any(
+            len(other) > len(loc) and other[: len(loc)] == loc for _, other in placed
+        ):
+            # A union's other branch (text or a mapping, say): the value has
+            # the shape of the branch whose errors lie deeper, which say more.
+            continue
         cause = (item.get("ctx") or {}).get("error")
         if isinstance(cause, LocatedValueError):
             for subpath, message in cause.items:

@@ -23,6 +23,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    StrictBool,
     Tag,
     WithJsonSchema,
     field_validator,
@@ -310,7 +311,7 @@ class MessageCondition(Model):
             )
         ),
     ] = None
-    public: bool | None = Field(
+    public: StrictBool | None = Field(
         None, description="true: public messages only; false: internal notes only; omitted: both."
     )
 
@@ -422,7 +423,16 @@ Conditions = Annotated[
 
 
 def _when(value: object) -> object:
-    """A condition map (derive's when, a metric's pause_when): checked here, compiled later."""
+    """A condition map (derive's when, a metric's pause_when): checked here, compiled later.
+
+    Written out, it must be a map: a ``when:`` left empty (null) would
+    otherwise read as no condition and set its attributes on every ticket
+    (section 8: "`when`, if present, is a condition map")."""
+    if value is None:
+        raise ValueError(
+            "null is no condition; expected a condition map like {tier: gold} "
+            "(leave the key out for no condition)"
+        )
     if isinstance(value, dict):
         parse_condition(value, what="when")
     return value
@@ -469,17 +479,27 @@ class MetricOptions(Model):
         description="once (default): one cycle per ticket; repeat: a new cycle at each start after a stop; "
         "resume: the one cycle resumes on a resume condition.",
     )
-    cancel_on_done: bool | None = Field(
+    cancel_on_done: StrictBool | None = Field(
         None,
         description="End an open cycle when the ticket becomes done: breached if over target, else cancelled.",
     )
 
 
 # ------------------------------------------------------------ policies
+def _plain_number(value: object) -> object:
+    """A number as written, never a boolean or text (pydantic would read
+    true as 1 and '50' as 50)."""
+    if isinstance(value, bool):
+        raise ValueError(f"{show(value)} is a boolean; expected a number like 50")
+    if isinstance(value, str):
+        raise ValueError(f"{show(value)} is text; expected a number like 50 (no quotes)")
+    return value
+
+
 class Warnings(Model):
     """When an open cycle warns: at shares of its target and/or a time before due."""
 
-    at_percent: list[Annotated[float, Field(gt=0, le=100)]] = Field(
+    at_percent: list[Annotated[float, Field(gt=0, le=100), BeforeValidator(_plain_number)]] = Field(
         default_factory=empty_list,
         description="Warn when an open cycle has used this share of its target (0 < p <= 100; 100 is the due instant).",
     )
