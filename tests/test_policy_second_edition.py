@@ -183,7 +183,7 @@ ZONED = (
     "  local:\n    timezone: {by: tz, default: Europe/London}\n    hours: {mon-fri: ['09:00-17:00']}\n"
     "policies:\n"
     "  - name: chosen\n    match: {kind: chosen}\n"
-    "    calendar: {by: key, map: {1: a, true: b, 2026-01-01: b}, default: local}\n"
+    "    calendar: {by: key, map: {1: a, true: b, 2026-01-01: b, ~: a}, default: local}\n"
     "    targets: {first_response: 1h}\n"
     "  - name: zoned\n    calendar: local\n    targets: {first_response: 1h}\n"
 )
@@ -210,6 +210,9 @@ def due_of(fields: dict, policies=None) -> str:
         (1, "2026-03-02T10:00:00Z"),  # a number picks no entry: the default, London from 09:00
         (True, "2026-03-02T10:00:00Z"),
         ("emea", "2026-03-02T10:00:00Z"),
+        ("null", "2026-03-02T13:00:00Z"),  # map key ~ is the text "null", as YAML writes it
+        ("None", "2026-03-02T10:00:00Z"),  # not Python's name for it
+        (None, "2026-03-02T10:00:00Z"),  # a null attribute picks no entry
     ],
 )
 def test_a_calendar_map_reads_its_keys_as_text(key, due):

@@ -611,7 +611,8 @@ class DeriveRule(Model):
 
 
 def _text_keys(value: object) -> object:
-    """A calendar map's keys read as text: YAML's 1, true or a date are "1", "true", "2026-01-01"."""
+    """A calendar map's keys read as text: YAML's 1, true, null or a date are
+    "1", "true", "null", "2026-01-01"."""
     if not isinstance(value, dict):
         return value
     return {
@@ -620,6 +621,8 @@ def _text_keys(value: object) -> object:
             if isinstance(key, date)
             else show(key)
             if isinstance(key, (bool, BoolKey))
+            else "null"  # as YAML writes it (~ too), not Python's None
+            if key is None
             else str(key)
         ): item
         for key, item in value.items()
