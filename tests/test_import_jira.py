@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from sla import evaluate_ticket
-from sla.importers.base import Emit, EventDict, RecordError, VendorCycle
+from sla.importers.base import Emit, EventDict, Parked, RecordError, VendorCycle
 from sla.importers.base import word as status_name
 from sla.importers.jira import JiraSource
 from sla.importers.jira_shapes import comment_text, instant
@@ -49,6 +49,7 @@ class Imported:
         self.source = source
         self.groups: dict[str, list[EventDict]] = defaultdict(list)
         self.cycles: list[VendorCycle] = []
+        self.parked: list[Parked] = []
         for doc in docs:
             found = source.recognise(doc)
             assert found is not None, f"not recognised: {str(doc)[:80]}"
@@ -57,6 +58,8 @@ class Imported:
                     for item in source.read(kind, record):
                         if isinstance(item, Emit):
                             self.groups[item.ticket].append(item.event)
+                        elif isinstance(item, Parked):
+                            self.parked.append(item)
                         else:
                             self.cycles.append(item)
         self.tickets: dict[str, list[EventDict]] = {}
@@ -549,7 +552,8 @@ def test_request_sla_records_are_vendor_cycles(everything: Imported) -> None:
 def test_sla_records_wait_for_their_issue_key_and_are_read_once() -> None:
     source = JiraSource()
     [(kind, records)] = source.recognise(page("sla-10002.json")) or []
-    assert [list(source.read(kind, r)) for r in records] == [[], [], []]  # SD-1 is not known yet
+    parked = [list(source.read(kind, r)) for r in records]  # SD-1 is not known yet
+    assert parked == [[Parked("10002")], [Parked("10002")], []]  # the third maps to no metric
     released = [item for kind, rs in source.recognise(page("search-old-style.json")) or [] for r in rs
                 for item in source.read(kind, r) if isinstance(item, VendorCycle)]  # fmt: skip
     assert [(c.ticket, c.metric, c.cycle) for c in released] == [
@@ -557,13 +561,55 @@ def test_sla_records_wait_for_their_issue_key_and_are_read_once() -> None:
         ("SD-1", "resolution", 1),
         ("SD-1", "resolution", 2),
     ]
-    assert [list(source.read(kind, r)) for r in records] == [[], [], []]  # the same page again
+    assert [list(source.read(kind, r)) for r in records] == [[], [], []]  # the same page again: read once
 
 
-def test_sla_records_of_requests_no_search_page_holds_are_noted() -> None:
+def test_sla_records_of_requests_no_search_page_holds_wait_and_are_told_at_the_end() -> None:
     imported = import_pages(["sla-10003.json"])
-    assert imported.cycles == []
-    assert "2 SLA cycle(s) of 1 request(s) with no issue record left out" in imported.source.notes()
+    assert imported.cycles == [] and imported.parked == [Parked("10003"), Parked("10003")]
+    reasons, orphans = imported.source.waiting()
+    assert reasons == {
+        "10003": "request 10003: no issue record with this id (save the search pages that hold it)"
+    }
+    assert [(c.ticket, c.metric) for c in orphans] == [("10003", "first_response"), ("10003", "resolution")]
+    assert not any("left out" in note for note in imported.source.notes())
+
+
+def test_records_of_unknown_issues_are_skipped_at_their_place_and_reconciled_as_no_history(
+    tmp_path: Path,
+) -> None:
+    """Section 14: a record that cannot be mapped is reported with its file
+    and position, and the exit status is 1; the vendor's cycle of a request
+    the export holds no issue of is a difference, not left out."""
+    run = pytest.importorskip("sla.importers.run")
+    changelog = {
+        "self": "https://x.atlassian.net/rest/api/3/issue/SD-99/changelog?startAt=0",
+        "startAt": 0,
+        "total": 1,
+        "isLast": True,
+        "values": [
+            {
+                "id": "900",
+                "created": "2024-03-04T10:00:00.000+0000",
+                "items": [{"field": "status", "fieldId": "status", "fromString": "Open", "toString": "Done"}],
+            }
+        ],
+    }
+    (tmp_path / "changelog-SD-99.json").write_text(json.dumps(changelog))
+    sla_page = (FIXTURES / "sla-10003.json").read_text().replace("/request/10003/", "/request/55555/")
+    (tmp_path / "sla-55555.json").write_text(sla_page)  # a request no search page holds
+    (tmp_path / "search.json").write_bytes((FIXTURES / "search-old-style.json").read_bytes())
+    out = io.BytesIO()
+    summary, cycles = run.import_events(JiraSource(), [str(tmp_path)], out, workdir=str(tmp_path))
+    assert not summary.complete and summary.skipped == {"changelogs": 1, "sla-records": 2}
+    told = [(str(p.where).rsplit("/", 1)[-1].split(":")[0], p.kind, p.reason) for p in summary.problems]
+    assert told == [
+        ("changelog-SD-99.json", "changelogs", "issue SD-99: no issue record with this key (save the search pages that hold it)"),
+        ("sla-55555.json", "sla-records", "request 55555: no issue record with this id (save the search pages that hold it)"),
+        ("sla-55555.json", "sla-records", "request 55555: no issue record with this id (save the search pages that hold it)"),
+    ]  # fmt: skip
+    assert {(c.ticket, c.metric) for c in cycles} == {("55555", "first_response"), ("55555", "resolution")}
+    assert {json.loads(line)["ticket_id"] for line in out.getvalue().splitlines()} == {"SD-1", "SD-2"}
 
 
 def test_sla_times_from_iso8601_when_epoch_millis_is_missing() -> None:
@@ -601,6 +647,10 @@ def test_metric_map_entries() -> None:
     }
     with pytest.raises(MetricMapError, match="expected 'SLA name=metric'"):
         parse_metric_map(["first_response"])
+    with pytest.raises(MetricMapError, match="expected 'SLA name=metric'"):
+        parse_metric_map(["=first_response"])
+    # an empty metric drops a default, as docs/importing.md says
+    assert parse_metric_map(["Time to resolution="]) == {"Time to resolution": ""}
     assert build_metric_map(None) == {
         name.lower(): (name, metric) for name, metric in DEFAULT_METRIC_MAP.items()
     }

@@ -498,6 +498,43 @@ def test_a_comment_without_the_comment_events_sideload_is_read_from_its_flags():
     assert [(e["author"], e["public"]) for e in events[1:]] == [("customer", True), ("agent", False)]
 
 
+def test_a_reply_read_from_its_flags_comes_before_the_solve_of_its_update():
+    """Section 14: a reply and a solve in one update are the reply, then the
+    solve, as the comment events' export gives them (the comment first)."""
+    start = {
+        "id": 5,
+        "ticket_id": 1,
+        "timestamp": 1709542800,  # 2024-03-04T09:00:00Z
+        "updater_id": 10,
+        "via": "Mail",
+        "child_events": [{"id": 6, "status": "new", "comment_present": True, "event_type": "Create"}],
+    }
+    solve = {
+        "id": 7,
+        "ticket_id": 1,
+        "timestamp": 1709545500,  # 09:45
+        "updater_id": 20,
+        "via": "Web form",
+        "child_events": [
+            {
+                "id": 8,
+                "status": "solved",
+                "previous_value": "new",
+                "comment_present": True,
+                "comment_public": True,
+                "event_type": "Change",
+            }
+        ],
+    }
+    events = one_ticket(start, solve, USERS)
+    assert [(e["type"], e.get("author"), e.get("status")) for e in events[1:]] == [
+        ("message", "customer", None),
+        ("message", "agent", None),
+        ("status", None, "solved"),
+    ]
+    assert events[-1]["at"] == events[-2]["at"] == "2024-03-04T09:45:00Z"
+
+
 #: An incremental export's first update of ticket 1: created by email.
 EMAILED_IN = {
     "id": 5,
@@ -609,6 +646,63 @@ def test_an_audit_read_twice_counts_once_and_the_audits_api_copy_wins():
         {"type": "message", "at": "2024-03-04T09:00:00Z", "public": True, "author": "customer"},
     ]
     assert "2 copies of audits read twice were dropped" in source.notes()
+
+
+def as_text_ids(value: object) -> object:
+    """A record as a warehouse export (BigQuery) writes it: every id (an
+    INT64 column) as its decimal text."""
+    if isinstance(value, dict):
+        return {
+            key: str(item)
+            if (key == "id" or key.endswith("_id")) and isinstance(item, int) and not isinstance(item, bool)
+            else as_text_ids(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [as_text_ids(item) for item in value]
+    return value
+
+
+def test_audits_with_ids_as_text_keep_their_order_and_a_copy_counts_once():
+    """Audits at one instant keep the export's order by audit id, and a
+    copy is dropped, whether the ids are integers or their text."""
+    reply_and_solve = audit(
+        1,
+        "2024-03-04T10:00:00Z",
+        20,
+        [comment(20), {"id": 3, "type": "Change", "field_name": "status", "value": "solved"}],
+        id=101,
+    )
+    reopen = audit(
+        1,
+        "2024-03-04T10:00:00Z",
+        10,
+        [comment(10), {"id": 5, "type": "Change", "field_name": "status", "value": "open"}],
+        id=102,
+    )
+    as_numbers = one_ticket({"audits": [reopen, reply_and_solve, CREATE]}, USERS)
+    shown = [(e["type"], e.get("author"), e.get("status")) for e in as_numbers[1:]]
+    assert shown == [
+        ("message", "customer", None),
+        ("message", "agent", None),
+        ("status", None, "solved"),
+        ("message", "customer", None),
+        ("status", None, "open"),
+    ]
+    audits = [as_text_ids(a) for a in (reopen, reply_and_solve, CREATE)]
+    assert one_ticket({"audits": audits}, as_text_ids(USERS)) == as_numbers
+    source = ZendeskSource()
+    emits, _ = read_all(source, [{"audits": audits}, {"audits": audits}, as_text_ids(USERS)])
+    assert finish(source, emits)["1"] == as_numbers
+    assert "3 copies of audits read twice were dropped" in source.notes()
+
+
+def test_metric_events_with_ids_as_text_are_read_as_with_integers():
+    [page] = documents(FIXTURES / "ticket-metric-events.json.gz")
+    expected = final_cycles(read_all(ZendeskSource(), [page])[1])
+    assert expected
+    as_text = as_text_ids(page)
+    assert final_cycles(read_all(ZendeskSource(), [as_text])[1]) == expected
 
 
 # -- authors -----------------------------------------------------------------------

@@ -290,6 +290,8 @@ def test_no_vendor_target_no_history_and_a_rejected_ticket() -> None:
         "the export holds no history of this ticket (no audits or ticket events for it)",
     )
     assert n3.cause == "this contract rejected the ticket's imported events: the ticket has no created event"
+    (jira,) = h.reconcile([ended("N2", "first_response", 1, "08:00", "08:30", 1800)], "Jira").differences
+    assert jira.cause == "the export holds no history of this ticket (no issue record for it)"
 
 
 def test_as_dict_has_both_sides_figures() -> None:

@@ -106,6 +106,15 @@ class Emit(NamedTuple):
     event: EventDict
 
 
+class Parked(NamedTuple):
+    """What :meth:`Source.read` returns for a record it keeps until the
+    ticket it names is known (a Jira page naming its issue by key, before
+    the issue's id): the driver notes the record's position, and reports it
+    as skipped when :meth:`Source.waiting` still names ``ref`` at the end."""
+
+    ref: str
+
+
 @dataclass(frozen=True, slots=True)
 class VendorCycle:
     """One SLA cycle as the vendor itself judged it (``sla reconcile``).
@@ -166,9 +175,10 @@ class Source(ABC):
         so that it is freed at once."""
 
     @abstractmethod
-    def read(self, kind: str, record: object) -> Iterable[Emit | VendorCycle]:
+    def read(self, kind: str, record: object) -> Iterable[Emit | VendorCycle | Parked]:
         """Learn from one record and/or emit what it says; raise
-        :class:`RecordError` for a record that cannot be mapped."""
+        :class:`RecordError` for a record that cannot be mapped, or give
+        :class:`Parked` for one kept until its ticket is known."""
 
     @abstractmethod
     def finish_ticket(self, ticket: str, events: list[EventDict]) -> tuple[str, list[EventDict]]:
@@ -194,6 +204,15 @@ class Source(ABC):
     def notes(self) -> list[str]:
         """Lines for the summary: what the export cannot show, defaults taken."""
         return []
+
+    def waiting(self) -> tuple[dict[str, str], list[VendorCycle]]:
+        """After every file was read: the reason to report each
+        :class:`Parked` record's ``ref`` that never found its ticket, and the
+        vendor's cycles of tickets the export does not hold (``sla
+        reconcile`` shows them as differences). A source that parks nothing
+        has neither. Mergeable sources never park (each process would hold
+        its own half of the lookups)."""
+        return {}, []
 
     # -- reading with several processes (sla.importers.parallel) -----------
 
@@ -291,6 +310,27 @@ def id_text(value: object) -> str | None:
         return str(value)
     if isinstance(value, str) and value.strip():
         return value.strip()
+    return None
+
+
+def id_number(value: object) -> int | None:
+    """A vendor's numeric id as an integer: an integer, or its decimal text
+    (warehouse exports such as BigQuery's write 64-bit ids as strings);
+    ``None`` for anything else.  What orders and tells apart records by id.
+
+    >>> id_number(5), id_number("9001"), id_number(" 7 "), id_number("a1"), id_number(True), id_number(5.0)
+    (5, 9001, 7, None, None, None)
+    """
+    if type(value) is int:
+        return value
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isascii() and text.isdigit():
+            return int(text)
     return None
 
 

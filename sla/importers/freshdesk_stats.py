@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sla.importers.base import RecordError
+from sla.importers.base import RecordError, id_number
 from sla.importers.base import record_instant as instant
 
 #: Ticket status codes (API reference, "Ticket Properties").
@@ -63,8 +63,9 @@ STATS_KEYS = (
 
 
 def code(value: object) -> int | None:
-    """A numeric code (an int, not a bool), None otherwise."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """An id or code: an int (not a bool) or its decimal text (as warehouse
+    exports write ids), None otherwise."""
+    return id_number(value)
 
 
 def read_stats(value: object) -> dict[str, int | None] | None:

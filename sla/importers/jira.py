@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
-from sla.importers.base import Emit, EventDict, RecordError, Source, VendorCycle
+from sla.importers.base import Emit, EventDict, Parked, RecordError, Source, VendorCycle
 from sla.importers.jira_history import Facts, finish_messages, issue_timeline
 from sla.importers.jira_pages import Records, is_issue, recognise_page
 from sla.importers.jira_records import ATTRIBUTE_ORDER, history_event, issue_created, message_event
@@ -46,6 +46,9 @@ from sla.importers.jira_shapes import (
     user_account,
 )
 from sla.importers.jira_sla import build_metric_map, sla_name_key, vendor_cycles
+
+#: What reading one record gives: events, the vendor's cycles, or a record kept for later.
+Read = Emit | VendorCycle | Parked
 
 
 class JiraSource(Source):
@@ -73,7 +76,7 @@ class JiraSource(Source):
         self._unnamed_types: set[str] = set()
         self._truncated_keys: list[str] = []
         self._facts = Facts()
-        self._readers: dict[str, Callable[[dict[str, object]], list[Emit | VendorCycle]]] = {
+        self._readers: dict[str, Callable[[dict[str, object]], list[Read]]] = {
             "issues": self._read_issue,
             "changelogs": self._read_changelog,
             "comments": self._read_comment,
@@ -92,7 +95,7 @@ class JiraSource(Source):
 
     # -- reading -----------------------------------------------------------
 
-    def read(self, kind: str, record: object) -> Iterable[Emit | VendorCycle]:
+    def read(self, kind: str, record: object) -> Iterable[Read]:
         """Learn from one record and emit its events (under the issue's id)."""
         reader = self._readers.get(kind)
         data = as_map(record)
@@ -105,22 +108,22 @@ class JiraSource(Source):
         if account is not None and role is not None:
             self._roles[account] = role
 
-    def _learn_issue(self, issue_id: str, key: str) -> list[Emit | VendorCycle]:
+    def _learn_issue(self, issue_id: str, key: str) -> list[Read]:
         """Record an id-key pair; release what waited for it."""
         self._keys[issue_id], self._ids[key] = key, issue_id
-        out: list[Emit | VendorCycle] = [Emit(issue_id, e) for e in self._waiting_events.pop(key, [])]
+        out: list[Read] = [Emit(issue_id, e) for e in self._waiting_events.pop(key, [])]
         out += [replace(c, ticket=key) for c in self._waiting_cycles.pop(issue_id, [])]
         return out
 
-    def _for_issue(self, ref: str, event: EventDict) -> list[Emit | VendorCycle]:
+    def _for_issue(self, ref: str, event: EventDict) -> list[Read]:
         """``event`` under the issue's id; an issue named by key waits for its id."""
         issue_id = ref if ref.isdigit() else self._ids.get(ref)
         if issue_id is not None:
             return [Emit(issue_id, event)]
         self._waiting_events.setdefault(ref, []).append(event)
-        return []
+        return [Parked(ref)]
 
-    def _read_issue(self, issue: dict[str, object]) -> list[Emit | VendorCycle]:
+    def _read_issue(self, issue: dict[str, object]) -> list[Read]:
         if not is_issue(issue):
             raise RecordError("an issue needs an id, a key and fields")
         issue_id, key, fields = get_text(issue, "id") or "", str(issue["key"]), get_map(issue, "fields")
@@ -155,12 +158,12 @@ class JiraSource(Source):
             self._history_ids.setdefault(ref, set()).add(hid)
         return event
 
-    def _read_changelog(self, record: dict[str, object]) -> list[Emit | VendorCycle]:
+    def _read_changelog(self, record: dict[str, object]) -> list[Read]:
         ref = str(record.get("issue"))
         change = self._history(get_map(record, "history"), ref, frozenset(), True)
         return [] if change is None else self._for_issue(ref, change)
 
-    def _read_comment(self, comment: dict[str, object]) -> list[Emit | VendorCycle]:
+    def _read_comment(self, comment: dict[str, object]) -> list[Read]:
         cid = get_text(comment, "id") or ""
         found = ISSUE_COMMENT_URL.search(get_text(comment, "self") or "")
         if found is None:
@@ -173,7 +176,7 @@ class JiraSource(Source):
             found.group(1), message_event(cid, at, public, comment.get("body"), comment.get("author"))
         )
 
-    def _read_request_comment(self, comment: dict[str, object]) -> list[Emit | VendorCycle]:
+    def _read_request_comment(self, comment: dict[str, object]) -> list[Read]:
         cid = get_text(comment, "id") or ""
         found = REQUEST_URL.search(link_self(comment) or "")
         if found is None:
@@ -184,7 +187,7 @@ class JiraSource(Source):
             found.group(1), message_event(cid, at, public, comment.get("body"), comment.get("author"))
         )
 
-    def _read_request(self, request: dict[str, object]) -> list[Emit | VendorCycle]:
+    def _read_request(self, request: dict[str, object]) -> list[Read]:
         issue_id, key = get_text(request, "issueId"), get_text(request, "issueKey")
         if issue_id is None or key is None:
             raise RecordError("customer request without issueId and issueKey")
@@ -195,17 +198,17 @@ class JiraSource(Source):
         self._request_types[issue_id] = (type_id, name)
         return self._learn_issue(issue_id, key)
 
-    def _read_request_type(self, request_type: dict[str, object]) -> list[Emit | VendorCycle]:
+    def _read_request_type(self, request_type: dict[str, object]) -> list[Read]:
         type_id, name = get_text(request_type, "id"), get_text(request_type, "name")
         if type_id is not None and name is not None:
             self._type_names[type_id] = name
         return []
 
-    def _read_user(self, user: dict[str, object]) -> list[Emit | VendorCycle]:
+    def _read_user(self, user: dict[str, object]) -> list[Read]:
         self._learn_user(user)
         return []
 
-    def _read_sla(self, record: dict[str, object]) -> list[Emit | VendorCycle]:
+    def _read_sla(self, record: dict[str, object]) -> list[Read]:
         found = REQUEST_URL.search(link_self(record) or "")
         name = get_text(record, "name")
         if found is None or name is None:
@@ -223,7 +226,7 @@ class JiraSource(Source):
         cycles = vendor_cycles(key or ref, record, mapped[1])
         if key is None:
             self._waiting_cycles.setdefault(ref, []).extend(cycles)
-            return []
+            return [Parked(ref)]
         return list(cycles)
 
     # -- finishing ---------------------------------------------------------
@@ -265,6 +268,21 @@ class JiraSource(Source):
         finished = finish_messages(messages, self._roles.get, self._facts)
         return key, issue_timeline(first, histories, finished, self._facts)
 
+    def waiting(self) -> tuple[dict[str, str], list[VendorCycle]]:
+        """Pages of issues named by a key no issue record gave, SLA records of
+        requests whose id none gave: skipped, each at its place; their
+        cycles, under the request's id, go to ``sla reconcile`` all the same
+        (a vendor verdict on a ticket with no history is a difference)."""
+        reasons = {
+            key: f"issue {key}: no issue record with this key (save the search pages that hold it)"
+            for key in self._waiting_events
+        }
+        reasons |= {
+            ref: f"request {ref}: no issue record with this id (save the search pages that hold it)"
+            for ref in self._waiting_cycles
+        }
+        return reasons, [cycle for cycles in self._waiting_cycles.values() for cycle in cycles]
+
     def notes(self) -> list[str]:
         """What the export could not show and the defaults taken."""
         facts, out = self._facts, []
@@ -304,14 +322,6 @@ class JiraSource(Source):
             out.append(
                 f"SLA {name!r} ({count:,} record(s)) maps to no metric: add --metric-map '{name}=METRIC'"
             )
-        waiting = sum(len(v) for v in self._waiting_cycles.values())
-        if waiting:
-            out.append(
-                f"{waiting:,} SLA cycle(s) of {len(self._waiting_cycles):,} request(s) with no issue record left out"
-            )
-        stranded = sum(len(v) for v in self._waiting_events.values())
-        if stranded:
-            out.append(f"{stranded:,} comment(s) or changelog entr(ies) of unknown issue keys left out")
         if self._unnamed_types:
             out.append(
                 f"request type id(s) {', '.join(sorted(self._unnamed_types))} have no name: "

@@ -42,8 +42,12 @@ def parse_metric_map(entries: Iterable[str]) -> dict[str, str]:
     """``--metric-map`` entries (``"Time to close=resolution"``, several
     entries in one string separated by ``;``) as a mapping.
 
+    An empty metric (``"Time to resolution="``) drops a default mapping.
+
     >>> parse_metric_map(["Time to first response=first_response; Time to done = resolution"])
     {'Time to first response': 'first_response', 'Time to done': 'resolution'}
+    >>> parse_metric_map(["Time to resolution="])
+    {'Time to resolution': ''}
     """
     found: dict[str, str] = {}
     for entry in entries:
@@ -51,8 +55,10 @@ def parse_metric_map(entries: Iterable[str]) -> dict[str, str]:
             if not part.strip():
                 continue
             name, sep, metric = part.rpartition("=")
-            if not sep or not name.strip() or not metric.strip():
-                raise MetricMapError(f"--metric-map: expected 'SLA name=metric', got {part.strip()!r}")
+            if not sep or not name.strip():
+                raise MetricMapError(
+                    f"--metric-map: expected 'SLA name=metric' (or 'SLA name=' to drop one), got {part.strip()!r}"
+                )
             found[name.strip()] = metric.strip()
     return found
 

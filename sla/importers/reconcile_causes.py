@@ -89,6 +89,11 @@ def _total(cycles: Mapping[int, Figures]) -> str:
     return duration_text(sum(s for s in found if s is not None) * US_PER_SECOND)
 
 
+#: Per vendor, the records that hold a ticket's history (for the cause of a
+#: vendor cycle whose ticket the export does not hold).
+_HISTORY_RECORDS = {"Zendesk": "audits or ticket events", "Jira": "issue record"}
+
+
 @dataclass
 class Causes:
     """Names the cause of a difference from the cycles and the events."""
@@ -105,7 +110,8 @@ class Causes:
         """Every known cause that fits, in words; ``unknown`` if none."""
         history = self.events.get(key[0]) if self.events else None
         if self.events and history is None:
-            return "the export holds no history of this ticket (no audits or ticket events for it)"
+            where = _HISTORY_RECORDS.get(self.vendor)
+            return "the export holds no history of this ticket" + (f" (no {where} for it)" if where else "")
         if history is not None and history.error is not None:
             return f"this contract rejected the ticket's imported events: {history.error.reason}"
         found = [self.reopen(key), self.first_reply(key, v, o) or self.role_change(key, v, o)]

@@ -49,6 +49,7 @@ from sla.importers.base import (
     EventDict,
     ImportProblem,
     ImportSummary,
+    Parked,
     Position,
     RecordError,
     Source,
@@ -113,10 +114,11 @@ def import_events(
         _scratch_writes(scratch),
         _no_cycle_collection(),
     ):
+        parked: list[tuple[str, Position, str]] = []
         if workers == 1:
             partitions = Partitions(scratch, count)  # every event names its ticket
             try:
-                _read_all(source, files, partitions, summary, cycles, report, progress)
+                _read_all(source, files, partitions, summary, cycles, report, progress, parked=parked)
             finally:
                 parts = [[path] for path in partitions.close()]
         else:
@@ -129,6 +131,13 @@ def import_events(
                     report(problem)
                 cycles += result.cycles
             parts = [[result.paths[index] for result in results] for index in range(count)]
+        reasons, orphans = source.waiting()
+        for ref, position, kind in parked:  # records that never found their ticket
+            reason = reasons.get(ref)
+            if reason is not None:
+                summary.skipped[kind] += 1
+                report(ImportProblem(position, kind, reason))
+        cycles += orphans
         refused: list[tuple[int, ImportProblem]] = []
         if workers == 1:
             finished = []
@@ -197,11 +206,14 @@ def _read_all(
     *,
     first_sequence: int = 0,
     first_file: int = 0,
+    parked: list[tuple[str, Position, str]] | None = None,
 ) -> None:
     """Every event emitted goes to ``partitions`` with a global sequence
     number (emission order, from ``first_sequence``); records counted,
     problems reported. ``files`` are the import's files from index
-    ``first_file`` on (:meth:`Source.start_file`)."""
+    ``first_file`` on (:meth:`Source.start_file`). A :class:`Parked` record
+    goes to ``parked`` with its position and kind (a mergeable source, read
+    by several processes without ``parked``, never parks)."""
     sequence = first_sequence
     skipped = summary.skipped
     write = partitions.write
@@ -239,6 +251,10 @@ def _read_all(
                             write(ticket, sequence, dumps(ticket) + b"\t" + dumps(result[1], default=str))
                         elif isinstance(result, VendorCycle):
                             cycles.append(result)
+                        elif isinstance(result, Parked):
+                            if parked is None:
+                                raise TypeError(f"{source.name} parked a record while read in parts")
+                            parked.append((result.ref, _where(item, found, index), kind))
                         else:  # a subclass of Emit
                             sequence += 1
                             write(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from sla.importers.base import id_number
 from sla.importers.base import word as normalise
 
 #: Stock ids (Zammad's seeds; the API's states and priorities lists say the
@@ -56,8 +57,9 @@ def priority_name(name: str) -> str:
 
 
 def number(value: object) -> int | None:
-    """An id (an int, not a bool), None otherwise."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """An id or code: an int (not a bool) or its decimal text (as warehouse
+    exports write ids), None otherwise."""
+    return id_number(value)
 
 
 class ZammadNames:

@@ -54,7 +54,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import ClassVar, cast
 
-from sla.importers.base import Emit, EventDict, RecordError, Source, VendorCycle, id_text
+from sla.importers.base import Emit, EventDict, RecordError, Source, VendorCycle, id_number, id_text
 from sla.importers.zendesk_audits import (
     ATTRIBUTE_NAMES,
     Mapped,
@@ -215,11 +215,7 @@ class ZendeskSource(Source):
         reads = self._reads
         if mapped.assignees:
             self._roles.assignees |= mapped.assignees
-        audit = (
-            raw_id
-            if type(raw_id) is int or (isinstance(raw_id, int) and not isinstance(raw_id, bool))
-            else None
-        )
+        audit = raw_id if type(raw_id) is int else id_number(raw_id)
         rank = _RANK[kind]
         out = []
         for position, event in enumerate(mapped.events):
@@ -271,8 +267,7 @@ class ZendeskSource(Source):
             return []  # offered, unoffered
         raw = rating["updated_at"] if rating.get("updated_at") is not None else rating.get("created_at")
         at = instant_us(raw, "updated_at")
-        rid = rating.get("id")
-        number = rid if isinstance(rid, int) and not isinstance(rid, bool) else 0
+        number = id_number(rating.get("id")) or 0
         event: EventDict = {"type": "csat", "at": format_instant(at), "score": score}
         event["_rating"] = [at, number]
         event["_order"] = [1, number, 0]

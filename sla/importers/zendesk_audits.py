@@ -339,8 +339,10 @@ def ticket_event_steps(record: Mapping[str, object]) -> tuple[str, str | None, l
     for index in inheriting:
         steps[index] = steps[index]._replace(channel=channel)
     if flagged is not None and not any(step.kind == "Comment" for step in steps):
+        # First, where an audit has its comment: a reply and a solve in one
+        # update are the reply, then the solve (SEMANTICS.md section 14).
         public = flagged.get("comment_public")
-        steps.append(Step("Comment", author=author, public=public, channel=channel))
+        steps.insert(0, Step("Comment", author=author, public=public, channel=channel))
     return at, channel, steps
 
 

@@ -33,7 +33,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sla.importers.base import RecordError, VendorCycle
+from sla.importers.base import RecordError, VendorCycle, id_number
 from sla.importers.zendesk_values import instant_us, ticket_of
 
 #: Zendesk metric names and this contract's (``reply_time`` is split by instance).
@@ -118,12 +118,13 @@ class MetricEvents:
         or None for a record that belongs to no cycle."""
         ticket = ticket_of(record)
         vendor = record.get("metric")
-        instance = record.get("instance_id")
+        given = record.get("instance_id")
+        instance = id_number(given)  # warehouse exports write it as text, like the ids
         kind = record.get("type")
         if not isinstance(vendor, str) or not isinstance(kind, str):
             raise RecordError(f"metric {vendor!r}, type {kind!r}: expected a metric event's names")
-        if isinstance(instance, bool) or not isinstance(instance, int):
-            raise RecordError(f"instance_id is {instance!r}; expected an integer")
+        if instance is None:
+            raise RecordError(f"instance_id is {given!r}; expected an integer")
         at = instant_us(record.get("time"), "time")
         if vendor not in METRICS:
             self.unknown[vendor] += 1
@@ -138,8 +139,8 @@ class MetricEvents:
         records = self._cycles.setdefault((ticket, metric, cycle), {})
         # Records of one instant in id order (Zendesk's ids grow), so the
         # order of the files does not matter; a record read twice counts once.
-        key = record.get("id")
-        order = key if isinstance(key, int) and not isinstance(key, bool) else _NO_ID + len(records)
+        key = id_number(record.get("id"))
+        order = key if key is not None else _NO_ID + len(records)
         records[order] = _Record(
             at,
             order,
