@@ -107,6 +107,27 @@ def test_the_import_gives_what_evaluate_map_gives(files, tmp_path, capsys):
     assert imported == direct and len(imported.splitlines()) == 4
 
 
+def test_statuses_are_written_as_section_14_writes_them(tmp_path, capsys):
+    """Section 14: an import lower-cases statuses, spaces and hyphens as _,
+    also those a table gives as they are (no value map for them)."""
+    (tmp_path / "map.yaml").write_text(
+        "columns:\n  Ticket: ticket_id\n  Time: at\n  Event: type\n  Status: status\n"
+    )
+    (tmp_path / "t.csv").write_text(
+        "Ticket,Time,Event,Status\n"
+        "A,2026-03-02T09:00:00Z,created,New Ticket\n"
+        "A,2026-03-02T10:00:00Z,status,Waiting on-Customer\n"
+        "A,2026-03-02T11:00:00Z,status,Solved\n"
+    )
+    status, out, _ = sla(capsys, "import", "csv", tmp_path / "t.csv", "--map", tmp_path / "map.yaml")
+    assert status == 0
+    assert [json.loads(line).get("status") for line in out.splitlines()] == [
+        "new_ticket",
+        "waiting_on_customer",
+        "solved",
+    ]
+
+
 def test_bad_rows_are_skipped_alone_with_their_line(files, capsys):
     files["csv"].write_bytes(
         CLEAN.encode()

@@ -445,7 +445,7 @@ def test_ticket_event_children_in_the_field_name_form_and_unix_timestamps():
         "type": "created",
         "at": "2024-03-04T09:00:00Z",
         "status": "open",
-        "fields": {"priority": "urgent", "channel": "web_form"},  # nulls dropped; display name as channel
+        "fields": {"priority": "urgent", "channel": "web"},  # nulls dropped; "Web form" is the web channel
     }
 
 
@@ -527,6 +527,7 @@ def test_a_reply_read_from_its_flags_comes_before_the_solve_of_its_update():
         ],
     }
     events = one_ticket(start, solve, USERS)
+    assert events[0]["fields"] == {"channel": "email"}  # "Mail", as the audits name it
     assert [(e["type"], e.get("author"), e.get("status")) for e in events[1:]] == [
         ("message", "customer", None),
         ("message", "agent", None),

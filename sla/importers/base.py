@@ -299,8 +299,11 @@ def id_text(value: object) -> str | None:
     """A vendor id as a string (ids come as integers or strings: ``5`` ->
     ``"5"``), ``None`` for null or anything that is not an id.
 
-    >>> id_text(5), id_text(" 7 "), id_text(None), id_text(True)
-    ('5', '7', None, None)
+    A whole float is the integer it stands for: tables with empty cells in
+    an id column come out of pandas as floats (``360001.0``).
+
+    >>> id_text(5), id_text(" 7 "), id_text(None), id_text(True), id_text(360001.0), id_text(1.5)
+    ('5', '7', None, None, '360001', None)
     """
     if type(value) is int:  # the common case first (a bool is no id)
         return str(value)
@@ -310,16 +313,18 @@ def id_text(value: object) -> str | None:
         return str(value)
     if isinstance(value, str) and value.strip():
         return value.strip()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     return None
 
 
 def id_number(value: object) -> int | None:
     """A vendor's numeric id as an integer: an integer, or its decimal text
-    (warehouse exports such as BigQuery's write 64-bit ids as strings);
-    ``None`` for anything else.  What orders and tells apart records by id.
+    (warehouse exports such as BigQuery's write 64-bit ids as strings), or
+    a whole float (pandas); ``None`` for anything else.  What orders and tells apart records by id.
 
     >>> id_number(5), id_number("9001"), id_number(" 7 "), id_number("a1"), id_number(True), id_number(5.0)
-    (5, 9001, 7, None, None, None)
+    (5, 9001, 7, None, None, 5)
     """
     if type(value) is int:
         return value
@@ -331,6 +336,8 @@ def id_number(value: object) -> int | None:
         text = value.strip()
         if text.isascii() and text.isdigit():
             return int(text)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return None
 
 

@@ -27,6 +27,7 @@ from sla.importers.base import (
     Source,
     Unreadable,
     VendorCycle,
+    word,
 )
 from sla.importers.files import STDIN, display_name
 from sla.io.csv_rows import CsvMap
@@ -86,6 +87,11 @@ class CsvSource(Source):
             parse_event(event)
         except EventError as exc:
             raise RecordError(exc.reason) from None
+        status = event.get("status")
+        if isinstance(status, str):
+            # Section 14: an import writes statuses lower-cased, spaces and
+            # hyphens as _, whatever the table or its mapping wrote.
+            event["status"] = word(status)
         return [Emit(ticket, event)]
 
     def finish_ticket(self, ticket: str, events: list[EventDict]) -> tuple[str, list[EventDict]]:

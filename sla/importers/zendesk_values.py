@@ -1,8 +1,8 @@
 """Zendesk values as this contract writes them: ticket and user ids as
 strings, instants, statuses, via channels (section 14).
 
->>> id_text(35436), id_text("35436"), status_name("hold"), channel_name("Web form")
-('35436', '35436', 'on_hold', 'web_form')
+>>> id_text(35436), id_text("35436"), status_name("hold"), channel_name("Web form"), channel_name("Closed ticket")
+('35436', '35436', 'on_hold', 'web', 'closed_ticket')
 """
 
 from __future__ import annotations
@@ -21,6 +21,11 @@ BOT_CHANNELS = frozenset({"rule", "answer_bot", "ai_agent"})
 #: Via ids of the Via types reference that are channels this importer needs
 #: by name (8 is "rule": a trigger or an automation).
 VIA_IDS = {8: "rule"}
+#: The ticket event export's display names of via types whose ``via.channel``
+#: is another word (the Via types reference: via id 0 "Web form" is ``web``,
+#: 4 "Mail" is ``email``, 5 "Web service" is ``api``), so that a ticket reads
+#: the same channel from either export, and as ``--policies-output`` writes it.
+DISPLAY_CHANNELS = {"Web form": "web", "Mail": "email", "Web service": "api"}
 
 
 def as_object(record: object, what: str) -> Mapping[str, object]:
@@ -103,8 +108,9 @@ _STATUSES: dict[str, str] = {}
 
 def channel_name(value: object) -> str | None:
     """A via channel: ``via.channel`` strings as they are (``web``,
-    ``email``, ``rule``); display names of the ticket event export
-    (``"Web form"``) lower-cased with ``_`` for spaces; integer via ids as
+    ``email``, ``rule``); display names of the ticket event export as
+    their channel (``"Web form"`` is ``web``, see :data:`DISPLAY_CHANNELS`)
+    or else lower-cased with ``_`` for spaces; integer via ids as
     :data:`VIA_IDS` names them, else as their decimal text."""
     if isinstance(value, bool):
         return None
@@ -115,7 +121,7 @@ def channel_name(value: object) -> str | None:
         if name is None and value.strip():
             if len(_CHANNELS) > 1024:
                 _CHANNELS.clear()
-            name = _CHANNELS[value] = word(value)
+            name = _CHANNELS[value] = DISPLAY_CHANNELS.get(value.strip()) or word(value)
         return name
     return None
 
