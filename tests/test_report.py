@@ -764,6 +764,43 @@ def test_redirect_means_changing_an_existing_channel(tmp_path):
     assert k["redirect_rate"] == pytest.approx(1 / 5)
 
 
+def test_a_redirect_is_a_change_by_section_8s_equality(tmp_path):
+    """true is no 1 (a change), 1 is 1.0 (none), as policy matching compares."""
+    events = [
+        ev("A", 0, "created", fields={"channel": True}),
+        ev("A", 5, "update", fields={"channel": 1}),
+        ev("B", 0, "created", fields={"channel": {"a": 1}}),
+        ev("B", 5, "update", fields={"channel": {"a": True}}),
+        ev("C", 0, "created", fields={"channel": 1}),
+        ev("C", 5, "update", fields={"channel": 1.0}),
+        ev("D", 0, "created", fields={"channel": [1, "x"]}),
+        ev("D", 5, "update", fields={"channel": [1.0, "x"]}),
+    ]
+    k = run(tmp_path, events, now=at(10))["kpis"][0]
+    assert k["redirect_rate"] == pytest.approx(2 / 4)
+
+
+def test_values_equal_by_section_8_are_one_group_and_one_requester(tmp_path):
+    """1 and 1.0 are one value (section 8), as a policy's match takes them;
+    true and "1" are others."""
+    events = [
+        ev("A", 0, "created", fields={"tier": 1, "requester": 7}),
+        ev("B", 0, "created", fields={"tier": 1.0, "requester": 7.0}),
+        ev("C", 0, "created", fields={"tier": 1, "requester": 7}),
+        ev("D", 0, "created", fields={"tier": True, "requester": True}),
+        ev("E", 0, "created", fields={"tier": "1", "requester": "7"}),
+    ]
+    assert run(tmp_path, events, now=at(10))["kpis"][0]["unique_requesters"] == 3
+    report = run(tmp_path, events, "--by", "tier", now=at(10))
+    assert sorted(((k["group"]["tier"], k["tickets"]) for k in report["kpis"]), key=repr) == sorted(
+        [(1, 3), (True, 1), ("1", 1)], key=repr
+    )
+    first = [g for g in report["sla"] if g["metric"] == "first_response"]
+    assert sorted(((g["group"]["tier"], g["cycles"]) for g in first), key=repr) == sorted(
+        [(1, 3), (True, 1), ("1", 1)], key=repr
+    )
+
+
 def test_csat_uses_the_last_score_per_ticket(tmp_path):
     events = [
         ev("A", 0, "created", fields={}),

@@ -22,6 +22,7 @@ from typing import Final
 
 from sla.engine.events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, Event
 from sla.engine.judge import ACHIEVED, BREACHED, CANCELLED, PAUSED, RUNNING
+from sla.policy.conditions import equal
 from sla.report.results import Csat, Distribution, HandleTime, KpiGroup, SentimentFigures, SlaGroup
 from sla.timefmt import US_PER_SECOND, seconds_of
 
@@ -98,10 +99,41 @@ GroupKey = tuple[object, ...]
 
 
 def value_key(value: object) -> object:
-    """A hashable key for an attribute value that keeps distinct JSON values apart."""
+    """A hashable key for an attribute value: two values have one key
+    exactly when section 8's equality makes them equal (``1`` and ``1.0``
+    are one group and one requester; ``true``, ``1`` and ``"1"`` are three).
+
+    >>> value_key(1) == value_key(1.0), value_key(True) == value_key(1), value_key("1") == value_key(1)
+    (True, False, False)
+    >>> value_key({"a": [1, "x"], "b": None}) == value_key({"b": None, "a": [1.0, "x"]})
+    True
+    """
     if value is None or type(value) is str:
         return value
-    return ("json", json.dumps(value, sort_keys=True))
+    if isinstance(value, bool):
+        return (_BOOLEAN, value)
+    if isinstance(value, (int, float)):
+        return (_NUMBER, value)  # Python's == and hash already take 1 and 1.0 as one
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, list):
+        return (_LIST, tuple([value_key(item) for item in value]))
+    if isinstance(value, dict):
+        return (_OBJECT, tuple(sorted([(str(k), value_key(v)) for k, v in value.items()], key=_first)))
+    return (_OTHER, json.dumps(value, sort_keys=True, default=str))
+
+
+# The kinds of value a key tells apart (section 8: a boolean never equals a
+# number, a number never a string).
+_BOOLEAN: Final = "boolean"
+_NUMBER: Final = "number"
+_LIST: Final = "list"
+_OBJECT: Final = "object"
+_OTHER: Final = "other"
+
+
+def _first(pair: tuple[str, object]) -> str:
+    return pair[0]
 
 
 #: Values a column holds in its list before packing them: a small batch
@@ -433,7 +465,8 @@ def ticket_figures(
             fields = event.fields
             if fields is not None and "channel" in fields:  # None: no fields, as the clock reads it
                 new = fields["channel"]
-                if channel_set and channel is not None and new is not None and new != channel:
+                # Section 8's equality: true is no 1, 1 is 1.0 (Python's == says otherwise)
+                if channel_set and channel is not None and new is not None and not equal(new, channel):
                     figures.redirected = True
                 channel, channel_set = new, True
         elif kind == CREATED:
