@@ -219,6 +219,13 @@ def test_json_lines_bodies(svc: InProcess) -> None:
             "line 2",
         ),
         (b"[" * 2000 + b"]" * 2000, "application/json", "not JSON"),
+        # a pretty-printed array with an error is told as JSON, not as JSON Lines
+        (
+            b'[\n {"ticket_id": "T9", "at": "2026-03-02T08:00:00Z", "type": "created", "fields": {}},\n'
+            b' {"ticket_id": "T9" "at": "x"}\n]\n',
+            "application/json",
+            "the body is not JSON",
+        ),
     ],
 )
 def test_a_body_that_is_not_json_is_400_and_stores_nothing(
@@ -322,6 +329,26 @@ def test_a_body_over_the_limit_is_413(svc: InProcess) -> None:
     assert svc.get("/v1/tickets/T0", headers=AUTH).status_code == 404
 
 
+def test_a_body_of_more_events_than_the_limit_is_413(tmp_path: Path, clock: FakeClock) -> None:
+    """Tiny items within --max-body would each cost objects and a rejection
+    in the answer: --max-events bounds a request's memory."""
+    settings = Settings(
+        sla.load_policies(POLICY), db_url=f"sqlite:///{tmp_path}/s.db", clock=clock, max_events=3
+    )
+    svc = InProcess(settings)
+    try:
+        answer = svc.post("/v1/events", content=b"[1, 2, 3, 4]")
+        assert answer.status_code == 413, answer.text
+        assert answer.json()["detail"] == (
+            "the body holds 4 events, over the limit of 3 (--max-events); send smaller batches"
+        )
+        three = [created(f"T{i}", "2026-03-02T08:00:00Z") for i in range(3)]
+        answer = svc.post("/v1/events", content=orjson.dumps(three))
+        assert answer.status_code == 200 and answer.json()["accepted"] == 3
+    finally:
+        svc.close()
+
+
 def test_auth(svc: InProcess) -> None:
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic eDp5"}):
         for method, url in (("GET", "/v1/tickets/T1"), ("GET", "/v1/due?within=1h"), ("POST", "/v1/events")):
@@ -403,6 +430,28 @@ def test_state_survives_a_restart_and_a_policy_change(tmp_path: Path, clock: Fak
         for (b,) in db.execute("SELECT body FROM alerts WHERE body LIKE '%breach%' ORDER BY at_us")
     ]
     assert at == ["2026-03-02T10:00:00Z", "2026-03-02T12:00:00Z"]
+
+
+def test_a_policy_change_judges_again_the_ticket_whose_id_is_empty(tmp_path: Path, clock: FakeClock) -> None:
+    """ "" is a ticket id sla evaluate takes: walking the tickets in pages
+    must not start after it."""
+    url = f"sqlite:///{tmp_path}/state.db"
+    looser = POLICY.replace("first_response: 1h", "first_response: 2h")
+    first = InProcess(Settings(sla.load_policies(looser), db_url=url, clock=clock))
+    try:
+        both = [created("", "2026-03-02T08:00:00Z"), created("x", "2026-03-02T08:00:00Z")]
+        assert first.post("/v1/events", content=orjson.dumps(both)).json()["accepted"] == 2
+    finally:
+        first.close()
+    second = InProcess(Settings(sla.load_policies(POLICY), db_url=url, clock=clock))
+    try:  # due at 09:00 now, no longer 10:00
+        due = second.get("/v1/due", params={"within": "1h", "now": "2026-03-02T08:10:00Z"}).json()["rows"]
+        assert sorted((r["ticket_id"], r["due_at"]) for r in due) == [
+            ("", "2026-03-02T09:00:00Z"),
+            ("x", "2026-03-02T09:00:00Z"),
+        ]
+    finally:
+        second.close()
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path, clock: FakeClock) -> None:

@@ -163,6 +163,7 @@ def test_sigterm_lets_requests_finish(policies: Path, tmp_path: Path) -> None:
         (["--retry-max", "soon"], "--retry-max:"),
         (["--port", "70000"], "--port: 70000 is not a port"),
         (["--max-body", "10"], "--max-body: 10 is too small"),
+        (["--max-events", "0"], "--max-events: 0 is too small"),
         (["--max-depth", "1"], "--max-depth: 1 is out of range"),
         (["--db", "postgresql://nobody@127.0.0.1:9/none"], "cannot connect to PostgreSQL"),
     ],

@@ -58,6 +58,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="BYTES",
         help="largest POST body (413 above)",
     )
+    tuning.add_argument(
+        "--max-events",
+        type=int,
+        default=200_000,
+        metavar="N",
+        help="most events in one POST (413 above): bounds a request's memory, as --max-body its bytes",
+    )
     tuning.add_argument("--max-depth", type=int, default=32, metavar="N", help="deepest nesting of an event")
     tuning.add_argument("--poll", default="1s", metavar="DURATION", help="how often to look for due alerts")
     tuning.add_argument(
@@ -118,6 +125,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         raise UsageError(f"--port: {args.port} is not a port; expected 0 to 65535")
     if args.max_body < 1024:
         raise UsageError(f"--max-body: {args.max_body} is too small; expected at least 1024 bytes")
+    if args.max_events < 1:
+        raise UsageError(f"--max-events: {args.max_events} is too small; expected at least 1")
     if not 2 <= args.max_depth <= 1000:
         raise UsageError(f"--max-depth: {args.max_depth} is out of range; expected 2 to 1000")
     token = args.token or os.environ.get("SLA_SERVE_TOKEN") or None
@@ -133,6 +142,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         webhooks=webhooks,
         webhook_secret=secret,
         max_body_bytes=args.max_body,
+        max_events=args.max_events,
         max_depth=args.max_depth,
         poll_us=_duration("--poll", args.poll, 10_000, 10_000_000),
         lease_us=lease,

@@ -33,7 +33,7 @@ from sla.service import status_page
 from sla.service.ingest import BodyError
 from sla.service.models import Alert, DueAnswer, EventIn, EventsAnswer, Health, Problem, TicketAnswer
 from sla.service.queries import join_rows
-from sla.service.runtime import BusyError, Service
+from sla.service.runtime import BusyError, Service, TooManyEvents
 from sla.service.settings import Settings
 from sla.timefmt import format_instant, parse_instant
 
@@ -204,7 +204,10 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
     @app.post(
         "/v1/events",
         response_model=EventsAnswer,
-        responses={**_ERRORS, 413: {"model": Problem, "description": "body over the size limit"}},
+        responses={
+            **_ERRORS,
+            413: {"model": Problem, "description": "body over the size limit or with too many events"},
+        },
         openapi_extra=_EVENTS_BODY,
         dependencies=authorised,
         summary="Add events (a JSON array or JSON Lines)",
@@ -229,6 +232,8 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
             )
         except BodyError as exc:
             raise ApiError(400, str(exc)) from None
+        except TooManyEvents as exc:
+            raise ApiError(413, str(exc)) from None
         except BusyError as exc:
             raise ApiError(503, str(exc), {"Retry-After": "1"}) from None
         rejected = [{"index": r.index, "ticket_id": r.ticket_id, "error": r.error} for r in outcome.rejected]

@@ -61,12 +61,14 @@ def parse_body(body: bytes, content_type: str) -> list[object]:
     ``ticket_id`` beyond 64 bits keeps its digits).  Raises
     :class:`BodyError` when the body is not JSON or a line of it is not."""
     media = content_type.split(";", 1)[0].strip().lower()
+    as_json: ValueError | None = None  # why the whole body is not JSON, if it was read as JSON
     if media not in NDJSON_TYPES:
         try:
             data = loads_value(body)
         except ValueError as exc:
             if len([line for line in body.splitlines() if line.strip()]) < 2:
                 raise BodyError(f"the body is not JSON: {exc}") from None
+            as_json = exc
         else:
             if not isinstance(data, list):
                 return [_exact_event(data, body)]
@@ -79,6 +81,9 @@ def parse_body(body: bytes, content_type: str) -> list[object]:
             try:
                 events.append(_exact_event(loads_value(line), line))
             except ValueError as exc:
+                if as_json is not None and body.lstrip()[:1] == b"[":
+                    # A pretty-printed array with an error, not JSON Lines: its own error.
+                    raise BodyError(f"the body is not JSON: {as_json}") from None
                 raise BodyError(f"line {number} of the JSON Lines body is not JSON: {exc}") from None
     return events
 

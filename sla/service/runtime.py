@@ -31,6 +31,10 @@ _PAGE = 500
 CONFLICT_RETRIES = 3
 
 
+class TooManyEvents(SlaError):
+    """A body with more events than ``max_events`` (answered 413; nothing is stored)."""
+
+
 class BusyError(SlaError):
     """A POST that kept meeting event ids other processes committed
     meanwhile (answered 503: the client tries again)."""
@@ -134,7 +138,7 @@ class Service:
         if before == digest:
             return
         now = self.settings.clock()
-        done, after = 0, ""
+        done, after = 0, None  # not "": that is a ticket id too
         while True:
             with self.db.transaction() as conn:
                 page = store.all_ticket_ids(conn, after, _PAGE)
@@ -173,6 +177,11 @@ class Service:
         """Parse, check and store a request's events (one transaction)."""
         items = ingest.parse_body(body, content_type)
         settings = self.settings
+        if len(items) > settings.max_events:
+            raise TooManyEvents(
+                f"the body holds {len(items):,} events, over the limit of {settings.max_events:,} "
+                "(--max-events); send smaller batches"
+            )
         for attempt in range(CONFLICT_RETRIES + 1):
             try:
                 with self.db.transaction() as conn:

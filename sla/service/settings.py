@@ -31,6 +31,10 @@ class Settings:
     webhooks: tuple[str, ...] = ()
     webhook_secret: str | None = None
     max_body_bytes: int = 16 * 1024 * 1024
+    #: Most events (array items or lines) in one body: each costs objects
+    #: and maybe a rejection in the answer, so a body of tiny items within
+    #: max_body_bytes would otherwise take gigabytes.
+    max_events: int = 200_000
     max_depth: int = 32
     poll_us: int = 1 * US
     lease_us: int = 20 * US

@@ -426,9 +426,13 @@ def set_meta(conn: Connection, key: str, value: str) -> None:
     )
 
 
-def all_ticket_ids(conn: Connection, after: str, limit: int) -> list[str]:
-    """Ticket ids in id order after ``after`` (to walk every ticket in pages)."""
-    rows = conn.execute(
-        "SELECT ticket_id FROM tickets WHERE ticket_id > ? ORDER BY ticket_id LIMIT ?", (after, limit)
-    )
+def all_ticket_ids(conn: Connection, after: str | None, limit: int) -> list[str]:
+    """Ticket ids in id order after ``after`` (None: from the first, the
+    empty id ``""`` included), to walk every ticket in pages."""
+    if after is None:
+        rows = conn.execute("SELECT ticket_id FROM tickets ORDER BY ticket_id LIMIT ?", (limit,))
+    else:
+        rows = conn.execute(
+            "SELECT ticket_id FROM tickets WHERE ticket_id > ? ORDER BY ticket_id LIMIT ?", (after, limit)
+        )
     return [r[0] for r in rows]
