@@ -79,6 +79,16 @@ def problems_of(text: str) -> list[tuple[str, int | None, str]]:
             "is not true or false",
         ),
         (
+            "metrics:\n  group_ownership: {field: ''}\npolicies: [{name: a}]\n",
+            "metrics.group_ownership.field",
+            "is empty text",
+        ),
+        (
+            "derive:\n  - {when: {v: {gt: .nan}}, set: {p: 1}}\npolicies: [{name: a}]\n",
+            "derive[0].when.v.gt",
+            ".nan compares with none",
+        ),
+        (
             "metrics:\n  m: {start: {message: {public: 1}}, stop: done}\npolicies: [{name: a}]\n",
             "metrics.m.start.message.public",
             "is not true or false",

@@ -313,6 +313,8 @@ def _operand(op: str, value: object, path: tuple[object, ...], problems: Problem
     if op in ("gt", "gte", "lt", "lte"):
         if not _is_number(value):
             problems.append((path, f"{op} takes a number (not true/false); got {show(value)}"))
+        elif value != value:  # NaN (YAML's .nan): no number compares with it, so it never holds
+            problems.append((path, f"{op} takes a number; .nan compares with none, so it never holds"))
         return value
     if op == "exists":
         if not isinstance(value, bool):

@@ -228,6 +228,8 @@ def _message(
         return f"{show(value)} is out of range ({item['msg'].lower()})"
     if kind == "too_short":
         return f"{show(value)} is empty; give at least one"
+    if kind == "string_too_short":
+        return f"{show(value)} is empty text; expected a name"
     if kind.startswith(("date", "datetime")):
         reason = item["msg"].split(", ", 1)[-1] if ", " in item["msg"] else item["msg"]
         return f"{show(value)} is not a date ({reason}); expected YYYY-MM-DD like 2026-12-24"

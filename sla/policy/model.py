@@ -465,6 +465,7 @@ class MetricOptions(Model):
     ] = None
     field: str | None = Field(
         None,
+        min_length=1,
         description="group_ownership only: the attribute whose stays are measured (default: group).",
     )
     pause_when: Annotated[dict[str, Any] | None, BeforeValidator(_when)] = Field(
