@@ -173,7 +173,14 @@ def parse_instant(text: object) -> int:
             f"{text!r} is not a timestamp; expected RFC 3339 like 2026-03-02T08:15:00Z"
         ) from None
     if moment.tzinfo is None:
-        raise TimestampError(f"{text!r} has no UTC offset; add Z or an offset like +01:00")
+        # The advice must work: "add Z" only where adding it gives a timestamp
+        # (not after a bare date such as 20260304).
+        try:
+            read_iso(text + "Z")
+            fix = "add Z or an offset like +01:00"
+        except ValueError:
+            fix = "expected RFC 3339 like 2026-03-02T08:15:00Z"
+        raise TimestampError(f"{text!r} has no UTC offset; {fix}")
     us = (moment - EPOCH) // _ONE_US
     if MIN_US <= us <= MAX_US:
         return us

@@ -255,3 +255,85 @@ def test_a_command_after_an_option_is_still_found(capsys):
     assert main(["--version"]) == 0
     assert main(["--help", "evaluate"]) == 0
     assert "COMMAND" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["evaluate", "report"])
+def test_rejects_into_the_input_file_is_refused(tmp_path, capsys, command):
+    """--rejects truncates its file: naming an input there would destroy it."""
+    events = tmp_path / "events.jsonl"
+    original = (ROOT / "samples" / "events.jsonl").read_bytes() + b"{not json\n"
+    events.write_bytes(original)
+    policies = COMMON[1]
+    status = main([command, "--policies", policies, "--events", str(events), *NOW, "--rejects", str(events)])
+    assert status == 2
+    assert f"--rejects {events} is the input file" in capsys.readouterr().err
+    assert events.read_bytes() == original
+
+
+def test_rejects_into_an_imported_file_is_refused(tmp_path, capsys):
+    table = tmp_path / "t.csv"
+    table.write_text("Ticket,Time,Event\nA,2026-03-02T09:00:00Z,created\n")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("columns:\n  Ticket: ticket_id\n  Time: at\n  Event: type\n")
+    for option, target in (("--rejects", table), ("--output", mapping)):
+        assert main(["import", "csv", str(table), "--map", str(mapping), option, str(target)]) == 2
+        assert "would destroy the input" in capsys.readouterr().err
+    assert table.read_text().startswith("Ticket,Time,Event")
+    assert mapping.read_text().startswith("columns:")
+
+
+@pytest.mark.parametrize(
+    ("content", "hint"),
+    [
+        (b"", "it is empty"),
+        (b'{"ticket_id": "A"}\n', "it looks like JSON Lines: use --input-format jsonl"),
+        (b"ticket_id,at,type\nA,2026-03-02T08:00:00Z,created\n", "it looks like CSV"),
+    ],
+)
+@pytest.mark.parametrize("command", ["evaluate", "explain"])
+def test_a_file_read_as_parquet_that_is_none_is_a_usage_error(tmp_path, capsys, content, hint, command):
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "events.parquet"
+    path.write_bytes(content)
+    extra = ["--ticket", "A"] if command == "explain" else []
+    assert main([command, "--policies", COMMON[1], "--events", str(path), *NOW, *extra]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: not a readable Parquet file" in err and hint in err and "internal error" not in err
+
+
+def test_standard_input_is_gunzipped_and_checked_for_explain_too(capsys, monkeypatch):
+    import gzip
+    import io
+    import sys
+
+    packed = gzip.compress((ROOT / "samples" / "events.jsonl").read_bytes())
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(packed))))
+    assert main(["explain", "--policies", COMMON[1], "--events", "-", *NOW, "--ticket", "T001"]) == 0
+    assert "Ticket T001" in capsys.readouterr().out
+    flat = b"".join(b"a,b,%d\n" % i for i in range(30))
+    for command in ("evaluate", "explain"):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(flat))))
+        extra = ["--ticket", "T001"] if command == "explain" else []
+        assert main([command, "--policies", COMMON[1], "--events", "-", *NOW, *extra]) == 2
+        err = capsys.readouterr().err
+        assert "standard input: the first 20 lines are not JSON Lines; it looks like CSV" in err, err
+
+
+def test_a_gzip_file_that_is_not_json_lines_is_named_as_given(tmp_path, capsys):
+    import gzip
+
+    path = tmp_path / "flat.txt.gz"
+    path.write_bytes(gzip.compress(b"".join(b"a,b,%d\n" % i for i in range(30))))
+    assert main(["evaluate", "--policies", COMMON[1], "--events", str(path), *NOW]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: the first 20 lines are not JSON Lines" in err and "sla-" not in err
+
+
+@pytest.mark.parametrize("bad", ["20260304", "2026-03-04T08"])
+def test_now_without_an_offset_gets_advice_that_works(bad, capsys):
+    assert main(["evaluate", *COMMON, "--now", bad]) == 2
+    err = capsys.readouterr().err
+    if "T" in bad:
+        assert "add Z or an offset" in err
+    else:
+        assert "add Z" not in err and "expected RFC 3339" in err

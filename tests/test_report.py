@@ -113,6 +113,8 @@ def run(
     status = main(argv)
     if expect is not None:
         assert status == expect
+    if fmt == "parquet":
+        return out
     text = out.read_text()
     return json.loads(text) if fmt == "json" else text
 
@@ -799,6 +801,19 @@ def test_values_equal_by_section_8_are_one_group_and_one_requester(tmp_path):
     assert sorted(((g["group"]["tier"], g["cycles"]) for g in first), key=repr) == sorted(
         [(1, 3), (True, 1), ("1", 1)], key=repr
     )
+
+
+def test_parquet_keeps_an_empty_text_group_apart_from_a_missing_value(tmp_path):
+    """"" and a missing attribute are two groups in JSON; Parquet too."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    events = [ev("A", 0, "created", fields={"x": ""}), ev("B", 0, "created", fields={})]
+    report = run(tmp_path, events, "--by", "x", now=at(10))
+    assert sorted((k["group"]["x"] is None, k["tickets"]) for k in report["kpis"]) == [(False, 1), (True, 1)]
+    run(tmp_path, events, "--by", "x", now=at(10), fmt="parquet")
+    table = pq.read_table(tmp_path / "report.parquet").to_pylist()
+    kpis = [row for row in table if row["section"] == "kpis"]
+    assert sorted(row["x"] is None for row in kpis) == [False, True]
+    assert [row["x"] for row in kpis if row["x"] is not None] == [""]
 
 
 def test_csat_uses_the_last_score_per_ticket(tmp_path):

@@ -216,14 +216,15 @@ def _is_regular(path: str) -> bool:
         return False
 
 
-def check_distinct(output: str | None, *inputs: str) -> None:
-    """Refuse an ``--output`` that is one of the input files (writing would destroy it)."""
+def check_distinct(output: str | None, *inputs: str, option: str = "--output") -> None:
+    """Refuse an ``--output`` (or another ``option`` that writes a file,
+    ``--rejects``) that is one of the input files (writing would destroy it)."""
     if output is None or output == "-" or not os.path.exists(output):
         return
     for name in inputs:
         if name != "-" and os.path.exists(name) and os.path.samefile(output, name):
             raise UsageError(
-                f"--output {output} is the input file {name}; writing it would destroy the input"
+                f"{option} {output} is the input file {name}; writing it would destroy the input"
             )
 
 
@@ -283,7 +284,9 @@ def run_inputs(args: argparse.Namespace) -> tuple[PolicySet, int, str]:
     now = now_option(args.now, getattr(args, "tz", None))
     events = events_option(args.events)
     mapping = map_option(args, events)
-    check_distinct(getattr(args, "output", None), events, args.policies, *([args.map] if mapping else []))
+    inputs = (events, args.policies, *([args.map] if mapping else []))
+    check_distinct(getattr(args, "output", None), *inputs)
+    check_distinct(getattr(args, "rejects", None), *inputs, option="--rejects")
     return policies, now, events if mapping is None else MappedPath(events, mapping)
 
 

@@ -24,6 +24,7 @@ from sla.cli.common import (
     map_option,
     now_option,
     output_option,
+    stale_now_note,
 )
 from sla.errors import PolicyError
 from sla.io.csv_map import MappedPath
@@ -91,7 +92,9 @@ def run(args: argparse.Namespace) -> int:
     now = now_option(args.now)
     events = events_option(args.events)
     mapping = map_option(args, events)
-    check_distinct(args.output, events, args.policies, args.against, *([args.map] if mapping else []))
+    inputs = (events, args.policies, args.against, *([args.map] if mapping else []))
+    check_distinct(args.output, *inputs)
+    check_distinct(args.rejects, *inputs, option="--rejects")
     fallback = "table" if sys.stdout.isatty() and not args.output else "json"
     fmt = format_option(args.format, args.output, COMPARE_SUFFIXES, fallback)
     by = [part.strip() for part in (args.by or "").split(",") if part.strip()]
@@ -109,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
         )
         progress.close()
+    stale_now_note("compare", args.now, now, comparison.last_event)
     with output_option(args.output) as out:
         write_comparison(comparison, out, fmt)
     return finish(summary, args.rejects)

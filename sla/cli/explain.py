@@ -25,6 +25,7 @@ from sla.cli.common import (
     now_option,
     policies_option,
     printable,
+    stale_now_note,
     tz_option,
 )
 from sla.engine.batch import run_clock
@@ -389,6 +390,7 @@ def run(args: argparse.Namespace) -> int:
     if ticket.error is not None:
         err(f"rejected: {printable(str(ticket.error))}")
         return EXIT_REJECTED
+    stale_now_note("explain", args.now, now, ticket.events[-1].at if ticket.events else None)
     zone = load_zone(args.tz, "--tz") if args.tz else calendar_zone(policies, ticket, now)
     sys.stdout.write(explain_ticket(policies, ticket, now, zone))
     return EXIT_OK

@@ -144,7 +144,7 @@ def _outside_inputs(option: str, output: str | None, paths: list[str]) -> None:
     read it as part of the export) or that is an input file."""
     if output is None or output == "-":
         return
-    check_distinct(output, *(p for p in paths if os.path.isfile(p)))
+    check_distinct(output, *(p for p in paths if os.path.isfile(p)), option=option)
     target = os.path.realpath(output)
     for path in paths:
         if path != "-" and os.path.isdir(path):
@@ -188,8 +188,10 @@ def run(args: argparse.Namespace) -> int:
     source = _source(args)
     writer = _policy_writer(args, source)
     paths = _paths(args.paths)
-    _outside_inputs("--output", args.output, paths)
-    _outside_inputs("--policies-output", args.policies_output, paths)
+    mapping = [args.map] if getattr(args, "map", None) else []
+    _outside_inputs("--output", args.output, [*paths, *mapping])
+    _outside_inputs("--policies-output", args.policies_output, [*paths, *mapping])
+    _outside_inputs("--rejects", args.rejects, [*paths, *mapping])
     warnings: list[str] = []
     if writer is not None:  # first: a schedule it cannot convert stops the command before the long part
         with output_option(args.policies_output) as policies_out:

@@ -16,6 +16,7 @@ from sla.cli.common import (
     jobs_option,
     output_option,
     run_inputs,
+    stale_now_note,
 )
 
 REPORT_SUFFIXES = {
@@ -92,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
             prepare=prepare,
         )
         progress.close()
+    stale_now_note("report", args.now, now, report.meta.last_event)
     for warning in unknown_group_keys(report):
         err(f"sla report: {warning}")
     unmeasured = unmeasured_line(report)

@@ -7,6 +7,7 @@ and CSV (the header is line 1) and 1-based row numbers for Parquet.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import sys
@@ -136,22 +137,43 @@ def _what_it_looks_like(head: bytes) -> str:
     return "each line must be one JSON object"
 
 
-def _give_up_on_garbage(path: str, found: Iterator[tuple[int, object]]) -> Iterator[tuple[int, object]]:
+def _give_up_on_garbage(
+    path: str,
+    found: Iterator[tuple[int, object]],
+    name: str | None = None,
+    head_bytes: list[bytes] | None = None,
+) -> Iterator[tuple[int, object]]:
     """Records as they come, but stop with a hint when the first lines are all
     unreadable: a file that is not JSON Lines would otherwise reject every line.
-    Once a line reads, the rest passes straight through (no step per line)."""
+    Once a line reads, the rest passes straight through (no step per line).
+    ``name``: the input as the user named it (``path`` may be a scratch copy
+    of standard input or of a gzip file); ``head_bytes``: where the reader of
+    standard input, which cannot be read again, put its first bytes."""
     head: list[tuple[int, object]] = []
     for number, record in found:
         head.append((number, record))
         if not isinstance(record, LineError):
             break  # a good line: the file is JSON Lines
         if len(head) >= GIVE_UP_AFTER:
-            with open(path, "rb") as handle:
-                start = handle.read(4096)
+            start = head_bytes[0] if head_bytes else b""
+            if path != "-":
+                with open(path, "rb") as handle:
+                    start = handle.read(4096)
+            shown = "standard input" if (name or path) == "-" else (name or path)
             raise SlaError(
-                f"{path}: the first {GIVE_UP_AFTER} lines are not JSON Lines; {_what_it_looks_like(start)}"
+                f"{shown}: the first {GIVE_UP_AFTER} lines are not JSON Lines; {_what_it_looks_like(start)}"
             )
     return chain(head, found)
+
+
+def _stdin_records(head_bytes: list[bytes]) -> Iterator[tuple[int, object]]:
+    """Records of standard input, gunzipped when it starts as gzip; its first
+    bytes, peeked at before they are read, go to ``head_bytes``."""
+    with opened_input("-") as handle:
+        peek = getattr(handle, "peek", None)
+        if peek is not None:
+            head_bytes.append(peek(4096)[:4096])
+        yield from jsonl_records(handle)
 
 
 #: A quoted cell that runs over more lines than this is taken for an unterminated quote.
@@ -383,14 +405,38 @@ def arrow_records(batches: Iterable[pa.RecordBatch], numbered: bool = False) -> 
             yield (line if type(line) is int and line else position), record
 
 
-def parquet_records(path: str) -> Iterator[tuple[int, object]]:
+def parquet_records(path: str, name: str | None = None) -> Iterator[tuple[int, object]]:
     """Records of a Parquet file (columns as in the JSONL format; ``fields`` a
-    JSON string, a struct or a map; ``at`` text or a timestamp with a zone)."""
+    JSON string, a struct or a map; ``at`` text or a timestamp with a zone).
+    A file pyarrow cannot read (empty, cut short, not Parquet) is an
+    :class:`SlaError` naming it (``name``: as the user named it)."""
     try:
+        import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
         raise SlaError('reading Parquet needs pyarrow: pip install "sla[arrow]"') from None
-    yield from arrow_records(pq.ParquetFile(path).iter_batches(batch_size=65_536))
+    try:
+        yield from arrow_records(pq.ParquetFile(path).iter_batches(batch_size=65_536))
+    except (pa.ArrowException, OSError) as exc:
+        start = b""
+        with contextlib.suppress(OSError), open(path, "rb") as handle:
+            start = handle.read(4096)
+        raise SlaError(
+            f"{name or path}: not a readable Parquet file ({type(exc).__name__}: {str(exc)[:200]})"
+            + _parquet_hint(start)
+        ) from None
+
+
+def _parquet_hint(head: bytes) -> str:
+    """What a file read as Parquet but unreadable as one looks like."""
+    if not head:
+        return "; it is empty"
+    if head.startswith(b"PAR1"):
+        return ""  # Parquet, cut short or damaged
+    if head.lstrip().startswith((b"{", b"[")):
+        return "; it looks like JSON Lines: use --input-format jsonl or a .jsonl name"
+    looks = _what_it_looks_like(head)
+    return "" if looks.startswith("each line") else f"; {looks}"
 
 
 def records(
@@ -407,12 +453,13 @@ def records(
             f"a column mapping ({mapping.source}) reads CSV input; {name or path} is read as {fmt}"
         )
     if path == "-":
-        return jsonl_records(sys.stdin.buffer)
+        head: list[bytes] = []
+        return _give_up_on_garbage(path, _stdin_records(head), name, head)
     if fmt == "csv":
         return csv_records(path, mapping, row_errors, name)
     if fmt == "parquet":
-        return parquet_records(path)
-    return _give_up_on_garbage(path, jsonl_range(path))
+        return parquet_records(path, name)
+    return _give_up_on_garbage(path, jsonl_range(path), name)
 
 
 def read_events_file(

@@ -88,6 +88,11 @@ def group_cell(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
+def _parquet_group_cell(value: object) -> str | None:
+    """A group key's value in a Parquet text column: null stays null."""
+    return None if value is None else group_cell(value)
+
+
 def group_columns(report: Report) -> list[str]:
     """One column per group key; a key named like a fixed column is written ``group.<key>``."""
     fixed = {"section", *CSV_FIGURE_COLUMNS}
@@ -160,8 +165,8 @@ def write_parquet(report: Report, out: IO[bytes]) -> None:
     for section, groups in (("sla", report.sla), ("kpis", report.kpis)):
         for group in groups:
             record: dict[str, object] = {"section": section}
-            record.update(
-                {c: group_cell(group.group.get(k)) or None for c, k in zip(columns, keys, strict=True)}
+            record.update(  # null for a missing value; "" stays text, a group of its own
+                {c: _parquet_group_cell(group.group.get(k)) for c, k in zip(columns, keys, strict=True)}
             )
             record["metric"] = getattr(group, "metric", None)
             record.update(_flat_figures(group.to_dict()))
