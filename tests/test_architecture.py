@@ -13,7 +13,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "sla"
 CORE = ("calendar", "policy", "engine", "report")
-BASE = ("errors", "timefmt")
+BASE = ("errors", "timefmt", "texts")
 SHELL = ("io", "cli", "adapters", "importers", "service")
 # Output formats of a report write text and pages: shell modules that live
 # beside the figures they print.

@@ -337,3 +337,18 @@ def test_now_without_an_offset_gets_advice_that_works(bad, capsys):
         assert "add Z or an offset" in err
     else:
         assert "add Z" not in err and "expected RFC 3339" in err
+
+
+def test_the_table_prints_a_ticket_id_with_control_characters_on_its_own_line(tmp_path, capsys):
+    events = tmp_path / "events.jsonl"
+    odd = "T1\nforged row\x1b[31m"
+    events.write_text(
+        json.dumps({"ticket_id": odd, "at": "2026-03-02T08:00:00Z", "type": "created", "fields": {}}) + "\n"
+    )
+    policy = tmp_path / "p.yaml"
+    policy.write_text("policies:\n  - name: all\n    targets: {first_response: 1h}\n")
+    argv = ["evaluate", "--policies", str(policy), "--events", str(events), *NOW, "--format", "table"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "T1\\nforged row\\x1b[31m" in out and "\x1b" not in out
+    assert not any(line.startswith("forged") for line in out.splitlines())

@@ -804,7 +804,7 @@ def test_values_equal_by_section_8_are_one_group_and_one_requester(tmp_path):
 
 
 def test_parquet_keeps_an_empty_text_group_apart_from_a_missing_value(tmp_path):
-    """"" and a missing attribute are two groups in JSON; Parquet too."""
+    """ "" and a missing attribute are two groups in JSON; Parquet too."""
     pq = pytest.importorskip("pyarrow.parquet")
     events = [ev("A", 0, "created", fields={"x": ""}), ev("B", 0, "created", fields={})]
     report = run(tmp_path, events, "--by", "x", now=at(10))

@@ -23,6 +23,7 @@ from sla.io.csv_map import CsvMap, MappedPath, load_mapping
 from sla.io.summary import RunSummary
 from sla.policy.compile import PolicySet
 from sla.policy.messages import suggest
+from sla.texts import printable as printable  # messages quote the data safely
 from sla.timefmt import format_instant, header_instant, parse_instant, to_us
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
@@ -30,19 +31,6 @@ EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
 class UsageError(SlaError):
     """Bad command-line usage: exit status 2."""
-
-
-_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F]} | {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}
-
-
-def printable(text: str) -> str:
-    """Text from the data, safe on one terminal line: control characters
-    (a newline that would forge a message, an escape code) are escaped.
-
-    >>> printable("T1\\nrejected: x\\x1b[31m")
-    'T1\\\\nrejected: x\\\\x1b[31m'
-    """
-    return text.translate(_CONTROL)
 
 
 def err(message: str) -> None:

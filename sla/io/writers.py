@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
+from sla.texts import printable
 from sla.timefmt import duration_text, from_us, header_instant, parse_instant
 
 if TYPE_CHECKING:
@@ -239,8 +240,8 @@ class TableWriter:
             self.rows.append(
                 (
                     "!" if row["breached"] else "",
-                    str(row["ticket_id"]),
-                    row["policy"],
+                    printable(str(row["ticket_id"])),  # the data's text, one line a row
+                    printable(row["policy"]),
                     row["metric"],
                     str(row["cycle"]),
                     row["state"],

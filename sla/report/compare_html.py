@@ -34,6 +34,7 @@ from sla.report.figures import ReportError
 from sla.report.formats import group_json
 from sla.report.html import CSS, cards_html, panel, share_class, table_cell
 from sla.report.text import cut, esc, group_text, percent_text, value_text
+from sla.texts import printable
 from sla.timefmt import format_instant
 
 FORMATS = ("table", "json", "csv", "html")
@@ -44,7 +45,6 @@ CHANGE_TITLES = {
     "dropped": "Dropped (a target only before)",
 }
 BEFORE_COLOR = "#cbd5e1"
-_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F]} | {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}
 
 
 def write_comparison(comparison: Comparison, out: IO[bytes], fmt: str = "json") -> None:
@@ -113,11 +113,6 @@ def delta_text(points: float | None) -> str:
     return "0.0" if points == 0 else f"{points:+.1f}"
 
 
-def _line(text: str) -> str:
-    """Data on one terminal line: control characters escaped."""
-    return text.translate(_CONTROL)
-
-
 # ------------------------------------------------------------------ table
 def _table_rows(comparison: Comparison) -> list[tuple[str, ...] | None]:
     """Metric blocks (None between them); grouped blocks end with the metric's ``(all)`` row."""
@@ -131,7 +126,7 @@ def _table_rows(comparison: Comparison) -> list[tuple[str, ...] | None]:
         if comparison.by:
             block.append(overall[metric])
         for row in block:
-            label = _line(group_text(row.group) if row.group or not comparison.by else "(all)")
+            label = printable(group_text(row.group) if row.group or not comparison.by else "(all)")
             b, a = row.before, row.after
             figures = (str(b.cycles), str(a.cycles), percent_text(b.compliance), percent_text(a.compliance))
             rows.append((metric, label, *figures, delta_text(row.delta_points)))
@@ -144,8 +139,8 @@ def render_table(comparison: Comparison) -> str:
     out = [
         f"SLA compare as of {format_instant(comparison.now)}: "
         f"{comparison.tickets:,} tickets, {comparison.rejected:,} rejected",
-        f"before: {_line(comparison.before_name)}",
-        f"after:  {_line(comparison.after_name)}",
+        f"before: {printable(comparison.before_name)}",
+        f"after:  {printable(comparison.after_name)}",
     ]
     if comparison.events_text:
         out.append(comparison.events_text)
@@ -176,7 +171,7 @@ def render_table(comparison: Comparison) -> str:
             f", the first {len(listed):,} listed" if len(listed) < counts[kind] else ""
         )
         out += ["", f"{CHANGE_TITLES[kind]} ({shown})"]
-        out += [f"  {_line(change.text())}" for change in listed]
+        out += [f"  {printable(change.text())}" for change in listed]
     return "\n".join(out).rstrip() + "\n"
 
 
