@@ -433,6 +433,12 @@ def test_cli_exit_0_when_all_agree_and_1_when_a_record_is_skipped(
     status, out, err = zendesk(capsysbinary, "--format", "json", paths=(str(folder),))
     assert status == 1 and json.loads(out)["differences"] == []
     assert "zz-broken.json:1: audits: " in err and "skipped: 1 audits" in err
+    # without the metric events nothing is compared: no "every cycle agrees", exit 1
+    (folder / "metric_events.json").unlink()
+    (folder / "zz-broken.json").unlink()
+    status, out, err = zendesk(capsysbinary, "--format", "table", paths=(str(folder),))
+    assert status == 1 and "every cycle agrees" not in out and "nothing compared" in out
+    assert "no Zendesk SLA records in the export: nothing was compared" in err
 
 
 @needs_importer

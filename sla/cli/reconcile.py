@@ -5,7 +5,8 @@ The export is imported into a scratch file (the driver of ``sla import``),
 evaluated under ``--policies`` at ``--now``, and the two sides' cycles are
 matched and compared (:mod:`sla.importers.reconcile`). Exit status: 0 when
 every cycle agrees and every record was read, 1 when some differ or were
-skipped, 2 for bad usage.
+skipped, or when the export holds no vendor SLA record (nothing was
+compared), 2 for bad usage.
 """
 
 from __future__ import annotations
@@ -142,7 +143,21 @@ def run(args: argparse.Namespace) -> int:
         err(f"{len(rejected) + len(line_errors)} imported ticket(s) or line(s) the engine could not read")
     if not result.agrees:
         err(f"{len(result.differences)} cycle(s) differ")
-    clean = result.agrees and summary.complete and not problems and not rejected and not line_errors
+    if not result.metrics:
+        err(
+            f"no {name} SLA records in the export: nothing was compared (save the vendor's SLA "
+            "records beside the history, see docs/importing.md)"
+            if not vendor
+            else f"none of {name}'s SLA cycles could be compared: nothing was compared"
+        )
+    clean = (
+        result.agrees
+        and bool(result.metrics)
+        and summary.complete
+        and not problems
+        and not rejected
+        and not line_errors
+    )
     return EXIT_OK if clean else EXIT_REJECTED
 
 
@@ -209,7 +224,13 @@ def table_text(result: Reconciliation, vendor: str) -> str:
         lines.append(
             f"{result.unmeasured} vendor cycle(s) without a target, not measured here either, set aside"
         )
-    lines += ["", "every cycle agrees" if result.agrees else f"{len(result.differences)} difference(s):"]
+    if not result.metrics:
+        verdict = "nothing compared"  # no record to agree with: not "every cycle agrees"
+    elif result.agrees:
+        verdict = "every cycle agrees"
+    else:
+        verdict = f"{len(result.differences)} difference(s):"
+    lines += ["", verdict]
     for d in result.differences:
         if d.vendor is None:
             what = f"{vendor} has no such cycle"
