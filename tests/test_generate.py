@@ -71,6 +71,19 @@ def test_the_same_seed_gives_the_same_bytes():
     assert runs[0] == runs[1] and runs[0] != runs[2]
 
 
+def test_a_gz_output_name_is_gzip_compressed(tmp_path: Path):
+    """A name never lies about its content: history.jsonl.gz is gzip, the
+    same bytes inside as the plain file (and the same bytes run after run)."""
+    import gzip
+
+    plain, packed, again = tmp_path / "h.jsonl", tmp_path / "h.jsonl.gz", tmp_path / "again.jsonl.gz"
+    for path in (plain, packed, again):
+        assert main(["generate", "--tickets", "20", "--seed", "3", "--output", str(path)]) == 0
+    assert packed.read_bytes()[:2] == b"\x1f\x8b"
+    assert gzip.decompress(packed.read_bytes()) == plain.read_bytes()
+    assert again.read_bytes() == packed.read_bytes()
+
+
 def test_timestamps_are_whole_seconds_in_utc():
     assert iso(START_S) == "2026-01-05T00:00:00Z"
     assert iso(START_S + 86_399) == "2026-01-05T23:59:59Z"

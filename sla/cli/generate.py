@@ -4,6 +4,7 @@ and for benchmarks."""
 from __future__ import annotations
 
 import argparse
+from typing import IO, cast
 
 from sla.cli.common import EXIT_OK, output_option, positive_int
 
@@ -26,7 +27,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--tickets", type=positive_int, default=1000, metavar="N", help="how many tickets (default 1000)"
     )
     p.add_argument("--seed", type=int, default=1, metavar="N", help="random seed (default 1)")
-    p.add_argument("--output", metavar="FILE", help="where to write (default: standard output)")
+    p.add_argument(
+        "--output",
+        metavar="FILE",
+        help="where to write (default: standard output); a .gz name is gzip-compressed",
+    )
     p.set_defaults(func=run)
 
 
@@ -34,5 +39,12 @@ def run(args: argparse.Namespace) -> int:
     from sla.io.generate import write_history
 
     with output_option(args.output) as out:
-        write_history(out, tickets=args.tickets, seed=args.seed)
+        if args.output is not None and args.output.endswith(".gz"):
+            import gzip
+
+            # A name never lies about its content: every reader takes gzip.
+            with gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as packed:
+                write_history(cast("IO[bytes]", packed), tickets=args.tickets, seed=args.seed)
+        else:
+            write_history(out, tickets=args.tickets, seed=args.seed)
     return EXIT_OK
