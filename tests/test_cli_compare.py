@@ -237,6 +237,18 @@ def test_a_bad_policy_file_exits_2_before_reading_events(capsysbinary, tmp_path,
     assert err.count(f"{bad}:3:") == (2 if which == "both" else 1)
 
 
+def test_a_bad_policy_file_is_told_beside_a_missing_one(capsysbinary, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BAD_POLICY)
+    status, out, err = run(
+        capsysbinary,
+        *("compare", "--policies", str(bad), "--against", str(tmp_path / "nope.yaml")),
+        *("--events", str(EVENTS)),
+    )
+    assert status == 2 and out == b""
+    assert f"{bad}:3:" in err and "--against: no such file" in err
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

@@ -70,14 +70,16 @@ def _load(option: str, path: str) -> PolicySet:
 def load_both(before_path: str, after_path: str) -> tuple[PolicySet, PolicySet]:
     """Both policy files, compiled; the errors of both are reported before failing."""
     loaded: list[PolicySet] = []
-    errors: list[PolicyError] = []
+    errors: list[PolicyError | UsageError] = []
     for option, path in (("--policies", before_path), ("--against", after_path)):
         try:
             loaded.append(_load(option, path))
-        except PolicyError as exc:
+        except (PolicyError, UsageError) as exc:  # a missing file too: the other's errors still count
             errors.append(exc)
     if len(errors) == 2:
-        err(str(errors[0]))  # the app reports the last one, as for any bad policy file
+        # The app reports the last one, each kind as it reports any.
+        first = errors[0]
+        err(str(first) if isinstance(first, PolicyError) else f"sla compare: {first}")
     if errors:
         raise errors[-1]
     return loaded[0], loaded[1]
