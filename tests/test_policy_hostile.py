@@ -159,6 +159,14 @@ def test_sixty_four_levels_are_still_read():
     assert load_policies(text).policies[0].name == "a"
 
 
+def test_a_file_that_is_not_utf8_names_the_line_and_column_of_the_first_bad_byte(tmp_path, capsys):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(b"policies:\n  - name: \xc3\xa9t\xe9\n    targets: {first_response: 1h}\n")
+    status, err = validate(path, capsys)
+    assert status == 2
+    assert err.strip() == f"{path}:2:13: byte 0xe9 is not UTF-8 text; save the file as UTF-8"
+
+
 # ------------------------------------------------------------ 3. huge or endless files
 def test_an_endless_file_is_read_only_up_to_the_limit(tmp_path, capsys):
     if not Path("/dev/zero").exists():

@@ -57,8 +57,22 @@ def read_document(path: str | Path) -> Located:
         )
     try:
         text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise PolicyError([Problem("", "the file is not UTF-8 text")], str(path)) from None
+    except UnicodeDecodeError as exc:
+        # Where: the line and column of the first byte that is not UTF-8.
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8-sig", "replace")) + 1
+        raise PolicyError(
+            [
+                Problem(
+                    "",
+                    f"byte 0x{raw[exc.start]:02x} is not UTF-8 text; save the file as UTF-8",
+                    line,
+                    column,
+                )
+            ],
+            str(path),
+        ) from None
     suffix = path.suffix.lower()
     if suffix == ".json":
         return parse_json(text, str(path))
