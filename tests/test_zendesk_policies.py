@@ -266,7 +266,10 @@ def test_intervals_become_weekly_hours():
         "mon,sat": ["22:00-24:00"],
         "tue": ["00:00-02:00"],
     }
+    # Zendesk: an end of 0, as of 10080, is the midnight between Saturday and Sunday
+    assert hours_by_day([{"start_time": 9960, "end_time": 0}], "s") == {"sat": ["22:00-24:00"]}
     for bad in (
+        [{"start_time": 0, "end_time": 0}],
         [{"start_time": 600, "end_time": 600}],
         [{"start_time": 1, "end_time": 10081}],
         [{"start_time": "9"}],
@@ -274,6 +277,26 @@ def test_intervals_become_weekly_hours():
     ):
         with pytest.raises(ConversionError, match="^s: "):
             hours_by_day(bad, "s")
+
+
+def test_holiday_records_of_json_lines_find_their_schedule_by_its_id():
+    """A warehouse's holiday rows carry schedule_id; each goes to its schedule."""
+    policies, schedules = load(VENDOR / "sla_policies.json"), load(VENDOR / "schedules.json")
+    ids = [str(s["id"]) for s in schedules["schedules"]]
+    record = {
+        "schedule_id": int(ids[1]),
+        "name": "Closed",
+        "start_date": "2026-03-03",
+        "end_date": "2026-03-04",
+    }
+    from sla.importers.zendesk_policies import ZendeskConfig
+
+    config = ZendeskConfig()
+    for doc in (policies, schedules, record):
+        assert config.add(doc)
+    converted = load_policies(config.convert().text)
+    named = [name for name, spec in converted.spec.calendars.items() if spec.holidays is not None]
+    assert len(named) == 1
 
 
 def test_holidays_find_their_schedule():
@@ -351,6 +374,31 @@ def test_titles_and_values_of_any_text_survive_the_yaml(tmp_path):
     names = [p.name for p in load_policies(converted.text).policies]
     assert names == [policy["title"], f"{policy['title']} (37)"]
     assert load_policies(converted.text).policies[0].spec.match == {"custom_1": "no"}
+
+
+def test_a_group_sla_record_of_json_lines_is_passed_over_not_made_a_policy():
+    """Zendesk's group SLA policy record (a text id, group_ownership_time):
+    converted, it would win the first match over the ticket's SLA policies."""
+    from sla.importers.zendesk_policies import ZendeskConfig
+
+    group = {
+        "id": "01H078CBDY28BZG7P6BONY09DN",
+        "title": "Tier 1",
+        "position": 1,
+        "filter": {"all": [{"field": "group_id", "operator": "includes", "value": [10001]}]},
+        "policy_metrics": [
+            {"business_hours": False, "metric": "group_ownership_time", "priority": "normal", "target": 30}
+        ],
+    }
+    numbered = dict(group, id=77)  # a number, but nothing but group ownership: a group SLA still
+    config = ZendeskConfig()
+    for record in load(VENDOR / "sla_policies.json")["sla_policies"] + [group, numbered]:
+        assert config.add(record, "group_sla_policies.jsonl")
+    converted = config.convert()
+    assert "Tier 1" not in converted.text
+    assert (
+        sum("group SLA policies are not converted" in w for w in converted.untranslated) == 1
+    )  # once a file
 
 
 def test_group_sla_pages_and_unknown_metrics_are_named_not_dropped():

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from sla.errors import PolicyError
+from sla.importers.base import id_text
 from sla.importers.files import STDIN, opened, read_documents, walk
 from sla.importers.yaml_out import block, comment, comment_lines, quoted, scalar
 from sla.importers.zendesk_filter import translate_filter
@@ -77,6 +78,25 @@ class ConvertedPolicies:
     untranslated: list[str]
 
 
+_GROUP_SLAS_PASSED_OVER = (
+    "{}: Zendesk group SLA policies are not converted (they apply beside the ticket's SLA policy, "
+    "where a policy file has one policy in force per ticket)"
+)
+
+
+def _is_group_sla(record: Mapping[str, object]) -> bool:
+    """A group SLA policy's record (its own resource, beside the ticket's SLA
+    policy): a text id such as a ULID, or only group_ownership_time metrics."""
+    given = record.get("id")
+    if isinstance(given, str) and not given.strip().isdigit():
+        return True
+    metrics = record.get("policy_metrics")
+    names = (
+        {m.get("metric") for m in metrics if isinstance(m, Mapping)} if isinstance(metrics, list) else set()
+    )
+    return names == {"group_ownership_time"}
+
+
 @dataclass
 class ZendeskConfig:
     """Zendesk SLA policies, schedules and holiday pages gathered from
@@ -105,18 +125,20 @@ class ZendeskConfig:
         elif isinstance(doc.get("holidays"), list):
             self.holidays.append(HolidayPage(doc, None, source or "holidays page", hint))
         elif "policy_metrics" in doc and "filter" in doc:
-            self.policies.append(doc)
+            if _is_group_sla(doc):
+                self.passed_over.append(_GROUP_SLAS_PASSED_OVER.format(source or "a record"))
+            else:
+                self.policies.append(doc)
         elif "intervals" in doc and "time_zone" in doc:
             self.schedules.append(doc)
         elif "start_date" in doc and "end_date" in doc:  # one holiday, a line of JSON Lines
-            self.holidays.append(HolidayPage({"holidays": [doc]}, None, source or "holiday", hint))
+            # A warehouse's row names its schedule (schedule_id); the API's holiday does not.
+            owner = id_text(doc.get("schedule_id"))
+            self.holidays.append(HolidayPage({"holidays": [doc]}, owner, source or "holiday", hint))
         elif isinstance(doc.get("group_sla_policies"), list) or isinstance(
             doc.get("group_sla_policy"), Mapping
         ):
-            self.passed_over.append(
-                f"{source or 'a page'}: Zendesk group SLA policies are not converted (they apply beside the "
-                "ticket's SLA policy, where a policy file has one policy in force per ticket)"
-            )
+            self.passed_over.append(_GROUP_SLAS_PASSED_OVER.format(source or "a page"))
         else:
             return False
         return True

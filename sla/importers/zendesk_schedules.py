@@ -103,6 +103,8 @@ def hours_by_day(intervals: object, where: str) -> dict[str, list[str]]:
             or isinstance(end, bool)
         ):
             raise ConversionError(f"{where}: intervals[{index}] needs whole-minute start_time and end_time")
+        if end == 0 and start > 0:
+            end = _WEEK  # Zendesk: 0 or 10080 is the midnight between Saturday and Sunday
         if not 0 <= start < end <= _WEEK:
             raise ConversionError(
                 f"{where}: intervals[{index}] {start}-{end} is not a stretch of the week "
