@@ -262,6 +262,42 @@ def test_incoming_by_an_agent_is_the_agent_and_outgoing_by_others_is_noted() -> 
     assert any("1 outgoing conversation(s) by users not in the agents list" in n for n in source.notes())
 
 
+def test_the_requesters_own_portal_reply_is_the_customers() -> None:
+    """incoming says only whether a conversation came from outside the portal:
+    the requester's portal reply (not incoming) is still the customer's."""
+    docs = [AGENTS, ticket(requester_id=5), [conversation(id=2, incoming=False, user_id=5)]]
+    assert [e["author"] for e in run(docs)["1"] if e["type"] == "message"] == ["customer", "customer"]
+
+
+def test_conversations_embedded_in_a_ticket_are_its_messages() -> None:
+    """GET /api/v2/tickets/{id}?include=stats,conversations embeds up to ten."""
+    embedded = [
+        {
+            k: v
+            for k, v in conversation(id=n, user_id=1, incoming=False, created_at=at).items()
+            if k != "ticket_id"
+        }
+        | extra
+        for n, at, extra in (
+            (11, "2024-03-04T10:00:00Z", {}),
+            (12, "2024-03-04T10:10:00Z", {"private": True}),
+            (13, "2024-03-04T10:20:00Z", {"user_id": 5, "incoming": True}),
+        )
+    ]
+    source = FreshdeskSource()
+    out = run([AGENTS, ticket(conversations=embedded)], source)["1"]
+    messages = [(e["at"][11:16], e["author"], e["public"]) for e in out if e["type"] == "message"]
+    assert messages == [
+        ("09:00", "customer", True),  # the description
+        ("10:00", "agent", True),
+        ("10:10", "agent", False),
+        ("10:20", "customer", True),
+    ]
+    assert not any("without conversations" in note for note in source.notes())
+    with pytest.raises(RecordError, match=r"conversations\[0\] is not a JSON object"):
+        FreshdeskSource().read("tickets", ticket(conversations=["x"]))
+
+
 def test_without_an_agents_list_incoming_decides_and_is_noted() -> None:
     source = FreshdeskSource()
     docs = [ticket(), [conversation(id=1), conversation(id=2, incoming=False, user_id=1)]]

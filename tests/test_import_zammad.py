@@ -279,6 +279,47 @@ def test_a_record_newer_than_its_history_catches_up_at_updated_at() -> None:
     assert any("1 ticket(s) whose record is newer than their history" in n for n in source.notes())
 
 
+def test_an_id_the_history_named_is_that_name_in_a_record_that_gives_the_id_only() -> None:
+    """Zammad moves updated_at for much the history leaves out (articles,
+    escalation times): a custom state named in the history and given by id
+    in the newer record is the same state, not a made-up change to state_8."""
+    source = ZammadSource()
+    entries = [
+        change(
+            2,
+            "state",
+            "2025-06-24T09:00:00Z",
+            id_from=1,
+            id_to=8,
+            value_from="new",
+            value_to="Waiting for Customer",
+        ),
+        change(
+            3,
+            "priority",
+            "2025-06-24T09:00:00Z",
+            id_from=2,
+            id_to=4,
+            value_from="2 normal",
+            value_to="4 very high",
+        ),
+    ]
+    events = run([ticket(state_id=8, priority_id=4), history(*entries)], source)["22001"]
+    assert statuses(events) == [("2025-06-24T09:00:00Z", "waiting_for_customer")]
+    assert updates(events) == [("2025-06-24T09:00:00Z", {"priority": "very_high"})]
+    assert not any("newer than their history" in n or "no list" in n for n in source.notes())
+
+
+def test_an_id_nothing_names_is_written_as_it_is_and_noted() -> None:
+    source = ZammadSource()
+    events = run([ticket(state_id=9, priority_id=40), history()], source)["22001"]
+    assert (events[0]["status"], events[0]["fields"]["priority"]) == ("state_9", "40")  # type: ignore[index]
+    assert any(
+        "ids no list, history or stock table names" in n and "priority 40, state 9" in n
+        for n in source.notes()
+    )
+
+
 def test_without_a_history_todays_state_is_placed_and_noted() -> None:
     source = ZammadSource()
     out = run(documents("tickets-plain.json", "articles-5.jsonl", "states.json"), source)

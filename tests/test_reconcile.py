@@ -439,6 +439,13 @@ def test_cli_exit_0_when_all_agree_and_1_when_a_record_is_skipped(
     status, out, err = zendesk(capsysbinary, "--format", "table", paths=(str(folder),))
     assert status == 1 and "every cycle agrees" not in out and "nothing compared" in out
     assert "no Zendesk SLA records in the export: nothing was compared" in err
+    # a vendor whose verdicts no importer reads: said so, not "save them"
+    freshdesk = Path(__file__).parent / "fixtures" / "freshdesk"
+    status, out, err = cli(
+        capsysbinary, "freshdesk", str(freshdesk), "--policies", str(POLICY_FILE), "--now", E2E_NOW
+    )
+    assert status == 1 and "nothing compared" in out
+    assert "Freshdesk's own SLA verdicts are not read from its exports: nothing was compared" in err
 
 
 @needs_importer

@@ -145,7 +145,9 @@ def run(args: argparse.Namespace) -> int:
         err(f"{len(result.differences)} cycle(s) differ")
     if not result.metrics:
         err(
-            f"no {name} SLA records in the export: nothing was compared (save the vendor's SLA "
+            f"{name}'s own SLA verdicts are not read from its exports: nothing was compared"
+            if not source.reads_vendor_slas
+            else f"no {name} SLA records in the export: nothing was compared (save the vendor's SLA "
             "records beside the history, see docs/importing.md)"
             if not vendor
             else f"none of {name}'s SLA cycles could be compared: nothing was compared"

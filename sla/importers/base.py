@@ -225,6 +225,9 @@ class Source(ABC):
     #: the files, each with its own copy of this source.
     mergeable: ClassVar[bool] = False
 
+    #: Whether the vendor's own SLA records are read (``sla reconcile``).
+    reads_vendor_slas: ClassVar[bool] = False
+
     def start_file(self, index: int) -> None:
         """Told before each file is read, with the file's index among all
         the import's files (whichever process reads it): a source that

@@ -11,10 +11,13 @@ recognised by the keys of its first record
   the ticket's fields and the status history :mod:`.freshdesk_stats`
   rebuilds from ``stats``, and the ticket's description as the requester's
   first message (an agent's for an Outbound Email ticket);
-- ``GET /api/v2/tickets/{id}/conversations``: a ``message`` each; a
-  conversation carries no author role: ``incoming`` ones are the customer's
-  unless the user is in the agents list, the others an agent's; ``private``
-  ones are ``public: false``. Freshdesk has no bot users;
+- ``GET /api/v2/tickets/{id}/conversations`` (or embedded in a ticket
+  saved with ``include=conversations``): a ``message`` each; a
+  conversation carries no author role: a user in the agents list is an
+  agent, the ticket's requester the customer (``incoming`` is only whether
+  it came from outside the portal), others are the customer's when
+  ``incoming``, else an agent's; ``private`` ones are ``public: false``.
+  Freshdesk has no bot users;
 - ``GET /api/v2/agents``: which users are agents;
 - ``GET /api/v2/ticket_fields``: the names of custom statuses (codes from 6)
   and of the ticket sources;
@@ -97,7 +100,7 @@ class FreshdeskSource(Source):
         if not isinstance(record, Mapping):
             raise RecordError(f"a {kind} record must be a JSON object, not {type(record).__name__}")
         if kind == "tickets":
-            return [self._ticket(record)]
+            return self._ticket(record)
         if kind == "conversations":
             return [self._conversation(record)]
         if kind == "agents":
@@ -111,7 +114,9 @@ class FreshdeskSource(Source):
             raise RecordError(f"unknown record kind {kind!r}")
         return []
 
-    def _ticket(self, record: Mapping[str, object]) -> Emit:
+    def _ticket(self, record: Mapping[str, object]) -> list[Emit]:
+        """The ticket's creation, and the conversations a ticket saved with
+        ``include=conversations`` embeds (each a message, as from its own page)."""
         ticket = id_text(record.get("id"))
         if ticket is None:
             raise RecordError("ticket without an id")
@@ -138,7 +143,14 @@ class FreshdeskSource(Source):
             "fields": self._fields(record),
             TICKET: data,
         }
-        return Emit(ticket, event)
+        out = [Emit(ticket, event)]
+        embedded = record.get("conversations")
+        if isinstance(embedded, list):
+            for index, conversation in enumerate(embedded):
+                if not isinstance(conversation, Mapping):
+                    raise RecordError(f"conversations[{index}] is not a JSON object")
+                out.append(self._conversation({"ticket_id": record.get("id"), **conversation}))
+        return out
 
     def _fields(self, record: Mapping[str, object]) -> dict[str, object]:
         fields: dict[str, object] = {}

@@ -65,10 +65,11 @@ class FreshdeskTickets:
                     conversations[key] = e
         created = parse_instant(chosen["at"])
         ranked = self._ticket_events(chosen, created, has_conversations=bool(conversations))
+        requester = _num(chosen, TICKET, "requester")
         for e in conversations.values():
             message = {k: v for k, v in e.items() if not k.startswith("_")}
             message["author"] = self._author(
-                _num(e, MESSAGE, "user"), bool(_data(e, MESSAGE).get("incoming"))
+                _num(e, MESSAGE, "user"), bool(_data(e, MESSAGE).get("incoming")), requester
             )
             ranked.append((parse_instant(e["at"]), _MESSAGES, _order(_num(e, MESSAGE, "id")), message))
         out: list[EventDict] = []
@@ -155,14 +156,21 @@ class FreshdeskTickets:
             return f"status_{status}"
         return name
 
-    def _author(self, user: object, incoming: bool) -> str:
+    def _author(self, user: object, incoming: bool, requester: object = None) -> str:
+        """An agent if the agents list names the user; else the ticket's
+        requester is the customer whatever the channel (``incoming`` says
+        only whether it came from outside the portal: a requester's portal
+        reply or public note is not incoming), and anyone else is taken by
+        ``incoming``."""
         if user in self.agents:
             return "agent"
-        if not incoming:
-            self._counts["outgoing unlisted" if self.agents else "outgoing unchecked"] += 1
-            return "agent"
-        self._counts["incoming unchecked"] += not self.agents
-        return "customer"
+        if incoming:
+            self._counts["incoming unchecked"] += not self.agents
+            return "customer"
+        if user is not None and user == requester:
+            return "customer"
+        self._counts["outgoing unlisted" if self.agents else "outgoing unchecked"] += 1
+        return "agent"
 
     # ------------------------------------------------------------- notes
     def notes(self) -> list[str]:

@@ -57,6 +57,7 @@ class JiraSource(Source):
     defaults ("Time to first response" and "Time to resolution")."""
 
     name = "jira"
+    reads_vendor_slas = True  # request SLA records
 
     def __init__(self, metric_map: Mapping[str, str] | None = None) -> None:
         self._metrics = build_metric_map(metric_map)

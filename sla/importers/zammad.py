@@ -196,6 +196,8 @@ class ZammadSource(Source):
             "attribute": attribute,
             **{key: record.get(key) for key in ("id_from", "id_to", "value_from", "value_to")},
         }
+        for side in ("from", "to"):  # the names the history gives ids, for records that give ids only
+            self._tickets.names.hear(attribute, record.get(f"id_{side}"), record.get(f"value_{side}"))
         return [Emit(str(ticket), {"at": at, "type": "update", CHANGE: change})]
 
     def _article(self, record: Mapping[str, object]) -> Emit:

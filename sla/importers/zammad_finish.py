@@ -233,6 +233,11 @@ class ZammadTickets:
                 f"named by Zammad's stock ids (save GET /api/v1/ticket_states and ticket_priorities): "
                 f"{', '.join(sorted(self.names.stock))}"
             )
+        if self.names.unnamed:
+            out.append(
+                "ids no list, history or stock table names, written as state_<id> and <id> (save GET "
+                f"/api/v1/ticket_states and ticket_priorities): {', '.join(sorted(self.names.unnamed))}"
+            )
         paused = sorted(
             normalise(name)
             for name, kind, ignore in self.names.states.values()

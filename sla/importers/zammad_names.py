@@ -69,7 +69,24 @@ class ZammadNames:
     def __init__(self) -> None:
         self.states: dict[int, tuple[str, int | None, bool]] = {}  # id -> name, type id, ignore_escalation
         self.priorities: dict[int, str] = {}
+        #: Names the history gave ids (a change's id_to with its value_to):
+        #: a ticket record naming a state only by its id is then read as the
+        #: same state, not as another.
+        self.heard_states: dict[int, str] = {}
+        self.heard_priorities: dict[int, str] = {}
         self.stock: set[str] = set()
+        #: Ids no list, history or stock table names (written as state_<id>, <id>).
+        self.unnamed: set[str] = set()
+
+    def hear(self, attribute: object, ident: object, text: object) -> None:
+        """Learn a name a history entry gives an id."""
+        key = number(ident)
+        if key is None or not isinstance(text, str) or not text.strip():
+            return
+        if attribute == "state":
+            self.heard_states.setdefault(key, text)
+        elif attribute == "priority":
+            self.heard_priorities.setdefault(key, text)
 
     def state(self, state_id: object, given: object) -> str | None:
         """A state's name: the states list's, the name given (expanded, or a
@@ -79,10 +96,15 @@ class ZammadNames:
             return normalise(self.states[sid][0])
         if isinstance(given, str) and given.strip():
             return normalise(given)
+        if sid is not None and sid in self.heard_states:
+            return normalise(self.heard_states[sid])
         if sid is not None and sid in STOCK_STATES:
             self.stock.add(f"state {sid}")
             return normalise(STOCK_STATES[sid])
-        return None if sid is None else f"state_{sid}"
+        if sid is None:
+            return None
+        self.unnamed.add(f"state {sid}")
+        return f"state_{sid}"
 
     def priority(self, priority_id: object, given: object) -> str | None:
         """A priority's name, found like :meth:`state`'s, without its number."""
@@ -91,10 +113,15 @@ class ZammadNames:
             return priority_name(self.priorities[pid])
         if isinstance(given, str) and given.strip():
             return priority_name(given)
+        if pid is not None and pid in self.heard_priorities:
+            return priority_name(self.heard_priorities[pid])
         if pid is not None and pid in STOCK_PRIORITIES:
             self.stock.add(f"priority {pid}")
             return priority_name(STOCK_PRIORITIES[pid])
-        return None if pid is None else str(pid)
+        if pid is None:
+            return None
+        self.unnamed.add(f"priority {pid}")
+        return str(pid)
 
     def is_closed(self, state_id: object, name: str | None) -> bool:
         sid = number(state_id)

@@ -140,6 +140,7 @@ class ZendeskSource(Source):
     """Zendesk Support API responses (see the module text)."""
 
     name: ClassVar[str] = "zendesk"
+    reads_vendor_slas: ClassVar[bool] = True  # ticket metric events
 
     def __init__(self) -> None:
         self._roles = Roles()
