@@ -159,11 +159,16 @@ def _give_up_on_garbage(
             if path != "-":
                 with open(path, "rb") as handle:
                     start = handle.read(4096)
-            shown = "standard input" if (name or path) == "-" else (name or path)
             raise SlaError(
-                f"{shown}: the first {GIVE_UP_AFTER} lines are not JSON Lines; {_what_it_looks_like(start)}"
+                f"{_shown(path, name)}: the first {GIVE_UP_AFTER} lines are not JSON Lines; {_what_it_looks_like(start)}"
             )
     return chain(head, found)
+
+
+def _shown(path: str, name: str | None) -> str:
+    """The input as messages name it: as the user named it, standard input in words."""
+    given = name or path
+    return "standard input" if given == "-" else given
 
 
 def _stdin_records(head_bytes: list[bytes]) -> Iterator[tuple[int, object]]:
@@ -422,7 +427,7 @@ def parquet_records(path: str, name: str | None = None) -> Iterator[tuple[int, o
         with contextlib.suppress(OSError), open(path, "rb") as handle:
             start = handle.read(4096)
         raise SlaError(
-            f"{name or path}: not a readable Parquet file ({type(exc).__name__}: {str(exc)[:200]})"
+            f"{_shown(path, name)}: not a readable Parquet file ({type(exc).__name__}: {str(exc)[:200]})"
             + _parquet_hint(start)
         ) from None
 
