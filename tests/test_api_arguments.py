@@ -115,11 +115,50 @@ def test_load_policies_names_a_wrong_source():
             sla.ReportError,
             "Mars/Base",
         ),
+        # a string is a sequence of strings: "tier" would group by t, i, e, r
+        (
+            lambda: sla.build_report(POLICIES, {}, "2026-03-02T09:00:00Z", by="tier"),
+            ArgumentError,
+            "by: expected a list of attribute names, like \\['tier'\\]",
+        ),
+        # one ticket's events are never merged with another's
+        (
+            lambda: sla.evaluate_ticket(
+                POLICIES,
+                [
+                    {**CREATED, "ticket_id": "A"},
+                    {"at": "2026-03-02T08:10:00Z", "type": "message", "author": "agent", "ticket_id": "B"},
+                ],
+                now="2026-03-02T09:00:00Z",
+            ),
+            sla.EventError,
+            "ticket_id is 'B', another ticket",
+        ),
+        (
+            lambda: sla.evaluate_ticket(
+                POLICIES, [{**CREATED, "ticket_id": "A"}], "2026-03-02T09:00:00Z", ticket_id="B"
+            ),
+            sla.EventError,
+            "ticket_id is 'A', another ticket",
+        ),
+        (
+            lambda: sla.read_jsonl('{"ticket_id": "T"}'),
+            ArgumentError,
+            "lines: expected lines or an open file",
+        ),
+        (lambda: sla.read_jsonl([], start_line="1"), ArgumentError, "start_line: expected a line number"),
     ],
 )
 def test_batch_calls_name_a_wrong_argument(call, error, words):
     with pytest.raises(error, match=words):
         call()
+
+
+def test_read_jsonl_takes_a_file_opened_in_text_mode_too(tmp_path):
+    path = tmp_path / "events.jsonl"
+    path.write_text('{"ticket_id": "T", "at": "2026-03-02T08:00:00Z", "type": "created", "fields": {}}\n')
+    with path.open() as text, path.open("rb") as binary:
+        assert list(sla.read_jsonl(text)[0]) == list(sla.read_jsonl(binary)[0]) == ["T"]
 
 
 def test_calendar_add_names_a_wrong_duration():

@@ -69,6 +69,26 @@ def test_next_change_is_none_when_everything_is_settled_or_paused():
     assert tracker.next_change("2026-03-02T10:00:00Z") is None
 
 
+def test_next_change_is_the_breach_when_the_target_ran_out_as_the_hours_closed():
+    """8h on an 8-hour day: at 17:00 elapsed equals the target, the cycle is
+    still running; it is breached at the first microsecond of Tuesday's
+    hours, and next_change says so, strictly after now (never now itself)."""
+    office = load_policies(
+        'calendars: {office: {timezone: UTC, hours: {mon-fri: ["09:00-17:00"]}}}\n'
+        "policies: [{name: all, calendar: office, targets: {first_response: 8h}}]\n"
+    )
+    tracker = Tracker(office, "T1")
+    tracker.feed({"at": "2026-03-02T09:00:00Z", "type": "created", "fields": {}})
+    assert tracker.next_change("2026-03-02T12:00:00Z") == utc("2026-03-02T17:00:00Z")
+    breach = utc("2026-03-03T09:00:00Z") + timedelta(microseconds=1)
+    for now in ("2026-03-02T17:00:00Z", "2026-03-02T18:00:00Z", "2026-03-03T08:59:59Z"):
+        assert tracker.snapshot(now)[0].state == "running"
+        assert tracker.next_change(now) == breach, now
+    assert tracker.snapshot(breach)[0].state == "breached"
+    assert tracker.snapshot(breach - timedelta(microseconds=1))[0].state == "running"
+    assert tracker.next_change(breach) is None
+
+
 def test_snapshot_equals_batch_and_survives_json():
     events = [
         created(),

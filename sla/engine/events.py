@@ -557,8 +557,12 @@ def events_from_dicts(
     records: Iterable[Mapping[str, object] | Event], ticket_id: str | None = None
 ) -> TicketEvents:
     """Validate one ticket's events given as dicts (``ticket_id`` optional in
-    them) or as typed :class:`Event` objects (taken as they are)."""
+    them) or as typed :class:`Event` objects (taken as they are).  A dict
+    naming another ticket than ``ticket_id`` (or than the first dict that
+    names one) rejects the ticket: one ticket's events are never merged with
+    another's."""
     ticket = TicketEvents(ticket_id or "", 1)
+    established = ticket_id
     for number, record in enumerate(records, 1):
         if isinstance(record, Event):
             event = Event(
@@ -580,8 +584,20 @@ def events_from_dicts(
         if not isinstance(given, Mapping):
             ticket.reject(f"an event must be a dict as in the JSONL format, got {shown(given)}", number)
             continue
-        if ticket_id is None and "ticket_id" in record:
-            ticket.ticket_id = ticket_key(record["ticket_id"]) or ""
+        if "ticket_id" in record:
+            named = ticket_key(record["ticket_id"])
+            if named is None:
+                ticket.reject(
+                    f"ticket_id is {shown(record['ticket_id'])}; expected a string or an integer", number
+                )
+                continue
+            if established is None:
+                established = ticket.ticket_id = named
+            elif named != established:
+                ticket.reject(
+                    f"ticket_id is {named!r}, another ticket; these events are {established!r}'s", number
+                )
+                continue
         try:
             plain = record if type(record) is dict else dict(record)
             ticket.events.append(parse_event(plain, number - 1, number))

@@ -96,6 +96,19 @@ def _project(calendar: Calendar, hours: str, now: int, amount: int) -> int | Non
     return due if due <= MAX_US else None
 
 
+def breach_after(policies: PolicySet, clock: TicketClock, metric: str, cycle: int, now: int) -> int | None:
+    """When an open, running cycle whose elapsed time has reached its
+    target by ``now`` (not over it) turns breached with no new event: one
+    microsecond of its hours after ``now`` (the next open instant's first
+    microsecond, in business hours). None without a target, or past the
+    projection horizon."""
+    attributes = clock.judging_attributes(metric, cycle, now)
+    applied = _resolve(policies, attributes, clock.created_at)[metric]
+    if applied is None:
+        return None
+    return _project(applied[5], applied[4], now, 1)
+
+
 #: A judged cycle's fields in the order of :class:`CycleResult`'s, as a plain
 #: tuple: what the rows of ``sla evaluate`` are made from, with no named
 #: tuple built (:func:`judge_fields`).

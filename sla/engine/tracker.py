@@ -32,7 +32,7 @@ from weakref import WeakKeyDictionary
 from sla.engine.batch import as_us, new_clock
 from sla.engine.clock import ENDED_BY_DONE, ENDED_BY_STOP, TicketClock
 from sla.engine.events import CREATED, Event, parse_event, shown, ticket_key
-from sla.engine.judge import RUNNING, CycleResult, judge_ticket
+from sla.engine.judge import RUNNING, CycleResult, breach_after, judge_ticket
 from sla.errors import EarlyNowError, EventError, StateError, check_argument
 from sla.policy.compile import PolicySet
 from sla.timefmt import MAX_US, MIN_US, from_us
@@ -152,7 +152,9 @@ class Tracker:
     def next_change(self, now: datetime | str | int) -> datetime | None:
         """The next instant after ``now`` at which a cycle reaches its target
         (it is breached from the next microsecond) or a warning, with no new
-        event; None when nothing is pending (schedule one timer per ticket).
+        event; for a cycle that reached its target by ``now`` without going
+        over (its hours closed as it ran out), the instant it turns breached.
+        None when nothing is pending (schedule one timer per ticket).
         ``now`` as in :meth:`snapshot`.
 
         >>> from sla import load_policies
@@ -166,8 +168,15 @@ class Tracker:
         for result in self.snapshot(now_us, with_warnings=True):
             if result.ended_at is not None or result.state != RUNNING:
                 continue
-            if result.due_at is not None and result.due_at >= now_us:
-                pending.append(result.due_at)
+            if result.due_at is not None:
+                if result.due_at > now_us:
+                    pending.append(result.due_at)
+                else:
+                    # Reached, not yet over (the hours closed as it ran out, or
+                    # now is the due instant): breached once its hours run on.
+                    breach = breach_after(self.policies, self.clock, result.metric, result.cycle, now_us)
+                    if breach is not None:
+                        pending.append(breach)
             pending += [instant for _, instant in result.warnings if instant > now_us]
         return from_us(min(pending)) if pending else None
 

@@ -37,7 +37,7 @@ from sla.engine.events import TicketEvents
 from sla.engine.judge import CycleResult
 from sla.policy.compile import PolicySet
 from sla.report.accumulators import value_key
-from sla.report.figures import ReportBuilder, sort_token
+from sla.report.figures import ReportBuilder, group_keys, sort_token
 from sla.report.results import SlaGroup
 from sla.timefmt import duration_text, format_instant, format_seconds, header_instant
 
@@ -271,7 +271,7 @@ class CompareBuilder:
     ):
         self.now = as_us(now_us)
         self.before, self.after = before, after
-        self.by = tuple(by)
+        self.by = group_keys(by)
         self.names = names
         self.limit = listed_per_change
         self.reports = (ReportBuilder(before, self.now, self.by), ReportBuilder(after, self.now, self.by))

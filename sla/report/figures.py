@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sla.calendar.index import zone_suggestion
 from sla.engine.batch import TicketJudge, as_us
 from sla.engine.events import TicketEvents
-from sla.errors import SlaError
+from sla.errors import ArgumentError, SlaError, check_argument
 from sla.policy.compile import PolicySet
 from sla.policy.messages import suggest
 from sla.report.accumulators import GroupKey, kpi_row, merged_seconds, sla_row, sorted_seconds
@@ -80,6 +80,27 @@ def _zone(tz: str | tzinfo) -> tzinfo:
 
 
 # ------------------------------------------------------------------ build
+
+
+def group_keys(by: Sequence[str]) -> tuple[str, ...]:
+    """The group keys a report is asked for: names, never one string read
+    as its letters (a str is a sequence of str).
+
+    >>> group_keys(["channel", "policy"])
+    ('channel', 'policy')
+    >>> group_keys("tier")
+    Traceback (most recent call last):
+    ...
+    sla.errors.ArgumentError: by: expected a list of attribute names, like ['tier'], got the string 'tier'
+    """
+    if isinstance(by, str):
+        raise ArgumentError(f"by: expected a list of attribute names, like [{by!r}], got the string {by!r}")
+    keys = tuple(by)
+    for key in keys:
+        check_argument("by", key, str, "attribute names")
+    return keys
+
+
 class ReportBuilder:
     """Accumulates tickets into report figures; partial builders merge.
 
@@ -97,7 +118,7 @@ class ReportBuilder:
         tz: str | tzinfo = "UTC",
     ):
         self.now = as_us(now_us)
-        self.by = tuple(by)
+        self.by = group_keys(by)
         if period is not None and period not in PERIODS:
             raise ReportError(f"--period: {period!r}; expected day, week or month")
         if period is not None and PERIOD_KEY in self.by:
