@@ -89,6 +89,19 @@ def test_next_change_is_the_breach_when_the_target_ran_out_as_the_hours_closed()
     assert tracker.next_change(breach) is None
 
 
+def test_fields_that_are_no_json_values_are_refused_as_they_are_fed():
+    """to_json() is stored as JSON: a datetime, a set or bytes among the fields
+    would make it unstorable later; refused at feed, naming the field."""
+    from datetime import datetime as dt
+
+    tracker = Tracker(POLICIES, "T")
+    for value in (dt(2026, 1, 1), {1, 2}, b"x", {"nested": [dt(2026, 1, 1)]}):
+        with pytest.raises(EventError, match="fields.due is .*, not a JSON value"):
+            tracker.feed({**created(), "fields": {"due": value}})
+    tracker.feed({**created(), "fields": {"due": "2026-01-01", "n": [1, {"x": None}], "big": float("inf")}})
+    assert json.loads(json.dumps(tracker.to_json()))
+
+
 def test_snapshot_equals_batch_and_survives_json():
     events = [
         created(),

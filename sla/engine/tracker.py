@@ -41,6 +41,24 @@ STATE_VERSION = 1
 _RESTORE_HINT = "store what Tracker.to_json returned and restore it with the policy file it was made with"
 
 
+def _check_json_fields(fields: Mapping[str, object], ticket_id: str) -> None:
+    """The state :meth:`Tracker.to_json` returns holds the fields: they must be
+    JSON values (an event is a JSON object), not datetimes, sets or bytes a
+    Python caller may hand over. (A number too large for a float, ``1e999``
+    in JSON, is read as infinity everywhere, so it passes here as in
+    ``sla evaluate``.)"""
+    for name, value in fields.items():
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            raise EventError(
+                f"fields.{name} is {shown(value)}, not a JSON value; give text, a number, "
+                "true/false, null, or a list or object of them",
+                None,
+                ticket_id,
+            ) from None
+
+
 class Tracker:
     """One ticket's clocks, updated one event at a time.
 
@@ -93,6 +111,8 @@ class Tracker:
                 parsed = parse_event(event if type(event) is dict else dict(event), self._seq)
             except EventError as exc:
                 raise EventError(exc.reason, None, self.ticket_id) from None
+            if parsed.fields:
+                _check_json_fields(parsed.fields, self.ticket_id)
             if "ticket_id" in event:
                 named = ticket_key(event["ticket_id"])
                 if named is None:
