@@ -352,3 +352,11 @@ def test_the_table_prints_a_ticket_id_with_control_characters_on_its_own_line(tm
     out = capsys.readouterr().out
     assert "T1\\nforged row\\x1b[31m" in out and "\x1b" not in out
     assert not any(line.startswith("forged") for line in out.splitlines())
+
+
+@pytest.mark.parametrize("by", ["", ",channel", "channel,", "channel,,priority"])
+@pytest.mark.parametrize("command", ["report", "compare"])
+def test_an_empty_group_key_is_bad_usage_not_left_out(capsys, by, command):
+    extra = ["--against", COMMON[1]] if command == "compare" else []
+    assert main([command, *COMMON, *NOW, *extra, "--by", by]) == 2
+    assert f"--by: {by!r} has an empty name" in capsys.readouterr().err

@@ -87,6 +87,17 @@ def tz_option(value: str | None) -> str | None:
     return value
 
 
+def by_option(value: str | None) -> list[str]:
+    """``--by``: the group keys, comma-separated; an empty one (``--by ''``,
+    ``--by ,channel``) is bad usage, not left out unsaid."""
+    if value is None:
+        return []
+    parts = [part.strip() for part in value.split(",")]
+    if not all(parts):
+        raise UsageError(f"--by: {value!r} has an empty name; expected attribute names like channel,priority")
+    return parts
+
+
 def names_option(option: str, value: str | None, known: Iterable[str], what: str) -> frozenset[str] | None:
     """A comma-separated list of names, each one of ``known`` (did-you-mean if not)."""
     if value is None:

@@ -15,6 +15,7 @@ from sla.cli.common import (
     add_input_options,
     add_run_options,
     bulk,
+    by_option,
     check_distinct,
     err,
     events_option,
@@ -99,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     check_distinct(args.rejects, *inputs, option="--rejects")
     fallback = "table" if sys.stdout.isatty() and not args.output else "json"
     fmt = format_option(args.format, args.output, COMPARE_SUFFIXES, fallback)
-    by = [part.strip() for part in (args.by or "").split(",") if part.strip()]
+    by = by_option(args.by)
     with bulk():
         progress = Progress(0, "tickets")
         comparison, summary = compare_file(

@@ -10,6 +10,7 @@ from sla.cli.common import (
     add_input_options,
     add_run_options,
     bulk,
+    by_option,
     err,
     finish,
     format_option,
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     policies, now, events = run_inputs(args)
     fallback = "table" if sys.stdout.isatty() and not args.output else "json"
     fmt = format_option(args.format, args.output, REPORT_SUFFIXES, fallback)  # before the work
-    by = [part.strip() for part in (args.by or "").split(",") if part.strip()]
+    by = by_option(args.by)
     prepare = None
     if args.score_sentiment:
         from sla.io.sentiment import sentiment_scorer
