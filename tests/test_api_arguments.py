@@ -4,6 +4,7 @@ AttributeError from deep inside."""
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -147,6 +148,37 @@ def test_load_policies_names_a_wrong_source():
             "lines: expected lines or an open file",
         ),
         (lambda: sla.read_jsonl([], start_line="1"), ArgumentError, "start_line: expected a line number"),
+        (
+            lambda: sla.evaluate_ticket(POLICIES, [CREATED], "2026-03-02T09:00:00Z", ticket_id=5),
+            ArgumentError,
+            "ticket_id: expected",
+        ),
+        (
+            lambda: sla.evaluate_ticket(POLICIES, [CREATED], "2026-03-02T09:00:00Z", with_warnings="no"),
+            ArgumentError,
+            "with_warnings: expected",
+        ),
+        (
+            lambda: list(sla.evaluate_many(POLICIES, [], "2026-03-02T09:00:00Z", rejected=())),
+            ArgumentError,
+            "rejected: expected",
+        ),
+        (lambda: POLICIES.policy_for(None), ArgumentError, "attributes: expected a mapping"),
+        (lambda: POLICIES.policy_for([1]), ArgumentError, "attributes: expected a mapping"),
+        (
+            lambda: sla.build_report(POLICIES, {}, "2026-03-02T09:00:00Z").records("x"),
+            ArgumentError,
+            "section: expected",
+        ),
+        (lambda: sla.ReportBuilder(None, "2026-03-02T09:00:00Z"), ArgumentError, "policies: expected"),
+        (lambda: sla.write_report({}, io.BytesIO()), ArgumentError, "report: expected a Report"),
+        (
+            lambda: sla.write_report(
+                sla.build_report(POLICIES, {}, "2026-03-02T09:00:00Z"), io.StringIO(), "csv"
+            ),
+            ArgumentError,
+            "out: expected a binary stream",
+        ),
     ],
 )
 def test_batch_calls_name_a_wrong_argument(call, error, words):

@@ -187,6 +187,9 @@ def evaluate_ticket(
         raise ArgumentError(
             f"events: expected a list of events (dicts or sla Events), got {type(events).__name__}"
         )
+    if ticket_id is not None:
+        check_argument("ticket_id", ticket_id, str, "a string")
+    check_argument("with_warnings", with_warnings, bool, "True or False")
     ticket = events_from_dicts(events, ticket_id)
     return evaluate_events(policies, ticket, as_us(now), with_warnings)
 
@@ -218,6 +221,9 @@ def evaluate_many(
     line 2: ticket T2: the ticket has no created event
     """
     check_argument("policies", policies, PolicySet, "a PolicySet from sla.load_policies")
+    if rejected is not None:
+        check_argument("rejected", rejected, list, "a list the rejected tickets' errors are added to")
+    check_argument("with_warnings", with_warnings, bool, "True or False")
     now_us = as_us(now)
     for ticket in tickets:
         check_argument(

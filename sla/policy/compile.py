@@ -39,7 +39,7 @@ from sla.engine.metrics import (
     finish,
     with_options,
 )
-from sla.errors import PolicyError, Problem
+from sla.errors import ArgumentError, PolicyError, Problem
 from sla.policy.calendar_choice import ZonedCalendar
 from sla.policy.check_calendar import IcsFiles, build_calendar, calendar_mapping, check_calendar
 from sla.policy.conditions import AttributeCondition, Predicate, parse_condition
@@ -239,6 +239,10 @@ class PolicySet:
     ) -> CompiledPolicy | None:
         """The first policy, in file order, whose ``match`` holds for the attributes,
         among those effective for a ticket created at ``created`` (None: all)."""
+        if not isinstance(attributes, Mapping):
+            raise ArgumentError(
+                f"attributes: expected a mapping of ticket attributes, got {type(attributes).__name__}"
+            )
         era = self.era(created) if created is not None else -1
         try:  # types are part of the key: true, 1 and "1" are three values
             key: tuple[object, ...] | None = (

@@ -117,6 +117,7 @@ class ReportBuilder:
         period: str | None = None,
         tz: str | tzinfo = "UTC",
     ):
+        check_argument("policies", policies, PolicySet, "a PolicySet from sla.load_policies")
         self.now = as_us(now_us)
         self.by = group_keys(by)
         if period is not None and period not in PERIODS:

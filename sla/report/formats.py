@@ -12,6 +12,7 @@ import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO
 
+from sla.errors import ArgumentError, check_argument
 from sla.report.figures import ReportError
 from sla.report.html import render_html
 from sla.report.results import DISTRIBUTION_FIGURES, KpiGroup, Report, ReportMeta, SlaGroup
@@ -33,6 +34,10 @@ FORMATS = ("table", "json", "csv", "html", "parquet")
 
 def write_report(report: Report, out: IO[bytes], fmt: str = "json") -> None:
     """Write the report to a binary stream in ``table``, ``json``, ``csv``, ``html`` or ``parquet``."""
+    check_argument("report", report, Report, "a Report, as build_report gives it")
+    given: object = out  # untyped callers hand over text streams too
+    if isinstance(given, io.TextIOBase):
+        raise ArgumentError("out: expected a binary stream (open(path, 'wb'), io.BytesIO), got a text stream")
     if fmt == "json":
         text = render_json(report)
     elif fmt == "csv":

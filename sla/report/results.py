@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
 
+from sla.errors import ArgumentError
 from sla.report.watchlist import WatchlistResult
 from sla.timefmt import format_instant
 
@@ -347,7 +348,7 @@ class Report:
         figures, nested ones as ``elapsed_seconds.p50``.  A group key that
         clashes with a figure name is written ``group.<key>``."""
         if section not in ("sla", "kpis"):
-            raise ValueError("section is 'sla' or 'kpis'")
+            raise ArgumentError(f"section: expected 'sla' or 'kpis', got {section!r}")
         rows: list[SlaGroup] | list[KpiGroup] = self.sla if section == "sla" else self.kpis
         out = []
         for row in rows:
