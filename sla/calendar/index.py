@@ -219,6 +219,12 @@ def zone_suggestion(name: str) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
+#: What a zone chosen per ticket needs (the policy loader and
+#: :meth:`Calendar.from_dict` tell the same).
+ZONE_BY_NEEDED: Final = "timezone.by names the attribute holding the zone, like requester_tz"
+ZONE_DEFAULT_NEEDED: Final = "timezone {by: ...} needs a default zone, like default: Europe/London"
+
+
 def _check_zone_choice(choice: Mapping[object, object], calendar: str) -> None:
     """``timezone: {by: attribute, default: zone}`` as the policy loader
     checks it (the default zone itself is checked by :func:`load_zone`)."""
@@ -229,15 +235,9 @@ def _check_zone_choice(choice: Mapping[object, object], calendar: str) -> None:
                 f"timezone.{key}",
             )
     if not isinstance(choice.get("by"), str) or not choice.get("by"):
-        raise located_error(
-            f"calendar {calendar!r}: timezone.by names the attribute holding the zone, like requester_tz",
-            "timezone.by",
-        )
+        raise located_error(f"calendar {calendar!r}: {ZONE_BY_NEEDED}", "timezone.by")
     if "default" not in choice:
-        raise located_error(
-            f"calendar {calendar!r}: timezone {{by: ...}} needs a default zone, like default: Europe/London",
-            "timezone",
-        )
+        raise located_error(f"calendar {calendar!r}: {ZONE_DEFAULT_NEEDED}", "timezone")
 
 
 def load_zone(name: object, path: str = "timezone") -> ZoneInfo:

@@ -62,10 +62,8 @@ STATS_KEYS = (
 )
 
 
-def code(value: object) -> int | None:
-    """An id or code: an int (not a bool) or its decimal text (as warehouse
-    exports write ids), None otherwise."""
-    return id_number(value)
+#: A numeric code or id: an int (not a bool), its decimal text or a whole float, else None.
+code = id_number
 
 
 def read_stats(value: object) -> dict[str, int | None] | None:

@@ -56,10 +56,8 @@ def priority_name(name: str) -> str:
     return normalise(re.sub(r"^\s*\d+\s+", "", name))
 
 
-def number(value: object) -> int | None:
-    """An id or code: an int (not a bool) or its decimal text (as warehouse
-    exports write ids), None otherwise."""
-    return id_number(value)
+#: An id: an int (not a bool), its decimal text or a whole float, else None.
+number = id_number
 
 
 class ZammadNames:

@@ -25,7 +25,7 @@ from sla.calendar.hours import (
     error_path,
     parse_day_key,
 )
-from sla.calendar.index import Calendar, load_zone
+from sla.calendar.index import ZONE_BY_NEEDED, ZONE_DEFAULT_NEEDED, Calendar, load_zone
 from sla.calendar.recurring import RecurringHoliday
 from sla.errors import CalendarError, Problem
 from sla.policy.messages import key_text, show, suggest
@@ -394,18 +394,9 @@ def check_calendar(
         if isinstance(zone, dict):  # {by: attribute, default: zone}: the zone comes from the ticket
             _check_known_keys(zone, ("by", "default"), zone_loc, located, problems)
             if not isinstance(zone.get("by"), str) or not zone.get("by"):
-                problems.append(
-                    located.problem(
-                        zone_loc + ("by",),
-                        "timezone.by names the attribute holding the zone, like requester_tz",
-                    )
-                )
+                problems.append(located.problem(zone_loc + ("by",), ZONE_BY_NEEDED))
             if "default" not in zone:
-                problems.append(
-                    located.problem(
-                        zone_loc, "timezone {by: ...} needs a default zone, like default: Europe/London"
-                    )
-                )
+                problems.append(located.problem(zone_loc, ZONE_DEFAULT_NEEDED))
             else:
                 zone, zone_loc = zone["default"], zone_loc + ("default",)
         if not isinstance(zone, dict):

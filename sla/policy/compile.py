@@ -239,7 +239,7 @@ class PolicySet:
     ) -> CompiledPolicy | None:
         """The first policy, in file order, whose ``match`` holds for the attributes,
         among those effective for a ticket created at ``created`` (None: all)."""
-        if not isinstance(attributes, Mapping):
+        if type(attributes) is not dict and not isinstance(attributes, Mapping):  # a dict: no ABC check
             raise ArgumentError(
                 f"attributes: expected a mapping of ticket attributes, got {type(attributes).__name__}"
             )
