@@ -16,8 +16,11 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sla.calendar.index import Calendar
 from sla.engine.batch import evaluate_many, evaluate_ticket
+from sla.engine.clock import Cycle
 from sla.engine.jsonl import read_jsonl
+from sla.engine.judge import _judge, _stretches, reach_instant
 from sla.engine.tracker import Tracker
 from sla.io.policy_files import load_policies
 from sla.timefmt import format_instant, parse_instant
@@ -227,3 +230,48 @@ def test_elapsed_never_decreases_as_now_advances(history):
         assert later.keys() == earlier.keys()
         for key, value in earlier.items():
             assert later[key] >= value
+
+
+# ------------------------------------------------ judging a closed cycle
+_HOUR_US = 3_600_000_000
+_WEEKDAYS = Calendar.from_dict({"timezone": "Europe/Berlin", "hours": {"mon-fri": ["09:00-17:00"]}})
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.integers(0, 400),  # start, in hours after a Monday
+    st.lists(st.integers(0, 200), min_size=2, max_size=8),  # instants after the start, in hours
+    st.integers(0, 3),  # how many of them are closed pauses (pairs)
+    st.sampled_from(["none", "at_end", "after_end", "before_end"]),  # the pause going on
+    st.integers(0, 100),  # the target, in hours
+)
+def test_a_closed_cycle_is_judged_as_its_running_stretches_give(start_h, offsets, pairs, going_on, target_h):
+    """A stopped cycle (a resumable one counts as paused from its end) is
+    judged by its running stretches, whichever path the judge takes."""
+    monday = parse_instant("2026-03-02T00:00:00Z")
+    start = monday + start_h * _HOUR_US
+    marks = sorted(set(offsets))
+    if len(marks) < 2:
+        return
+    end = start + marks[-1] * _HOUR_US
+    inner = [start + h * _HOUR_US for h in marks[:-1]]
+    pauses = [(a, b) for a, b in zip(inner[0::2], inner[1::2], strict=False) if a < b][:pairs]
+    cycle = Cycle(1, start)
+    cycle.end, cycle.ended_by = end, "stop"
+    cycle.pauses = list(pauses)
+    last = pauses[-1][1] if pauses else start
+    cycle.pause_from = {
+        "none": None,
+        "at_end": end,
+        "after_end": end + _HOUR_US,
+        "before_end": last if last < end else None,
+    }[going_on]
+    calendar = _WEEKDAYS
+    amount = target_h * _HOUR_US
+    applied = (None, None, "p", amount, "business", calendar)
+    now = end + 1000 * _HOUR_US
+    got = _judge("T", "resolution", cycle, applied, now, False)  # type: ignore[arg-type]
+    listed, paused_total, running = _stretches(cycle, end, False)
+    due_at, elapsed = reach_instant(calendar, start, running, amount)
+    assert (got[9], got[11], got[12], got[13]) == (elapsed, due_at, paused_total, tuple(listed))
+    assert got[6] == ("breached" if elapsed > amount else "achieved")

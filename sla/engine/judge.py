@@ -230,9 +230,12 @@ def _judge(
     if end is None:
         end = now
     start = cycle.start
-    if not cycle.pauses and cycle.pause_from is None:
+    pause_from = cycle.pause_from
+    if not cycle.pauses and (pause_from is None or (not open_at_now and pause_from >= end)):
         # The common case inline: one running stretch, no pauses (as
-        # _stretches and reach_instant would find).
+        # _stretches and reach_instant would find).  A pause from the end
+        # on is none: a resumable cycle that stopped counts as paused from
+        # its end, until it resumes.
         paused: tuple[tuple[int, int | None], ...] = ()
         paused_total = 0
         running: list[tuple[int, int]] | None = None  # built for warnings only
@@ -248,7 +251,7 @@ def _judge(
         pauses, paused_total, running = _stretches(cycle, end, open_at_now)
         paused = tuple(pauses)
         due_at, elapsed = reach_instant(calendar, start, running, amount)
-        paused_now = open_at_now and cycle.pause_from is not None
+        paused_now = open_at_now and pause_from is not None
     breached = elapsed > amount
     if breached:
         state = BREACHED
