@@ -7,6 +7,7 @@ a progress bar is drawn."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -14,7 +15,18 @@ import pytest
 
 from sla.cli.progress import Progress
 from sla.engine.batch import TicketJudge
-from sla.engine.events import EventRange, TicketEvents, events_from_dicts
+from sla.engine.events import (
+    BATCH_EVENTS,
+    BATCH_TICKETS,
+    CREATED,
+    MESSAGE,
+    Event,
+    EventRange,
+    NotGrouped,
+    TicketEvents,
+    events_from_dicts,
+    ticket_batches,
+)
 from sla.engine.jsonl import read_jsonl
 from sla.engine.jsonl_run import JsonlRun
 from sla.engine.rows import row_of, rows_jsonl, ticket_jsonl
@@ -36,7 +48,7 @@ def policies():
 
 @pytest.fixture(scope="module")
 def tickets() -> list[TicketEvents]:
-    lines = [orjson.dumps(e) for e in generate(120, seed=3)]
+    lines = [orjson.dumps(e) for e in generate(300, seed=3)]  # several batches (ticket_batches)
     found, errors = read_jsonl(lines)
     assert not errors
     bad = events_from_dicts([{"at": "2026-02-01T00:00:00Z", "type": "message", "author": "agent"}], "BAD")
@@ -67,11 +79,14 @@ def test_chunks_are_the_tickets_rows_in_order(policies, tickets) -> None:
     )
 
 
-def test_a_rejected_ticket_comes_before_the_rows_of_later_tickets(policies, tickets) -> None:
-    run = JsonlRun(*TicketJudge(policies, NOW).run_arguments(), EventRange(), 1)  # a chunk per ticket
+def test_a_rejected_ticket_comes_as_its_batch_is_read_before_the_batchs_rows(policies, tickets) -> None:
+    run = JsonlRun(*TicketJudge(policies, NOW).run_arguments(), EventRange(), 1)  # a chunk per batch
     items = list(run.chunks(tickets))
-    assert isinstance(items[40], TicketEvents)  # after 40 tickets' chunks, before the rest
-    assert all(isinstance(item, bytes) for item in items[:40] + items[41:])
+    # The 41st ticket is in the first batch (BATCH_TICKETS of them): it
+    # comes first, then a chunk of rows per batch.
+    assert isinstance(items[0], TicketEvents) and items[0].ticket_id == "BAD"
+    assert all(isinstance(item, bytes) for item in items[1:])
+    assert len(items) - 1 == -(-(len(tickets) - 1) // BATCH_TICKETS)
 
 
 def test_nothing_in_gives_nothing_out(policies) -> None:
@@ -129,3 +144,53 @@ def test_row_of_and_the_text_agree_on_a_whole_history(policies, tickets) -> None
             fields = judge.fields(ticket)
             want = b"".join(orjson.dumps(row_of(f), option=orjson.OPT_APPEND_NEWLINE) for f in fields)
             assert rows_jsonl(fields) == ticket_jsonl(fields) == want
+
+
+def _created(ticket_id: str, events: int = 1) -> TicketEvents:
+    return TicketEvents(
+        ticket_id, 1, [Event(0, CREATED, fields={})] + [Event(1, MESSAGE, author="agent")] * (events - 1)
+    )
+
+
+def test_a_batch_ends_at_a_few_tickets_or_at_many_events() -> None:
+    small = [_created(f"S{n}") for n in range(BATCH_TICKETS + 1)]
+    big = _created("BIG", BATCH_EVENTS)
+    batches = list(ticket_batches([small[0], big, *small[1:]]))
+    assert [len(batch) for batch in batches] == [2, BATCH_TICKETS]
+    assert [t.ticket_id for batch in batches for t in batch] == ["S0", "BIG"] + [
+        f"S{n}" for n in range(1, 65)
+    ]
+
+
+def test_what_was_read_before_an_error_is_judged_then_the_error_goes_on(policies, tickets) -> None:
+    def stops_midway() -> Iterator[TicketEvents]:
+        yield from tickets[:3]
+        raise NotGrouped("line 99: ticket T001 appears again after other tickets")
+
+    assert [[t.ticket_id for t in batch] for batch in _batches_until_error(stops_midway())] == [
+        [t.ticket_id for t in tickets[:3]]
+    ]
+    judge = TicketJudge(policies, NOW)
+    run = JsonlRun(*judge.run_arguments(), EventRange(), 1)
+    items = _drain(run, stops_midway())
+    assert run.tickets == 3
+    assert b"".join(item for item in items if isinstance(item, bytes)) == b"".join(
+        ticket_jsonl(judge.fields(t)) for t in tickets[:3]
+    )
+
+
+def _batches_until_error(source: Iterator[TicketEvents]) -> list[list[TicketEvents]]:
+    got: list[list[TicketEvents]] = []
+    with pytest.raises(NotGrouped):
+        for batch in ticket_batches(source):
+            got.append(list(batch))
+    return got
+
+
+def _drain(run: JsonlRun, source: Iterator[TicketEvents]) -> list[bytes | TicketEvents]:
+    """What ``run.chunks`` gave before the error it raised."""
+    items: list[bytes | TicketEvents] = []
+    with pytest.raises(NotGrouped):
+        for item in run.chunks(source):
+            items.append(item)
+    return items

@@ -146,3 +146,48 @@ def test_threads_parsing_at_once_never_mix_a_text_with_another_instant():
     for offset, got in enumerate(runs):
         expected = [n for i in range(4000) for n in [general(texts[(i + offset) % len(texts)])] * 2]
         assert got == expected
+
+
+#: A few dates and times, valid and not, so that texts made of them share
+#: their date or their time with texts read before (the interpreted engine
+#: keeps the instants of dates and times of day it has read).
+some_dates = st.sampled_from(
+    [
+        "2026-03-02",
+        "2026-02-28",
+        "2024-02-29",
+        "2025-02-29",
+        "1970-01-01",
+        "9999-12-30",
+        "9999-12-31",
+        "0001-01-02",
+        "0001-01-01",
+    ]
+)
+some_times = st.sampled_from(
+    ["00:00:00", "08:15:00", "23:59:59", "24:00:00", "12:60:00", "07:05:61", "13:45:09"]
+)
+
+
+def read_by_parse_instant(text: str) -> int | None:
+    from sla.errors import TimestampError
+    from sla.timefmt import parse_instant
+
+    try:
+        return parse_instant(text)
+    except TimestampError:
+        return None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(some_dates, some_times), min_size=1, max_size=30))
+def test_parse_event_reads_each_at_as_parse_instant_does_whatever_came_before(pairs: list[tuple[str, str]]):
+    for day, time in pairs:
+        text = f"{day}T{time}Z"
+        want = read_by_parse_instant(text)
+        record = {"type": "status", "status": "open", "at": text}
+        if want is None:
+            with pytest.raises(EventError):
+                parse_event(record)
+        else:
+            assert parse_event(record).at == want, text

@@ -10,9 +10,10 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
-from sla.engine.events import EventRange, TicketEvents
-from sla.engine.judge import Resolver, run_and_judge
-from sla.engine.rows import ROWS_TEXT_IS_NATIVE, ticket_jsonl, write_rows
+from sla.engine.clock import fed_clock
+from sla.engine.events import EventRange, TicketEvents, ticket_batches
+from sla.engine.judge import Resolver, judge_fields
+from sla.engine.rows import ROWS_TEXT_IS_NATIVE, batch_jsonl, write_rows
 
 if TYPE_CHECKING:
     from sla.engine.clock import ClockPlan
@@ -66,43 +67,25 @@ class JsonlRun:
 
     def chunks(self, tickets: Iterable[TicketEvents]) -> Iterator[bytes | TicketEvents]:
         """The rows of ``tickets`` in chunks, and the rejected tickets."""
-        clock_plan, done_statuses, derive = self.clock_plan, self.done_statuses, self.derive
-        policies, now, resolver, seen = self.policies, self.now, self.resolver, self.seen
         chunk_bytes = self.chunk_bytes
-        log = self.log
         # Compiled, the rows' text is kept as str and encoded once a chunk;
         # interpreted, as the bytes orjson gives (see ROWS_TEXT_IS_NATIVE).
         as_text = ROWS_TEXT_IS_NATIVE
         lines: list[str] = []
         pending: list[bytes] = []
         size = 0
-        for ticket in tickets:
-            self.tickets += 1
-            if ticket.error is not None:
-                yield ticket
-                continue
-            seen.see(ticket)
-            results = run_and_judge(
-                ticket.ticket_id,
-                ticket.events,
-                clock_plan,
-                done_statuses,
-                derive,
-                policies,
-                now,
-                False,
-                resolver,
-            )
-            self.rows += len(results)
-            if log is not None:
-                log[0].append(ticket.first_line)
-                log[1].append(len(results))
-            if as_text:
-                size += write_rows(results, lines)
-            else:
-                data = ticket_jsonl(results)
-                pending.append(data)
-                size += len(data)
+        # Tickets are read, judged and written a batch at a time
+        # (:func:`ticket_batches`): each step over the whole batch.
+        accepted: list[TicketEvents] = []
+        for batch in ticket_batches(tickets):
+            for ticket in batch:
+                self.tickets += 1
+                if ticket.error is not None:
+                    yield ticket
+                else:
+                    accepted.append(ticket)
+            size += self._judge_batch(accepted, lines, pending)
+            accepted.clear()
             if size >= chunk_bytes:
                 yield "".join(lines).encode() if as_text else b"".join(pending)
                 lines.clear()
@@ -110,3 +93,31 @@ class JsonlRun:
                 size = 0
         if size:
             yield "".join(lines).encode() if as_text else b"".join(pending)
+
+    def _judge_batch(self, batch: list[TicketEvents], lines: list[str], pending: list[bytes]) -> int:
+        """Judge a batch of accepted tickets and append their rows' text to
+        ``lines`` (compiled) or their bytes to ``pending`` (interpreted);
+        returns the size added."""
+        clock_plan, done_statuses, derive = self.clock_plan, self.done_statuses, self.derive
+        policies, now, resolver, seen = self.policies, self.now, self.resolver, self.seen
+        log = self.log
+        clocks = [fed_clock(clock_plan, done_statuses, derive, ticket.events, now) for ticket in batch]
+        judged = [
+            [] if clock is None else judge_fields(ticket.ticket_id, clock, policies, now, False, resolver)
+            for ticket, clock in zip(batch, clocks, strict=True)
+        ]
+        for ticket, results in zip(batch, judged, strict=True):
+            seen.see(ticket)
+            self.rows += len(results)
+            if log is not None:
+                log[0].append(ticket.first_line)
+                log[1].append(len(results))
+        size = 0
+        if ROWS_TEXT_IS_NATIVE:
+            for results in judged:
+                size += write_rows(results, lines)
+        else:
+            data = batch_jsonl(judged)
+            pending.append(data)
+            size += len(data)
+        return size

@@ -35,10 +35,10 @@ from typing import Final, final
 
 from sla.engine.batch import TicketJudge
 from sla.engine.clock import ClockPlan, TicketClock, fed_clock
-from sla.engine.events import EventRange, TicketEvents
+from sla.engine.events import EventRange, TicketEvents, ticket_batches
 from sla.engine.judge import CycleFields, Resolver, judge_fields
 from sla.policy.compile import PolicySet
-from sla.report.accumulators import GroupKey, KpiAcc, SlaAcc, ticket_figures, value_key
+from sla.report.accumulators import GroupKey, KpiAcc, SlaAcc, TicketFigures, ticket_figures, value_key
 from sla.report.localtime import LocalTime
 from sla.report.results import PERIOD_KEY
 from sla.report.watch import Watchlist
@@ -163,11 +163,31 @@ class ReportTally:
         tickets taken (so both hold what was read when reading stops with an
         error)."""
         plan, done_statuses, derive, policies, now, resolver = judge.run_arguments()
-        for ticket in tickets:
-            self.seen += 1
-            if ticket.error is not None:
-                rejected.append(ticket)
-            self._add(ticket, plan, done_statuses, derive, policies, now, resolver, local)
+        # A batch at a time, each step over the whole batch (see
+        # ticket_batches): the clocks, then the judging, then the counting.
+        for batch in ticket_batches(tickets):
+            clocked: list[tuple[TicketEvents, TicketClock]] = []
+            for ticket in batch:
+                self.seen += 1
+                if ticket.error is not None:
+                    rejected.append(ticket)
+                    self.rejected += 1
+                    continue
+                self.events.see(ticket)
+                clock = fed_clock(plan, done_statuses, derive, ticket.events, now)
+                if clock is not None:  # (None: created after now)
+                    clocked.append((ticket, clock))
+            judged = [
+                judge_fields(ticket.ticket_id, clock, policies, now, False, resolver)
+                for ticket, clock in clocked
+            ]
+            # (a fed clock has its created_at: "or 0" only tells the type checker)
+            figures = [
+                ticket_figures(ticket.events, clock.created_at or 0, now, done_statuses)
+                for ticket, clock in clocked
+            ]
+            for (ticket, clock), cycles, counts in zip(clocked, judged, figures, strict=True):
+                self._count(ticket, clock, cycles, counts, policies, now, done_statuses, local)
 
     def _add(
         self,
@@ -187,13 +207,29 @@ class ReportTally:
         clock = fed_clock(plan, done_statuses, derive, ticket.events, now)
         if clock is None:  # created after now
             return
+        judged = judge_fields(ticket.ticket_id, clock, policies, now, False, resolver)
+        figures = ticket_figures(ticket.events, clock.created_at or 0, now, done_statuses)
+        self._count(ticket, clock, judged, figures, policies, now, done_statuses, local)
+
+    def _count(
+        self,
+        ticket: TicketEvents,
+        clock: TicketClock,
+        judged: list[CycleFields],
+        figures: TicketFigures,
+        policies: PolicySet,
+        now: int,
+        done_statuses: frozenset[str],
+        local: LocalTime,
+    ) -> None:
+        """Count an accepted ticket created by ``now``: its clock, its judged
+        cycles and its own figures (:func:`ticket_figures`)."""
         self.accepted += 1
         created_at = clock.created_at
         assert created_at is not None
         memo = GroupMemo()
 
         # Clock figures: each cycle grouped by the attributes at its end (or now).
-        judged = judge_fields(ticket.ticket_id, clock, policies, now, False, resolver)
         self.tally_cycles(judged, clock, now, local, memo)
         self.watch.add(ticket.ticket_id, judged, clock, now)
 
@@ -214,7 +250,6 @@ class ReportTally:
         kacc = self.kpi_acc.get(gkey)
         if kacc is None:
             kacc = self.kpi_acc[gkey] = KpiAcc()
-        figures = ticket_figures(ticket.events, created_at, now, done_statuses)
         requester = clock.fields.get("requester")  # the events' own field, not a derived one
         done = clock.status in done_statuses
         kacc.add(figures, requester, done)
