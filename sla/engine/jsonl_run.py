@@ -27,8 +27,9 @@ class JsonlRun:
 
     :meth:`chunks` yields the rows in chunks of at least ``chunk_bytes``
     (the last may be shorter; compiled, the size is counted in characters,
-    the bytes of ASCII text) and each rejected ticket as it comes.
-    ``tickets`` and ``rows`` count what it has seen and written; ``seen``
+    the bytes of ASCII text) and each rejected ticket as its batch is read
+    (before that batch's rows; tickets go a batch at a time, see
+    :func:`~sla.engine.events.ticket_batches`).  ``tickets`` and ``rows`` count what it has seen and written; ``seen``
     is told every accepted ticket (the run's event range).  With ``log``, a
     pair of arrays, each accepted ticket's first input line goes to the
     first and its number of rows (lines) to the second: where a worker's
