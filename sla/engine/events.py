@@ -200,10 +200,11 @@ def parse_event(record: dict[str, object], seq: int = 0, line: int | None = None
             and (minute_us := _MINUTES.get(raw_at[11:16])) is not None
             and (second_us := _SECONDS.get(raw_at[16:])) is not None
         ):
-            # Interpreted: the output form, its date and its time of day
-            # each seen before (read below): two look-ups, not the parse and
-            # the timedelta arithmetic.  The texts kept were read as the
-            # output form, so any text made of one of each is one too.
+            # Interpreted: the output form, its date, its hour and minute
+            # and its second each seen before (kept below): three look-ups,
+            # not the parse and the timedelta arithmetic.  The texts kept
+            # were read as the output form, so any text made of one of each
+            # is one too.
             at = day_us + minute_us + second_us
             output_form = raw_at
         else:

@@ -29,8 +29,9 @@ class JsonlRun:
     (the last may be shorter; compiled, the size is counted in characters,
     the bytes of ASCII text) and each rejected ticket as its batch is read
     (before that batch's rows; tickets go a batch at a time, see
-    :func:`~sla.engine.events.ticket_batches`).  ``tickets`` and ``rows`` count what it has seen and written; ``seen``
-    is told every accepted ticket (the run's event range).  With ``log``, a
+    :func:`~sla.engine.events.ticket_batches`).  ``tickets`` and ``rows``
+    count what it has seen and written; ``seen`` is told every accepted
+    ticket (the run's event range).  With ``log``, a
     pair of arrays, each accepted ticket's first input line goes to the
     first and its number of rows (lines) to the second: where a worker's
     rows are merged with others' by input line, or read back ticket by

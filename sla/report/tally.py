@@ -149,7 +149,7 @@ class ReportTally:
     def add(self, ticket: TicketEvents, judge: TicketJudge, local: LocalTime) -> None:
         """Count one ticket (a rejected one only as rejected), judged by ``judge``."""
         plan, done_statuses, derive, policies, now, resolver = judge.run_arguments()
-        self._add(ticket, plan, done_statuses, derive, policies, now, resolver, local)
+        self._add_batch([ticket], plan, done_statuses, derive, policies, now, resolver, local, None)
 
     def add_all(
         self,
@@ -163,35 +163,13 @@ class ReportTally:
         tickets taken (so both hold what was read when reading stops with an
         error)."""
         plan, done_statuses, derive, policies, now, resolver = judge.run_arguments()
-        # A batch at a time, each step over the whole batch (see
-        # ticket_batches): the clocks, then the judging, then the counting.
         for batch in ticket_batches(tickets):
-            clocked: list[tuple[TicketEvents, TicketClock]] = []
-            for ticket in batch:
-                self.seen += 1
-                if ticket.error is not None:
-                    rejected.append(ticket)
-                    self.rejected += 1
-                    continue
-                self.events.see(ticket)
-                clock = fed_clock(plan, done_statuses, derive, ticket.events, now)
-                if clock is not None:  # (None: created after now)
-                    clocked.append((ticket, clock))
-            judged = [
-                judge_fields(ticket.ticket_id, clock, policies, now, False, resolver)
-                for ticket, clock in clocked
-            ]
-            # (a fed clock has its created_at: "or 0" only tells the type checker)
-            figures = [
-                ticket_figures(ticket.events, clock.created_at or 0, now, done_statuses)
-                for ticket, clock in clocked
-            ]
-            for (ticket, clock), cycles, counts in zip(clocked, judged, figures, strict=True):
-                self._count(ticket, clock, cycles, counts, policies, now, done_statuses, local)
+            self.seen += len(batch)
+            self._add_batch(batch, plan, done_statuses, derive, policies, now, resolver, local, rejected)
 
-    def _add(
+    def _add_batch(
         self,
-        ticket: TicketEvents,
+        batch: list[TicketEvents],
         plan: ClockPlan,
         done_statuses: frozenset[str],
         derive: Callable[[Mapping[str, object]], dict[str, object]] | None,
@@ -199,17 +177,32 @@ class ReportTally:
         now: int,
         resolver: Resolver,
         local: LocalTime,
+        rejected: list[TicketEvents] | None,
     ) -> None:
-        if ticket.error is not None:
-            self.rejected += 1
-            return
-        self.events.see(ticket)
-        clock = fed_clock(plan, done_statuses, derive, ticket.events, now)
-        if clock is None:  # created after now
-            return
-        judged = judge_fields(ticket.ticket_id, clock, policies, now, False, resolver)
-        figures = ticket_figures(ticket.events, clock.created_at or 0, now, done_statuses)
-        self._count(ticket, clock, judged, figures, policies, now, done_statuses, local)
+        """Count a batch of tickets, each step over the whole batch (see
+        ticket_batches): the clocks, the judging, the tickets' own figures,
+        then the counting; the rejected tickets go to ``rejected`` if given."""
+        clocked: list[tuple[TicketEvents, TicketClock]] = []
+        for ticket in batch:
+            if ticket.error is not None:
+                if rejected is not None:
+                    rejected.append(ticket)
+                self.rejected += 1
+                continue
+            self.events.see(ticket)
+            clock = fed_clock(plan, done_statuses, derive, ticket.events, now)
+            if clock is not None:  # (None: created after now)
+                clocked.append((ticket, clock))
+        judged = [
+            judge_fields(ticket.ticket_id, clock, policies, now, False, resolver) for ticket, clock in clocked
+        ]
+        # (a fed clock has its created_at: "or 0" only tells the type checker)
+        figures = [
+            ticket_figures(ticket.events, clock.created_at or 0, now, done_statuses)
+            for ticket, clock in clocked
+        ]
+        for (ticket, clock), cycles, counts in zip(clocked, judged, figures, strict=True):
+            self._count(ticket, clock, cycles, counts, policies, now, done_statuses, local)
 
     def _count(
         self,
