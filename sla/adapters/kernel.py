@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sla.engine.batch import TicketJudge, as_us
-from sla.engine.events import LineError, NotGrouped, TicketEvents, stream_grouped
+from sla.engine.events import LineError, NotGrouped, TicketEvents, stream_grouped, ticket_batches
 from sla.engine.rows import row_of
 from sla.io.bulk import bulk
 from sla.io.sources import arrow_records
@@ -78,12 +78,13 @@ class ArrowKernel:
     def __call__(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         line_errors: list[LineError] = []
         tickets = stream_grouped(arrow_records(batches, numbered=True), line_errors)
+        row_lists = self._row_lists(ticket_batches(tickets))
         while True:
             # Bulk mode (sla.io.bulk), as sla evaluate runs: the collector
             # walking a batch's live rows and columns took a quarter of the
             # time. It is on again while the caller holds a batch.
             with bulk():
-                rows, more = self._rows(tickets)
+                rows, more = next(row_lists)
                 if not more:  # lines that name no ticket cannot be attributed: rows too
                     rows += [self._rejected(None, str(line_error)) for line_error in line_errors]
                 batch = arrow_batch(rows, self.schema) if rows else None
@@ -92,23 +93,30 @@ class ArrowKernel:
             if not more:
                 return
 
-    def _rows(self, tickets: Iterator[TicketEvents]) -> tuple[list[tuple[object, ...]], bool]:
-        """The rows of the next tickets, about ``batch_rows`` of them, as
-        tuples in the schema's order (a row of ``sla evaluate`` and its
-        ``error``), and whether tickets are left."""
+    def _row_lists(
+        self, batches: Iterator[list[TicketEvents]]
+    ) -> Iterator[tuple[list[tuple[object, ...]], bool]]:
+        """The rows of the tickets, about ``batch_rows`` at a time, as tuples
+        in the schema's order (a row of ``sla evaluate`` and its ``error``),
+        each list with whether tickets are left (the last says no).  The
+        tickets come a batch at a time and are judged a batch at a time, as
+        ``sla evaluate`` does (:func:`~sla.engine.events.ticket_batches`)."""
         rows: list[tuple[object, ...]] = []
-        judged = self.judge.fields
+        judged_fields = self.judge.fields
         try:
-            for ticket in tickets:
-                if ticket.error is not None:
-                    rows.append(self._rejected(ticket.ticket_id, str(ticket.error)))
-                else:  # row_of's keys are the schema's columns, in order (tests/test_kernel.py)
-                    rows += [(*row_of(fields).values(), None) for fields in judged(ticket)]
-                if len(rows) >= self.batch_rows:
-                    return rows, True
+            for batch in batches:
+                judged = [None if ticket.error is not None else judged_fields(ticket) for ticket in batch]
+                for ticket, cycles in zip(batch, judged, strict=True):
+                    if cycles is None:
+                        rows.append(self._rejected(ticket.ticket_id, str(ticket.error)))
+                    else:  # row_of's keys are the schema's columns, in order (tests/test_kernel.py)
+                        rows += [(*row_of(fields).values(), None) for fields in cycles]
+                    if len(rows) >= self.batch_rows:
+                        yield rows, True
+                        rows = []
         except NotGrouped as exc:
             raise ValueError(f"{exc}, in one partition: sort or cluster the events by ticket first") from None
-        return rows, False
+        yield rows, False
 
     def _rejected(self, ticket_id: str | None, error: str) -> tuple[object, ...]:
         """The row of a rejected ticket (or of a line that names none)."""
