@@ -181,7 +181,8 @@ class ReportTally:
     ) -> None:
         """Count a batch of tickets, each step over the whole batch (see
         ticket_batches): the clocks, the judging, the tickets' own figures,
-        then the counting; the rejected tickets go to ``rejected`` if given."""
+        the cycles' counts, the watch tables, then the tickets' counts; the
+        rejected tickets go to ``rejected`` if given."""
         clocked: list[tuple[TicketEvents, TicketClock]] = []
         for ticket in batch:
             if ticket.error is not None:
@@ -201,8 +202,17 @@ class ReportTally:
             ticket_figures(ticket.events, clock.created_at or 0, now, done_statuses)
             for ticket, clock in clocked
         ]
-        for (ticket, clock), cycles, counts in zip(clocked, judged, figures, strict=True):
-            self._count(ticket, clock, cycles, counts, policies, now, done_statuses, local)
+        # Each ticket's cycles, grouped by the attributes at their end (or
+        # now; a memo per ticket names the groups its cycles share), then
+        # the watch tables, then the ticket figures (_count).
+        memos = [GroupMemo() for _ in clocked]
+        for (_, clock), cycles, memo in zip(clocked, judged, memos, strict=True):
+            self.tally_cycles(cycles, clock, now, local, memo)
+        watch = self.watch
+        for (ticket, clock), cycles in zip(clocked, judged, strict=True):
+            watch.add(ticket.ticket_id, cycles, clock, now)
+        for (ticket, clock), cycles, counts, memo in zip(clocked, judged, figures, memos, strict=True):
+            self._count(ticket, clock, cycles, counts, policies, now, done_statuses, local, memo)
 
     def _count(
         self,
@@ -214,17 +224,14 @@ class ReportTally:
         now: int,
         done_statuses: frozenset[str],
         local: LocalTime,
+        memo: GroupMemo,
     ) -> None:
-        """Count an accepted ticket created by ``now``: its clock, its judged
+        """Count an accepted ticket created by ``now`` whose cycles are
+        counted (:meth:`tally_cycles`, with ``memo``): its clock, its judged
         cycles and its own figures (:func:`ticket_figures`)."""
         self.accepted += 1
         created_at = clock.created_at
         assert created_at is not None
-        memo = GroupMemo()
-
-        # Clock figures: each cycle grouped by the attributes at its end (or now).
-        self.tally_cycles(judged, clock, now, local, memo)
-        self.watch.add(ticket.ticket_id, judged, clock, now)
 
         # Ticket figures: grouped by the attributes (and policy) at now.
         attrs_now = clock.attributes
