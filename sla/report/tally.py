@@ -211,24 +211,22 @@ class ReportTally:
         watch = self.watch
         for (ticket, clock), cycles in zip(clocked, judged, strict=True):
             watch.add(ticket.ticket_id, cycles, clock, now)
-        for (ticket, clock), cycles, counts, memo in zip(clocked, judged, figures, memos, strict=True):
-            self._count(ticket, clock, cycles, counts, policies, now, done_statuses, local, memo)
+        for (_, clock), cycles, counts, memo in zip(clocked, judged, figures, memos, strict=True):
+            self._count(clock, cycles, counts, policies, done_statuses, local, memo)
 
     def _count(
         self,
-        ticket: TicketEvents,
         clock: TicketClock,
         judged: list[CycleFields],
         figures: TicketFigures,
         policies: PolicySet,
-        now: int,
         done_statuses: frozenset[str],
         local: LocalTime,
         memo: GroupMemo,
     ) -> None:
-        """Count an accepted ticket created by ``now`` whose cycles are
-        counted (:meth:`tally_cycles`, with ``memo``): its clock, its judged
-        cycles and its own figures (:func:`ticket_figures`)."""
+        """Count an accepted ticket (created by now) whose cycles are
+        counted (:meth:`tally_cycles`, with ``memo``): by its clock, its
+        judged cycles and its own figures (:func:`ticket_figures`)."""
         self.accepted += 1
         created_at = clock.created_at
         assert created_at is not None
