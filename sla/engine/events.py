@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import reprlib
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, final
@@ -535,6 +535,39 @@ def collect_all(records: Iterable[tuple[int, object]]) -> tuple[dict[str, Ticket
     return collector.tickets, collector.line_errors
 
 
+class TicketGrouping:
+    """Grouped input's tickets as their lines come: what :func:`stream_grouped`
+    and the JSON Lines reader's own loop
+    (:meth:`sla.engine.lines.JsonlRecords.grouped`) share.  The reader appends
+    a plain event of the ticket being read itself (the hot path); any other
+    line goes to :meth:`add`; a ticket it starts goes to :meth:`start` once
+    the one before has gone to :meth:`close`.
+    """
+
+    __slots__ = ("collector", "seen", "add")
+
+    def __init__(self, line_errors: list[LineError]) -> None:
+        self.collector = TicketCollector()
+        self.collector.line_errors = line_errors
+        self.seen: set[str] = set()
+        #: Add one record (:meth:`TicketCollector.add`): its ticket, or None.
+        self.add: Callable[[int, object], TicketEvents | None] = self.collector.add
+
+    def close(self, ticket: TicketEvents) -> TicketEvents:
+        """The ticket whose lines have ended, finished (to be yielded)."""
+        del self.collector.tickets[ticket.ticket_id]
+        ticket.finish()
+        return ticket
+
+    def start(self, ticket: TicketEvents, number: int) -> TicketEvents:
+        """A ticket whose first line is ``number``; raises :class:`NotGrouped`
+        when its lines came before, with other tickets' in between."""
+        if ticket.ticket_id in self.seen:
+            raise NotGrouped(f"line {number}: ticket {ticket.ticket_id} appears again after other tickets")
+        self.seen.add(ticket.ticket_id)
+        return ticket
+
+
 def stream_grouped(
     records: Iterable[tuple[int, object]], line_errors: list[LineError]
 ) -> Iterator[TicketEvents]:
@@ -543,9 +576,7 @@ def stream_grouped(
     Memory stays bounded by one ticket.  Raises :class:`NotGrouped` as soon as a
     ticket reappears after another one started.
     """
-    collector = TicketCollector()
-    collector.line_errors = line_errors
-    seen: set[str] = set()
+    grouping = TicketGrouping(line_errors)
     current: TicketEvents | None = None
     current_id: str | None = None
     events: list[Event] = []
@@ -562,17 +593,13 @@ def stream_grouped(
                 except EventError as exc:
                     current.reject(exc.reason, number)
                 continue
-        ticket = collector.add(number, record)
+        ticket = grouping.add(number, record)
         if ticket is None or ticket is current:
             continue
         if current is not None:
-            del collector.tickets[current.ticket_id]
-            current.finish()
-            yield current
-        if ticket.ticket_id in seen:
-            raise NotGrouped(f"line {number}: ticket {ticket.ticket_id} appears again after other tickets")
-        seen.add(ticket.ticket_id)
-        current, current_id, events = ticket, ticket.ticket_id, ticket.events
+            yield grouping.close(current)
+        current = grouping.start(ticket, number)
+        current_id, events = current.ticket_id, current.events
     if current is not None:
         current.finish()
         yield current

@@ -149,15 +149,24 @@ LONG_LINE = _LongLine(b"\x00")
 
 # The hot generators, compiled with the engine where it is: they import
 # the names above, so they come last.
-from sla.engine.lines import bounded_chunks, bounded_lines, chunk_records, jsonl_records  # noqa: E402
+from sla.engine.lines import (  # noqa: E402
+    JsonlRecords,
+    bounded_chunks,
+    bounded_lines,
+    chunk_records,
+    grouped,
+    jsonl_records,
+)
 
 __all__ = [
     "LONG_LINE",
+    "JsonlRecords",
     "MAX_LINE_BYTES",
     "Unreadable",
     "bounded_chunks",
     "bounded_lines",
     "chunk_records",
+    "grouped",
     "jsonl_records",
     "read_jsonl",
 ]

@@ -7,11 +7,12 @@ from :mod:`sla.engine.jsonl`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import IO
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any
 
-from sla.engine.events import LineError
+from sla.engine.events import Event, LineError, TicketEvents, TicketGrouping, parse_event, stream_grouped
 from sla.engine.jsonl import _LOADS, LONG_LINE, MAX_LINE_BYTES, Unreadable, loads_slowly
+from sla.errors import EventError
 
 _CHUNK = MAX_LINE_BYTES
 
@@ -70,40 +71,147 @@ def bounded_chunks(handle: IO[bytes], budget: int | None = None) -> Iterator[lis
         yield [pending]
 
 
-def jsonl_records(
-    lines: Iterable[bytes | str] | IO[bytes], start_line: int = 1
-) -> Iterator[tuple[int, object]]:
+def jsonl_records(lines: Iterable[bytes | str] | IO[bytes], start_line: int = 1) -> JsonlRecords:
     """(line number, parsed object) per non-blank line; a ``LineError`` for a
     line that is not JSON.  A binary stream is read with :func:`bounded_lines`."""
     if hasattr(lines, "read"):
-        return chunk_records(bounded_chunks(lines), start_line)  # type: ignore[arg-type]
-    return chunk_records((lines,), start_line)
+        return JsonlRecords(bounded_chunks(lines), start_line)  # type: ignore[arg-type]
+    return JsonlRecords((lines,), start_line)
 
 
-def chunk_records(
-    chunks: Iterable[Iterable[bytes | str]], start_line: int = 1
-) -> Iterator[tuple[int, object]]:
+def chunk_records(chunks: Iterable[Iterable[bytes | str]], start_line: int = 1) -> JsonlRecords:
     """:func:`jsonl_records` of lines given in chunks (as :func:`bounded_chunks` reads them)."""
-    loads = _LOADS
-    number = start_line - 1
-    for lines in chunks:
-        for raw in lines:
-            number += 1
+    return JsonlRecords(chunks, start_line)
+
+
+def grouped(records: Iterable[tuple[int, object]], line_errors: list[LineError]) -> Iterator[TicketEvents]:
+    """:func:`~sla.engine.events.stream_grouped` of ``records``, in JSON
+    Lines' own loop (:meth:`JsonlRecords.grouped`) when that is what they are."""
+    if isinstance(records, JsonlRecords):
+        return records.grouped(line_errors)
+    return stream_grouped(records, line_errors)
+
+
+class JsonlRecords:
+    """The (line number, record) pairs of JSON Lines given in chunks (as
+    :func:`bounded_chunks` reads them): one pair per non-blank line, read by
+    orjson, with the exact slow path of :mod:`sla.engine.jsonl` for what
+    orjson refuses (a ``LineError`` for a line that is not JSON).  Read once:
+    as pairs, by iterating, or as grouped tickets (:meth:`grouped`).
+
+    ``give_up``, when given, is called (to raise) as soon as the first
+    ``give_up_after`` lines that are not blank are all unreadable: a file
+    that is not JSON Lines would otherwise reject every line.
+
+    >>> [pair for pair in JsonlRecords([[b'{"ticket_id": "T1"}', b"", b"[1"]])]
+    [(1, {'ticket_id': 'T1'}), (3, LineError(line=3, reason='not valid JSON'))]
+    """
+
+    __slots__ = ("chunks", "start_line", "give_up", "give_up_after", "unreadable", "blank")
+
+    def __init__(
+        self,
+        chunks: Iterable[Iterable[bytes | str]],
+        start_line: int = 1,
+        give_up: Callable[[], None] | None = None,
+        give_up_after: int = 20,
+    ) -> None:
+        self.chunks = chunks
+        self.start_line = start_line
+        self.give_up = give_up
+        self.give_up_after = give_up_after
+        self.unreadable = 0  # lines read so far that are not JSON
+        self.blank = 0
+
+    def __iter__(self) -> Iterator[tuple[int, object]]:
+        return self._pairs()
+
+    def _pairs(self) -> Iterator[tuple[int, object]]:
+        loads = _LOADS
+        number = self.start_line - 1
+        for lines in self.chunks:
+            for raw in lines:
+                number += 1
+                try:
+                    record = loads(raw)
+                    # orjson reads an integer beyond 64 bits as a float: read such a
+                    # ticket_id again, exactly (and anything that is no dict with a
+                    # ticket_id too: the slow path gives the same object).
+                    if type(record["ticket_id"]) is float:  # type: ignore[index]
+                        raise Unreadable
+                except Exception:  # orjson and json raise ValueError subclasses; odd bytes odder ones
+                    record = self._slowly(raw, number)
+                    if record is None:
+                        continue
+                yield number, record
+
+    def _slowly(self, raw: bytes | str, number: int) -> object:
+        """The record of a line the fast path did not take: None for a blank
+        line, a ``LineError`` for one that is not JSON."""
+        if not raw.strip():
+            self.blank += 1
+            return None
+        record: object
+        if raw is LONG_LINE:
+            record = LineError(number, f"longer than {MAX_LINE_BYTES >> 20} MB")
+        else:
             try:
-                record = loads(raw)
-                # orjson reads an integer beyond 64 bits as a float: read such a
-                # ticket_id again, exactly (and anything that is no dict with a
-                # ticket_id too: the slow path gives the same object).
-                if type(record["ticket_id"]) is float:  # type: ignore[index]
-                    raise Unreadable
-            except Exception:  # orjson and json raise ValueError subclasses; odd bytes odder ones
-                if not raw.strip():
-                    continue
-                if raw is LONG_LINE:
-                    record = LineError(number, f"longer than {MAX_LINE_BYTES >> 20} MB")
+                record = loads_slowly(raw)
+            except Unreadable as exc:
+                record = LineError(number, str(exc))
+        if type(record) is LineError and self.give_up is not None:
+            self.unreadable += 1
+            if (
+                self.unreadable >= self.give_up_after
+                and self.unreadable + self.blank == number - self.start_line + 1
+            ):
+                self.give_up()
+        return record
+
+    def grouped(self, line_errors: list[LineError]) -> Iterator[TicketEvents]:
+        """The tickets of these lines, as :func:`~sla.engine.events.stream_grouped`
+        gives them from the pairs, in one loop: a line of the ticket being
+        read goes from orjson to :func:`~sla.engine.events.parse_event`
+        with no step between (no pair made and taken apart, no generator
+        resumed; measured: a tenth of the time reading takes, interpreted)."""
+        grouping = TicketGrouping(line_errors)
+        loads = _LOADS
+        number = self.start_line - 1
+        record: Any  # (what orjson gives: a dict on the common path)
+        current: TicketEvents | None = None
+        current_id: str | None = None
+        events: list[Event] = []
+        for lines in self.chunks:
+            for raw in lines:
+                number += 1
+                try:
+                    record = loads(raw)
+                    key = record["ticket_id"]
+                except Exception:  # not JSON, no object, no ticket_id: the pairs' slow path
+                    record = self._slowly(raw, number)
+                    if record is None:
+                        continue
                 else:
-                    try:
-                        record = loads_slowly(raw)
-                    except Unreadable as exc:
-                        record = LineError(number, str(exc))
-            yield number, record
+                    if type(key) is str:
+                        if key == current_id:
+                            # The common line: an event of the ticket being read.
+                            try:
+                                events.append(
+                                    parse_event(record, len(events), number)
+                                )  # (by name: compiled, a native call)
+                            except EventError as exc:
+                                assert current is not None  # (current_id names it)
+                                current.reject(exc.reason, number)
+                            continue
+                    elif type(key) is float:  # an integer beyond 64 bits: read exactly
+                        record = self._slowly(raw, number)
+                ticket = grouping.add(number, record)
+                if ticket is None or ticket is current:
+                    continue
+                if current is not None:
+                    yield grouping.close(current)
+                current = grouping.start(ticket, number)
+                current_id, events = current.ticket_id, current.events
+        if current is not None:
+            current.finish()
+            yield current

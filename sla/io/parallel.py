@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from sla.engine.events import LineError, NotGrouped, TicketEvents, stream_grouped, ticket_key
-from sla.engine.jsonl import chunk_records
+from sla.engine.events import LineError, NotGrouped, TicketEvents, ticket_key
+from sla.engine.jsonl import chunk_records, grouped
 from sla.io.sinks import Part, feed
 from sla.io.sources import range_chunks
 from sla.io.spill import Partitions, partition_tickets, spill_lines
@@ -193,7 +193,7 @@ def range_job(task: tuple[str, int, int, str]) -> tuple[Any, RunSummary, list[st
     try:
         lines = count.through(range_chunks(path, start, end))
         found = prepared(chunk_records(lines), _PREPARE.get("record"))
-        feed(remember(stream_grouped(found, line_errors)), part, summary)
+        feed(remember(grouped(found, line_errors)), part, summary)
     except NotGrouped:
         part.close()
         return None

@@ -41,8 +41,8 @@ from datetime import tzinfo
 from functools import partial
 from typing import IO, TYPE_CHECKING, Any
 
-from sla.engine.events import LineError, NotGrouped, collect_all, stream_grouped
-from sla.engine.jsonl import LONG_LINE, MAX_LINE_BYTES, bounded_lines
+from sla.engine.events import LineError, NotGrouped, collect_all
+from sla.engine.jsonl import LONG_LINE, MAX_LINE_BYTES, bounded_lines, grouped
 from sla.errors import SlaError
 from sla.io.csv_rows import CsvMap, MappedPath, explain_row_errors
 from sla.io.parallel import (
@@ -226,7 +226,7 @@ def _stream(sink: Sink[Any, Any], read: Records, progress: Progress | None) -> R
     summary, line_errors = RunSummary(), list[LineError]()
     part = sink.open()
     try:
-        feed(stream_grouped(read(), line_errors), part, summary, progress)
+        feed(grouped(read(), line_errors), part, summary, progress)
     except NotGrouped:
         part.close()  # now, before the sink starts over: nothing of it may come later
         return None

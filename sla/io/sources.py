@@ -12,9 +12,9 @@ import csv
 import gzip
 import sys
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from itertools import chain, repeat
+from itertools import repeat
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, cast
 
@@ -22,11 +22,11 @@ from sla.engine.events import LineError, TicketEvents, collect_all, ticket_key
 from sla.engine.jsonl import (
     LONG_LINE,
     MAX_LINE_BYTES,
+    JsonlRecords,
     Unreadable,
     bounded_chunks,
     bounded_lines,
     chunk_records,
-    jsonl_records,
     loads_value,
 )
 from sla.errors import EventError, SlaError
@@ -108,9 +108,7 @@ def opened_input(path: str) -> Iterator[IO[bytes]]:
         yield stdin
 
 
-def jsonl_range(
-    path: str, start: int = 0, end: int | None = None, start_line: int = 1
-) -> Iterator[tuple[int, object]]:
+def jsonl_range(path: str, start: int = 0, end: int | None = None, start_line: int = 1) -> JsonlRecords:
     """Records of the lines that start in the byte range ``[start, end)`` (start at a line start)."""
     return chunk_records(range_chunks(path, start, end), start_line)
 
@@ -137,32 +135,25 @@ def _what_it_looks_like(head: bytes) -> str:
     return "each line must be one JSON object"
 
 
-def _give_up_on_garbage(
-    path: str,
-    found: Iterator[tuple[int, object]],
-    name: str | None = None,
-    head_bytes: list[bytes] | None = None,
-) -> Iterator[tuple[int, object]]:
-    """Records as they come, but stop with a hint when the first lines are all
-    unreadable: a file that is not JSON Lines would otherwise reject every line.
-    Once a line reads, the rest passes straight through (no step per line).
-    ``name``: the input as the user named it (``path`` may be a scratch copy
-    of standard input or of a gzip file); ``head_bytes``: where the reader of
-    standard input, which cannot be read again, put its first bytes."""
-    head: list[tuple[int, object]] = []
-    for number, record in found:
-        head.append((number, record))
-        if not isinstance(record, LineError):
-            break  # a good line: the file is JSON Lines
-        if len(head) >= GIVE_UP_AFTER:
-            start = head_bytes[0] if head_bytes else b""
-            if path != "-":
-                with open(path, "rb") as handle:
-                    start = handle.read(4096)
-            raise SlaError(
-                f"{_shown(path, name)}: the first {GIVE_UP_AFTER} lines are not JSON Lines; {_what_it_looks_like(start)}"
-            )
-    return chain(head, found)
+def _give_up(path: str, name: str | None = None, head_bytes: list[bytes] | None = None) -> Callable[[], None]:
+    """What a JSON Lines reader calls when the first :data:`GIVE_UP_AFTER`
+    lines are all unreadable (see :class:`~sla.engine.jsonl.JsonlRecords`):
+    it stops with a hint, for a file that is not JSON Lines would otherwise
+    reject every line.  ``name``: the input as the user named it (``path``
+    may be a scratch copy of standard input or of a gzip file);
+    ``head_bytes``: where the reader of standard input, which cannot be read
+    again, put its first bytes."""
+
+    def stop() -> None:
+        start = head_bytes[0] if head_bytes else b""
+        if path != "-":
+            with open(path, "rb") as handle:
+                start = handle.read(4096)
+        raise SlaError(
+            f"{_shown(path, name)}: the first {GIVE_UP_AFTER} lines are not JSON Lines; {_what_it_looks_like(start)}"
+        )
+
+    return stop
 
 
 def _shown(path: str, name: str | None) -> str:
@@ -171,14 +162,14 @@ def _shown(path: str, name: str | None) -> str:
     return "standard input" if given == "-" else given
 
 
-def _stdin_records(head_bytes: list[bytes]) -> Iterator[tuple[int, object]]:
-    """Records of standard input, gunzipped when it starts as gzip; its first
-    bytes, peeked at before they are read, go to ``head_bytes``."""
+def _stdin_chunks(head_bytes: list[bytes]) -> Iterator[list[bytes]]:
+    """The lines of standard input in chunks, gunzipped when it starts as
+    gzip; its first bytes, peeked at before they are read, go to ``head_bytes``."""
     with opened_input("-") as handle:
         peek = getattr(handle, "peek", None)
         if peek is not None:
             head_bytes.append(peek(4096)[:4096])
-        yield from jsonl_records(handle)
+        yield from bounded_chunks(handle)
 
 
 #: A quoted cell that runs over more lines than this is taken for an unterminated quote.
@@ -450,7 +441,7 @@ def records(
     mapping: CsvMap | None = None,
     row_errors: dict[int, str] | None = None,
     name: str | None = None,
-) -> Iterator[tuple[int, object]]:
+) -> Iterable[tuple[int, object]]:
     """The (line, record) pairs of an event file ('-' is standard input, JSONL);
     ``mapping`` reads a CSV file's own columns (see :func:`csv_records`)."""
     if mapping is not None and fmt != "csv":
@@ -459,12 +450,16 @@ def records(
         )
     if path == "-":
         head: list[bytes] = []
-        return _give_up_on_garbage(path, _stdin_records(head), name, head)
+        return JsonlRecords(
+            _stdin_chunks(head), give_up=_give_up(path, name, head), give_up_after=GIVE_UP_AFTER
+        )
     if fmt == "csv":
         return csv_records(path, mapping, row_errors, name)
     if fmt == "parquet":
         return parquet_records(path, name)
-    return _give_up_on_garbage(path, jsonl_range(path), name)
+    return JsonlRecords(
+        range_chunks(path, 0, None), give_up=_give_up(path, name), give_up_after=GIVE_UP_AFTER
+    )
 
 
 def read_events_file(
@@ -491,7 +486,7 @@ def read_events_file(
 
 
 def _picked(
-    found: Iterator[tuple[int, object]], only: str | None, progress: Progress | None
+    found: Iterable[tuple[int, object]], only: str | None, progress: Progress | None
 ) -> Iterator[tuple[int, object]]:
     for number, record in found:
         if progress is not None:
