@@ -230,7 +230,12 @@ class SlaAcc:
         elif state == PAUSED:
             self.paused += 1
         if ended and (state in (ACHIEVED, BREACHED)):
-            self.elapsed.add(elapsed_us)
+            # IntColumn.add inline: one call a cycle fewer.
+            elapsed = self.elapsed
+            pending = elapsed.pending
+            pending.append(elapsed_us)
+            if len(pending) >= _BATCH:
+                elapsed.values()
 
     def elapsed_values(self) -> array[int]:
         """Every elapsed time counted so far, in the order added."""

@@ -264,7 +264,9 @@ class ReportTally:
         metrics judged there); a breach with
         a due time also by its local day."""
         metric_hours = self.metric_hours
-        by_policy = self.by_policy
+        by_policy, by_attributes, judged_at_start = self.by_policy, self.by_attributes, self.judged_at_start
+        history_at = clock.history_at
+        last_attributes = clock.history[-1] if history_at else _NO_ATTRIBUTES
         for result in judged:
             # Unpacked once: named-tuple field access adds up over every cycle.
             (
@@ -289,15 +291,22 @@ class ReportTally:
                 kinds = metric_hours[metric] = set()
             kinds.add(hours)
             end = ended_at if ended_at is not None else now
-            if not self.by_attributes:
+            if not by_attributes:
                 attrs: Mapping[str, object] = _NO_ATTRIBUTES
-            elif metric in self.judged_at_start:
+            elif metric in judged_at_start:
                 attrs = clock.judging_attributes(metric, cycle, end)
+            elif history_at and end >= history_at[-1]:
+                attrs = last_attributes  # (clock.attributes_at's common answer, inline)
             else:
                 attrs = clock.attributes_at(end)
             # (Without --by policy the policy is no part of the key: left out,
             # the ticket's own group below is mostly the one just named.)
-            accs = self._named_group(memo, attrs, policy_name if by_policy else None, started_at, local).accs
+            policy = policy_name if by_policy else None
+            # The memo's group, when it still names this one, taken inline
+            # (as _named_group would: a call a cycle costs).
+            if memo.attrs is not attrs or memo.policy != policy:
+                self._named_group(memo, attrs, policy, started_at, local)
+            accs = memo.accs
             acc = accs.get(metric)
             if acc is None:
                 acc = accs[metric] = SlaAcc()
