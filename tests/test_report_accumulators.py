@@ -21,6 +21,7 @@ from sla.report.accumulators import (
     sorted_seconds,
     spread,
 )
+from sla.timefmt import seconds_of
 
 STATES = ("achieved", "breached", "cancelled", "running", "paused")
 
@@ -122,3 +123,13 @@ def test_seconds_are_the_nearest_float_to_the_exact_quotient(us: int) -> None:
         row = row_of(cycle)
         assert row["elapsed_seconds"] == row["target_seconds"] == row["paused_seconds"] == want
         assert orjson.loads(rows_jsonl([cycle]))["elapsed_seconds"] == want
+
+
+@given(st.lists(st.integers(-(1 << 70), 1 << 70) | st.integers(-(10**12), 10**12), max_size=30))
+@example([(1 << 53) + 1, -(1 << 53) - 3, 9_999_999_999_999_999])
+def test_values_become_seconds_as_seconds_of_divides_each(values: list[int]) -> None:
+    want = sorted(seconds_of(v) for v in values)
+    assert sorted_seconds(values) == want
+    assert sorted_seconds(array("q", [v for v in values if -(1 << 63) <= v < 1 << 63])) == sorted(
+        seconds_of(v) for v in values if -(1 << 63) <= v < 1 << 63
+    )
