@@ -225,6 +225,7 @@ class MetricProgram:
         "pause_when",
         "pausable",
         "owner",
+        "minds_quiet_status",
     )
 
     def __init__(self, metric: MetricDef):
@@ -252,6 +253,17 @@ class MetricProgram:
         #: Can an open cycle of this metric ever be paused?
         self.pausable = bool(metric.pause_statuses) or metric.pause_when is not None
         self.owner = metric.ownership_field
+        #: Can a status event that neither makes the ticket done nor reopens
+        #: it change this metric's clock?  Only through a pause status, a
+        #: pause condition (tested again at each status event) or a
+        #: trigger on statuses entered or left; the signals of such an
+        #: event are none.
+        self.minds_quiet_status = (
+            self.pausable
+            or bool(self.start_rest[STATUS])
+            or bool(self.stop_rest[STATUS])
+            or bool(self.resume_rest[STATUS])
+        )
 
 
 def _hit(
@@ -332,7 +344,7 @@ class ClockPlan:
     the metrics it can affect (ownership metrics apart): computed once per
     policy set, shared by every ticket's clock."""
 
-    __slots__ = ("metrics", "names", "programs", "routes", "owner_routes")
+    __slots__ = ("metrics", "names", "programs", "routes", "owner_routes", "quiet_status_route")
 
     def __init__(self, metrics: Iterable[MetricDef]):
         ordered = tuple(sorted(metrics, key=lambda m: m.name))
@@ -354,6 +366,11 @@ class ClockPlan:
                 if kind in relevant_event_kinds(m) and m.ownership_field is not None
             )
             for kind in _KINDS
+        )
+        #: The metrics a status event that neither makes the ticket done nor
+        #: reopens it can change (ownership metrics apart): the others skip it.
+        self.quiet_status_route: tuple[int, ...] = tuple(
+            i for i in self.routes[STATUS] if self.programs[i].minds_quiet_status
         )
 
 
@@ -461,6 +478,7 @@ class TicketClock:
         history_at, history = self.history_at, self.history
         clock_plan = self.plan
         routes, owner_routes = clock_plan.routes, clock_plan.owner_routes
+        quiet_status_route = clock_plan.quiet_status_route
         programs = clock_plan.programs
         clocks = self.metrics
         # Whether the status is a done one, kept up to date when it changes
@@ -506,7 +524,7 @@ class TicketClock:
                     else:
                         history_at.append(at)
                         history.append(attributes)
-                route = routes[kind]
+                route = routes[kind] if kind != STATUS or became_done or reopened else quiet_status_route
                 owners = owner_routes[kind]
                 if not route and not owners:
                     continue

@@ -30,8 +30,6 @@ from sla.timefmt import US_PER_SECOND
 SATISFIED_SCORE = 4
 
 
-
-
 def _as_seconds(values_us: Iterable[int]) -> list[float]:
     # seconds_of's answer (Python's own division of integers, exact at any
     # size) for every value, by map: no bytecode per value, interpreted.

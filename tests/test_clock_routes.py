@@ -1,0 +1,135 @@
+"""The clock's routes: a status event that neither makes the ticket done nor
+reopens it goes only to the metrics it can change (``quiet_status_route``).
+On random metrics (every trigger kind, pauses by status and by condition,
+every cycle mode) and random histories, the clocks are what they are when
+every metric sees every status event."""
+
+from __future__ import annotations
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from sla.engine.clock import ClockPlan, TicketClock
+from sla.engine.events import CREATED, MESSAGE, STATUS, UPDATE, Event
+from sla.engine.metrics import BUILTIN_METRICS, MetricDef, Trigger
+
+STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
+DONE = frozenset({"solved", "closed"})
+_SETS = st.frozensets(st.sampled_from(STATUSES), min_size=1, max_size=3)
+
+
+def _held(attributes: object) -> bool:
+    return getattr(attributes, "get", lambda _: None)("waiting") == "vendor"
+
+
+_ON_STATUS = st.builds(Trigger, st.sampled_from(["status_entered", "status_left"]), _SETS)
+_TRIGGERS = st.one_of(
+    _ON_STATUS,  # (twice as likely as any other: the triggers a quiet status can fire)
+    _ON_STATUS,
+    st.sampled_from(["created", "response", "customer_message", "done", "reopened", "csat"]).map(Trigger),
+    st.builds(Trigger, st.sampled_from(["field_set", "field_changed"]), field_name=st.just("waiting")),
+    st.builds(
+        Trigger,
+        st.just("message"),
+        authors=st.none() | st.frozensets(st.sampled_from(["customer", "agent", "bot"]), min_size=1),
+        public=st.none() | st.booleans(),
+    ),
+)
+_LISTS = st.lists(_TRIGGERS, max_size=2).map(tuple)
+
+
+@st.composite
+def _metric(draw: st.DrawFn, index: int) -> MetricDef:
+    return MetricDef(
+        f"m{index}",
+        start=draw(_LISTS),
+        stop=draw(_LISTS),
+        resume=draw(_LISTS),
+        # (mostly none: a metric without pauses is the one quiet events skip)
+        pause_statuses=draw(st.sampled_from([frozenset(), frozenset(), frozenset({"pending", "on_hold"})])),
+        cycles=draw(st.sampled_from(["once", "repeat", "resume"])),
+        cancel_on_done=draw(st.booleans()),
+        needs_prior_response=draw(st.booleans()),
+        restart_on_stop=draw(st.booleans()),
+        start_needs_open=draw(st.booleans()),
+        pause_when=draw(st.sampled_from([None, None, _held])),
+    )
+
+
+_METRICS = st.integers(1, 4).flatmap(lambda n: st.tuples(*(_metric(i) for i in range(n))))
+
+
+@st.composite
+def _history(draw: st.DrawFn) -> list[Event]:
+    events = [Event(0, CREATED, fields={}, status=draw(st.sampled_from(STATUSES)))]
+    at = 0
+    for seq in range(1, draw(st.integers(0, 14)) + 1):
+        at += draw(st.sampled_from([0, 60_000_000, 3_600_000_000]))
+        kind = draw(st.sampled_from([MESSAGE, STATUS, STATUS, UPDATE]))
+        if kind == MESSAGE:
+            author = draw(st.sampled_from(["customer", "agent", "bot"]))
+            events.append(Event(at, MESSAGE, seq, author=author, public=draw(st.booleans())))
+        elif kind == STATUS:
+            events.append(Event(at, STATUS, seq, status=draw(st.sampled_from(STATUSES))))
+        else:
+            events.append(Event(at, UPDATE, seq, fields={"waiting": draw(st.sampled_from(["vendor", None]))}))
+    return events
+
+
+def _state(clock: TicketClock) -> object:
+    return clock.to_json()["metrics"]
+
+
+def _entering(status: str) -> tuple[Trigger, ...]:
+    return (Trigger("status_entered", frozenset({status})),)
+
+
+_OPEN_THEN = [Event(0, CREATED, fields={}, status="open"), Event(5, STATUS, 1, status="pending")]
+_ANSWERED_THEN = [
+    Event(0, CREATED, fields={}, status="open"),
+    Event(5, MESSAGE, 1, author="agent"),
+    Event(9, STATUS, 2, status="pending"),
+]
+
+
+@settings(max_examples=600, deadline=None)
+@given(metrics=_METRICS, events=_history(), builtin=st.booleans())
+# A quiet status that starts, stops or resumes a cycle of a metric without pauses:
+@example(metrics=(MetricDef("m", start=_entering("pending"), stop=()),), events=_OPEN_THEN, builtin=False)
+@example(
+    metrics=(MetricDef("m", start=(Trigger("created"),), stop=_entering("pending")),),
+    events=_OPEN_THEN,
+    builtin=False,
+)
+@example(
+    metrics=(
+        MetricDef(
+            "m",
+            start=(Trigger("created"),),
+            stop=(Trigger("response"),),
+            resume=_entering("pending"),
+            cycles="resume",
+        ),
+    ),
+    events=_ANSWERED_THEN,
+    builtin=False,
+)
+def test_quiet_status_events_skip_only_metrics_they_cannot_change(metrics, events, builtin) -> None:
+    chosen = tuple(BUILTIN_METRICS.values()) if builtin else metrics
+    routed = ClockPlan(chosen)
+    everyone = ClockPlan(chosen)
+    everyone.quiet_status_route = everyone.routes[STATUS]
+    a, b = TicketClock(routed, DONE), TicketClock(everyone, DONE)
+    a.feed_all(events)
+    b.feed_all(events)
+    assert _state(a) == _state(b)
+
+
+def test_the_built_in_metrics_a_quiet_status_leaves_alone() -> None:
+    names = ClockPlan(BUILTIN_METRICS.values()).names
+    routed = ClockPlan(BUILTIN_METRICS.values())
+    assert sorted(names[i] for i in routed.quiet_status_route) == [
+        "agent_work",
+        "pausable_update",
+        "requester_wait",
+    ]
