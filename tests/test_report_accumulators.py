@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 from sla.report.accumulators import (
     FloatColumn,
     IntColumn,
+    KpiAcc,
     SlaAcc,
+    TicketFigures,
     distribution,
     merged_seconds,
     sorted_seconds,
@@ -133,3 +135,25 @@ def test_values_become_seconds_as_seconds_of_divides_each(values: list[int]) -> 
     assert sorted_seconds(array("q", [v for v in values if -(1 << 63) <= v < 1 << 63])) == sorted(
         seconds_of(v) for v in values if -(1 << 63) <= v < 1 << 63
     )
+
+
+def test_a_kpi_accumulator_packs_its_columns_as_tickets_come() -> None:
+    acc = KpiAcc()
+    for n in range(1000):
+        figures = TicketFigures(
+            responses=1,
+            first_response_us=n,
+            waits=[n, n + 1],
+            handle=float(n),
+            csat=4.0,
+            sentiment_first=-0.5,
+            sentiment_last=0.5,
+        )
+        acc.add(figures, f"user{n % 7}", done=True)
+    columns = (acc.first_response, acc.waits, acc.handle, acc.csat, acc.sentiment_first, acc.sentiment_last)
+    # bounded: what waits to be packed is a few tickets' worth, never every value
+    assert all(len(column.pending) < 2 * 64 for column in columns)
+    assert list(acc.first_response.values()) == list(range(1000))
+    assert list(acc.waits.values()) == [v for n in range(1000) for v in (n, n + 1)]
+    assert list(acc.handle.values()) == [float(n) for n in range(1000)]
+    assert len(acc.requesters) == 7 and acc.fcr == acc.done == acc.tickets == 1000
