@@ -559,15 +559,16 @@ class TicketClock:
                         hit = regular and (signals & program.stop_mask) != 0
                         if not hit:
                             rest = program.stop_rest[kind] if regular else program.stop[kind]
-                            hit = bool(rest) and _hit(
-                                rest,
-                                event,
-                                became_done,
-                                reopened,
-                                previous_status,
-                                previous_fields,
-                                program.responders,
-                            )
+                            if rest:  # (a statement, not bool(rest): interpreted, no call)
+                                hit = _hit(
+                                    rest,
+                                    event,
+                                    became_done,
+                                    reopened,
+                                    previous_status,
+                                    previous_fields,
+                                    program.responders,
+                                )
                         if hit:
                             current.end, current.ended_by, changed = at, ENDED_BY_STOP, True
                             if program.restart_on_stop and not done:
@@ -581,15 +582,16 @@ class TicketClock:
                         hit = regular and (signals & program.resume_mask) != 0
                         if not hit:
                             rest = program.resume_rest[kind] if regular else program.resume[kind]
-                            hit = bool(rest) and _hit(
-                                rest,
-                                event,
-                                became_done,
-                                reopened,
-                                previous_status,
-                                previous_fields,
-                                program.responders,
-                            )
+                            if rest:
+                                hit = _hit(
+                                    rest,
+                                    event,
+                                    became_done,
+                                    reopened,
+                                    previous_status,
+                                    previous_fields,
+                                    program.responders,
+                                )
                         if hit:
                             current.end = current.ended_by = None
                             changed = True
@@ -597,15 +599,16 @@ class TicketClock:
                         hit = regular and (signals & program.start_mask) != 0
                         if not hit:
                             rest = program.start_rest[kind] if regular else program.start[kind]
-                            hit = bool(rest) and _hit(
-                                rest,
-                                event,
-                                became_done,
-                                reopened,
-                                previous_status,
-                                previous_fields,
-                                program.responders,
-                            )
+                            if rest:
+                                hit = _hit(
+                                    rest,
+                                    event,
+                                    became_done,
+                                    reopened,
+                                    previous_status,
+                                    previous_fields,
+                                    program.responders,
+                                )
                         if (
                             hit
                             and (not program.needs_prior_response or clock.seen_response)
@@ -617,15 +620,16 @@ class TicketClock:
                                 hit = regular and (signals & program.stop_mask) != 0
                                 if not hit:
                                     rest = program.stop_rest[kind] if regular else program.stop[kind]
-                                    hit = bool(rest) and _hit(
-                                        rest,
-                                        event,
-                                        became_done,
-                                        reopened,
-                                        previous_status,
-                                        previous_fields,
-                                        program.responders,
-                                    )
+                                    if rest:
+                                        hit = _hit(
+                                            rest,
+                                            event,
+                                            became_done,
+                                            reopened,
+                                            previous_status,
+                                            previous_fields,
+                                            program.responders,
+                                        )
                                 if hit:
                                     current.end, current.ended_by = at, ENDED_BY_STOP
                                 elif program.cancel_on_done and became_done:

@@ -120,7 +120,9 @@ class JsonlRecords:
         self.start_line = start_line
         self.give_up = give_up
         self.give_up_after = give_up_after
-        self.unreadable = 0  # lines read so far that are not JSON
+        # Lines read so far that are not JSON (counted with give_up only),
+        # and blank ones: what give_up is called on.
+        self.unreadable = 0
         self.blank = 0
 
     def __iter__(self) -> Iterator[tuple[int, object]]:
@@ -173,7 +175,7 @@ class JsonlRecords:
         gives them from the pairs, in one loop: a line of the ticket being
         read goes from orjson to :func:`~sla.engine.events.parse_event`
         with no step between (no pair made and taken apart, no generator
-        resumed; measured: a tenth of the time reading takes, interpreted)."""
+        resumed; measured: about 4% of the time reading takes, interpreted)."""
         grouping = TicketGrouping(line_errors)
         loads = _LOADS
         number = self.start_line - 1
