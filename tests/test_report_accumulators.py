@@ -72,12 +72,13 @@ def test_pickled_accumulators_keep_pending_values() -> None:
 def test_an_int_column_holds_what_an_array_would(values: list[int], split: int) -> None:
     column = IntColumn()
     for value in values[:split]:
-        column.add(value)
-    column.extend(values[split:])
+        column.pending.append(value)
+    column.pack()
+    column.pending.extend(values[split:])
     copy = pickle.loads(pickle.dumps(column))  # with values pending, as workers send them
     assert column.values().tobytes() == array("q", values).tobytes() == copy.values().tobytes()
     other = IntColumn()
-    other.extend(values)
+    other.pending.extend(values)
     column.merge(other)
     assert list(column.values()) == values + values
 
@@ -85,8 +86,10 @@ def test_an_int_column_holds_what_an_array_would(values: list[int], split: int) 
 @given(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=300))
 def test_a_float_column_holds_what_an_array_would(values: list[float]) -> None:
     column = FloatColumn()
-    for value in values:
-        column.add(value)
+    for number, value in enumerate(values, 1):
+        column.pending.append(value)
+        if number % 64 == 0:
+            column.pack()
     copy = pickle.loads(pickle.dumps(column))
     assert column.values().tobytes() == array("d", values).tobytes() == copy.values().tobytes()
     column.merge(copy)
@@ -157,3 +160,9 @@ def test_a_kpi_accumulator_packs_its_columns_as_tickets_come() -> None:
     assert list(acc.waits.values()) == [v for n in range(1000) for v in (n, n + 1)]
     assert list(acc.handle.values()) == [float(n) for n in range(1000)]
     assert len(acc.requesters) == 7 and acc.fcr == acc.done == acc.tickets == 1000
+
+
+def test_an_sla_accumulator_packs_its_elapsed_times_as_cycles_come() -> None:
+    acc = filled(range(1000))
+    assert len(acc.elapsed.pending) < 64  # bounded: packed as the cycles are counted
+    assert list(acc.elapsed_values()) == [i for i in range(1000) if STATES[i % 5] in ("achieved", "breached")]

@@ -26,7 +26,6 @@ from sla.engine.jsonl import (
     Unreadable,
     bounded_chunks,
     bounded_lines,
-    chunk_records,
     loads_value,
 )
 from sla.errors import EventError, SlaError
@@ -106,11 +105,6 @@ def opened_input(path: str) -> Iterator[IO[bytes]]:
             yield cast("IO[bytes]", packed)
     else:
         yield stdin
-
-
-def jsonl_range(path: str, start: int = 0, end: int | None = None, start_line: int = 1) -> JsonlRecords:
-    """Records of the lines that start in the byte range ``[start, end)`` (start at a line start)."""
-    return chunk_records(range_chunks(path, start, end), start_line)
 
 
 def range_chunks(path: str, start: int, end: int | None) -> Iterator[list[bytes]]:
@@ -500,7 +494,6 @@ __all__ = [
     "FORMATS",
     "arrow_records",
     "detect_format",
-    "jsonl_range",
     "range_chunks",
     "read_events_file",
     "records",

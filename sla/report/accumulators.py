@@ -142,10 +142,12 @@ _BATCH: Final = 64
 
 class IntColumn:
     """Integers kept compact (8 bytes each, an ``array("q")``), in the order
-    added.  The latest wait in a list and move over in batches, packed by
-    ``struct``: compiled, appending to a list is a native call, and an
-    array's own ``append`` and ``extend`` convert each value through a
-    format parser, about five times slower than packing a batch."""
+    added.  Its owner appends the latest to the list ``pending`` (compiled,
+    a native call; interpreted, no call of a method of ours) and calls
+    :meth:`pack` every :data:`_BATCH` or so of its own items, which moves
+    them into the array by ``struct`` in one go: an array's own ``append``
+    and ``extend`` convert each value through a format parser, about five
+    times slower than packing a batch."""
 
     __slots__ = ("packed", "pending")
 
@@ -153,23 +155,16 @@ class IntColumn:
         self.packed = array("q")
         self.pending: list[int] = []
 
-    def add(self, value: int) -> None:
-        pending = self.pending
-        pending.append(value)
-        if len(pending) >= _BATCH:
-            self.values()
-
-    def extend(self, values: Iterable[int]) -> None:
-        self.pending.extend(values)
-        if len(self.pending) >= _BATCH:
-            self.values()
-
-    def values(self) -> array[int]:
-        """Every value added so far, in order."""
+    def pack(self) -> None:
+        """Move the pending values into the array."""
         pending = self.pending
         if pending:
             self.packed.frombytes(struct.pack(f"{len(pending)}q", *pending))
             pending.clear()
+
+    def values(self) -> array[int]:
+        """Every value added so far, in order."""
+        self.pack()
         return self.packed
 
     def merge(self, other: IntColumn) -> None:
@@ -187,18 +182,16 @@ class FloatColumn:
         self.packed = array("d")
         self.pending: list[float] = []
 
-    def add(self, value: float) -> None:
-        pending = self.pending
-        pending.append(value)
-        if len(pending) >= _BATCH:
-            self.values()
-
-    def values(self) -> array[float]:
-        """Every value added so far, in order."""
+    def pack(self) -> None:
+        """Move the pending values into the array."""
         pending = self.pending
         if pending:
             self.packed.frombytes(struct.pack(f"{len(pending)}d", *pending))
             pending.clear()
+
+    def values(self) -> array[float]:
+        """Every value added so far, in order."""
+        self.pack()
         return self.packed
 
     def merge(self, other: FloatColumn) -> None:
@@ -229,12 +222,9 @@ class SlaAcc:
         elif state == PAUSED:
             self.paused += 1
         if ended and (state in (ACHIEVED, BREACHED)):
-            # IntColumn.add inline: one call a cycle fewer.
-            elapsed = self.elapsed
-            pending = elapsed.pending
-            pending.append(elapsed_us)
-            if len(pending) >= _BATCH:
-                elapsed.values()
+            self.elapsed.pending.append(elapsed_us)
+        if self.cycles % _BATCH == 0:
+            self.elapsed.pack()
 
     def elapsed_values(self) -> array[int]:
         """Every elapsed time counted so far, in the order added."""
@@ -311,8 +301,8 @@ class KpiAcc:
         self.sentiment_last = FloatColumn()
 
     def add(self, figures: TicketFigures, requester: object, done: bool) -> None:
-        # The columns' values go straight to their pending lists (a column's
-        # own add is a call per value) and are packed every _BATCH tickets.
+        # The columns' values go to their pending lists, packed every
+        # _BATCH tickets (see IntColumn).
         self.tickets += 1
         self.messages_in += figures.messages_in
         self.messages_out += figures.messages_out
@@ -349,12 +339,12 @@ class KpiAcc:
 
     def _pack(self) -> None:
         """Pack every column's pending values (memory stays a few bytes a value)."""
-        self.first_response.values()
-        self.csat.values()
-        self.waits.values()
-        self.handle.values()
-        self.sentiment_first.values()
-        self.sentiment_last.values()
+        self.first_response.pack()
+        self.csat.pack()
+        self.waits.pack()
+        self.handle.pack()
+        self.sentiment_first.pack()
+        self.sentiment_last.pack()
 
     def merge(self, other: KpiAcc) -> None:
         for name in _KPI_COUNTS:
