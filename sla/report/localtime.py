@@ -24,8 +24,8 @@ def period_label(local: date, period: str) -> str:
     return f"{local.year:04d}-{local.month:02d}"
 
 
-_US_PER_HOUR: Final = 3600 * US_PER_SECOND  # Final: compiled, a C constant
-_US_PER_DAY: Final = 24 * _US_PER_HOUR
+US_PER_HOUR: Final = 3600 * US_PER_SECOND  # Final: compiled, a C constant
+_US_PER_DAY: Final = 24 * US_PER_HOUR
 _EPOCH_DATE = date(1970, 1, 1)
 
 
@@ -59,6 +59,12 @@ class LocalTime:
         self._offsets: dict[int, int | None] = {}
         self._days: dict[int, str] = {}
         self._periods: dict[int, str] = {}
+        #: :meth:`weekday_hour`'s answers by UTC hour (``us // US_PER_HOUR``),
+        #: for the hours the zone's offset holds all through and is whole
+        #: hours (a half-hour zone's local hour changes inside a UTC hour):
+        #: a caller with many instants looks here first (a dict lookup, not
+        #: two calls).
+        self.weekday_hours: dict[int, tuple[int, int]] = {}
 
     def _offset_us(self, us: int) -> int:
         # Outside the supported instants, the offset of the nearest one: the
@@ -71,13 +77,13 @@ class LocalTime:
 
     def local_us(self, us: int) -> int:
         """Microseconds since 1970-01-01T00:00 local wall-clock time."""
-        hour = us // _US_PER_HOUR
+        hour = us // US_PER_HOUR
         try:
             offset = self._offsets[hour]
         except KeyError:
-            start = hour * _US_PER_HOUR
+            start = hour * US_PER_HOUR
             first = self._offset_us(start)
-            last = self._offset_us(start + _US_PER_HOUR - 1)
+            last = self._offset_us(start + US_PER_HOUR - 1)
             offset = self._offsets[hour] = first if first == last else None
         if offset is None:
             offset = self._offset_us(us)
@@ -104,6 +110,12 @@ class LocalTime:
         return label
 
     def weekday_hour(self, us: int) -> tuple[int, int]:
-        """Local weekday (0 = Monday) and hour."""
+        """Local weekday (0 = Monday) and hour (remembered in
+        :attr:`weekday_hours` when it holds for the whole UTC hour)."""
         local = self.local_us(us)
-        return (local // _US_PER_DAY + 3) % 7, (local // _US_PER_HOUR) % 24
+        found = (local // _US_PER_DAY + 3) % 7, (local // US_PER_HOUR) % 24
+        hour = us // US_PER_HOUR
+        offset = self._offsets[hour]
+        if offset is not None and offset % US_PER_HOUR == 0:
+            self.weekday_hours[hour] = found
+        return found
