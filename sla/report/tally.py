@@ -123,7 +123,9 @@ class ReportTally:
         ``at`` when the report has one), remembering the values it names."""
         parts: list[object] = []
         for key in self.by:
-            parts.append(value_key(policy_name if key == POLICY_KEY else attrs.get(key)))
+            value = policy_name if key == POLICY_KEY else attrs.get(key)
+            # (value_key's first answer inline: a text or null is its own key)
+            parts.append(value if value is None or type(value) is str else value_key(value))
         period = local.period_of(at) if self.by_period else None
         if period is not None:
             parts.append(period)  # its own key: a string
