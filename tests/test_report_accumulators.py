@@ -187,3 +187,84 @@ def test_an_sla_accumulator_counts_what_was_noted_whenever_it_is_read() -> None:
     note(acc, "paused", False, 1)
     assert acc.paused == 27 and acc.cycles == 131
     assert list(acc.elapsed_values()) == [i for i in range(130) if STATES[i % 5] in ("achieved", "breached")]
+
+
+def _one_by_one(tickets: list[tuple[TicketFigures, object, bool]]) -> dict[str, object]:
+    """The ticket figures' counts and columns as the rules say them, ticket by ticket."""
+    counts = dict.fromkeys(
+        ("tickets", "messages_in", "messages_out", "responded", "done", "reopened", "fcr", "redirected"), 0
+    )
+    counts |= dict.fromkeys(("agent_messages", "bot_messages", "bot_resolved"), 0)
+    columns: dict[str, list[object]] = {
+        k: [] for k in ("first", "csat", "waits", "handle", "s_first", "s_last")
+    }
+    for f, _, done in tickets:
+        counts["tickets"] += 1
+        counts["messages_in"] += f.messages_in
+        counts["messages_out"] += f.messages_out
+        counts["responded"] += bool(f.responses)
+        counts["done"] += done
+        counts["fcr"] += done and f.responses == 1 and not f.reopened
+        counts["reopened"] += bool(f.reopened)
+        counts["redirected"] += bool(f.redirected)
+        bot = f.messages_out - f.responses
+        counts["agent_messages"] += f.responses
+        counts["bot_messages"] += bot
+        counts["bot_resolved"] += bool(done and bot and not f.responses)
+        if f.first_response_us is not None:
+            columns["first"].append(f.first_response_us)
+        if f.csat is not None:
+            columns["csat"].append(f.csat)
+        columns["waits"].extend(f.waits)
+        if f.handle is not None:
+            columns["handle"].append(f.handle)
+        if f.sentiment_first is not None and f.sentiment_last is not None:
+            columns["s_first"].append(f.sentiment_first)
+            columns["s_last"].append(f.sentiment_last)
+    return counts | columns
+
+
+_SOME_FLOAT = st.none() | st.floats(-5, 5, allow_nan=False)
+_FIGURES = st.builds(
+    TicketFigures,
+    messages_in=st.integers(0, 4),
+    messages_out=st.integers(0, 4),
+    responses=st.integers(0, 2),
+    first_response_us=st.none() | st.integers(0, 10**12),
+    reopened=st.booleans(),
+    redirected=st.booleans(),
+    csat=_SOME_FLOAT,
+    waits=st.lists(st.integers(0, 10**9), max_size=3),
+    handle=_SOME_FLOAT,
+    sentiment_first=_SOME_FLOAT,
+    sentiment_last=_SOME_FLOAT,
+)
+
+
+@given(
+    st.lists(
+        st.tuples(_FIGURES, st.none() | st.sampled_from(["ann", "bob", 7, 7.0]), st.booleans()), max_size=200
+    ),
+    st.sets(st.integers(0, 200)),
+)
+def test_a_kpi_accumulator_counts_a_batch_as_the_rules_count_each_ticket(
+    tickets: list[tuple[TicketFigures, object, bool]], packs: set[int]
+) -> None:
+    acc, other = KpiAcc(), KpiAcc()
+    half = len(tickets) // 2
+    for n, (figures, requester, done) in enumerate(tickets):
+        (acc if n < half else other).add(figures, requester, done)
+        if n in packs:  # packed at any point (the tally packs every few batches)
+            acc.pack()
+    acc.merge(pickle.loads(pickle.dumps(other)))  # (a worker's, sent back with tickets noted)
+    want = _one_by_one(tickets)
+    counts = [name for name, value in want.items() if type(value) is int]
+    assert len(counts) == 11
+    assert {name: getattr(acc, name) for name in counts} == {name: want[name] for name in counts}
+    assert list(acc.first_response.values()) == want["first"]
+    assert list(acc.csat.values()) == want["csat"]
+    assert list(acc.waits.values()) == want["waits"]
+    assert list(acc.handle.values()) == want["handle"]
+    assert list(acc.sentiment_first.values()) == want["s_first"]
+    assert list(acc.sentiment_last.values()) == want["s_last"]
+    assert acc.requesters == {r if type(r) is str else ("number", r) for _, r, _ in tickets if r is not None}

@@ -248,3 +248,7 @@ def test_the_cycles_notes_are_packed_every_few_batches() -> None:
         m: (a.cycles, a.achieved, a.breached, a.running, a.paused, a.cancelled)
         for m, a in one_by_one.overall_sla().items()
     }
+    from sla.report.accumulators import kpi_row
+
+    assert kpi_row({}, tally.overall_kpi()) == kpi_row({}, one_by_one.overall_kpi())
+    assert tally.overall_kpi().tickets == tally.accepted == one_by_one.accepted

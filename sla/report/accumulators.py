@@ -386,9 +386,9 @@ class KpiAcc:
             self.sentiment_first.pending.append(sentiment_first)
             self.sentiment_last.pending.append(sentiment_last)
         if self.tickets % _BATCH == 0:
-            self._pack()
+            self.pack()
 
-    def _pack(self) -> None:
+    def pack(self) -> None:
         """Pack every column's pending values (memory stays a few bytes a value)."""
         self.first_response.pack()
         self.csat.pack()

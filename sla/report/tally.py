@@ -110,8 +110,9 @@ class ReportTally:
         self.attribute_names: set[str] = set()
         #: Ticket creations by local weekday (0 = Monday) and hour.
         self.created_by_hour: list[list[int]] = [[0] * 24 for _ in range(7)]
-        #: The SLA accumulators of the groups named since they were last
-        #: packed, and the batches counted since (see :meth:`_add_batch`).
+        #: The groups named since their accumulators were last packed (by
+        #: key, with their SLA accumulators), and the batches counted since
+        #: (see :meth:`pack`).
         self._noted: dict[GroupKey, dict[str, SlaAcc]] = {}
         self._batches = 0
 
@@ -230,9 +231,9 @@ class ReportTally:
             self.pack()
 
     def pack(self) -> None:
-        """Pack the SLA accumulators noted since the last time (memory stays
-        a few bytes a cycle; the cycles' notes wait for at most
-        :data:`PACK_EVERY` batches of tickets)."""
+        """Pack the SLA accumulators of the groups named since the last time
+        (memory stays a few bytes a cycle; the cycles' notes wait for at
+        most :data:`PACK_EVERY` batches of tickets)."""
         for accs in self._noted.values():
             for acc in accs.values():
                 acc.pack()
@@ -266,9 +267,12 @@ class ReportTally:
         if self.by_policy:
             policy = policies.policy_for(attrs_now, created_at)
             policy_now = None if policy is None else policy.name
-        gkey = self._named_group(
-            memo, attrs_now if self.by_attributes else _NO_ATTRIBUTES, policy_now, created_at, local
-        ).key
+        attrs = attrs_now if self.by_attributes else _NO_ATTRIBUTES
+        # The memo's group, when it still names this one, taken inline (as in
+        # tally_cycles): mostly the group the ticket's last cycle named.
+        if memo.attrs is not attrs or memo.policy != policy_now:
+            self._named_group(memo, attrs, policy_now, created_at, local)
+        gkey = memo.key
         kacc = self.kpi_acc.get(gkey)
         if kacc is None:
             kacc = self.kpi_acc[gkey] = KpiAcc()
