@@ -19,7 +19,7 @@ from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import chain, repeat, takewhile
 from operator import ge, sub, truediv
-from typing import Final, NamedTuple
+from typing import Final
 
 from sla.engine.events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, Event
 from sla.engine.judge import ACHIEVED, BREACHED, CANCELLED, PAUSED, RUNNING
@@ -309,6 +309,22 @@ _KPI_COUNTS = (
 )
 
 
+#: The fields of :class:`TicketFigures`, in order.
+_FIGURES = (
+    "messages_in",
+    "messages_out",
+    "responses",
+    "first_response_us",
+    "reopened",
+    "redirected",
+    "csat",
+    "waits",
+    "handle",
+    "sentiment_first",
+    "sentiment_last",
+)
+
+
 class KpiAcc:
     """The ticket figures of one group, as counts and the per-ticket values
     their statistics need (first responses, waits, CSAT scores, handle
@@ -339,52 +355,38 @@ class KpiAcc:
 
     def add(self, figures: TicketFigures, requester: object, done: bool) -> None:
         # The columns' values go to their pending lists, packed every
-        # _BATCH tickets (see IntColumn); the figures are read in one
-        # unpacking (interpreted, eleven attribute reads cost more).
-        (
-            messages_in,
-            messages_out,
-            responses,
-            first_response_us,
-            reopened,
-            redirected,
-            csat,
-            waits,
-            handle,
-            sentiment_first,
-            sentiment_last,
-        ) = figures
+        # _BATCH tickets (see IntColumn).
         self.tickets += 1
-        self.messages_in += messages_in
-        self.messages_out += messages_out
+        self.messages_in += figures.messages_in
+        self.messages_out += figures.messages_out
         if requester is not None:
             self.requesters.add(requester if type(requester) is str else value_key(requester))
-        if responses:
+        if figures.responses:
             self.responded += 1
-        if first_response_us is not None:
-            self.first_response.pending.append(first_response_us)
+        if figures.first_response_us is not None:
+            self.first_response.pending.append(figures.first_response_us)
         if done:
             self.done += 1
-            if responses == 1 and not reopened:
+            if figures.responses == 1 and not figures.reopened:
                 self.fcr += 1
-        if reopened:
+        if figures.reopened:
             self.reopened += 1
-        if redirected:
+        if figures.redirected:
             self.redirected += 1
-        if csat is not None:
-            self.csat.pending.append(csat)
-        bot = messages_out - responses  # the public bot messages
-        self.agent_messages += responses
+        if figures.csat is not None:
+            self.csat.pending.append(figures.csat)
+        agent, bot = figures.responses, figures.messages_out - figures.responses
+        self.agent_messages += agent
         self.bot_messages += bot
-        if done and bot and not responses:
+        if done and bot and not agent:
             self.bot_resolved += 1
-        if waits:
-            self.waits.pending.extend(waits)
-        if handle is not None:
-            self.handle.pending.append(handle)
-        if sentiment_first is not None and sentiment_last is not None:
-            self.sentiment_first.pending.append(sentiment_first)
-            self.sentiment_last.pending.append(sentiment_last)
+        if figures.waits:
+            self.waits.pending.extend(figures.waits)
+        if figures.handle is not None:
+            self.handle.pending.append(figures.handle)
+        if figures.sentiment_first is not None and figures.sentiment_last is not None:
+            self.sentiment_first.pending.append(figures.sentiment_first)
+            self.sentiment_last.pending.append(figures.sentiment_last)
         if self.tickets % _BATCH == 0:
             self.pack()
 
@@ -409,7 +411,7 @@ class KpiAcc:
         self.sentiment_last.merge(other.sentiment_last)
 
 
-class TicketFigures(NamedTuple):
+class TicketFigures:
     """One ticket's own figures at ``now`` (events at or before ``now`` only).
 
     ``responses`` counts public agent messages, ``messages_out`` public agent
@@ -418,30 +420,55 @@ class TicketFigures(NamedTuple):
     event has one); ``sentiment_first`` / ``sentiment_last``: the first and
     last ``sentiment`` of a public customer message.
 
-    A named tuple, made by :func:`ticket_figures` with ``tuple.__new__``
-    (compiled, the named tuple's own ``__new__``, written at import, would
-    run interpreted) and read by :meth:`KpiAcc.add` in one unpacking.
+    A plain class, not a dataclass: compiled, a dataclass's ``__init__``
+    (which the dataclasses module writes at import) runs interpreted, and
+    one is made per ticket.
 
-    >>> TicketFigures(messages_in=2, waits=(60_000_000,))
-    TicketFigures(messages_in=2, messages_out=0, responses=0, first_response_us=None, reopened=False, redirected=False, csat=None, waits=(60000000,), handle=None, sentiment_first=None, sentiment_last=None)
+    >>> TicketFigures(messages_in=2, waits=[60_000_000])
+    TicketFigures(messages_in=2, messages_out=0, responses=0, first_response_us=None, reopened=False, redirected=False, csat=None, waits=[60000000], handle=None, sentiment_first=None, sentiment_last=None)
     """
 
-    messages_in: int = 0
-    messages_out: int = 0
-    responses: int = 0
-    first_response_us: int | None = None
-    reopened: bool = False
-    redirected: bool = False
-    csat: float | None = None
-    waits: Sequence[int] = ()
-    handle: float | None = None
-    sentiment_first: float | None = None
-    sentiment_last: float | None = None
+    __slots__ = _FIGURES
 
+    def __init__(
+        self,
+        messages_in: int = 0,
+        messages_out: int = 0,
+        responses: int = 0,
+        first_response_us: int | None = None,
+        reopened: bool = False,
+        redirected: bool = False,
+        csat: float | None = None,
+        waits: list[int] | None = None,
+        handle: float | None = None,
+        sentiment_first: float | None = None,
+        sentiment_last: float | None = None,
+    ) -> None:
+        self.messages_in = messages_in
+        self.messages_out = messages_out
+        self.responses = responses
+        self.first_response_us = first_response_us
+        self.reopened = reopened
+        self.redirected = redirected
+        self.csat = csat
+        self.waits: list[int] = [] if waits is None else waits
+        self.handle = handle
+        self.sentiment_first = sentiment_first
+        self.sentiment_last = sentiment_last
 
-#: Builds a :class:`TicketFigures` from its fields without the named tuple's
-#: Python-level ``__new__``: ``_new_figures(TicketFigures, fields)``.
-_new_figures: Final = tuple.__new__
+    def _values(self) -> tuple[object, ...]:
+        return tuple([getattr(self, name) for name in _FIGURES])
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TicketFigures):
+            return NotImplemented
+        return self._values() == other._values()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value: unhashable
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={value!r}" for name, value in zip(_FIGURES, self._values(), strict=True))
+        return f"TicketFigures({shown})"
 
 
 def ticket_figures(
@@ -523,21 +550,18 @@ def ticket_figures(
                 channel, channel_set = fields["channel"], True
         elif kind == CSAT:
             csat = event.score
-    return _new_figures(
-        TicketFigures,
-        (
-            messages_in,
-            messages_out,
-            responses,
-            first_response_us,
-            reopened,
-            redirected,
-            csat,
-            waits,
-            handle,
-            sentiment_first,
-            sentiment_last,
-        ),
+    return TicketFigures(
+        messages_in,
+        messages_out,
+        responses,
+        first_response_us,
+        reopened,
+        redirected,
+        csat,
+        waits,
+        handle,
+        sentiment_first,
+        sentiment_last,
     )
 
 
