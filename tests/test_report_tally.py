@@ -31,7 +31,6 @@ from sla.report.localtime import LocalTime
 from sla.report.results import Report
 from sla.report.tally import GroupMemo, ReportTally
 from sla.report.watch import Watchlist
-from sla.timefmt import parse_instant
 
 POLICIES = load_policies((Path(__file__).parent.parent / "benchmarks" / "scale-policy.yaml").read_text())
 NOW = "2026-03-20T12:00:00Z"  # inside the history: open, paused and breached cycles alike
@@ -219,36 +218,3 @@ def test_the_sinks_loop_and_a_drawn_progress_bar_give_the_same_report(tmp_path: 
     assert [str(r) for r in told.rejections] == [str(r) for r in quiet.rejections]
     assert len(quiet.rejections) == 2  # the line that is not JSON and ticket BAD, once each
     assert quiet_sink.finish().rejected == 1
-
-
-def test_the_cycles_notes_are_packed_every_few_batches() -> None:
-    """The tally notes each cycle's state and time in its accumulator's lists
-    and packs them every PACK_EVERY batches: what waits is a few batches'
-    worth, never the whole input, and the counts are the same."""
-    from sla.engine.events import BATCH_TICKETS
-    from sla.report.tally import PACK_EVERY
-
-    lines = [orjson.dumps(event).decode() for event in generate((2 * PACK_EVERY + 5) * BATCH_TICKETS, seed=5)]
-    tickets = list(read_jsonl(lines)[0].values())
-    judge = TicketJudge(POLICIES, parse_instant(NOW))
-    tally = ReportTally(("channel", "priority"), False, frozenset())
-    tally.add_all(tickets, judge, LocalTime(UTC, None), [])
-    accs = [acc for group in tally.sla_acc.values() for acc in group.values()]
-    waiting = sum(len(acc.states) for acc in accs)
-    packed = sum(acc._cycles for acc in accs)
-    assert waiting > 0 and packed > 2 * waiting  # 37 batches: packed after the 32nd
-    assert sum(len(acc.elapsed.pending) for acc in accs) <= waiting
-    one_by_one = ReportTally(("channel", "priority"), False, frozenset())
-    for ticket in tickets:
-        one_by_one.add(ticket, judge, LocalTime(UTC, None))
-    assert {
-        m: (a.cycles, a.achieved, a.breached, a.running, a.paused, a.cancelled)
-        for m, a in tally.overall_sla().items()
-    } == {
-        m: (a.cycles, a.achieved, a.breached, a.running, a.paused, a.cancelled)
-        for m, a in one_by_one.overall_sla().items()
-    }
-    from sla.report.accumulators import kpi_row
-
-    assert kpi_row({}, tally.overall_kpi()) == kpi_row({}, one_by_one.overall_kpi())
-    assert tally.overall_kpi().tickets == tally.accepted == one_by_one.accepted

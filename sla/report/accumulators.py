@@ -201,95 +201,42 @@ class FloatColumn:
 
 class SlaAcc:
     """One metric's cycles in one group: counts by state, and the elapsed
-    times of the achieved and breached ones (:meth:`elapsed_values`).
+    times of the achieved and breached ones (:meth:`elapsed_values`)."""
 
-    Its owner notes each cycle in two lists, with no call of a method of
-    ours (interpreted, a call per cycle cost more than the counting): the
-    cycle's state appended to ``states`` and, for an ended achieved or
-    breached cycle, its elapsed microseconds to ``elapsed.pending``; and it
-    calls :meth:`pack` now and then, which counts the states (``list.count``,
-    no bytecode per cycle) and packs the times.  The counts are read
-    packed.
-
-    >>> acc = SlaAcc()
-    >>> acc.states += ["achieved", "breached", "running"]
-    >>> acc.elapsed.pending += [60_000_000, 7_200_000_000]
-    >>> acc.cycles, acc.achieved, acc.breached, acc.running, list(acc.elapsed_values())
-    (3, 1, 1, 1, [60000000, 7200000000])
-    """
-
-    __slots__ = (
-        "_cycles",
-        "_achieved",
-        "_breached",
-        "_cancelled",
-        "_running",
-        "_paused",
-        "states",
-        "elapsed",
-    )
+    __slots__ = ("cycles", "achieved", "breached", "cancelled", "running", "paused", "elapsed")
 
     def __init__(self) -> None:
-        self._cycles = self._achieved = self._breached = self._cancelled = self._running = self._paused = 0
-        self.states: list[str] = []
+        self.cycles = self.achieved = self.breached = self.cancelled = self.running = self.paused = 0
         self.elapsed = IntColumn()
 
-    def pack(self) -> None:
-        """Count the noted states and pack the noted times."""
-        states = self.states
-        if states:
-            self._cycles += len(states)
-            self._achieved += states.count(ACHIEVED)
-            self._breached += states.count(BREACHED)
-            self._cancelled += states.count(CANCELLED)
-            self._running += states.count(RUNNING)
-            self._paused += states.count(PAUSED)
-            states.clear()
-        self.elapsed.pack()
-
-    @property
-    def cycles(self) -> int:
-        self.pack()
-        return self._cycles
-
-    @property
-    def achieved(self) -> int:
-        self.pack()
-        return self._achieved
-
-    @property
-    def breached(self) -> int:
-        self.pack()
-        return self._breached
-
-    @property
-    def cancelled(self) -> int:
-        self.pack()
-        return self._cancelled
-
-    @property
-    def running(self) -> int:
-        self.pack()
-        return self._running
-
-    @property
-    def paused(self) -> int:
-        self.pack()
-        return self._paused
+    def add(self, state: str, ended: bool, elapsed_us: int) -> None:
+        self.cycles += 1
+        if state == ACHIEVED:
+            self.achieved += 1
+        elif state == BREACHED:
+            self.breached += 1
+        elif state == CANCELLED:
+            self.cancelled += 1
+        elif state == RUNNING:
+            self.running += 1
+        elif state == PAUSED:
+            self.paused += 1
+        if ended and (state in (ACHIEVED, BREACHED)):
+            self.elapsed.pending.append(elapsed_us)
+        if self.cycles % _BATCH == 0:
+            self.elapsed.pack()
 
     def elapsed_values(self) -> array[int]:
         """Every elapsed time counted so far, in the order added."""
         return self.elapsed.values()
 
     def merge(self, other: SlaAcc) -> None:
-        self.pack()
-        other.pack()
-        self._cycles += other._cycles
-        self._achieved += other._achieved
-        self._breached += other._breached
-        self._cancelled += other._cancelled
-        self._running += other._running
-        self._paused += other._paused
+        self.cycles += other.cycles
+        self.achieved += other.achieved
+        self.breached += other.breached
+        self.cancelled += other.cancelled
+        self.running += other.running
+        self.paused += other.paused
         self.elapsed.merge(other.elapsed)
 
 

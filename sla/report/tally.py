@@ -36,7 +36,7 @@ from typing import Final, final
 from sla.engine.batch import TicketJudge
 from sla.engine.clock import ClockPlan, TicketClock, fed_clock
 from sla.engine.events import EventRange, TicketEvents, ticket_batches
-from sla.engine.judge import ACHIEVED, BREACHED, CycleFields, Resolver, judge_fields
+from sla.engine.judge import CycleFields, Resolver, judge_fields
 from sla.policy.compile import PolicySet
 from sla.report.accumulators import GroupKey, KpiAcc, SlaAcc, TicketFigures, ticket_figures, value_key
 from sla.report.localtime import US_PER_HOUR, LocalTime
@@ -47,11 +47,6 @@ from sla.report.watch import Watchlist
 POLICY_KEY: Final = "policy"
 
 _NO_ATTRIBUTES: Final[Mapping[str, object]] = {}
-
-#: The SLA accumulators are packed every this many batches of tickets
-#: (:func:`~sla.engine.events.ticket_batches`): a pack per group and metric
-#: every thousand tickets or so, not per cycle.
-PACK_EVERY: Final = 16
 
 
 @final
@@ -110,11 +105,6 @@ class ReportTally:
         self.attribute_names: set[str] = set()
         #: Ticket creations by local weekday (0 = Monday) and hour.
         self.created_by_hour: list[list[int]] = [[0] * 24 for _ in range(7)]
-        #: The groups named since their accumulators were last packed (by
-        #: key, with their SLA accumulators), and the batches counted since
-        #: (see :meth:`pack`).
-        self._noted: dict[GroupKey, dict[str, SlaAcc]] = {}
-        self._batches = 0
 
     # ------------------------------------------------------------- groups
     def group_of(
@@ -153,7 +143,6 @@ class ReportTally:
         accs = self.sla_acc.get(gkey)
         if accs is None:
             accs = self.sla_acc[gkey] = {}
-        self._noted[gkey] = accs
         memo.attrs = None if self.by_period else attrs  # with a period, never reused
         memo.policy, memo.key, memo.accs = policy_name, gkey, accs
         return memo
@@ -226,18 +215,6 @@ class ReportTally:
             watch.add(ticket.ticket_id, cycles, clock, now)
         for (_, clock), cycles, counts, memo in zip(clocked, judged, figures, memos, strict=True):
             self._count(clock, cycles, counts, policies, done_statuses, local, memo)
-        self._batches += 1
-        if self._batches % PACK_EVERY == 0:
-            self.pack()
-
-    def pack(self) -> None:
-        """Pack the SLA accumulators of the groups named since the last time
-        (memory stays a few bytes a cycle; the cycles' notes wait for at
-        most :data:`PACK_EVERY` batches of tickets)."""
-        for accs in self._noted.values():
-            for acc in accs.values():
-                acc.pack()
-        self._noted.clear()
 
     def _count(
         self,
@@ -340,10 +317,8 @@ class ReportTally:
             acc = accs.get(metric)
             if acc is None:
                 acc = accs[metric] = SlaAcc()
-            # (SlaAcc's two notes, inline: a call a cycle costs)
-            acc.states.append(state)
-            if ended_at is not None and state in (ACHIEVED, BREACHED):
-                acc.elapsed.pending.append(elapsed_us)
+            ended = ended_at is not None
+            acc.add(state, ended, elapsed_us)
             if breached and due_at is not None:
                 day = local.day_of(due_at)
                 counts = self.breaches_by_day.get(day)
