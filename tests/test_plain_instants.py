@@ -10,7 +10,7 @@ interpreted); the engine's differential test then compares whole runs.
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -191,3 +191,65 @@ def test_parse_event_reads_each_at_as_parse_instant_does_whatever_came_before(pa
                 parse_event(record)
         else:
             assert parse_event(record).at == want, text
+
+
+class Text(str):
+    """A str subclass, as an API caller's own string type may be."""
+
+
+#: ``at`` values of every kind a caller may hand over, mixed with texts in
+#: the output form (whose pieces the interpreted engine keeps and reuses).
+any_at = st.one_of(
+    st.builds(lambda d, t: f"{d}T{t}Z", some_dates, some_times),
+    st.builds(lambda d, t: Text(f"{d}T{t}Z"), some_dates, some_times),
+    st.builds(lambda d, t: f"{d}T{t}+02:00", some_dates, some_times),
+    st.builds(lambda d, t: f"{d}T{t}Z".encode(), some_dates, some_times),
+    st.sampled_from(["", "Z", "2026-03-02T", "08:15:00Z", "2026-03-02T08:15:00", None, 0, 1.5, True]),
+    st.datetimes(timezones=st.just(UTC), min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+    st.just([1]),
+    st.just({"at": 1}),
+)
+
+
+def read_as_documented(value: object) -> int | None:
+    """An ``at``'s instant by the general rules (docs/events.md), or None
+    when it is no instant: text by parse_instant, an aware datetime exactly."""
+    from sla.timefmt import to_us
+
+    if isinstance(value, datetime):
+        return to_us(value) if value.tzinfo is not None else None
+    if isinstance(value, str):
+        return read_by_parse_instant(value)
+    return None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(any_at, min_size=1, max_size=30))
+def test_an_at_of_any_kind_reads_the_same_whatever_was_read_before(values: list[object]):
+    for value in values:
+        want = read_as_documented(value)
+        record = {"type": "message", "author": "customer", "at": value}
+        if want is None:
+            with pytest.raises(EventError):
+                parse_event(record)
+        else:
+            assert parse_event(record).at == want, repr(value)
+
+
+def test_an_empty_at_is_refused_as_the_first_event_a_process_reads():
+    # Before any text is read, parse_event's last text must equal no text
+    # (it once began as "", read as the instant 0).
+    import subprocess
+
+    code = (
+        "from sla.engine.events import parse_event\n"
+        "from sla.errors import EventError\n"
+        "try:\n"
+        "    parse_event({'type': 'created', 'at': '', 'fields': {}})\n"
+        "except EventError as exc:\n"
+        "    print('refused:', exc)\n"
+        "else:\n"
+        "    print('accepted')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("refused: at:"), out

@@ -34,6 +34,8 @@ CSAT: Final = 4
 TYPE_CODES: Final = {"created": CREATED, "message": MESSAGE, "status": STATUS, "update": UPDATE, "csat": CSAT}
 TYPE_NAMES: Final = {code: name for name, code in TYPE_CODES.items()}
 AUTHORS: Final = frozenset({"customer", "agent", "bot"})
+#: Each author by its name (a str subclass's name gives the plain str).
+_AUTHOR_NAMES: Final = {name: name for name in AUTHORS}
 
 #: A CSAT score must be a finite number no larger than this in magnitude
 #: (scores in the wild are 1-5, 0-10 or 0-100); the mean can then never overflow.
@@ -164,91 +166,43 @@ def parse_event(record: dict[str, object], seq: int = 0, line: int | None = None
     dictionary reads rather than method calls (callers holding another
     mapping pass ``dict(record)``)."""
     # Subscripts, not get(): interpreted, a dict subscript is a specialised
-    # instruction where get() is a method call (a missing key is rare).
+    # instruction where get() is a method call; a miss (rare) raises.
     try:
-        kind_name = record["type"]
-    except KeyError:
-        kind_name = None
-    kind = TYPE_CODES.get(kind_name) if type(kind_name) is str else None
-    if kind is None:
-        if isinstance(kind_name, str):  # a str subclass
-            kind = TYPE_CODES.get(str(kind_name))
-        if kind is None:
-            raise EventError(
-                f"type is {shown(kind_name)}; expected one of created, message, status, update, csat"
-            )
+        kind = TYPE_CODES[record["type"]]  # type: ignore[index]
+    except (KeyError, TypeError):  # absent, unknown, unhashable
+        kind = _kind_of(record.get("type"))
     try:
         raw_at = record["at"]
     except KeyError:
         raw_at = _ABSENT
     # The text of the last timestamp read in the output form is not parsed
     # again: a ticket's events often share an instant, one after the other
-    # (a reply and its status change); earlier texts rarely come back.
+    # (a reply and its status change); earlier texts rarely come back.  (Only
+    # text equals it: a datetime, a number or null compares unequal.)
     last = _LAST_READ.pair
-    if type(raw_at) is str and raw_at == last[0]:
+    if raw_at == last[0]:
         at = last[1]
     else:
-        output_form: str | None = None  # raw_at, when it is text in the output form
-        if PLAIN_IS_FAST and type(raw_at) is str and MIN_US <= (plain := plain_utc_us(raw_at)) <= MAX_US:
+        output_form: str | None  # raw_at, when it is text in the output form
+        if PLAIN_IS_FAST:
             # Compiled: the output form read digit by digit (what the general
-            # path below would give, in a fraction of its time).
-            at = plain
-            output_form = raw_at
-        elif (
-            type(raw_at) is str
-            and len(raw_at) == 20
-            and (day_us := _DAYS.get(raw_at[:11])) is not None
-            and (minute_us := _MINUTES.get(raw_at[11:16])) is not None
-            and (second_us := _SECONDS.get(raw_at[16:])) is not None
-        ):
-            # Interpreted: the output form, its date, its hour and minute
-            # and its second each seen before (kept below): three look-ups,
-            # not the parse and the timedelta arithmetic.  The texts kept
-            # were read as the output form, so any text made of one of each
-            # is one too.
-            at = day_us + minute_us + second_us
-            output_form = raw_at
+            # path gives, in a fraction of its time).
+            if type(raw_at) is str and MIN_US <= (plain := plain_utc_us(raw_at)) <= MAX_US:
+                at, output_form = plain, raw_at
+            else:
+                at, output_form = _instant_of(raw_at)
         else:
             try:
-                # The common case inline (this runs once per input line); anything
-                # unusual goes through parse_instant for its checks and messages.
-                moment = _fromisoformat(raw_at)  # type: ignore[arg-type]
-                if moment.tzinfo is None:
-                    raise ValueError
-                at = (moment - _EPOCH) // _ONE_US
-                if not MIN_US <= at <= MAX_US:
-                    raise ValueError  # parse_instant below names the supported range
-                # Text in the output form: 2026-03-02T08:15:00Z, what format_instant
-                # writes for whole seconds (characters 4, 7, 10, 13, 16 and 19
-                # are its separators and its Z).
-                if (
-                    type(raw_at) is str
-                    and len(raw_at) == 20
-                    and raw_at[4::3] == "--T::Z"
-                    and not (raw_at[11] == "2" and raw_at[12] == "4")  # 24:00 is no output form
-                ):
-                    output_form = raw_at
-                    if not PLAIN_IS_FAST:
-                        # Its date, hour and minute, and second for the
-                        # look-ups above (the supported range holds whole
-                        # days only; each table stays small).
-                        time_us = at % _DAY
-                        second_us = time_us % _MINUTE
-                        if len(_DAYS) > 4096:
-                            _DAYS.clear()
-                        _DAYS[raw_at[:11]] = at - time_us
-                        _MINUTES[raw_at[11:16]] = time_us - second_us
-                        _SECONDS[raw_at[16:]] = second_us
-            except (TypeError, ValueError):
-                if raw_at is _ABSENT:
-                    raise EventError(
-                        "at is missing; every event needs a timestamp like 2026-03-02T08:15:00Z"
-                    ) from None
-                try:
-                    # Columnar sources (Arrow, Parquet) hand over datetimes, not text.
-                    at = to_us(raw_at) if isinstance(raw_at, datetime) else parse_instant(raw_at)
-                except TimestampError as exc:
-                    raise EventError(f"at: {exc}") from None
+                # Interpreted: the output form, its date, its hour and minute
+                # and its second each seen before (kept by _instant_of):
+                # three look-ups, not the parse and the timedelta arithmetic.
+                # The texts kept were read as the output form, so any text
+                # made of one of each is one too; anything else misses
+                # (a slice of a datetime or a number raises TypeError).
+                at = _DAYS[raw_at[:11]] + _MINUTES[raw_at[11:16]] + _SECONDS[raw_at[16:]]  # type: ignore[index]
+                output_form = raw_at  # type: ignore[assignment]
+            except (KeyError, TypeError):
+                at, output_form = _instant_of(raw_at)
         if output_form is not None:
             # Kept both ways (inline: interpreted, a call here costs): its
             # instant for the next event with this text, as one pair replaced
@@ -265,17 +219,17 @@ def parse_event(record: dict[str, object], seq: int = 0, line: int | None = None
     score: float | None = None
     if kind == MESSAGE:
         try:
-            given = record["author"]
-        except KeyError:
-            given = None
-        if not isinstance(given, str) or given not in AUTHORS:
-            raise EventError(f"author is {shown(given)}; expected customer, agent or bot")
-        author = given
-        given = record.get("public")
-        if given is not None:  # absent or null: a public message
-            if not isinstance(given, bool):
-                raise EventError(f"public is {shown(given)}; expected true or false")
-            public = given
+            author = _AUTHOR_NAMES[record["author"]]  # type: ignore[index]
+        except (KeyError, TypeError):  # absent, unknown, unhashable
+            raise EventError(
+                f"author is {shown(record.get('author'))}; expected customer, agent or bot"
+            ) from None
+        if "public" in record:
+            given = record["public"]
+            if given is not None:  # absent or null: a public message
+                if not isinstance(given, bool):
+                    raise EventError(f"public is {shown(given)}; expected true or false")
+                public = given
     elif kind == STATUS:
         try:
             given = record["status"]
@@ -290,7 +244,9 @@ def parse_event(record: dict[str, object], seq: int = 0, line: int | None = None
         except KeyError:
             given = None
         if not isinstance(given, dict):
-            raise EventError(f"{kind_name} needs fields, an object of ticket attributes (got {shown(given)})")
+            raise EventError(
+                f"{TYPE_NAMES[kind]} needs fields, an object of ticket attributes (got {shown(given)})"
+            )
         fields = given
         if kind == CREATED:
             given = record.get("status")
@@ -339,7 +295,7 @@ def parse_event(record: dict[str, object], seq: int = 0, line: int | None = None
         if type(mood) is float and kind == MESSAGE and -1.0 <= mood <= 1.0:
             event.sentiment = mood
         elif mood is not None:
-            event.sentiment = _sentiment(mood, kind, kind_name)
+            event.sentiment = _sentiment(mood, kind, TYPE_NAMES[kind])
     return event
 
 
@@ -359,6 +315,62 @@ _MINUTES: Final[dict[str, int]] = {}
 _SECONDS: Final[dict[str, int]] = {}
 
 
+def _kind_of(kind_name: object) -> int:
+    """The code of an event type that is no exact key of TYPE_CODES: a str
+    subclass's; an EventError for anything else."""
+    if isinstance(kind_name, str):
+        kind = TYPE_CODES.get(str(kind_name))
+        if kind is not None:
+            return kind
+    raise EventError(f"type is {shown(kind_name)}; expected one of created, message, status, update, csat")
+
+
+def _instant_of(raw_at: object) -> tuple[int, str | None]:
+    """The instant of an event's ``at`` by the general path (any ISO 8601
+    text with an offset, or a datetime), and the text when it is in the
+    output form (``2026-03-02T08:15:00Z``, what format_instant writes for
+    whole seconds), else None; an EventError when it is no instant."""
+    try:
+        moment = _fromisoformat(raw_at)  # type: ignore[arg-type]
+        if moment.tzinfo is None:
+            raise ValueError
+        at: int = (moment - _EPOCH) // _ONE_US
+        if not MIN_US <= at <= MAX_US:
+            raise ValueError  # parse_instant below names the supported range
+    except (TypeError, ValueError):
+        if raw_at is _ABSENT:
+            raise EventError(
+                "at is missing; every event needs a timestamp like 2026-03-02T08:15:00Z"
+            ) from None
+        try:
+            # Columnar sources (Arrow, Parquet) hand over datetimes, not text.
+            at = to_us(raw_at) if isinstance(raw_at, datetime) else parse_instant(raw_at)
+        except TimestampError as exc:
+            raise EventError(f"at: {exc}") from None
+        return at, None
+    # Characters 4, 7, 10, 13, 16 and 19 of the output form are its
+    # separators and its Z; 24:00 is no output form.
+    if (
+        type(raw_at) is str
+        and len(raw_at) == 20
+        and raw_at[4::3] == "--T::Z"
+        and not (raw_at[11] == "2" and raw_at[12] == "4")
+    ):
+        if not PLAIN_IS_FAST:
+            # Its date, hour and minute, and second for parse_event's
+            # look-ups (the supported range holds whole days only; each
+            # table stays small).
+            time_us = at % _DAY
+            second_us = time_us % _MINUTE
+            if len(_DAYS) > 4096:
+                _DAYS.clear()
+            _DAYS[raw_at[:11]] = at - time_us
+            _MINUTES[raw_at[11:16]] = time_us - second_us
+            _SECONDS[raw_at[16:]] = second_us
+        return at, raw_at
+    return at, None
+
+
 @final
 class _LastRead:
     """The last timestamp text read in the output form, and its instant: one
@@ -368,7 +380,8 @@ class _LastRead:
     __slots__ = ("pair",)
 
     def __init__(self) -> None:
-        self.pair: tuple[str, int] = ("", 0)
+        # (No text equals the first: an empty `at` is no instant.)
+        self.pair: tuple[object, int] = (object(), 0)
 
 
 _LAST_READ: Final = _LastRead()
