@@ -6,6 +6,8 @@ every metric sees every status event."""
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -72,7 +74,9 @@ def _history(draw: st.DrawFn) -> list[Event]:
         elif kind == STATUS:
             events.append(Event(at, STATUS, seq, status=draw(st.sampled_from(STATUSES))))
         else:
-            events.append(Event(at, UPDATE, seq, fields={"waiting": draw(st.sampled_from(["vendor", None]))}))
+            name = draw(st.sampled_from(["waiting", "group"]))  # (group: group_ownership's field)
+            value = draw(st.sampled_from(["vendor", "billing", None]))
+            events.append(Event(at, UPDATE, seq, fields={name: value}))
     return events
 
 
@@ -133,3 +137,22 @@ def test_the_built_in_metrics_a_quiet_status_leaves_alone() -> None:
         "pausable_update",
         "requester_wait",
     ]
+
+
+@settings(max_examples=400, deadline=None)
+@given(metrics=_METRICS, events=_history(), builtin=st.booleans(), cut=st.integers(1, 15))
+def test_a_clock_saved_and_restored_midway_goes_on_as_one_fed_whole(metrics, events, builtin, cut) -> None:
+    # Each metric's clock keeps its last cycle at hand (MetricClock.last):
+    # it must follow every cycle started, and come back with a saved state.
+    chosen = tuple(BUILTIN_METRICS.values()) if builtin else metrics
+    plan = ClockPlan(chosen)
+    whole = TicketClock(plan, DONE)
+    whole.feed_all(events)
+    first = TicketClock(plan, DONE)
+    first.feed_all(events[:cut])
+    restored = TicketClock.from_json(json.loads(json.dumps(first.to_json())), chosen, DONE)
+    restored.feed_all(events[cut:])
+    assert _state(restored) == _state(whole)
+    for clock in (whole, restored):
+        for metric_clock in clock.metrics:
+            assert metric_clock.last is (metric_clock.cycles[-1] if metric_clock.cycles else None)

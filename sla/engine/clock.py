@@ -68,11 +68,14 @@ class Cycle:
 class MetricClock:
     """The running state of one metric on one ticket."""
 
-    __slots__ = ("metric", "cycles", "seen_response")
+    __slots__ = ("metric", "cycles", "last", "seen_response")
 
     def __init__(self, metric: MetricDef):
         self.metric = metric
         self.cycles: list[Cycle] = []
+        #: The last of ``cycles`` (None before the first): the one an event
+        #: may end, resume or follow, at hand without indexing the list.
+        self.last: Cycle | None = None
         self.seen_response = False
 
 
@@ -533,13 +536,21 @@ class TicketClock:
                 # irregular: its triggers are all tested one by one.
                 regular = True
                 signals = 0
+                # A public message may be a metric's first response (its
+                # author one of the metric's responders).
+                public_message = False
                 if kind == MESSAGE:
                     author, public = event.author, event.public
-                    pair = _MESSAGE_SIGNALS.get(author) if type(author) is str else None
-                    if pair is None or type(public) is not bool:
+                    public_message = public
+                    try:
+                        private_signals, public_signals = _MESSAGE_SIGNALS[author]  # type: ignore[index]
+                    except (KeyError, TypeError):  # unknown, unhashable
                         regular = False
                     else:
-                        signals = pair[1] if public else pair[0]
+                        # (Signals count only while regular: a flag that is no
+                        # bool, set through the API unchecked, makes it irregular.)
+                        regular = type(public) is bool
+                        signals = public_signals if public else private_signals
                 elif kind == CREATED:
                     signals = _S_CREATED | _S_DONE if became_done else _S_CREATED
                 elif kind == STATUS:
@@ -552,8 +563,7 @@ class TicketClock:
                 for i in route:
                     clock = clocks[i]
                     program = programs[i]
-                    cycles = clock.cycles
-                    current = cycles[-1] if cycles else None
+                    current = clock.last
                     changed = False  # did the cycle start, end or resume?
                     if current is not None and current.end is None:
                         hit = regular and (signals & program.stop_mask) != 0
@@ -574,7 +584,8 @@ class TicketClock:
                             if program.restart_on_stop and not done:
                                 # The response that ends an update cycle starts the next one.
                                 _update_pause(current, program, at, status, attributes)
-                                current = Cycle(len(cycles) + 1, at)
+                                cycles = clock.cycles
+                                current = clock.last = Cycle(len(cycles) + 1, at)
                                 cycles.append(current)
                         elif program.cancel_on_done and became_done:
                             current.end, current.ended_by, changed = at, ENDED_BY_DONE, True
@@ -614,7 +625,8 @@ class TicketClock:
                             and (not program.needs_prior_response or clock.seen_response)
                             and not (program.start_needs_open and done)
                         ):
-                            current = Cycle(len(cycles) + 1, at)
+                            cycles = clock.cycles
+                            current = clock.last = Cycle(len(cycles) + 1, at)
                             cycles.append(current)
                             if not program.restart_on_stop:  # an update cycle's start is also its stop signal
                                 hit = regular and (signals & program.stop_mask) != 0
@@ -635,12 +647,7 @@ class TicketClock:
                                 elif program.cancel_on_done and became_done:
                                     current.end, current.ended_by = at, ENDED_BY_DONE
                             changed = True
-                    if (
-                        kind == MESSAGE
-                        and not clock.seen_response
-                        and event.public
-                        and event.author in program.responders
-                    ):
+                    if public_message and not clock.seen_response and author in program.responders:
                         clock.seen_response = True
                     # Whether the clock is paused depends only on the status and on the
                     # cycle's own state: other events leave it as it was.  A cycle that
@@ -694,7 +701,9 @@ class TicketClock:
         assert name is not None
         at = event.at
         cycles = clock.cycles
-        current = cycles[-1] if cycles and cycles[-1].end is None else None
+        current = clock.last
+        if current is not None and current.end is not None:
+            current = None
         before, after = previous_attributes.get(name), attributes.get(name)
         moved = not (before is None and after is None) and not equal(before, after)
         if current is not None and (became_done or moved):
@@ -702,7 +711,7 @@ class TicketClock:
             _update_pause(current, program, at, status, attributes)
             current = None
         if current is None and after is not None and not done and (moved or reopened):
-            current = Cycle(len(cycles) + 1, at, attributes)
+            current = clock.last = Cycle(len(cycles) + 1, at, attributes)
             cycles.append(current)
             _update_pause(current, program, at, status, attributes)
         elif current is not None and (
@@ -769,6 +778,7 @@ class TicketClock:
                 )
             metric_clock.seen_response = state["seen_response"]
             metric_clock.cycles = [Cycle.from_json(c) for c in state["cycles"]]
+            metric_clock.last = metric_clock.cycles[-1] if metric_clock.cycles else None
         return clock
 
 
