@@ -179,18 +179,22 @@ def read_by_parse_instant(text: str) -> int | None:
         return None
 
 
+def assert_read_as(record: dict[str, object], want: int | None) -> None:
+    """parse_event reads the record's ``at`` as ``want``; refuses it when None."""
+    if want is None:
+        with pytest.raises(EventError):
+            parse_event(record)
+    else:
+        assert parse_event(record).at == want, repr(record["at"])
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.tuples(some_dates, some_times), min_size=1, max_size=30))
 def test_parse_event_reads_each_at_as_parse_instant_does_whatever_came_before(pairs: list[tuple[str, str]]):
     for day, time in pairs:
         text = f"{day}T{time}Z"
         want = read_by_parse_instant(text)
-        record = {"type": "status", "status": "open", "at": text}
-        if want is None:
-            with pytest.raises(EventError):
-                parse_event(record)
-        else:
-            assert parse_event(record).at == want, text
+        assert_read_as({"type": "status", "status": "open", "at": text}, want)
 
 
 class Text(str):
@@ -228,12 +232,7 @@ def read_as_documented(value: object) -> int | None:
 def test_an_at_of_any_kind_reads_the_same_whatever_was_read_before(values: list[object]):
     for value in values:
         want = read_as_documented(value)
-        record = {"type": "message", "author": "customer", "at": value}
-        if want is None:
-            with pytest.raises(EventError):
-                parse_event(record)
-        else:
-            assert parse_event(record).at == want, repr(value)
+        assert_read_as({"type": "message", "author": "customer", "at": value}, want)
 
 
 def test_an_empty_at_is_refused_as_the_first_event_a_process_reads():
