@@ -502,7 +502,57 @@ class TicketClock:
                 previous_fields = fields
                 previous_attributes = attributes
                 became_done = reopened = False
-                if kind == CREATED:
+                # One test of the kind per event: the ticket's state, the metrics the
+                # event can affect (its route) and its signals, once for every
+                # metric.  An event given through the API with an author or public
+                # flag no message can have is irregular: its triggers are all
+                # tested one by one.  A public message may be a metric's first
+                # response (its author one of the metric's responders).
+                regular = True
+                public_message = False
+                if kind == MESSAGE:
+                    route = routes[MESSAGE]
+                    author, public = event.author, event.public
+                    public_message = public
+                    try:
+                        private_signals, public_signals = _MESSAGE_SIGNALS[author]  # type: ignore[index]
+                    except (KeyError, TypeError):  # unknown, unhashable
+                        regular = False
+                        signals = 0
+                    else:
+                        # (Signals count only while regular: a flag that is no
+                        # bool, set through the API unchecked, makes it irregular.)
+                        regular = type(public) is bool
+                        signals = public_signals if public else private_signals
+                elif kind == STATUS:
+                    status = event.status
+                    was_done = done
+                    done = status in done_statuses
+                    if done == was_done:
+                        # Neither done nor reopened: quiet, for the metrics
+                        # that mind statuses alone.
+                        route = quiet_status_route
+                        signals = 0
+                    else:
+                        route = routes[STATUS]
+                        if done:
+                            became_done = True
+                            signals = _S_DONE
+                        else:
+                            reopened = True
+                            signals = _S_REOPENED
+                elif kind == UPDATE:
+                    route = routes[UPDATE]
+                    signals = 0
+                    fields = {**fields, **(event.fields or {})}
+                    attributes = fields if derive is None else derive(fields)
+                    if history_at and history_at[-1] == at:
+                        history[-1] = attributes
+                    else:
+                        history_at.append(at)
+                        history.append(attributes)
+                elif kind == CREATED:
+                    route = routes[CREATED]
                     created_at = at
                     status = event.status if event.status is not None else "new"
                     fields = dict(event.fields) if event.fields else {}
@@ -513,53 +563,13 @@ class TicketClock:
                         history_at.append(at)
                         history.append(attributes)
                     became_done = done = status in done_statuses
-                elif kind == STATUS:
-                    status = event.status
-                    was_done = done
-                    done = status in done_statuses
-                    became_done = done and not was_done
-                    reopened = was_done and not done
-                elif kind == UPDATE:
-                    fields = {**fields, **(event.fields or {})}
-                    attributes = fields if derive is None else derive(fields)
-                    if history_at and history_at[-1] == at:
-                        history[-1] = attributes
-                    else:
-                        history_at.append(at)
-                        history.append(attributes)
-                route = routes[kind] if kind != STATUS or became_done or reopened else quiet_status_route
+                    signals = _S_CREATED | _S_DONE if became_done else _S_CREATED
+                else:  # CSAT (or a kind no event has, given through the API)
+                    route = routes[kind]
+                    signals = _S_CSAT if kind == CSAT else 0
                 owners = owner_routes[kind]
                 if not route and not owners:
                     continue
-                # The event's signals, once for every metric.  An event given through
-                # the API with an author or public flag no message can have is
-                # irregular: its triggers are all tested one by one.
-                regular = True
-                signals = 0
-                # A public message may be a metric's first response (its
-                # author one of the metric's responders).
-                public_message = False
-                if kind == MESSAGE:
-                    author, public = event.author, event.public
-                    public_message = public
-                    try:
-                        private_signals, public_signals = _MESSAGE_SIGNALS[author]  # type: ignore[index]
-                    except (KeyError, TypeError):  # unknown, unhashable
-                        regular = False
-                    else:
-                        # (Signals count only while regular: a flag that is no
-                        # bool, set through the API unchecked, makes it irregular.)
-                        regular = type(public) is bool
-                        signals = public_signals if public else private_signals
-                elif kind == CREATED:
-                    signals = _S_CREATED | _S_DONE if became_done else _S_CREATED
-                elif kind == STATUS:
-                    if became_done:
-                        signals = _S_DONE
-                    elif reopened:
-                        signals = _S_REOPENED
-                elif kind == CSAT:
-                    signals = _S_CSAT
                 for i in route:
                     clock = clocks[i]
                     program = programs[i]
