@@ -11,7 +11,7 @@ import json
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from sla.engine.clock import ClockPlan, TicketClock
+from sla.engine.clock import ClockPlan, MetricClock, TicketClock
 from sla.engine.events import CREATED, MESSAGE, STATUS, UPDATE, Event
 from sla.engine.metrics import BUILTIN_METRICS, MetricDef, Trigger
 
@@ -156,3 +156,21 @@ def test_a_clock_saved_and_restored_midway_goes_on_as_one_fed_whole(metrics, eve
     for clock in (whole, restored):
         for metric_clock in clock.metrics:
             assert metric_clock.last is (metric_clock.cycles[-1] if metric_clock.cycles else None)
+
+
+#: MetricClock's fields (the interpreted class's slots; compiled, a native
+#: class keeps no __slots__).
+_METRIC_CLOCK_FIELDS = getattr(MetricClock, "__slots__", ("metric", "cycles", "last", "seen_response"))
+
+
+def _fields(metric_clock: MetricClock) -> dict[str, object]:
+    return {name: getattr(metric_clock, name) for name in _METRIC_CLOCK_FIELDS}
+
+
+def test_a_ticket_clocks_metric_clocks_start_as_the_constructor_makes_them() -> None:
+    # Interpreted, TicketClock sets each metric clock's fields itself rather
+    # than calling MetricClock.__init__: both must give the same fresh clock.
+    plan = ClockPlan(BUILTIN_METRICS.values())
+    made = TicketClock(plan, DONE).metrics
+    assert [_fields(c) for c in made] == [_fields(MetricClock(m)) for m in plan.metrics]
+    assert len({id(c.cycles) for c in made}) == len(made)  # a list of its own each

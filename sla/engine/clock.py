@@ -16,6 +16,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
+from types import FunctionType
 from typing import Any, Final, final
 
 from sla.engine.events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, Event
@@ -415,6 +416,13 @@ def _update_pause(
         cycle.pause_from = None
 
 
+#: An object of a class, made without running its ``__init__``.
+_new_object: Final = object.__new__
+#: Whether this module's classes are native (compiled): their constructors
+#: are then direct calls, and object.__new__ cannot make them.
+_NATIVE_CLASSES: Final = not isinstance(_update_pause, FunctionType)
+
+
 class TicketClock:
     """All metric clocks of one ticket, fed events in processing order.
 
@@ -450,7 +458,20 @@ class TicketClock:
     ):
         clock_plan = metrics if isinstance(metrics, ClockPlan) else ClockPlan(metrics)
         self.plan = clock_plan  # the metrics it runs, shared by every ticket's clock
-        self.metrics = [MetricClock(m) for m in clock_plan.metrics]  # compiled: direct constructor calls
+        if _NATIVE_CLASSES:
+            self.metrics = [MetricClock(m) for m in clock_plan.metrics]  # direct constructor calls
+        else:
+            # Interpreted, each metric's clock is made without a call of its
+            # __init__ (a frame per metric per ticket), its fields set here as
+            # __init__ sets them (tests/test_clock_routes.py compares the two).
+            self.metrics = metric_clocks = []
+            for metric in clock_plan.metrics:
+                metric_clock = _new_object(MetricClock)
+                metric_clock.metric = metric
+                metric_clock.cycles = []
+                metric_clock.last = None
+                metric_clock.seen_response = False
+                metric_clocks.append(metric_clock)
         self.done_statuses = done_statuses
         self.status: str | None = None
         self.fields: dict[str, object] = {}  # as the events set them
