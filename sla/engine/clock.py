@@ -567,6 +567,9 @@ class TicketClock:
                     signals = 0
                     fields = {**fields, **(event.fields or {})}
                     attributes = fields if derive is None else derive(fields)
+                    # The attributes in force from `at` on (an earlier event at the
+                    # same instant gives way), written out here and for CREATED:
+                    # interpreted, a shared helper's call cost 0.2-0.3% of a run.
                     if history_at and history_at[-1] == at:
                         history[-1] = attributes
                     else:
