@@ -50,6 +50,7 @@ COMPILED = [
     "sla/engine/judge.py",
     "sla/engine/rows.py",
     "sla/engine/jsonl_run.py",
+    "sla/engine/replay.py",
     "sla/calendar/index.py",
     # A ticket's report figures and tallies, local dates (sla.report.COMPILED_MODULES).
     "sla/report/accumulators.py",

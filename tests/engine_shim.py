@@ -34,6 +34,7 @@ COMPILED_MODULES = (
     "sla.engine.judge",
     "sla.engine.rows",
     "sla.engine.jsonl_run",
+    "sla.engine.replay",
     "sla.calendar.index",
     # sla.report.COMPILED_MODULES:
     "sla.report.accumulators",

@@ -7,77 +7,18 @@ every metric sees every status event."""
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+
+from clock_support import DONE, METRICS, history
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sla.engine.clock import ClockPlan, MetricClock, TicketClock
-from sla.engine.events import CREATED, MESSAGE, STATUS, UPDATE, Event
+from sla.engine.events import CREATED, MESSAGE, STATUS, Event
 from sla.engine.metrics import BUILTIN_METRICS, MetricDef, Trigger
-
-STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
-DONE = frozenset({"solved", "closed"})
-_SETS = st.frozensets(st.sampled_from(STATUSES), min_size=1, max_size=3)
-
-
-def _held(attributes: object) -> bool:
-    return getattr(attributes, "get", lambda _: None)("waiting") == "vendor"
-
-
-_ON_STATUS = st.builds(Trigger, st.sampled_from(["status_entered", "status_left"]), _SETS)
-_TRIGGERS = st.one_of(
-    _ON_STATUS,  # (twice as likely as any other: the triggers a quiet status can fire)
-    _ON_STATUS,
-    st.sampled_from(["created", "response", "customer_message", "done", "reopened", "csat"]).map(Trigger),
-    st.builds(Trigger, st.sampled_from(["field_set", "field_changed"]), field_name=st.just("waiting")),
-    st.builds(
-        Trigger,
-        st.just("message"),
-        authors=st.none() | st.frozensets(st.sampled_from(["customer", "agent", "bot"]), min_size=1),
-        public=st.none() | st.booleans(),
-    ),
-)
-_LISTS = st.lists(_TRIGGERS, max_size=2).map(tuple)
-
-
-@st.composite
-def _metric(draw: st.DrawFn, index: int) -> MetricDef:
-    return MetricDef(
-        f"m{index}",
-        start=draw(_LISTS),
-        stop=draw(_LISTS),
-        resume=draw(_LISTS),
-        # (mostly none: a metric without pauses is the one quiet events skip)
-        pause_statuses=draw(st.sampled_from([frozenset(), frozenset(), frozenset({"pending", "on_hold"})])),
-        cycles=draw(st.sampled_from(["once", "repeat", "resume"])),
-        cancel_on_done=draw(st.booleans()),
-        needs_prior_response=draw(st.booleans()),
-        restart_on_stop=draw(st.booleans()),
-        start_needs_open=draw(st.booleans()),
-        pause_when=draw(st.sampled_from([None, None, _held])),
-    )
-
-
-_METRICS = st.integers(1, 4).flatmap(lambda n: st.tuples(*(_metric(i) for i in range(n))))
-
-
-@st.composite
-def _history(draw: st.DrawFn) -> list[Event]:
-    events = [Event(0, CREATED, fields={}, status=draw(st.sampled_from(STATUSES)))]
-    at = 0
-    for seq in range(1, draw(st.integers(0, 14)) + 1):
-        at += draw(st.sampled_from([0, 60_000_000, 3_600_000_000]))
-        kind = draw(st.sampled_from([MESSAGE, STATUS, STATUS, UPDATE]))
-        if kind == MESSAGE:
-            author = draw(st.sampled_from(["customer", "agent", "bot"]))
-            events.append(Event(at, MESSAGE, seq, author=author, public=draw(st.booleans())))
-        elif kind == STATUS:
-            events.append(Event(at, STATUS, seq, status=draw(st.sampled_from(STATUSES))))
-        else:
-            name = draw(st.sampled_from(["waiting", "group"]))  # (group: group_ownership's field)
-            value = draw(st.sampled_from(["vendor", "billing", None]))
-            events.append(Event(at, UPDATE, seq, fields={name: value}))
-    return events
 
 
 def _state(clock: TicketClock) -> object:
@@ -97,7 +38,7 @@ _ANSWERED_THEN = [
 
 
 @settings(max_examples=600, deadline=None)
-@given(metrics=_METRICS, events=_history(), builtin=st.booleans())
+@given(metrics=METRICS, events=history(), builtin=st.booleans())
 # A quiet status that starts, stops or resumes a cycle of a metric without pauses:
 @example(metrics=(MetricDef("m", start=_entering("pending"), stop=()),), events=_OPEN_THEN, builtin=False)
 @example(
@@ -140,7 +81,7 @@ def test_the_built_in_metrics_a_quiet_status_leaves_alone() -> None:
 
 
 @settings(max_examples=400, deadline=None)
-@given(metrics=_METRICS, events=_history(), builtin=st.booleans(), cut=st.integers(1, 15))
+@given(metrics=METRICS, events=history(), builtin=st.booleans(), cut=st.integers(1, 15))
 def test_a_clock_saved_and_restored_midway_goes_on_as_one_fed_whole(metrics, events, builtin, cut) -> None:
     # Each metric's clock keeps its last cycle at hand (MetricClock.last):
     # it must follow every cycle started, and come back with a saved state.

@@ -22,6 +22,7 @@ COMPILED_MODULES = (
     "sla.engine.judge",
     "sla.engine.rows",
     "sla.engine.jsonl_run",
+    "sla.engine.replay",
     "sla.calendar.index",
 )
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from weakref import WeakKeyDictionary
 
-from sla.engine.clock import ClockPlan, TicketClock, fed_clock, plan
+from sla.engine.clock import ClockPlan, TicketClock, plan
 from sla.engine.events import Event, TicketEvents, events_from_dicts
 from sla.engine.judge import (
     CycleFields,
@@ -28,6 +28,7 @@ from sla.engine.judge import (
     resolver_of,
     run_and_judge,
 )
+from sla.engine.replay import fed_clock
 from sla.errors import ArgumentError, EventError, check_argument
 from sla.policy.compile import PolicySet
 from sla.timefmt import check_range, parse_instant, to_us

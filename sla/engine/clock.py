@@ -342,13 +342,42 @@ def relevant_event_kinds(metric: MetricDef) -> frozenset[int]:
     return frozenset(kinds)
 
 
+# A ticket's clock recorded by the shape of its events, to build the clock of
+# the next ticket of that shape without running the state machine (see
+# sla.engine.replay).  Instants are the indexes of the events at them.
+#: A cycle: start, end (-1: none), how it ended, its closed pauses, the
+#: pause going on (-1: none).
+CycleRecipe = tuple[int, int, str | None, tuple[tuple[int, int], ...], int]
+#: A metric's clock: whether it saw a first response, its cycles.
+MetricRecipe = tuple[bool, tuple[CycleRecipe, ...]]
+#: A ticket's clock: its status, its metrics' clocks (in the plan's order),
+#: the indexes of the events that set its fields (created, update).
+Recipe = tuple[str | None, tuple[MetricRecipe, ...], tuple[int, ...]]
+#: An event's shape: whether it shares the instant of the one before, its
+#: kind, status, author and public flag.
+EventShape = tuple[bool, int, str | None, str | None, bool]
+#: A ticket's shape: the statuses that are done, its events' shapes.
+ShapeKey = tuple[frozenset[str], tuple[EventShape, ...]]
+
+
 @final
 class ClockPlan:
     """The metrics in name order, compiled, and per event kind the indexes of
     the metrics it can affect (ownership metrics apart): computed once per
     policy set, shared by every ticket's clock."""
 
-    __slots__ = ("metrics", "names", "programs", "routes", "owner_routes", "quiet_status_route")
+    __slots__ = (
+        "metrics",
+        "names",
+        "programs",
+        "routes",
+        "owner_routes",
+        "quiet_status_route",
+        "replayable",
+        "recipes",
+        "tickets_keyed",
+        "tickets_replayed",
+    )
 
     def __init__(self, metrics: Iterable[MetricDef]):
         ordered = tuple(sorted(metrics, key=lambda m: m.name))
@@ -376,6 +405,26 @@ class ClockPlan:
         self.quiet_status_route: tuple[int, ...] = tuple(
             i for i in self.routes[STATUS] if self.programs[i].minds_quiet_status
         )
+        #: Do a ticket's events decide its metrics' cycles by their shape alone
+        #: (kinds, statuses, authors, public flags, which share an instant)?
+        #: Not when a metric reads the ticket's fields: a pause condition, a
+        #: trigger on a field, ownership by a field (see sla.engine.replay).
+        self.replayable: bool = all(
+            metric.pause_when is None
+            and metric.ownership_field is None
+            and not any(
+                _TRIGGER_CODES[trigger.kind] in (_T_FIELD_SET, _T_FIELD_CHANGED)
+                for trigger in metric.start + metric.stop + metric.resume
+            )
+            for metric in ordered
+        )
+        #: The recipes of the ticket shapes seen so far (sla.engine.replay),
+        #: by shape: filled as tickets are run, bounded there.
+        self.recipes: dict[ShapeKey, Recipe] = {}
+        #: Tickets whose shape was looked up, and those built from a recipe:
+        #: what tells recipes that rarely serve to stop (sla.engine.replay).
+        self.tickets_keyed = 0
+        self.tickets_replayed = 0
 
 
 def plan(metrics: Iterable[MetricDef]) -> ClockPlan:
@@ -814,17 +863,3 @@ class TicketClock:
             metric_clock.cycles = [Cycle.from_json(c) for c in state["cycles"]]
             metric_clock.last = metric_clock.cycles[-1] if metric_clock.cycles else None
         return clock
-
-
-def fed_clock(
-    clock_plan: ClockPlan,
-    done_statuses: frozenset[str],
-    derive: Callable[[Mapping[str, object]], dict[str, object]] | None,
-    events: Iterable[Event],
-    now: int,
-) -> TicketClock | None:
-    """A ticket's clock fed its events (in processing order) up to ``now``;
-    None when the ticket was created after ``now``."""
-    clock = TicketClock(clock_plan, done_statuses, derive)
-    clock.feed_all(events, now)
-    return clock if clock.created_at is not None else None

@@ -10,9 +10,9 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
-from sla.engine.clock import fed_clock
 from sla.engine.events import EventRange, TicketEvents, ticket_batches
 from sla.engine.judge import Resolver, judge_fields
+from sla.engine.replay import fed_clock
 from sla.engine.rows import ROWS_TEXT_IS_NATIVE, batch_jsonl, write_rows
 
 if TYPE_CHECKING:

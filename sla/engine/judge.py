@@ -11,8 +11,9 @@ from typing import Final
 from weakref import WeakKeyDictionary
 
 from sla.calendar.index import Calendar
-from sla.engine.clock import ENDED_BY_DONE, ClockPlan, Cycle, TicketClock, fed_clock
+from sla.engine.clock import ENDED_BY_DONE, ClockPlan, Cycle, TicketClock
 from sla.engine.events import Event
+from sla.engine.replay import fed_clock
 from sla.engine.results import CycleResult as CycleResult
 from sla.policy.compile import CALENDAR, CompiledPolicy, PolicySet, ResolvedTarget
 from sla.policy.model import Warnings

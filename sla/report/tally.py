@@ -34,9 +34,10 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Final, final
 
 from sla.engine.batch import TicketJudge
-from sla.engine.clock import ClockPlan, TicketClock, fed_clock
+from sla.engine.clock import ClockPlan, TicketClock
 from sla.engine.events import EventRange, TicketEvents, ticket_batches
 from sla.engine.judge import CycleFields, Resolver, judge_fields
+from sla.engine.replay import fed_clock
 from sla.policy.compile import PolicySet
 from sla.report.accumulators import GroupKey, KpiAcc, SlaAcc, TicketFigures, ticket_figures, value_key
 from sla.report.localtime import US_PER_HOUR, LocalTime
