@@ -127,7 +127,8 @@ def clock_by_shape(
 
 #: Whether :func:`fed_clock` builds clocks from recipes: interpreted, a
 #: ticket's clock from its recipe takes about a third of the machine's
-#: bytecodes (the interpreted report: 6.5% fewer instructions a ticket);
+#: bytecodes (the interpreted report: 6.5% fewer instructions a ticket,
+#: about 2% less time: see docs/performance.md);
 #: compiled, the machine runs faster than the shape is looked up (19.5 k
 #: instructions a ticket for the clock against 26.1 k, measured).
 REPLAY_PAYS: Final = isinstance(clock_by_shape, FunctionType)
