@@ -25,7 +25,7 @@ from sla.engine import engine_kind, replay
 from sla.engine.clock import ClockPlan, TicketClock
 from sla.engine.events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, Event
 from sla.engine.metrics import BUILTIN_METRICS, MetricDef, Trigger
-from sla.engine.replay import clock_by_shape, fed_clock
+from sla.engine.replay import fed_clock
 
 #: Mostly metrics that can be replayed; the others must run the machine.
 _ANY_METRICS = st.one_of(SHAPE_METRICS, SHAPE_METRICS, SHAPE_METRICS, METRICS)
@@ -110,12 +110,12 @@ def _same_shape(draw: st.DrawFn, events: list[Event], now: int) -> tuple[list[Ev
 def test_a_clock_built_from_a_recipe_is_the_machine_s(data, metrics, events, builtin, now) -> None:
     chosen = _BY_SHAPE if builtin else metrics
     plan = ClockPlan(chosen)
-    first = clock_by_shape(plan, DONE, None, events, now)
+    first = fed_clock(plan, DONE, None, events, now, by_shape=True)
     assert _whole_state(first) == _whole_state(_fed(ClockPlan(chosen), events, now))
     recorded = dict(plan.recipes)
     assert len(recorded) == (1 if plan.replayable and first is not None else 0)
     other, other_now = data.draw(_same_shape(events, now))
-    second = clock_by_shape(plan, DONE, None, other, other_now)
+    second = fed_clock(plan, DONE, None, other, other_now, by_shape=True)
     assert plan.recipes == recorded  # the second ticket's shape is the first's: built from its recipe
     assert _whole_state(second) == _whole_state(_fed(ClockPlan(chosen), other, other_now))
 
@@ -171,13 +171,13 @@ def test_a_ticket_one_shape_away_is_not_built_from_the_recipe(data, metrics, eve
         return
     chosen = _BY_SHAPE if builtin else metrics
     plan = ClockPlan(chosen)
-    clock_by_shape(plan, DONE, None, events, 10**12)
+    fed_clock(plan, DONE, None, events, 10**12, by_shape=True)
     other = data.draw(_one_shape_away(events))
-    clock = clock_by_shape(plan, DONE, None, other, 10**12)
+    clock = fed_clock(plan, DONE, None, other, 10**12, by_shape=True)
     assert _whole_state(clock) == _whole_state(_fed(ClockPlan(chosen), other, 10**12))
     # And a ticket of that new shape (a second created event, say) from its recipe:
     third, third_now = data.draw(_same_shape(other, 10**12))
-    clock = clock_by_shape(plan, DONE, None, third, third_now)
+    clock = fed_clock(plan, DONE, None, third, third_now, by_shape=True)
     assert _whole_state(clock) == _whole_state(_fed(ClockPlan(chosen), third, third_now))
 
 
@@ -212,8 +212,13 @@ def _shifted(events: list[Event], by: int) -> list[Event]:
 def test_derive_rules_run_the_machine_every_time() -> None:
     plan = ClockPlan(_METRICS)
     for by in (0, 10**9):
-        clock = clock_by_shape(
-            plan, DONE, lambda fields: {**fields, "derived": True}, _shifted(_TICKET, by), 10**12
+        clock = fed_clock(
+            plan,
+            DONE,
+            lambda fields: {**fields, "derived": True},
+            _shifted(_TICKET, by),
+            10**12,
+            by_shape=True,
         )
         assert clock is not None and clock.attributes["derived"] is True
     assert plan.recipes == {}
@@ -221,15 +226,15 @@ def test_derive_rules_run_the_machine_every_time() -> None:
 
 def test_events_out_of_order_are_refused_though_their_shape_was_seen() -> None:
     plan = ClockPlan(_METRICS)
-    assert clock_by_shape(plan, DONE, None, _TICKET, 10**12) is not None
+    assert fed_clock(plan, DONE, None, _TICKET, 10**12, by_shape=True) is not None
     swapped = [_TICKET[0], _TICKET[3], _TICKET[1], _TICKET[2], *_TICKET[4:]]
     with pytest.raises(ValueError, match="time order"):
-        clock_by_shape(plan, DONE, None, swapped, 10**12)
+        fed_clock(plan, DONE, None, swapped, 10**12, by_shape=True)
 
 
 def test_a_ticket_created_after_now_has_no_clock_and_no_recipe() -> None:
     plan = ClockPlan(_METRICS)
-    assert clock_by_shape(plan, DONE, None, _shifted(_TICKET, 10**12), 10**11) is None
+    assert fed_clock(plan, DONE, None, _shifted(_TICKET, 10**12), 10**11, by_shape=True) is None
     assert plan.recipes == {}
 
 
@@ -239,7 +244,7 @@ def test_a_status_that_does_not_hash_is_refused_and_recorded_nowhere() -> None:
         # (compiled, the event refuses it; interpreted, the machine, once the
         # shape has been found not to hash)
         odd = [*_TICKET[:2], Event(60_000_000, STATUS, 2, status=["pending"])]  # type: ignore[arg-type]
-        clock_by_shape(plan, DONE, None, odd, 10**12)
+        fed_clock(plan, DONE, None, odd, 10**12, by_shape=True)
     assert plan.recipes == {}
 
 
@@ -248,7 +253,7 @@ def test_recipes_stop_being_recorded_past_the_bound() -> None:
     for n in range(replay.MAX_RECIPES):
         plan.recipes[(frozenset({str(n)}), ())] = (None, (), ())
     plan.tickets_keyed = plan.tickets_replayed = 10**6  # (recipes that serve)
-    assert _whole_state(clock_by_shape(plan, DONE, None, _TICKET, 10**12)) == _whole_state(
+    assert _whole_state(fed_clock(plan, DONE, None, _TICKET, 10**12, by_shape=True)) == _whole_state(
         _fed(ClockPlan(_METRICS), _TICKET, 10**12)
     )
     assert len(plan.recipes) == replay.MAX_RECIPES and plan.replayable
@@ -264,30 +269,32 @@ def _unique_shape(n: int) -> list[Event]:
 def test_a_plan_whose_tickets_rarely_share_a_shape_stops_looking_them_up() -> None:
     plan = ClockPlan(_METRICS)
     for n in range(replay.MAX_RECIPES):
-        clock_by_shape(plan, DONE, None, _unique_shape(n), 10**12)
+        fed_clock(plan, DONE, None, _unique_shape(n), 10**12, by_shape=True)
     assert plan.replayable and plan.tickets_keyed == replay.MAX_RECIPES and plan.tickets_replayed == 0
-    last = clock_by_shape(plan, DONE, None, _unique_shape(replay.MAX_RECIPES), 10**12)
+    last = fed_clock(plan, DONE, None, _unique_shape(replay.MAX_RECIPES), 10**12, by_shape=True)
     assert not plan.replayable  # no ticket in 10,001 shared a shape
     assert _whole_state(last) == _whole_state(
         _fed(ClockPlan(_METRICS), _unique_shape(replay.MAX_RECIPES), 10**12)
     )
-    again = clock_by_shape(plan, DONE, None, _unique_shape(0), 10**12)  # (its recipe is there, unused now)
+    again = fed_clock(
+        plan, DONE, None, _unique_shape(0), 10**12, by_shape=True
+    )  # (its recipe is there, unused now)
     assert plan.tickets_keyed == replay.MAX_RECIPES + 1
     assert _whole_state(again) == _whole_state(_fed(ClockPlan(_METRICS), _unique_shape(0), 10**12))
 
 
 def test_events_given_as_another_iterable_run_the_machine() -> None:
     plan = ClockPlan(_METRICS)
-    clock = clock_by_shape(plan, DONE, None, iter(_TICKET), 10**12)
+    clock = fed_clock(plan, DONE, None, iter(_TICKET), 10**12, by_shape=True)
     assert _whole_state(clock) == _whole_state(_fed(ClockPlan(_METRICS), _TICKET, 10**12))
     assert plan.recipes == {}
 
 
 def test_statuses_are_part_of_the_shape() -> None:
     plan = ClockPlan(_METRICS)
-    clock_by_shape(plan, DONE, None, _TICKET, 10**12)
+    fed_clock(plan, DONE, None, _TICKET, 10**12, by_shape=True)
     on_hold = [*_TICKET[:2], Event(60_000_000, STATUS, 2, status="on_hold"), *_TICKET[3:]]
-    clock = clock_by_shape(plan, DONE, None, on_hold, 10**12)
+    clock = fed_clock(plan, DONE, None, on_hold, 10**12, by_shape=True)
     assert len(plan.recipes) == 2
     assert _whole_state(clock) == _whole_state(_fed(ClockPlan(_METRICS), on_hold, 10**12))
 
@@ -300,3 +307,7 @@ def test_the_interpreted_engine_builds_clocks_from_recipes_and_the_compiled_one_
         clock = fed_clock(plan, DONE, None, _shifted(_TICKET, by), 10**12)
         assert _whole_state(clock) == _whole_state(_fed(ClockPlan(_METRICS), _shifted(_TICKET, by), 10**12))
     assert (plan.tickets_keyed, plan.tickets_replayed) == ((2, 1) if interpreted else (0, 0))
+    machine_only = ClockPlan(_METRICS)
+    for by in (0, 10**9):
+        fed_clock(machine_only, DONE, None, _shifted(_TICKET, by), 10**12, by_shape=False)
+    assert machine_only.recipes == {} and machine_only.tickets_keyed == 0

@@ -408,7 +408,8 @@ class ClockPlan:
         #: Do a ticket's events decide its metrics' cycles by their shape alone
         #: (kinds, statuses, authors, public flags, which share an instant)?
         #: Not when a metric reads the ticket's fields: a pause condition, a
-        #: trigger on a field, ownership by a field (see sla.engine.replay).
+        #: trigger on a field, ownership by a field (see sla.engine.replay,
+        #: which also sets it false when the plan's recipes rarely serve).
         self.replayable: bool = all(
             metric.pause_when is None
             and metric.ownership_field is None

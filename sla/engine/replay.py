@@ -6,8 +6,9 @@ statuses, authors and public flags, and from which events share an instant,
 never from the instants' values (events come in processing order), as long
 as no metric of the plan reads the ticket's fields (a pause condition, a
 trigger on a field, ownership: :attr:`ClockPlan.replayable`) and no derive
-rules rewrite them.  Tickets repeat a few shapes (the 100k-ticket bench
-history has 1,737 shapes; a thousand of them cover 99% of its tickets), so
+rules rewrite them.  Tickets repeat a few shapes (a run over the 100k-ticket
+bench history recorded 1,757 recipes and built 98.2% of its tickets from
+them), so
 the first ticket of a shape is run through the machine and its clock is
 recorded as a recipe, by the indexes of the events at its instants; the
 next tickets of that shape are built from the recipe with their own
@@ -20,8 +21,9 @@ and histories).
 >>> clock_plan = ClockPlan([BUILTIN_METRICS["first_response"]])
 >>> def ticket(start):
 ...     return [Event(start, CREATED, fields={}), Event(start + 60_000_000, MESSAGE, author="agent")]
->>> first = clock_by_shape(clock_plan, frozenset({"solved"}), None, ticket(0), 10**12)
->>> second = clock_by_shape(clock_plan, frozenset({"solved"}), None, ticket(3_600_000_000), 10**12)
+>>> done = frozenset({"solved"})
+>>> first = fed_clock(clock_plan, done, None, ticket(0), 10**12, by_shape=True)
+>>> second = fed_clock(clock_plan, done, None, ticket(3_600_000_000), 10**12, by_shape=True)
 >>> len(clock_plan.recipes), [(c.start, c.end) for c in second.metrics[0].cycles]
 (1, [(3600000000, 3660000000)])
 """
@@ -53,85 +55,6 @@ MAX_RECIPES: Final = 10_000
 MIN_REPLAYED: Final = 4
 #: An instant before any event's (the first event shares no instant).
 _BEFORE_ALL: Final = -(1 << 62)
-
-
-def fed_clock(
-    clock_plan: ClockPlan,
-    done_statuses: frozenset[str],
-    derive: Callable[[Mapping[str, object]], dict[str, object]] | None,
-    events: Iterable[Event],
-    now: int,
-) -> TicketClock | None:
-    """A ticket's clock fed its events (in processing order) up to ``now``;
-    None when the ticket was created after ``now``.  Interpreted, it is
-    :func:`clock_by_shape`'s; compiled, the state machine's (see
-    :data:`REPLAY_PAYS`)."""
-    if REPLAY_PAYS:
-        return clock_by_shape(clock_plan, done_statuses, derive, events, now)
-    clock = TicketClock(clock_plan, done_statuses, derive)
-    clock.feed_all(events, now)
-    return clock if clock.created_at is not None else None
-
-
-def clock_by_shape(
-    clock_plan: ClockPlan,
-    done_statuses: frozenset[str],
-    derive: Callable[[Mapping[str, object]], dict[str, object]] | None,
-    events: Iterable[Event],
-    now: int,
-) -> TicketClock | None:
-    """:func:`fed_clock`'s clock, built from the recipe of the ticket's
-    shape when a ticket of that shape was run before on this plan, else
-    run through the machine (and its recipe recorded): see the module."""
-    clock = TicketClock(clock_plan, done_statuses, derive)
-    if derive is None and clock_plan.replayable and isinstance(events, list):
-        # (Typed again: narrowed by isinstance it is a list of Any, whose
-        # items' fields, compiled, are looked up by name.)
-        ticket: list[Event] = events
-        shapes: list[EventShape] = []
-        previous = _BEFORE_ALL
-        for event in ticket:
-            at = event.at
-            if at > now:
-                break
-            if at < previous:  # out of order: the machine says so
-                shapes.clear()
-                break
-            shapes.append((at == previous, event.kind, event.status, event.author, event.public))
-            previous = at
-        if shapes:
-            count = len(shapes)
-            recipes = clock_plan.recipes
-            key: ShapeKey = (done_statuses, tuple(shapes))
-            recipe: Recipe | None
-            try:
-                recipe = recipes.get(key)
-                hashable = True
-            except TypeError:  # a status or author that does not hash (given through the API)
-                recipe, hashable = None, False
-            clock_plan.tickets_keyed += 1
-            if recipe is not None:
-                clock_plan.tickets_replayed += 1
-                replay(clock, recipe, ticket, count)
-                return clock
-            clock.feed_all(ticket, now)
-            if hashable and clock.created_at is not None:
-                if len(recipes) < MAX_RECIPES:
-                    recipes[key] = recipe_of(clock, ticket, count)
-                elif clock_plan.tickets_replayed * MIN_REPLAYED < clock_plan.tickets_keyed:
-                    clock_plan.replayable = False
-            return clock if clock.created_at is not None else None
-    clock.feed_all(events, now)
-    return clock if clock.created_at is not None else None
-
-
-#: Whether :func:`fed_clock` builds clocks from recipes: interpreted, a
-#: ticket's clock from its recipe takes about a third of the machine's
-#: bytecodes (the interpreted report: 6.5% fewer instructions a ticket,
-#: about 2% less time: see docs/performance.md);
-#: compiled, the machine runs faster than the shape is looked up (19.5 k
-#: instructions a ticket for the clock against 26.1 k, measured).
-REPLAY_PAYS: Final = isinstance(clock_by_shape, FunctionType)
 
 
 def recipe_of(clock: TicketClock, events: list[Event], count: int) -> Recipe:
@@ -206,3 +129,68 @@ def replay(clock: TicketClock, recipe: Recipe, events: list[Event], count: int) 
     clock.attributes = fields
     clock.last_at = events[count - 1].at
     clock.created_at = created_at
+
+
+#: Whether :func:`fed_clock` builds clocks from recipes by default: interpreted, a
+#: ticket's clock from its recipe takes about a third of the machine's
+#: bytecodes (the interpreted report: 6.5% fewer instructions a ticket,
+#: about 2% less time: see docs/performance.md);
+#: compiled, the machine runs faster than the shape is looked up (19.5 k
+#: instructions a ticket for the clock against 26.1 k, measured).
+REPLAY_PAYS: Final = isinstance(replay, FunctionType)
+
+
+def fed_clock(
+    clock_plan: ClockPlan,
+    done_statuses: frozenset[str],
+    derive: Callable[[Mapping[str, object]], dict[str, object]] | None,
+    events: Iterable[Event],
+    now: int,
+    by_shape: bool = REPLAY_PAYS,
+) -> TicketClock | None:
+    """A ticket's clock fed its events (in processing order) up to ``now``;
+    None when the ticket was created after ``now``.  With ``by_shape`` (the
+    interpreted engine's default, :data:`REPLAY_PAYS`), built from the
+    recipe of the ticket's shape when a ticket of that shape was run before
+    on this plan, else run through the machine and its recipe recorded (see
+    the module); without, always run through the machine."""
+    clock = TicketClock(clock_plan, done_statuses, derive)
+    if by_shape and derive is None and clock_plan.replayable and isinstance(events, list):
+        # (Typed again: narrowed by isinstance it is a list of Any, whose
+        # items' fields, compiled, are looked up by name.)
+        ticket: list[Event] = events
+        shapes: list[EventShape] = []
+        previous = _BEFORE_ALL
+        for event in ticket:
+            at = event.at
+            if at > now:
+                break
+            if at < previous:  # out of order: the machine says so
+                shapes.clear()
+                break
+            shapes.append((at == previous, event.kind, event.status, event.author, event.public))
+            previous = at
+        if shapes:
+            count = len(shapes)
+            recipes = clock_plan.recipes
+            key: ShapeKey = (done_statuses, tuple(shapes))
+            recipe: Recipe | None
+            try:
+                recipe = recipes.get(key)
+                hashable = True
+            except TypeError:  # a status or author that does not hash (given through the API)
+                recipe, hashable = None, False
+            clock_plan.tickets_keyed += 1
+            if recipe is not None:
+                clock_plan.tickets_replayed += 1
+                replay(clock, recipe, ticket, count)
+                return clock
+            clock.feed_all(ticket, now)
+            if hashable and clock.created_at is not None:
+                if len(recipes) < MAX_RECIPES:
+                    recipes[key] = recipe_of(clock, ticket, count)
+                elif clock_plan.tickets_replayed * MIN_REPLAYED < clock_plan.tickets_keyed:
+                    clock_plan.replayable = False
+            return clock if clock.created_at is not None else None
+    clock.feed_all(events, now)
+    return clock if clock.created_at is not None else None
