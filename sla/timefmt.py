@@ -149,7 +149,11 @@ def _two_digits(text: str, at: i64) -> i64:
     """The two ASCII digits of ``text`` at ``at`` as a number, or -1."""
     tens: i64 = ord(text[at]) - 48
     ones: i64 = ord(text[at + 1]) - 48
-    return tens * 10 + ones if 0 <= tens <= 9 and 0 <= ones <= 9 else -1
+    # (Statements, not a conditional expression: compiled, that one's value
+    # is a Python int, made and taken apart again on every call.)
+    if 0 <= tens <= 9 and 0 <= ones <= 9:
+        return tens * 10 + ones
+    return -1
 
 
 #: Whether :func:`plain_utc_us` runs compiled (a compiled module's functions

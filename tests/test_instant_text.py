@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 
 from sla import evaluate_ticket, load_policies
+from sla.engine.events import parse_event
+from sla.timefmt import _FORMATTED, format_instant
 
 POLICIES = load_policies("policies: [{name: all, targets: {first_response: 1h, resolution: 8h}}]")
 
@@ -33,3 +35,14 @@ def test_rows_write_instants_in_the_output_form(written: str, shown: str):
         now="2026-03-04T00:00:00Z",
     )
     assert {row.to_row()["started_at"] for row in rows} == {shown}
+
+
+def test_a_reader_that_keeps_no_texts_leaves_the_formatters_cache_as_it_was():
+    us = 1_234_567 * 1_000_000
+    text, later_text = format_instant(us), format_instant(us + 1_000_000)  # (cached: dropped below)
+    _FORMATTED.clear()
+    event = parse_event({"type": "message", "author": "agent", "at": text}, keep_text=False)
+    assert event.at == us
+    assert _FORMATTED == {}
+    parse_event({"type": "message", "author": "agent", "at": later_text})
+    assert _FORMATTED == {us + 1_000_000: later_text}

@@ -432,3 +432,20 @@ def test_pools_let_their_workers_finish_and_end_them_only_on_an_error():
     with pytest.raises(KeyboardInterrupt), finishing(failed):
         raise KeyboardInterrupt
     assert failed.calls == ["terminate", "join"]
+
+
+def test_the_reader_keeps_the_inputs_texts_of_instants_only_for_runs_that_write_rows(
+    policies, lines, tmp_path
+):
+    # A report writes no rows: its reading leaves the formatter's cache as
+    # it was (a speed matter: its figures are the same, see the test above);
+    # an evaluation puts there the texts its rows name.
+    from sla.timefmt import _FORMATTED
+
+    _, path = write_input(tmp_path, lines, grouped=True)
+    _FORMATTED.clear()
+    pipeline.report_file(policies, str(path), NOW, by=["channel"])
+    reported = len(_FORMATTED)  # the tickets' first events, and what the report formats
+    _FORMATTED.clear()
+    pipeline.evaluate_file(policies, str(path), NOW, io.BytesIO())
+    assert reported * 3 < len(_FORMATTED)

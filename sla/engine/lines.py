@@ -84,12 +84,14 @@ def chunk_records(chunks: Iterable[Iterable[bytes | str]], start_line: int = 1) 
     return JsonlRecords(chunks, start_line)
 
 
-def grouped(records: Iterable[tuple[int, object]], line_errors: list[LineError]) -> Iterator[TicketEvents]:
+def grouped(
+    records: Iterable[tuple[int, object]], line_errors: list[LineError], keep_texts: bool = True
+) -> Iterator[TicketEvents]:
     """:func:`~sla.engine.events.stream_grouped` of ``records``, in JSON
     Lines' own loop (:meth:`JsonlRecords.grouped`) when that is what they are."""
     if isinstance(records, JsonlRecords):
-        return records.grouped(line_errors)
-    return stream_grouped(records, line_errors)
+        return records.grouped(line_errors, keep_texts)
+    return stream_grouped(records, line_errors, keep_texts)
 
 
 class JsonlRecords:
@@ -170,12 +172,13 @@ class JsonlRecords:
                 self.give_up()
         return record
 
-    def grouped(self, line_errors: list[LineError]) -> Iterator[TicketEvents]:
+    def grouped(self, line_errors: list[LineError], keep_texts: bool = True) -> Iterator[TicketEvents]:
         """The tickets of these lines, as :func:`~sla.engine.events.stream_grouped`
         gives them from the pairs, in one loop: a line of the ticket being
         read goes from orjson to :func:`~sla.engine.events.parse_event`
         with no step between (no pair made and taken apart, no generator
-        resumed; measured: about 4% of the time reading takes, interpreted)."""
+        resumed; measured: about 4% of the time reading takes, interpreted).
+        ``keep_texts``: as :func:`~sla.engine.events.parse_event`'s ``keep_text``."""
         grouping = TicketGrouping(line_errors)
         loads = _LOADS
         number = self.start_line - 1
@@ -199,7 +202,7 @@ class JsonlRecords:
                             # The common line: an event of the ticket being read.
                             try:
                                 events.append(
-                                    parse_event(record, len(events), number)
+                                    parse_event(record, len(events), number, keep_texts)
                                 )  # (by name: compiled, a native call)
                             except EventError as exc:
                                 assert current is not None  # (current_id names it)

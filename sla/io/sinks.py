@@ -77,7 +77,14 @@ class Part(Protocol[PartResult_co]):
 
 
 class Sink(Protocol[PartResult, Result_co]):
-    """A consumer of evaluated tickets that the pipeline can drive on any path."""
+    """A consumer of evaluated tickets that the pipeline can drive on any path.
+
+    ``writes_instants``: whether it writes rows, which name instants as the
+    input wrote them (through the formatter's cache); the reader keeps the
+    input's texts of instants only for a sink that does (a speed matter: the
+    output is the same either way)."""
+
+    writes_instants: bool
 
     def open(self) -> Part[object]: ...
 
@@ -307,6 +314,8 @@ class RowSink:
     go to the table writer. ``range`` bounds the accepted tickets' events.
     """
 
+    writes_instants = True
+
     def __init__(
         self,
         policies: PolicySet,
@@ -413,6 +422,8 @@ class BuilderMaker:
 
 class ReportSink:
     """``sla report``: figures accumulated in mergeable :class:`ReportBuilder` s."""
+
+    writes_instants = False  # figures, no rows
 
     def __init__(
         self,
