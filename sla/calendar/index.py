@@ -27,7 +27,6 @@ import bisect
 import itertools
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta, timezone  # noqa: F401  (timezone: doctests)
-from functools import cache
 from types import FunctionType
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -42,6 +41,7 @@ from sla.calendar.hours import (
     parse_shifts,
 )
 from sla.calendar.recurring import RecurringHoliday
+from sla.calendar.zones import is_known_zone, zone_suggestion
 from sla.errors import CalendarError
 from sla.timefmt import (
     EPOCH,
@@ -192,33 +192,6 @@ def _parse_date(value: object, path: str) -> date:
     raise located_error(f"{value!r} is not a date; expected YYYY-MM-DD like 2026-12-24", path)
 
 
-@cache
-def known_zones() -> frozenset[str]:
-    """The zone names a ticket may carry: the tz database's, links such as
-    US/Eastern included, but not its ``localtime`` and ``posixrules`` files."""
-    from zoneinfo import available_timezones
-
-    return frozenset(available_timezones()) - {"localtime", "posixrules"}
-
-
-def zone_suggestion(name: str) -> str:
-    """``; did you mean 'Europe/Berlin'?`` for a zone name that is nearly right:
-    another spelling of case, a city without its region, a near miss.
-
-    >>> zone_suggestion("europe/berlin"), zone_suggestion("Berlin"), zone_suggestion("Europe/Berlim")
-    ("; did you mean 'Europe/Berlin'?", "; did you mean 'Europe/Berlin'?", "; did you mean 'Europe/Berlin'?")
-    """
-    import difflib
-
-    zones = sorted(known_zones())
-    folded = name.strip().casefold().replace(" ", "_")
-    for zone in zones:
-        if zone.casefold() == folded or zone.casefold().rsplit("/", 1)[-1] == folded:
-            return f"; did you mean {zone!r}?"
-    close = difflib.get_close_matches(name, zones, n=1, cutoff=0.75)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
 #: What a zone chosen per ticket needs (the policy loader and
 #: :meth:`Calendar.from_dict` tell the same).
 ZONE_BY_NEEDED: Final = "timezone.by names the attribute holding the zone, like requester_tz"
@@ -248,7 +221,7 @@ def load_zone(name: object, path: str = "timezone") -> ZoneInfo:
         # Only the tz database's names: ZoneInfo also opens the host's
         # localtime and posixrules files and the posix/ and right/ copies,
         # whose meaning depends on the machine (SEMANTICS.md section 10).
-        if name not in known_zones():
+        if not is_known_zone(name):
             raise ValueError(name)
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
@@ -494,7 +467,7 @@ class Calendar:
             self._in_zones = {}
         found = self._in_zones.get(name)
         if found is None:
-            if name not in known_zones():
+            if not is_known_zone(name):
                 return self
             found = self._in_zones[name] = Calendar.from_dict(
                 {**self._source, "timezone": name}, name=self.name

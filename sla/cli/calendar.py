@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sla.calendar.index import Calendar, known_zones
+from sla.calendar.index import Calendar
 from sla.calendar.questions import (
     HORIZON_YEARS,
     days_hours,
@@ -31,6 +31,7 @@ from sla.calendar.questions import (
     next_opening_us,
     read_instant,
 )
+from sla.calendar.zones import known_zones
 from sla.cli.common import EXIT_OK, UsageError, policies_option
 from sla.errors import DurationError, TimestampError
 from sla.policy.compile import PolicySet

@@ -14,7 +14,8 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from sla.calendar.index import Calendar, known_zones
+from sla.calendar.index import Calendar
+from sla.calendar.zones import is_known_zone
 
 
 class ZonedCalendar:
@@ -48,7 +49,7 @@ class ZonedCalendar:
     def for_attributes(self, attributes: Mapping[str, object]) -> Calendar:
         """The calendar in the ticket's zone; the default for a missing or unknown one."""
         value = attributes.get(self.by)
-        if type(value) is str and value in known_zones():
+        if type(value) is str and is_known_zone(value):
             return self.in_zone(value)
         if value is not None:
             self.fallbacks[value if isinstance(value, str) else repr(value)] += 1

@@ -33,7 +33,7 @@ from datetime import datetime, tzinfo
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sla.calendar.index import zone_suggestion
+from sla.calendar.zones import zone_suggestion
 from sla.engine.batch import TicketJudge, as_us
 from sla.engine.events import TicketEvents
 from sla.errors import ArgumentError, SlaError, check_argument
