@@ -79,12 +79,11 @@ class Part(Protocol[PartResult_co]):
 class Sink(Protocol[PartResult, Result_co]):
     """A consumer of evaluated tickets that the pipeline can drive on any path.
 
-    ``writes_instants``: whether it writes rows, which name instants as the
-    input wrote them (through the formatter's cache); the reader keeps the
-    input's texts of instants only for a sink that does (a speed matter: the
-    output is the same either way)."""
-
-    writes_instants: bool
+    A sink may say ``writes_instants = False`` when it writes no rows (rows
+    name instants as the input wrote them, through the formatter's cache):
+    the reader then keeps no texts of instants for it.  A speed matter
+    only, the output is the same either way; a sink that does not say is
+    taken to write rows."""
 
     def open(self) -> Part[object]: ...
 
