@@ -166,8 +166,8 @@ def parse_event(
 
     ``keep_text``: put the text of an ``at`` in the output form in the
     formatter's cache, for rows naming its instant (a run that writes no
-    rows, ``sla report``, passes False and skips that store: about 4,700
-    instructions a ticket, 2.6% of a compiled report).
+    rows, ``sla report``, passes False and skips that store: about 3,000
+    instructions a ticket, 1.7% of a compiled report).
 
     A ``dict``, not any mapping: compiled, its look-ups are then direct
     dictionary reads rather than method calls (callers holding another
