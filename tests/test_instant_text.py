@@ -45,4 +45,4 @@ def test_a_reader_that_keeps_no_texts_leaves_the_formatters_cache_as_it_was():
     assert event.at == us
     assert _FORMATTED == {}
     parse_event({"type": "message", "author": "agent", "at": later_text})
-    assert _FORMATTED == {us + 1_000_000: later_text}
+    assert {us + 1_000_000: later_text} == _FORMATTED

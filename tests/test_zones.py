@@ -1,7 +1,8 @@
 """``sla.calendar.zones.is_known_zone`` answers for one name what listing the
 whole tz database answers (``known_zones``, from
 ``zoneinfo.available_timezones``): on this machine's database, and on a
-database made here with the odd files a real one may hold."""
+database made here with the odd files a real one may hold; it lists the
+database only for a name the database lacks, and then once."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sla.calendar.zones import is_known_zone, known_zones
+from sla.calendar import zones
+from sla.calendar.zones import _found_alone, is_known_zone, known_zones
 
 #: Names no walk of the database makes, and files of it that are no zone.
 ODD_NAMES = [
@@ -51,25 +53,42 @@ ODD_NAMES = [
 
 @pytest.fixture
 def fresh() -> Iterator[None]:
-    """No answer cached from before, and none kept after."""
-    is_known_zone.cache_clear()
+    """No answer kept from before, and none kept after."""
+    zones._FOUND.clear()
     known_zones.cache_clear()
     yield
-    is_known_zone.cache_clear()
+    zones._FOUND.clear()
     known_zones.cache_clear()
+
+
+def listing() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones()) - {"localtime", "posixrules"}
 
 
 def test_every_name_of_this_machines_database_and_no_odd_one(fresh: None):
-    listed = known_zones()
+    listed = listing()
     assert len(listed) > 300
     for name in sorted(listed) + ODD_NAMES:
-        assert is_known_zone(name) == (name in listed), name
+        assert _found_alone(name) == (name in listed), name
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="EuropeBrlin/_.-+0123456789UTCS ", max_size=20))
 def test_any_name_reads_as_the_listing_reads_it(name: str):
-    assert is_known_zone(name) == (name in known_zones()), name
+    assert _found_alone(name) == (name in listing()), name
+
+
+def test_the_database_is_listed_only_for_a_name_it_lacks_and_then_once(fresh: None, monkeypatch):
+    listings: list[int] = []
+    available = zoneinfo.available_timezones
+    monkeypatch.setattr(zoneinfo, "available_timezones", lambda: listings.append(1) or available())
+    assert all(is_known_zone(name) for name in ["Europe/Berlin", "UTC", "US/Eastern", "Europe/Berlin"])
+    assert listings == []
+    assert not is_known_zone("Moon/Base")
+    assert not is_known_zone("Mars/Base")
+    assert is_known_zone("Asia/Tokyo") and is_known_zone("Europe/Berlin")
+    assert not is_known_zone("posix/Europe/Berlin")
+    assert listings == [1]
 
 
 def test_a_database_with_links_copies_and_files_that_are_no_zones(tmp_path: Path, fresh: None):
@@ -124,6 +143,6 @@ def test_a_database_with_links_copies_and_files_that_are_no_zones(tmp_path: Path
         assert {"Mine/Zone", "Deep/Er/Zone", "Top", "TopLink"} <= listed
         assert not {"Linked/Zone", "notes.tab", "Mine/Short", "posix/Mine/Zone"} & listed
         for name in names:
-            assert is_known_zone(name) == (name in listed), name
+            assert _found_alone(name) == (name in listed), name
     finally:
         zoneinfo.reset_tzpath()

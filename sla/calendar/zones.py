@@ -5,9 +5,9 @@ The names are the tz database's (``zoneinfo.available_timezones()``,
 links such as ``US/Eastern`` included) but not its ``localtime`` and
 ``posixrules`` files: ``ZoneInfo`` also opens those and the ``posix/`` and
 ``right/`` copies, whose meaning depends on the machine (SEMANTICS.md
-section 10).  :func:`is_known_zone` answers for one name without listing
-them all: listing opens every file of the database (about 600 here; 80
-million instructions with the files cached, more time on a cold disk),
+section 10).  :func:`is_known_zone` answers for a name of the database
+without listing them all: listing opens every file of it (about 600 here;
+80 million instructions with the files cached, more time on a cold disk),
 which every command that read a zone paid at start-up.
 """
 
@@ -33,17 +33,34 @@ def known_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones()) - _NOT_ZONES
 
 
-@cache
+#: The names :func:`is_known_zone` found one at a time: the database's own
+#: only, so a few hundred at most.
+_FOUND: set[str] = set()
+
+
 def is_known_zone(name: str) -> bool:
-    """``name in known_zones()``, worked out for this name alone: a file
-    under one of ``zoneinfo.TZPATH``'s folders, reached as
-    ``available_timezones`` walks them (not through a linked folder, not in
-    ``right/`` or ``posix/``), or else a zone of the ``tzdata`` package;
-    either way one that ``ZoneInfo`` reads as a zone file.
+    """``name in known_zones()``, without listing the database for a name
+    it has (:func:`_found_alone`).  The first name it lacks lists it, once:
+    a history full of wrong zone names then costs one listing, not a search
+    of the disk for each.
 
     >>> is_known_zone("Europe/Berlin"), is_known_zone("US/Eastern"), is_known_zone("posix/Europe/Berlin")
     (True, True, False)
     """
+    if name in _FOUND:
+        return True
+    if not known_zones.cache_info().currsize and _found_alone(name):
+        _FOUND.add(name)
+        return True
+    return name in known_zones()
+
+
+def _found_alone(name: str) -> bool:
+    """``name in known_zones()``, worked out for this name alone: a file
+    under one of ``zoneinfo.TZPATH``'s folders, reached as
+    ``available_timezones`` walks them (not through a linked folder, not in
+    ``right/`` or ``posix/``), or else a zone of the ``tzdata`` package;
+    either way one that ``ZoneInfo`` reads as a zone file."""
     parts = name.split("/")
     if name in _NOT_ZONES or parts[0] in _COPIES:
         return False
