@@ -438,8 +438,9 @@ def test_the_reader_keeps_the_inputs_texts_of_instants_only_for_runs_that_write_
     policies, lines, tmp_path
 ):
     # A report writes no rows: its reading leaves the formatter's cache as
-    # it was (a speed matter: its figures are the same, see the test above);
-    # an evaluation puts there the texts its rows name.
+    # it was (a speed matter: its figures are the same on every path, see
+    # test_every_path_gives_the_same_report); an evaluation puts there the
+    # texts its rows name.
     from sla.timefmt import _FORMATTED
 
     _, path = write_input(tmp_path, lines, grouped=True)
