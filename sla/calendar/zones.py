@@ -66,12 +66,7 @@ def _found_alone(name: str) -> bool:
         return False
     # (A key that is no normalized relative path, which the walk never
     # makes, ZoneInfo refuses below.)
-    try:
-        routes = [
-            _walked(root, parts) for root in zoneinfo.TZPATH if os.path.isfile(os.path.join(root, name))
-        ]
-    except ValueError:  # a NUL in the name
-        return False
+    routes = [_walked(root, parts) for root in zoneinfo.TZPATH if os.path.isfile(os.path.join(root, name))]
     if routes and not any(routes):
         return False  # only through linked folders, which the walk does not enter
     try:
