@@ -449,4 +449,21 @@ def test_the_reader_keeps_the_inputs_texts_of_instants_only_for_runs_that_write_
     reported = len(_FORMATTED)  # the tickets' first events, and what the report formats
     _FORMATTED.clear()
     pipeline.evaluate_file(policies, str(path), NOW, io.BytesIO())
-    assert reported * 3 < len(_FORMATTED)
+    evaluated = len(_FORMATTED)
+    assert reported * 3 < evaluated
+
+    # A sink that does not say whether it writes rows is taken to write them.
+    from sla.io.sinks import RowSink
+
+    class Unsaid:
+        def __init__(self, inner: RowSink) -> None:
+            self.inner = inner
+
+        def __getattr__(self, name: str) -> object:
+            if name == "writes_rows":
+                raise AttributeError(name)
+            return getattr(self.inner, name)
+
+    _FORMATTED.clear()
+    pipeline.run(Unsaid(RowSink(policies, NOW, io.BytesIO())), str(path))
+    assert len(_FORMATTED) == evaluated

@@ -56,7 +56,7 @@ class CompareMaker:
 class CompareSink:
     """``sla compare``: both policy sets' figures and the changed cycles, in mergeable builders."""
 
-    writes_instants = False  # figures and changed cycles, no rows
+    writes_rows = False  # figures and changed cycles, no rows
 
     def __init__(
         self,

@@ -226,7 +226,7 @@ def _stream(sink: Sink[Any, Any], read: Records, progress: Progress | None) -> R
     summary, line_errors = RunSummary(), list[LineError]()
     part = sink.open()
     try:
-        keep_texts = getattr(sink, "writes_instants", True)  # (see Sink)
+        keep_texts = getattr(sink, "writes_rows", True)  # (see Sink)
         feed(grouped(read(), line_errors, keep_texts), part, summary, progress)
     except NotGrouped:
         part.close()  # now, before the sink starts over: nothing of it may come later

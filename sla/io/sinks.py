@@ -79,11 +79,11 @@ class Part(Protocol[PartResult_co]):
 class Sink(Protocol[PartResult, Result_co]):
     """A consumer of evaluated tickets that the pipeline can drive on any path.
 
-    A sink may say ``writes_instants = False`` when it writes no rows (rows
+    A sink may say ``writes_rows = False`` when it writes no rows (rows
     name instants as the input wrote them, through the formatter's cache):
-    the reader then keeps no texts of instants for it.  A speed matter
-    only, the output is the same either way; a sink that does not say is
-    taken to write rows."""
+    the reader then keeps the input's texts of instants out of that cache.
+    A speed matter only, the output is the same either way; a sink that
+    does not say is taken to write rows."""
 
     def open(self) -> Part[object]: ...
 
@@ -313,7 +313,7 @@ class RowSink:
     go to the table writer. ``range`` bounds the accepted tickets' events.
     """
 
-    writes_instants = True
+    writes_rows = True
 
     def __init__(
         self,
@@ -422,7 +422,7 @@ class BuilderMaker:
 class ReportSink:
     """``sla report``: figures accumulated in mergeable :class:`ReportBuilder` s."""
 
-    writes_instants = False  # figures, no rows
+    writes_rows = False  # figures, no rows
 
     def __init__(
         self,
