@@ -408,32 +408,6 @@ def test_workers_spilling_ranges_read_every_line_as_one_job_does(policies, lines
     assert two[2].tickets == one[2].tickets
 
 
-def test_pools_let_their_workers_finish_and_end_them_only_on_an_error():
-    from sla.io.parallel import finishing
-
-    class FakePool:
-        def __init__(self):
-            self.calls: list[str] = []
-
-        def close(self):
-            self.calls.append("close")
-
-        def terminate(self):
-            self.calls.append("terminate")
-
-        def join(self):
-            self.calls.append("join")
-
-    done = FakePool()
-    with finishing(done) as workers:
-        assert workers is done
-    assert done.calls == ["close", "join"]
-    failed = FakePool()
-    with pytest.raises(KeyboardInterrupt), finishing(failed):
-        raise KeyboardInterrupt
-    assert failed.calls == ["terminate", "join"]
-
-
 def test_the_reader_keeps_the_inputs_texts_of_instants_only_for_runs_that_write_rows(
     policies, lines, tmp_path
 ):

@@ -33,13 +33,12 @@ import signal
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from multiprocessing.pool import Pool
 from typing import Any
 
 from sla.importers.base import ImportProblem, ImportSummary, Source, VendorCycle
-from sla.io.parallel import finishing
 from sla.io.sinks import Progress
 from sla.io.spill import Partitions
+from sla.io.workers import Workers, check_stop, finishing
 
 #: A worker's sequence numbers start at its index shifted by this many bits.
 SEQUENCE_BITS = 48
@@ -118,14 +117,14 @@ def runs_of(sizes: list[int], count: int) -> list[range]:
     return runs
 
 
-def _pool(count: int, source: Source, told: Any) -> Pool:
-    context = multiprocessing.get_context("fork")
-    return context.Pool(count, initializer=_init_worker, initargs=(source, told))
+def _pool(count: int, source: Source, told: Any) -> Workers:
+    return Workers(count, _init_worker, (source, told), multiprocessing.get_context("fork"))
 
 
 def _init_worker(source: Source, told: Any) -> None:
-    # Ctrl-C reaches the whole process group: the parent alone handles it;
-    # the pool ends its workers with SIGTERM, which must end them quietly.
+    # Ctrl-C reaches the whole process group: the parent alone handles it
+    # (tells the jobs to stop, see sla.io.workers); should the pool end its
+    # workers with SIGTERM after all, they die quietly.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _WORKER["source"] = source
@@ -133,7 +132,8 @@ def _init_worker(source: Source, told: Any) -> None:
 
 
 class _Told:
-    """Progress inside a worker: records read so far, sent to the parent."""
+    """Progress inside a worker: records read so far, sent to the parent;
+    where it sends, it also gives up if the pool was told to stop."""
 
     def __init__(self, told: Any, worker: int) -> None:
         self.told = told
@@ -142,6 +142,7 @@ class _Told:
 
     def update(self, done: int) -> None:
         if done - self.sent >= 1000:  # a JSON Lines file reports every line
+            check_stop()
             self.told.put((self.worker, done))
             self.sent = done
 
@@ -151,6 +152,7 @@ class _Told:
 
 def _read_job(task: tuple[int, list[str], str, int, int, ReadAll]) -> ReadResult:
     worker, files, folder, count, first_file, read_all = task
+    check_stop()
     source: Source = _WORKER["source"]
     os.makedirs(folder, exist_ok=True)
     partitions = Partitions(folder, count)
@@ -213,6 +215,7 @@ def read_parallel(
 
 def _finish_job(task: tuple[int, list[str], Callable[..., str]]) -> FinishResult:
     index, paths, finish = task
+    check_stop()
     source: Source = _WORKER["source"]
     summary = ImportSummary()
     refused: list[tuple[int, ImportProblem]] = []

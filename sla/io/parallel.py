@@ -7,7 +7,9 @@ then evaluated one by one (:func:`partition_job`).
 Workers get the sink's part maker once, when the pool starts, and the
 run's record transform (``prepare``, see :func:`prepared`) if it has one;
 each job returns its part's result and a :class:`RunSummary` whose line
-numbers are counted from the start of its piece.
+numbers are counted from the start of its piece. A job gives up between
+two pieces of its input (chunks read, tickets fed) once the pool is told
+to stop (see :mod:`sla.io.workers`).
 """
 
 from __future__ import annotations
@@ -16,8 +18,7 @@ import gc
 import os
 import signal
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
@@ -27,10 +28,8 @@ from sla.io.sinks import Part, feed
 from sla.io.sources import range_chunks
 from sla.io.spill import Partitions, partition_tickets, spill_lines
 from sla.io.summary import Rejection, RunSummary
+from sla.io.workers import Workers, check_stop, stoppable
 from sla.policy.compile import PolicySet
-
-if TYPE_CHECKING:
-    from multiprocessing.pool import Pool
 
 PartMaker = Callable[[str], Part[Any]]
 #: A record transform applied to every record read (a JSON object) before it
@@ -59,8 +58,9 @@ def _init_worker(maker: PartMaker, prepare: Prepare | None = None) -> None:
     # Ctrl-C reaches the whole process group: the parent alone handles it
     # (ends the pool, cleans the scratch folder, says one line).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # The pool ends its workers with SIGTERM: die quietly, whatever handler
-    # the parent had installed for itself.
+    # Should the pool end its workers with SIGTERM after all (see
+    # sla.io.workers.finishing): die quietly, whatever handler the parent
+    # had installed for itself.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _WORKER["maker"] = maker
     _PREPARE.clear()  # a forked worker starts with its parent's
@@ -68,7 +68,7 @@ def _init_worker(maker: PartMaker, prepare: Prepare | None = None) -> None:
         _PREPARE["record"] = prepare
 
 
-def pool(jobs: int, maker: PartMaker, prepare: Prepare | None = None) -> Pool:
+def pool(jobs: int, maker: PartMaker, prepare: Prepare | None = None) -> Workers:
     """A pool of ``jobs`` workers that make their parts with ``maker`` and,
     where they read the input themselves (:func:`range_job`), apply
     ``prepare`` to its records; both must pickle."""
@@ -76,30 +76,7 @@ def pool(jobs: int, maker: PartMaker, prepare: Prepare | None = None) -> Pool:
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    return context.Pool(jobs, initializer=_init_worker, initargs=(maker, prepare))
-
-
-@contextmanager
-def finishing(workers: Pool) -> Iterator[Pool]:
-    """A pool that, once the work is done, lets its workers finish and exit
-    on their own (``close``, then ``join``); on an error, ends them
-    (``terminate``).
-
-    ``with Pool(...)`` always terminates, sending each worker SIGTERM. A
-    worker still starting up when the work is already done (small input,
-    one fast worker) may not die of it at once (a test's coverage hooks
-    catch it), and a worker that does die while waiting for a task takes
-    the task queue's lock with it: the other then waits on it forever, and
-    so does the parent joining it."""
-    try:
-        yield workers
-    except BaseException:
-        workers.terminate()
-        raise
-    else:
-        workers.close()
-    finally:
-        workers.join()
+    return Workers(jobs, _init_worker, (maker, prepare), context)
 
 
 def _zone_fallbacks(maker: PartMaker) -> set[str]:
@@ -116,8 +93,9 @@ PartitionTask = tuple[list[tuple[str, int]], bool, str]
 def run_partition(maker: PartMaker, task: PartitionTask) -> tuple[Any, RunSummary]:
     """One spilled partition through a part (line numbers are the input's)."""
     pieces, raw, out_path = task
+    check_stop()
     part, summary = maker(out_path), RunSummary()
-    feed(partition_tickets(pieces, raw), part, summary)
+    feed(stoppable(partition_tickets(pieces, raw)), part, summary)
     summary.zone_fallbacks = _zone_fallbacks(maker)
     return part.close(), summary
 
@@ -154,12 +132,14 @@ def spill_range(
 def spill_range_job(task: tuple[str, int, int, str, int]) -> tuple[list[str], list[Rejection], int]:
     """:func:`spill_range` on a worker, its records through the pool's ``prepare``."""
     path, start, end, directory, count = task
+    check_stop()
     return spill_range(path, start, end, directory, count, _PREPARE.get("record"))
 
 
 class _LineCount:
     """Counts the lines of the chunks that pass through it, telling ``tell``
-    the count after each chunk if given."""
+    the count after each chunk if given; on a worker, gives up between two
+    chunks once its pool is told to stop (:func:`~sla.io.workers.check_stop`)."""
 
     def __init__(self, tell: Callable[[int], None] | None = None) -> None:
         self.lines = 0
@@ -167,6 +147,7 @@ class _LineCount:
 
     def through(self, chunks: Iterable[list[bytes]]) -> Iterator[list[bytes]]:
         for chunk in chunks:
+            check_stop()
             self.lines += len(chunk)
             yield chunk
             if self.tell is not None:
@@ -180,6 +161,7 @@ def range_job(task: tuple[str, int, int, str]) -> tuple[Any, RunSummary, list[st
     ids of its tickets and the number of its lines (so the parent need not
     read the range again to number the next one's lines)."""
     path, start, end, out_path = task
+    check_stop()
     part, summary = _WORKER["maker"](out_path), RunSummary()
     line_errors: list[LineError] = []
     ids: list[str] = []

@@ -48,7 +48,6 @@ from sla.io.csv_rows import CsvMap, MappedPath, explain_row_errors
 from sla.io.parallel import (
     PartitionTask,
     Prepare,
-    finishing,
     partition_job,
     prepared,
     range_job,
@@ -62,6 +61,7 @@ from sla.io.sinks import Progress, ReportSink, RowSink, Sink, feed
 from sla.io.sources import detect_format, is_gzip, opened_input, records
 from sla.io.spill import spill
 from sla.io.summary import Rejection, RunSummary
+from sla.io.workers import finishing
 from sla.policy.compile import PolicySet
 
 if TYPE_CHECKING:
