@@ -46,7 +46,7 @@ class Workers(Pool):
     and whose jobs can be told to stop (:attr:`stop_flag`).
 
     >>> import multiprocessing
-    >>> with finishing(Workers(1, print, ("",), multiprocessing.get_context())) as workers:
+    >>> with finishing(Workers(1, int, (), multiprocessing.get_context())) as workers:
     ...     workers.apply(pow, (2, 10))
     1024
     """
