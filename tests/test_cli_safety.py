@@ -120,9 +120,16 @@ def big_history(tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("sig", "status", "word"), [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")]
+    ("sig", "to_group", "status", "word"),
+    [
+        (signal.SIGINT, True, 130, "interrupted"),  # Ctrl-C
+        (signal.SIGTERM, False, 143, "terminated"),  # kill PID
+        (signal.SIGTERM, True, 143, "terminated"),  # timeout(1), kill -TERM -PGID, a service manager
+    ],
 )
-def test_interrupting_parallel_jobs_says_one_line_and_cleans_up(big_history, tmp_path, sig, status, word):
+def test_interrupting_parallel_jobs_says_one_line_and_cleans_up(
+    big_history, tmp_path, sig, to_group, status, word
+):
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     # The run is killed on purpose: no coverage collection in it (a killed
@@ -159,7 +166,7 @@ def test_interrupting_parallel_jobs_says_one_line_and_cleans_up(big_history, tmp
         time.sleep(0.05)
     time.sleep(0.5)
     assert process.poll() is None, "the run ended before it could be interrupted"
-    os.killpg(process.pid, sig) if sig == signal.SIGINT else process.send_signal(sig)
+    os.killpg(process.pid, sig) if to_group else process.send_signal(sig)
     _, err = process.communicate(timeout=60)
     text = err.decode()
     assert process.returncode == status, text

@@ -29,7 +29,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
-import signal
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -122,11 +121,11 @@ def _pool(count: int, source: Source, told: Any) -> Workers:
 
 
 def _init_worker(source: Source, told: Any) -> None:
-    # Ctrl-C reaches the whole process group: the parent alone handles it
-    # (tells the jobs to stop, see sla.io.workers); should the pool end its
-    # workers with SIGTERM after all, they die quietly.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # (Signals: see sla.io.workers.)  Progress is worth nothing once the
+    # parent stops reading it: a worker exits without waiting until what
+    # it sent has gone down the pipe.
+    if told is not None:
+        told.cancel_join_thread()
     _WORKER["source"] = source
     _WORKER["told"] = told
 

@@ -61,6 +61,7 @@ from sla.importers.parallel import finish_parallel, read_parallel, worker_count
 from sla.io.sinks import Progress
 from sla.io.sources import is_gzip
 from sla.io.spill import Partitions
+from sla.io.workers import stoppable
 
 #: Spilled events per partition, roughly: the input's size over this many bytes.
 PARTITION_INPUT_BYTES = 48 << 20
@@ -307,7 +308,7 @@ def finish_partition(
     done = paths[0] + ".done"
     loads = orjson.loads
     with open(done, "wb", buffering=1 << 20) as out:
-        for key, lines in tickets.items():
+        for key, lines in stoppable(tickets.items()):  # a worker gives up here once told to stop
             first = int(lines[0])
             ticket: str = loads(key)
             events: list[EventDict] = [loads(raw) for raw in islice(lines, 1, None)]

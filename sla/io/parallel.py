@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import gc
 import os
-import signal
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -55,13 +54,6 @@ def _prepared(found: Iterable[tuple[int, object]], prepare: Prepare) -> Iterator
 
 def _init_worker(maker: PartMaker, prepare: Prepare | None = None) -> None:
     gc.disable()  # workers hold many live objects briefly; see sla.io.bulk
-    # Ctrl-C reaches the whole process group: the parent alone handles it
-    # (ends the pool, cleans the scratch folder, says one line).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # Should the pool end its workers with SIGTERM after all (see
-    # sla.io.workers.finishing): die quietly, whatever handler the parent
-    # had installed for itself.
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _WORKER["maker"] = maker
     _PREPARE.clear()  # a forked worker starts with its parent's
     if prepare is not None:

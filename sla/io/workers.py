@@ -1,40 +1,52 @@
-"""Pools of worker processes that are asked to stop, never killed.
+"""Pools of worker processes that are asked to stop, not killed.
 
 ``multiprocessing.pool.Pool.terminate`` (and ``with Pool(...)``, which
 calls it) ends the workers with SIGTERM. A worker killed while it holds one
 of the pool's queue locks (sending its result, or waiting for a task) takes
 the lock with it, and the pool's own threads then wait for it forever:
 ``terminate`` itself hangs, and an error (a full disk, Ctrl-C) becomes a
-command that never ends.
+command that never ends. A worker killed in the middle of a job hangs the
+pool another way: its result never comes, so ``join`` waits for it forever.
 
-So a pool here ends the way a finished one does, ``close`` then ``join``,
-on an error too (:func:`finishing`). To make that quick, every pool has a
-stop flag that the parent raises on an error; the jobs look at it as they
-go (:func:`check_stop` between pieces of their work, :func:`stoppable`
-over a long loop) and give up at once with :class:`Stopped`. A job that is
-already running ends at its next look; the jobs still queued end as they
-start.
+So here:
+
+- Workers ignore SIGINT and SIGTERM (:class:`Workers`). Ctrl-C and
+  ``timeout``, ``kill -TERM -PGID`` or a service manager signal the whole
+  process group; the parent alone acts on it, as on any error.
+- On an error the parent raises the pool's stop flag and waits for the
+  workers to finish, ``close`` then ``join``, as a pool that did its work
+  (:func:`finishing`). The jobs look at the flag as they go
+  (:func:`check_stop` between pieces of their work, :func:`stoppable` over a
+  long loop) and give up at once with :class:`Stopped`: a running job at its
+  next look, the queued ones as they start. (Only the parent raises it,
+  once it has stopped reading results: a job that gave up is never
+  mistaken for the error.)
+- Only if that wait is interrupted too (Ctrl-C again) are the workers
+  killed, with SIGKILL, and the pool left without its own teardown
+  (:func:`abandon`), which could wait on what they held.
 """
 
 from __future__ import annotations
 
+import ctypes
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from multiprocessing.pool import Pool
+from multiprocessing.pool import TERMINATE, Pool
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
-    from multiprocessing.synchronize import Event
 
 T = TypeVar("T")
 
-#: How many items :func:`stoppable` passes between two looks at the flag
-#: (a look takes a lock: a few microseconds).
+#: How many items :func:`stoppable` passes between two looks at the flag.
 CHECK_EVERY = 256
 
-#: The stop flag of the pool this process works for (empty in the parent).
-_FLAG: list[Event] = []
+#: The stop flag of the pool this process works for (empty in the parent):
+#: a byte of shared memory, read without a lock (a worker killed while it
+#: held one would leave the parent unable to raise the flag).
+_FLAG: list[ctypes.c_bool] = []
 
 
 class Stopped(Exception):
@@ -42,8 +54,9 @@ class Stopped(Exception):
 
 
 class Workers(Pool):
-    """A pool whose workers run ``initializer(*initargs)`` when they start
-    and whose jobs can be told to stop (:attr:`stop_flag`).
+    """A pool whose workers ignore SIGINT and SIGTERM, run
+    ``initializer(*initargs)`` when they start, and whose jobs can be told
+    to stop (:meth:`stop`).
 
     >>> import multiprocessing
     >>> with finishing(Workers(1, int, (), multiprocessing.get_context())) as workers:
@@ -58,11 +71,26 @@ class Workers(Pool):
         initargs: tuple[Any, ...],
         context: BaseContext,
     ) -> None:
-        self.stop_flag = context.Event()
+        self.stop_flag = context.RawValue(ctypes.c_bool, False)
         super().__init__(processes, _start, (self.stop_flag, initializer, initargs), context=context)
 
+    def stop(self) -> None:
+        """Tell the jobs to give up (they see it at their next look)."""
+        self.stop_flag.value = True
 
-def _start(flag: Event, initializer: Callable[..., object], initargs: tuple[Any, ...]) -> None:
+    @property
+    def stopping(self) -> bool:
+        """Whether the jobs were told to give up."""
+        return bool(self.stop_flag.value)
+
+
+def _start(flag: ctypes.c_bool, initializer: Callable[..., object], initargs: tuple[Any, ...]) -> None:
+    # Ctrl-C and a SIGTERM to the process group reach the workers too: the
+    # parent alone handles them (raises the flag, cleans up, says one line).
+    # Whatever handlers the parent had installed for itself are not wanted
+    # here either.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _FLAG[:] = [flag]  # a forked worker starts with its parent's list
     initializer(*initargs)
 
@@ -70,7 +98,7 @@ def _start(flag: Event, initializer: Callable[..., object], initargs: tuple[Any,
 def check_stop() -> None:
     """Raise :class:`Stopped` if this process is a worker whose pool was
     told to stop; nothing otherwise (in the parent, nothing ever)."""
-    if _FLAG and _FLAG[0].is_set():
+    if _FLAG and _FLAG[0].value:
         raise Stopped
 
 
@@ -87,23 +115,51 @@ def stoppable(items: Iterable[T], every: int = CHECK_EVERY) -> Iterator[T]:
 @contextmanager
 def finishing(workers: Workers) -> Iterator[Workers]:
     """The pool, ended on the way out by ``close`` then ``join``: its
-    workers finish and exit on their own. On an error the stop flag is
-    raised first, so that the jobs give up instead of finishing their
-    work. Only if the wait itself is interrupted (Ctrl-C again) are the
-    workers killed (``terminate``)."""
+    workers finish and exit on their own. On an error the jobs are told to
+    stop first (:meth:`Workers.stop`), so that they give up instead of
+    finishing their work. If the wait itself is interrupted (Ctrl-C again),
+    the workers are killed (:func:`abandon`)."""
+    done = False
     try:
         yield workers
-    except BaseException:
-        workers.stop_flag.set()
-        workers.close()
+        done = True
+    finally:
         try:
+            if not done:
+                workers.stop()
+            workers.close()
             workers.join()
         except BaseException:
-            workers.terminate()
+            abandon(workers)
             raise
-        raise
-    workers.close()
-    workers.join()
 
 
-__all__ = ["CHECK_EVERY", "Stopped", "Workers", "check_stop", "finishing", "stoppable"]
+def abandon(workers: Pool) -> None:
+    """Kill the workers (SIGKILL) and leave the pool as it is.
+
+    ``terminate`` would wait on locks and results a killed worker took with
+    it: instead, the pool's teardown is cancelled, the thread that replaces
+    dead workers is ended first, and the workers are killed and reaped. The
+    pool's other threads are daemons, left waiting until the process
+    ends. (Pool's private parts: the price of not hanging.)"""
+    pool: Any = workers
+    pool._terminate.cancel()  # its teardown (also run at exit) is terminate's
+    handler = pool._worker_handler
+    handler._state = TERMINATE  # no more replacements for dead workers
+    pool._change_notifier.put(None)
+    handler.join()
+    for process in pool._pool:
+        process.kill()
+    for process in pool._pool:
+        process.join()
+
+
+__all__ = [
+    "CHECK_EVERY",
+    "Stopped",
+    "Workers",
+    "abandon",
+    "check_stop",
+    "finishing",
+    "stoppable",
+]
