@@ -160,3 +160,40 @@ def test_runs_cover_every_file_once_in_order(count: int):
         runs = runs_of(sizes, count)
         assert len(runs) == count and all(len(r) > 0 for r in runs)
         assert [i for r in runs for i in r] == list(range(len(sizes)))
+
+
+@pytest.mark.parametrize("phase", ["read", "finish"])
+def test_a_worker_that_fails_ends_the_import_with_one_line_and_no_scratch_left(
+    export: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    phase: str,
+):
+    """A full scratch folder met by a worker, while reading or finishing:
+    the other workers are told to stop, the command says what happened and
+    exits 2, nothing is left behind (and nothing waits forever: see
+    sla.io.workers)."""
+    import errno
+    import os
+    import tempfile
+    import time
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    # Workers are forked after this: they fail, the parent would not.
+    monkeypatch.setattr(parallel, "Partitions" if phase == "read" else "FinishResult", full)
+    monkeypatch.setattr(parallel, "MIN_WORKER_BYTES", 1)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # (TMPDIR is read once, then cached)
+    target = tmp_path / "events.jsonl"
+    started = time.monotonic()
+    status = main(["import", "zendesk", str(export), "--jobs", "3", "--output", str(target)])
+    err = capsys.readouterr().err
+    assert time.monotonic() - started < 60
+    assert status == 2, err
+    assert "no space left for scratch files" in err and "Traceback" not in err
+    assert not target.exists()
+    assert os.listdir(scratch) == []  # the import's own folder was made there, and removed
