@@ -123,7 +123,7 @@ def test_a_running_job_gives_up_with_stopped_and_the_queued_ones_as_they_start(t
         _wait_for(marker)
         started = time.monotonic()
         pool.stop()
-        assert pool.stopping
+        assert pool.stop_flag.value
         for result in [running, *queued]:
             with pytest.raises(Stopped):
                 result.get(timeout=8)

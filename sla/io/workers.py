@@ -78,11 +78,6 @@ class Workers(Pool):
         """Tell the jobs to give up (they see it at their next look)."""
         self.stop_flag.value = True
 
-    @property
-    def stopping(self) -> bool:
-        """Whether the jobs were told to give up."""
-        return bool(self.stop_flag.value)
-
 
 def _start(flag: ctypes.c_bool, initializer: Callable[..., object], initargs: tuple[Any, ...]) -> None:
     # Ctrl-C and a SIGTERM to the process group reach the workers too: the
