@@ -4,7 +4,11 @@ on the interpreted and the compiled engine, with one job and with all cores.
 The read floor is one process that orjson-parses every line and its `at`
 timestamp (`datetime.fromisoformat(...).timestamp()`), nothing else: the
 least any JSONL tool must do.  Every figure is a ratio measured in the same
-run on the same file, so a busy machine moves both sides.  Wall time and
+run on the same file, so a busy machine moves both sides: the floor is
+measured before the first run and after every run, and each run's ratio is
+to the mean of the two floors beside it (the table gives the median of a
+run's ratios), so that the load's drift over the minutes a table takes
+moves a ratio as little as it can.  Wall time and
 CPU time (user + system of the process and all its children) are both
 measured; peak memory is the maximum summed RSS of the process and all its
 children (psutil, polled every 20 ms).  "tickets/s/core" is tickets per
@@ -139,6 +143,8 @@ class Row:
     peak: int
     floor_wall: float
     floor_cpu: float
+    wall_ratio: float  # median over the runs of wall / the adjacent floors' mean
+    cpu_ratio: float  # the same, of CPU time
 
 
 def scale(sizes: list[int], repeat: int, jobs: int, engines: list[str]) -> list[Row]:
@@ -156,28 +162,60 @@ def scale(sizes: list[int], repeat: int, jobs: int, engines: list[str]) -> list[
         path = history(tickets)
         with open(path, "rb") as handle:
             events = sum(1 for _ in handle)
-        runs: dict[tuple[str, str], list[str]] = {("-", "read floor"): FLOOR + [str(path)]}
+        floor_key = ("-", "read floor")
+        floor_argv = FLOOR + [str(path)]
+        runs: dict[tuple[str, str], list[str]] = {}
         for engine in engines:
             for name, argv in commands(engine, path, jobs, out).items():
                 runs[(engine, name)] = argv
-        samples: dict[tuple[str, str], list[Sample]] = {key: [] for key in runs}
+        samples: dict[tuple[str, str], list[Sample]] = {key: [] for key in [floor_key, *runs]}
+        # Each run's ratio is to the floor measured just before and just
+        # after it (their mean): the host's load drifts over minutes, and a
+        # floor measured once for the whole table (a single run at 1M) made
+        # every ratio of the size as lucky or unlucky as that one sample.
+        wall_ratios: dict[tuple[str, str], list[float]] = {key: [] for key in runs}
+        cpu_ratios: dict[tuple[str, str], list[float]] = {key: [] for key in runs}
         times = repeat if tickets <= 200_000 else 1
         for _ in range(times):  # interleaved, so load changes hit every run alike
+            before = measure(floor_argv)
+            samples[floor_key].append(before)
             for key, argv in runs.items():
-                samples[key].append(measure(argv))
+                taken = measure(argv)
+                after = measure(floor_argv)
+                samples[key].append(taken)
+                samples[floor_key].append(after)
+                wall_ratios[key].append(taken.wall / ((before.wall + after.wall) / 2))
+                cpu_ratios[key].append(taken.cpu / ((before.cpu + after.cpu) / 2))
+                before = after
         out.unlink(missing_ok=True)
-        floor_wall = statistics.median(s.wall for s in samples[("-", "read floor")])
-        floor_cpu = statistics.median(s.cpu for s in samples[("-", "read floor")])
+        floor_wall = statistics.median(s.wall for s in samples[floor_key])
+        floor_cpu = statistics.median(s.cpu for s in samples[floor_key])
         for (engine, name), taken in samples.items():
             wall = statistics.median(s.wall for s in taken)
             cpu = statistics.median(s.cpu for s in taken)
             peak = max(s.peak for s in taken)
             n = int(name.rsplit(" ", 1)[1]) if "--jobs" in name else 1
-            row = Row(tickets, events, engine, name, n, wall, cpu, peak, floor_wall, floor_cpu)
+            key = (engine, name)
+            wall_ratio = statistics.median(wall_ratios[key]) if key in runs else 1.0
+            cpu_ratio = statistics.median(cpu_ratios[key]) if key in runs else 1.0
+            row = Row(
+                tickets,
+                events,
+                engine,
+                name,
+                n,
+                wall,
+                cpu,
+                peak,
+                floor_wall,
+                floor_cpu,
+                wall_ratio,
+                cpu_ratio,
+            )
             rows.append(row)
             print(
-                f"{tickets:>9,} {events:>9,} {engine:<11} {name:<19} {wall:>7.2f} {wall / floor_wall:>7.1f} "
-                f"{cpu:>7.2f} {cpu / floor_cpu:>7.1f} {tickets / wall:>9,.0f} {tickets / cpu:>8,.0f} "
+                f"{tickets:>9,} {events:>9,} {engine:<11} {name:<19} {wall:>7.2f} {wall_ratio:>7.1f} "
+                f"{cpu:>7.2f} {cpu_ratio:>7.1f} {tickets / wall:>9,.0f} {tickets / cpu:>8,.0f} "
                 f"{peak / 2**20:>7.0f}"
             )
         sys.stdout.flush()
@@ -197,8 +235,8 @@ def markdown(rows: list[Row]) -> str:
             )
             continue
         lines.append(
-            f"| {r.tickets:,} | {r.events:,} | {r.engine} | {r.run} | {r.wall / r.floor_wall:.1f} | "
-            f"{r.cpu / r.floor_cpu:.1f} | {r.tickets / r.wall:,.0f} | {r.tickets / r.cpu:,.0f} | "
+            f"| {r.tickets:,} | {r.events:,} | {r.engine} | {r.run} | {r.wall_ratio:.2f} | "
+            f"{r.cpu_ratio:.2f} | {r.tickets / r.wall:,.0f} | {r.tickets / r.cpu:,.0f} | "
             f"{r.peak / 2**20:.0f} |"
         )
     return "\n".join(lines) + "\n"
