@@ -606,9 +606,15 @@ class TicketGrouping:
     def start(self, ticket: TicketEvents, number: int) -> TicketEvents:
         """A ticket whose first line is ``number``; raises :class:`NotGrouped`
         when its lines came before, with other tickets' in between."""
-        if ticket.ticket_id in self.seen:
+        # One probe of the set, not a look-up and then an add: the set holds
+        # every ticket id read (tens of MB at a million tickets), and each
+        # probe of a new id is a cache miss (measured on a 1M history: the
+        # look-up alone took 1.5% of a compiled report).
+        seen = self.seen
+        before = len(seen)
+        seen.add(ticket.ticket_id)
+        if len(seen) == before:
             raise NotGrouped(f"line {number}: ticket {ticket.ticket_id} appears again after other tickets")
-        self.seen.add(ticket.ticket_id)
         return ticket
 
 
@@ -618,8 +624,10 @@ def stream_grouped(
     """Finished tickets one at a time, for input whose tickets' lines are together
     (``keep_texts``: as :func:`parse_event`'s ``keep_text``).
 
-    Memory stays bounded by one ticket.  Raises :class:`NotGrouped` as soon as a
-    ticket reappears after another one started.
+    Memory holds one ticket's events, and the ids of the tickets read (to
+    tell when one comes back: about 90 bytes a ticket).  Raises
+    :class:`NotGrouped` as soon as a ticket reappears after another one
+    started.
     """
     grouping = TicketGrouping(line_errors)
     current: TicketEvents | None = None
