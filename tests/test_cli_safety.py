@@ -269,3 +269,31 @@ def test_a_spilled_non_finite_score_is_rejected_as_on_every_path(tmp_path, monke
     assert main(sla("--events", str(events))) == 1
     spilled = capsys.readouterr().err
     assert in_memory == spilled and "score" in spilled
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["--version"],
+        ["--help"],
+        sla("--events", str(SAMPLE)),
+    ],
+    ids=["version", "help", "evaluate"],
+)
+def test_output_into_a_pipe_closed_early_ends_quietly(words):
+    # As `sla ... | head -1` once head has gone: the pipe's reading end is
+    # closed before sla writes, so its first write fails (Python ignores
+    # SIGPIPE: a BrokenPipeError). The command ends with 0 and says nothing.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "sla.cli", *words],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert done.stderr.decode() == ""
+    assert done.returncode == 0

@@ -93,6 +93,15 @@ def build_parser(words: list[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _drop_stdout() -> None:
+    """Point standard output at the null device: what is left in its buffer
+    would otherwise be flushed into the closed pipe at exit, and Python
+    would print that error after the command had ended."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, sys.stdout.fileno())
+    os.close(null)
+
+
 def main(argv: list[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else argv
     parser = build_parser(words)
@@ -104,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
         return int(exc.code or 0)
+    except BrokenPipeError:  # --version or --help into a pipe closed early (| true)
+        _drop_stdout()
+        return EXIT_OK
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
