@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
         return int(exc.code or 0)
-    except BrokenPipeError:  # --version or --help into a pipe closed early (| true)
+    except BrokenPipeError:  # --version into a pipe closed early (argparse ignores it for --help)
         _drop_stdout()
         return EXIT_OK
     if not getattr(args, "func", None):
