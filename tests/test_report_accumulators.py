@@ -6,6 +6,7 @@ tests/test_report_tally.py."""
 from __future__ import annotations
 
 import pickle
+import statistics
 from array import array
 
 import orjson
@@ -22,6 +23,7 @@ from sla.report.accumulators import (
     merged_seconds,
     sorted_seconds,
     spread,
+    spread_sorted,
 )
 from sla.timefmt import seconds_of
 
@@ -106,6 +108,25 @@ def test_the_whole_reports_times_from_its_groups_sorted_runs(groups: list[list[i
     assert spread(merged_seconds(runs)) == distribution(everything) == distribution(everything[::-1])
     for values, run in zip(groups, runs, strict=True):
         assert spread(run) == distribution(values)
+
+
+@given(st.lists(st.floats(min_value=-1e300, max_value=1e300), max_size=60))
+@example([0.1, 0.2])
+@example([1.0, 1.0, 1.0, 2.0])
+@example([3.0, 1e-300, 5e-324, 1e300])
+def test_the_spread_of_sorted_values_is_the_statistics_modules(values: list[float]) -> None:
+    # spread_sorted does not sort again: its p50 and p90 are the 5th and 9th
+    # cut points of statistics.quantiles(n=10, method="inclusive"), the same
+    # floats, and spread of the values in any order is the same
+    ordered = sorted(values)
+    got = spread_sorted(ordered)
+    assert got == spread(values) == spread(values[::-1])
+    if not values:
+        assert got is None
+        return
+    assert got is not None
+    deciles = statistics.quantiles(values, n=10, method="inclusive") if len(values) > 1 else [values[0]] * 9
+    assert (got.mean, got.p50, got.p90) == (statistics.fmean(values), deciles[4], deciles[8])
 
 
 @given(st.integers(min_value=-(10**18), max_value=10**18))

@@ -44,7 +44,7 @@ def distribution(values_us: Iterable[int]) -> Distribution | None:
     >>> distribution([5_000_000]), distribution([])
     (Distribution(mean=5.0, p50=5.0, p90=5.0), None)
     """
-    return spread(_as_seconds(values_us))
+    return spread_sorted(sorted_seconds(values_us))
 
 
 def sorted_seconds(values_us: Iterable[int]) -> list[float]:
@@ -72,11 +72,23 @@ def merged_seconds(runs: Iterable[list[float]]) -> list[float]:
 def spread(seconds: list[float]) -> Distribution | None:
     """Mean, p50 and p90 of values in seconds; None without values.  The
     values may come in any order: the mean is an exactly rounded sum
-    (``math.fsum``), the percentiles those of the sorted values, which cost
-    one pass when they come sorted.
+    (``math.fsum``), the percentiles those of the sorted values.
 
     >>> spread([4.0, 1.0, 3.0, 2.0]) == spread([1.0, 2.0, 3.0, 4.0]) == distribution([1_000_000, 2_000_000, 3_000_000, 4_000_000])
     True
+    """
+    return spread_sorted(sorted(seconds))
+
+
+def spread_sorted(seconds: list[float]) -> Distribution | None:
+    """:func:`spread` of values already sorted, smallest first: p50 and p90
+    are the 5th and 9th of ``statistics.quantiles(seconds, n=10,
+    method="inclusive")``, worked out by its own arithmetic (so the same
+    floats) without sorting the values again, which it does (at 1M tickets,
+    0.3 s of a compiled report's end went to sorting sorted values).
+
+    >>> spread_sorted([1.0, 2.0, 3.0, 4.0]), spread_sorted([5.0]), spread_sorted([])
+    (Distribution(mean=2.5, p50=2.5, p90=3.7), Distribution(mean=5.0, p50=5.0, p90=5.0), None)
     """
     n = len(seconds)
     if n == 0:
@@ -84,8 +96,14 @@ def spread(seconds: list[float]) -> Distribution | None:
     mean = statistics.fmean(seconds)
     if n == 1:
         return Distribution(mean, seconds[0], seconds[0])
-    deciles = statistics.quantiles(seconds, n=10, method="inclusive")
-    return Distribution(mean, deciles[4], deciles[8])
+    return Distribution(mean, _decile(seconds, 5), _decile(seconds, 9))
+
+
+def _decile(ordered: list[float], i: int) -> float:
+    """The ``i``-th cut point of ``statistics.quantiles(ordered, n=10,
+    method="inclusive")`` for sorted values (at least two): its formula."""
+    j, delta = divmod(i * (len(ordered) - 1), 10)
+    return (ordered[j] * (10 - delta) + ordered[j + 1] * delta) / 10
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -534,7 +552,7 @@ def sla_row(
     group: Mapping[str, object], metric: str, acc: SlaAcc, elapsed: list[float] | None = None
 ) -> SlaGroup:
     """The ``sla`` row of a group's metric; ``elapsed``: its elapsed times
-    in seconds, when the caller has them (sorted, they cost less)."""
+    in seconds, when the caller has them, sorted (smallest first)."""
     return SlaGroup(
         dict(group),
         metric,
@@ -545,7 +563,7 @@ def sla_row(
         acc.running,
         acc.paused,
         _rate(acc.achieved, acc.achieved + acc.breached),
-        distribution(acc.elapsed_values()) if elapsed is None else spread(elapsed),
+        distribution(acc.elapsed_values()) if elapsed is None else spread_sorted(elapsed),
     )
 
 
@@ -595,7 +613,7 @@ def kpi_row(
     waits: list[float] | None = None,
 ) -> KpiGroup:
     """The ``kpis`` row of a group; ``first_response`` and ``waits``: its
-    times in seconds, when the caller has them (sorted, they cost less)."""
+    times in seconds, when the caller has them, sorted (smallest first)."""
     scores = k.csat.values()
     csat = Csat(
         len(scores),
@@ -613,9 +631,9 @@ def kpi_row(
         _rate(k.reopened, k.tickets),
         _rate(k.fcr, k.done),
         _rate(k.redirected, k.tickets),
-        distribution(k.first_response.values()) if first_response is None else spread(first_response),
+        distribution(k.first_response.values()) if first_response is None else spread_sorted(first_response),
         csat,
-        distribution(k.waits.values()) if waits is None else spread(waits),
+        distribution(k.waits.values()) if waits is None else spread_sorted(waits),
         handle_time(k.handle.values()),
         sentiment_figures(k.sentiment_first.values(), k.sentiment_last.values()),
         _rate(k.bot_messages, k.agent_messages + k.bot_messages),
