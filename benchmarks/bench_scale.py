@@ -214,8 +214,8 @@ def scale(sizes: list[int], repeat: int, jobs: int, engines: list[str]) -> list[
             )
             rows.append(row)
             print(
-                f"{tickets:>9,} {events:>9,} {engine:<11} {name:<19} {wall:>7.2f} {wall_ratio:>7.1f} "
-                f"{cpu:>7.2f} {cpu_ratio:>7.1f} {tickets / wall:>9,.0f} {tickets / cpu:>8,.0f} "
+                f"{tickets:>9,} {events:>9,} {engine:<11} {name:<19} {wall:>7.2f} {wall_ratio:>7.2f} "
+                f"{cpu:>7.2f} {cpu_ratio:>7.2f} {tickets / wall:>9,.0f} {tickets / cpu:>8,.0f} "
                 f"{peak / 2**20:>7.0f}"
             )
         sys.stdout.flush()
