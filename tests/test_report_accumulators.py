@@ -19,10 +19,12 @@ from sla.report.accumulators import (
     KpiAcc,
     SlaAcc,
     TicketFigures,
+    _ranked,
     distribution,
     merged_seconds,
     sorted_seconds,
     spread,
+    spread_of_runs,
     spread_sorted,
 )
 from sla.timefmt import seconds_of
@@ -108,6 +110,25 @@ def test_the_whole_reports_times_from_its_groups_sorted_runs(groups: list[list[i
     assert spread(merged_seconds(runs)) == distribution(everything) == distribution(everything[::-1])
     for values, run in zip(groups, runs, strict=True):
         assert spread(run) == distribution(values)
+
+
+@given(
+    st.lists(
+        st.lists(st.sampled_from([0.0, 1.0, 2.5, 60.0, 3600.0]) | st.floats(0, 1e7), max_size=30), max_size=8
+    )
+)
+@example([[1.0, 1.0], [1.0], [], [0.5, 1.0, 2.0]])
+@example([[], [7.0]])
+@example([[], []])
+def test_the_spread_of_sorted_runs_is_that_of_their_merge(groups: list[list[float]]) -> None:
+    # the whole report's figures are picked from the groups' sorted runs, by
+    # rank, not merged: the same floats as the merged list's, and every rank
+    # is found (ties across runs, empty runs, one value)
+    runs = [sorted(values) for values in groups]
+    merged = merged_seconds(runs)
+    assert spread_of_runs(runs) == spread_sorted(merged)
+    for rank, value in enumerate(merged):
+        assert _ranked(runs, rank) == value
 
 
 @given(st.lists(st.floats(min_value=-1e300, max_value=1e300), max_size=60))

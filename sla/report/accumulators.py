@@ -16,6 +16,7 @@ import math
 import statistics
 import struct
 from array import array
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import chain, repeat, takewhile
 from operator import ge, sub, truediv
@@ -97,6 +98,67 @@ def spread_sorted(seconds: list[float]) -> Distribution | None:
     if n == 1:
         return Distribution(mean, seconds[0], seconds[0])
     return Distribution(mean, _decile(seconds, 5), _decile(seconds, 9))
+
+
+def spread_of_runs(runs: Sequence[list[float]]) -> Distribution | None:
+    """:func:`spread_sorted` of the values of sorted runs taken together
+    (``merged_seconds(runs)``), without merging them: the mean is
+    ``statistics.fmean``'s arithmetic (the sum rounded once, then divided),
+    and each of the four values p50 and p90 are made of is found by its rank
+    (:func:`_ranked`); the same floats.  (At 1M tickets, merging the whole
+    report's SLA times cost about 0.5 s of a compiled report, for these
+    three figures.)
+
+    >>> spread_of_runs([[1.0, 4.0], [2.0, 3.0]]) == spread_sorted([1.0, 2.0, 3.0, 4.0])
+    True
+    """
+    total = 0
+    for run in runs:
+        total += len(run)
+    if total == 0:
+        return None
+    mean = math.fsum(chain.from_iterable(runs)) / total
+    if total == 1:
+        only = _ranked(runs, 0)
+        return Distribution(mean, only, only)
+    return Distribution(mean, _decile_of_runs(runs, total, 5), _decile_of_runs(runs, total, 9))
+
+
+def _decile_of_runs(runs: Sequence[list[float]], total: int, i: int) -> float:
+    """:func:`_decile` of the merged runs (``total`` values, at least two)."""
+    j, delta = divmod(i * (total - 1), 10)
+    return (_ranked(runs, j) * (10 - delta) + _ranked(runs, j + 1) * delta) / 10
+
+
+def _ranked(runs: Sequence[list[float]], rank: int) -> float:
+    """The value at ``rank`` (from 0) of the sorted runs' values taken
+    together.  Each run keeps a window of the positions the value may be
+    at; a pivot, the middle of the widest window, is counted in every run
+    (by bisection): the value is the pivot, or every window shrinks to the
+    side of the pivot it is on, the widest at least by half."""
+    low = [0] * len(runs)
+    high = [len(run) for run in runs]
+    while True:
+        widest = 0
+        width = -1
+        for index in range(len(runs)):
+            if high[index] - low[index] > width:
+                widest, width = index, high[index] - low[index]
+        if width <= 0:  # (a rank beyond the values: the caller's error)
+            raise IndexError(f"rank {rank} of {sum(map(len, runs))} values")
+        pivot = runs[widest][(low[widest] + high[widest]) // 2]
+        below = 0  # values less than the pivot
+        through = 0  # values less than or equal to it
+        for run in runs:
+            below += bisect_left(run, pivot)
+            through += bisect_right(run, pivot)
+        if below <= rank < through:
+            return pivot
+        for index, run in enumerate(runs):
+            if rank < below:  # smaller than the pivot
+                high[index] = min(high[index], bisect_left(run, pivot, low[index], high[index]))
+            else:  # larger
+                low[index] = max(low[index], bisect_right(run, pivot, low[index], high[index]))
 
 
 def _decile(ordered: list[float], i: int) -> float:
@@ -549,10 +611,12 @@ def csat_mean(scores: Sequence[float]) -> float | None:
 
 
 def sla_row(
-    group: Mapping[str, object], metric: str, acc: SlaAcc, elapsed: list[float] | None = None
+    group: Mapping[str, object], metric: str, acc: SlaAcc, elapsed: Sequence[list[float]] | None = None
 ) -> SlaGroup:
     """The ``sla`` row of a group's metric; ``elapsed``: its elapsed times
-    in seconds, when the caller has them, sorted (smallest first)."""
+    in seconds, when the caller has them, as sorted runs (smallest first)
+    taken together (:func:`spread_of_runs`): the group's own times as one
+    run, or each group's run for the whole report."""
     return SlaGroup(
         dict(group),
         metric,
@@ -563,7 +627,7 @@ def sla_row(
         acc.running,
         acc.paused,
         _rate(acc.achieved, acc.achieved + acc.breached),
-        distribution(acc.elapsed_values()) if elapsed is None else spread_sorted(elapsed),
+        distribution(acc.elapsed_values()) if elapsed is None else spread_of_runs(elapsed),
     )
 
 
@@ -609,11 +673,12 @@ def sentiment_figures(first: Sequence[float], last: Sequence[float]) -> Sentimen
 def kpi_row(
     group: Mapping[str, object],
     k: KpiAcc,
-    first_response: list[float] | None = None,
-    waits: list[float] | None = None,
+    first_response: Sequence[list[float]] | None = None,
+    waits: Sequence[list[float]] | None = None,
 ) -> KpiGroup:
     """The ``kpis`` row of a group; ``first_response`` and ``waits``: its
-    times in seconds, when the caller has them, sorted (smallest first)."""
+    times in seconds, when the caller has them, as sorted runs taken
+    together (as :func:`sla_row`'s ``elapsed``)."""
     scores = k.csat.values()
     csat = Csat(
         len(scores),
@@ -631,9 +696,9 @@ def kpi_row(
         _rate(k.reopened, k.tickets),
         _rate(k.fcr, k.done),
         _rate(k.redirected, k.tickets),
-        distribution(k.first_response.values()) if first_response is None else spread_sorted(first_response),
+        distribution(k.first_response.values()) if first_response is None else spread_of_runs(first_response),
         csat,
-        distribution(k.waits.values()) if waits is None else spread_sorted(waits),
+        distribution(k.waits.values()) if waits is None else spread_of_runs(waits),
         handle_time(k.handle.values()),
         sentiment_figures(k.sentiment_first.values(), k.sentiment_last.values()),
         _rate(k.bot_messages, k.agent_messages + k.bot_messages),

@@ -202,8 +202,9 @@ class ReportBuilder:
                 if acc is not None:
                     elapsed = sorted_seconds(acc.elapsed_values())
                     runs.append(elapsed)
-                    sla_cells[(gkey, metric)] = sla_row(group_values[gkey], metric, acc, elapsed)
-            overall_rows.append(sla_row({}, metric, overall_sla[metric], merged_seconds(runs)))
+                    sla_cells[(gkey, metric)] = sla_row(group_values[gkey], metric, acc, [elapsed])
+            # (the whole report's figures picked from the groups' runs: not merged)
+            overall_rows.append(sla_row({}, metric, overall_sla[metric], runs))
         sla_rows = [sla_cells[cell] for cell in sorted(sla_cells, key=lambda cell: (order(cell[0]), cell[1]))]
         kpi_cells: dict[GroupKey, KpiGroup] = {}
         first_runs: list[list[float]] = []
@@ -212,7 +213,7 @@ class ReportBuilder:
             first, waits = sorted_seconds(kacc.first_response.values()), sorted_seconds(kacc.waits.values())
             first_runs.append(first)
             wait_runs.append(waits)
-            kpi_cells[gkey] = kpi_row(group_values[gkey], kacc, first, waits)
+            kpi_cells[gkey] = kpi_row(group_values[gkey], kacc, [first], [waits])
         kpi_rows = [kpi_cells[gkey] for gkey in sorted(kpi_cells, key=order)]
         first_responses = merged_seconds(first_runs)
         extras = ReportExtras(
@@ -221,7 +222,7 @@ class ReportBuilder:
             created_by_hour=tally.created_by_hour,
             csat_scores=tally.csat_scores,
             overall_sla=overall_rows,
-            overall_kpis=kpi_row({}, overall_kpi, first_responses, merged_seconds(wait_runs)),
+            overall_kpis=kpi_row({}, overall_kpi, [first_responses], wait_runs),
             attribute_names=tally.attribute_names,
             watch=tally.watch.finish(),
         )
