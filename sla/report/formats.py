@@ -14,7 +14,6 @@ from typing import IO
 
 from sla.errors import ArgumentError, check_argument
 from sla.report.figures import ReportError
-from sla.report.html import render_html
 from sla.report.results import DISTRIBUTION_FIGURES, KpiGroup, Report, ReportMeta, SlaGroup
 from sla.report.text import (
     GOOD,
@@ -45,6 +44,10 @@ def write_report(report: Report, out: IO[bytes], fmt: str = "json") -> None:
     elif fmt == "table":
         text = render_table(report)
     elif fmt == "html":
+        # Imported here: the HTML report's charts are a tenth of the CLI's
+        # start-up, which a JSON or CSV report need not pay.
+        from sla.report.html import render_html
+
         text = render_html(report)
     elif fmt == "parquet":
         write_parquet(report, out)
