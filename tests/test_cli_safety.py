@@ -200,6 +200,60 @@ def test_a_full_scratch_folder_is_named_with_the_fix(tmp_path, capsys, monkeypat
     assert "no space left for scratch files" in err and "TMPDIR" in err
 
 
+def test_a_worker_killed_mid_run_ends_the_run_with_one_line_not_a_hang(big_history, tmp_path):
+    """The kernel's out-of-memory killer picks a worker of a parallel run:
+    the run ends with one line that says what happened and what to do,
+    leaves no scratch files, and does not wait forever for the lost part
+    (as it did before ``WorkerDied``)."""
+    import psutil
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COV_CORE", "COVERAGE"))}
+    env["TMPDIR"] = str(scratch)
+    shuffled = tmp_path / "shuffled.jsonl"
+    lines = big_history.read_bytes().splitlines(keepends=True)
+    copies = [
+        [line.replace(b'"ticket_id":"T', b'"ticket_id":"%c' % letter, 1) for line in lines]
+        for letter in b"TUV"
+    ]
+    shuffled.write_bytes(b"".join(part for copy in copies for part in copy[1::2] + copy[0::2]))
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sla.cli",
+            *sla("--events", str(shuffled), "--jobs", "2", "--output", str(tmp_path / "o")),
+        ],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not any(scratch.iterdir()) and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        assert process.poll() is None, "the run ended before a worker could be killed"
+        workers = psutil.Process(process.pid).children()
+        assert len(workers) == 2
+        workers[0].kill()
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    text = err.decode()
+    assert process.returncode == 2, text
+    assert "Traceback" not in text
+    [line] = text.strip().splitlines()
+    assert line.startswith("sla evaluate: ") and "a worker process was killed by SIGKILL" in line
+    assert "fewer --jobs" in line
+    assert not (tmp_path / "o").exists()
+    assert list(scratch.iterdir()) == []
+
+
 @pytest.mark.skipif(
     "fork" not in __import__("multiprocessing").get_all_start_methods(),
     reason="the failing spill reaches the workers by fork",

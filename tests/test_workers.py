@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from sla.io import parallel, workers
-from sla.io.workers import Stopped, Workers, check_stop, finishing, stoppable
+from sla.io.workers import Stopped, WorkerDied, Workers, check_stop, finishing, stoppable
 
 FORK = "fork" in multiprocessing.get_all_start_methods()
 
@@ -128,6 +128,71 @@ def test_a_running_job_gives_up_with_stopped_and_the_queued_ones_as_they_start(t
             with pytest.raises(Stopped):
                 result.get(timeout=8)
         assert time.monotonic() - started < 5
+
+
+def _dies(how: str) -> str:
+    """A job that ends its own worker the way the system would: killed
+    (the out-of-memory killer's SIGKILL) or exiting; else runs a while."""
+    if how == "killed":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if how == "exits":
+        os._exit(3)
+    return _long_job(0.3)
+
+
+def _awaited(pool: Workers, call: str, tasks: list[str]) -> list[str]:
+    """The tasks' results by one of Pool's ways, each wait bounded: a hang
+    fails the test with multiprocessing's TimeoutError instead (and the
+    pool is then marked broken, so that finishing kills it, not waits)."""
+    try:
+        if call in ("imap", "imap_unordered"):
+            found = getattr(pool, call)(_dies, tasks, chunksize=1)
+            return [found.next(timeout=30) for _ in tasks]
+        if call == "map_async":
+            return list(pool.map_async(_dies, tasks, chunksize=1).get(timeout=30))
+        return [result.get(timeout=30) for result in [pool.apply_async(_dies, (t,)) for t in tasks]]
+    except multiprocessing.TimeoutError:
+        pool.died = True
+        raise
+
+
+@pytest.mark.skipif(not FORK, reason="the test's jobs reach the workers by fork")
+@pytest.mark.parametrize("call", ["imap", "imap_unordered", "map_async", "apply_async"])
+@pytest.mark.parametrize(
+    ("how", "said"),
+    [
+        ("killed", r"was killed by SIGKILL \(signal 9\), the signal of the kernel's out-of-memory killer,"),
+        ("exits", "exited with code 3"),
+    ],
+)
+def test_a_worker_that_dies_mid_job_fails_the_awaited_results_instead_of_hanging(call, how, said):
+    """Pool starts another worker and waits for the dead one's result
+    forever; ours fail every awaited result with WorkerDied, and finishing
+    kills the rest (the dead worker may have held a queue lock)."""
+    pool = Workers(2, int, (), multiprocessing.get_context("fork"))
+    started = time.monotonic()
+    with pytest.raises(WorkerDied, match=said) as caught, finishing(pool):
+        _awaited(pool, call, ["slow", how, "slow", "slow", "slow"])
+    assert "fewer --jobs" in str(caught.value)
+    assert pool.died
+    assert time.monotonic() - started < 20
+    assert all(p.exitcode is not None for p in pool._pool)  # type: ignore[attr-defined]
+
+
+@pytest.mark.skipif(not FORK, reason="the test's jobs reach the workers by fork")
+def test_a_pool_whose_workers_live_is_not_taken_for_broken():
+    pool = Workers(2, int, (), multiprocessing.get_context("fork"))
+    with finishing(pool):
+        assert _awaited(pool, "imap", ["slow"] * 4) == ["done"] * 4
+    assert not pool.died
+    assert [p.exitcode for p in pool._pool] == [0, 0]  # type: ignore[attr-defined]
+
+
+def test_a_dead_worker_is_named_by_its_signal_or_exit_code():
+    assert "killed by SIGTERM (signal 15)" in str(WorkerDied(-15))
+    assert "out-of-memory" not in str(WorkerDied(-15))
+    assert "killed by signal 99" in str(WorkerDied(-99))
+    assert "exited with code 1" in str(WorkerDied(1))
 
 
 def test_the_stop_flag_reaches_a_spawned_worker_too():
@@ -332,3 +397,8 @@ def test_import_workers_do_not_wait_at_exit_for_progress_nobody_reads(monkeypatc
     import_parallel._init_worker(object(), Queue())  # type: ignore[arg-type]
     import_parallel._init_worker(object(), None)  # type: ignore[arg-type]
     assert cancelled == [True]
+
+
+def test_the_scale_guide_shows_the_message_a_killed_worker_gives():
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "scale.md").read_text()
+    assert f"sla evaluate: {WorkerDied(-9)}\n" in guide

@@ -24,19 +24,30 @@ So here:
 - Only if that wait is interrupted too (Ctrl-C again) are the workers
   killed, with SIGKILL, and the pool left without its own teardown
   (:func:`abandon`), which could wait on what they held.
+- A worker that dies on its own (the kernel's out-of-memory killer, a
+  ``kill -9``, a crash) takes its job with it, and ``Pool`` would start
+  another worker and wait for that job's result forever. Our workers never
+  end on their own while their pool runs, so the pool starting a second
+  worker means one died: every result still awaited fails with
+  :class:`WorkerDied`, which says how it ended, and the run ends as on any
+  other error.
 """
 
 from __future__ import annotations
 
 import ctypes
 import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from multiprocessing.pool import TERMINATE, Pool
+from multiprocessing.pool import TERMINATE, ApplyResult, IMapIterator, Pool
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from sla.errors import SlaError
 
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
+    from multiprocessing.process import BaseProcess
 
 T = TypeVar("T")
 
@@ -51,6 +62,30 @@ _FLAG: list[ctypes.c_bool] = []
 
 class Stopped(Exception):
     """Raised in a worker whose pool was told to stop: its result is not wanted."""
+
+
+class WorkerDied(SlaError):
+    """A worker process ended in the middle of the work; what it was doing is lost."""
+
+    def __init__(self, exitcode: int) -> None:
+        self.exitcode = exitcode
+        super().__init__(
+            f"a worker process {_how_it_ended(exitcode)} in the middle of the work; the part of "
+            "the input it held is lost, so the run stops here. If the system ran out of memory "
+            "(see `dmesg` or the system log), run again with fewer --jobs or with more memory free"
+        )
+
+
+def _how_it_ended(exitcode: int) -> str:
+    if exitcode >= 0:
+        return f"exited with code {exitcode}"
+    try:
+        name = f"{signal.Signals(-exitcode).name} (signal {-exitcode})"
+    except ValueError:
+        name = f"signal {-exitcode}"
+    if -exitcode == signal.SIGKILL:
+        name += ", the signal of the kernel's out-of-memory killer,"
+    return f"was killed by {name}"
 
 
 class Workers(Pool):
@@ -72,11 +107,44 @@ class Workers(Pool):
         context: BaseContext,
     ) -> None:
         self.stop_flag = context.RawValue(ctypes.c_bool, False)
+        self._started: list[BaseProcess] = []
+        self._watch = threading.Lock()
+        self.died = False  # a worker ended in the middle of the work (WorkerDied)
         super().__init__(processes, _start, (self.stop_flag, initializer, initargs), context=context)
 
     def stop(self) -> None:
         """Tell the jobs to give up (they see it at their next look)."""
         self.stop_flag.value = True
+
+    # Pool's hook for a new worker, a static method there: Pool calls it
+    # through the instance (``self.Process``), when it starts and then each
+    # time it replaces a worker that ended.
+    def Process(self, ctx: BaseContext, *args: Any, **kwds: Any) -> BaseProcess:  # type: ignore[override]
+        with self._watch:
+            ended = [process for process in self._started if process.exitcode is not None]
+            if ended:
+                self._started = [process for process in self._started if process.exitcode is None]
+                self._fail_pending(WorkerDied(ended[0].exitcode or 0))
+            process: BaseProcess = ctx.Process(*args, **kwds)  # type: ignore[attr-defined]
+            self._started.append(process)
+            return process
+
+    def _fail_pending(self, error: WorkerDied) -> None:
+        """Every result still awaited fails with ``error``: one of them was
+        the dead worker's, and which one cannot be known. (Pool's private
+        parts, as in :func:`abandon`; the results' own threads may set a
+        result at the same time, which then wins or is dropped.)"""
+        self.died = True
+        cache: dict[int, Any] = self._cache  # type: ignore[attr-defined]
+        for result in list(cache.values()):
+            if isinstance(result, IMapIterator):  # imap, imap_unordered: the next item raises
+                with result._cond:  # type: ignore[attr-defined]
+                    result._items.append((False, error))  # type: ignore[attr-defined]
+                    result._cond.notify()  # type: ignore[attr-defined]
+            elif isinstance(result, ApplyResult):  # apply_async, map_async
+                result._success, result._value = False, error  # type: ignore[attr-defined]
+                result._event.set()  # type: ignore[attr-defined]
+            cache.pop(result._job, None)
 
 
 def _start(flag: ctypes.c_bool, initializer: Callable[..., object], initargs: tuple[Any, ...]) -> None:
@@ -113,20 +181,26 @@ def finishing(workers: Workers) -> Iterator[Workers]:
     workers finish and exit on their own. On an error the jobs are told to
     stop first (:meth:`Workers.stop`), so that they give up instead of
     finishing their work. If the wait itself is interrupted (Ctrl-C again),
-    the workers are killed (:func:`abandon`)."""
+    or a worker died (:class:`WorkerDied`), the workers are killed
+    (:func:`abandon`)."""
     done = False
     try:
         yield workers
         done = True
     finally:
-        try:
-            if not done:
-                workers.stop()
-            workers.close()
-            workers.join()
-        except BaseException:
+        if getattr(workers, "died", False):
+            # The dead worker may have held one of the pool's queue locks:
+            # the others could then never be told to exit.
             abandon(workers)
-            raise
+        else:
+            try:
+                if not done:
+                    workers.stop()
+                workers.close()
+                workers.join()
+            except BaseException:
+                abandon(workers)
+                raise
 
 
 def abandon(workers: Pool) -> None:
@@ -152,6 +226,7 @@ def abandon(workers: Pool) -> None:
 __all__ = [
     "CHECK_EVERY",
     "Stopped",
+    "WorkerDied",
     "Workers",
     "abandon",
     "check_stop",
