@@ -44,8 +44,9 @@ def write_report(report: Report, out: IO[bytes], fmt: str = "json") -> None:
     elif fmt == "table":
         text = render_table(report)
     elif fmt == "html":
-        # Imported here: the HTML report's charts are a tenth of the CLI's
-        # start-up, which a JSON or CSV report need not pay.
+        # Imported here: the HTML report and its charts are start-up (a few
+        # ms; 8 M of a 20-line report's 1,210 M instructions) that a JSON or
+        # CSV report need not pay.
         from sla.report.html import render_html
 
         text = render_html(report)
