@@ -105,6 +105,62 @@ def test_a_ticket_seen_again_stops_grouping_after_the_ticket_before_it():
     assert stopped == "line 3: ticket A appears again after other tickets"
 
 
+#: Ticket ids in and out of the order the grouping takes without a set
+#: (shorter first, then by text): numbers of one and two digits, letters.
+_IDS = st.sampled_from(["1", "2", "9", "10", "11", "99", "A", "B", "AA", "AB", "T1", "T2"])
+
+
+def _first_return(order: list[str]) -> int | None:
+    """The place of the first ticket to come back after another one began
+    (the model: every id read so far, in a plain list)."""
+    for place, ticket in enumerate(order):
+        if ticket in order[:place] and order[place - 1] != ticket:
+            return place
+    return None
+
+
+@settings(max_examples=500, deadline=None)
+@given(order=st.lists(_IDS, max_size=30), how=st.sampled_from(["pairs", "grouped"]))
+def test_a_ticket_coming_back_is_found_in_ids_in_and_out_of_order(order, how):
+    # One line per entry of ``order``: runs of one id are one ticket's lines.
+    # Ordered ids go to a list, the first one out of order turns the list
+    # into a set: a ticket coming back is found in both, and across the switch.
+    lines = [
+        _event(f'"{ticket}"', "created" if i == 0 or order[i - 1] != ticket else "message")
+        for i, ticket in enumerate(order)
+    ]
+    records = JsonlRecords([lines]) if lines else JsonlRecords([])
+    tickets = grouped(records, []) if how == "grouped" else stream_grouped(iter(records), [])
+    read, stopped = _run(tickets)
+    place = _first_return(order)
+    if place is None:
+        assert stopped is None
+        assert [t[0] for t in read] == [t for i, t in enumerate(order) if i == 0 or order[i - 1] != t]
+    else:
+        assert stopped == f"line {place + 1}: ticket {order[place]} appears again after other tickets"
+
+
+@pytest.mark.parametrize(
+    ("order", "stopped"),
+    [
+        (
+            ["9", "10", "11", "10"],
+            "line 4: ticket 10 appears again after other tickets",
+        ),  # in order, then back
+        (["10", "9", "11", "10"], "line 4: ticket 10 appears again after other tickets"),  # out of order at 9
+        (
+            ["1", "2", "B", "A", "2"],
+            "line 5: ticket 2 appears again after other tickets",
+        ),  # back across the switch
+        (["2", "1", "3", "10"], None),  # out of order, never back
+        (["A", "B", "A"], "line 3: ticket A appears again after other tickets"),
+    ],
+)
+def test_a_ticket_coming_back_is_named_whatever_the_order_of_the_ids_before_it(order, stopped):
+    lines = [_event(f'"{ticket}"', "created") for ticket in order]
+    assert _run(grouped(JsonlRecords([lines]), []))[1] == stopped
+
+
 class _GaveUp(Exception):
     pass
 
