@@ -129,7 +129,7 @@ def test_a_ticket_coming_back_is_found_in_ids_in_and_out_of_order(order, how):
         _event(f'"{ticket}"', "created" if i == 0 or order[i - 1] != ticket else "message")
         for i, ticket in enumerate(order)
     ]
-    records = JsonlRecords([lines]) if lines else JsonlRecords([])
+    records = JsonlRecords([lines])
     tickets = grouped(records, []) if how == "grouped" else stream_grouped(iter(records), [])
     read, stopped = _run(tickets)
     place = _first_return(order)
@@ -143,16 +143,14 @@ def test_a_ticket_coming_back_is_found_in_ids_in_and_out_of_order(order, how):
 @pytest.mark.parametrize(
     ("order", "stopped"),
     [
-        (
-            ["9", "10", "11", "10"],
-            "line 4: ticket 10 appears again after other tickets",
-        ),  # in order, then back
-        (["10", "9", "11", "10"], "line 4: ticket 10 appears again after other tickets"),  # out of order at 9
-        (
-            ["1", "2", "B", "A", "2"],
-            "line 5: ticket 2 appears again after other tickets",
-        ),  # back across the switch
-        (["2", "1", "3", "10"], None),  # out of order, never back
+        # in order, then back
+        (["9", "10", "11", "10"], "line 4: ticket 10 appears again after other tickets"),
+        # out of order at 9, then back
+        (["10", "9", "11", "10"], "line 4: ticket 10 appears again after other tickets"),
+        # back across the switch: 2 was read while the ids were in order
+        (["1", "2", "B", "A", "2"], "line 5: ticket 2 appears again after other tickets"),
+        # out of order, never back
+        (["2", "1", "3", "10"], None),
         (["A", "B", "A"], "line 3: ticket A appears again after other tickets"),
     ],
 )

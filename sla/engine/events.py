@@ -647,7 +647,7 @@ def stream_grouped(
     (``keep_texts``: as :func:`parse_event`'s ``keep_text``).
 
     Memory holds one ticket's events, and the ids of the tickets read (to
-    tell when one comes back: about 65 bytes a ticket while they come in
+    tell when one comes back: about 70 bytes a ticket while they come in
     the order of their ids, about 90 once they do not).  Raises
     :class:`NotGrouped` as soon as a ticket reappears after another one
     started.
