@@ -588,7 +588,7 @@ class TicketGrouping:
     the one before has gone to :meth:`close`.
     """
 
-    __slots__ = ("collector", "seen", "ids", "last_id", "add")
+    __slots__ = ("collector", "seen", "ids", "add")
 
     def __init__(self, line_errors: list[LineError]) -> None:
         self.collector = TicketCollector()
@@ -601,7 +601,6 @@ class TicketGrouping:
         #: without leading zeros come in numeric order), every one in the
         #: order read; None once one did not, and the ids went to :attr:`seen`.
         self.ids: list[str] | None = []
-        self.last_id = ""
         #: Add one record (:meth:`TicketCollector.add`): its ticket, or None.
         self.add: Callable[[int, object], TicketEvents | None] = self.collector.add
 
@@ -623,10 +622,9 @@ class TicketGrouping:
             # million ids (a cache miss per ticket, and tens of MB more:
             # see docs/performance.md).  The first id out of that order
             # turns the list into the set, and the set decides from then on.
-            last = self.last_id
+            last = ids[-1] if ids else ""
             if len(ticket_id) > len(last) or (len(ticket_id) == len(last) and ticket_id > last):
                 ids.append(ticket_id)
-                self.last_id = ticket_id
                 return ticket
             self.seen = set(ids)
             self.ids = None
