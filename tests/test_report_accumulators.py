@@ -15,13 +15,13 @@ from hypothesis import strategies as st
 
 from sla.report.accumulators import (
     FloatColumn,
-    IntColumn,
     KpiAcc,
     SlaAcc,
     TicketFigures,
     _ranked,
     distribution,
     merged_seconds,
+    sorted_list,
     sorted_seconds,
     spread,
     spread_of_runs,
@@ -39,13 +39,14 @@ def filled(values: range, ended: bool = True) -> SlaAcc:
     return acc
 
 
-def kept(values: range) -> list[int]:
-    return [i for i in values if i % 5 in (0, 1)]
+def kept(values: range) -> list[float]:
+    # the elapsed times of the achieved and breached cycles, in seconds
+    return [i / 1_000_000 for i in values if i % 5 in (0, 1)]
 
 
 def test_elapsed_values_survive_batches_in_order() -> None:
     acc = filled(range(25_000))  # 10,000 kept: moved in batches, the last ones pending
-    assert list(acc.elapsed_values()) == kept(range(25_000))
+    assert list(acc.elapsed_seconds()) == kept(range(25_000))
     assert (acc.cycles, acc.achieved, acc.breached, acc.cancelled, acc.running, acc.paused) == (
         25_000,
         5_000,
@@ -54,37 +55,68 @@ def test_elapsed_values_survive_batches_in_order() -> None:
         5_000,
         5_000,
     )
-    assert list(filled(range(100), ended=False).elapsed_values()) == []
+    assert list(filled(range(100), ended=False).elapsed_seconds()) == []
 
 
 def test_merge_keeps_both_sides_pending_values() -> None:
     mine, theirs = filled(range(9_000)), filled(range(9_000, 12_000))
     mine.merge(theirs)
-    assert list(mine.elapsed_values()) == kept(range(12_000))
+    assert list(mine.elapsed_seconds()) == kept(range(12_000))
     assert mine.cycles == 12_000
 
 
 def test_pickled_accumulators_keep_pending_values() -> None:
     acc = filled(range(7_000))
     copy = pickle.loads(pickle.dumps(acc))
-    assert list(copy.elapsed_values()) == kept(range(7_000)) == list(acc.elapsed_values())
+    assert list(copy.elapsed_seconds()) == kept(range(7_000)) == list(acc.elapsed_seconds())
     copy.add("achieved", True, 99)
-    assert list(copy.elapsed_values())[-1] == 99
+    assert list(copy.elapsed_seconds())[-1] == 99e-6
 
 
-@given(st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1), max_size=300), st.integers(1, 300))
-def test_an_int_column_holds_what_an_array_would(values: list[int], split: int) -> None:
-    column = IntColumn()
-    for value in values[:split]:
-        column.pending.append(value)
-    column.pack()
-    column.pending.extend(values[split:])
-    copy = pickle.loads(pickle.dumps(column))  # with values pending, as workers send them
-    assert column.values().tobytes() == array("q", values).tobytes() == copy.values().tobytes()
-    other = IntColumn()
-    other.pending.extend(values)
-    column.merge(other)
-    assert list(column.values()) == values + values
+@given(
+    st.lists(
+        st.integers(min_value=-(2**63), max_value=2**63 - 1)
+        | st.integers(2**53 - 3, 2**53 + 3)
+        | st.integers(-(2**53) - 3, -(2**53) + 3),
+        max_size=300,
+    )
+)
+@example([2**53 + 1, 9_999_999_999_999_999, -(2**53) - 1, 1_500_000, 0])
+def test_elapsed_times_are_kept_as_pythons_own_quotient_in_seconds(values_us: list[int]) -> None:
+    # Kept as seconds as each is counted: compiled, int / int is a division
+    # of doubles, which rounds twice beyond 2**53 µs; the report's figures
+    # are those of Python's exact quotient, for every size.
+    acc = SlaAcc()
+    for value in values_us:
+        acc.add("breached", True, value)
+    assert list(acc.elapsed_seconds()) == [value / 1_000_000 for value in values_us]
+    assert sorted_list(acc.elapsed_seconds()) == sorted_seconds(values_us)
+    copy = pickle.loads(pickle.dumps(acc))  # with values pending, as workers send them
+    assert copy.elapsed_seconds().tobytes() == acc.elapsed_seconds().tobytes()
+
+
+def test_the_whole_reports_counts_merge_without_the_times() -> None:
+    # overall_sla and overall_kpi take counts only: their times come from
+    # the groups' sorted runs; a worker's merge keeps both
+    mine, theirs = filled(range(300)), filled(range(300, 500))
+    counted = SlaAcc()
+    counted.merge(mine, times=False)
+    counted.merge(theirs, times=False)
+    mine.merge(theirs)
+    counts = ("cycles", "achieved", "breached", "cancelled", "running", "paused")
+    assert (
+        [getattr(counted, n) for n in counts]
+        == [getattr(mine, n) for n in counts]
+        == [500, 100, 100, 100, 100, 100]
+    )
+    assert list(counted.elapsed_seconds()) == [] and list(mine.elapsed_seconds()) == kept(range(500))
+    kpi, whole = KpiAcc(), KpiAcc()
+    kpi.add(
+        TicketFigures(responses=1, first_response_us=3_000_000, waits=[60_000_000], csat=5.0), "ann", True
+    )
+    whole.merge(kpi, times=False)
+    assert (whole.tickets, whole.fcr, list(whole.csat.values())) == (1, 1, [5.0])
+    assert list(whole.first_response.values()) == list(whole.waits.values()) == []
 
 
 @given(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=300))
@@ -198,16 +230,20 @@ def test_a_kpi_accumulator_packs_its_columns_as_tickets_come() -> None:
     columns = (acc.first_response, acc.waits, acc.handle, acc.csat, acc.sentiment_first, acc.sentiment_last)
     # bounded: what waits to be packed is a few tickets' worth, never every value
     assert all(len(column.pending) < 2 * 64 for column in columns)
-    assert list(acc.first_response.values()) == list(range(1000))
-    assert list(acc.waits.values()) == [v for n in range(1000) for v in (n, n + 1)]
+    assert len(acc.first_response.pending_us) < 64 and len(acc.waits.pending_us) < 2 * 64  # (interpreted)
+    assert list(acc.first_response.values()) == [n / 1_000_000 for n in range(1000)]
+    assert list(acc.waits.values()) == [v / 1_000_000 for n in range(1000) for v in (n, n + 1)]
     assert list(acc.handle.values()) == [float(n) for n in range(1000)]
     assert len(acc.requesters) == 7 and acc.fcr == acc.done == acc.tickets == 1000
 
 
 def test_an_sla_accumulator_packs_its_elapsed_times_as_cycles_come() -> None:
     acc = filled(range(1000))
-    assert len(acc.elapsed.pending) < 64  # bounded: packed as the cycles are counted
-    assert list(acc.elapsed_values()) == [i for i in range(1000) if STATES[i % 5] in ("achieved", "breached")]
+    # bounded: packed as the cycles are counted (given in seconds or microseconds: SECONDS_AT_ONCE)
+    assert len(acc.elapsed.pending) + len(acc.elapsed.pending_us) < 64
+    assert list(acc.elapsed_seconds()) == [
+        i / 1e6 for i in range(1000) if STATES[i % 5] in ("achieved", "breached")
+    ]
 
 
 def _one_by_one(tickets: list[tuple[TicketFigures, object, bool]]) -> dict[str, object]:
@@ -233,10 +269,10 @@ def _one_by_one(tickets: list[tuple[TicketFigures, object, bool]]) -> dict[str, 
         counts["bot_messages"] += bot
         counts["bot_resolved"] += bool(done and bot and not f.responses)
         if f.first_response_us is not None:
-            columns["first"].append(f.first_response_us)
+            columns["first"].append(f.first_response_us / 1_000_000)  # kept in seconds
         if f.csat is not None:
             columns["csat"].append(f.csat)
-        columns["waits"].extend(f.waits)
+        columns["waits"].extend(w / 1_000_000 for w in f.waits)
         if f.handle is not None:
             columns["handle"].append(f.handle)
         if f.sentiment_first is not None and f.sentiment_last is not None:

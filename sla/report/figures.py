@@ -39,7 +39,7 @@ from sla.engine.events import TicketEvents
 from sla.errors import ArgumentError, SlaError, check_argument
 from sla.policy.compile import PolicySet
 from sla.policy.messages import suggest
-from sla.report.accumulators import GroupKey, kpi_row, merged_seconds, sla_row, sorted_seconds
+from sla.report.accumulators import GroupKey, kpi_row, merged_seconds, sla_row, sorted_list
 from sla.report.localtime import LocalTime
 from sla.report.results import PERIOD_KEY, KpiGroup, Report, ReportExtras, ReportMeta, SlaGroup
 from sla.report.tally import POLICY_KEY, ReportTally
@@ -200,7 +200,7 @@ class ReportBuilder:
             for gkey, accs in tally.sla_acc.items():
                 acc = accs.get(metric)
                 if acc is not None:
-                    elapsed = sorted_seconds(acc.elapsed_values())
+                    elapsed = sorted_list(acc.elapsed_seconds())
                     runs.append(elapsed)
                     sla_cells[(gkey, metric)] = sla_row(group_values[gkey], metric, acc, [elapsed])
             # (the whole report's figures picked from the groups' runs: not merged)
@@ -210,7 +210,7 @@ class ReportBuilder:
         first_runs: list[list[float]] = []
         wait_runs: list[list[float]] = []
         for gkey, kacc in tally.kpi_acc.items():
-            first, waits = sorted_seconds(kacc.first_response.values()), sorted_seconds(kacc.waits.values())
+            first, waits = sorted_list(kacc.first_response.values()), sorted_list(kacc.waits.values())
             first_runs.append(first)
             wait_runs.append(waits)
             kpi_cells[gkey] = kpi_row(group_values[gkey], kacc, [first], [waits])

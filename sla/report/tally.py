@@ -332,21 +332,24 @@ class ReportTally:
     # not counted twice per cycle and ticket (every figure finishes the same
     # whatever order its values came in).
     def overall_sla(self) -> dict[str, SlaAcc]:
-        """Each metric's SLA accumulator over every group."""
+        """Each metric's SLA counts over every group; the elapsed times stay
+        in the groups' accumulators (the whole report's spread is picked
+        from the groups' sorted runs, so copying them here is work lost)."""
         overall: dict[str, SlaAcc] = {}
         for accs in self.sla_acc.values():
             for metric, acc in accs.items():
                 whole = overall.get(metric)
                 if whole is None:
                     whole = overall[metric] = SlaAcc()
-                whole.merge(acc)
+                whole.merge(acc, times=False)
         return overall
 
     def overall_kpi(self) -> KpiAcc:
-        """The ticket figures' accumulator over every group."""
+        """The ticket figures' accumulator over every group, without the first
+        response times and waits (taken from the groups, as in :meth:`overall_sla`)."""
         overall = KpiAcc()
         for kacc in self.kpi_acc.values():
-            overall.merge(kacc)
+            overall.merge(kacc, times=False)
         return overall
 
     # -------------------------------------------------------------- merge
