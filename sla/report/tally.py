@@ -248,7 +248,7 @@ class ReportTally:
         attrs = attrs_now if self.by_attributes else _NO_ATTRIBUTES
         # The memo's group, when it still names this one, taken inline (as in
         # tally_cycles): mostly the group the ticket's last cycle named.
-        if memo.attrs is not attrs or memo.policy != policy_now:
+        if memo.attrs is not attrs or (memo.policy is not policy_now and memo.policy != policy_now):
             self._named_group(memo, attrs, policy_now, created_at, local)
         gkey = memo.key
         kacc = self.kpi_acc.get(gkey)
@@ -277,6 +277,8 @@ class ReportTally:
         last_attributes = clock.history[-1] if history_at else _NO_ATTRIBUTES
         for result in judged:
             # Unpacked once: named-tuple field access adds up over every cycle.
+            # (The integers not read are named, not "_": compiled, "_" is an
+            # object, and each integer put in it was made into one, then dropped.)
             (
                 _,
                 policy_name,
@@ -285,12 +287,12 @@ class ReportTally:
                 started_at,
                 ended_at,
                 state,
-                _,
+                _target_us,
                 hours,
                 elapsed_us,
                 breached,
                 due_at,
-                _,
+                _paused_us,
                 _,
                 _,
             ) = result
@@ -301,7 +303,7 @@ class ReportTally:
             end = ended_at if ended_at is not None else now
             if not by_attributes:
                 attrs: Mapping[str, object] = _NO_ATTRIBUTES
-            elif metric in judged_at_start:
+            elif judged_at_start and metric in judged_at_start:  # (mostly none: no look-up)
                 attrs = clock.judging_attributes(metric, cycle, end)
             elif history_at and end >= history_at[-1]:
                 attrs = last_attributes  # (clock.attributes_at's common answer, inline)
@@ -312,7 +314,7 @@ class ReportTally:
             policy = policy_name if by_policy else None
             # The memo's group, when it still names this one, taken inline
             # (as _named_group would: a call a cycle costs).
-            if memo.attrs is not attrs or memo.policy != policy:
+            if memo.attrs is not attrs or (memo.policy is not policy and memo.policy != policy):
                 self._named_group(memo, attrs, policy, started_at, local)
             accs = memo.accs
             acc = accs.get(metric)
