@@ -232,13 +232,13 @@ def parse_event(
     if kind == MESSAGE:
         if PLAIN_IS_FAST:
             author = _author_by_name(record.get("author"))
+            if author is None:
+                raise _no_author(record)
         else:
             try:
                 author = _AUTHOR_NAMES[record["author"]]  # type: ignore[index]
             except (KeyError, TypeError):  # absent, unknown, unhashable
-                author = None
-        if author is None:
-            raise EventError(f"author is {shown(record.get('author'))}; expected customer, agent or bot")
+                raise _no_author(record) from None
         if "public" in record:
             given = record["public"]
             if given is not None:  # absent or null: a public message
@@ -368,6 +368,10 @@ def _author_by_name(name: object) -> str | None:
     except TypeError:  # unhashable
         return None
     return found
+
+
+def _no_author(record: dict[str, object]) -> EventError:
+    return EventError(f"author is {shown(record.get('author'))}; expected customer, agent or bot")
 
 
 def _kind_of(kind_name: object) -> int:

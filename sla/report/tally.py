@@ -110,26 +110,35 @@ class ReportTally:
     # ------------------------------------------------------------- groups
     def group_of(
         self, attrs: Mapping[str, object], policy_name: object, at: int, local: LocalTime
-    ) -> GroupKey:
+    ) -> tuple[GroupKey, dict[str, SlaAcc]]:
         """The key of the group of ``attrs`` (and the policy, and the period of
-        ``at`` when the report has one), remembering the values it names."""
+        ``at`` when the report has one) and its SLA accumulators by metric;
+        a group met for the first time is entered, with the values it names.
+        (One look-up of the key, a tuple hashed afresh each time: a group's
+        accumulators and values are entered together.)"""
+        # A dict's get, compiled, is a native call; a Mapping's is a method
+        # called by name (the clock's attribute states are dicts).
+        named = attrs if isinstance(attrs, dict) else dict(attrs)
         parts: list[object] = []
         for key in self.by:
-            value = policy_name if key == POLICY_KEY else attrs.get(key)
+            value = policy_name if key == POLICY_KEY else named.get(key)
             # (value_key's first answer inline: a text or null is its own key)
             parts.append(value if value is None or type(value) is str else value_key(value))
         period = local.period_of(at) if self.by_period else None
         if period is not None:
             parts.append(period)  # its own key: a string
         gkey = tuple(parts)
-        if gkey not in self.group_values:
-            values: dict[str, object] = {}
-            for key in self.by:
-                values[key] = policy_name if key == POLICY_KEY else attrs.get(key)
-            if period is not None:
-                values[PERIOD_KEY] = period
-            self.group_values[gkey] = values
-        return gkey
+        accs = self.sla_acc.get(gkey)
+        if accs is None:
+            accs = self.sla_acc[gkey] = {}
+            if gkey not in self.group_values:  # (a merged tally's groups are in both already)
+                values: dict[str, object] = {}
+                for key in self.by:
+                    values[key] = policy_name if key == POLICY_KEY else named.get(key)
+                if period is not None:
+                    values[PERIOD_KEY] = period
+                self.group_values[gkey] = values
+        return gkey, accs
 
     def _named_group(
         self, memo: GroupMemo, attrs: Mapping[str, object], policy_name: object, at: int, local: LocalTime
@@ -140,10 +149,7 @@ class ReportTally:
         the key)."""
         if memo.attrs is attrs and memo.policy == policy_name:
             return memo
-        gkey = self.group_of(attrs, policy_name, at, local)
-        accs = self.sla_acc.get(gkey)
-        if accs is None:
-            accs = self.sla_acc[gkey] = {}
+        gkey, accs = self.group_of(attrs, policy_name, at, local)
         memo.attrs = None if self.by_period else attrs  # with a period, never reused
         memo.policy, memo.key, memo.accs = policy_name, gkey, accs
         return memo
