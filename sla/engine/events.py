@@ -333,8 +333,8 @@ _SECONDS: Final[dict[str, int]] = {}
 # Compiled, an event's type and author are told by comparing the text with
 # each name, the most frequent first (a native comparison of lengths and
 # bytes each): a look-up in TYPE_CODES or _AUTHOR_NAMES hashes the text
-# first, and orjson's strings come without their hash (measured: 3.1 k
-# instructions a ticket fewer in the bench report, 1.7%).  Interpreted, a
+# first, and orjson's strings come without their hash (measured: 2.9 k
+# instructions a ticket fewer in the bench report, 1.6%).  Interpreted, a
 # comparison costs more bytecode than the look-up: parse_event looks up.
 def _kind_by_name(kind_name: object) -> int:
     """The code of an event type (:data:`TYPE_CODES`), or an EventError."""
