@@ -16,17 +16,17 @@ from hypothesis import strategies as st
 from sla.report.accumulators import (
     FloatColumn,
     KpiAcc,
+    SecondsColumn,
     SlaAcc,
     TicketFigures,
     _ranked,
-    distribution,
     merged_seconds,
     sorted_list,
-    sorted_seconds,
     spread,
     spread_of_runs,
     spread_sorted,
 )
+from sla.report.results import Distribution
 from sla.timefmt import seconds_of
 
 STATES = ("achieved", "breached", "cancelled", "running", "paused")
@@ -90,7 +90,7 @@ def test_elapsed_times_are_kept_as_pythons_own_quotient_in_seconds(values_us: li
     for value in values_us:
         acc.add("breached", True, value)
     assert list(acc.elapsed_seconds()) == [value / 1_000_000 for value in values_us]
-    assert sorted_list(acc.elapsed_seconds()) == sorted_seconds(values_us)
+    assert sorted_list(acc.elapsed_seconds()) == sorted(value / 1_000_000 for value in values_us)
     copy = pickle.loads(pickle.dumps(acc))  # with values pending, as workers send them
     assert copy.elapsed_seconds().tobytes() == acc.elapsed_seconds().tobytes()
 
@@ -136,12 +136,16 @@ def test_a_float_column_holds_what_an_array_would(values: list[float]) -> None:
 def test_the_whole_reports_times_from_its_groups_sorted_runs(groups: list[list[int]]) -> None:
     # the report's end: each group's times sorted once, the whole report's
     # their runs merged; the figures are those of the values in any order
-    runs = [sorted_seconds(values) for values in groups]
-    everything = [v for values in groups for v in values]
-    assert merged_seconds(runs) == sorted(v / 1_000_000 for v in everything)
-    assert spread(merged_seconds(runs)) == distribution(everything) == distribution(everything[::-1])
+    accs = [SlaAcc() for _ in groups]
+    for acc, values in zip(accs, groups, strict=True):
+        for value in values:
+            acc.add("achieved", True, value)
+    runs = [sorted_list(acc.elapsed_seconds()) for acc in accs]
+    everything = [v / 1_000_000 for values in groups for v in values]
+    assert merged_seconds(runs) == sorted(everything)
+    assert spread(merged_seconds(runs)) == spread(everything) == spread(everything[::-1])
     for values, run in zip(groups, runs, strict=True):
-        assert spread(run) == distribution(values)
+        assert spread(run) == spread([v / 1_000_000 for v in values])
 
 
 @given(
@@ -194,8 +198,12 @@ def test_seconds_are_the_nearest_float_to_the_exact_quotient(us: int) -> None:
 
     want = us / 1_000_000  # run by the interpreter: the int quotient, rounded once
     assert seconds_of(us) == want
-    assert sorted_seconds([us]) == [want]
-    assert distribution([us]).mean == want
+    acc, kpi = SlaAcc(), KpiAcc()
+    acc.add("breached", True, us)
+    kpi.add(TicketFigures(first_response_us=us, waits=[us]), None, False)
+    assert sorted_list(acc.elapsed_seconds()) == [want]
+    assert list(kpi.first_response.values()) == list(kpi.waits.values()) == [want]
+    assert spread(sorted_list(acc.elapsed_seconds())) == Distribution(want, want, want)
     if us % 1_000_000:
         assert format_seconds(us) == want
         cycle = ("T", "p", "resolution", 1, 0, None, "running", us, "calendar", us, False, None, us, (), ())
@@ -207,11 +215,13 @@ def test_seconds_are_the_nearest_float_to_the_exact_quotient(us: int) -> None:
 @given(st.lists(st.integers(-(1 << 70), 1 << 70) | st.integers(-(10**12), 10**12), max_size=30))
 @example([(1 << 53) + 1, -(1 << 53) - 3, 9_999_999_999_999_999])
 def test_values_become_seconds_as_seconds_of_divides_each(values: list[int]) -> None:
+    # both ways into a column: microseconds divided when packed (the
+    # interpreted engine's), seconds given at once (the compiled one's)
     want = sorted(seconds_of(v) for v in values)
-    assert sorted_seconds(values) == want
-    assert sorted_seconds(array("q", [v for v in values if -(1 << 63) <= v < 1 << 63])) == sorted(
-        seconds_of(v) for v in values if -(1 << 63) <= v < 1 << 63
-    )
+    by_us, at_once = SecondsColumn(), SecondsColumn()
+    by_us.pending_us.extend(values)
+    at_once.pending.extend(seconds_of(v) for v in values)
+    assert sorted_list(by_us.values()) == sorted_list(at_once.values()) == want
 
 
 def test_a_kpi_accumulator_packs_its_columns_as_tickets_come() -> None:

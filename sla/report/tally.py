@@ -143,12 +143,11 @@ class ReportTally:
     def _named_group(
         self, memo: GroupMemo, attrs: Mapping[str, object], policy_name: object, at: int, local: LocalTime
     ) -> GroupMemo:
-        """``memo`` naming the group of ``attrs`` (:meth:`group_of`): worked out
-        again only when the attribute state or the policy differs from the
-        ticket's last (or the period, which depends on ``at``, is part of
-        the key)."""
-        if memo.attrs is attrs and memo.policy == policy_name:
-            return memo
+        """``memo`` naming the group of ``attrs`` (:meth:`group_of`).  Its
+        callers call it only when the attribute state or the policy differs
+        from the ticket's last (or the period, which depends on ``at``, is
+        part of the key: the memo then keeps no attribute state), and test
+        that inline, where a call would cost one per cycle."""
         gkey, accs = self.group_of(attrs, policy_name, at, local)
         memo.attrs = None if self.by_period else attrs  # with a period, never reused
         memo.policy, memo.key, memo.accs = policy_name, gkey, accs
