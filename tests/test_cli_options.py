@@ -237,6 +237,42 @@ def test_a_command_loads_its_own_modules_only(tmp_path):
     assert (tmp_path / "out.jsonl").stat().st_size > 0
 
 
+@pytest.mark.parametrize("command", ["evaluate", "report"])
+@pytest.mark.parametrize("jobs", [["--jobs", "1"], []])
+def test_a_run_without_workers_loads_no_pool(tmp_path, command, jobs):
+    """A one-job run (asked for, or a small input) starts no workers, and so
+    loads neither ``multiprocessing`` nor ``ctypes`` (a tenth of start-up's
+    imports); a run with workers does."""
+    import subprocess
+    import sys
+    import textwrap
+
+    def loaded(words: list[str]) -> list[str]:
+        script = textwrap.dedent(
+            f"""
+            import sys
+            from sla.cli.app import main
+            status = main({words!r})
+            print(status, sorted(m for m in sys.modules
+                                 if m.split(".")[0] in ("multiprocessing", "ctypes") or m == "sla.io.workers"))
+            """
+        )
+        return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+
+    out = str(tmp_path / "out")
+    assert loaded([command, *COMMON, *NOW, *jobs, "--output", out]) == "0 []\n"
+    # --jobs 2 on an input above the size worth starting workers for (made
+    # small for the test)
+    script_words = [command, *COMMON, *NOW, "--jobs", "2", "--output", out]
+    code = (
+        "import sla.io.pipeline as p; p.MIN_PARALLEL_BYTES = 0\n"
+        "import sys\nfrom sla.cli.app import main\nstatus = main(" + repr(script_words) + ")\n"
+        "print(status, 'multiprocessing' in sys.modules, 'sla.io.workers' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert done == "0 True True\n"
+
+
 def test_help_and_a_wrong_command_still_name_every_command(capsys):
     from sla.cli.app import COMMANDS
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sla.io import parallel, workers
+from sla.io import parallel, stopping, workers
 from sla.io.workers import Stopped, WorkerDied, Workers, check_stop, finishing, stoppable
 
 FORK = "fork" in multiprocessing.get_all_start_methods()
@@ -266,19 +266,19 @@ def test_a_second_interruption_kills_the_workers_and_leaves_nothing_waiting():
 def stopped(monkeypatch):
     """This process, as a worker whose pool was told to stop."""
     flag = ctypes.c_bool(True)
-    monkeypatch.setattr(workers, "_FLAG", [flag])
+    monkeypatch.setattr(stopping, "_FLAG", [flag])
     return flag
 
 
 def test_the_parent_is_never_stopped():
-    assert workers._FLAG == []
+    assert stopping._FLAG == [] and workers._FLAG is stopping._FLAG
     check_stop()
     assert list(stoppable(range(1000), every=1)) == list(range(1000))
 
 
 def test_stoppable_looks_before_the_first_item_and_after_every_few(monkeypatch):
     flag = ctypes.c_bool(False)
-    monkeypatch.setattr(workers, "_FLAG", [flag])
+    monkeypatch.setattr(stopping, "_FLAG", [flag])
     seen = []
     with pytest.raises(Stopped):
         for item in stoppable(range(100), every=10):
@@ -292,7 +292,7 @@ def test_stoppable_looks_before_the_first_item_and_after_every_few(monkeypatch):
 
 def test_reading_gives_up_between_chunks(monkeypatch):
     flag = ctypes.c_bool(False)
-    monkeypatch.setattr(workers, "_FLAG", [flag])
+    monkeypatch.setattr(stopping, "_FLAG", [flag])
     read: list[list[bytes]] = []
 
     def told(lines: int) -> None:
@@ -322,7 +322,7 @@ def test_reading_a_range_gives_up_before_it_starts(stopped, tmp_path: Path):
 
 def test_a_partition_job_gives_up_before_it_starts_and_between_tickets(monkeypatch, tmp_path: Path):
     flag = ctypes.c_bool(True)
-    monkeypatch.setattr(workers, "_FLAG", [flag])
+    monkeypatch.setattr(stopping, "_FLAG", [flag])
     with pytest.raises(Stopped):
         parallel.run_partition(lambda out: pytest.fail("a stopped job made its part"), ([], True, ""))
     flag.value = False
@@ -339,7 +339,7 @@ def test_a_partition_job_gives_up_before_it_starts_and_between_tickets(monkeypat
     monkeypatch.setattr(parallel, "feed", lambda found, part, summary: [part.add(t) for t in found])
     with pytest.raises(Stopped):
         parallel.run_partition(lambda out: Part(), ([], True, ""))  # type: ignore[arg-type,return-value]
-    assert len(fed) == workers.CHECK_EVERY
+    assert len(fed) == stopping.CHECK_EVERY
 
 
 def test_import_jobs_give_up_before_they_start_and_while_reading(stopped, tmp_path: Path):
@@ -366,7 +366,7 @@ def test_finishing_an_imported_partition_gives_up_between_tickets(monkeypatch, t
     from sla.importers import run
 
     flag = ctypes.c_bool(False)
-    monkeypatch.setattr(workers, "_FLAG", [flag])
+    monkeypatch.setattr(stopping, "_FLAG", [flag])
     finished: list[object] = []
 
     class Source:
@@ -381,7 +381,7 @@ def test_finishing_an_imported_partition_gives_up_between_tickets(monkeypatch, t
     spill.write_bytes(b"".join(b'%d\t"T%d"\t{}\n' % (i, i) for i in range(1000)))
     with pytest.raises(Stopped):
         run.finish_partition(Source(), [str(spill)], run.ImportSummary(), [])  # type: ignore[arg-type]
-    assert len(finished) == workers.CHECK_EVERY
+    assert len(finished) == stopping.CHECK_EVERY
 
 
 def test_import_workers_do_not_wait_at_exit_for_progress_nobody_reads(monkeypatch):

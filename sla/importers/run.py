@@ -61,7 +61,7 @@ from sla.importers.parallel import finish_parallel, read_parallel, worker_count
 from sla.io.sinks import Progress
 from sla.io.sources import is_gzip
 from sla.io.spill import Partitions
-from sla.io.workers import stoppable
+from sla.io.stopping import stoppable
 
 #: Spilled events per partition, roughly: the input's size over this many bytes.
 PARTITION_INPUT_BYTES = 48 << 20

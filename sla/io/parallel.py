@@ -17,7 +17,7 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -26,9 +26,12 @@ from sla.engine.jsonl import chunk_records, grouped
 from sla.io.sinks import Part, feed
 from sla.io.sources import range_chunks
 from sla.io.spill import Partitions, partition_tickets, spill_lines
+from sla.io.stopping import check_stop, stoppable
 from sla.io.summary import Rejection, RunSummary
-from sla.io.workers import Workers, check_stop, stoppable
 from sla.policy.compile import PolicySet
+
+if TYPE_CHECKING:
+    from sla.io.workers import Workers
 
 PartMaker = Callable[[str], Part[Any]]
 #: A record transform applied to every record read (a JSON object) before it
@@ -64,7 +67,10 @@ def pool(jobs: int, maker: PartMaker, prepare: Prepare | None = None) -> Workers
     """A pool of ``jobs`` workers that make their parts with ``maker`` and,
     where they read the input themselves (:func:`range_job`), apply
     ``prepare`` to its records; both must pickle."""
-    import multiprocessing  # here: a run with one job starts no workers and need not load it
+    # Here: a run with one job starts no workers and need not load them.
+    import multiprocessing
+
+    from sla.io.workers import Workers
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
@@ -131,7 +137,7 @@ def spill_range_job(task: tuple[str, int, int, str, int]) -> tuple[list[str], li
 class _LineCount:
     """Counts the lines of the chunks that pass through it, telling ``tell``
     the count after each chunk if given; on a worker, gives up between two
-    chunks once its pool is told to stop (:func:`~sla.io.workers.check_stop`)."""
+    chunks once its pool is told to stop (:func:`~sla.io.stopping.check_stop`)."""
 
     def __init__(self, tell: Callable[[int], None] | None = None) -> None:
         self.lines = 0

@@ -61,7 +61,6 @@ from sla.io.sinks import Progress, ReportSink, RowSink, Sink, feed
 from sla.io.sources import detect_format, is_gzip, opened_input, records
 from sla.io.spill import spill
 from sla.io.summary import Rejection, RunSummary
-from sla.io.workers import finishing
 from sla.policy.compile import PolicySet
 
 if TYPE_CHECKING:
@@ -263,6 +262,8 @@ def _sorted(
     results = []
     with _scratch_writes(scratch):
         if jobs > 1:
+            from sla.io.workers import finishing  # (a one-job run starts no workers: see pool)
+
             with finishing(_pool(jobs, sink.part_maker(), prepare)) as workers:
                 if jsonl_path is None:
                     tasks, problems = _spill_here(read, scratch, count, progress)
@@ -362,6 +363,8 @@ def _parallel_ranges(
     ranges = ticket_ranges(path, jobs * 4 if finer else jobs * 2)
     tasks = [(path, a, b, os.path.join(scratch, f"range-{i:04d}.jsonl")) for i, (a, b) in enumerate(ranges)]
     total = max(1, sum(b - a for a, b in ranges))
+    from sla.io.workers import finishing  # (a one-job run starts no workers: see pool)
+
     with _scratch_writes(scratch), finishing(_pool(jobs, sink.part_maker(), prepare)) as workers:
         results, done_bytes = [], 0
         for (a, b), result in zip(ranges, workers.imap(range_job, tasks, chunksize=1), strict=True):

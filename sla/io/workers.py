@@ -38,30 +38,19 @@ from __future__ import annotations
 import ctypes
 import signal
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from multiprocessing.pool import TERMINATE, ApplyResult, IMapIterator, Pool
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from sla.errors import SlaError
+
+# The jobs' side of the flag, here too for whoever starts the pool.
+from sla.io.stopping import _FLAG, CHECK_EVERY, Stopped, check_stop, stoppable
 
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
     from multiprocessing.process import BaseProcess
-
-T = TypeVar("T")
-
-#: How many items :func:`stoppable` passes between two looks at the flag.
-CHECK_EVERY = 256
-
-#: The stop flag of the pool this process works for (empty in the parent):
-#: a byte of shared memory, read without a lock (a worker killed while it
-#: held one would leave the parent unable to raise the flag).
-_FLAG: list[ctypes.c_bool] = []
-
-
-class Stopped(Exception):
-    """Raised in a worker whose pool was told to stop: its result is not wanted."""
 
 
 class WorkerDied(SlaError):
@@ -156,23 +145,6 @@ def _start(flag: ctypes.c_bool, initializer: Callable[..., object], initargs: tu
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _FLAG[:] = [flag]  # a forked worker starts with its parent's list
     initializer(*initargs)
-
-
-def check_stop() -> None:
-    """Raise :class:`Stopped` if this process is a worker whose pool was
-    told to stop; nothing otherwise (in the parent, nothing ever)."""
-    if _FLAG and _FLAG[0].value:
-        raise Stopped
-
-
-def stoppable(items: Iterable[T], every: int = CHECK_EVERY) -> Iterator[T]:
-    """``items``, with a look at the stop flag before the first and after
-    every ``every`` more (:func:`check_stop`)."""
-    check_stop()
-    for count, item in enumerate(items, 1):
-        yield item
-        if count % every == 0:
-            check_stop()
 
 
 @contextmanager
