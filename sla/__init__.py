@@ -34,12 +34,6 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from sla.calendar.index import ALWAYS_OPEN, Calendar
-from sla.engine.batch import evaluate_many, evaluate_ticket
-from sla.engine.events import TicketEvents
-from sla.engine.jsonl import read_jsonl
-from sla.engine.judge import CycleResult
-from sla.engine.tracker import Tracker
 from sla.errors import (
     ArgumentError,
     CalendarError,
@@ -51,20 +45,39 @@ from sla.errors import (
     StateError,
     TimestampError,
 )
-from sla.io.policy_files import load_policies
-from sla.policy.compile import PolicySet
-from sla.policy.duration import parse_duration
 
 if TYPE_CHECKING:
+    from sla.calendar.index import ALWAYS_OPEN, Calendar
+    from sla.engine.batch import evaluate_many, evaluate_ticket
+    from sla.engine.events import TicketEvents
+    from sla.engine.jsonl import read_jsonl
+    from sla.engine.judge import CycleResult
+    from sla.engine.tracker import Tracker
+    from sla.io.policy_files import load_policies
+    from sla.policy.compile import PolicySet
+    from sla.policy.duration import parse_duration
     from sla.report.compare import CompareBuilder, Comparison
     from sla.report.compare_html import write_comparison
     from sla.report.figures import ReportBuilder, ReportError, build_report
     from sla.report.formats import write_report
     from sla.report.results import Report
 
-# The report names load on first use: `import sla` (and every command that
-# does not report) does not pay for the report modules.
+# Every name but the errors loads on first use: ``import sla`` (and so the
+# import of any of its modules, which imports the package first) costs
+# nothing until a name is asked for.  The command line counts on it: it
+# holds the cyclic collector off before its modules load (sla.cli.main).
 _LAZY = {
+    "ALWAYS_OPEN": "sla.calendar.index",
+    "Calendar": "sla.calendar.index",
+    "evaluate_many": "sla.engine.batch",
+    "evaluate_ticket": "sla.engine.batch",
+    "TicketEvents": "sla.engine.events",
+    "read_jsonl": "sla.engine.jsonl",
+    "CycleResult": "sla.engine.judge",
+    "Tracker": "sla.engine.tracker",
+    "load_policies": "sla.io.policy_files",
+    "PolicySet": "sla.policy.compile",
+    "parse_duration": "sla.policy.duration",
     "CompareBuilder": "sla.report.compare",
     "Comparison": "sla.report.compare",
     "write_comparison": "sla.report.compare_html",

@@ -75,7 +75,7 @@ def install() -> None:
 
 if __name__ == "__main__":
     install()
-    from sla.cli.app import main
+    from sla.cli import main  # as the console script starts it
 
     sys.argv[0] = "sla"
     sys.exit(main())

@@ -237,6 +237,58 @@ def test_a_command_loads_its_own_modules_only(tmp_path):
     assert (tmp_path / "out.jsonl").stat().st_size > 0
 
 
+def test_import_sla_loads_names_on_first_use():
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, sla\n"
+        "before = sorted(m for m in sys.modules if m.startswith(('sla.', 'pydantic', 'yaml')))\n"
+        "policies = sla.load_policies('policies:\\n  - name: all\\n    targets: {first_response: 1h}\\n')\n"
+        "print(before, type(policies) is sla.PolicySet, 'sla.policy.model' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out == "['sla.errors'] True True\n"
+
+
+def test_the_program_holds_the_collector_off_while_its_modules_load():
+    """`sla` as its own process (`python -m sla.cli`, as the console script
+    calls sla.cli.main): no cyclic collection while its modules load; then
+    what start-up made is frozen and the collector runs again (it is on
+    when the command ends)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        f"""
+        import gc, runpy, sys
+
+        class Spy:
+            def find_spec(self, name, path=None, target=None):
+                if name in ("sla.policy.model", "sla.cli.validate"):
+                    print(name, "loads with the collector", "on" if gc.isenabled() else "off")
+                return None
+
+        sys.meta_path.insert(0, Spy())
+        sys.argv = ["sla", "validate", {COMMON[1]!r}]
+        try:
+            runpy.run_module("sla.cli", run_name="__main__")
+        except SystemExit as end:
+            print("exit", end.code, "collector", "on" if gc.isenabled() else "off",
+                  "frozen", gc.get_freeze_count() > 0)
+        """
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    said = [line for line in run.stdout.splitlines() if line.startswith(("sla.", "exit"))]
+    assert said == [
+        "sla.policy.model loads with the collector off",
+        "sla.cli.validate loads with the collector off",
+        "exit 0 collector on frozen True",
+    ]
+
+
 @pytest.mark.parametrize("command", ["evaluate", "report"])
 @pytest.mark.parametrize("jobs", [["--jobs", "1"], []])
 def test_a_run_without_workers_loads_no_pool(tmp_path, command, jobs):
@@ -257,7 +309,9 @@ def test_a_run_without_workers_loads_no_pool(tmp_path, command, jobs):
                                  if m.split(".")[0] in ("multiprocessing", "ctypes") or m == "sla.io.workers"))
             """
         )
-        return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+        return subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        ).stdout
 
     out = str(tmp_path / "out")
     assert loaded([command, *COMMON, *NOW, *jobs, "--output", out]) == "0 []\n"

@@ -2,6 +2,6 @@
 
 import sys
 
-from sla.cli.app import main
+from sla.cli import main
 
 sys.exit(main())
