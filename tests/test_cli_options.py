@@ -215,7 +215,8 @@ def test_run_as_a_program_sla_freezes_what_start_up_made(tmp_path, monkeypatch, 
 
 def test_a_command_loads_its_own_modules_only(tmp_path):
     """`sla evaluate` does not pay for the report, the importers, the other
-    commands or the holidays package's 249 other countries."""
+    commands, the holidays package's 249 other countries or, without
+    --map, the CSV mapping file's models."""
     import subprocess
     import sys
     import textwrap
@@ -226,7 +227,8 @@ def test_a_command_loads_its_own_modules_only(tmp_path):
         from sla.cli.app import main
         status = main({["evaluate", *COMMON, *NOW, "--output", str(tmp_path / "out.jsonl")]!r})
         print(status, sorted(m for m in sys.modules
-                             if m.startswith(("sla.report", "sla.importers", "sla.cli.", "holidays.countries"))))
+                             if m.startswith(("sla.report", "sla.importers", "sla.cli.", "holidays.countries",
+                                              "sla.io.csv_map"))))
         """
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout

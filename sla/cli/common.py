@@ -19,7 +19,7 @@ from typing import IO
 from sla.calendar.index import load_zone
 from sla.errors import CalendarError, SlaError, TimestampError
 from sla.io.bulk import bulk as bulk  # the commands' bulk mode
-from sla.io.csv_map import CsvMap, MappedPath, load_mapping
+from sla.io.csv_rows import CsvMap, MappedPath
 from sla.io.summary import RunSummary
 from sla.policy.compile import PolicySet
 from sla.policy.messages import suggest
@@ -309,6 +309,10 @@ def map_option(args: argparse.Namespace, events: str) -> CsvMap | None:
         )
     if not Path(path).is_file():
         raise UsageError(f"--map: no such file: {path}")
+    # Here: the mapping file's models are pydantic's to build (5 ms), which
+    # a run without --map need not pay.
+    from sla.io.csv_map import load_mapping
+
     return load_mapping(path)
 
 

@@ -28,7 +28,7 @@ from sla.cli.common import (
     stale_now_note,
 )
 from sla.errors import PolicyError
-from sla.io.csv_map import MappedPath
+from sla.io.csv_rows import MappedPath
 from sla.policy.compile import PolicySet
 
 COMPARE_SUFFIXES = {".json": "json", ".csv": "csv", ".html": "html", ".htm": "html", ".txt": "table"}
