@@ -167,3 +167,30 @@ def test_every_declared_dependency_is_imported():
             }
     unused = {dist for dist, module in declared_dependencies().items() if module not in imported}
     assert not unused, f"declared in pyproject.toml but never imported: {sorted(unused)}"
+
+
+def test_every_module_imports_first():
+    """Any module of the package can be the first one a program imports
+    (``import sla`` loads nothing but the errors, so nothing else sets an
+    order in which modules meet): no import cycle that works only one way
+    round. Each in a fresh interpreter, two at a time."""
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = sorted(
+        ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__")
+        for path in PACKAGE.rglob("*.py")
+        if path.name != "__main__.py"
+    )
+    assert "sla.engine.lines" in names and "sla" in names
+
+    def failure(name: str) -> str | None:
+        run = subprocess.run(
+            [sys.executable, "-c", f"import {name}"], capture_output=True, text=True, cwd=PACKAGE.parent
+        )
+        return None if run.returncode == 0 else f"{name}: {run.stderr.strip().splitlines()[-1]}"
+
+    with ThreadPoolExecutor(2) as pool:
+        failed = [f for f in pool.map(failure, names) if f is not None]
+    assert failed == []

@@ -1,6 +1,6 @@
 """Reading JSON Lines, the hot part: lines of a stream in bounded chunks,
 and (line number, record) pairs through orjson, with the exact slow path
-of :mod:`sla.engine.jsonl` for what orjson refuses.  One of the engine's
+of :mod:`sla.engine.json_values` for what orjson refuses.  One of the engine's
 hot modules (compiled where it can be, see ``setup.py``); import these
 from :mod:`sla.engine.jsonl`.
 """
@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 from sla.engine.events import Event, LineError, TicketEvents, TicketGrouping, parse_event, stream_grouped
-from sla.engine.jsonl import _LOADS, LONG_LINE, MAX_LINE_BYTES, Unreadable, loads_slowly
+from sla.engine.json_values import _LOADS, LONG_LINE, MAX_LINE_BYTES, Unreadable, loads_slowly
 from sla.errors import EventError
 
 _CHUNK = MAX_LINE_BYTES
