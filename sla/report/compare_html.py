@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterator, Sequence
 from typing import IO
 
@@ -31,7 +30,7 @@ from sla.report.compare import (
     verdict_text,
 )
 from sla.report.figures import ReportError
-from sla.report.formats import group_json
+from sla.report.formats import group_json, json_text
 from sla.report.html import CSS, cards_html, panel, share_class, table_cell
 from sla.report.text import cut, esc, group_text, percent_text, value_text
 from sla.texts import printable
@@ -58,7 +57,7 @@ def write_comparison(comparison: Comparison, out: IO[bytes], fmt: str = "json") 
 
 def render_json(comparison: Comparison) -> str:
     """The JSON object of docs/compare.md (every figure a finite number or null)."""
-    return json.dumps(comparison.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json_text(comparison.to_dict())
 
 
 SIDES = ("before", "after")
