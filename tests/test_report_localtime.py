@@ -12,6 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sla.report.localtime import US_PER_HOUR, LocalTime
+from sla.timefmt import MAX_US as MAX_US_
+from sla.timefmt import MIN_US as MIN_US_
 from sla.timefmt import from_us
 
 ZONES = (
@@ -71,3 +73,52 @@ def test_an_hour_whose_offset_changes_inside_it_is_not_remembered() -> None:
     # 04:00-05:00Z is NST all through, but 00:30 to 01:30 local: two local hours
     assert st_johns.weekday_hour(five_z - 3 * quarter) == (6, 0)
     assert five_z // US_PER_HOUR - 1 not in st_johns.weekday_hours
+
+
+def test_the_zero_zones_have_offset_zero_all_through() -> None:
+    """Each name LocalTime takes as UTC without looking it up is UTC in the
+    tz database, from 1900 to 2100 and at the ends of the supported instants."""
+    from datetime import timedelta
+
+    from sla.report.localtime import ZERO_ZONES
+    from sla.timefmt import MAX_US, MIN_US
+
+    for name in ZERO_ZONES:
+        zone = ZoneInfo(name)
+        for us in [MIN_US, MAX_US] + [
+            int(datetime(y, m, 1, tzinfo=UTC).timestamp()) * 10**6
+            for y in range(1900, 2101, 7)
+            for m in (1, 4, 7, 10)
+        ]:
+            assert from_us(us).astimezone(zone).utcoffset() == timedelta(0), (name, us)
+
+
+FIXED = st.sampled_from(["UTC", "Etc/UTC", "GMT", "+05:30", "-03:00", "+00:00", "-09:30"])
+
+
+def _zone(name: str):
+    from datetime import timedelta, timezone
+
+    if name[0] in "+-":
+        sign = 1 if name[0] == "+" else -1
+        return timezone(sign * timedelta(hours=int(name[1:3]), minutes=int(name[4:6])))
+    return ZoneInfo(name)
+
+
+@given(FIXED, st.lists(st.integers(*SPAN) | st.sampled_from([MIN_US_, MAX_US_]), min_size=1, max_size=40))
+def test_a_fixed_zone_gives_what_looking_each_instant_up_gives(zone_name: str, instants: list[int]) -> None:
+    """UTC and fixed offsets skip the look-ups (fixed_us): every view is the
+    one the zone's own conversion gives, as for any other zone."""
+    zone = _zone(zone_name)
+    fixed = LocalTime(zone, "week")
+    looked_up = LocalTime(zone, "week")
+    looked_up.fixed_us = None  # the general path, by UTC hour
+    assert fixed.fixed_us is not None
+    for at in instants:
+        assert fixed.local_us(at) == looked_up.local_us(at)
+        assert fixed.day_of(at) == looked_up.day_of(at)
+        assert fixed.period_of(at) == looked_up.period_of(at)
+        assert fixed.weekday_hour(at) == looked_up.weekday_hour(at)
+        if SPAN[0] <= at < SPAN[1]:
+            assert fixed.weekday_hour(at) == direct(zone, at)
+    assert fixed.weekday_hours == looked_up.weekday_hours

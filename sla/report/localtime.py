@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Final
 
 from sla.timefmt import MAX_US, MIN_US, US_PER_SECOND, from_us
@@ -39,6 +39,49 @@ def _date_of(day: int) -> date:
         return date.min if day < 0 else date.max
 
 
+#: The tz database's zones of offset zero all through (``UTC`` and its
+#: aliases): their offsets need no looking up (tests check them).
+ZERO_ZONES: Final = frozenset(
+    {
+        "UTC",
+        "Etc/UTC",
+        "Etc/UCT",
+        "UCT",
+        "Etc/Universal",
+        "Universal",
+        "Etc/Zulu",
+        "Zulu",
+        "GMT",
+        "Etc/GMT",
+        "Etc/GMT0",
+        "Etc/GMT+0",
+        "Etc/GMT-0",
+        "GMT0",
+        "GMT+0",
+        "GMT-0",
+        "Etc/Greenwich",
+        "Greenwich",
+    }
+)
+
+
+def fixed_offset_us(zone: tzinfo) -> int | None:
+    """The one UTC offset of a zone that never changes it, in microseconds
+    (a ``datetime.timezone``, or UTC by any of its names); None for any
+    other zone.
+
+    >>> from zoneinfo import ZoneInfo
+    >>> fixed_offset_us(ZoneInfo("UTC")), fixed_offset_us(timezone(timedelta(hours=5, minutes=30)))
+    (0, 19800000000)
+    >>> fixed_offset_us(ZoneInfo("Europe/Berlin")) is None
+    True
+    """
+    if isinstance(zone, timezone):
+        offset = zone.utcoffset(None)
+        return offset // timedelta(microseconds=1)
+    return 0 if getattr(zone, "key", None) in ZERO_ZONES else None
+
+
 class LocalTime:
     """Local-time views of instants in the report's time zone, cached.
 
@@ -56,6 +99,11 @@ class LocalTime:
     def __init__(self, zone: tzinfo, period: str | None):
         self.zone = zone
         self.period = period
+        #: The zone's offset when it never changes (the default, UTC): then
+        #: no hour's offset is looked up in the zone, which costs about 30 k
+        #: instructions for each new hour (two conversions), a warm-up that
+        #: weighs on a short history (10,000 tickets meet about 1,500 hours).
+        self.fixed_us = fixed_offset_us(zone)
         self._offsets: dict[int, int | None] = {}
         self._days: dict[int, str] = {}
         self._periods: dict[int, str] = {}
@@ -77,6 +125,9 @@ class LocalTime:
 
     def local_us(self, us: int) -> int:
         """Microseconds since 1970-01-01T00:00 local wall-clock time."""
+        fixed = self.fixed_us
+        if fixed is not None:
+            return us + fixed
         hour = us // US_PER_HOUR
         try:
             offset = self._offsets[hour]
@@ -115,7 +166,9 @@ class LocalTime:
         local = self.local_us(us)
         found = (local // _US_PER_DAY + 3) % 7, (local // US_PER_HOUR) % 24
         hour = us // US_PER_HOUR
-        offset = self._offsets[hour]
+        offset = self.fixed_us
+        if offset is None:
+            offset = self._offsets[hour]  # (entered by local_us)
         if offset is not None and offset % US_PER_HOUR == 0:
             self.weekday_hours[hour] = found
         return found
