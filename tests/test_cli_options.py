@@ -291,12 +291,38 @@ def test_the_program_holds_the_collector_off_while_its_modules_load():
     ]
 
 
+def test_the_program_leaves_the_collector_as_it_found_it(monkeypatch, capsys):
+    """In-process with sys.argv (argv None): a collector the caller had off
+    stays off, one it had on is on again, after a command and after a usage
+    error alike."""
+    import gc
+
+    import sla.cli
+
+    words = ["validate", COMMON[1]]
+    was = gc.isenabled()
+    try:
+        for start in (False, True):
+            for argv in (["sla", *words], ["sla", "validate", "--no-such-option"]):
+                (gc.enable if start else gc.disable)()
+                monkeypatch.setattr("sys.argv", argv)
+                assert sla.cli.main() in (0, 2)
+                assert gc.isenabled() is start, (start, argv)
+                monkeypatch.setattr("sys.argv", ["sla", *words])
+                assert main() == 0  # sla.cli.app.main: never touches the switch
+                assert gc.isenabled() is start
+    finally:
+        (gc.enable if was else gc.disable)()
+        gc.unfreeze()
+    capsys.readouterr()
+
+
 @pytest.mark.parametrize("command", ["evaluate", "report"])
 @pytest.mark.parametrize("jobs", [["--jobs", "1"], []])
 def test_a_run_without_workers_loads_no_pool(tmp_path, command, jobs):
     """A one-job run (asked for, or a small input) starts no workers, and so
-    loads neither ``multiprocessing`` nor ``ctypes`` (a tenth of start-up's
-    imports); a run with workers does."""
+    loads neither ``multiprocessing`` nor ``ctypes`` (33 M instructions of
+    start-up); a run with workers does."""
     import subprocess
     import sys
     import textwrap

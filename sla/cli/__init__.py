@@ -15,15 +15,20 @@ def main(argv: list[str] | None = None) -> int:
     engine: ...
     0
     """
-    if argv is None:
-        # As its own process: the cyclic collector is held off while the
-        # modules load (sla.cli.app.main starts it again, once what they
-        # made is frozen).  Each of its full collections would walk all
-        # that was loaded so far, for no garbage.
+    # As its own process, the cyclic collector (if on) is held off while the
+    # modules load: each of its full collections would walk all that was
+    # loaded so far, for no garbage.  sla.cli.app.main enables it again once
+    # what they made is frozen; a caller that had it off keeps it off.
+    held = argv is None and gc.isenabled()
+    if held:
         gc.disable()
-    from sla.cli.app import main as run
+    try:
+        from sla.cli.app import main as run
 
-    return run(argv)
+        return run(argv, resume_collector=held)
+    finally:
+        if held:  # (also when no command ran: a usage error, --help)
+            gc.enable()
 
 
 __all__ = ["main"]

@@ -102,7 +102,16 @@ def _drop_stdout() -> None:
     os.close(null)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, resume_collector: bool = False) -> int:
+    """Run ``sla`` with ``argv`` (None: as its own process, on ``sys.argv``);
+    the exit status.  ``resume_collector``: the caller held the cyclic
+    collector off while the modules loaded (:func:`sla.cli.main`), and it
+    is enabled again once start-up is frozen, before the command runs.
+
+    >>> main(["--version"])  # doctest: +ELLIPSIS
+    sla ...
+    0
+    """
     words = sys.argv[1:] if argv is None else argv
     parser = build_parser(words)
     twice = repeated_option(words)
@@ -124,9 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         # and embedding code do): what start-up made (modules, classes, the
         # parser) lives as long as the process.  Frozen, the cyclic collector
         # no longer walks it on each full collection and at exit: about 60
-        # million instructions fewer per command.  (It was held off while
-        # the modules loaded: see sla.cli.main.)
+        # million instructions fewer per command.
         gc.freeze()
+    if resume_collector:
         gc.enable()
     previous = signal.signal(signal.SIGTERM, _terminated)
     try:
