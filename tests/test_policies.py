@@ -329,3 +329,22 @@ def test_anchors_merge_keys_and_extension_keys():
     assert vip.target("first_response", "urgent").us == H // 2
     assert vip.target("resolution", None).us == 40 * H
     assert rest.target("first_response", "urgent").us == H
+
+
+def test_the_policy_models_annotations_are_objects_not_text():
+    """sla.policy.model makes its annotations as objects (no ``from __future__
+    import annotations``): pydantic would otherwise compile each text back
+    into a type at every command's start-up (docs/performance.md)."""
+    from pydantic import BaseModel
+
+    import sla.policy.model as model
+
+    models = [v for v in vars(model).values() if isinstance(v, type) and issubclass(v, BaseModel)]
+    assert len(models) >= 15
+    texts = {
+        f"{cls.__name__}.{name}": hint
+        for cls in models
+        for name, hint in vars(cls).get("__annotations__", {}).items()
+        if isinstance(hint, str)
+    }
+    assert texts == {}
