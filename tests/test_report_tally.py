@@ -218,3 +218,60 @@ def test_the_sinks_loop_and_a_drawn_progress_bar_give_the_same_report(tmp_path: 
     assert [str(r) for r in told.rejections] == [str(r) for r in quiet.rejections]
     assert len(quiet.rejections) == 2  # the line that is not JSON and ticket BAD, once each
     assert quiet_sink.finish().rejected == 1
+
+
+@pytest.mark.parametrize(("by", "period"), [(("channel", "priority"), None), (("assignee", "policy"), "week")])
+def test_without_the_watch_tables_every_other_figure_is_the_same(by: tuple[str, ...], period: str | None) -> None:
+    """``watchlist=False`` (every output but the HTML page) keeps no watch
+    tables, alone or merged from pickled parts, and changes no other figure."""
+    kept = ReportBuilder(POLICIES, NOW, by, period)
+    kept.add_all(TICKETS)
+    without = ReportBuilder(POLICIES, NOW, by, period, watchlist=False)
+    without.add_all(TICKETS)
+    merged = ReportBuilder(POLICIES, NOW, by, period, watchlist=False)
+    for start in (1, 0):
+        part = ReportBuilder(POLICIES, NOW, by, period, watchlist=False)
+        part.add_all(TICKETS[start::2])
+        merged.merge(pickle.loads(pickle.dumps(part)))
+    with_watch = kept.finish()
+    assert with_watch.extras.watch is not None and with_watch.extras.watch.breached
+    assert without.tally.watch is None and merged.tally.watch is None
+    for report in (without.finish(), merged.finish()):
+        assert report.extras.watch is None
+        assert everything(report)[2:] == everything(with_watch)[2:]
+        assert everything(report)[0] == everything(with_watch)[0]
+
+
+def test_a_builder_with_watch_tables_keeps_its_own_when_merging_one_without() -> None:
+    kept = ReportBuilder(POLICIES, NOW)
+    kept.add_all(TICKETS[::2])
+    alone = kept.finish().extras.watch
+    part = ReportBuilder(POLICIES, NOW, watchlist=False)
+    part.add_all(TICKETS[1::2])
+    kept.merge(part)
+    assert kept.finish().extras.watch == alone
+
+
+@pytest.mark.parametrize(("fmt", "kept"), [("html", True), ("json", False), ("csv", False), ("table", False)])
+def test_only_the_html_report_asks_for_the_watch_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, kept: bool
+) -> None:
+    from sla.cli.app import main
+
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(event) + b"\n" for event in generate(30, seed=3)))
+    asked: list[object] = []
+    report_file = pipeline.report_file
+
+    def spy(*args: object, **options: object) -> object:
+        asked.append(options.get("watchlist"))
+        return report_file(*args, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "report_file", spy)
+    policy = Path(__file__).parent.parent / "benchmarks" / "scale-policy.yaml"
+    out = tmp_path / f"report.{fmt}"
+    argv = ["report", "--policies", str(policy), "--events", str(path), "--now", NOW, "--format", fmt]
+    assert main([*argv, "--output", str(out)]) == 0
+    assert asked == [kept]
+    if kept:
+        assert "Breached cycles" in out.read_text()

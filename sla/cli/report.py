@@ -92,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
             input_format=args.input_format,
             progress=progress,
             prepare=prepare,
+            watchlist=fmt == "html",  # (the only output that shows the watch tables)
         )
         progress.close()
     stale_now_note("report", args.now, now, report.meta.last_event)

@@ -172,12 +172,15 @@ def report_file(
     progress: Progress | None = None,
     mapping: CsvMap | None = None,
     prepare: Prepare | None = None,
+    watchlist: bool = True,
 ) -> tuple[Report, RunSummary]:
     """Build the report of an event file; returns the report and the run's
     rejections. ``prepare`` transforms each record read (see :func:`run`;
     ``sla report --score-sentiment`` passes a
-    :class:`~sla.io.sentiment.SentimentScorer`)."""
-    sink = ReportSink(policies, now, by=by, period=period, tz=tz)
+    :class:`~sla.io.sentiment.SentimentScorer`); ``watchlist=False`` skips
+    the watch tables only the HTML page shows (see
+    :class:`~sla.report.figures.ReportBuilder`)."""
+    sink = ReportSink(policies, now, by=by, period=period, tz=tz, watchlist=watchlist)
     summary = run(
         sink,
         path,

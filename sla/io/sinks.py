@@ -432,9 +432,12 @@ class ReportSink:
         by: Sequence[str] = (),
         period: str | None = None,
         tz: str | tzinfo = "UTC",
+        watchlist: bool = True,
     ):
         self.policies = policies
-        self.maker = BuilderMaker(policies, now, {"by": tuple(by), "period": period, "tz": tz})
+        self.maker = BuilderMaker(
+            policies, now, {"by": tuple(by), "period": period, "tz": tz, "watchlist": watchlist}
+        )
         self.builder = self.maker("").builder  # bad options fail here, before any reading
 
     def open(self) -> _BuilderPart:

@@ -274,7 +274,11 @@ class CompareBuilder:
         self.by = group_keys(by)
         self.names = names
         self.limit = listed_per_change
-        self.reports = (ReportBuilder(before, self.now, self.by), ReportBuilder(after, self.now, self.by))
+        # (A comparison shows no watch tables.)
+        self.reports = (
+            ReportBuilder(before, self.now, self.by, watchlist=False),
+            ReportBuilder(after, self.now, self.by, watchlist=False),
+        )
         self.changes = dict.fromkeys(CHANGES, 0)
         self.listed: dict[str, list[CycleChange]] = {kind: [] for kind in CHANGES}
 

