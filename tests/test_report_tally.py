@@ -220,8 +220,12 @@ def test_the_sinks_loop_and_a_drawn_progress_bar_give_the_same_report(tmp_path: 
     assert quiet_sink.finish().rejected == 1
 
 
-@pytest.mark.parametrize(("by", "period"), [(("channel", "priority"), None), (("assignee", "policy"), "week")])
-def test_without_the_watch_tables_every_other_figure_is_the_same(by: tuple[str, ...], period: str | None) -> None:
+@pytest.mark.parametrize(
+    ("by", "period"), [(("channel", "priority"), None), (("assignee", "policy"), "week")]
+)
+def test_without_the_watch_tables_every_other_figure_is_the_same(
+    by: tuple[str, ...], period: str | None
+) -> None:
     """``watchlist=False`` (every output but the HTML page) keeps no watch
     tables, alone or merged from pickled parts, and changes no other figure."""
     kept = ReportBuilder(POLICIES, NOW, by, period)
