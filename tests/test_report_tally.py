@@ -246,14 +246,18 @@ def test_without_the_watch_tables_every_other_figure_is_the_same(
         assert everything(report)[0] == everything(with_watch)[0]
 
 
-def test_a_builder_with_watch_tables_keeps_its_own_when_merging_one_without() -> None:
+def test_builders_that_disagree_on_the_watch_tables_do_not_merge() -> None:
+    from sla.errors import ArgumentError
+
     kept = ReportBuilder(POLICIES, NOW)
     kept.add_all(TICKETS[::2])
+    without = ReportBuilder(POLICIES, NOW, watchlist=False)
+    without.add_all(TICKETS[1::2])
     alone = kept.finish().extras.watch
-    part = ReportBuilder(POLICIES, NOW, watchlist=False)
-    part.add_all(TICKETS[1::2])
-    kept.merge(part)
-    assert kept.finish().extras.watch == alone
+    for mine, theirs in ((kept, without), (without, kept)):
+        with pytest.raises(ArgumentError, match="same watchlist="):
+            mine.merge(theirs)
+    assert kept.finish().extras.watch == alone  # nothing merged
 
 
 @pytest.mark.parametrize(("fmt", "kept"), [("html", True), ("json", False), ("csv", False), ("table", False)])

@@ -111,8 +111,7 @@ class ReportBuilder:
     ``watchlist=False`` skips the watch tables (``report.extras.watch`` is
     then None): only the HTML page shows them, and a report meant for JSON,
     CSV or a table is about 4% cheaper a ticket without them.  Builders that
-    merge should agree on it; a builder without them keeps none of the
-    other's.
+    merge must agree on it (:meth:`merge` says so otherwise).
     """
 
     def __init__(
@@ -184,7 +183,14 @@ class ReportBuilder:
         return rejected
 
     def merge(self, other: ReportBuilder) -> None:
-        """Add the figures of a builder that saw other tickets."""
+        """Add the figures of a builder that saw other tickets (both made
+        with the same ``watchlist``: a watch list merged with none would
+        silently lack the other's tickets)."""
+        if (self.tally.watch is None) != (other.tally.watch is None):
+            raise ArgumentError(
+                "merge: one builder keeps the watch tables and the other does not; "
+                "make both with the same watchlist="
+            )
         self.tally.merge(other.tally)
 
     def finish(self, rejected: int | None = None) -> Report:
