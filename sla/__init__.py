@@ -54,8 +54,8 @@ if TYPE_CHECKING:
     from sla.engine.judge import CycleResult
     from sla.engine.tracker import Tracker
     from sla.io.policy_files import load_policies
-    from sla.policy.compile import PolicySet
     from sla.policy.duration import parse_duration
+    from sla.policy.runtime import PolicySet
     from sla.report.compare import CompareBuilder, Comparison
     from sla.report.compare_html import write_comparison
     from sla.report.figures import ReportBuilder, ReportError, build_report
@@ -76,7 +76,7 @@ _LAZY = {
     "CycleResult": "sla.engine.judge",
     "Tracker": "sla.engine.tracker",
     "load_policies": "sla.io.policy_files",
-    "PolicySet": "sla.policy.compile",
+    "PolicySet": "sla.policy.runtime",
     "parse_duration": "sla.policy.duration",
     "CompareBuilder": "sla.report.compare",
     "Comparison": "sla.report.compare",

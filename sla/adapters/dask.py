@@ -19,7 +19,7 @@ from typing import Any
 
 from sla.adapters.kernel import ArrowKernel, kernel_schema
 from sla.engine.batch import as_us
-from sla.policy.compile import PolicySet
+from sla.policy.runtime import PolicySet
 
 
 @lru_cache(maxsize=8)

@@ -33,7 +33,7 @@ from sla.engine.rows import row_of
 from sla.io.bulk import bulk
 from sla.io.sources import arrow_records
 from sla.io.writers import arrow_batch
-from sla.policy.compile import PolicySet
+from sla.policy.runtime import PolicySet
 
 if TYPE_CHECKING:
     import pyarrow as pa

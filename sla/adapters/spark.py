@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from sla.adapters.kernel import SPARK_DDL, ArrowKernel
 from sla.engine.batch import as_us
 from sla.io.sources import EVENT_COLUMNS
-from sla.policy.compile import PolicySet
+from sla.policy.runtime import PolicySet
 
 if TYPE_CHECKING:
     import pyarrow as pa

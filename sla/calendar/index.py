@@ -1022,10 +1022,67 @@ class Calendar:
         except TypeError:
             return self.is_open_us(to_us(t))
 
+    def holiday_years_known(self) -> int:
+        """How many years this calendar has looked up holidays for (of a
+        country or recurring rules): it grows as queries reach new years,
+        never shrinks (a cached policy is stored again when it grew:
+        :mod:`sla.io.policy_cache`)."""
+        return len(self._holiday_years)
+
+    def __reduce__(self) -> str | tuple[object, ...]:
+        """Pickled as its definition with the holidays already looked up, so
+        that loading it needs neither the holidays library nor its check
+        again (a cached policy file: :mod:`sla.io.policy_cache`)."""
+        if self is ALWAYS_OPEN:
+            return "ALWAYS_OPEN"
+        return _restored, (
+            self.name,
+            self.zone,
+            self.schedule,
+            self.overrides,
+            self.holiday_dates,
+            (self.holiday_country, self.holiday_subdivision, self.holiday_categories),
+            self.holiday_rules,
+            self.always_open,
+            self._source,
+            (self._holidays, self._holiday_years, self._year_holidays),
+        )
+
     def __repr__(self) -> str:
         if self.always_open:
             return f"Calendar({self.name!r}, always open)"
         return f"Calendar({self.name!r}, {self.zone.key})"
+
+
+def _restored(
+    name: str,
+    zone: ZoneInfo,
+    schedule: WeeklySchedule | None,
+    overrides: Mapping[date, tuple[Shift, ...]],
+    holiday_dates: frozenset[date],
+    country: tuple[str | None, str | None, tuple[str, ...] | None],
+    holiday_rules: tuple[RecurringHoliday, ...],
+    always_open: bool,
+    source: dict[str, object] | None,
+    looked_up: tuple[set[date], set[int], dict[int, list[date]]],
+) -> Calendar:
+    """A pickled :class:`Calendar` (see ``__reduce__``): built without its
+    holiday country, which was checked when it was first built."""
+    cal = Calendar(
+        name=name,
+        zone=zone,
+        schedule=schedule,
+        overrides=overrides,
+        holiday_dates=holiday_dates,
+        holiday_rules=holiday_rules,
+        always_open=always_open,
+    )
+    cal.holiday_country, cal.holiday_subdivision, cal.holiday_categories = country
+    cal._source = source
+    holidays, years, by_year = looked_up
+    cal._holidays, cal._holiday_years = set(holidays), set(years)
+    cal._year_holidays = {year: list(days) for year, days in by_year.items()}
+    return cal
 
 
 ALWAYS_OPEN = Calendar(name="24x7", always_open=True)

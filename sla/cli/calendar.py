@@ -34,10 +34,10 @@ from sla.calendar.questions import (
 from sla.calendar.zones import known_zones
 from sla.cli.common import EXIT_OK, UsageError, policies_option
 from sla.errors import DurationError, TimestampError
-from sla.policy.compile import PolicySet
 from sla.policy.duration import parse_duration_us
-from sla.policy.messages import suggest
 from sla.policy.model import ZoneChoice
+from sla.policy.runtime import PolicySet
+from sla.policy.wording import suggest
 from sla.timefmt import duration_text, format_instant, format_seconds, from_us, to_us
 
 FORMS = {

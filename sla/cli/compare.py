@@ -29,7 +29,7 @@ from sla.cli.common import (
 )
 from sla.errors import PolicyError
 from sla.io.csv_rows import MappedPath
-from sla.policy.compile import PolicySet
+from sla.policy.runtime import PolicySet
 
 COMPARE_SUFFIXES = {".json": "json", ".csv": "csv", ".html": "html", ".htm": "html", ".txt": "table"}
 

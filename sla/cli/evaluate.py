@@ -22,7 +22,7 @@ from sla.cli.common import (
 from sla.errors import SlaError
 from sla.io.row_filter import STATES, RowFilter
 from sla.io.writers import OUTPUT_FORMATS
-from sla.policy.compile import PolicySet
+from sla.policy.runtime import PolicySet
 
 ROW_SUFFIXES = {
     ".jsonl": "jsonl",

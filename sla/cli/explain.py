@@ -32,9 +32,9 @@ from sla.engine.batch import run_clock
 from sla.engine.clock import TicketClock
 from sla.engine.events import CREATED, CSAT, MESSAGE, STATUS, UPDATE, Event, TicketEvents
 from sla.engine.judge import CycleResult, judge_ticket
-from sla.policy.compile import CompiledPolicy, PolicySet, ResolvedTarget
 from sla.policy.messages import json_text, show
 from sla.policy.model import CalendarChoice
+from sla.policy.runtime import CompiledPolicy, PolicySet, ResolvedTarget
 from sla.timefmt import duration_text, format_instant, from_us, header_instant, to_us
 
 

@@ -35,7 +35,7 @@ from sla.cli.common import (
 )
 from sla.importers.base import ImportProblem, Source
 from sla.importers.reconcile import Figures, Reconciliation
-from sla.policy.compile import PolicySet
+from sla.policy.runtime import PolicySet
 from sla.timefmt import format_instant
 
 FORMATS = ("table", "json", "csv")

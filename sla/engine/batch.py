@@ -30,7 +30,7 @@ from sla.engine.judge import (
 )
 from sla.engine.replay import fed_clock
 from sla.errors import ArgumentError, EventError, check_argument
-from sla.policy.compile import PolicySet
+from sla.policy.runtime import PolicySet
 from sla.timefmt import check_range, parse_instant, to_us
 
 

@@ -17,7 +17,7 @@ from sla.engine.rows import ROWS_TEXT_IS_NATIVE, batch_jsonl, write_rows
 
 if TYPE_CHECKING:
     from sla.engine.clock import ClockPlan
-    from sla.policy.compile import PolicySet
+    from sla.policy.runtime import PolicySet
 
 
 class JsonlRun:

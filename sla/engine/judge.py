@@ -15,8 +15,7 @@ from sla.engine.clock import ENDED_BY_DONE, ClockPlan, Cycle, TicketClock
 from sla.engine.events import Event
 from sla.engine.replay import fed_clock
 from sla.engine.results import CycleResult as CycleResult
-from sla.policy.compile import CALENDAR, CompiledPolicy, PolicySet, ResolvedTarget
-from sla.policy.model import Warnings
+from sla.policy.runtime import CALENDAR, CompiledPolicy, PolicySet, ResolvedTarget, WarningRule
 from sla.timefmt import MAX_US, US_PER_SECOND, duration_text
 
 # (Final: compiled, each is then a C constant or static, not a look-up.)
@@ -263,10 +262,10 @@ def _judge(
     if due_at is None and open_at_now and not paused_now:
         due_at = _project(calendar, hours, now, amount - elapsed)
     warnings: tuple[tuple[str, int], ...] = ()
-    if with_warnings and open_at_now and policy.spec.warnings is not None:
+    if with_warnings and open_at_now and policy.warnings is not None:
         if running is None:
             running = [(start, end)] if end > start else []
-        warnings = _warnings(policy.spec.warnings, target, cycle, running, elapsed, now, paused_now)
+        warnings = _warnings(policy.warnings, target, cycle, running, elapsed, now, paused_now)
     return (
         ticket_id,
         policy_name,
@@ -292,7 +291,7 @@ new_result: Final = tuple.__new__
 
 
 def _warnings(
-    spec: Warnings,
+    spec: WarningRule,
     target: ResolvedTarget,
     cycle: Cycle,
     running: list[tuple[int, int]],

@@ -8,8 +8,8 @@ any definition; nothing in it is specific to a metric name.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Literal, Protocol
 
 # Signals the engine derives from each event (see sla.engine.batch).
 CREATED = "created"
@@ -53,6 +53,12 @@ class Trigger:
         return self.kind
 
 
+class Compilable(Protocol):
+    """A parsed condition (:class:`sla.policy.conditions.AttributeCondition`)."""
+
+    def compile(self) -> Callable[[Mapping[str, object]], bool]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class MetricDef:
     """How one metric's clock runs."""
@@ -77,10 +83,26 @@ class MetricDef:
     #: Paused, besides pause_statuses, while the attributes satisfy this (pause_when).
     pause_when: Callable[[Mapping[str, object]], bool] | None = field(default=None, compare=False)
     pause_when_text: str = ""
+    #: What ``pause_when`` was compiled from: a metric pickles with it (and
+    #: compiles it again when loaded), since a compiled predicate is a closure.
+    pause_condition: Compilable | None = field(default=None, compare=False)
     description: str = ""
     builtin: bool = False
     # Derived flags so the engine's hot loop tests booleans, not tuples.
     uses_fields: bool = field(default=False, compare=False)
+
+    def __reduce__(self) -> tuple[Callable[[dict[str, Any]], MetricDef], tuple[dict[str, Any]]]:
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        if self.pause_condition is not None:
+            values["pause_when"] = None
+        return _metric_def, (values,)
+
+
+def _metric_def(values: dict[str, Any]) -> MetricDef:
+    condition = values["pause_condition"]
+    if condition is not None:
+        values = {**values, "pause_when": condition.compile()}
+    return MetricDef(**values)
 
 
 def _t(kind: str) -> Trigger:
@@ -181,9 +203,9 @@ def with_options(
     pause_statuses: Iterable[str] | None = None,
     responders: Iterable[str] | None = None,
     field: str | None = None,
-    pause_when: tuple[Callable[[Mapping[str, object]], bool], str] | None = None,
+    pause_when: tuple[Compilable, str] | None = None,
 ) -> MetricDef:
-    """A metric with its options replaced (``pause_when``: a predicate and its words)."""
+    """A metric with its options replaced (``pause_when``: a condition and its words)."""
     if pause_statuses is not None:
         metric = replace(metric, pause_statuses=frozenset(pause_statuses))
     if responders is not None:
@@ -191,7 +213,10 @@ def with_options(
     if field is not None:
         metric = replace(metric, ownership_field=field)
     if pause_when is not None:
-        metric = replace(metric, pause_when=pause_when[0], pause_when_text=pause_when[1])
+        condition, words = pause_when
+        metric = replace(
+            metric, pause_when=condition.compile(), pause_when_text=words, pause_condition=condition
+        )
     return metric
 
 

@@ -34,7 +34,7 @@ from sla.engine.clock import ENDED_BY_DONE, ENDED_BY_STOP, TicketClock
 from sla.engine.events import CREATED, Event, parse_event, shown, ticket_key
 from sla.engine.judge import RUNNING, CycleResult, breach_after, judge_ticket
 from sla.errors import EarlyNowError, EventError, StateError, check_argument
-from sla.policy.compile import PolicySet
+from sla.policy.runtime import PolicySet
 from sla.timefmt import MAX_US, MIN_US, from_us
 
 STATE_VERSION = 1

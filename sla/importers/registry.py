@@ -7,7 +7,7 @@ import importlib
 
 from sla.errors import SlaError
 from sla.importers.base import Source
-from sla.policy.messages import suggest
+from sla.policy.wording import suggest
 
 #: Source word -> ``module:Class``.
 SOURCES: dict[str, str] = {

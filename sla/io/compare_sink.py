@@ -17,7 +17,7 @@ from typing import Any
 from sla.io.pipeline import run
 from sla.io.sinks import Progress
 from sla.io.summary import RunSummary
-from sla.policy.compile import PolicySet
+from sla.policy.runtime import PolicySet
 from sla.report.compare import CompareBuilder, Comparison
 
 

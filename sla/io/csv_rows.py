@@ -21,7 +21,7 @@ from sla.engine.events import shown
 from sla.engine.jsonl import Unreadable, loads_value
 from sla.errors import PolicyError, Problem
 from sla.io.summary import Rejection
-from sla.policy.messages import suggest
+from sla.policy.wording import suggest
 
 _TRUTH = {"true": True, "false": False, "1": True, "0": False}
 #: Event fields whose cells are numbers (a cell that is no number stays text,

@@ -28,7 +28,7 @@ from sla.io.sources import range_chunks
 from sla.io.spill import Partitions, partition_tickets, spill_lines
 from sla.io.stopping import check_stop, stoppable
 from sla.io.summary import Rejection, RunSummary
-from sla.policy.compile import PolicySet
+from sla.policy.runtime import PolicySet
 
 if TYPE_CHECKING:
     from sla.io.workers import Workers

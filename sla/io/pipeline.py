@@ -61,7 +61,7 @@ from sla.io.sinks import Progress, ReportSink, RowSink, Sink, feed
 from sla.io.sources import detect_format, is_gzip, opened_input, records
 from sla.io.spill import spill
 from sla.io.summary import Rejection, RunSummary
-from sla.policy.compile import PolicySet
+from sla.policy.runtime import PolicySet
 
 if TYPE_CHECKING:
     from sla.report.results import Report

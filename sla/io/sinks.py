@@ -47,7 +47,7 @@ from sla.io.writers import (
     copy_file,
     open_writer,
 )
-from sla.policy.compile import PolicySet
+from sla.policy.runtime import PolicySet
 
 if TYPE_CHECKING:
     from sla.engine.judge import CycleFields

@@ -46,6 +46,14 @@ class ZonedCalendar:
             )
         return found
 
+    def calendars(self) -> list[Calendar]:
+        """The calendars built so far, one per zone seen."""
+        return list(self._by_zone.values())
+
+    def __getstate__(self) -> dict[str, object]:
+        # The fallbacks belong to the run that counted them (a command says them once).
+        return {**self.__dict__, "fallbacks": Counter()}
+
     def for_attributes(self, attributes: Mapping[str, object]) -> Calendar:
         """The calendar in the ticket's zone; the default for a missing or unknown one."""
         value = attributes.get(self.by)

@@ -1,6 +1,7 @@
 """Compiling a parsed policy document into a :class:`PolicySet`, the runtime
-form the engine and embedders share: calendars built, targets in microseconds,
-metric definitions resolved, and one matching rule.
+form the engine and embedders share (:mod:`sla.policy.runtime`): calendars
+built, targets in microseconds, metric definitions resolved, and one
+matching rule.
 
 The module runs past 400 lines because :func:`compile_document` is one walk
 through the file's sections in order (top-level keys, done statuses,
@@ -24,9 +25,7 @@ Calendar checks live in :mod:`sla.policy.check_calendar`, message texts in
 from __future__ import annotations
 
 import difflib
-from bisect import bisect_right
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import TypeVar
 
 from sla.calendar.index import ALWAYS_OPEN, Calendar
@@ -39,10 +38,10 @@ from sla.engine.metrics import (
     finish,
     with_options,
 )
-from sla.errors import ArgumentError, PolicyError, Problem
+from sla.errors import PolicyError, Problem
 from sla.policy.calendar_choice import ZonedCalendar
 from sla.policy.check_calendar import IcsFiles, build_calendar, calendar_mapping, check_calendar
-from sla.policy.conditions import AttributeCondition, Predicate, parse_condition
+from sla.policy.conditions import AttributeCondition, parse_condition
 from sla.policy.messages import key_text, show, suggest, validate_part
 from sla.policy.model import (
     TOP_LEVEL_KEYS,
@@ -52,226 +51,29 @@ from sla.policy.model import (
     MetricOptions,
     Policy,
     PolicyFile,
+    Target,
+    Within,
     ZoneChoice,
 )
 from sla.policy.model import DeriveRule as DeriveRuleSpec
+from sla.policy.runtime import (
+    BUSINESS,
+    CALENDAR,
+    CalendarPick,
+    CompiledPolicy,
+    DeriveRule,
+    Pickled,
+    PolicySet,
+    ResolvedTarget,
+    TargetRule,
+    TargetTime,
+    WarningRule,
+    apply_rules,
+    derive_function,
+)
 from sla.policy.source import Located, document_problems, render_path
 
-BUSINESS = "business"
-CALENDAR = "calendar"
-
-
 _T = TypeVar("_T")
-
-
-@dataclass(frozen=True, slots=True)
-class ResolvedTarget:
-    """A target as it applies to one cycle: how long, in which hours, on which calendar."""
-
-    us: int
-    hours: str
-    calendar: Calendar
-
-    @property
-    def seconds(self) -> float:
-        return self.us / 1_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledPolicy:
-    name: str
-    index: int
-    condition: AttributeCondition
-    #: The compiled ``match``: does it hold for these attributes?
-    matches: Predicate
-    calendar: Calendar
-    calendar_name: str
-    hours: str
-    spec: Policy
-    #: Every calendar of the file by name, and those whose zone an attribute picks.
-    calendars: Mapping[str, Calendar]
-    zoned: Mapping[str, ZonedCalendar]
-
-    def calendar_for(self, attributes: Mapping[str, object]) -> tuple[Calendar, str]:
-        """The calendar that judges a ticket with these attributes, and its name."""
-        choice = self.spec.calendar
-        name = (
-            choice.choose(attributes.get(choice.by))
-            if isinstance(choice, CalendarChoice)
-            else self.calendar_name
-        )
-        zoned = self.zoned.get(name)
-        return (zoned.for_attributes(attributes) if zoned is not None else self.calendars[name]), name
-
-    def target(
-        self, metric: str, priority: object, attributes: Mapping[str, object] | None = None
-    ) -> ResolvedTarget | None:
-        """The target for a metric and priority; with ``attributes``, on the
-        calendar they choose (else on the policy's default calendar)."""
-        spec = self.spec.targets.get(metric)
-        if spec is None:
-            return None
-        within = spec.for_priority(priority)
-        if within is None:
-            return None
-        hours = within.hours or self.hours
-        if hours != BUSINESS:
-            return ResolvedTarget(within.within, hours, ALWAYS_OPEN)
-        calendar = self.calendar if attributes is None else self.calendar_for(attributes)[0]
-        return ResolvedTarget(within.within, hours, calendar)
-
-
-Assignments = tuple[tuple[str, object], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class DeriveRule:
-    """A compiled derive rule: when ``holds`` (None: always), apply ``assign``."""
-
-    condition: AttributeCondition | None
-    holds: Predicate | None
-    assign: Assignments
-
-    def describe(self) -> str:
-        sets = ", ".join(f"{k} = {'null' if v is None else v}" for k, v in self.assign)
-        return f"set {sets}" + (f" when {self.condition.describe()}" if self.condition is not None else "")
-
-
-def derive_function(rules: tuple[DeriveRule, ...]) -> Callable[[Mapping[str, object]], dict[str, object]]:
-    """The attributes after the rules, in order, each seeing the earlier results."""
-
-    def derive(fields: Mapping[str, object]) -> dict[str, object]:
-        return apply_rules(rules, fields)[0]
-
-    return derive
-
-
-def apply_rules(
-    rules: tuple[DeriveRule, ...], fields: Mapping[str, object]
-) -> tuple[dict[str, object], list[int]]:
-    """The attributes after the rules, and the indexes of the rules that fired."""
-    attributes, fired = dict(fields), []
-    for index, rule in enumerate(rules):
-        if rule.holds is None or rule.holds(attributes):
-            fired.append(index)
-            for key, value in rule.assign:
-                if value is None:
-                    attributes.pop(key, None)
-                else:
-                    attributes[key] = value
-    return attributes, fired
-
-
-class PolicySet:
-    """A validated policy file, ready for the engine."""
-
-    def __init__(
-        self,
-        spec: PolicyFile,
-        calendars: dict[str, Calendar],
-        metrics: dict[str, MetricDef],
-        policies: list[CompiledPolicy],
-        source: str | None = None,
-    ):
-        self.spec = spec
-        self.source = source
-        self.calendars = calendars
-        self.metrics = metrics
-        self.policies = policies
-        self.done_statuses = frozenset(spec.done_statuses)
-        targeted = {name for p in policies for name in p.spec.targets}
-        #: The metrics some policy has a target for, in name order: the only ones worth running.
-        self.active_metrics = tuple(sorted(name for name in metrics if name in targeted))
-        self.derive_rules = tuple(
-            DeriveRule(
-                None if rule.when is None else parse_condition(rule.when),
-                None if rule.when is None else parse_condition(rule.when).compile(),
-                tuple(rule.set.items()),
-            )
-            for rule in spec.derive
-        )
-        #: Raw attributes to the ticket's attributes (None: no derive rules).
-        self.derive = derive_function(self.derive_rules) if self.derive_rules else None
-        # Policy versions: the bounds of every `effective` cut time into eras;
-        # a ticket's era (by its created instant) fixes its candidate policies.
-        self.era_bounds = sorted(
-            {
-                b
-                for p in policies
-                if p.spec.effective
-                for b in (p.spec.effective.from_, p.spec.effective.until)
-                if b is not None
-            }
-        )
-        self.era_policies = [
-            tuple(p for p in policies if p.spec.effective is None or p.spec.effective.covers(instant))
-            for instant in [self.era_bounds[0] - 1 if self.era_bounds else 0, *self.era_bounds]
-        ]
-        self._cache: dict[tuple[object, ...], CompiledPolicy | None] = {}
-        zoned = {name: z for p in policies for name, z in p.zoned.items()}
-        #: The calendars whose zone comes from an attribute (section 10).
-        self.zoned_calendars: dict[str, ZonedCalendar] = zoned
-        #: The attributes that decide a cycle's policy, target and calendar:
-        #: the judge caches its lookups by these alone.
-        self.resolution_keys = tuple(
-            sorted(
-                {"priority"}.union(*(p.condition.keys() for p in policies))
-                .union(p.spec.calendar.by for p in policies if isinstance(p.spec.calendar, CalendarChoice))
-                .union(z.by for z in zoned.values())
-            )
-        )
-
-    def zone_fallbacks(self) -> frozenset[str]:
-        """Attribute values that named no known zone since the file was loaded
-        (their tickets used the calendar's default zone)."""
-        return frozenset().union(*(z.fallbacks for z in self.zoned_calendars.values()))
-
-    def derive_trace(self, fields: Mapping[str, object]) -> list[int]:
-        """The indexes of the derive rules that fire for these fields, in order."""
-        return apply_rules(self.derive_rules, fields)[1]
-
-    def era(self, created: int | None) -> int:
-        """The index of the policy versions for a ticket created at ``created``."""
-        return 0 if created is None or not self.era_bounds else bisect_right(self.era_bounds, created)
-
-    def policy_for(
-        self, attributes: Mapping[str, object], created: int | None = None
-    ) -> CompiledPolicy | None:
-        """The first policy, in file order, whose ``match`` holds for the attributes,
-        among those effective for a ticket created at ``created`` (None: all)."""
-        if type(attributes) is not dict and not isinstance(attributes, Mapping):  # a dict: no ABC check
-            raise ArgumentError(
-                f"attributes: expected a mapping of ticket attributes, got {type(attributes).__name__}"
-            )
-        era = self.era(created) if created is not None else -1
-        try:  # types are part of the key: true, 1 and "1" are three values
-            key: tuple[object, ...] | None = (
-                era,
-                *[(name, type(attributes[name]), attributes[name]) for name in sorted(attributes)],
-            )
-            hash(key)
-        except TypeError:
-            key = None
-        if key is not None:
-            try:
-                return self._cache[key]
-            except KeyError:
-                pass
-        candidates = self.policies if era < 0 else self.era_policies[era]
-        found = next((p for p in candidates if p.matches(attributes)), None)
-        if key is not None and len(self._cache) < 100_000:
-            self._cache[key] = found
-        return found
-
-    def target_for(
-        self, attributes: Mapping[str, object], metric: str, created: int | None = None
-    ) -> tuple[CompiledPolicy, ResolvedTarget] | None:
-        """The policy in force for the attributes and its target for a metric, if any."""
-        policy = self.policy_for(attributes, created)
-        if policy is None:
-            return None
-        target = policy.target(metric, attributes.get("priority"))
-        return None if target is None else (policy, target)
 
 
 # ------------------------------------------------------------ metrics
@@ -295,11 +97,11 @@ def _trigger(spec: object) -> Trigger:
     )
 
 
-def _pause_when(options: MetricOptions) -> tuple[Predicate, str] | None:
+def _pause_when(options: MetricOptions) -> tuple[AttributeCondition, str] | None:
     if options.pause_when is None:
         return None
     condition = parse_condition(options.pause_when)
-    return condition.compile(), condition.describe()
+    return condition, condition.describe()
 
 
 def _compile_metric(
@@ -612,7 +414,8 @@ def compile_document(located: Located, ics: IcsFiles | None = None) -> PolicySet
                     )
         if policy is not None and not problems:
             condition = parse_condition(policy.match)
-            name = policy.calendar.default if isinstance(policy.calendar, CalendarChoice) else policy.calendar
+            choice = policy.calendar
+            name = choice.default if isinstance(choice, CalendarChoice) else choice
             compiled.append(
                 CompiledPolicy(
                     policy.name,
@@ -622,9 +425,16 @@ def compile_document(located: Located, ics: IcsFiles | None = None) -> PolicySet
                     calendars[name],
                     name,
                     policy.hours,
-                    policy,
+                    Pickled(policy),
                     calendars,
                     zoned,
+                    {metric: _target_rule(target) for metric, target in policy.targets.items()},
+                    CalendarPick(choice.by, dict(choice.map), choice.default)
+                    if isinstance(choice, CalendarChoice)
+                    else None,
+                    None
+                    if policy.warnings is None
+                    else WarningRule(tuple(policy.warnings.at_percent), tuple(policy.warnings.before_due)),
                 )
             )
 
@@ -643,7 +453,27 @@ def compile_document(located: Located, ics: IcsFiles | None = None) -> PolicySet
     if problems:
         raise PolicyError(_ordered(problems), located.source)
     assert file_spec is not None
-    return PolicySet(file_spec, calendars, metrics, compiled, located.source)
+    derive_rules = tuple(
+        DeriveRule(
+            None if rule.when is None else parse_condition(rule.when),
+            None if rule.when is None else parse_condition(rule.when).compile(),
+            tuple(rule.set.items()),
+        )
+        for rule in file_spec.derive
+    )
+    return PolicySet(file_spec, calendars, metrics, compiled, derive_rules, located.source)
+
+
+def _target_rule(target: Target) -> TargetRule:
+    """A metric's targets in the engine's form (microseconds, no models)."""
+
+    def time(within: Within) -> TargetTime:
+        return TargetTime(within.within, within.hours)
+
+    return TargetRule(
+        {key: time(within) for key, within in target.by_priority.items()},
+        None if target.default is None else time(target.default),
+    )
 
 
 _TOP_KEYS = set(TOP_LEVEL_KEYS) | {"$schema"}
@@ -662,9 +492,15 @@ def _ordered(problems: list[Problem]) -> list[Problem]:
     return sorted(unique.values(), key=lambda p: (p.line is None, p.line or 0, p.column or 0))
 
 
+#: The runtime names stay importable from here, where they were defined first.
 __all__ = [
+    "BUSINESS",
+    "CALENDAR",
     "CompiledPolicy",
+    "DeriveRule",
     "PolicySet",
     "ResolvedTarget",
+    "apply_rules",
     "compile_document",
+    "derive_function",
 ]

@@ -32,8 +32,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sla.policy.messages import LocatedValueError, show, suggest
-from sla.policy.source import BoolKey, scalar_key
+from sla.policy.keys import BoolKey, scalar_key
+from sla.policy.wording import LocatedValueError, show, suggest
 
 Attributes = Mapping[str, object]
 Predicate = Callable[[Attributes], bool]

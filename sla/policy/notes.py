@@ -35,10 +35,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
-from sla.policy.compile import CompiledPolicy, PolicySet
 from sla.policy.duration import parse_duration_us
 from sla.policy.messages import key_text
 from sla.policy.model import CalendarChoice
+from sla.policy.runtime import CompiledPolicy, PolicySet
 from sla.policy.source import BoolKey, Located, render_path
 from sla.timefmt import duration_text
 

@@ -35,6 +35,10 @@ from typing import Any
 import yaml
 
 from sla.errors import PolicyError, Problem
+from sla.policy.keys import BoolKey as BoolKey
+from sla.policy.keys import ScalarKey as ScalarKey
+from sla.policy.keys import scalar_key as scalar_key
+from sla.policy.keys import scalar_text as scalar_text
 
 PathKey = tuple[str, ...]
 
@@ -52,52 +56,6 @@ _C0_NAMES = (
     *("VT", "FF", "CR", "SO", "SI", "DLE", "DC1", "DC2", "DC3", "DC4", "NAK"),
     *("SYN", "ETB", "CAN", "EM", "SUB", "ESC", "FS", "GS", "RS", "US"),
 )
-
-
-class BoolKey(str):
-    """A ``true``/``false`` mapping key kept apart from the number 1 or 0.
-
-    Python's ``True == 1``, so a mapping with both ``1:`` and ``true:`` keys
-    would silently keep one of them; YAML says they are different keys.  In
-    such a mapping only, the boolean key becomes this text (``"True"``).
-    """
-
-    __slots__ = ()
-
-
-ScalarKey = tuple[str, object]
-
-
-def scalar_key(value: object) -> ScalarKey | None:
-    """A scalar under the policy language's equality, as a hashable key:
-    strings equal strings, numbers equal numbers (``1`` is ``1.0``),
-    booleans equal booleans, and never across kinds (``true``, ``1`` and
-    ``"1"`` are three keys). None for what is not a scalar.
-
-    >>> scalar_key(1) == scalar_key(1.0), scalar_key(True) == scalar_key(1), scalar_key("1") == scalar_key(1)
-    (True, False, False)
-    """
-    if isinstance(value, BoolKey):
-        return ("bool", value == "True")
-    if isinstance(value, bool):
-        return ("bool", value)
-    if isinstance(value, int):
-        return ("number", value)
-    if isinstance(value, float):
-        return ("number", int(value) if value.is_integer() else value)
-    if isinstance(value, date):
-        return ("text", value.isoformat())
-    if isinstance(value, str):
-        return ("text", value)
-    return None
-
-
-def scalar_text(key: ScalarKey) -> str:
-    """How a policy file writes the scalar of a key: ``urgent``, ``1``, ``true``."""
-    kind, value = key
-    if kind == "bool":
-        return "true" if value else "false"
-    return str(value)
 
 
 def key_name(key: object) -> str:

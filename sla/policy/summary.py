@@ -27,8 +27,8 @@ from collections.abc import Iterable
 
 from sla.calendar.hours import DAY_NAMES
 from sla.engine.metrics import Trigger
-from sla.policy.compile import PolicySet
 from sla.policy.model import CalendarChoice, Target, Within
+from sla.policy.runtime import PolicySet
 from sla.policy.source import scalar_text
 from sla.timefmt import duration_text, format_instant
 

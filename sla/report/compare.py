@@ -35,7 +35,7 @@ from typing import Any
 from sla.engine.batch import as_us, evaluate_events
 from sla.engine.events import TicketEvents
 from sla.engine.judge import CycleResult
-from sla.policy.compile import PolicySet
+from sla.policy.runtime import PolicySet
 from sla.report.accumulators import value_key
 from sla.report.figures import ReportBuilder, group_keys, sort_token
 from sla.report.results import SlaGroup

@@ -37,8 +37,8 @@ from sla.calendar.zones import zone_suggestion
 from sla.engine.batch import TicketJudge, as_us
 from sla.engine.events import TicketEvents
 from sla.errors import ArgumentError, SlaError, check_argument
-from sla.policy.compile import PolicySet
-from sla.policy.messages import suggest
+from sla.policy.runtime import PolicySet
+from sla.policy.wording import suggest
 from sla.report.accumulators import GroupKey, kpi_row, merged_seconds, sla_row, sorted_list
 from sla.report.localtime import LocalTime
 from sla.report.results import PERIOD_KEY, KpiGroup, Report, ReportExtras, ReportMeta, SlaGroup

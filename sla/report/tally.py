@@ -38,7 +38,7 @@ from sla.engine.clock import ClockPlan, TicketClock
 from sla.engine.events import EventRange, TicketEvents, ticket_batches
 from sla.engine.judge import CycleFields, Resolver, judge_fields
 from sla.engine.replay import fed_clock
-from sla.policy.compile import PolicySet
+from sla.policy.runtime import PolicySet
 from sla.report.accumulators import GroupKey, KpiAcc, SlaAcc, TicketFigures, ticket_figures, value_key
 from sla.report.localtime import US_PER_HOUR, LocalTime
 from sla.report.results import PERIOD_KEY

@@ -22,7 +22,7 @@ import orjson
 from sla import EventError, StateError, Tracker
 from sla.engine.jsonl import loads_slowly, loads_value
 from sla.errors import SlaError
-from sla.policy.compile import PolicySet
+from sla.policy.runtime import PolicySet
 from sla.service import store
 from sla.service.alerts import plan_alerts
 from sla.service.db import Connection

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import orjson
 
 from sla import CycleResult, StateError, Tracker, evaluate_ticket
-from sla.policy.compile import PolicySet
+from sla.policy.runtime import PolicySet
 from sla.service import store
 from sla.service.db import Connection
 

@@ -13,7 +13,7 @@ from typing import IO
 import orjson
 
 from sla.errors import SlaError
-from sla.policy.compile import PolicySet
+from sla.policy.runtime import PolicySet
 from sla.service import ingest, queries, store
 from sla.service.db import SCHEMA_VERSION, Database, DatabaseError
 from sla.service.delivery import Scheduler

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from sla.policy.compile import PolicySet
+from sla.policy.runtime import PolicySet
 
 US = 1_000_000
 
