@@ -140,6 +140,9 @@ def main(argv: list[str] | None = None, *, resume_collector: bool = False) -> in
     previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         status: int = args.func(args)
+        cache = sys.modules.get("sla.io.policy_cache")  # loaded by a command that read --policies
+        if cache is not None:
+            cache.store_learned()
         return status
     except PolicyError as exc:
         err(str(exc))

@@ -21,8 +21,8 @@ from sla.errors import CalendarError, SlaError, TimestampError
 from sla.io.bulk import bulk as bulk  # the commands' bulk mode
 from sla.io.csv_rows import CsvMap, MappedPath
 from sla.io.summary import RunSummary
-from sla.policy.compile import PolicySet
-from sla.policy.messages import suggest
+from sla.policy.runtime import PolicySet
+from sla.policy.wording import suggest
 from sla.texts import printable as printable  # messages quote the data safely
 from sla.timefmt import format_instant, header_instant, parse_instant, to_us
 
@@ -114,12 +114,13 @@ def names_option(option: str, value: str | None, known: Iterable[str], what: str
 
 
 def policies_option(path: str) -> PolicySet:
-    """The compiled policy file of ``--policies``."""
-    from sla.io.policy_files import load_policies
+    """The compiled policy file of ``--policies`` (from the policy cache when
+    the file has not changed: :mod:`sla.io.policy_cache`)."""
+    from sla.io.policy_cache import load_cached
 
     if not Path(path).exists():
         raise UsageError(f"--policies: no such file: {path}")
-    return load_policies(Path(path))
+    return load_cached(Path(path))
 
 
 def events_option(path: str) -> str:

@@ -40,10 +40,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sla.io.policy_files import ics_files, read_document
-    from sla.policy.compile import compile_document
-    from sla.policy.notes import find_notes
-    from sla.policy.summary import summarize
+    from sla.io.policy_files import collector_held, compile_located, read_document
+
+    with collector_held():  # the modules that load pydantic's models
+        from sla.policy.notes import find_notes
+        from sla.policy.summary import summarize
 
     status = EXIT_OK
     noted = 0
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             # load_policies(path), keeping the parsed text for the notes (read once: a pipe works too)
             located = read_document(path)
-            policies = compile_document(located, ics_files(located))
+            policies = compile_located(located)
         except PolicyError as exc:
             err(str(exc))
             status = EXIT_USAGE

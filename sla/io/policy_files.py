@@ -16,14 +16,22 @@ This is the only place the policy side of the SDK touches the file system.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import gc
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sla.calendar.recurring import RecurringHoliday
 from sla.errors import PolicyError, Problem, SlaError, check_argument
-from sla.io.ics import read_ics
-from sla.policy.compile import PolicySet, compile_document
-from sla.policy.source import Located, parse_json, parse_text, parse_toml
+
+if TYPE_CHECKING:
+    from sla.calendar.recurring import RecurringHoliday
+    from sla.policy.runtime import PolicySet
+    from sla.policy.source import Located
+
+# The parsers, pydantic and the compiler are imported where a file is
+# compiled, not with this module: a cached policy (sla.io.policy_cache)
+# reads the file's bytes here and needs none of them.
 
 _SUFFIXES = {".yaml", ".yml", ".json", ".toml"}
 
@@ -41,6 +49,12 @@ def read_document(path: str | Path) -> Located:
     is skipped.  ``.json`` is JSON, ``.toml`` TOML; anything else is YAML,
     or JSON if the text starts with ``{`` and is JSON.
     """
+    return parse_bytes(read_bytes(path), path)
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """A policy file's bytes (at most :data:`MAX_FILE_MB` megabytes); a
+    :class:`~sla.errors.PolicyError` naming the file if it cannot be read."""
     path = Path(path)
     try:
         with path.open("rb") as stream:
@@ -55,6 +69,14 @@ def read_document(path: str | Path) -> Located:
         raise PolicyError(
             [Problem("", f"larger than {MAX_FILE_MB} MB; a policy file is expected to be small")], str(path)
         )
+    return raw
+
+
+def parse_bytes(raw: bytes, path: str | Path) -> Located:
+    """A policy file's bytes, parsed by the file's suffix (see :func:`read_document`)."""
+    from sla.policy.source import parse_json, parse_text, parse_toml
+
+    path = Path(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -91,6 +113,8 @@ def load_policies(source: str | bytes | Path | Mapping[str, object]) -> PolicySe
     Raises :class:`~sla.errors.PolicyError` listing every problem with file,
     line and path.
     """
+    from sla.policy.source import Located, parse_text
+
     if isinstance(source, Mapping):
         located = Located(dict(source), None)
     elif isinstance(source, Path) or (
@@ -104,13 +128,51 @@ def load_policies(source: str | bytes | Path | Mapping[str, object]) -> PolicySe
         except UnicodeDecodeError:
             raise PolicyError([Problem("", "the policy text is not UTF-8")]) from None
         located = parse_text(text)
-    return compile_document(located, ics_files(located))
+    return compile_located(located)
+
+
+def compile_located(located: Located) -> PolicySet:
+    """A parsed document compiled, with the iCalendar files it names read."""
+    with collector_held():
+        from sla.policy.compile import compile_document
+
+        return compile_document(located, ics_files(located))
+
+
+@contextmanager
+def collector_held() -> Iterator[None]:
+    """The cyclic collector off while the compiler's modules load and a file
+    compiles (as ``sla`` holds it off while its own modules load): pydantic
+    builds many objects there and leaves no garbage, so each full
+    collection would walk them all for nothing."""
+    held = gc.isenabled()
+    if held:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if held:
+            gc.enable()
 
 
 def ics_files(located: Located) -> dict[str, list[RecurringHoliday] | str]:
     """The iCalendar files a document names under calendars.*.holidays.ics,
     read relative to the policy file (else the working folder): each name
     as written to its events, or to the reason it could not be read."""
+    from sla.io.ics import read_ics
+
+    found: dict[str, list[RecurringHoliday] | str] = {}
+    for name, path in ics_paths(located).items():
+        try:
+            found[name] = read_ics(path)
+        except SlaError as exc:
+            found[name] = str(exc)
+    return found
+
+
+def ics_paths(located: Located) -> dict[str, Path]:
+    """The iCalendar files a document names, each as written to where it is
+    read: relative to the policy file, else the working folder."""
     names: list[str] = []
     calendars = located.data.get("calendars") if isinstance(located.data, dict) else None
     for calendar in calendars.values() if isinstance(calendars, dict) else []:
@@ -118,13 +180,15 @@ def ics_files(located: Located) -> dict[str, list[RecurringHoliday] | str]:
         files = holidays.get("ics") if isinstance(holidays, dict) else None
         names += [files] if isinstance(files, str) else [f for f in files or [] if isinstance(f, str)]
     base = Path(located.source).parent if located.source else Path.cwd()
-    found: dict[str, list[RecurringHoliday] | str] = {}
-    for name in names:
-        try:
-            found[name] = read_ics(base / name)
-        except SlaError as exc:
-            found[name] = str(exc)
-    return found
+    return {name: base / name for name in names}
 
 
-__all__ = ["load_policies", "read_document"]
+__all__ = [
+    "collector_held",
+    "compile_located",
+    "ics_paths",
+    "load_policies",
+    "parse_bytes",
+    "read_bytes",
+    "read_document",
+]
