@@ -56,6 +56,12 @@ def compiles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
+def simple_policy(folder: Path, name: str = "policy.yaml") -> Path:
+    policy = folder / name
+    policy.write_text("policies: [{name: all, targets: {first_response: 1h}}]\n")
+    return policy
+
+
 def entries(cache: Path) -> list[Path]:
     return sorted((cache / "policies").glob("*.pickle")) if (cache / "policies").exists() else []
 
@@ -177,8 +183,7 @@ def test_a_changed_file_is_compiled_again(
     cache: Path, compiles: list[str], tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
 ) -> None:
     events = history(tmp_path, tickets=30)
-    policy = tmp_path / "policy.yaml"
-    policy.write_text("policies: [{name: all, targets: {first_response: 1h}}]\n")
+    policy = simple_policy(tmp_path)
     one_hour = evaluate(capsysbinary, policy, events, NOW)
     policy.write_text("policies: [{name: all, targets: {first_response: 2h}}]\n")  # same size, same second
     two_hours = evaluate(capsysbinary, policy, events, NOW)
@@ -211,16 +216,14 @@ def test_a_changed_icalendar_file_is_read_again(cache: Path, compiles: list[str]
 
 def test_the_same_file_at_another_path_is_an_entry_of_its_own(cache: Path, tmp_path: Path) -> None:
     for name in ("a.yaml", "b.yaml"):
-        (tmp_path / name).write_text("policies: [{name: all, targets: {first_response: 1h}}]\n")
-        assert policy_cache.load_cached(tmp_path / name).source == str(tmp_path / name)
+        assert policy_cache.load_cached(simple_policy(tmp_path, name)).source == str(tmp_path / name)
     assert len(entries(cache)) == 2
 
 
 def test_another_build_of_sla_or_its_libraries_misses(
     cache: Path, compiles: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    policy = tmp_path / "policy.yaml"
-    policy.write_text("policies: [{name: all, targets: {first_response: 1h}}]\n")
+    policy = simple_policy(tmp_path)
     policy_cache.load_cached(policy)
     monkeypatch.setattr(policy_cache, "_build", b"another build")
     policy_cache.load_cached(policy)
@@ -234,8 +237,7 @@ def test_another_build_of_sla_or_its_libraries_misses(
 def test_a_damaged_or_foreign_entry_is_not_used(
     cache: Path, compiles: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    policy = tmp_path / "policy.yaml"
-    policy.write_text("policies: [{name: all, targets: {first_response: 1h}}]\n")
+    policy = simple_policy(tmp_path)
     policy_cache.load_cached(policy)
     (entry,) = entries(cache)
     entry.write_bytes(b"not a pickle")
@@ -270,8 +272,7 @@ def test_errors_are_told_every_time_and_never_stored(
 def test_the_cache_can_be_turned_off_or_unwritable(
     cache: Path, compiles: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    policy = tmp_path / "policy.yaml"
-    policy.write_text("policies: [{name: all, targets: {first_response: 1h}}]\n")
+    policy = simple_policy(tmp_path)
     monkeypatch.setenv("SLA_NO_CACHE", "1")
     policy_cache.load_cached(policy)
     policy_cache.load_cached(policy)

@@ -108,18 +108,6 @@ class Target(Model):
     by_priority: dict[ScalarKey, Within] = Field(default_factory=empty_dict)
     default: Within | None = None
 
-    def for_priority(self, priority: object) -> Within | None:
-        """The target for a ticket's priority: the key equal to it (a number
-        finds the key written as that number, ``1`` and ``1.0`` alike; ``true``
-        only the key ``true``; ``"1"`` only the key ``"1"``), else ``default``.
-        """
-        key = scalar_key(priority)
-        if key is not None:
-            found = self.by_priority.get(key)
-            if found is not None:
-                return found
-        return self.default
-
 
 _WITHIN_EXPECTED = "a duration like 4h, or {within: <duration>, hours: business|calendar}"
 _WITHIN_KEYS = ("within", "hours")
