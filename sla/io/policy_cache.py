@@ -170,7 +170,8 @@ def _read(entry: Path) -> tuple[PolicySet, tuple[tuple[str, str | None], ...]] |
     still right; else None (a damaged entry is removed)."""
     try:
         with entry.open("rb") as stream:
-            if os.fstat(stream.fileno()).st_uid != os.getuid():
+            owner = getattr(os, "getuid", None)  # (none on Windows, where folders are per user)
+            if owner is not None and os.fstat(stream.fileno()).st_uid != owner():
                 return None
             data = stream.read()
     except OSError:

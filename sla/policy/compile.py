@@ -453,15 +453,7 @@ def compile_document(located: Located, ics: IcsFiles | None = None) -> PolicySet
     if problems:
         raise PolicyError(_ordered(problems), located.source)
     assert file_spec is not None
-    derive_rules = tuple(
-        DeriveRule(
-            None if rule.when is None else parse_condition(rule.when),
-            None if rule.when is None else parse_condition(rule.when).compile(),
-            tuple(rule.set.items()),
-        )
-        for rule in file_spec.derive
-    )
-    return PolicySet(file_spec, calendars, metrics, compiled, derive_rules, located.source)
+    return PolicySet(file_spec, calendars, metrics, compiled, located.source)
 
 
 def _target_rule(target: Target) -> TargetRule:

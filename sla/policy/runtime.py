@@ -44,7 +44,7 @@ from sla.calendar.index import ALWAYS_OPEN, Calendar
 from sla.engine.metrics import MetricDef
 from sla.errors import ArgumentError
 from sla.policy.calendar_choice import ZonedCalendar
-from sla.policy.conditions import AttributeCondition, Predicate
+from sla.policy.conditions import AttributeCondition, Predicate, parse_condition
 from sla.policy.keys import ScalarKey, scalar_key
 
 if TYPE_CHECKING:
@@ -313,7 +313,6 @@ class PolicySet:
         calendars: dict[str, Calendar],
         metrics: dict[str, MetricDef],
         policies: list[CompiledPolicy],
-        derive_rules: tuple[DeriveRule, ...] = (),
         source: str | None = None,
     ):
         self._spec = Pickled(spec)
@@ -325,7 +324,10 @@ class PolicySet:
         targeted = {name for p in policies for name in p.targets}
         #: The metrics some policy has a target for, in name order: the only ones worth running.
         self.active_metrics = tuple(sorted(name for name in metrics if name in targeted))
-        self.derive_rules = derive_rules
+        self.derive_rules = tuple(
+            _derive_rule(None if rule.when is None else parse_condition(rule.when), tuple(rule.set.items()))
+            for rule in spec.derive
+        )
         #: Raw attributes to the ticket's attributes (None: no derive rules).
         self.derive = derive_function(self.derive_rules) if self.derive_rules else None
         # Policy versions: the bounds of every `effective` cut time into eras;
