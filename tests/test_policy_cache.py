@@ -317,6 +317,15 @@ def test_the_folder_is_private_and_keeps_the_most_recent_entries(
     assert oct((cache / "policies").stat().st_mode & 0o777) == oct(0o700)
 
 
+def test_a_process_holds_one_set_per_entry_until_stored(cache: Path) -> None:
+    policy = simple_policy(cache.parent)
+    for _ in range(5):
+        policy_cache.load_cached(policy)
+    assert len(policy_cache._in_use) == 1
+    policy_cache.store_learned()
+    assert not policy_cache._in_use
+
+
 def test_where_the_cache_is() -> None:
     assert policy_cache.cache_folder({"SLA_NO_CACHE": "1", "SLA_CACHE_DIR": "/x"}) is None
     assert policy_cache.cache_folder({"SLA_CACHE_DIR": "/x", "XDG_CACHE_HOME": "/y"}) == Path("/x")

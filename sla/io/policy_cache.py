@@ -57,9 +57,11 @@ MAX_ENTRIES = 64
 _LIBRARIES = ("pydantic", "pydantic_core", "yaml", "holidays", "tzdata")
 
 _build: bytes | None = None
-#: The entries this process loaded or stored: each with its policy set, how
-#: many years of holidays its calendars knew then, and its iCalendar files' digests.
-_in_use: list[tuple[Path, PolicySet, int, tuple[tuple[str, str | None], ...]]] = []
+#: The entries this process loaded or stored since :func:`store_learned`
+#: last ran, by entry (one each, so a long-lived caller holds no more than
+#: its files): the policy set, how many years of holidays its calendars knew
+#: then, and its iCalendar files' digests.
+_in_use: dict[Path, tuple[PolicySet, int, tuple[tuple[str, str | None], ...]]] = {}
 
 
 def cache_folder(env: Mapping[str, str] | None = None) -> Path | None:
@@ -93,7 +95,7 @@ def load_cached(path: str | Path, env: Mapping[str, str] | None = None) -> Polic
     else:
         policies, dependencies = _compile(raw, path)
         _write(entry, policies, dependencies)
-    _in_use.append((entry, policies, policies.holiday_years_known(), dependencies))
+    _in_use[entry] = (policies, policies.holiday_years_known(), dependencies)
     return policies
 
 
@@ -103,7 +105,7 @@ def store_learned() -> None:
     starts with them, without the holidays library. ``sla`` calls this when
     a command has finished."""
     while _in_use:
-        entry, policies, known, dependencies = _in_use.pop()
+        entry, (policies, known, dependencies) = _in_use.popitem()
         if policies.holiday_years_known() > known:
             _write(entry, policies, dependencies)
 
