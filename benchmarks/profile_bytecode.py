@@ -31,13 +31,18 @@ import pickle
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from bench_instructions import SOURCE_TICKETS, first_tickets
 from bench_scale import NOW, POLICY, ROOT, RUN_ENV, history
 
 #: Functions are named by their file (from the repository root), first line and name.
 FunctionKey = tuple[str, int, str]
+#: What sys.settrace calls, and what it returns for a frame (a local tracer).
+Tracer = Callable[[FrameType, str, Any], Any]
 
 
 def _child(out: str, argv: list[str]) -> None:
@@ -50,13 +55,13 @@ def _child(out: str, argv: list[str]) -> None:
     counts: collections.Counter[FunctionKey] = collections.Counter()
     root = str(ROOT) + os.sep
 
-    def tracer(frame, event, arg):  # type: ignore[no-untyped-def]
+    def tracer(frame: FrameType, event: str, arg: Any) -> Tracer:
         code = frame.f_code
         key = (code.co_filename.replace(root, ""), code.co_firstlineno, code.co_name)
         frame.f_trace_opcodes = True
         frame.f_trace_lines = False
 
-        def local(frame, event, arg):  # type: ignore[no-untyped-def]
+        def local(frame: FrameType, event: str, arg: Any) -> Tracer:
             if event == "opcode":
                 counts[key] += 1
             return local
