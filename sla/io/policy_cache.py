@@ -4,13 +4,14 @@ it, and without importing the libraries that do (PyYAML, pydantic): on this
 machine those cost a command more CPU time than reading 10,000 tickets
 (``docs/performance.md``).
 
-An entry is the pickled :class:`~sla.policy.runtime.PolicySet`, stored under
-the SHA-256 of everything its compilation depends on: the file's bytes, the
-path as given and the working folder (error texts and iCalendar files are
-read relative to them), Python's version, ``sla``'s own files and the
-libraries whose results it holds (name, size and modification time of each:
-pydantic, PyYAML, holidays, tzdata and the system's zone folders). The
-iCalendar files a policy names are checked on every load by their SHA-256.
+An entry is the pickled :class:`~sla.policy.runtime.PolicySet`, stored
+under a 256-bit BLAKE2b digest of everything its compilation depends on:
+the file's bytes, the path as given and the working folder (error texts and
+iCalendar files are read relative to them), Python's version, ``sla``'s own
+files and the libraries whose results it holds (name, size and modification
+time of each: pydantic, PyYAML, holidays, tzdata and the system's zone
+folders). The iCalendar files a policy names are checked on every load by
+their digest.
 Any difference is a miss: the file is compiled again and the entry
 replaced. Files that fail to compile are never stored, so every error is
 told as before, with its file and line.
@@ -36,7 +37,6 @@ folder that cannot be written only means no cache.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import pickle
 import sys
@@ -45,6 +45,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sla.io import policy_files
+
+try:
+    # CPython's own BLAKE2 module, not hashlib: importing hashlib loads
+    # OpenSSL's library too, 3 ms of every command's start.
+    from _blake2 import blake2b
+except ImportError:  # (a Python without it)
+    from hashlib import blake2b
 
 if TYPE_CHECKING:
     from sla.policy.runtime import PolicySet
@@ -120,13 +127,13 @@ def _compile(raw: bytes, path: str | Path) -> tuple[PolicySet, tuple[tuple[str, 
 
 def _digest(path: Path) -> str | None:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return blake2b(path.read_bytes(), digest_size=32).hexdigest()
     except OSError:
         return None
 
 
 def _key(path: str | Path, raw: bytes) -> str:
-    key = hashlib.sha256()
+    key = blake2b(digest_size=32)
     for part in (str(FORMAT), sys.version, os.getcwd(), str(path)):
         key.update(part.encode("utf-8", "surrogateescape") + b"\0")
     key.update(_build_fingerprint())

@@ -8,7 +8,6 @@ where a cached policy loads without pydantic (:mod:`sla.io.policy_cache`);
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Iterable
 from datetime import date
@@ -88,6 +87,8 @@ def _json_key(key: object) -> object:
 
 def suggest(word: object, choices: Iterable[object]) -> str:
     """``; did you mean 'x'?`` for the choice nearest to ``word``, or nothing."""
+    import difflib  # (here: only an error needs it, and a command starts 1 ms sooner without it)
+
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 
