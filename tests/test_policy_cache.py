@@ -197,6 +197,47 @@ def test_a_loaded_policy_needs_neither_pydantic_nor_yaml_nor_holidays(cache: Pat
     assert outputs == [["0", "holidays", "pydantic", "yaml"], ["0", "-"], ["0", "-"]]
 
 
+LEAN = """
+import sys
+from sla.cli.app import main
+status = main([sys.argv[4], "--policies", sys.argv[1], "--events", sys.argv[2], "--now", "{now}",
+               "--output", sys.argv[3], *sys.argv[5:]])
+loaded = sorted({{m.split(".")[0] for m in sys.modules}} & {{{modules}}})
+print(status, " ".join(loaded) or "-")
+"""
+#: Standard modules a command with its policy cached has no use for, each a
+#: millisecond or more of its start (docs/performance.md, twenty-fifth session).
+UNUSED_AT_START = ("statistics", "fractions", "decimal", "hashlib", "_hashlib", "difflib", "textwrap")
+
+
+@pytest.mark.parametrize("command", [["evaluate"], ["report", "--by", "channel", "--format", "json"]])
+def test_a_command_with_its_policy_cached_imports_no_module_it_does_not_use(
+    command: list[str], cache: Path, tmp_path: Path
+) -> None:
+    events = history(tmp_path, tickets=50)
+    env = {**os.environ, "SLA_CACHE_DIR": str(cache)}
+    code = LEAN.format(now=NOW, modules=", ".join(repr(m) for m in UNUSED_AT_START))
+    outputs = []
+    for run in range(2):  # the first compiles the policy and stores it
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                code,
+                str(SCALE_POLICY),
+                str(events),
+                str(tmp_path / f"out-{run}"),
+                *command,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        outputs.append(done.stdout.split())
+    assert outputs[1] == ["0", "-"]
+
+
 # ------------------------------------------------------------ misses
 def test_a_changed_file_is_compiled_again(
     cache: Path, compiles: list[str], tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
