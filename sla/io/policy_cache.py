@@ -11,10 +11,9 @@ iCalendar files are read relative to them), Python's version, ``sla``'s own
 files and the libraries whose results it holds (name, size and modification
 time of each: pydantic, PyYAML, holidays, tzdata and the system's zone
 folders). The iCalendar files a policy names are checked on every load by
-their digest.
-Any difference is a miss: the file is compiled again and the entry
-replaced. Files that fail to compile are never stored, so every error is
-told as before, with its file and line.
+their digest. Any difference is a miss: the file is compiled again and the
+entry replaced. Files that fail to compile are never stored, so every error
+is told as before, with its file and line.
 
 Where: ``$SLA_CACHE_DIR``, else ``$XDG_CACHE_HOME/sla``, else ``~/.cache/sla``;
 ``SLA_NO_CACHE=1`` turns the cache off. The folder is made private to the
