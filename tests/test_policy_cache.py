@@ -166,38 +166,7 @@ def test_a_loaded_set_keeps_its_document_and_answers_as_the_compiled_one(cache: 
 
 
 # ------------------------------------------------------------ start-up
-HIT = """
-import sys
-from sla.cli.app import main
-status = main(["evaluate", "--policies", sys.argv[1], "--events", sys.argv[2], "--now", "{now}",
-               "--output", sys.argv[3]])
-heavy = sorted({{m.split(".")[0] for m in sys.modules}} & {{"pydantic", "yaml", "holidays"}})
-print(status, " ".join(heavy) or "-")
-"""
-
-
-def test_a_loaded_policy_needs_neither_pydantic_nor_yaml_nor_holidays(cache: Path, tmp_path: Path) -> None:
-    events = history(tmp_path, tickets=50)
-    env = {**os.environ, "SLA_CACHE_DIR": str(cache)}
-    code = HIT.format(now=NOW)
-    outputs = []
-    for run in range(3):
-        out = tmp_path / f"rows-{run}.jsonl"
-        done = subprocess.run(
-            [sys.executable, "-c", code, str(SCALE_POLICY), str(events), str(out)],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        outputs.append(done.stdout.split())
-        assert out.read_bytes() == (tmp_path / "rows-0.jsonl").read_bytes()
-    # Compiled (all three libraries); the entry is stored again at the end with
-    # the holidays of the history's years, so the next commands need none.
-    assert outputs == [["0", "holidays", "pydantic", "yaml"], ["0", "-"], ["0", "-"]]
-
-
-LEAN = """
+LOADED = """
 import sys
 from sla.cli.app import main
 status = main([sys.argv[4], "--policies", sys.argv[1], "--events", sys.argv[2], "--now", "{now}",
@@ -205,6 +174,39 @@ status = main([sys.argv[4], "--policies", sys.argv[1], "--events", sys.argv[2], 
 loaded = sorted({{m.split(".")[0] for m in sys.modules}} & {{{modules}}})
 print(status, " ".join(loaded) or "-")
 """
+
+
+def loaded_by_runs(
+    cache: Path, tmp_path: Path, command: list[str], modules: tuple[str, ...], runs: int
+) -> list[list[str]]:
+    """Run ``sla <command>`` ``runs`` times, each in a process of its own
+    with the same cache, on the same history; each run's exit status and
+    which of ``modules`` it imported.  Every run writes the same output."""
+    events = history(tmp_path, tickets=50)
+    env = {**os.environ, "SLA_CACHE_DIR": str(cache)}
+    code = LOADED.format(now=NOW, modules=", ".join(repr(m) for m in modules))
+    outputs = []
+    for run in range(runs):
+        out = tmp_path / f"out-{run}"
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(SCALE_POLICY), str(events), str(out), *command],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        outputs.append(done.stdout.split())
+        assert out.read_bytes() == (tmp_path / "out-0").read_bytes()
+    return outputs
+
+
+def test_a_loaded_policy_needs_neither_pydantic_nor_yaml_nor_holidays(cache: Path, tmp_path: Path) -> None:
+    outputs = loaded_by_runs(cache, tmp_path, ["evaluate"], ("pydantic", "yaml", "holidays"), 3)
+    # Compiled (all three libraries); the entry is stored again at the end with
+    # the holidays of the history's years, so the next commands need none.
+    assert outputs == [["0", "holidays", "pydantic", "yaml"], ["0", "-"], ["0", "-"]]
+
+
 #: Standard modules a command with its policy cached has no use for, each a
 #: millisecond or more of its start (docs/performance.md, twenty-fifth session).
 UNUSED_AT_START = ("statistics", "fractions", "decimal", "hashlib", "_hashlib", "difflib", "textwrap")
@@ -214,28 +216,8 @@ UNUSED_AT_START = ("statistics", "fractions", "decimal", "hashlib", "_hashlib", 
 def test_a_command_with_its_policy_cached_imports_no_module_it_does_not_use(
     command: list[str], cache: Path, tmp_path: Path
 ) -> None:
-    events = history(tmp_path, tickets=50)
-    env = {**os.environ, "SLA_CACHE_DIR": str(cache)}
-    code = LEAN.format(now=NOW, modules=", ".join(repr(m) for m in UNUSED_AT_START))
-    outputs = []
-    for run in range(2):  # the first compiles the policy and stores it
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                code,
-                str(SCALE_POLICY),
-                str(events),
-                str(tmp_path / f"out-{run}"),
-                *command,
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        outputs.append(done.stdout.split())
-    assert outputs[1] == ["0", "-"]
+    # (the first run compiles the policy and stores it)
+    assert loaded_by_runs(cache, tmp_path, command, UNUSED_AT_START, 2)[1] == ["0", "-"]
 
 
 # ------------------------------------------------------------ misses

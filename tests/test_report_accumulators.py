@@ -340,7 +340,7 @@ def test_a_kpi_accumulator_counts_a_batch_as_the_rules_count_each_ticket(
 
 @given(st.lists(st.floats(allow_nan=False, allow_infinity=True), min_size=1, max_size=40))
 def test_the_mean_is_the_statistics_modules_fmean(values: list[float]) -> None:
-    # _fmean replaces statistics.fmean (whose import cost every command 4 ms
+    # _fmean replaces statistics.fmean (whose import cost every report 4 ms
     # of its start): the same float, or the same error (an overflowing sum,
     # infinities of both signs).
     try:

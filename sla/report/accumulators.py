@@ -66,7 +66,7 @@ def _fmean(values: Sequence[float]) -> float:
     the exact sum rounded once (``math.fsum``, which raises as ``fmean``
     does), divided by the count; the same float.  The statistics module
     is not imported: with the fractions and decimal modules it brings, it
-    cost every command 4 ms of its start.
+    cost every report 4 ms of its start.
 
     >>> import statistics
     >>> _fmean([0.1, 0.2, 0.3]) == statistics.fmean([0.1, 0.2, 0.3]), _fmean([1.0])

@@ -396,8 +396,8 @@ def hours_line(report: Report) -> str | None:
 
 def _wrapped(note: str) -> list[str]:
     """A note of the table as lines of 100 characters at most, indented after
-    the first.  (textwrap imported here: only tables need it, and every other
-    command starts 1 ms sooner without it.)"""
+    the first.  (textwrap imported here: only tables need it, and a report in
+    any other format starts 1 ms sooner without it.)"""
     import textwrap
 
     return textwrap.wrap(note, 100, subsequent_indent="  ")
